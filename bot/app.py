@@ -1,0 +1,145 @@
+"""The composition root: builds every long-lived object once and runs the bot.
+
+`SnapreportApp` is used by `snapreport run`, by the demo and by the test fixtures, so
+the code that runs in tests is the code that runs in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import GetUpdates
+from aiogram.types import Update, User
+from aiogram.utils.backoff import Backoff, BackoffConfig
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands import set_commands
+from bot.factory import create_bot, create_dispatcher
+from bot.i18n import create_i18n
+from bot.inbox import Inbox, LaneScheduler
+from bot.settings import Settings
+from scheduler.ratelimit import RateLimits, TelegramRateLimiter
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.migrate import upgrade
+from tickets.clock import Clock, SystemClock
+
+log = structlog.get_logger(__name__)
+POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0.1)
+
+
+class BadTokenError(RuntimeError):
+    """The Bot API server refused BOT_TOKEN (HTTP 401)."""
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        global_per_second=settings.rate_global_per_second,
+        private_per_second=settings.rate_private_per_second,
+        group_per_minute=settings.rate_group_per_minute,
+    )
+
+
+@dataclass
+class SnapreportApp:
+    """Everything the running bot needs, built in one place from `Settings`."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    engine: AsyncEngine = field(init=False)
+    session_factory: SessionFactory = field(init=False)
+    limiter: TelegramRateLimiter = field(init=False)
+    i18n: I18n = field(init=False)
+    bot: Bot = field(init=False)
+    dp: Dispatcher = field(init=False)
+    me: User | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.settings.database_url)
+        self.session_factory = create_session_factory(self.engine)
+        self.limiter = TelegramRateLimiter(rate_limits(self.settings))
+        self.i18n = create_i18n(self.settings.default_language)
+        self.bot = create_bot(self.settings, self.limiter)
+        self.dp = create_dispatcher(
+            settings=self.settings,
+            session_factory=self.session_factory,
+            i18n=self.i18n,
+            clock=self.clock,
+            limiter=self.limiter,
+        )
+        self.inbox = Inbox(self.session_factory)
+        self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Migrate, check the token, set the menu, replay unhandled updates, start polling."""
+        if self.settings.auto_migrate:
+            await asyncio.to_thread(upgrade, self.settings.database_url)
+        self.me = await self._check_token()
+        await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
+        await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
+        for row in await self.inbox.pending():
+            self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
+        self._poller = asyncio.create_task(self._poll(), name="polling")
+        log.info("bot_started", username=self.me.username, api=self.settings.telegram_api_url)
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            assert self._poller is not None
+            await self._poller
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await self.lanes.close()
+        await self.dp.emit_shutdown(bot=self.bot, **self.dp.workflow_data)
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+    async def _check_token(self) -> User:
+        try:
+            return await self.bot.get_me()
+        except TelegramUnauthorizedError as error:
+            raise BadTokenError(
+                f"The Bot API server at {self.settings.telegram_api_url} refused BOT_TOKEN "
+                "(401 Unauthorized): check the token from @BotFather in .env."
+            ) from error
+
+    async def _poll(self) -> None:
+        backoff = Backoff(POLL_BACKOFF)
+        timeout = self.settings.poll_timeout
+        request = GetUpdates(timeout=timeout, allowed_updates=self.dp.resolve_used_update_types())
+        while True:
+            try:
+                updates = await self.bot(request, request_timeout=timeout + 30)
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+                log.warning("polling_failed", error=type(error).__name__)
+                await backoff.asleep()
+                continue
+            backoff.reset()
+            if not updates:
+                continue
+            # Durable first: the next getUpdates (with the new offset) confirms them.
+            for update in await self.inbox.store(updates):
+                self.lanes.submit(update)
+            request.offset = updates[-1].update_id + 1
+
+    async def _handle(self, update: Update) -> None:
+        await self.dp.feed_update(self.bot, update)
+        await self.inbox.mark_handled(update.update_id)

@@ -1,0 +1,68 @@
+"""Builds the `Bot` and the `Dispatcher`: the aiogram half of the composition root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import LocaleMiddleware
+from bot.middlewares import (
+    ActorMiddleware,
+    DbSessionMiddleware,
+    HandlerNameMiddleware,
+    UpdateLogMiddleware,
+)
+from bot.pacing import PacingMiddleware
+from bot.settings import Settings
+from handlers import get_routers
+from scheduler.ratelimit import TelegramRateLimiter
+from storage.db import SessionFactory
+from storage.fsm import DatabaseStorage
+
+
+class MissingTokenError(RuntimeError):
+    """BOT_TOKEN is not set: the bot cannot talk to any Bot API server."""
+
+
+def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
+    """A Bot on the server named by TELEGRAM_API_URL, every send paced by `limiter`."""
+    if settings.bot_token is None:
+        raise MissingTokenError(
+            "BOT_TOKEN is not set. Put BOT_TOKEN=<token from @BotFather> in .env "
+            "(see .env.example), or run `snapreport demo` to try it without one."
+        )
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(PacingMiddleware(limiter))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_dispatcher(
+    *, settings: Settings, session_factory: SessionFactory, i18n: I18n, **workflow: Any
+) -> Dispatcher:
+    """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
+    dp = Dispatcher(
+        storage=DatabaseStorage(session_factory),
+        settings=settings,
+        session_factory=session_factory,
+        **workflow,
+    )
+    # Order matters: the log line wraps everything, the session exists before the actor
+    # is looked up, and the locale needs the actor's stored language.
+    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
+    LocaleMiddleware(i18n).setup(dp)
+    for observer in (dp.message, dp.callback_query, dp.edited_message, dp.my_chat_member):
+        observer.middleware(HandlerNameMiddleware())
+    dp.include_routers(*get_routers())
+    return dp

@@ -1,0 +1,97 @@
+"""Dispatcher middlewares: unit of work, the acting user, and one log line per update."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import HandlerObject
+from aiogram.types import TelegramObject, Update, User
+
+from storage.db import SessionFactory
+from storage.people import PeopleRepo
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = structlog.get_logger(__name__)
+
+
+def user_hash(user_id: int) -> str:
+    """A short stable pseudonym for logs: raw Telegram ids never reach a log line."""
+    return hashlib.sha256(f"snapreport:{user_id}".encode()).hexdigest()[:12]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update: commit when the handler returns, roll back when it raises."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._sessions() as session:
+            data["session"] = session
+            result = await handler(event, data)
+            await session.commit()
+            return result
+
+
+class ActorMiddleware(BaseMiddleware):
+    """Injects `actor` (roles) and `user_language` (the `/lang` choice) for the sender."""
+
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self._admin_ids = admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if isinstance(user, User):
+            people = PeopleRepo(data["session"])
+            data["actor"] = await people.actor(user_id=user.id, admin_ids=self._admin_ids)
+            data["user_language"] = await people.get_language(user_id=user.id)
+        return await handler(event, data)
+
+
+@dataclass
+class UpdateTrace:
+    """Filled in by the inner middleware so the outer one can name the handler."""
+
+    handler: str = "-"
+
+
+class UpdateLogMiddleware(BaseMiddleware):
+    """Writes one structured line per update: id, user hash, handler, latency."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace = UpdateTrace()
+        data["update_trace"] = trace
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await handler(event, data)
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            user = data.get("event_from_user")
+            log.info(
+                "update",
+                update_id=event.update_id if isinstance(event, Update) else None,
+                user=user_hash(user.id) if isinstance(user, User) else None,
+                handler=trace.handler,
+                outcome=outcome,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner middleware: records which handler was chosen for the update's log line."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace = data.get("update_trace")
+        chosen = data.get("handler")
+        if isinstance(trace, UpdateTrace) and isinstance(chosen, HandlerObject):
+            trace.handler = getattr(chosen.callback, "__qualname__", repr(chosen.callback))
+        return await handler(event, data)

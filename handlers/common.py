@@ -1,0 +1,105 @@
+"""Greeting, help, language choice and the global /cancel.
+
+```mermaid
+flowchart LR
+  start[/start/] --> greeting
+  help[/help/] --> guide
+  lang[/lang/] --> choose{中文 / English} --> saved
+  cancel[/cancel/] --> cleared
+```
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import SUPPORTED
+from storage.people import PeopleRepo
+from tickets.actors import Actor
+
+router = Router(name=__name__)
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    code: str
+
+
+def greeting_text(actor: Actor | None) -> str:
+    text = _(
+        "Hello! This is the snap-a-photo channel for reporting misconduct by public "
+        "officials.\n\nSend a photo and say what happened: it takes less than a minute. "
+        "You may stay anonymous. You will get a tracking code, and a reply."
+    )
+    if actor is not None and actor.is_staff:
+        text += "\n\n" + _("You are staff here: /queue shows your open tickets, /help lists more.")
+    return text
+
+
+def help_text(actor: Actor | None) -> str:
+    lines = [
+        _("<b>How to report</b>"),
+        _("1. Send one or more photos (or /report)."),
+        _("2. Describe what happened, pick a category and the place."),
+        _("3. Stay anonymous or give your name, confirm, and keep the tracking code."),
+        "",
+        _("/status CODE — what became of a report"),
+        _("/mytickets — your reports"),
+        _("/lang — 中文 / English"),
+        _("/cancel — stop what you are doing"),
+    ]
+    if actor is not None and actor.is_staff:
+        lines += ["", _("<b>Staff</b>"), _("/queue — open tickets of your department")]
+        lines.append(_("/ticket CODE — full history of a ticket"))
+    if actor is not None and actor.is_admin:
+        lines.append(_("/dept — departments, invites and members"))
+    return "\n".join(lines)
+
+
+@router.message(CommandStart(deep_link=False), F.chat.type == "private")
+async def start(message: Message, actor: Actor) -> None:
+    await message.answer(greeting_text(actor))
+
+
+@router.message(Command("help"))
+async def show_help(message: Message, actor: Actor) -> None:
+    await message.answer(help_text(actor))
+
+
+@router.message(Command("lang"))
+async def choose_language(message: Message) -> None:
+    buttons = [
+        InlineKeyboardButton(text=name, callback_data=LanguageChoice(code=code).pack())
+        for code, name in LANGUAGE_NAMES.items()
+    ]
+    await message.answer(
+        _("Choose your language:"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons])
+    )
+
+
+@router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED)))
+async def set_language(
+    query: CallbackQuery, callback_data: LanguageChoice, session: AsyncSession, i18n: I18n
+) -> None:
+    await PeopleRepo(session).set_language(user_id=query.from_user.id, language=callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        text = _("Language set: {name}.").format(name=LANGUAGE_NAMES[callback_data.code])
+    await query.answer(text)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    text = _("Cancelled.") if had_state else _("Nothing to cancel.")
+    await message.answer(text + " " + _("Send a photo whenever you want to report."))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what snapreport needs on a fresh Debian machine, then the Python environment.
+#   scripts/bootstrap.sh demo   -> uv and the locked Python packages
+#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL, Redis and a CJK font for tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose="${1:-demo}"
+
+have_pg() { command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "==> installing Debian packages: $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ "$purpose" = "test" ]; then
+  missing=()
+  have_pg || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=(fonts-noto-cjk fontconfig)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+fi
+
+export PATH="$HOME/.local/bin:$PATH"
+if ! command -v uv >/dev/null 2>&1; then
+  echo "==> installing uv"
+  python3 -m pip install --quiet uv 2>/dev/null \
+    || python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages uv
+fi
+uv sync --frozen --quiet

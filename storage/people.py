@@ -1,0 +1,40 @@
+"""Repository for the people side: members of departments and language preferences."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, UserPref
+from tickets.actors import Actor, Membership, Role
+
+
+class PeopleRepo:
+    """Reads and writes who a chat user is to snapreport."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def actor(self, *, user_id: int, admin_ids: frozenset[int]) -> Actor:
+        rows = await self._session.scalars(
+            select(Member).where(
+                Member.channel_user_id == user_id,
+                Member.removed_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        memberships = tuple(
+            Membership(department_id=m.department_id, role=Role(m.role), member_id=m.id or 0)
+            for m in rows
+        )
+        return Actor(user_id=user_id, is_admin=user_id in admin_ids, memberships=memberships)
+
+    async def get_language(self, *, user_id: int) -> str | None:
+        pref = await self._session.get(UserPref, user_id)
+        return pref.language if pref else None
+
+    async def set_language(self, *, user_id: int, language: str) -> None:
+        pref = await self._session.get(UserPref, user_id)
+        if pref is None:
+            self._session.add(UserPref(channel_user_id=user_id, language=language))
+        else:
+            pref.language = language
