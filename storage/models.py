@@ -75,6 +75,17 @@ class Invite(SQLModel, table=True):
     used_by: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class SourceTag(SQLModel, table=True):
+    """A QR code / deep-link tag: the place it is posted at, and optionally its department."""
+
+    __tablename__ = "source_tag"
+
+    tag: str = Field(primary_key=True, max_length=64)
+    place_text: str = Field(max_length=256)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class RoutingRule(SQLModel, table=True):
     """Maps a category and/or a QR source tag to a department."""
 
@@ -118,6 +129,7 @@ class Ticket(SQLModel, table=True):
     card: str = Field(default="none", max_length=8)
     satisfaction: str | None = Field(default=None, max_length=16)
     satisfaction_default: bool = False
+    survey_comment: str | None = Field(default=None, sa_type=Text)
     public_reply: str | None = Field(default=None, sa_type=Text)
     reject_reason: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

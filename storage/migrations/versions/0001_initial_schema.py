@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:22:59.412291
+Create Date: 2026-11-23 12:32:23.986167
 """
 
 from collections.abc import Sequence
@@ -120,6 +120,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('source_tag',
+    sa.Column('tag', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('place_text', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.PrimaryKeyConstraint('tag')
+    )
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -139,6 +147,7 @@ def upgrade() -> None:
     sa.Column('card', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('satisfaction', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('satisfaction_default', sa.Boolean(), nullable=False),
+    sa.Column('survey_comment', sa.Text(), nullable=True),
     sa.Column('public_reply', sa.Text(), nullable=True),
     sa.Column('reject_reason', sa.Text(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -289,6 +298,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_category'))
 
     op.drop_table('ticket')
+    op.drop_table('source_tag')
     op.drop_table('routing_rule')
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_member_department_id'))
