@@ -43,5 +43,7 @@ class LocaleMiddleware(I18nMiddleware):
         if isinstance(preferred, str) and preferred in SUPPORTED:
             return preferred
         user = data.get("event_from_user")
-        from_telegram = locale_from_telegram(user.language_code) if isinstance(user, User) else None
+        from_telegram = (
+            locale_from_telegram(user.language_code) if isinstance(user, User) else None
+        )
         return from_telegram or self.i18n.default_locale

@@ -14,6 +14,7 @@ from datetime import timedelta
 import structlog
 from aiogram.types import Update
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import InboxUpdate, utcnow
@@ -36,9 +37,7 @@ class Inbox:
         async with self._sessions() as session, session.begin():
             seen = set(
                 await session.scalars(
-                    select(InboxUpdate.update_id).where(
-                        InboxUpdate.update_id.in_(batch)  # type: ignore[attr-defined]
-                    )
+                    select(col(InboxUpdate.update_id)).where(col(InboxUpdate.update_id).in_(batch))
                 )
             )
             fresh = [u for uid, u in batch.items() if uid not in seen]
@@ -55,8 +54,8 @@ class Inbox:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(InboxUpdate)
-                .where(InboxUpdate.handled_at.is_(None))  # type: ignore[union-attr]
-                .order_by(InboxUpdate.update_id)  # type: ignore[arg-type]
+                .where(col(InboxUpdate.handled_at).is_(None))
+                .order_by(col(InboxUpdate.update_id))
             )
             return list(rows)
 
@@ -70,9 +69,7 @@ class Inbox:
         """Forget handled updates; Telegram never redelivers after a day."""
         async with self._sessions() as session, session.begin():
             await session.execute(
-                delete(InboxUpdate).where(
-                    InboxUpdate.handled_at < utcnow() - older_than  # type: ignore[operator]
-                )
+                delete(InboxUpdate).where(col(InboxUpdate.handled_at) < utcnow() - older_than)
             )
 
 

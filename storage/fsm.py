@@ -13,6 +13,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import FsmRecord, utcnow
@@ -81,8 +82,8 @@ async def expired_records(
     async with session_factory() as session:
         rows = await session.scalars(
             select(FsmRecord).where(
-                FsmRecord.state.startswith(state_prefix),  # type: ignore[union-attr]
-                FsmRecord.updated_at < older_than,
+                col(FsmRecord.state).startswith(state_prefix),
+                col(FsmRecord.updated_at) < older_than,
             )
         )
         return list(rows)
@@ -90,7 +91,7 @@ async def expired_records(
 
 async def delete_records(session_factory: SessionFactory, keys: list[str]) -> None:
     async with session_factory() as session, session.begin():
-        await session.execute(delete(FsmRecord).where(FsmRecord.key.in_(keys)))  # type: ignore[attr-defined]
+        await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
 
 
 def ttl_cutoff(now: datetime, hours: int) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Member, UserPref
 from tickets.actors import Actor, Membership, Role
@@ -18,8 +19,8 @@ class PeopleRepo:
     async def actor(self, *, user_id: int, admin_ids: frozenset[int]) -> Actor:
         rows = await self._session.scalars(
             select(Member).where(
-                Member.channel_user_id == user_id,
-                Member.removed_at.is_(None),  # type: ignore[union-attr]
+                col(Member.channel_user_id) == user_id,
+                col(Member.removed_at).is_(None),
             )
         )
         memberships = tuple(

@@ -58,11 +58,34 @@ class PostgresServer:
         self.port = _free_port()
         if os.geteuid() == 0:
             shutil.chown(root, user="postgres", group="postgres")
-        self._run([str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                   "--auth=trust", "--encoding=UTF8", "--no-locale"])
+        self._run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            ]
+        )
         options = f"-p {self.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
-                   "-l", str(root / "server.log"), "-w", "-t", "30", "start"])
+        self._run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-o",
+                options,
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
         self._wait_ready()
 
     @property
@@ -72,8 +95,18 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         """A fresh empty database on this server; returns its URL."""
         bin_dir = _bin_dir()
-        self._run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                   "-U", "postgres", name])
+        self._run(
+            [
+                str(bin_dir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                name,
+            ]
+        )
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
@@ -81,9 +114,11 @@ class PostgresServer:
             return
         bin_dir = _bin_dir()
         subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate",
-                             "stop"]),
-            check=False, capture_output=True,
+            _as_server_user(
+                [str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"]
+            ),
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
         self.data_dir = None

@@ -1,0 +1,80 @@
+"""Callback data classes and inline keyboards shared by renderers and handlers."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from tickets.states import Action, TicketState, available_actions
+
+
+class TicketAction(CallbackData, prefix="t"):
+    """A supervisor's button on a ticket card; `state` guards against stale cards."""
+
+    ticket_id: int
+    action: str
+    state: str
+
+
+class SurveyAnswer(CallbackData, prefix="sv"):
+    ticket_id: int
+    rating: str
+
+
+# The actions offered as card buttons, in this order; the state table decides which show.
+CARD_BUTTONS: tuple[Action, ...] = (
+    Action.ACCEPT,
+    Action.ASSIGN,
+    Action.ASK,
+    Action.REJECT,
+    Action.MARK_DUPLICATE,
+    Action.RESOLVE,
+)
+
+
+def card_actions(state: str) -> tuple[Action, ...]:
+    allowed = set(available_actions(TicketState(state)))
+    return tuple(action for action in CARD_BUTTONS if action in allowed)
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "accept": _("✅ Accept"),
+        "assign": _("👤 Assign"),
+        "ask": _("❓ Ask reporter"),
+        "reject": _("↩️ Reject"),
+        "mark_duplicate": _("🔁 Duplicate of…"),
+        "resolve": _("🏁 Resolve"),
+    }
+    return labels.get(action, action)
+
+
+def card_keyboard(ticket_id: int, state: str) -> InlineKeyboardMarkup | None:
+    actions = card_actions(state)
+    if not actions:
+        return None
+    buttons = [
+        InlineKeyboardButton(
+            text=action_label(action),
+            callback_data=TicketAction(ticket_id=ticket_id, action=action, state=state).pack(),
+        )
+        for action in actions
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    ratings = (
+        ("satisfied", _("😊 Satisfied")),
+        ("fair", _("🙂 Fairly satisfied")),
+        ("unsatisfied", _("🙁 Unsatisfied")),
+    )
+    buttons = [
+        InlineKeyboardButton(
+            text=label, callback_data=SurveyAnswer(ticket_id=ticket_id, rating=rating).pack()
+        )
+        for rating, label in ratings
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons])

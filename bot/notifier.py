@@ -1,0 +1,261 @@
+"""The domain's `Notifier` on the outbox: renders per recipient, writes OutboxMessage rows.
+
+Rows are written in the caller's transaction, so a notification exists exactly when the
+change that caused it does. Recipients of a department are its bound group chat, else
+its supervisors, else the administrators: a report always lands in front of someone.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.keyboards import card_keyboard, survey_keyboard
+from bot.render import ticket_card
+from bot.settings import Settings
+from storage.models import CardMessage, Department, Evidence, Member, OutboxMessage, UserPref
+from tickets.actors import Role
+from tickets.views import TicketView
+
+_sequence = itertools.count()
+
+
+def markup_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
+    return markup.model_dump(mode="json", exclude_none=True) if markup else None
+
+
+class OutboxNotifier:
+    """Writes notifications for one unit of work."""
+
+    def __init__(self, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+        self._session = session
+        self._i18n = i18n
+        self._settings = settings
+
+    # -- recipients ------------------------------------------------------------------
+
+    async def department_chats(self, department_id: int) -> list[int]:
+        department = await self._session.get(Department, department_id)
+        if department is not None and department.group_chat_id is not None:
+            return [department.group_chat_id]
+        rows = await self._session.scalars(
+            select(col(Member.channel_user_id)).where(
+                col(Member.department_id) == department_id,
+                col(Member.role) == Role.SUPERVISOR,
+                col(Member.removed_at).is_(None),
+            )
+        )
+        supervisors = sorted(set(rows))
+        return supervisors or sorted(self._settings.admin_ids)
+
+    async def language_of(self, chat_id: int) -> str:
+        if chat_id < 0:
+            return self._settings.default_language
+        pref = await self._session.get(UserPref, chat_id)
+        return pref.language if pref else self._settings.default_language
+
+    # -- writing rows -----------------------------------------------------------------
+
+    def enqueue(
+        self,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        *,
+        key: str,
+        ticket_id: int | None = None,
+        purpose: str = "",
+    ) -> OutboxMessage:
+        row = OutboxMessage(
+            idempotency_key=f"{key}:{chat_id}:{next(_sequence)}",
+            chat_id=chat_id,
+            method=method,
+            payload={"chat_id": chat_id, **params},
+            ticket_id=ticket_id,
+            purpose=purpose,
+        )
+        self._session.add(row)
+        return row
+
+    async def text_to(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        key: str,
+        ticket_id: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+        purpose: str = "",
+    ) -> None:
+        params: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        if markup is not None:
+            params["reply_markup"] = markup_json(markup)
+        self.enqueue(chat_id, "sendMessage", params, key=key, ticket_id=ticket_id, purpose=purpose)
+
+    # -- Notifier protocol --------------------------------------------------------------
+
+    async def ticket_filed(self, ticket: TicketView, *, duplicate_hints: Sequence[str]) -> None:
+        evidence = list(
+            await self._session.scalars(
+                select(Evidence)
+                .where(col(Evidence.ticket_id) == ticket.id)
+                .order_by(col(Evidence.id))
+            )
+        )
+        for chat_id in await self.department_chats(ticket.department_id):
+            with self._i18n.use_locale(await self.language_of(chat_id)):
+                self._enqueue_evidence(chat_id, ticket, evidence)
+                if ticket.latitude is not None and ticket.longitude is not None:
+                    self.enqueue(
+                        chat_id,
+                        "sendLocation",
+                        {"latitude": ticket.latitude, "longitude": ticket.longitude},
+                        key=f"t{ticket.id}:loc",
+                        ticket_id=ticket.id,
+                    )
+                await self.text_to(
+                    chat_id,
+                    ticket_card(ticket, self._settings.tz, hints=tuple(duplicate_hints)),
+                    key=f"t{ticket.id}:card",
+                    ticket_id=ticket.id,
+                    markup=card_keyboard(ticket.id, ticket.state),
+                    purpose="card",
+                )
+
+    def _enqueue_evidence(
+        self, chat_id: int, ticket: TicketView, evidence: list[Evidence]
+    ) -> None:
+        photos = [e for e in evidence if e.telegram_file_id]
+        caption = _("Evidence for {code}").format(code=ticket.code)
+        if len(photos) == 1:
+            self.enqueue(
+                chat_id,
+                "sendPhoto",
+                {"photo": photos[0].telegram_file_id, "caption": caption},
+                key=f"t{ticket.id}:photo",
+                ticket_id=ticket.id,
+            )
+        elif photos:
+            media = [{"type": "photo", "media": e.telegram_file_id} for e in photos[:10]]
+            media[0]["caption"] = caption
+            self.enqueue(
+                chat_id,
+                "sendMediaGroup",
+                {"media": media},
+                key=f"t{ticket.id}:album",
+                ticket_id=ticket.id,
+            )
+
+    async def ticket_changed(
+        self, ticket: TicketView, *, kind: str, text: str | None = None
+    ) -> None:
+        """Refresh every copy of the card: edit sent ones, rewrite ones still queued."""
+        footer = html.escape(text or "")
+        cards = await self._session.scalars(
+            select(CardMessage).where(col(CardMessage.ticket_id) == ticket.id)
+        )
+        for card in cards:
+            with self._i18n.use_locale(await self.language_of(card.chat_id)):
+                self.enqueue(
+                    card.chat_id,
+                    "editMessageText",
+                    {
+                        "message_id": card.message_id,
+                        "parse_mode": "HTML",
+                        "text": ticket_card(ticket, self._settings.tz, footer=footer),
+                        "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
+                    },
+                    key=f"t{ticket.id}:edit:{kind}",
+                    ticket_id=ticket.id,
+                    purpose="card_edit",
+                )
+        queued = await self._session.scalars(
+            select(OutboxMessage).where(
+                col(OutboxMessage.ticket_id) == ticket.id,
+                col(OutboxMessage.purpose) == "card",
+                col(OutboxMessage.state) == "pending",
+            )
+        )
+        for row in queued:
+            with self._i18n.use_locale(await self.language_of(row.chat_id)):
+                row.payload = {
+                    **row.payload,
+                    "text": ticket_card(ticket, self._settings.tz, footer=footer),
+                    "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
+                }
+
+    async def to_department(
+        self, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None = None
+    ) -> None:
+        """Relay the reporter's words to the department, never who they are."""
+        for chat_id in await self.department_chats(ticket.department_id):
+            with self._i18n.use_locale(await self.language_of(chat_id)):
+                heading = {
+                    "supplement": _("➕ The reporter added material to {code}:"),
+                    "answer": _("💬 The reporter answered on {code}:"),
+                }.get(kind, _("💬 Message on {code}:")).format(code=ticket.code)
+                body = f"{heading}\n{html.escape(text)}" if text else heading
+                if photo_file_id:
+                    self.enqueue(
+                        chat_id,
+                        "sendPhoto",
+                        {"photo": photo_file_id, "caption": body[:1024], "parse_mode": "HTML"},
+                        key=f"t{ticket.id}:{kind}",
+                        ticket_id=ticket.id,
+                    )
+                else:
+                    await self.text_to(
+                        chat_id, body, key=f"t{ticket.id}:{kind}", ticket_id=ticket.id
+                    )
+
+    async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
+        """Tell the reporter what happened to their ticket, in their language."""
+        chat_id = ticket.reporter_user_id
+        with self._i18n.use_locale(await self.language_of(chat_id)):
+            body = reporter_notice(ticket, kind, text)
+            markup = None
+            if kind == "resolved":
+                markup = survey_keyboard(ticket.id)
+            await self.text_to(
+                chat_id,
+                body,
+                key=f"t{ticket.id}:r:{kind}",
+                ticket_id=ticket.id,
+                markup=markup,
+                purpose=f"reporter:{kind}",
+            )
+
+
+def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    code = ticket.code
+    extra = html.escape(text or "")
+    templates = {
+        "accepted": _("Your report {code} has been accepted by {department}."),
+        "rejected": _("Your report {code} was not taken up. Reason: {text}"),
+        "duplicate": _(
+            "Your report {code} concerns a case already being handled: {text}. "
+            "You will hear about it here."
+        ),
+        "question": _(
+            "The department handling {code} asks:\n{text}\n\n"
+            "Reply to this message (text or photo) to answer; you stay anonymous."
+        ),
+        "resolved": _(
+            "Your report {code} has been resolved. Official reply:\n{text}\n\n"
+            "Are you satisfied with how it was handled?"
+        ),
+        "overdue": _("Your report {code} is overdue. The supervision office now oversees it."),
+        "reopened": _("Your report {code} has been reopened and sent back to {department}."),
+        "closed": _("Your report {code} is closed. Thank you for speaking up."),
+    }
+    template = templates.get(kind, _("Update on your report {code}: {text}"))
+    return template.format(code=code, department=html.escape(ticket.department_name), text=extra)

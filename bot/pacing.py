@@ -1,0 +1,123 @@
+"""Paces every message the bot sends through the shared `TelegramRateLimiter`.
+
+A request middleware sees every Bot API call, whether a handler answers a user or the
+outbox dispatcher sends a notification, so no sender can bypass the limits. Only calls that
+post new messages into a chat are paced; edits, callback answers and `getUpdates` are not
+counted against Telegram's message limits and go straight out. A 429 from any call about a
+chat blocks that chat for `retry_after`, and the error is re-raised: the caller decides
+whether and when to retry. A 429 on a chatless call (getUpdates, answerCallbackQuery) is
+flood control on that method, not on messages, so it blocks nothing here.
+
+The limiter does the waiting, so senders (the outbox dispatcher included) must not also
+`acquire` or `reserve` before sending, or each message would be charged twice; to avoid
+blocking a worker they may look at `limiter.wait_time(chat_id)` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import (
+    CopyMessage,
+    CopyMessages,
+    ForwardMessage,
+    ForwardMessages,
+    SendAnimation,
+    SendAudio,
+    SendChecklist,
+    SendContact,
+    SendDice,
+    SendDocument,
+    SendGame,
+    SendInvoice,
+    SendLivePhoto,
+    SendLocation,
+    SendMediaGroup,
+    SendMessage,
+    SendPaidMedia,
+    SendPhoto,
+    SendPoll,
+    SendRichMessage,
+    SendSticker,
+    SendVenue,
+    SendVideo,
+    SendVideoNote,
+    SendVoice,
+    TelegramMethod,
+)
+from aiogram.methods.base import Response, TelegramType
+
+from scheduler.ratelimit import ChatId, TelegramRateLimiter
+
+# Methods that post exactly one new message. A paid-media album is one message.
+_ONE_MESSAGE: tuple[type[TelegramMethod[Any]], ...] = (
+    SendMessage,
+    SendPhoto,
+    SendDocument,
+    SendLocation,
+    SendVenue,
+    SendContact,
+    SendAnimation,
+    SendAudio,
+    SendVideo,
+    SendVideoNote,
+    SendVoice,
+    SendSticker,
+    SendPoll,
+    SendDice,
+    SendGame,
+    SendInvoice,
+    SendPaidMedia,
+    SendChecklist,
+    SendLivePhoto,
+    SendRichMessage,
+    CopyMessage,
+    ForwardMessage,
+)
+
+
+def send_cost(method: TelegramMethod[Any]) -> int:
+    """Return how many messages `method` posts into its chat; 0 for anything else."""
+    # Each item of an album, and each message of a bulk copy/forward, lands as its own
+    # message and counts against the chat's limit.
+    if isinstance(method, SendMediaGroup):
+        return max(1, len(method.media))
+    if isinstance(method, CopyMessages | ForwardMessages):
+        return max(1, len(method.message_ids))
+    return 1 if isinstance(method, _ONE_MESSAGE) else 0
+
+
+def target_chat(method: TelegramMethod[Any]) -> ChatId | None:
+    """Return the chat a call is about, if it names one."""
+    chat_id = getattr(method, "chat_id", None)
+    return chat_id if isinstance(chat_id, int | str) else None
+
+
+class PacingMiddleware(BaseRequestMiddleware):
+    """Waits for the limiter before each message-sending call; feeds 429s back into it."""
+
+    def __init__(self, limiter: TelegramRateLimiter) -> None:
+        self._limiter = limiter
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id = target_chat(method)
+        cost = send_cost(method)
+        if chat_id is not None and cost:
+            await self._limiter.acquire(chat_id, cost)
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as error:
+            if chat_id is not None:
+                self._limiter.penalize(chat_id, error.retry_after)
+            raise

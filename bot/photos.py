@@ -1,0 +1,75 @@
+"""Fetch a photo the citizen sent (getFile + download) and run it through the pipeline.
+
+The size is checked before downloading: Telegram refuses bots files over 20 MB, and
+there is no point in pulling a file we would reject anyway.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from storage.images import ImageLimits, ImageRejected, RejectReason
+from storage.media import MediaStore, process_and_store
+
+ACCEPTED_DOCUMENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@dataclass(frozen=True)
+class IncomingPhoto:
+    file_id: str
+    file_size: int | None
+    as_document: bool
+
+
+def incoming_photo(message: Message) -> IncomingPhoto | None:
+    """The best-quality photo of a message: the largest size, or an image sent as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingPhoto(largest.file_id, largest.file_size, as_document=False)
+    document = message.document
+    if document is not None:
+        return IncomingPhoto(document.file_id, document.file_size, as_document=True)
+    return None
+
+
+async def ingest_photo(
+    bot: Bot, store: MediaStore, photo: IncomingPhoto, limits: ImageLimits
+) -> dict[str, object]:
+    """Download, verify, strip and store one photo; returns JSON-safe draft data."""
+    if photo.file_size is not None and photo.file_size > limits.max_bytes:
+        raise ImageRejected(RejectReason.TOO_LARGE)
+    buffer = io.BytesIO()
+    await bot.download(photo.file_id, destination=buffer)
+    stored = await process_and_store(store, buffer.getvalue(), keep_metadata=True, limits=limits)
+    meta = stored.metadata
+    return {
+        "sha256": stored.sha256,
+        "phash": stored.phash,
+        "size_bytes": stored.size_bytes,
+        "width": stored.width,
+        "height": stored.height,
+        "file_id": photo.file_id if not photo.as_document else None,
+        "captured_at": meta.captured_at.isoformat() if meta and meta.captured_at else None,
+        "gps_lat": meta.latitude if meta else None,
+        "gps_lon": meta.longitude if meta else None,
+    }
+
+
+def rejection_text(error: ImageRejected) -> str:
+    texts = {
+        RejectReason.TOO_LARGE: _("This file is larger than 20 MB. Please send a smaller photo."),
+        RejectReason.NOT_AN_IMAGE: _(
+            "This file is not a photo we can read. Please send a JPEG, PNG or WebP image."
+        ),
+        RejectReason.TRUNCATED: _(
+            "This photo is incomplete (the file is cut off). Please resend it."
+        ),
+        RejectReason.TOO_MANY_PIXELS: _(
+            "This image is too large (over 50 megapixels). Please send a smaller photo."
+        ),
+    }
+    return texts.get(error.reason, _("This photo could not be used."))

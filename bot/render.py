@@ -1,0 +1,109 @@
+"""Message texts for tickets, rendered in the current locale (HTML, user text escaped).
+
+Anything a citizen typed goes through `html.escape` here and nowhere else needs to care.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from tickets.categories import LABELS, parse_category
+from tickets.views import TicketView
+
+
+def category_label(slug: str) -> str:
+    category = parse_category(slug)
+    return _(LABELS[category]) if category else html.escape(slug)
+
+
+def state_label(state: str) -> str:
+    labels = {
+        "new": _("New"),
+        "accepted": _("Accepted"),
+        "in_progress": _("In progress"),
+        "resolved": _("Resolved"),
+        "closed": _("Closed"),
+        "rejected": _("Rejected"),
+        "duplicate": _("Duplicate"),
+        "reopened": _("Reopened"),
+    }
+    return labels.get(state, state)
+
+
+def card_label(card: str) -> str:
+    return {"yellow": _("🟨 Yellow card"), "red": _("🟥 Red card")}.get(card, "")
+
+
+def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def ticket_card(
+    ticket: TicketView, tz: ZoneInfo, *, hints: tuple[str, ...] = (), footer: str = ""
+) -> str:
+    """The supervisors' summary card: identity only for real-name tickets."""
+    place = html.escape(ticket.place_text or "—")
+    lines = [
+        f"<b>{ticket.code}</b> · {state_label(ticket.state)} {card_label(ticket.card)}".strip(),
+        _("Category: {category}").format(category=category_label(ticket.category)),
+        _("Place: {place}").format(place=place),
+        _("Filed: {time}").format(time=local_time(ticket.created_at, tz)),
+        _("Accept by: {time}").format(time=local_time(ticket.accept_by, tz)),
+        _("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)),
+        _("Department: {name}").format(name=html.escape(ticket.department_name)),
+        _("Reporter: {who}").format(who=reporter_label(ticket)),
+        "",
+        html.escape(ticket.description),
+    ]
+    if hints:
+        lines += ["", _("⚠️ Possible duplicate of: {codes}").format(codes=", ".join(hints))]
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines)
+
+
+def reporter_label(ticket: TicketView) -> str:
+    """Anonymous reporters are only ever "the reporter" to staff."""
+    if ticket.anonymous:
+        return _("anonymous reporter")
+    name = html.escape(ticket.real_name or "")
+    phone = html.escape(ticket.phone or "")
+    return f"{name} {phone}".strip()
+
+
+def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:
+    return "\n".join(
+        [
+            _("✅ Your report has been filed."),
+            _("Tracking code: <code>{code}</code>").format(code=ticket.code),
+            _("Handled by: {department}").format(department=html.escape(ticket.department_name)),
+            _("It will be accepted by {accept} and answered by {resolve}.").format(
+                accept=local_time(ticket.accept_by, tz), resolve=local_time(ticket.resolve_by, tz)
+            ),
+            _("Check it any time with /status {code}").format(code=ticket.code),
+        ]
+    )
+
+
+def status_text(ticket: TicketView, tz: ZoneInfo) -> str:
+    """What anyone holding the code may see: never identity or evidence."""
+    lines = [
+        f"<b>{ticket.code}</b>",
+        _("Status: {state}").format(state=state_label(ticket.state)),
+        _("Category: {category}").format(category=category_label(ticket.category)),
+        _("Department: {name}").format(name=html.escape(ticket.department_name)),
+        _("Filed: {time}").format(time=local_time(ticket.created_at, tz)),
+    ]
+    if ticket.state in {"new", "reopened"}:
+        lines.append(_("Accept by: {time}").format(time=local_time(ticket.accept_by, tz)))
+    if ticket.state in {"new", "accepted", "in_progress", "reopened"}:
+        lines.append(_("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)))
+    if ticket.public_reply:
+        lines += ["", _("Official reply:"), html.escape(ticket.public_reply)]
+    if ticket.reject_reason and ticket.state == "rejected":
+        lines += ["", _("Reason: {reason}").format(reason=html.escape(ticket.reject_reason))]
+    return "\n".join(lines)

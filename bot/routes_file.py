@@ -1,0 +1,141 @@
+"""Departments, routing rules, place tags and deadline policy from a YAML file.
+
+```yaml
+departments: [市政务服务中心, 市交通运输局]
+tags:
+  - {tag: hall_01, place: 市民服务中心一楼大厅, department: 市政务服务中心}
+rules:
+  - {department: 市交通运输局, category: car}
+  - {department: 市政务服务中心, tag: hall_01}
+deadlines:
+  extortion: {accept_days: 1, resolve_days: 3}
+```
+Loading replaces all routing rules and deadline overrides; departments and tags are
+added or updated, never deleted (tickets point at them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.settings import Settings
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
+from tickets.categories import Category
+
+TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class TagSpec(BaseModel):
+    tag: str = Field(pattern=TAG_PATTERN)
+    place: str = Field(min_length=1, max_length=256)
+    department: str | None = None
+
+
+class RuleSpec(BaseModel):
+    department: str
+    category: Category | None = None
+    tag: str | None = Field(default=None, pattern=TAG_PATTERN)
+    priority: int = 0
+
+
+class DaysSpec(BaseModel):
+    accept_days: int = Field(ge=1, le=60)
+    resolve_days: int = Field(ge=1, le=120)
+
+
+class RoutesFile(BaseModel):
+    departments: list[str] = []
+    tags: list[TagSpec] = []
+    rules: list[RuleSpec] = []
+    deadlines: dict[Category, DaysSpec] = {}
+
+
+async def department_id(session: AsyncSession, name: str) -> int:
+    """The department called `name`, created if new."""
+    row = await session.scalar(select(Department).where(col(Department.name) == name))
+    if row is None:
+        row = Department(name=name)
+        session.add(row)
+        await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def apply_routes(session: AsyncSession, spec: RoutesFile) -> str:
+    for name in spec.departments:
+        await department_id(session, name)
+    for tag in spec.tags:
+        await upsert_tag(session, tag=tag.tag, place=tag.place, department=tag.department)
+    await session.execute(delete(RoutingRule))
+    for rule in spec.rules:
+        session.add(
+            RoutingRule(
+                department_id=await department_id(session, rule.department),
+                category=rule.category,
+                source_tag=rule.tag,
+                priority=rule.priority,
+            )
+        )
+    await session.execute(delete(DeadlinePolicyRow))
+    for category, days in spec.deadlines.items():
+        session.add(
+            DeadlinePolicyRow(
+                category=category, accept_days=days.accept_days, resolve_days=days.resolve_days
+            )
+        )
+    return (
+        f"{len(spec.departments)} departments, {len(spec.tags)} tags, "
+        f"{len(spec.rules)} rules, {len(spec.deadlines)} deadline overrides loaded"
+    )
+
+
+async def upsert_tag(
+    session: AsyncSession, *, tag: str, place: str, department: str | None
+) -> None:
+    row = await session.get(SourceTag, tag) or SourceTag(tag=tag, place_text=place)
+    row.place_text = place
+    row.department_id = None
+    session.add(row)
+    if department:
+        row.department_id = dept_id = await department_id(session, department)
+        # A tag with a department routes there: keep exactly one rule for it.
+        await session.execute(delete(RoutingRule).where(col(RoutingRule.source_tag) == tag))
+        session.add(RoutingRule(department_id=dept_id, source_tag=tag))
+
+
+def parse_routes(text: str) -> RoutesFile:
+    data: Any = yaml.safe_load(text) or {}
+    return RoutesFile.model_validate(data)
+
+
+async def _in_session(settings: Settings, work: Any) -> Any:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def load_routes_file(settings: Settings, path: Path) -> str:
+    spec = parse_routes(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    return str(await _in_session(settings, lambda s: apply_routes(s, spec)))
+
+
+async def register_tag(
+    settings: Settings, *, tag: str, place: str, department: str | None
+) -> None:
+    await _in_session(
+        settings, lambda s: upsert_tag(s, tag=tag, place=place, department=department)
+    )

@@ -1,0 +1,27 @@
+"""Binds the domain's ports to one unit of work (the update's or a job's session)."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.notifier import OutboxNotifier
+from bot.settings import Settings
+from storage.repositories import (
+    SqlDirectoryRepository,
+    SqlFollowUpRepository,
+    SqlTicketRepository,
+)
+from tickets.clock import Clock
+from tickets.ports import Workspace
+
+
+def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
+    return Workspace(
+        tickets=SqlTicketRepository(session),
+        directory=SqlDirectoryRepository(session),
+        followups=SqlFollowUpRepository(session),
+        notifier=OutboxNotifier(session, i18n, settings),
+        clock=clock,
+        timezone=settings.timezone,
+    )

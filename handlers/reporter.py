@@ -1,0 +1,729 @@
+"""The citizen's report draft: photos → description → category → place → identity → preview.
+
+```mermaid
+stateDiagram-v2
+  [*] --> adding_photos: photo / /report / QR link
+  adding_photos --> describing: Next (caption skips ahead)
+  describing --> choosing_category
+  choosing_category --> locating
+  locating --> choosing_identity: location / address / skip
+  choosing_identity --> confirming: anonymous
+  choosing_identity --> sharing_contact: real name
+  sharing_contact --> confirming: contact shared
+  confirming --> [*]: Confirm → ticket
+  confirming --> adding_photos: Edit (any step, then back to preview)
+```
+Every step has Back, and /cancel works everywhere. Buttons edit the step's panel in place;
+typed answers get a fresh panel and the old one is deleted so the chat does not pile up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+from storage.images import ImageLimits, ImageRejected
+from storage.media import MediaStore
+
+from bot.errors_text import error_text
+from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
+from bot.render import category_label, submitted_text
+from bot.settings import Settings
+from bot.workspace import workspace
+from handlers.common import greeting_text
+from storage.models import SourceTag
+from tickets.actors import Actor
+from tickets.categories import Category, parse_category
+from tickets.clock import Clock
+from tickets.errors import DomainError, ValidationError
+from tickets.reports import PHOTOS_MAX, submit_report, validate_description
+from tickets.views import PhotoRef
+from tickets.views import ReportDraft as DraftValue
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOTAL_STEPS = 5
+ALBUM_SETTLE_SECONDS = 1.0
+
+
+class ReportDraft(StatesGroup):
+    adding_photos = State()
+    describing = State()
+    choosing_category = State()
+    locating = State()
+    choosing_identity = State()
+    sharing_contact = State()
+    confirming = State()
+
+
+class Nav(CallbackData, prefix="rd"):
+    """A draft button; `draft` ties it to one draft so old panels cannot act on a new one."""
+
+    draft: str
+    action: str
+    value: str = ""
+
+
+is_image_document = F.document.mime_type.in_(
+    ACCEPTED_DOCUMENT_TYPES
+) | F.document.file_name.regexp(r"(?i)\.(jpe?g|png|webp)$")
+photo_filter = F.photo | is_image_document
+
+
+# -- panel helpers ------------------------------------------------------------------------
+
+
+def step_line(step: int) -> str:
+    return _("Step {step}/{total}").format(step=step, total=TOTAL_STEPS)
+
+
+def nav_button(text: str, draft: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=Nav(draft=draft, action=action, value=value).pack()
+    )
+
+
+def back_cancel_row(draft: str, back_to: str | None) -> list[InlineKeyboardButton]:
+    row = []
+    if back_to:
+        row.append(nav_button(_("⬅️ Back"), draft, "goto", back_to))
+    row.append(nav_button(_("✖️ Cancel"), draft, "cancel"))
+    return row
+
+
+async def show_panel(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Edit the panel for button presses; send a fresh one (and drop the old) otherwise."""
+    data = await state.get_data()
+    if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
+        try:
+            await target.message.edit_text(text, reply_markup=markup)
+            await state.update_data(panel_id=target.message.message_id)
+            return
+        except TelegramBadRequest:
+            pass  # the panel is gone or unchanged: fall through to a new one
+    message = target if isinstance(target, Message) else target.message
+    if not isinstance(message, Message):
+        return
+    old_panel = data.get("panel_id")
+    sent = await message.answer(text, reply_markup=markup)
+    await state.update_data(panel_id=sent.message_id)
+    if old_panel and old_panel != sent.message_id:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.bot.delete_message(message.chat.id, old_panel)  # type: ignore[union-attr]
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+
+async def begin_draft(
+    state: FSMContext, *, source_tag: str | None = None, place_text: str | None = None
+) -> str:
+    draft_id = secrets.token_urlsafe(8)
+    await state.set_state(ReportDraft.adding_photos)
+    await state.set_data(
+        {
+            "draft_id": draft_id,
+            "photos": [],
+            "anonymous": True,
+            "keep_meta": False,
+            "source_tag": source_tag,
+            "place_text": place_text,
+        }
+    )
+    return draft_id
+
+
+def photos_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    count = len(data.get("photos", []))
+    lines = [
+        step_line(1) + " · " + _("Photos"),
+        _("Send 1–{maximum} photos of what you saw (an album is fine).").format(
+            maximum=PHOTOS_MAX
+        ),
+    ]
+    if count:
+        lines.append(_("Received: {count} photo(s).").format(count=count))
+    if data.get("place_text"):
+        lines.append(_("Place: {place}").format(place=html.escape(data["place_text"])))
+    draft = data["draft_id"]
+    rows = [[nav_button(_("Next ➡️"), draft, "next")]] if count else []
+    rows.append(back_cancel_row(draft, None))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def describe_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join(
+        [
+            step_line(2) + " · " + _("What happened?"),
+            _("Describe it in a few sentences: who, what, when (5–2000 characters)."),
+        ]
+    )
+    return text, InlineKeyboardMarkup(
+        inline_keyboard=[back_cancel_row(data["draft_id"], "photos")]
+    )
+
+
+def category_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    buttons = [nav_button(category_label(c), draft, "category", c.value) for c in Category]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(back_cancel_row(draft, "describe"))
+    text = step_line(3) + " · " + _("Which kind of misconduct is it?")
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def place_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    lines = [
+        step_line(4) + " · " + _("Where did it happen?"),
+        _("Share your location with the button below, type an address, or skip."),
+    ]
+    rows = []
+    if data.get("place_text"):
+        label = _("Use: {place}").format(place=data["place_text"][:40])
+        rows.append([nav_button(label, draft, "place_keep")])
+    rows.append([nav_button(_("Skip ⏭"), draft, "place_skip")])
+    rows.append(back_cancel_row(draft, "category"))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def identity_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    text = "\n".join(
+        [
+            step_line(5) + " · " + _("Anonymous or real name?"),
+            _(
+                "Anonymous is the default: the department never sees who you are. With your real "
+                "name, only the handling department sees your name and phone."
+            ),
+        ]
+    )
+    rows = [
+        [
+            nav_button(_("🕶 Anonymous"), draft, "anonymous"),
+            nav_button(_("🪪 Real name"), draft, "real_name"),
+        ],
+        back_cancel_row(draft, "place"),
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def preview_prompt(data: dict[str, Any], settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    place = data.get("place_text") or (
+        _("shared location") if data.get("latitude") is not None else _("not given")
+    )
+    identity = (
+        _("anonymous")
+        if data.get("anonymous", True)
+        else f"{html.escape(data.get('real_name') or '')} {html.escape(data.get('phone') or '')}"
+    )
+    lines = [
+        _("<b>Please check your report</b>"),
+        _("Photos: {count}").format(count=len(data.get("photos", []))),
+        _("Category: {category}").format(category=category_label(data.get("category") or "")),
+        _("Place: {place}").format(place=html.escape(place)),
+        _("Identity: {identity}").format(identity=identity),
+        "",
+        html.escape(data.get("description") or ""),
+    ]
+    meta_label = (
+        _("📎 Photo time/GPS: included")
+        if data.get("keep_meta")
+        else _("📎 Photo time/GPS: not included")
+    )
+    rows = [
+        [nav_button(_("✅ Confirm"), draft, "confirm")],
+        [nav_button(_("✏️ Edit"), draft, "edit"), nav_button(_("✖️ Cancel"), draft, "cancel")],
+    ]
+    if any(p.get("captured_at") or p.get("gps_lat") is not None for p in data.get("photos", [])):
+        rows.insert(1, [nav_button(meta_label, draft, "toggle_meta")])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def edit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    fields = (
+        ("photos", _("Photos")),
+        ("describe", _("Description")),
+        ("category", _("Category")),
+        ("place", _("Place")),
+        ("identity", _("Identity")),
+    )
+    rows = [[nav_button(label, draft, "edit_field", key)] for key, label in fields]
+    rows.append([nav_button(_("⬅️ Back to preview"), draft, "goto", "preview")])
+    return _("What would you like to change?"), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+STEP_STATES = {
+    "photos": ReportDraft.adding_photos,
+    "describe": ReportDraft.describing,
+    "category": ReportDraft.choosing_category,
+    "place": ReportDraft.locating,
+    "identity": ReportDraft.choosing_identity,
+    "preview": ReportDraft.confirming,
+}
+
+
+async def go_to(
+    step: str, target: Message | CallbackQuery, state: FSMContext, settings: Settings
+) -> None:
+    await state.set_state(STEP_STATES[step])
+    data = await state.get_data()
+    prompts = {
+        "photos": photos_prompt,
+        "describe": describe_prompt,
+        "category": category_prompt,
+        "place": place_prompt,
+        "identity": identity_prompt,
+    }
+    if step == "preview":
+        text, markup = preview_prompt(data, settings)
+    else:
+        text, markup = prompts[step](data)
+    await show_panel(target, state, text, markup)
+    message = target if isinstance(target, Message) else target.message
+    if step == "place" and isinstance(message, Message):
+        # A reply keyboard cannot share a message with inline buttons.
+        await message.answer(_("Or use the button:"), reply_markup=location_keyboard())
+
+
+async def advance(
+    after: str, target: Message | CallbackQuery, state: FSMContext, settings: Settings
+) -> None:
+    """Go to the step after `after`, or back to the preview when editing one field."""
+    data = await state.get_data()
+    order = ["photos", "describe", "category", "place", "identity", "preview"]
+    following = order[order.index(after) + 1]
+    if data.get("editing"):
+        following = "preview"
+    if following == "describe" and data.get("description"):
+        following = "category"  # the photo caption already said what happened
+    await go_to(following, target, state, settings)
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_from_link(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+) -> None:
+    """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
+    payload = command.args or ""
+    tag = await session.get(SourceTag, payload) if PAYLOAD_RE.match(payload) else None
+    if tag is None:
+        await message.answer(greeting_text(actor))
+        return
+    await begin_draft(state, source_tag=tag.tag, place_text=tag.place_text)
+    await message.answer(
+        greeting_text(None)
+        + "\n\n"
+        + _("You are reporting about: {place}").format(place=html.escape(tag.place_text))
+    )
+    text, markup = photos_prompt(await state.get_data())
+    await show_panel(message, state, text, markup)
+
+
+@router.message(Command("report"))
+async def start_report(message: Message, state: FSMContext) -> None:
+    await begin_draft(state)
+    text, markup = photos_prompt(await state.get_data())
+    await show_panel(message, state, text, markup)
+
+
+# -- step 1: photos ---------------------------------------------------------------------------
+
+_album_refresh: dict[int, asyncio.Task[None]] = {}
+
+
+@router.message(StateFilter(None, ReportDraft.adding_photos), photo_filter)
+async def add_photo(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    media_store: MediaStore,
+    image_limits: ImageLimits,
+    settings: Settings,
+) -> None:
+    if await state.get_state() is None:
+        await begin_draft(state)
+    data = await state.get_data()
+    if len(data["photos"]) >= PHOTOS_MAX:
+        await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
+        return
+    photo = incoming_photo(message)
+    assert photo is not None
+    try:
+        entry = await ingest_photo(bot, media_store, photo, image_limits)
+    except ImageRejected as error:
+        await message.answer(rejection_text(error))
+        return
+    data = await state.get_data()  # re-read: another album item may have landed meanwhile
+    photos = [*data["photos"], entry]
+    changes: dict[str, Any] = {"photos": photos}
+    if message.caption and not data.get("description"):
+        # A short caption ("看!") is not a description: step 2 will ask for one.
+        with contextlib.suppress(ValidationError):
+            changes["description"] = validate_description(message.caption)
+    await state.update_data(changes)
+    if message.media_group_id:
+        # One panel per album, not one per photo: refresh when the album has settled.
+        schedule_album_panel(message, state, settings)
+    else:
+        await refresh_photo_panel(message, state, settings)
+
+
+def schedule_album_panel(message: Message, state: FSMContext, settings: Settings) -> None:
+    chat_id = message.chat.id
+    pending = _album_refresh.pop(chat_id, None)
+    if pending is not None:
+        pending.cancel()
+
+    async def settle() -> None:
+        await asyncio.sleep(ALBUM_SETTLE_SECONDS)
+        _album_refresh.pop(chat_id, None)
+        await refresh_photo_panel(message, state, settings)
+
+    _album_refresh[chat_id] = asyncio.create_task(settle())
+
+
+async def refresh_photo_panel(message: Message, state: FSMContext, settings: Settings) -> None:
+    if await state.get_state() != ReportDraft.adding_photos.state:
+        return
+    text, markup = photos_prompt(await state.get_data())
+    await show_panel(message, state, text, markup)
+
+
+@router.message(ReportDraft.adding_photos, F.text, ~F.text.startswith("/"))
+async def text_while_adding_photos(
+    message: Message, state: FSMContext, settings: Settings
+) -> None:
+    """Typing after the photos is the description: take it and move on."""
+    data = await state.get_data()
+    if not data["photos"]:
+        await message.answer(_("Please send a photo first (at least one)."))
+        return
+    await take_description(message, state, settings)
+
+
+@router.message(ReportDraft.adding_photos)
+async def not_a_photo(message: Message) -> None:
+    await message.answer(_("Please send a photo (JPEG, PNG or WebP), or press Next."))
+
+
+# -- step 2: description ----------------------------------------------------------------------
+
+
+@router.message(ReportDraft.describing, F.text, ~F.text.startswith("/"))
+async def take_description(message: Message, state: FSMContext, settings: Settings) -> None:
+    try:
+        description = validate_description(message.text or "")
+    except ValidationError as error:
+        await message.answer(error_text(error))
+        return
+    await state.update_data(description=description)
+    await advance("describe", message, state, settings)
+
+
+@router.message(ReportDraft.describing)
+async def description_not_text(message: Message) -> None:
+    await message.answer(_("Please describe what happened in text (5–2000 characters)."))
+
+
+# -- step 4: place ----------------------------------------------------------------------------
+
+
+@router.message(ReportDraft.locating, F.location)
+async def take_location(message: Message, state: FSMContext, settings: Settings) -> None:
+    location = message.location
+    assert location is not None
+    await state.update_data(latitude=location.latitude, longitude=location.longitude)
+    await message.answer(_("📍 Location received."), reply_markup=ReplyKeyboardRemove())
+    await advance("place", message, state, settings)
+
+
+@router.message(ReportDraft.locating, F.text, ~F.text.startswith("/"))
+async def take_address(message: Message, state: FSMContext, settings: Settings) -> None:
+    address = (message.text or "").strip()
+    if not 2 <= len(address) <= 256:
+        await message.answer(_("Please type an address of 2–256 characters, or skip."))
+        return
+    await state.update_data(place_text=address)
+    await message.answer(_("Address noted."), reply_markup=ReplyKeyboardRemove())
+    await advance("place", message, state, settings)
+
+
+@router.message(ReportDraft.locating)
+async def place_not_understood(message: Message) -> None:
+    await message.answer(_("Share a location, type an address, or press Skip."))
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+# -- step 5: identity -------------------------------------------------------------------------
+
+
+@router.message(ReportDraft.sharing_contact, F.contact)
+async def take_contact(message: Message, state: FSMContext, settings: Settings) -> None:
+    contact = message.contact
+    assert contact is not None and message.from_user is not None
+    if contact.user_id != message.from_user.id:
+        await message.answer(_("Please share your own number with the button."))
+        return
+    name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+    await state.update_data(anonymous=False, real_name=name[:128], phone=contact.phone_number[:32])
+    await message.answer(
+        _("Thank you, {name}.").format(name=html.escape(name)), reply_markup=ReplyKeyboardRemove()
+    )
+    await go_to("preview", message, state, settings)
+
+
+@router.message(ReportDraft.sharing_contact)
+async def contact_expected(message: Message) -> None:
+    await message.answer(_("Please press “Share my phone number”, or /cancel."))
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+# -- buttons ----------------------------------------------------------------------------------
+
+
+@router.callback_query(Nav.filter())
+async def on_nav(
+    query: CallbackQuery,
+    callback_data: Nav,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    if callback_data.action == "confirm":
+        await confirm(query, callback_data, state, session, settings, clock, i18n)
+        return
+    if data.get("draft_id") != callback_data.draft or await state.get_state() is None:
+        await query.answer(_("This draft is no longer active."), show_alert=True)
+        return
+    await query.answer()
+    await NAV_ACTIONS[callback_data.action](query, callback_data, state, settings)
+
+
+async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
+    if not (await state.get_data())["photos"]:
+        await query.answer(_("Send at least one photo first."), show_alert=True)
+        return
+    await advance("photos", query, state, settings)
+
+
+async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
+    if cb.value in STEP_STATES:
+        await go_to(cb.value, query, state, settings)
+
+
+async def nav_category(
+    query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    if parse_category(cb.value) is None:
+        return
+    await state.update_data(category=cb.value)
+    await advance("category", query, state, settings)
+
+
+async def nav_place_keep(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await advance("place", query, state, settings)
+
+
+async def nav_place_skip(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await state.update_data(place_text=None, latitude=None, longitude=None)
+    await advance("place", query, state, settings)
+
+
+async def nav_anonymous(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await state.update_data(anonymous=True, real_name=None, phone=None)
+    await go_to("preview", query, state, settings)
+
+
+async def nav_real_name(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await state.set_state(ReportDraft.sharing_contact)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Please share your phone number with the button below."),
+            reply_markup=contact_keyboard(),
+        )
+
+
+async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
+    text, markup = edit_prompt(await state.get_data())
+    await show_panel(query, state, text, markup)
+
+
+async def nav_edit_field(
+    query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await state.update_data(editing=True)
+    await go_to(cb.value, query, state, settings)
+
+
+async def nav_toggle_meta(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    data = await state.get_data()
+    await state.update_data(keep_meta=not data.get("keep_meta", False))
+    await go_to("preview", query, state, settings)
+
+
+async def nav_cancel(
+    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+) -> None:
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Report cancelled. Nothing was sent."))
+
+
+NAV_ACTIONS = {
+    "next": nav_next,
+    "goto": nav_goto,
+    "category": nav_category,
+    "place_keep": nav_place_keep,
+    "place_skip": nav_place_skip,
+    "anonymous": nav_anonymous,
+    "real_name": nav_real_name,
+    "edit": nav_edit,
+    "edit_field": nav_edit_field,
+    "toggle_meta": nav_toggle_meta,
+    "cancel": nav_cancel,
+}
+
+
+# -- submission -------------------------------------------------------------------------------
+
+
+def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> DraftValue:
+    keep_meta = bool(data.get("keep_meta"))
+    photos = tuple(
+        PhotoRef(
+            sha256=p["sha256"],
+            phash=p.get("phash"),
+            size_bytes=p["size_bytes"],
+            width=p["width"],
+            height=p["height"],
+            telegram_file_id=p.get("file_id"),
+            captured_at=datetime.fromisoformat(p["captured_at"])
+            if keep_meta and p.get("captured_at")
+            else None,
+            gps_lat=p.get("gps_lat") if keep_meta else None,
+            gps_lon=p.get("gps_lon") if keep_meta else None,
+        )
+        for p in data.get("photos", [])
+    )
+    return DraftValue(
+        submit_key=f"{user_id}:{data['draft_id']}",
+        reporter_user_id=user_id,
+        category=data.get("category") or "",
+        description=data.get("description") or "",
+        photos=photos,
+        place_text=data.get("place_text"),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+        source_tag=data.get("source_tag"),
+        anonymous=bool(data.get("anonymous", True)),
+        real_name=data.get("real_name"),
+        phone=data.get("phone"),
+        language=language,
+    )
+
+
+async def confirm(
+    query: CallbackQuery,
+    cb: Nav,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """File the ticket; a second press (or a redelivered update) finds the same ticket."""
+    data = await state.get_data()
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    if data.get("draft_id") != cb.draft:
+        existing = await ws.tickets.get_by_submit_key(
+            submit_key=f"{query.from_user.id}:{cb.draft}"
+        )
+        text = (
+            _("Already filed as {code}.").format(code=existing.code)
+            if existing
+            else _("This draft is no longer active.")
+        )
+        await query.answer(text, show_alert=True)
+        return
+    try:
+        submission = await submit_report(
+            ws,
+            draft_value(data, query.from_user.id, i18n.current_locale),
+            per_hour=settings.reports_per_hour,
+        )
+    except DomainError as error:
+        await query.answer(error_text(error), show_alert=True)
+        return
+    await session.commit()  # the ticket exists before the draft is forgotten
+    await state.clear()
+    await query.answer(_("Filed."))
+    text = submitted_text(submission.ticket, settings.tz)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)

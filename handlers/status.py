@@ -1,0 +1,176 @@
+"""Looking a report up: `/status CODE` from any chat, `/mytickets`, and adding material.
+
+The code is the key (GlobaLeaks' receipt idea): whoever holds it sees the state, the
+department, deadlines and public replies — never the reporter's identity or evidence.
+"""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors_text import error_text
+from bot.render import local_time, state_label, status_text
+from bot.settings import Settings
+from bot.workspace import workspace
+from storage.repositories import SqlTicketRepository
+from tickets.clock import Clock
+from tickets.codes import normalize_code
+from tickets.errors import DomainError
+from tickets.states import TicketState, is_open
+from tickets.supplements import add_supplement
+
+router = Router(name=__name__)
+PAGE_SIZE = 5
+
+
+class MyTickets(CallbackData, prefix="my"):
+    page: int
+
+
+class Supplement(CallbackData, prefix="sup"):
+    ticket_id: int
+
+
+class AddingMaterial(StatesGroup):
+    sending = State()
+
+
+@router.message(Command("status"))
+async def show_status(
+    message: Message, command: CommandObject, session: AsyncSession, settings: Settings
+) -> None:
+    if not command.args:
+        await message.answer(
+            _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
+        )
+        return
+    code = normalize_code(command.args)
+    if code is None:
+        await message.answer(_("This code is not valid: please check it for a typo."))
+        return
+    ticket = await SqlTicketRepository(session).get_by_code(code=code)
+    if ticket is None:
+        await message.answer(_("No report with this code."))
+        return
+    await message.answer(status_text(ticket, settings.tz))
+
+
+@router.message(Command("mytickets"), F.chat.type == "private")
+async def my_tickets(message: Message, session: AsyncSession, settings: Settings) -> None:
+    assert message.from_user is not None
+    text, markup = await tickets_page(session, settings, message.from_user.id, page=0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MyTickets.filter(F.page >= 0))
+async def my_tickets_page(
+    query: CallbackQuery, callback_data: MyTickets, session: AsyncSession, settings: Settings
+) -> None:
+    text, markup = await tickets_page(
+        session, settings, query.from_user.id, page=callback_data.page
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def tickets_page(
+    session: AsyncSession, settings: Settings, user_id: int, *, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of the user's tickets, newest first, with paging and 补充材料 buttons."""
+    repo = SqlTicketRepository(session)
+    rows = await repo.list_by_reporter(
+        reporter_user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
+    )
+    has_more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    if not rows:
+        return (
+            _("You have no reports yet. Send a photo to make one.")
+            if page == 0
+            else _("No more reports.")
+        ), None
+    lines = [_("<b>Your reports</b>")]
+    buttons: list[list[InlineKeyboardButton]] = []
+    for ticket in rows:
+        lines.append(
+            f"<code>{ticket.code}</code> · {state_label(ticket.state)} · "
+            f"{local_time(ticket.created_at, settings.tz)}"
+        )
+        if is_open(TicketState(ticket.state)):
+            buttons.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("➕ Add material to {code}").format(code=ticket.code),
+                        callback_data=Supplement(ticket_id=ticket.id).pack(),
+                    )
+                ]
+            )
+    paging = []
+    if page > 0:
+        paging.append(
+            InlineKeyboardButton(text=_("⬅️ Newer"), callback_data=MyTickets(page=page - 1).pack())
+        )
+    if has_more:
+        paging.append(
+            InlineKeyboardButton(text=_("Older ➡️"), callback_data=MyTickets(page=page + 1).pack())
+        )
+    if paging:
+        buttons.append(paging)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+
+
+@router.callback_query(Supplement.filter())
+async def begin_supplement(
+    query: CallbackQuery, callback_data: Supplement, session: AsyncSession, state: FSMContext
+) -> None:
+    ticket = await SqlTicketRepository(session).get(ticket_id=callback_data.ticket_id)
+    if ticket is None or ticket.reporter_user_id != query.from_user.id:
+        await query.answer(_("You are not allowed to do this."), show_alert=True)
+        return
+    await state.set_state(AddingMaterial.sending)
+    await state.update_data(supplement_ticket=ticket.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send a photo or a text to add to {code}, or /cancel.").format(code=ticket.code)
+        )
+
+
+@router.message(AddingMaterial.sending, F.text | F.photo)
+async def receive_supplement(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    assert message.from_user is not None
+    data = await state.get_data()
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    photo_id = message.photo[-1].file_id if message.photo else None
+    try:
+        ticket = await add_supplement(
+            ws,
+            ticket_id=int(data["supplement_ticket"]),
+            reporter_user_id=message.from_user.id,
+            text=message.text or message.caption,
+            photo_file_id=photo_id,
+        )
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await state.clear()
+    await message.answer(
+        _("Added to {code}. The department has been told.").format(code=html.escape(ticket.code))
+    )

@@ -1,0 +1,296 @@
+"""SQLModel implementations of the domain's repositories (see `tickets/ports.py`).
+
+They never commit: the unit of work around the update or job does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.models import (
+    DeadlinePolicyRow,
+    Department,
+    Evidence,
+    FollowUp,
+    Reporter,
+    RoutingRule,
+    Ticket,
+    TicketEvent,
+    utcnow,
+)
+from tickets.views import ReportDraft, TicketView
+
+INTAKE_DEPARTMENT_NAME = "受理中心"
+
+
+async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
+    """Join a ticket row with its department and reporter into a domain value."""
+    department = await session.get(Department, ticket.department_id)
+    reporter = await session.get(Reporter, ticket.reporter_id)
+    assert ticket.id is not None and department is not None and reporter is not None
+    return TicketView(
+        id=ticket.id,
+        code=ticket.code,
+        category=ticket.category,
+        description=ticket.description,
+        state=ticket.state,
+        department_id=ticket.department_id,
+        department_name=department.name,
+        anonymous=ticket.anonymous,
+        reporter_id=reporter.id or 0,
+        reporter_user_id=reporter.channel_user_id,
+        created_at=ticket.created_at,
+        place_text=ticket.place_text,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        source_tag=ticket.source_tag,
+        accept_by=ticket.accept_by,
+        resolve_by=ticket.resolve_by,
+        accepted_at=ticket.accepted_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        card=ticket.card,
+        public_reply=ticket.public_reply,
+        reject_reason=ticket.reject_reason,
+        duplicate_of_id=ticket.duplicate_of_id,
+        satisfaction=ticket.satisfaction,
+        handler_member_id=ticket.handler_member_id,
+        real_name=None if ticket.anonymous else reporter.real_name,
+        phone=None if ticket.anonymous else reporter.phone,
+    )
+
+
+class SqlTicketRepository:
+    """Tickets, their reporters, evidence and events."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, *, ticket_id: int) -> TicketView | None:
+        row = await self._session.get(Ticket, ticket_id)
+        return await ticket_view(self._session, row) if row else None
+
+    async def get_by_code(self, *, code: str) -> TicketView | None:
+        row = await self._session.scalar(select(Ticket).where(col(Ticket.code) == code))
+        return await ticket_view(self._session, row) if row else None
+
+    async def get_by_submit_key(self, *, submit_key: str) -> TicketView | None:
+        row = await self._session.scalar(
+            select(Ticket).where(col(Ticket.submit_key) == submit_key)
+        )
+        return await ticket_view(self._session, row) if row else None
+
+    async def add(
+        self,
+        *,
+        draft: ReportDraft,
+        code: str,
+        department_id: int,
+        state: str,
+        accept_by: datetime,
+        resolve_by: datetime,
+        now: datetime,
+    ) -> TicketView:
+        reporter = await self.reporter(user_id=draft.reporter_user_id)
+        if not draft.anonymous:
+            reporter.real_name, reporter.phone = draft.real_name, draft.phone
+        ticket = Ticket(
+            code=code,
+            submit_key=draft.submit_key,
+            category=draft.category,
+            description=draft.description,
+            place_text=draft.place_text,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            source_tag=draft.source_tag,
+            department_id=department_id,
+            state=state,
+            anonymous=draft.anonymous,
+            reporter_id=reporter.id or 0,
+            created_at=now,
+            updated_at=now,
+            accept_by=accept_by,
+            resolve_by=resolve_by,
+        )
+        self._session.add(ticket)
+        await self._session.flush()
+        assert ticket.id is not None
+        for photo in draft.photos:
+            self._session.add(
+                Evidence(
+                    ticket_id=ticket.id,
+                    sha256=photo.sha256,
+                    phash=photo.phash,
+                    size_bytes=photo.size_bytes,
+                    width=photo.width,
+                    height=photo.height,
+                    telegram_file_id=photo.telegram_file_id,
+                    captured_at=photo.captured_at,
+                    gps_lat=photo.gps_lat,
+                    gps_lon=photo.gps_lon,
+                    created_at=now,
+                )
+            )
+        await self._session.flush()
+        return await ticket_view(self._session, ticket)
+
+    async def reporter(self, *, user_id: int) -> Reporter:
+        """The reporter row for a Telegram user, created on first use."""
+        row = await self._session.scalar(
+            select(Reporter).where(
+                col(Reporter.channel) == "telegram", col(Reporter.channel_user_id) == user_id
+            )
+        )
+        if row is None:
+            row = Reporter(channel_user_id=user_id)
+            self._session.add(row)
+            await self._session.flush()
+        return row
+
+    async def update(self, *, ticket_id: int, changes: dict[str, Any]) -> TicketView:
+        row = await self._session.get(Ticket, ticket_id)
+        assert row is not None
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = changes.get("updated_at", utcnow())
+        await self._session.flush()
+        return await ticket_view(self._session, row)
+
+    async def add_event(
+        self,
+        *,
+        ticket_id: int,
+        at: datetime,
+        actor_kind: str,
+        actor_id: int | None,
+        kind: str,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        text: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self._session.add(
+            TicketEvent(
+                ticket_id=ticket_id,
+                at=at,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                kind=kind,
+                from_state=from_state,
+                to_state=to_state,
+                text=text,
+                payload=payload or {},
+            )
+        )
+
+    async def count_submitted_since(self, *, reporter_user_id: int, since: datetime) -> int:
+        count = await self._session.scalar(
+            select(func.count(col(Ticket.id)))
+            .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
+            .where(
+                col(Reporter.channel_user_id) == reporter_user_id, col(Ticket.created_at) >= since
+            )
+        )
+        return int(count or 0)
+
+    async def similar_photo_codes(
+        self, *, phashes: Sequence[str], exclude_ticket_id: int
+    ) -> list[str]:
+        """Codes of other tickets holding a photo with the same perceptual hash."""
+        if not phashes:
+            return []
+        rows = await self._session.scalars(
+            select(col(Ticket.code))
+            .join(Evidence, col(Evidence.ticket_id) == col(Ticket.id))
+            .where(
+                col(Evidence.phash).in_(phashes),
+                col(Ticket.id) != exclude_ticket_id,
+            )
+            .distinct()
+        )
+        return list(rows)
+
+    async def list_by_reporter(
+        self, *, reporter_user_id: int, offset: int, limit: int
+    ) -> list[TicketView]:
+        rows = await self._session.scalars(
+            select(Ticket)
+            .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
+            .where(col(Reporter.channel_user_id) == reporter_user_id)
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [await ticket_view(self._session, row) for row in rows]
+
+    async def public_events(self, *, ticket_id: int) -> list[TicketEvent]:
+        rows = await self._session.scalars(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id) == ticket_id)
+            .order_by(col(TicketEvent.at), col(TicketEvent.id))
+        )
+        return list(rows)
+
+
+class SqlDirectoryRepository:
+    """Departments, routing rules and deadline policy."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def routing_rules(self) -> list[RoutingRule]:
+        rows = await self._session.scalars(
+            select(RoutingRule)
+            .join(Department, col(Department.id) == col(RoutingRule.department_id))
+            .where(col(Department.archived).is_(False))
+        )
+        return list(rows)
+
+    async def intake_department_id(self) -> int:
+        """The default department, created on first use so a fresh deployment works."""
+        row = await self._session.scalar(select(Department).where(col(Department.is_intake)))
+        if row is None:
+            row = Department(name=INTAKE_DEPARTMENT_NAME, is_intake=True)
+            self._session.add(row)
+            await self._session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def department_name(self, *, department_id: int) -> str:
+        row = await self._session.get(Department, department_id)
+        return row.name if row else ""
+
+    async def deadline_days(self, *, category: str) -> tuple[int, int] | None:
+        row = await self._session.get(DeadlinePolicyRow, category)
+        return (row.accept_days, row.resolve_days) if row else None
+
+
+class SqlFollowUpRepository:
+    """Durable follow-ups the scheduler sweeps."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def schedule(self, *, ticket_id: int, plan: Sequence[tuple[str, datetime]]) -> None:
+        self._session.add_all(
+            FollowUp(ticket_id=ticket_id, kind=kind, due_at=due) for kind, due in plan
+        )
+
+    async def cancel(self, *, ticket_id: int, kinds: Sequence[str] | None = None) -> None:
+        statement = (
+            update(FollowUp)
+            .where(
+                col(FollowUp.ticket_id) == ticket_id,
+                col(FollowUp.done_at).is_(None),
+            )
+            .values(cancelled=True, done_at=utcnow())
+        )
+        if kinds is not None:
+            statement = statement.where(col(FollowUp.kind).in_(kinds))
+        await self._session.execute(statement)

@@ -1,0 +1,104 @@
+"""Use cases of the citizen side: submit a report, look one up.
+
+Submission is one transaction (ticket, evidence, first event, follow-ups, alerts) and is
+idempotent on the draft's `submit_key`: Confirm pressed twice, or an update delivered
+twice, files one ticket.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tickets.categories import parse_category
+from tickets.codes import new_code
+from tickets.deadlines import DeadlinePolicy, compute_deadlines
+from tickets.errors import RateLimited, ValidationError
+from tickets.followups import plan_on_submit
+from tickets.ports import Workspace
+from tickets.routing import route
+from tickets.states import TicketState
+from tickets.views import ReportDraft, Submission
+
+DESCRIPTION_MIN = 5
+DESCRIPTION_MAX = 2000
+PHOTOS_MAX = 10
+
+
+def validate_description(text: str) -> str:
+    """Return the trimmed description, or raise with the limits the user must meet."""
+    cleaned = text.strip()
+    if not DESCRIPTION_MIN <= len(cleaned) <= DESCRIPTION_MAX:
+        raise ValidationError(
+            "description_length",
+            minimum=DESCRIPTION_MIN,
+            maximum=DESCRIPTION_MAX,
+            length=len(cleaned),
+        )
+    return cleaned
+
+
+def validate_draft(draft: ReportDraft) -> None:
+    validate_description(draft.description)
+    if parse_category(draft.category) is None:
+        raise ValidationError("unknown_category", category=draft.category)
+    if len(draft.photos) > PHOTOS_MAX:
+        raise ValidationError("too_many_photos", maximum=PHOTOS_MAX)
+    if not draft.anonymous and not draft.phone:
+        raise ValidationError("phone_required")
+
+
+async def submit_report(ws: Workspace, draft: ReportDraft, *, per_hour: int) -> Submission:
+    """File `draft` as a ticket routed to its department, with deadlines and alerts."""
+    existing = await ws.tickets.get_by_submit_key(submit_key=draft.submit_key)
+    if existing is not None:
+        return Submission(ticket=existing, created=False)
+    validate_draft(draft)
+    now = ws.clock.now()
+    recent = await ws.tickets.count_submitted_since(
+        reporter_user_id=draft.reporter_user_id, since=now - timedelta(hours=1)
+    )
+    if recent >= per_hour:
+        raise RateLimited("reports_per_hour", limit=per_hour)
+
+    intake_id = await ws.directory.intake_department_id()
+    department_id = route(
+        await ws.directory.routing_rules(),
+        category=parse_category(draft.category),
+        source_tag=draft.source_tag,
+        default_department_id=intake_id,
+    )
+    days = await ws.directory.deadline_days(category=draft.category)
+    policy = DeadlinePolicy(*days) if days else DeadlinePolicy()
+    deadlines = compute_deadlines(policy, now, ws.timezone)
+    ticket = await ws.tickets.add(
+        draft=draft,
+        code=await _unused_code(ws),
+        department_id=department_id,
+        state=TicketState.NEW,
+        accept_by=deadlines.accept_by,
+        resolve_by=deadlines.resolve_by,
+        now=now,
+    )
+    await ws.tickets.add_event(
+        ticket_id=ticket.id,
+        at=now,
+        actor_kind="reporter",
+        actor_id=None,
+        kind="submitted",
+        to_state=TicketState.NEW,
+        payload={"photos": len(draft.photos)},
+    )
+    hints = await ws.tickets.similar_photo_codes(
+        phashes=[p.phash for p in draft.photos if p.phash], exclude_ticket_id=ticket.id
+    )
+    await ws.followups.schedule(ticket_id=ticket.id, plan=plan_on_submit(now, deadlines))
+    await ws.notifier.ticket_filed(ticket, duplicate_hints=hints)
+    return Submission(ticket=ticket, created=True, duplicate_hints=tuple(hints))
+
+
+async def _unused_code(ws: Workspace) -> str:
+    # 40 random bits make a clash vanishingly rare; checking keeps it impossible.
+    while True:
+        code = new_code()
+        if await ws.tickets.get_by_code(code=code) is None:
+            return code

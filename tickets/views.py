@@ -1,0 +1,83 @@
+"""Plain values the use cases read and return: no ORM rows cross the domain boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A photo already normalised and stored in the media store."""
+
+    sha256: str
+    phash: str | None
+    size_bytes: int
+    width: int
+    height: int
+    telegram_file_id: str | None = None
+    captured_at: datetime | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """Everything a citizen entered before pressing Confirm."""
+
+    submit_key: str
+    reporter_user_id: int
+    category: str
+    description: str
+    photos: tuple[PhotoRef, ...]
+    place_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    source_tag: str | None = None
+    anonymous: bool = True
+    real_name: str | None = None
+    phone: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as the use cases and renderers see it."""
+
+    id: int
+    code: str
+    category: str
+    description: str
+    state: str
+    department_id: int
+    department_name: str
+    anonymous: bool
+    reporter_id: int
+    reporter_user_id: int
+    created_at: datetime
+    place_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    source_tag: str | None = None
+    accept_by: datetime | None = None
+    resolve_by: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    card: str = "none"
+    public_reply: str | None = None
+    reject_reason: str | None = None
+    duplicate_of_id: int | None = None
+    satisfaction: str | None = None
+    handler_member_id: int | None = None
+    real_name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of submitting a draft (the same ticket if it was submitted before)."""
+
+    ticket: TicketView
+    created: bool
+    duplicate_hints: tuple[str, ...] = field(default_factory=tuple)
