@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.keyboards import card_keyboard, survey_keyboard
-from bot.render import ticket_card
+from bot.render import local_time, ticket_card
 from bot.settings import Settings
 from storage.models import CardMessage, Department, Evidence, Member, OutboxMessage, UserPref
 from tickets.actors import Role
@@ -199,11 +199,7 @@ class OutboxNotifier:
         """Relay the reporter's words to the department, never who they are."""
         for chat_id in await self.department_chats(ticket.department_id):
             with self._i18n.use_locale(await self.language_of(chat_id)):
-                heading = {
-                    "supplement": _("➕ The reporter added material to {code}:"),
-                    "answer": _("💬 The reporter answered on {code}:"),
-                }.get(kind, _("💬 Message on {code}:")).format(code=ticket.code)
-                body = f"{heading}\n{html.escape(text)}" if text else heading
+                body = department_notice(ticket, kind, text, self._settings)
                 if photo_file_id:
                     self.enqueue(
                         chat_id,
@@ -217,14 +213,25 @@ class OutboxNotifier:
                         chat_id, body, key=f"t{ticket.id}:{kind}", ticket_id=ticket.id
                     )
 
+    async def to_admins(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
+        """Escalations and reopenings reach the supervision office (ADMIN_IDS)."""
+        for chat_id in sorted(self._settings.admin_ids):
+            with self._i18n.use_locale(await self.language_of(chat_id)):
+                body = admin_notice(ticket, kind, text)
+                await self.text_to(
+                    chat_id,
+                    body,
+                    key=f"t{ticket.id}:a:{kind}",
+                    ticket_id=ticket.id,
+                    purpose=f"admin:{kind}",
+                )
+
     async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
         """Tell the reporter what happened to their ticket, in their language."""
         chat_id = ticket.reporter_user_id
         with self._i18n.use_locale(await self.language_of(chat_id)):
             body = reporter_notice(ticket, kind, text)
-            markup = None
-            if kind == "resolved":
-                markup = survey_keyboard(ticket.id)
+            markup = survey_keyboard(ticket.id) if kind == "survey" else None
             await self.text_to(
                 chat_id,
                 body,
@@ -259,3 +266,43 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
     return template.format(code=code, department=html.escape(ticket.department_name), text=extra)
+
+
+def admin_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    templates = {
+        "reopened": _(
+            "🔁 {code} ({department}) was reopened: the reporter is not satisfied. {text}"
+        ),
+        "red_card": _(
+            "🟥 Red card: {code} ({department}) is seriously overdue and is escalated to you."
+        ),
+        "dead_letter": _("⚠️ Messages for {code} could not be delivered: {text}"),
+    }
+    template = templates.get(kind, _("{code} ({department}): {text}"))
+    return template.format(
+        code=ticket.code,
+        department=html.escape(ticket.department_name),
+        text=html.escape(text or ""),
+    ).strip()
+
+
+def department_notice(ticket: TicketView, kind: str, text: str | None, settings: Settings) -> str:
+    """Messages to a department about one of its tickets; the reporter stays anonymous."""
+    deadline = ticket.accept_by if kind == "remind_accept" else ticket.resolve_by
+    templates = {
+        "supplement": _("➕ The reporter added material to {code}:\n{text}"),
+        "answer": _("💬 The reporter answered on {code}:\n{text}"),
+        "remind_accept": _("⏰ {code}: {text}% of the time to accept has passed (due {due})."),
+        "remind_resolve": _("⏰ {code}: {text}% of the time to resolve has passed (due {due})."),
+        "yellow_card": _("🟨 Yellow card: {code} has passed its deadline."),
+        "red_card": _(
+            "🟥 Red card: {code} is seriously overdue; the supervision office has been alerted."
+        ),
+        "reopened": _("🔁 {code} is reopened: the reporter is not satisfied.\n{text}"),
+    }
+    template = templates.get(kind, _("💬 Message on {code}:\n{text}"))
+    return template.format(
+        code=ticket.code,
+        text=html.escape(text or ""),
+        due=local_time(deadline, settings.tz),
+    ).strip()

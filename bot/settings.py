@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     draft_ttl_hours: int = Field(default=24, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
+    survey_days: int = Field(default=7, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True

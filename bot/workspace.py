@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,4 +26,5 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         notifier=OutboxNotifier(session, i18n, settings),
         clock=clock,
         timezone=settings.timezone,
+        survey_window=timedelta(days=settings.survey_days),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tickets.clock import Clock
@@ -88,6 +88,10 @@ class Notifier(Protocol):
         self, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None = None
     ) -> None: ...
 
+    async def to_admins(
+        self, ticket: TicketView, *, kind: str, text: str | None = None
+    ) -> None: ...
+
     async def to_reporter(
         self, ticket: TicketView, *, kind: str, text: str | None = None
     ) -> None: ...
@@ -103,3 +107,4 @@ class Workspace:
     notifier: Notifier
     clock: Clock
     timezone: str = "Asia/Shanghai"
+    survey_window: timedelta = timedelta(days=7)

@@ -1,0 +1,81 @@
+"""What a due follow-up does: remind, show a yellow or red card, escalate, survey, close.
+
+The scheduler finds due rows and calls `run_follow_up` once per row, each in its own
+transaction; a follow-up whose ticket has moved on does nothing (transitions cancel the
+rows they make moot, this is the second line of defence).
+"""
+
+from __future__ import annotations
+
+from tickets.followups import FollowUpKind, Phase
+from tickets.ports import Workspace
+from tickets.states import ActorKind, TicketState
+from tickets.workflow import auto_close, load
+
+_K = FollowUpKind
+REMINDERS = {
+    _K.REMIND_ACCEPT_50: ("accept", 50),
+    _K.REMIND_ACCEPT_80: ("accept", 80),
+    _K.REMIND_RESOLVE_50: ("resolve", 50),
+    _K.REMIND_RESOLVE_80: ("resolve", 80),
+}
+YELLOW = {_K.YELLOW_ACCEPT: Phase.ACCEPT, _K.YELLOW_RESOLVE: Phase.RESOLVE}
+RED = {_K.RED_ACCEPT: Phase.ACCEPT, _K.RED_RESOLVE: Phase.RESOLVE}
+# A follow-up only applies while the ticket is in one of these states.
+LIVE_STATES = {
+    Phase.ACCEPT: {TicketState.NEW},
+    Phase.RESOLVE: {
+        TicketState.NEW,
+        TicketState.ACCEPTED,
+        TicketState.IN_PROGRESS,
+        TicketState.REOPENED,
+    },
+}
+
+
+async def run_follow_up(ws: Workspace, *, ticket_id: int, kind: str) -> bool:
+    """Carry out one follow-up; returns False when the ticket made it moot."""
+    follow_up = FollowUpKind(kind)
+    ticket = await load(ws, ticket_id)
+    state = TicketState(ticket.state)
+    if follow_up in REMINDERS:
+        phase_name, percent = REMINDERS[follow_up]
+        if state not in LIVE_STATES[Phase(phase_name)]:
+            return False
+        await ws.notifier.to_department(ticket, kind=f"remind_{phase_name}", text=str(percent))
+        return True
+    if follow_up in YELLOW:
+        return await give_card(ws, ticket_id, "yellow", YELLOW[follow_up])
+    if follow_up in RED:
+        return await give_card(ws, ticket_id, "red", RED[follow_up])
+    if follow_up is _K.SURVEY:
+        if state is not TicketState.RESOLVED:
+            return False
+        await ws.notifier.to_reporter(ticket, kind="survey")
+        return True
+    return await auto_close(ws, ticket_id=ticket_id) is not None
+
+
+async def give_card(ws: Workspace, ticket_id: int, card: str, phase: Phase) -> bool:
+    """Yellow at the deadline; red (and escalation) after the grace period."""
+    ticket = await load(ws, ticket_id)
+    if TicketState(ticket.state) not in LIVE_STATES[phase]:
+        return False
+    if card == "yellow" and ticket.card == "red":
+        return False
+    now = ws.clock.now()
+    updated = await ws.tickets.update(ticket_id=ticket.id, changes={"card": card})
+    await ws.tickets.add_event(
+        ticket_id=ticket.id,
+        at=now,
+        actor_kind=str(ActorKind.SYSTEM),
+        actor_id=None,
+        kind=f"{card}_card",
+        payload={"phase": str(phase)},
+    )
+    await ws.notifier.ticket_changed(updated, kind=f"{card}_card")
+    await ws.notifier.to_department(updated, kind=f"{card}_card", text=str(phase))
+    if card == "red":
+        await ws.notifier.to_admins(updated, kind="red_card")
+        await ws.notifier.to_reporter(updated, kind="overdue")
+    return True
