@@ -31,6 +31,8 @@ from bot.inbox import Inbox, LaneScheduler
 from bot.settings import Settings
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.images import ImageLimits
+from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
 
@@ -60,6 +62,7 @@ class SnapreportApp:
     session_factory: SessionFactory = field(init=False)
     limiter: TelegramRateLimiter = field(init=False)
     i18n: I18n = field(init=False)
+    media_store: MediaStore = field(init=False)
     bot: Bot = field(init=False)
     dp: Dispatcher = field(init=False)
     me: User | None = field(init=False, default=None)
@@ -69,6 +72,7 @@ class SnapreportApp:
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
+        self.media_store = MediaStore(self.settings.media_dir)
         self.bot = create_bot(self.settings, self.limiter)
         self.dp = create_dispatcher(
             settings=self.settings,
@@ -76,6 +80,8 @@ class SnapreportApp:
             i18n=self.i18n,
             clock=self.clock,
             limiter=self.limiter,
+            media_store=self.media_store,
+            image_limits=ImageLimits(),
         )
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
@@ -86,7 +92,8 @@ class SnapreportApp:
         if self.settings.auto_migrate:
             await asyncio.to_thread(upgrade, self.settings.database_url)
         self.me = await self._check_token()
-        await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
+        with self.i18n.context():
+            await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
         await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))

@@ -52,9 +52,9 @@ def emulator(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8081,
 ) -> None:
     """Run the local Telegram Bot API emulator alone; prints its URL and a bot token."""
-    from emulator.__main__ import serve
+    from emulator.__main__ import main
 
-    asyncio.run(serve(host, port))
+    main(["--host", host, "--port", str(port)])
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from aiogram import Bot
 from aiogram.types import Message
@@ -37,7 +38,7 @@ def incoming_photo(message: Message) -> IncomingPhoto | None:
 
 
 async def ingest_photo(
-    bot: Bot, store: MediaStore, photo: IncomingPhoto, limits: ImageLimits
+    bot: Bot, store: MediaStore, photo: IncomingPhoto, limits: ImageLimits, tz: tzinfo
 ) -> dict[str, object]:
     """Download, verify, strip and store one photo; returns JSON-safe draft data."""
     if photo.file_size is not None and photo.file_size > limits.max_bytes:
@@ -46,6 +47,7 @@ async def ingest_photo(
     await bot.download(photo.file_id, destination=buffer)
     stored = await process_and_store(store, buffer.getvalue(), keep_metadata=True, limits=limits)
     meta = stored.metadata
+    captured = meta.captured_at_in(tz) if meta else None
     return {
         "sha256": stored.sha256,
         "phash": stored.phash,
@@ -53,7 +55,7 @@ async def ingest_photo(
         "width": stored.width,
         "height": stored.height,
         "file_id": photo.file_id if not photo.as_document else None,
-        "captured_at": meta.captured_at.isoformat() if meta and meta.captured_at else None,
+        "captured_at": captured.isoformat() if captured else None,
         "gps_lat": meta.latitude if meta else None,
         "gps_lon": meta.longitude if meta else None,
     }

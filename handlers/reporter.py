@@ -389,7 +389,7 @@ async def add_photo(
     photo = incoming_photo(message)
     assert photo is not None
     try:
-        entry = await ingest_photo(bot, media_store, photo, image_limits)
+        entry = await ingest_photo(bot, media_store, photo, image_limits, settings.tz)
     except ImageRejected as error:
         await message.answer(rejection_text(error))
         return

@@ -16,5 +16,5 @@ if [ "${1:-}" != "compile" ]; then
     fi
   done
 fi
-uv run pybabel compile -d "$locales" --use-fuzzy >/dev/null
+uv run pybabel compile -d "$locales" >/dev/null
 echo "catalogs compiled in $locales"

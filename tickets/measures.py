@@ -278,6 +278,45 @@ class OfficeTimeline:
         return (self.office_seconds_until(b) - self.office_seconds_until(a)) / SECONDS_PER_HOUR
 
 
+@dataclass(frozen=True)
+class WeekCounts:
+    """Tickets received in one local week (starting Monday), by their current state."""
+
+    week_start: date
+    by_state: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def weekly_counts(
+    hourly: Iterable[tuple[int, str, int]], period: Period, tz: tzinfo | str = DEFAULT_TZ
+) -> tuple[WeekCounts, ...]:
+    """Fold `(hours since the epoch, state, count)` rows into local weeks, empty ones kept.
+
+    Grouping by UTC hour in SQL and by week here keeps the SQL portable and the week
+    boundaries right in any zone whose offset is a whole number of hours.
+    """
+    tz = zone(tz)
+    first = _monday(period.start.astimezone(tz).date())
+    last = _monday((period.end - timedelta(microseconds=1)).astimezone(tz).date())
+    weeks: dict[date, dict[str, int]] = {}
+    monday = first
+    while monday <= last:
+        weeks[monday] = {}
+        monday += 7 * ONE_DAY
+    for hour, state, count in hourly:
+        local_day = datetime.fromtimestamp(hour * SECONDS_PER_HOUR, tz).date()
+        bucket = weeks.setdefault(_monday(local_day), {})
+        bucket[state] = bucket.get(state, 0) + count
+    return tuple(WeekCounts(start, by_state) for start, by_state in sorted(weeks.items()))
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def working_hours(
     spans: Sequence[tuple[float, float]],
     tz: tzinfo | str = DEFAULT_TZ,
@@ -335,6 +374,7 @@ class Ranking:
 
     entries: tuple[RankEntry, ...]
     unranked: tuple[DepartmentMeasures, ...] = field(default_factory=tuple)
+    weights: RankingWeights = field(default_factory=RankingWeights)
 
     @property
     def best(self) -> RankEntry | None:
@@ -347,10 +387,9 @@ class Ranking:
         return self.entries[-1] if len(self.entries) > 1 else None
 
 
-def composite_score(
-    measures: Measures, weights: RankingWeights = RankingWeights()
-) -> float | None:
+def composite_score(measures: Measures, weights: RankingWeights | None = None) -> float | None:
     """Return the weighted score of `measures`, or None when no component has data."""
+    weights = weights or RankingWeights()
     reopen = measures.reopen_rate
     parts = (
         (weights.on_time_resolution, measures.on_time_resolve_rate),
@@ -366,11 +405,12 @@ def composite_score(
 
 def rank_departments(
     departments: Iterable[DepartmentMeasures],
-    weights: RankingWeights = RankingWeights(),
+    weights: RankingWeights | None = None,
     *,
     min_received: int = 1,
 ) -> Ranking:
     """Order departments by composite score; ties go to more tickets received, then name."""
+    weights = weights or RankingWeights()
     scored: list[tuple[float, DepartmentMeasures]] = []
     unranked: list[DepartmentMeasures] = []
     for department in departments:
@@ -384,4 +424,4 @@ def rank_departments(
         RankEntry(rank, d.department_id, d.name, round(score, 6), d.measures)
         for rank, (score, d) in enumerate(scored, start=1)
     )
-    return Ranking(entries, tuple(unranked))
+    return Ranking(entries, tuple(unranked), weights)

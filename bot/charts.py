@@ -1,0 +1,278 @@
+"""PNG charts for `/stats`, digests and rankings, labelled in Chinese.
+
+matplotlib's default font has no Chinese glyphs and silently draws empty boxes instead;
+we look for a CJK font through `matplotlib.font_manager` (the Debian package
+`fonts-noto-cjk` provides "Noto Sans CJK SC") and raise `CjkFontNotFound` when there is
+none, so a deployment without the font fails loudly rather than sending unreadable
+pictures. Figures are built with the object API on the Agg canvas, never through
+`pyplot`, so rendering keeps no global figure state and is safe in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Final
+
+from matplotlib import font_manager, rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from tickets.measures import DepartmentMeasures, Ranking, WeekCounts
+
+PREFERRED_FONTS: Final = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Droid Sans Fallback",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+FONT_FILE_HINTS: Final = ("cjk", "wqy", "sourcehan", "droidsansfallback", "simhei", "msyh")
+PROBE_TEXT: Final = "工单办结率满意"
+
+STATE_LABELS: Final[Mapping[str, str]] = {
+    "new": "待受理",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "closed": "已关闭",
+    "reopened": "重新办理",
+    "rejected": "已退回",
+    "duplicate": "重复",
+}
+STATE_COLORS: Final[Mapping[str, str]] = {
+    "new": "#9e9e9e",
+    "accepted": "#64b5f6",
+    "in_progress": "#1e88e5",
+    "resolved": "#66bb6a",
+    "closed": "#2e7d32",
+    "reopened": "#ef6c00",
+    "rejected": "#8d6e63",
+    "duplicate": "#bdbdbd",
+}
+CATEGORY_LABELS: Final[Mapping[str, str]] = {
+    "absent": "不在岗/脱岗",
+    "idle": "上班玩手机/干私事",
+    "rude": "态度生硬/刁难",
+    "extortion": "吃拿卡要",
+    "car": "公车私用",
+    "banquet": "违规吃喝",
+    "gifts": "收送红包礼金",
+    "buck": "推诿扯皮/慢作为",
+    "other": "其他",
+}
+SIZE: Final = (8.0, 4.8)
+DPI: Final = 150
+
+
+class CjkFontNotFound(RuntimeError):
+    """No installed font can draw Chinese; charts would show empty boxes."""
+
+
+def _covers_chinese(path: str) -> bool:
+    font = font_manager.get_font(path)
+    return all(font.get_char_index(ord(char)) for char in PROBE_TEXT)
+
+
+def _find_installed() -> str | None:
+    entries = {entry.name: entry for entry in font_manager.fontManager.ttflist}
+    for name in PREFERRED_FONTS:
+        if name in entries and _covers_chinese(entries[name].fname):
+            return name
+    return None
+
+
+def _register_system_fonts() -> None:
+    # matplotlib caches its font list; a font installed after the cache was built is
+    # invisible until added by path.
+    for path in font_manager.findSystemFonts():
+        flat = path.lower().replace("-", "").replace("_", "")
+        if any(hint in flat for hint in FONT_FILE_HINTS):
+            font_manager.fontManager.addfont(path)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str:
+    """Return the family name of an installed font that draws Chinese, or raise."""
+    found = _find_installed()
+    if found is None:
+        _register_system_fonts()
+        found = _find_installed()
+    if found is None:
+        raise CjkFontNotFound(
+            "no CJK font found for charts: install one, e.g. "
+            "`apt-get install -y fonts-noto-cjk` (provides Noto Sans CJK SC)"
+        )
+    return found
+
+
+@contextmanager
+def _chinese_figure(size: tuple[float, float] = SIZE) -> Iterator[tuple[Figure, Axes]]:
+    with rc_context(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    ):
+        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        yield figure, figure.add_subplot()
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _no_data(axes: Axes) -> None:
+    axes.text(0.5, 0.5, "暂无数据", ha="center", va="center", fontsize=16, color="#757575")
+    axes.set_axis_off()
+
+
+def weekly_states_chart(weeks: Sequence[WeekCounts], title: str = "每周工单数（按状态）") -> bytes:
+    """Draw tickets received per week as bars stacked by their current state."""
+    with _chinese_figure() as (figure, axes):
+        axes.set_title(title)
+        if not any(week.total for week in weeks):
+            _no_data(axes)
+            return _png(figure)
+        labels = [week.week_start.strftime("%m-%d") for week in weeks]
+        bottoms = [0] * len(weeks)
+        for state, label in STATE_LABELS.items():
+            heights = [week.by_state.get(state, 0) for week in weeks]
+            if any(heights):
+                axes.bar(labels, heights, bottom=bottoms, label=label, color=STATE_COLORS[state])
+                bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+        axes.set_xlabel("周（起始日）")
+        axes.set_ylabel("工单数")
+        figure.legend(loc="outside right upper", fontsize="small")
+        return _png(figure)
+
+
+def _percent(value: float | None) -> float:
+    return 0.0 if value is None else 100 * value
+
+
+def _percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _active(departments: Sequence[DepartmentMeasures]) -> list[DepartmentMeasures]:
+    return [d for d in departments if d.measures.counts.received]
+
+
+def on_time_chart(departments: Sequence[DepartmentMeasures], title: str = "各部门及时率") -> bytes:
+    """Draw each department's on-time acceptance and on-time resolution rates."""
+    shown = _active(departments)
+    with _chinese_figure(_height_for(len(shown))) as (figure, axes):
+        axes.set_title(title)
+        if not shown:
+            _no_data(axes)
+            return _png(figure)
+        rows = range(len(shown))
+        series = (
+            (-0.2, "受理及时率", "#64b5f6", [d.measures.on_time_accept_rate for d in shown]),
+            (0.2, "按期办结率", "#2e7d32", [d.measures.on_time_resolve_rate for d in shown]),
+        )
+        for offset, label, color, rates in series:
+            bars = axes.barh([r + offset for r in rows], [_percent(v) for v in rates],
+                             height=0.4, label=label, color=color)  # fmt: skip
+            axes.bar_label(bars, labels=[_percent_text(v) for v in rates], padding=3)
+        axes.set_yticks(list(rows), [d.name for d in shown])
+        axes.invert_yaxis()
+        axes.set_xlim(0, 112)
+        axes.set_xlabel("%")
+        figure.legend(loc="outside right upper", fontsize="small")
+        return _png(figure)
+
+
+def satisfaction_chart(
+    departments: Sequence[DepartmentMeasures], title: str = "各部门满意度"
+) -> bytes:
+    """Draw each department's answered surveys as 100% bars; default ratings noted apart."""
+    shown = [d for d in _active(departments) if d.measures.counts.answered]
+    with _chinese_figure(_height_for(len(shown))) as (figure, axes):
+        axes.set_title(title)
+        if not shown:
+            _no_data(axes)
+            return _png(figure)
+        rows = list(range(len(shown)))
+        left = [0.0] * len(shown)
+        parts = (("satisfied", "满意", "#2e7d32"), ("fair", "基本满意", "#aed581"),
+                 ("unsatisfied", "不满意", "#e53935"))  # fmt: skip
+        for field, label, color in parts:
+            shares = [100 * getattr(d.measures.counts, field) / d.measures.counts.answered
+                      for d in shown]  # fmt: skip
+            axes.barh(rows, shares, left=left, label=label, color=color)
+            left = [a + b for a, b in zip(left, shares, strict=True)]
+        for row, department in zip(rows, shown, strict=True):
+            counts = department.measures.counts
+            note = f"满意率 {_percent(department.measures.satisfaction_rate):.0f}%"
+            if counts.default_satisfied:
+                note += f"（另有默认满意 {counts.default_satisfied} 件）"
+            axes.text(101, row, note, va="center", fontsize="small")
+        axes.set_yticks(rows, [d.name for d in shown])
+        axes.invert_yaxis()
+        axes.set_xlim(0, 160)
+        axes.set_xticks([0, 25, 50, 75, 100])
+        axes.set_xlabel("已答复问卷占比 %")
+        figure.legend(loc="outside right upper", fontsize="small")
+        return _png(figure)
+
+
+def category_chart(counts: Sequence[tuple[str, int]], title: str = "问题类别分布") -> bytes:
+    """Draw tickets per category (slugs shown by their Chinese names), largest first."""
+    shown = sorted((item for item in counts if item[1]), key=lambda item: (-item[1], item[0]))
+    with _chinese_figure(_height_for(len(shown))) as (figure, axes):
+        axes.set_title(title)
+        if not shown:
+            _no_data(axes)
+            return _png(figure)
+        names = [CATEGORY_LABELS.get(slug, slug) for slug, _ in shown]
+        values = [count for _, count in shown]
+        bars = axes.barh(names, values, color="#1e88e5")
+        axes.bar_label(bars, padding=3)
+        axes.invert_yaxis()
+        axes.set_xlabel("工单数")
+        return _png(figure)
+
+
+def ranking_chart(ranking: Ranking, title: str = "部门综合排名") -> bytes:
+    """Draw the composite score of each ranked department, best green and worst red."""
+    entries = ranking.entries
+    with _chinese_figure(_height_for(len(entries))) as (figure, axes):
+        axes.set_title(title)
+        if not entries:
+            _no_data(axes)
+            return _png(figure)
+        colors = ["#1e88e5"] * len(entries)
+        colors[0] = "#2e7d32"
+        if ranking.worst is not None:
+            colors[-1] = "#e53935"
+        labels = [f"{entry.rank}. {entry.name}" for entry in entries]
+        bars = axes.barh(labels, [100 * entry.score for entry in entries], color=colors)
+        axes.bar_label(bars, fmt="%.1f", padding=3)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 110)
+        w = ranking.weights
+        axes.set_xlabel(
+            f"综合得分 = {w.on_time_resolution:g}×按期办结率 + {w.satisfaction:g}×满意率"
+            f" + {w.not_reopened:g}×(1 - 重新办理率)"
+        )
+        return _png(figure)
+
+
+def _height_for(rows: int) -> tuple[float, float]:
+    return SIZE[0], max(SIZE[1], 1.2 + 0.45 * rows)

@@ -1,0 +1,76 @@
+"""Does to photos what Telegram does: decode, apply orientation, re-encode as JPEG sizes.
+
+A photo sent as a photo reaches the bot as several JPEG renditions (longest side at most 90,
+320, 800 and 1280 pixels, never upscaled) with the metadata, EXIF GPS included, gone. Tests of
+metadata stripping and of "send it as a file to keep EXIF" rely on this. Pure functions on
+bytes; callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+SIZE_LIMITS = (90, 320, 800, 1280)
+MAX_SIDES_SUM = 10000
+MAX_RATIO = 20
+JPEG_QUALITY = 87
+
+
+class ImageError(ValueError):
+    """The bytes are not a photo Telegram would accept."""
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One re-encoded size of a photo."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def photo_renditions(data: bytes) -> list[Rendition]:
+    """Re-encode a photo into Telegram's sizes, smallest first, without metadata."""
+    image = _open(data)
+    width, height = image.size
+    if width + height > MAX_SIDES_SUM or max(width, height) > MAX_RATIO * min(width, height):
+        raise ImageError("PHOTO_INVALID_DIMENSIONS")
+    renditions = []
+    for limit in SIZE_LIMITS:
+        renditions.append(_rendition(image, limit))
+        if max(width, height) <= limit:
+            break
+    return renditions
+
+
+def _open(data: bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        # A decompression bomb is a refused photo, not a warning.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+        except (
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombWarning,
+            Image.DecompressionBombError,
+        ) as error:
+            raise ImageError("IMAGE_PROCESS_FAILED") from error
+    if upright.width < 1 or upright.height < 1:
+        raise ImageError("IMAGE_PROCESS_FAILED")
+    return upright.convert("RGB")
+
+
+def _rendition(image: Image.Image, limit: int) -> Rendition:
+    copy = image.copy()
+    copy.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return Rendition(buffer.getvalue(), copy.width, copy.height)

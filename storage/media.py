@@ -1,0 +1,136 @@
+"""A content-addressed file store for evidence photos, and the async door into it.
+
+Files are named by the sha256 of their bytes and fanned out as `root/ab/cd/<sha256>.jpg`, so
+the same photo sent twice is stored once and a database row needs only the hash. Writes go
+to a temporary file in the target directory and are renamed into place, so a reader never
+sees half a file and a crash leaves at most a stray temporary. A photo's thumbnail sits
+next to it as `<sha256>_thumb.jpg`. Files are created readable by the bot's user only:
+they are evidence, sometimes of who took them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.images import DEFAULT_LIMITS, ImageLimits, PhotoMetadata, normalize_photo
+
+PHOTO_SUFFIX = ".jpg"
+THUMB_SUFFIX = "_thumb.jpg"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SUFFIX = re.compile(r"[A-Za-z0-9_.-]{0,32}")
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo that passed the checks and now lives in the media store."""
+
+    sha256: str
+    phash: str
+    size_bytes: int
+    width: int
+    height: int
+    metadata: PhotoMetadata | None
+
+
+class MediaStore:
+    """Files under one root directory, addressed by the sha256 of the photo."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes, *, suffix: str = PHOTO_SUFFIX) -> str:
+        """Store bytes under their sha256 unless already there; return the sha256."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha, suffix=suffix)
+        if not target.exists():
+            _write_atomically(target, data)
+        return sha
+
+    def put_thumb(self, sha: str, data: bytes) -> None:
+        """Store the thumbnail of the photo `sha` unless it has one already."""
+        target = self.path(sha, suffix=THUMB_SUFFIX)
+        if not target.exists():
+            _write_atomically(target, data)
+
+    def get(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> bytes:
+        """Read a stored file; FileNotFoundError if it is not there."""
+        return self.path(sha, suffix=suffix).read_bytes()
+
+    def get_thumb(self, sha: str) -> bytes:
+        """Read the thumbnail of the photo `sha`."""
+        return self.get(sha, suffix=THUMB_SUFFIX)
+
+    def exists(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> bool:
+        """Tell whether a file is stored."""
+        return self.path(sha, suffix=suffix).is_file()
+
+    def delete(self, sha: str) -> None:
+        """Remove a photo and its thumbnail; nothing happens if they are gone already."""
+        for suffix in (PHOTO_SUFFIX, THUMB_SUFFIX):
+            self.path(sha, suffix=suffix).unlink(missing_ok=True)
+
+    def path(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> Path:
+        """Return where a file lives (or would live)."""
+        # Hashes and suffixes may come from callback data or the database: never from a path.
+        if not _SHA256.fullmatch(sha):
+            raise ValueError("not a lowercase hex sha256")
+        if not _SUFFIX.fullmatch(suffix) or ".." in suffix:
+            raise ValueError("unsafe file suffix")
+        return self.root / sha[:2] / sha[2:4] / f"{sha}{suffix}"
+
+
+async def process_and_store(
+    store: MediaStore, data: bytes, *, keep_metadata: bool, limits: ImageLimits = DEFAULT_LIMITS
+) -> StoredPhoto:
+    """Normalise an upload and store it with its thumbnail, off the event loop."""
+    return await asyncio.to_thread(
+        _process_and_store, store, data, keep_metadata=keep_metadata, limits=limits
+    )
+
+
+def _process_and_store(
+    store: MediaStore, data: bytes, *, keep_metadata: bool, limits: ImageLimits
+) -> StoredPhoto:
+    photo = normalize_photo(data, keep_metadata=keep_metadata, limits=limits)
+    sha = store.put(photo.jpeg)
+    store.put_thumb(sha, photo.thumbnail)
+    return StoredPhoto(
+        sha256=sha,
+        phash=photo.phash,
+        size_bytes=photo.size_bytes,
+        width=photo.width,
+        height=photo.height,
+        metadata=photo.metadata,
+    )
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())  # the bytes are on disk before the name points at them
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename itself is only durable once the directory entry is flushed.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

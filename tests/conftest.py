@@ -1,0 +1,137 @@
+"""Shared fixtures: the emulator, the bot in-process, databases, and the people who chat.
+
+`app` runs the real `SnapreportApp` against the project's Bot API emulator over HTTP, on
+SQLite and (for every test that uses it) again on a real PostgreSQL started for the
+session. `citizen`, `supervisor` and `admin` are `ChatUser`s that converse through the
+emulator's control API, exactly as people do through Telegram.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import SnapreportApp
+from bot.settings import Settings
+from emulator.client import ChatUser, EmulatorClient
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+from storage.models import Department, Member
+from tests.pgserver import PostgresServer, PostgresUnavailable
+from tickets.clock import ManualClock
+
+ADMIN_ID = 700_000_001
+SUPERVISOR_ID = 700_000_002
+# Tests run 20x faster than Telegram's limits; the bot's limiter is scaled the same way.
+RATE_SCALE = 20.0
+BACKENDS = [b for b in os.environ.get("SNAPREPORT_TEST_BACKENDS", "sqlite,postgres").split(",")
+            if b]
+# Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI: {error}")
+        pytest.skip(f"PostgreSQL unavailable here: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the session's server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'snapreport.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[EmulatorServer]:
+    server = EmulatorServer(EmulatorConfig(rate_scale=RATE_SCALE, seed=7))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(emulator: EmulatorServer, database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=emulator.token,
+        telegram_api_url=emulator.url,
+        database_url=database_url,
+        media_dir=tmp_path / "media",
+        admin_ids=frozenset({ADMIN_ID}),
+        poll_timeout=1,
+        rate_global_per_second=30.0 * RATE_SCALE,
+        rate_private_per_second=1.0 * RATE_SCALE,
+        rate_group_per_minute=20.0 * RATE_SCALE,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[SnapreportApp]:
+    application = SnapreportApp(settings, clock=clock)
+    await application.start()
+    yield application
+    await application.stop()
+
+
+@pytest.fixture
+async def client(emulator: EmulatorServer) -> AsyncIterator[EmulatorClient]:
+    async with EmulatorClient(emulator.url) as control:
+        yield control
+
+
+@pytest.fixture
+async def citizen(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    return await client.chat_user(first_name="Wei", last_name="Zhang", language_code="en")
+
+
+@pytest.fixture
+async def citizen_zh(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    return await client.chat_user(first_name="伟", last_name="张", language_code="zh-hans")
+
+
+@pytest.fixture
+async def admin(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    return await client.chat_user(user_id=ADMIN_ID, first_name="Admin", language_code="en")
+
+
+@pytest.fixture
+async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    """A supervisor of the intake department (where unrouted reports land)."""
+    user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
+    async with app.session_factory() as session, session.begin():
+        from storage.repositories import SqlDirectoryRepository
+
+        intake = await SqlDirectoryRepository(session).intake_department_id()
+        session.add(Member(channel_user_id=user.id, display_name="Sup", role="supervisor",
+                           department_id=intake))
+    return user
+
+
+async def make_department(app: SnapreportApp, name: str) -> int:
+    async with app.session_factory() as session, session.begin():
+        department = Department(name=name)
+        session.add(department)
+        await session.flush()
+        assert department.id is not None
+        return department.id

@@ -1,0 +1,170 @@
+"""Real image files for tests, made on the fly: deterministic, small on disk, quick to build.
+
+Unit tests of the photo pipeline and conversation tests through the emulator both need
+actual bytes a citizen might send: a phone photo with EXIF capture time and GPS, a PNG, a
+file cut off mid-download, a text file renamed `.jpg`, an image whose header promises 60
+megapixels, and an upload over Telegram's 20 MB limit. Everything is built from a seed, so
+the same call always returns the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import random
+import struct
+import zlib
+from datetime import datetime
+
+from PIL import ExifTags, Image, ImageCms, ImageDraw
+
+MB = 1024 * 1024
+EXIF_TIME_FORMAT = "%Y:%m:%d %H:%M:%S"
+
+
+def photo(width: int = 640, height: int = 480, *, seed: int = 0) -> Image.Image:
+    """Make a photo-like RGB picture: colour gradients, a few shapes and sensor noise."""
+    rng = random.Random(seed)
+    image = _gradient(width, height, rng)
+    draw = ImageDraw.Draw(image)
+    for _ in range(8):
+        x0, x1 = sorted(rng.randrange(width) for _ in range(2))
+        y0, y1 = sorted(rng.randrange(height) for _ in range(2))
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x0, y0, x1, y1), fill=colour)
+    noise = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    return Image.blend(image, noise, 0.06)
+
+
+def make_exif(
+    *,
+    captured_at: datetime | str | None = None,
+    utc_offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+    orientation: int | None = None,
+) -> Image.Exif:
+    """Build EXIF as a phone camera writes it: capture time, GPS IFD 0x8825, orientation."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SnapPhone"
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    details = exif.get_ifd(ExifTags.IFD.Exif)
+    if captured_at is not None:
+        text = (
+            captured_at.strftime(EXIF_TIME_FORMAT)
+            if isinstance(captured_at, datetime)
+            else captured_at
+        )
+        details[ExifTags.Base.DateTimeOriginal] = text
+    if utc_offset is not None:
+        details[ExifTags.Base.OffsetTimeOriginal] = utc_offset
+    if gps is not None:
+        latitude, longitude = gps
+        position = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        position[ExifTags.GPS.GPSLatitudeRef] = "N" if latitude >= 0 else "S"
+        position[ExifTags.GPS.GPSLatitude] = _dms(latitude)
+        position[ExifTags.GPS.GPSLongitudeRef] = "E" if longitude >= 0 else "W"
+        position[ExifTags.GPS.GPSLongitude] = _dms(longitude)
+    return exif
+
+
+def jpeg_bytes(
+    width: int = 640,
+    height: int = 480,
+    *,
+    seed: int = 0,
+    quality: int = 90,
+    exif: Image.Exif | None = None,
+    image: Image.Image | None = None,
+) -> bytes:
+    """Encode a photo (made from `seed` unless given) as a JPEG, with optional EXIF."""
+    picture = image if image is not None else photo(width, height, seed=seed)
+    return encode(picture, "JPEG", quality=quality, exif=exif or Image.Exif())
+
+
+def phone_jpeg(
+    *,
+    captured_at: datetime | str | None = "2024:05:01 14:30:00",
+    gps: tuple[float, float] | None = (31.230416, 121.473701),
+    seed: int = 0,
+) -> bytes:
+    """Make a JPEG carrying everything a careless upload leaks: EXIF, GPS, XMP, comment, ICC."""
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(
+        photo(seed=seed),
+        "JPEG",
+        exif=make_exif(captured_at=captured_at, gps=gps),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>',
+        comment=b"taken at home",
+        icc_profile=srgb,
+    )
+
+
+def png_bytes(width: int = 64, height: int = 48, *, seed: int = 0, mode: str = "RGB") -> bytes:
+    """Encode a photo-like picture as PNG in `mode` (e.g. "RGBA", "P", "L", "I;16")."""
+    return encode(photo(width, height, seed=seed).convert(mode), "PNG")
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    """Save an image to bytes in the given Pillow format."""
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def truncated_jpeg(*, keep: float = 0.6, seed: int = 0) -> bytes:
+    """Make a JPEG cut off after `keep` of its bytes, like an interrupted download."""
+    whole = jpeg_bytes(seed=seed)
+    return whole[: int(len(whole) * keep)]
+
+
+def text_file() -> bytes:
+    """Return plain text, the kind of file that arrives named `photo.jpg`."""
+    return "这不是照片 — this is not a photo.\n".encode() * 20
+
+
+@functools.cache
+def many_pixels_png(width: int = 7746, height: int = 7746) -> bytes:
+    """Make a valid all-black 1-bit PNG: 7746² is 60 megapixels in about 7 KB."""
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = bytes(1 + (width + 7) // 8)  # filter byte "none", then the packed pixels
+    compressor = zlib.compressobj(9)
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", pixels),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
+@functools.cache
+def oversized_jpeg(total: int = 25 * MB) -> bytes:
+    """Make a decodable JPEG padded past Telegram's 20 MB download limit."""
+    head = jpeg_bytes(seed=1)
+    return head + bytes(total - len(head))  # decoders ignore what follows the end marker
+
+
+def _gradient(width: int, height: int, rng: random.Random) -> Image.Image:
+    ramp = Image.linear_gradient("L")
+    channels = [
+        ramp.rotate(rng.choice((0, 90, 180, 270))).resize((width, height)),
+        Image.radial_gradient("L").resize((width, height)),
+        ramp.rotate(rng.choice((0, 90, 180, 270))).resize((width, height)),
+    ]
+    rng.shuffle(channels)
+    return Image.merge("RGB", channels)
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    value = abs(degrees)
+    whole, minutes = int(value), (value - int(value)) * 60
+    return float(whole), float(int(minutes)), round((minutes - int(minutes)) * 60, 4)
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    checksum = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", checksum)

@@ -1,0 +1,100 @@
+"""Every chart renders as a real PNG, with a CJK font and no missing glyph."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from PIL import Image
+
+from bot.charts import (
+    CATEGORY_LABELS,
+    category_chart,
+    cjk_font,
+    on_time_chart,
+    ranking_chart,
+    satisfaction_chart,
+    weekly_states_chart,
+)
+from tickets.measures import (
+    Counts,
+    DepartmentMeasures,
+    Ranking,
+    WeekCounts,
+    build_measures,
+    rank_departments,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _department(department_id: int, name: str, **counts: int) -> DepartmentMeasures:
+    return DepartmentMeasures(department_id, name, build_measures(Counts(**counts)))
+
+
+DEPARTMENTS = (
+    _department(1, "城市管理局", received=40, accept_due=38, accepted_on_time=35, resolve_due=30,
+                resolved_on_time=24, resolved_ever=30, reopened=3, satisfied=12, fair=6,
+                unsatisfied=2, default_satisfied=5),
+    _department(2, "交通运输局", received=25, accept_due=25, accepted_on_time=20, resolve_due=20,
+                resolved_on_time=19, resolved_ever=20, reopened=1, satisfied=9, fair=1,
+                unsatisfied=4),
+    _department(3, "市场监督管理局", received=0),
+)  # fmt: skip
+WEEKS = (
+    WeekCounts(date(2025, 3, 3), {"new": 3, "accepted": 5, "closed": 20, "reopened": 1}),
+    WeekCounts(date(2025, 3, 10), {"new": 7, "in_progress": 4, "resolved": 6, "rejected": 2}),
+    WeekCounts(date(2025, 3, 17), {}),
+)
+CATEGORIES = tuple((slug, n) for n, slug in enumerate(CATEGORY_LABELS, start=1))
+
+
+def _ranking() -> Ranking:
+    return rank_departments(DEPARTMENTS)
+
+
+CHARTS: dict[str, Callable[[], bytes]] = {
+    "weekly": lambda: weekly_states_chart(WEEKS),
+    "on_time": lambda: on_time_chart(DEPARTMENTS),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS),
+    "categories": lambda: category_chart(CATEGORIES),
+    "ranking": lambda: ranking_chart(_ranking()),
+}
+EMPTY_CHARTS: dict[str, Callable[[], bytes]] = {
+    "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})]),
+    "on_time": lambda: on_time_chart([]),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS[2:]),
+    "categories": lambda: category_chart([]),
+    "ranking": lambda: ranking_chart(Ranking(())),
+}
+
+
+def _assert_sensible_png(data: bytes) -> None:
+    assert data.startswith(PNG_SIGNATURE)
+    assert 5_000 < len(data) < 2_000_000
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        assert 800 <= image.width <= 2000 and 500 <= image.height <= 3000
+
+
+def test_a_cjk_font_is_found() -> None:
+    assert "CJK" in cjk_font() or "Hei" in cjk_font() or "Han" in cjk_font()
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_chart_renders_a_png_with_every_glyph(name: str) -> None:
+    with warnings.catch_warnings():
+        # A missing glyph is only a warning in matplotlib; here it is a failure.
+        warnings.simplefilter("error")
+        data = CHARTS[name]()
+    _assert_sensible_png(data)
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_CHARTS))
+def test_chart_without_data_says_so(name: str) -> None:
+    _assert_sensible_png(EMPTY_CHARTS[name]())
