@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
+    TelegramConflictError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -135,7 +136,13 @@ class SnapreportApp:
         while True:
             try:
                 updates = await self.bot(request, request_timeout=timeout + 30)
-            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+            except (
+                TelegramNetworkError,
+                TelegramServerError,
+                TelegramRetryAfter,
+                # Another getUpdates still open (a previous instance's long poll): retry.
+                TelegramConflictError,
+            ) as error:
                 log.warning("polling_failed", error=type(error).__name__)
                 await backoff.asleep()
                 continue

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import structlog
 
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    logging.basicConfig(level=level.upper(), format="%(message)s")
+    # stderr: stdout belongs to commands' own output (benchmark JSON, the demo transcript).
+    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json
@@ -22,5 +24,6 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors, fallback, reporter, status
+from handlers import admin, common, errors, fallback, relay, reporter, status, supervisor
 
 
 def get_routers() -> list[Router]:
-    """Feature routers first; the fallback last, since it accepts any message."""
-    routers = [errors.router, common.router, status.router, reporter.router, fallback.router]
+    """Feature routers first; the fallback last, since it accepts any message.
+
+    `admin` comes before `reporter` so `/start inv_…` joins a department instead of opening
+    a draft; `supervisor` and `relay` come before it so their steps (a reply being typed, a
+    result photo, an answer to a question) win over "a photo starts a new report".
+    """
+    routers = [
+        errors.router,
+        common.router,
+        status.router,
+        admin.router,
+        supervisor.router,
+        relay.router,
+        reporter.router,
+        fallback.router,
+    ]
     for router in routers:
         # aiogram has no public way to detach a router. A process that builds a second
         # Dispatcher (tests, the demo's restart) must release them from the stopped one.

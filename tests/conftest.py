@@ -29,8 +29,9 @@ ADMIN_ID = 700_000_001
 SUPERVISOR_ID = 700_000_002
 # Tests run 20x faster than Telegram's limits; the bot's limiter is scaled the same way.
 RATE_SCALE = 20.0
-BACKENDS = [b for b in os.environ.get("SNAPREPORT_TEST_BACKENDS", "sqlite,postgres").split(",")
-            if b]
+BACKENDS = [
+    b for b in os.environ.get("SNAPREPORT_TEST_BACKENDS", "sqlite,postgres").split(",") if b
+]
 # Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -123,8 +124,14 @@ async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
         from storage.repositories import SqlDirectoryRepository
 
         intake = await SqlDirectoryRepository(session).intake_department_id()
-        session.add(Member(channel_user_id=user.id, display_name="Sup", role="supervisor",
-                           department_id=intake))
+        session.add(
+            Member(
+                channel_user_id=user.id,
+                display_name="Sup",
+                role="supervisor",
+                department_id=intake,
+            )
+        )
     return user
 
 

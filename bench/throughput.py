@@ -1,0 +1,134 @@
+"""End-to-end updates/s: inject K messages from M users through the emulator and wait
+until the bot has answered every one.
+
+    uv run python -m bench.throughput --messages 2000 --users 50
+
+Prints JSON: the bare aiogram echo baseline and snapreport handling the same traffic
+(`/help` from each user, answered from the real dispatcher with its inbox, database unit
+of work and middlewares), and their ratio. Rate limits are off in the emulator, so the
+figures measure the bots, not Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bench.echo_bot import start_echo_bot, stop_echo_bot
+from bot.logs import configure_logging
+from emulator.client import EmulatorClient
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+
+SendOne = Callable[[EmulatorClient, int, int], Awaitable[object]]
+
+
+async def sent_messages(client: EmulatorClient) -> int:
+    stats = await client.stats()
+    return stats.requests.get("sendMessage", 0)
+
+
+async def inject_and_wait(
+    client: EmulatorClient, *, users: int, messages: int, send: SendOne, timeout: float = 300
+) -> float:
+    """Send `messages` spread over `users`; seconds until the bot answered them all."""
+    user_ids = [(await client.create_user(first_name=f"u{i}")).id for i in range(users)]
+    baseline = await sent_messages(client)
+    started = time.perf_counter()
+    per_user = [messages // users + (1 if i < messages % users else 0) for i in range(users)]
+
+    async def one_user(user_id: int, count: int) -> None:
+        for n in range(count):
+            await send(client, user_id, n)
+
+    await asyncio.gather(*(one_user(uid, c) for uid, c in zip(user_ids, per_user, strict=True)))
+    deadline = started + timeout
+    while await sent_messages(client) - baseline < messages:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the bot did not answer every message in time")
+        await asyncio.sleep(0.02)
+    return time.perf_counter() - started
+
+
+async def send_text(client: EmulatorClient, user_id: int, n: int) -> object:
+    return await client.send_text(user_id, f"hello {n}")
+
+
+async def send_help(client: EmulatorClient, user_id: int, n: int) -> object:
+    return await client.send_command(user_id, "help")
+
+
+async def measure_echo(server: EmulatorServer, users: int, messages: int) -> float:
+    bot, task = await start_echo_bot(server.url, server.token)
+    try:
+        async with EmulatorClient(server.url) as client:
+            seconds = await inject_and_wait(client, users=users, messages=messages, send=send_text)
+    finally:
+        await stop_echo_bot(bot, task)
+    return messages / seconds
+
+
+async def measure_snapreport(server: EmulatorServer, users: int, messages: int) -> float:
+    from bot.app import SnapreportApp
+    from bot.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=server.token,
+            telegram_api_url=server.url,
+            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}",
+            media_dir=Path(tmp) / "media",
+            poll_timeout=1,
+            rate_global_per_second=1e6,
+            rate_private_per_second=1e6,
+        )
+        app = SnapreportApp(settings)
+        await app.start()
+        try:
+            async with EmulatorClient(server.url) as client:
+                seconds = await inject_and_wait(
+                    client, users=users, messages=messages, send=send_help
+                )
+        finally:
+            await app.stop()
+    return messages / seconds
+
+
+async def run(users: int, messages: int) -> dict[str, object]:
+    server = EmulatorServer(EmulatorConfig(rate_limits=False))
+    await server.start()
+    try:
+        echo = await measure_echo(server, users, messages)
+        server.reset()
+        ours = await measure_snapreport(server, users, messages)
+    finally:
+        await server.stop()
+    return {
+        "benchmark": "inbound updates handled end to end",
+        "users": users,
+        "messages": messages,
+        "echo_updates_per_s": round(echo, 1),
+        "snapreport_updates_per_s": round(ours, 1),
+        "ratio_snapreport_to_echo": round(ours / echo, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args(argv)
+    configure_logging("WARNING")
+    result = asyncio.run(run(args.users, args.messages))
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

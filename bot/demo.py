@@ -1,0 +1,173 @@
+"""`snapreport demo`: the whole cycle on the built-in emulator, printed as a chat.
+
+No token, no internet: an emulator and the real bot start in-process on a temporary
+SQLite database; scripted people (a citizen, the supervision office's administrator)
+talk to it through the emulator's control API, exactly as they would through Telegram.
+A manual clock stands in for days passing, so deadlines and the survey run in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import SnapreportApp
+from bot.logs import configure_logging
+from bot.settings import Settings
+from emulator.client import ChatUser, EmulatorClient
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+from emulator.views import ChatMessage
+from tickets.clock import ManualClock
+
+ADMIN_ID = 10_001
+CITIZEN_ID = 20_002
+SUPERVISOR_ID = 30_003
+RATE_SCALE = 10.0
+TAGS = re.compile(r"<[^>]+>")
+
+
+def sample_photos() -> list[bytes]:
+    """Two small, photo-like JPEGs made on the spot (the demo ships no binaries)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    photos = []
+    for shade in (90, 160):
+        image = Image.new("RGB", (800, 600), (shade, 120, 200 - shade // 2))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((250, 150, 550, 450), fill=(240, 240, 240))
+        draw.ellipse((350, 220, 450, 320), fill=(30, 30, 30))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        photos.append(buffer.getvalue())
+    return photos
+
+
+@dataclass
+class Narrator:
+    """Prints what people do and what the bot answers, in order."""
+
+    client: EmulatorClient
+    names: dict[int, str] = field(default_factory=dict)
+    seen: dict[int, int] = field(default_factory=dict)
+
+    def say(self, who: ChatUser, what: str) -> None:
+        print(f"\n👤 {self.names[who.chat_id]}: {what}")
+
+    async def show_bot(self, who: ChatUser, *, settle: float = 0.6) -> None:
+        """Print the bot's new or edited messages in `who`'s chat."""
+        after = self.seen.get(who.chat_id, who.seq)
+        actions = await self.client.wait_for_bot_message(who.chat_id, after, settle)
+        for action in actions:
+            self.seen[who.chat_id] = action.seq
+            if action.kind == "delete":
+                continue
+            verb = "✏️ edits" if action.kind == "edit" else "→"
+            print(f"   🤖 bot {verb} {self.names[who.chat_id]}:")
+            print(indent(render(action.message)))
+
+    async def step(self, who: ChatUser, what: str, *, settle: float = 0.6) -> None:
+        self.say(who, what)
+        await self.show_bot(who, settle=settle)
+
+
+def render(message: ChatMessage) -> str:
+    parts = []
+    if message.photo:
+        parts.append("[photo]")
+    if message.location:
+        parts.append(
+            f"[location {message.location.latitude:.4f}, {message.location.longitude:.4f}]"
+        )
+    content = TAGS.sub("", message.content or "")
+    if content:
+        parts.append(content)
+    buttons = [b.text for b in message.inline_buttons] + [b.text for b in message.keyboard_buttons]
+    if buttons:
+        parts.append("buttons: " + " | ".join(f"[{b}]" for b in buttons))
+    return "\n".join(parts)
+
+
+def indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.splitlines())
+
+
+def demo_settings(server: EmulatorServer, root: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=server.token,
+        telegram_api_url=server.url,
+        database_url=f"sqlite+aiosqlite:///{root / 'demo.sqlite3'}",
+        media_dir=root / "media",
+        admin_ids=frozenset({ADMIN_ID}),
+        poll_timeout=1,
+        log_level="WARNING",
+        rate_global_per_second=30.0 * RATE_SCALE,
+        rate_private_per_second=1.0 * RATE_SCALE,
+        rate_group_per_minute=20.0 * RATE_SCALE,
+    )
+
+
+async def citizen_reports(narrator: Narrator, citizen: ChatUser) -> str:
+    await narrator.step(citizen, "/start")
+    await citizen.start()
+    await narrator.show_bot(citizen)
+    narrator.say(citizen, "(sends an album of 2 photos, captioned)")
+    await citizen.send_album(
+        sample_photos(), caption="窗口工作人员上班时间一直在玩手机游戏，群众排队无人办理"
+    )
+    await narrator.show_bot(citizen, settle=2.0)
+    for button in ("下一步", "上班玩手机", "跳过", "匿名", "确认提交"):
+        narrator.say(citizen, f"(presses [{button}])")
+        await citizen.press(button)
+        await narrator.show_bot(citizen)
+    filed = await citizen.expect("SR-", timeout=5)
+    code_match = re.search(r"SR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", filed.content)
+    if code_match is None:
+        raise RuntimeError("the bot did not give a tracking code")
+    return code_match.group(0)
+
+
+async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -> int:
+    citizen = await client.chat_user(user_id=CITIZEN_ID, first_name="李", language_code="zh-hans")
+    admin = await client.chat_user(user_id=ADMIN_ID, first_name="督查室", language_code="zh-hans")
+    narrator = Narrator(client, names={CITIZEN_ID: "市民（匿名）", ADMIN_ID: "督查室管理员"})
+    print("=== 1. A citizen reports, photo first ===")
+    code = await citizen_reports(narrator, citizen)
+    print(f"\n   ✔ ticket filed: {code}")
+    await narrator.step(citizen, f"/status {code}")
+    await citizen.command("status", code)
+    await narrator.show_bot(citizen)
+    print("\n=== 2. The alert reaches the supervision office (no supervisors yet) ===")
+    await narrator.show_bot(admin, settle=3.0)
+    del clock
+    return 0
+
+
+async def run_demo() -> int:
+    """Run the scripted cycle; returns the process exit code."""
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory(prefix="snapreport-demo-") as tmp:
+        server = EmulatorServer(EmulatorConfig(rate_scale=RATE_SCALE))
+        await server.start()
+        clock = ManualClock(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))
+        app = SnapreportApp(demo_settings(server, Path(tmp)), clock=clock)
+        print(f"snapreport demo — emulator at {server.url}, database in {tmp}\n")
+        await app.start()
+        try:
+            async with EmulatorClient(server.url) as client:
+                return await play(client, app, clock)
+        finally:
+            await app.stop()
+            await server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run_demo()))
