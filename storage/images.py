@@ -11,17 +11,20 @@ consented. Everything here is CPU-bound and blocking: callers run it in a worker
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import io
 import re
+import struct
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
 import imagehash
-from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 
 MB = 1024 * 1024
 POSSIBLE_DUPLICATE_DISTANCE = 6
@@ -30,6 +33,18 @@ POSSIBLE_DUPLICATE_DISTANCE = 6
 _EXIF_TIME_FORMAT = "%Y:%m:%d %H:%M:%S"
 _UTC_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
+_WARNINGS_LOCK = threading.Lock()
+_EXIF_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError, struct.error)
+# EXIF Orientation → the transpose that shows the photo upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 # Pillow's thumbnail default; LANCZOS costs a third more at 12 MP for no visible difference.
 _RESAMPLE = Image.Resampling.BICUBIC
 
@@ -114,8 +129,10 @@ def normalize_photo(
     if len(data) > limits.max_bytes:
         raise ImageRejected(RejectReason.TOO_LARGE)
     source = _open_checked(data, limits)
-    metadata = read_metadata(source) if keep_metadata else None
-    image = _upright_srgb(source, limits.max_side)
+    with _pillow_warnings():
+        metadata = _read_metadata(source) if keep_metadata else None
+        orientation = _orientation(source)
+    image = _upright_srgb(source, orientation, limits.max_side)
     jpeg = _encode_jpeg(image, limits.jpeg_quality)
     thumb = image.copy()
     thumb.thumbnail((limits.thumb_side, limits.thumb_side), _RESAMPLE)
@@ -143,12 +160,23 @@ def is_possible_duplicate(a_hex: str, b_hex: str) -> bool:
     return phash_distance(a_hex, b_hex) <= POSSIBLE_DUPLICATE_DISTANCE
 
 
+@contextlib.contextmanager
+def _pillow_warnings() -> Iterator[None]:
+    """Make bomb warnings errors and drop Pillow's chatter about corrupt EXIF, locally."""
+    # catch_warnings swaps process-wide state (until Python 3.14), and photos are processed
+    # in several worker threads: one thread at a time, for the few ms of parsing it covers.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        # Pillow only warns between its own limit and twice that; our `max_pixels` check
+        # in _open_checked is the real guard.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Untrusted files are often slightly broken; Pillow skips the bad tag and goes on.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
+
+
 def _open_checked(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
     """Open with only the accepted decoders, refuse bombs, then decode every pixel."""
-    with warnings.catch_warnings():
-        # Pillow only warns between its own limit and twice that. Our `max_pixels` check
-        # below is the real guard; catch_warnings is not thread-safe before Python 3.14.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with _pillow_warnings():
         try:
             image = Image.open(io.BytesIO(data), formats=list(limits.formats))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -170,19 +198,30 @@ def _open_checked(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
     return image
 
 
-def _upright_srgb(image: ImageFile.ImageFile, max_side: int) -> Image.Image:
-    """Rotate as EXIF says, flatten, shrink to `max_side`, then map colours to sRGB."""
-    # In place where Pillow allows: every copy of a 12-megapixel photo costs ~15 ms, and
-    # shrinking before the colour transform leaves it fewer pixels to convert.
+def _upright_srgb(image: ImageFile.ImageFile, orientation: int, max_side: int) -> Image.Image:
+    """Flatten, shrink to `max_side`, rotate as EXIF says, then map colours to sRGB."""
+    # Shrink first: each full-size copy of a 12-megapixel photo costs ~15 ms, and the
+    # bounding box is square, so the order does not change the result.
     icc = image.info.get("icc_profile")
-    ImageOps.exif_transpose(image, in_place=True)
     flat = _flatten(image)
     flat.thumbnail((max_side, max_side), _RESAMPLE)
+    if orientation in _UPRIGHT:
+        flat = flat.transpose(_UPRIGHT[orientation])
     if icc and flat.mode in ("RGB", "CMYK"):
         converted = _icc_to_srgb(flat, icc)
         if converted is not None:
             return converted
     return flat if flat.mode == "RGB" else flat.convert("RGB")
+
+
+def _orientation(image: Image.Image) -> int:
+    # Not ImageOps.exif_transpose: it re-serialises the EXIF it is about to lose, and
+    # crashes with TypeError or struct.error on the malformed EXIF a fuzzer finds at once.
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except _EXIF_ERRORS:
+        return 1
+    return value if isinstance(value, int) else 1
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -195,7 +234,8 @@ def _flatten(image: Image.Image) -> Image.Image:
         white = Image.new("RGBA", rgba.size, "white")
         white.alpha_composite(rgba)
         return white.convert("RGB")
-    return image
+    # Palette and 1-bit images would be resized with nearest-neighbour: give them tones.
+    return image if image.mode in ("L", "RGB", "CMYK") else image.convert("RGB")
 
 
 def _icc_to_srgb(image: Image.Image, icc: bytes) -> Image.Image | None:
@@ -216,13 +256,13 @@ def _encode_jpeg(image: Image.Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def read_metadata(image: Image.Image) -> PhotoMetadata | None:
+def _read_metadata(image: Image.Image) -> PhotoMetadata | None:
     """Read capture time and GPS position from EXIF; None when there is neither."""
     try:
         exif = image.getexif()
         details = exif.get_ifd(ExifTags.IFD.Exif)
         gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    except _DECODE_ERRORS:
+    except _EXIF_ERRORS:
         return None  # broken EXIF costs the reporter nothing but the metadata
     text = _exif_text(details.get(ExifTags.Base.DateTimeOriginal))
     position = _gps_position(gps)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import random
 import warnings
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from storage.images import (
+    DEFAULT_LIMITS,
     POSSIBLE_DUPLICATE_DISTANCE,
     ImageLimits,
     ImageRejected,
@@ -27,13 +30,15 @@ from tests import imagefactory as factory
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
-def normalize(data: bytes, *, keep_metadata: bool = False, **limits: int) -> ProcessedPhoto:
-    return normalize_photo(data, keep_metadata=keep_metadata, limits=ImageLimits(**limits))
+def normalize(
+    data: bytes, *, keep_metadata: bool = False, limits: ImageLimits = DEFAULT_LIMITS
+) -> ProcessedPhoto:
+    return normalize_photo(data, keep_metadata=keep_metadata, limits=limits)
 
 
-def rejection(data: bytes, **limits: int) -> RejectReason:
+def rejection(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> RejectReason:
     with pytest.raises(ImageRejected) as caught:
-        normalize(data, **limits)
+        normalize(data, limits=limits)
     return caught.value.reason
 
 
@@ -57,8 +62,8 @@ def test_upload_over_20_mb_is_too_large() -> None:
 
 def test_size_limit_is_inclusive() -> None:
     data = factory.jpeg_bytes()
-    assert normalize(data, max_bytes=len(data)).width == 640
-    assert rejection(data, max_bytes=len(data) - 1) is RejectReason.TOO_LARGE
+    assert normalize(data, limits=ImageLimits(max_bytes=len(data))).width == 640
+    assert rejection(data, ImageLimits(max_bytes=len(data) - 1)) is RejectReason.TOO_LARGE
 
 
 def test_text_file_is_not_an_image() -> None:
@@ -99,7 +104,7 @@ def test_pillow_bomb_limits_become_rejections_without_leaking_a_warning(side: in
     pillow_limit = Image.MAX_IMAGE_PIXELS
     with warnings.catch_warnings(record=True) as leaked:
         warnings.simplefilter("always")
-        assert rejection(data, max_pixels=side * side) is RejectReason.TOO_MANY_PIXELS
+        assert rejection(data, ImageLimits(max_pixels=side * side)) is RejectReason.TOO_MANY_PIXELS
     assert leaked == []
     assert pillow_limit == Image.MAX_IMAGE_PIXELS
 
@@ -152,6 +157,18 @@ def test_png_modes_become_rgb_jpeg(mode: str) -> None:
     assert (stored.mode, stored.size) == ("RGB", (64, 48))
 
 
+def test_palette_image_is_averaged_when_shrunk_not_sampled() -> None:
+    stripes = Image.new("P", (400, 400), 0)
+    stripes.putpalette([0, 0, 0, 255, 255, 255])
+    for x in range(0, 400, 2):
+        stripes.paste(1, (x, 0, x + 1, 400))  # one-pixel black and white columns
+    data = factory.encode(stripes, "PNG")
+
+    shrunk = reopen(normalize(data, limits=ImageLimits(max_side=100)).jpeg)
+
+    assert near(shrunk.getpixel((50, 50)), (128, 128, 128), tolerance=20)
+
+
 def test_sixteen_bit_grey_keeps_its_tones() -> None:
     data = factory.encode(Image.new("I;16", (8, 8), 32768), "PNG")
     grey = reopen(normalize(data).jpeg).getpixel((4, 4))
@@ -166,11 +183,36 @@ def test_webp_is_accepted() -> None:
 def test_large_photo_is_downscaled_and_thumbnailed() -> None:
     data = factory.jpeg_bytes(2000, 1000)
 
-    result = normalize(data, max_side=800, thumb_side=100)
+    result = normalize(data, limits=ImageLimits(max_side=800, thumb_side=100))
 
     assert (result.width, result.height) == (800, 400)
     assert reopen(result.jpeg).size == (800, 400)
     assert reopen(result.thumbnail).size == (100, 50)
+
+
+def test_jpeg_far_above_the_stored_size_still_ends_at_the_stored_size() -> None:
+    # 1600 / 400 lets Pillow decode at 1/4 scale; the result must not depend on it.
+    result = normalize(factory.jpeg_bytes(1600, 1200), limits=ImageLimits(max_side=400))
+    assert (result.width, result.height) == (400, 300)
+
+
+def test_embedded_colour_profile_is_applied_then_dropped() -> None:
+    srgb = factory.phone_jpeg()  # carries an sRGB profile
+    red = factory.encode(Image.new("RGB", (16, 16), RED), "JPEG", icc_profile=_icc(srgb))
+    stored = reopen(normalize(red).jpeg)
+    assert "icc_profile" not in stored.info
+    assert near(stored.getpixel((8, 8)), RED, tolerance=12)
+
+
+def test_unreadable_colour_profile_does_not_cost_the_photo() -> None:
+    data = factory.encode(factory.photo(64, 48), "JPEG", icc_profile=b"not a profile")
+    assert reopen(normalize(data).jpeg).size == (64, 48)
+
+
+def _icc(data: bytes) -> bytes:
+    profile = reopen(data).info["icc_profile"]
+    assert isinstance(profile, bytes)
+    return profile
 
 
 def test_small_photo_keeps_its_size() -> None:
@@ -220,7 +262,8 @@ def test_png_exif_is_read_too() -> None:
     metadata = normalize(data, keep_metadata=True).metadata
     assert metadata is not None
     assert metadata.captured_at_text == "2023:12:31 23:59:58"
-    assert (metadata.latitude, metadata.longitude) == (pytest.approx(22.5), pytest.approx(114.0))
+    assert metadata.latitude == pytest.approx(22.5)
+    assert metadata.longitude == pytest.approx(114.0)
 
 
 def test_camera_placeholder_time_is_kept_as_text_but_not_parsed() -> None:
@@ -232,6 +275,19 @@ def test_camera_placeholder_time_is_kept_as_text_but_not_parsed() -> None:
 def test_zero_zero_gps_means_no_fix() -> None:
     data = factory.phone_jpeg(captured_at=None, gps=(0.0, 0.0))
     assert normalize(data, keep_metadata=True).metadata is None
+
+
+def test_corrupt_exif_never_escapes_as_a_crash_or_warning() -> None:
+    # Seeded byte flips: a handful of these crash ImageOps.exif_transpose in Pillow 13.
+    exif = factory.make_exif(captured_at="2024:05:01 14:30:00", gps=(31.2, 121.4), orientation=6)
+    pristine, picture, rng = exif.tobytes(), factory.photo(32, 24), random.Random(7)
+    for _ in range(300):
+        flipped = bytearray(pristine)
+        for _ in range(rng.randint(1, 6)):
+            flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+        data = factory.encode(picture, "JPEG", exif=bytes(flipped))
+        with contextlib.suppress(ImageRejected):
+            normalize(data, keep_metadata=True)
 
 
 def test_capture_time_uses_the_exif_offset_when_present() -> None:
