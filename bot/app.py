@@ -23,6 +23,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update, User
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import set_commands
@@ -30,6 +31,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.settings import Settings
+from bot.webhook import WEBHOOK_PATH, webhook_app
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.images import ImageLimits
@@ -87,6 +89,7 @@ class SnapreportApp:
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
         self._poller: asyncio.Task[None] | None = None
+        self._web_runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         """Migrate, check the token, set the menu, replay unhandled updates, start polling."""
@@ -98,16 +101,46 @@ class SnapreportApp:
         await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
-        self._poller = asyncio.create_task(self._poll(), name="polling")
+        if self.settings.webhook_url:
+            await self._start_webhook()
+        else:
+            await self.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="polling")
         log.info("bot_started", username=self.me.username, api=self.settings.telegram_api_url)
 
     async def run_forever(self) -> None:
         await self.start()
         try:
-            assert self._poller is not None
-            await self._poller
+            if self._poller is not None:
+                await self._poller
+            else:
+                await asyncio.Event().wait()  # the webhook server runs until cancelled
         finally:
             await self.stop()
+
+    async def _start_webhook(self) -> None:
+        secret = self.settings.webhook_secret
+        app = webhook_app(
+            self.receive,
+            secret=secret.get_secret_value() if secret else None,
+            context_bot=self.bot,
+        )
+        self._web_runner = web.AppRunner(app)
+        await self._web_runner.setup()
+        site = web.TCPSite(
+            self._web_runner, self.settings.webhook_host, self.settings.webhook_port
+        )
+        await site.start()
+        await self.bot.set_webhook(
+            f"{self.settings.webhook_url}{WEBHOOK_PATH}",
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+
+    async def receive(self, update: Update) -> None:
+        """Persist an update (once), then queue it in its user's lane."""
+        for fresh in await self.inbox.store([update]):
+            self.lanes.submit(fresh)
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -115,6 +148,9 @@ class SnapreportApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+            self._web_runner = None
         await self.lanes.close()
         await self.dp.emit_shutdown(bot=self.bot, **self.dp.workflow_data)
         await self.bot.session.close()

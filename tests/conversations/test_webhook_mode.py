@@ -1,0 +1,59 @@
+"""Webhook mode: the emulator delivers updates by POST with the secret header."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import SnapreportApp
+from bot.settings import Settings
+from emulator.client import EmulatorClient
+from tickets.clock import ManualClock
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def webhook_app(settings: Settings, clock: ManualClock) -> AsyncIterator[SnapreportApp]:
+    port = free_port()
+    configured = settings.model_copy(
+        update={
+            "webhook_url": f"http://127.0.0.1:{port}",
+            "webhook_secret": SecretStr("s3cret-token"),
+            "webhook_port": port,
+        }
+    )
+    application = SnapreportApp(configured, clock=clock)
+    await application.start()
+    yield application
+    await application.stop()
+
+
+async def test_updates_arrive_by_webhook(
+    webhook_app: SnapreportApp, client: EmulatorClient
+) -> None:
+    citizen = await client.chat_user(first_name="Web", language_code="en")
+    await citizen.command("help")
+    await citizen.expect("/status")
+    info = await webhook_app.bot.get_webhook_info()
+    assert info.url.endswith("/telegram/webhook")
+    assert info.pending_update_count == 0
+
+
+async def test_webhook_refuses_a_post_without_the_secret(webhook_app: SnapreportApp) -> None:
+    import aiohttp
+
+    url = f"{webhook_app.settings.webhook_url}/telegram/webhook"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"update_id": 1}) as response:
+            assert response.status == 401
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with http.post(url, json={"not": "an update"}, headers=headers) as response:
+            assert response.status == 400
