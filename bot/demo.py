@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import SnapreportApp
@@ -30,6 +30,12 @@ CITIZEN_ID = 20_002
 SUPERVISOR_ID = 30_003
 RATE_SCALE = 10.0
 TAGS = re.compile(r"<[^>]+>")
+
+
+def emit(text: str) -> None:
+    """The demo's output is its transcript: plain stdout, flushed as it goes."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def sample_photos() -> list[bytes]:
@@ -59,7 +65,7 @@ class Narrator:
     seen: dict[int, int] = field(default_factory=dict)
 
     def say(self, who: ChatUser, what: str) -> None:
-        print(f"\n👤 {self.names[who.chat_id]}: {what}")
+        emit(f"\n👤 {self.names[who.chat_id]}: {what}")
 
     async def show_bot(self, who: ChatUser, *, settle: float = 0.6) -> None:
         """Print the bot's new or edited messages in `who`'s chat."""
@@ -70,8 +76,8 @@ class Narrator:
             if action.kind == "delete":
                 continue
             verb = "✏️ edits" if action.kind == "edit" else "→"
-            print(f"   🤖 bot {verb} {self.names[who.chat_id]}:")
-            print(indent(render(action.message)))
+            emit(f"   🤖 bot {verb} {self.names[who.chat_id]}:")
+            emit(indent(render(action.message)))
 
     async def step(self, who: ChatUser, what: str, *, settle: float = 0.6) -> None:
         self.say(who, what)
@@ -139,13 +145,13 @@ async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -
     citizen = await client.chat_user(user_id=CITIZEN_ID, first_name="李", language_code="zh-hans")
     admin = await client.chat_user(user_id=ADMIN_ID, first_name="督查室", language_code="zh-hans")
     narrator = Narrator(client, names={CITIZEN_ID: "市民（匿名）", ADMIN_ID: "督查室管理员"})
-    print("=== 1. A citizen reports, photo first ===")
+    emit("=== 1. A citizen reports, photo first ===")
     code = await citizen_reports(narrator, citizen)
-    print(f"\n   ✔ ticket filed: {code}")
+    emit(f"\n   ✔ ticket filed: {code}")
     await narrator.step(citizen, f"/status {code}")
     await citizen.command("status", code)
     await narrator.show_bot(citizen)
-    print("\n=== 2. The alert reaches the supervision office (no supervisors yet) ===")
+    emit("\n=== 2. The alert reaches the supervision office (no supervisors yet) ===")
     await narrator.show_bot(admin, settle=3.0)
     del clock
     return 0
@@ -159,7 +165,7 @@ async def run_demo() -> int:
         await server.start()
         clock = ManualClock(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))
         app = SnapreportApp(demo_settings(server, Path(tmp)), clock=clock)
-        print(f"snapreport demo — emulator at {server.url}, database in {tmp}\n")
+        emit(f"snapreport demo — emulator at {server.url}, database in {tmp}\n")
         await app.start()
         try:
             async with EmulatorClient(server.url) as client:

@@ -13,6 +13,7 @@ from datetime import tzinfo
 from aiogram import Bot
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+
 from storage.images import ImageLimits, ImageRejected, RejectReason
 from storage.media import MediaStore, process_and_store
 
