@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 
 from emulator.config import DEFAULT_TOKEN, BotIdentity, EmulatorConfig
@@ -27,7 +28,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def start(args: argparse.Namespace) -> EmulatorServer:
+    """Start the emulator and print where it listens and which token it accepts."""
     config = EmulatorConfig(
         bots=(BotIdentity(token=args.token, username=args.username),),
         rate_scale=args.rate_scale,
@@ -39,8 +41,18 @@ async def serve(args: argparse.Namespace) -> None:
     sys.stdout.write(f"Telegram Bot API emulator at {url}\nTELEGRAM_API_URL={url}\n")
     sys.stdout.write(f"BOT_TOKEN={server.token}\n")
     sys.stdout.flush()
+    return server
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    server = await start(args)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await server.stop()
 

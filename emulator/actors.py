@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 
 from emulator import shapes
-from emulator.files import FileKind
 from emulator.formatting import Entity, utf16_len
 from emulator.images import ImageError, photo_renditions
 from emulator.state import CallbackRec, ChatRec, ChatType, Json, MessageRec, UserRec, World
@@ -194,8 +193,3 @@ def file_bytes(world: World, file_id: str) -> bytes:
     if stored is None:
         raise ControlError(f"unknown file {file_id}", 404)
     return world.files.data(stored)
-
-
-def is_photo(world: World, file_id: str) -> bool:
-    stored = world.files.get(file_id)
-    return stored is not None and stored.kind is FileKind.PHOTO

@@ -12,7 +12,7 @@ import asyncio
 import base64
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import aiohttp
 from pydantic import TypeAdapter
@@ -94,9 +94,26 @@ class EmulatorClient:
         }
         return UserInfo.model_validate(await self._post("/control/users", body))
 
-    async def chat_user(self, **user: Any) -> ChatUser:
-        """Create a user and return them as a `ChatUser` (same arguments as create_user)."""
-        return await ChatUser.create(self, **user)
+    async def chat_user(
+        self,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Test",
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+        phone_number: str | None = None,
+    ) -> ChatUser:
+        """Create a user who has opened the bot's chat, as a `ChatUser`."""
+        info = await self.create_user(
+            user_id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        seq = (await self.chat(info.id)).last_seq
+        return ChatUser(self, info, seq=seq, phone_number=phone_number)
 
     async def create_group(
         self,
@@ -208,8 +225,9 @@ class EmulatorClient:
         *,
         horizontal_accuracy: float | None = None,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> ChatMessage:
-        body = _sent(user_id, chat_id, None) | {
+        body = _sent(user_id, chat_id, reply_to) | {
             "latitude": latitude,
             "longitude": longitude,
             "horizontal_accuracy": horizontal_accuracy,
@@ -225,8 +243,9 @@ class EmulatorClient:
         last_name: str | None = None,
         contact_user_id: int | None = None,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> ChatMessage:
-        body = _sent(user_id, chat_id, None) | {
+        body = _sent(user_id, chat_id, reply_to) | {
             "phone_number": phone_number,
             "first_name": first_name,
             "last_name": last_name,
@@ -383,12 +402,6 @@ class ChatUser:
         self.phone_number = phone_number or f"+86138{user.id % 100_000_000:08d}"
         # The last bot action `expect` has consumed.
         self.seq = seq
-
-    @classmethod
-    async def create(cls, client: EmulatorClient, **user: Any) -> ChatUser:
-        """Create the user on the emulator; their chat starts with nothing to expect."""
-        info = await client.create_user(**user)
-        return cls(client, info, seq=(await client.chat(info.id)).last_seq)
 
     @property
     def id(self) -> int:

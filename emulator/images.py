@@ -36,15 +36,15 @@ class Rendition:
 def photo_renditions(data: bytes) -> list[Rendition]:
     """Re-encode a photo into Telegram's sizes, smallest first, without metadata."""
     image = _open(data)
-    width, height = image.size
-    if width + height > MAX_SIDES_SUM or max(width, height) > MAX_RATIO * min(width, height):
-        raise ImageError("PHOTO_INVALID_DIMENSIONS")
-    renditions = []
-    for limit in SIZE_LIMITS:
-        renditions.append(_rendition(image, limit))
-        if max(width, height) <= limit:
-            break
-    return renditions
+    renditions: list[Rendition] = []
+    # Largest first, each size from the previous one: cheaper than resizing the original.
+    for limit in reversed(SIZE_LIMITS):
+        if max(image.size) <= limit and renditions:
+            continue
+        image = image.copy()
+        image.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+        renditions.append(_encode(image))
+    return renditions[::-1]
 
 
 def _open(data: bytes) -> Image.Image:
@@ -53,6 +53,9 @@ def _open(data: bytes) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
+            _check_dimensions(*image.size)
+            # Decode JPEGs at a reduced scale when that still covers the largest size.
+            image.draft("RGB", (SIZE_LIMITS[-1], SIZE_LIMITS[-1]))
             image.load()
             upright = ImageOps.exif_transpose(image)
         except (
@@ -62,15 +65,20 @@ def _open(data: bytes) -> Image.Image:
             Image.DecompressionBombWarning,
             Image.DecompressionBombError,
         ) as error:
+            if isinstance(error, ImageError):
+                raise
             raise ImageError("IMAGE_PROCESS_FAILED") from error
-    if upright.width < 1 or upright.height < 1:
-        raise ImageError("IMAGE_PROCESS_FAILED")
     return upright.convert("RGB")
 
 
-def _rendition(image: Image.Image, limit: int) -> Rendition:
-    copy = image.copy()
-    copy.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+def _check_dimensions(width: int, height: int) -> None:
+    if width < 1 or height < 1:
+        raise ImageError("IMAGE_PROCESS_FAILED")
+    if width + height > MAX_SIDES_SUM or max(width, height) > MAX_RATIO * min(width, height):
+        raise ImageError("PHOTO_INVALID_DIMENSIONS")
+
+
+def _encode(image: Image.Image) -> Rendition:
     buffer = io.BytesIO()
-    copy.save(buffer, format="JPEG", quality=JPEG_QUALITY)
-    return Rendition(buffer.getvalue(), copy.width, copy.height)
+    image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return Rendition(buffer.getvalue(), image.width, image.height)

@@ -38,6 +38,7 @@ LANGUAGE = re.compile(r"^([a-z]{2})?$")
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SCOPES_WITH_CHAT = {"chat", "chat_administrators", "chat_member"}
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}
+MAX_POLL_SECONDS = 50
 BAD_QUERY = "query is too old and response timeout expired or query ID is invalid"
 
 
@@ -49,7 +50,7 @@ async def get_updates(world: World, params: Params) -> object:
     queue = world.updates
     offset = params.integer("offset")
     limit = min(max(params.integer("limit") or 100, 1), 100)
-    timeout = max(params.integer("timeout") or 0, 0)
+    timeout = min(max(params.integer("timeout") or 0, 0), MAX_POLL_SECONDS)
     allowed = params.json("allowed_updates", "can't parse allowed updates")
     _refuse_while_webhook(world)
     queue.set_allowed(_string_list(allowed, "allowed_updates"))

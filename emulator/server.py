@@ -61,8 +61,12 @@ class EmulatorServer:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         self.state.closed = False
+        # No access log: request paths carry the bot token.
         runner = web.AppRunner(
-            self._app(), handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE
+            self._app(),
+            handler_cancellation=True,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            access_log=None,
         )
         await runner.setup()
         site = web.TCPSite(runner, host, port)

@@ -153,7 +153,8 @@ class ChatRec:
         return event
 
     def events_after(self, seq: int) -> list[ChatEvent]:
-        return [event for event in self.events if event.seq > seq]
+        # Event n sits at index n - 1.
+        return self.events[max(seq, 0) :]
 
 
 @dataclass

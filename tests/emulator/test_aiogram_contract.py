@@ -18,6 +18,7 @@ from aiogram.types import (
     InputMediaDocument,
     InputMediaPhoto,
     KeyboardButton,
+    MediaUnion,
     Message,
     ReplyKeyboardMarkup,
     ReplyParameters,
@@ -165,7 +166,7 @@ async def test_media_group_of_documents(bot: Bot, ann: ChatUser) -> None:
 
 
 async def test_media_group_size_is_checked(bot: Bot, ann: ChatUser) -> None:
-    one = [InputMediaPhoto(media=BufferedInputFile(jpeg(64, 64), "a.jpg"))]
+    one: list[MediaUnion] = [InputMediaPhoto(media=BufferedInputFile(jpeg(64, 64), "a.jpg"))]
     with pytest.raises(TelegramBadRequest, match="wrong number of messages"):
         await bot.send_media_group(ann.id, one)
     with pytest.raises(TelegramBadRequest, match="too many messages to send as an album"):

@@ -47,7 +47,7 @@ async def test_server_error_share_over_http(
 ) -> None:
     ann = await client.chat_user()
     await client.set_faults(share_500=0.3, seed=7)
-    statuses = Counter()
+    statuses: Counter[int] = Counter()
     for _ in range(200):
         async with http.post(f"{api}/sendMessage", json={"chat_id": ann.id, "text": "x"}) as r:
             statuses[r.status] += 1

@@ -16,7 +16,7 @@ async def until_polling(emulator: EmulatorServer, generation: int = 1) -> None:
     """Yield until the emulator holds the getUpdates call number `generation`."""
     updates = emulator.state.world(emulator.token).updates  # type: ignore[union-attr]
     while updates.poll_generation < generation:
-        await asyncio.sleep(0)
+        await updates.signal.wait(1)  # each new getUpdates fires it
 
 
 async def test_long_poll_wakes_as_soon_as_an_update_arrives(
