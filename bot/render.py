@@ -69,7 +69,7 @@ def ticket_card(
 def reporter_label(ticket: TicketView) -> str:
     """Anonymous reporters are only ever "the reporter" to staff."""
     if ticket.anonymous:
-        return _("anonymous reporter")
+        return _("anonymous")
     name = html.escape(ticket.real_name or "")
     phone = html.escape(ticket.phone or "")
     return f"{name} {phone}".strip()
@@ -107,3 +107,96 @@ def status_text(ticket: TicketView, tz: ZoneInfo) -> str:
     if ticket.reject_reason and ticket.state == "rejected":
         lines += ["", _("Reason: {reason}").format(reason=html.escape(ticket.reject_reason))]
     return "\n".join(lines)
+
+
+# -- staff side: card footers, history, queues ----------------------------------------------
+
+
+def event_label(kind: str) -> str:
+    labels = {
+        "submitted": _("📥 Filed"),
+        "accept": _("✅ Accepted"),
+        "assign": _("👤 Assigned"),
+        "start": _("▶️ Started"),
+        "ask": _("❓ Question to the reporter"),
+        "answer": _("💬 The reporter answered"),
+        "supplement": _("➕ The reporter added material"),
+        "reject": _("↩️ Rejected"),
+        "mark_duplicate": _("🔁 Marked as duplicate"),
+        "resolve": _("🏁 Resolved"),
+        "result_photos": _("🖼 Result photos sent"),
+        "rated": _("⭐ Rated by the reporter"),
+        "reopened": _("🔁 Reopened: the reporter is not satisfied"),
+        "survey_comment": _("💬 The reporter commented on the survey"),
+        "auto_closed": _("🔒 Closed (no survey answer)"),
+        "yellow_card": _("🟨 Yellow card"),
+        "red_card": _("🟥 Red card"),
+        "route": _("➡️ Routed"),
+    }
+    return labels.get(kind, html.escape(kind))
+
+
+def actor_label(actor_kind: str, actor_name: str | None) -> str:
+    """Staff by name; the reporter only ever as "the reporter"."""
+    if actor_kind == "member":
+        return html.escape(actor_name) if actor_name else _("an administrator")
+    if actor_kind == "reporter":
+        return _("the reporter")
+    return _("the system")
+
+
+def action_line(
+    kind: str, actor_kind: str, actor_name: str | None, at: datetime, tz: ZoneInfo
+) -> str:
+    return _("{action} — {who}, {time}").format(
+        action=event_label(kind), who=actor_label(actor_kind, actor_name), time=local_time(at, tz)
+    )
+
+
+def card_footer(
+    *,
+    tz: ZoneInfo,
+    last: tuple[str, str, str | None, datetime] | None,
+    handler_name: str | None,
+    duplicates: tuple[str, ...] = (),
+    original_code: str | None = None,
+    text: str | None = None,
+) -> str:
+    """Below the card: who did the last thing and when, the handler, the linked tickets."""
+    lines = []
+    if last is not None:
+        lines.append(action_line(*last, tz))
+    if text:
+        lines.append(html.escape(text))
+    if handler_name:
+        lines.append(_("Handler: {name}").format(name=html.escape(handler_name)))
+    if original_code:
+        lines.append(_("Duplicate of: {code}").format(code=original_code))
+    if duplicates:
+        lines.append(_("Linked duplicates: {codes}").format(codes=", ".join(duplicates)))
+    return "\n".join(lines)
+
+
+def deadline_marker(ticket: TicketView, now: datetime) -> str:
+    """🟥/🟨 for carded tickets, ⏰ for a deadline already passed without a card yet."""
+    if ticket.card == "red":
+        return "🟥"
+    if ticket.card == "yellow":
+        return "🟨"
+    deadline = ticket.accept_by if ticket.state == "new" else ticket.resolve_by
+    return "⏰" if deadline is not None and deadline <= now else "▫️"
+
+
+def queue_line(ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:
+    deadline = ticket.accept_by if ticket.state == "new" else ticket.resolve_by
+    due = (_("accept by {time}") if ticket.state == "new" else _("resolve by {time}")).format(
+        time=local_time(deadline, tz)
+    )
+    return (
+        f"{deadline_marker(ticket, now)} <code>{ticket.code}</code> · {state_label(ticket.state)}"
+        f" · {due}\n    {category_label(ticket.category)} · {html.escape(ticket.department_name)}"
+    )
+
+
+def role_label(role: str) -> str:
+    return {"supervisor": _("supervisor"), "handler": _("handler")}.get(role, role)
