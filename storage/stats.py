@@ -1,11 +1,12 @@
 """The one query layer behind `/stats`, rankings, digests and exports.
 
-Counting happens in SQL (one grouped aggregate per request, driven by the `created_at`
-index), because a quarter can hold hundreds of thousands of tickets; only what SQL cannot
-do portably comes back row by row: the filing/accept/resolve instants as epoch seconds,
-which `tickets.measures` turns into office hours on the Chinese working-day calendar.
-Everything returned is a plain value; the definitions of each figure live in
-`tickets.measures`.
+Counting happens in SQL, because a quarter can hold a hundred thousand tickets: one
+grouped aggregate over the tickets (driven by the `created_at` index) and one over their
+reopen and card events (a join on `ticket_event.ticket_id`). Only what SQL cannot do
+portably comes back row by row: each ticket's filing, acceptance and resolution instants
+as epoch seconds, which `tickets.measures` turns into office hours on the Chinese
+working-day calendar and into local weeks. Everything returned is a plain value; the
+definitions of the figures live in `tickets.measures`.
 
 Anonymous reporters' identities never leave this module: export rows carry a reporter's
 real name and phone only when the caller asks for identities *and* the ticket is
@@ -14,19 +15,19 @@ real-name, and the channel user id is never selected at all.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
+    Float,
     Select,
     Table,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -35,24 +36,28 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.db import SessionFactory
 from tickets.calendar import DEFAULT_TZ
 from tickets.measures import (
     Counts,
     DepartmentMeasures,
+    Durations,
+    Folded,
     Measures,
     Period,
     Ranking,
     RankingWeights,
+    TimesRow,
     WeekCounts,
     build_measures,
+    fold_times,
     rank_departments,
     top,
-    weekly_counts,
-    working_hours,
 )
 
 TICKET: Table = SQLModel.metadata.tables["ticket"]
@@ -62,32 +67,36 @@ REPORTER: Table = SQLModel.metadata.tables["reporter"]
 
 NOT_ACTIONABLE = ("rejected", "duplicate")
 REPLIED_STATES = ("resolved", "closed")
+FLAG_EVENTS = ("reopened", "yellow_card", "red_card")
 TOP_N = 5
 
+T = TypeVar("T")
 
-class EpochSeconds(FunctionElement[int]):
-    """Whole seconds since 1970-01-01 UTC of a `UTCDateTime` column, on either backend."""
 
-    type = BigInteger()
+class EpochSeconds(FunctionElement[float]):
+    """Seconds since 1970-01-01 UTC of a `UTCDateTime` column, on either backend."""
+
+    type = Float()
     inherit_cache = True
 
 
 @compiles(EpochSeconds, "sqlite")
 def _epoch_sqlite(element: EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores UTCDateTime as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # SQLite keeps times as text and computes with whole milliseconds; rounding the Julian
+    # day back to them makes a ticket filed at 00:00:00 fall on its own day, not the last.
+    column = compiler.process(element.clauses, **kw)
+    return f"(CAST(ROUND((julianday({column}) - 2440587.5) * 86400000.0) AS INTEGER) / 1000.0)"
 
 
 @compiles(EpochSeconds, "postgresql")
 def _epoch_postgresql(element: EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # EXTRACT returns numeric (a Decimal per row in asyncpg); a bigint is cheaper to ship.
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+    # EXTRACT gives numeric, a Decimal per value in asyncpg; a double is far cheaper.
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS FLOAT8)"
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which tickets a request covers: received in `period`, optionally one department or
-    category."""
+    """Tickets received in `period`, optionally of one department or category."""
 
     period: Period
     department_id: int | None = None
@@ -106,23 +115,19 @@ class Scope:
         return conditions
 
 
-def _has_event(kind: str) -> ColumnElement[bool]:
-    return exists().where(EVENT.c.ticket_id == TICKET.c.id, EVENT.c.kind == kind)
-
-
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    # Never NULL: every group of a GROUP BY holds at least one row.
+    return func.sum(case((condition, 1), else_=0))
 
 
-def _count_columns(as_of: datetime) -> dict[str, ColumnElement[Any]]:
-    """Return one aggregate per `Counts` field (names match)."""
+def _ticket_aggregates(as_of: datetime) -> dict[str, ColumnElement[Any]]:
+    """Return the `Counts` fields computable from the ticket row alone (names match)."""
     t = TICKET.c
     actionable = t.state.not_in(NOT_ACTIONABLE)
     replied = or_(
         and_(t.public_reply.is_not(None), t.public_reply != ""), t.state.in_(REPLIED_STATES)
     )
     resolve_passed = and_(t.resolve_by.is_not(None), t.resolve_by <= as_of)
-    reopened = or_(t.state == "reopened", _has_event("reopened"))
     answered = t.satisfaction_default.is_not(True)
     return {
         "received": func.count(),
@@ -141,93 +146,95 @@ def _count_columns(as_of: datetime) -> dict[str, ColumnElement[Any]]:
         "resolved": _count(t.resolved_at.is_not(None)),
         "resolve_due": _count(and_(actionable, or_(t.resolved_at.is_not(None), resolve_passed))),
         "resolved_on_time": _count(and_(actionable, t.resolved_at <= t.resolve_by)),
-        "resolved_ever": _count(or_(t.resolved_at.is_not(None), reopened)),
         "satisfied": _count(and_(answered, t.satisfaction == "satisfied")),
         "fair": _count(and_(answered, t.satisfaction == "fair")),
         "unsatisfied": _count(and_(answered, t.satisfaction == "unsatisfied")),
         "default_satisfied": _count(t.satisfaction_default.is_(True)),
-        "reopened": _count(reopened),
-        "yellow_cards": _count(or_(t.card == "yellow", _has_event("yellow_card"))),
-        "red_cards": _count(or_(t.card == "red", _has_event("red_card"))),
+    }
+
+
+def _event_aggregates() -> dict[str, ColumnElement[Any]]:
+    """Return per-ticket flags that need events: a ticket counts once however many it has."""
+    t, e = TICKET.c, EVENT.c
+    reopened = or_(t.state == "reopened", e.kind == "reopened")
+
+    def tickets_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count(func.distinct(case((condition, t.id))))
+
+    return {
+        "reopened": tickets_where(reopened),
+        "reopened_unresolved": tickets_where(and_(reopened, t.resolved_at.is_(None))),
+        "yellow_cards": tickets_where(or_(t.card == "yellow", e.kind == "yellow_card")),
+        "red_cards": tickets_where(or_(t.card == "red", e.kind == "red_card")),
+    }
+
+
+def _is_flag_event() -> ColumnElement[bool]:
+    # Literal values, not bound parameters: only then can SQLite and PostgreSQL use a
+    # partial index `ON ticket_event (ticket_id) WHERE kind IN (...)`, should one exist.
+    return EVENT.c.kind.in_([literal(kind, literal_execute=True) for kind in FLAG_EVENTS])
+
+
+Cell = tuple[int, str]  # (department id, category slug): the finest grain counted
+
+
+async def _grouped(
+    session: AsyncSession, statement: Select[Any], columns: dict[str, ColumnElement[Any]]
+) -> dict[Cell, dict[str, int]]:
+    result = await session.execute(statement)
+    return {
+        (row.department_id, row.category): {name: int(row._mapping[name]) for name in columns}
+        for row in result
     }
 
 
 async def load_counts(
     session: AsyncSession, scope: Scope, *, as_of: datetime
-) -> dict[int, Counts]:
-    """Return the counts of each department that received tickets in `scope`."""
-    columns = _count_columns(as_of)
-    statement = (
-        select(TICKET.c.department_id, *(c.label(name) for name, c in columns.items()))
+) -> dict[Cell, Counts]:
+    """Return the counts of each (department, category) that received tickets in `scope`."""
+    t, e = TICKET.c, EVENT.c
+    keys = (t.department_id, t.category)
+    plain = _ticket_aggregates(as_of)
+    flagged = _event_aggregates()
+    base = await _grouped(
+        session,
+        select(*keys, *(c.label(n) for n, c in plain.items()))
         .where(*scope.where())
-        .group_by(TICKET.c.department_id)
+        .group_by(*keys),
+        plain,
     )
-    result = await session.execute(statement)
-    return {
-        row.department_id: Counts(**{name: int(row._mapping[name]) for name in columns})
-        for row in result
-    }
+    # Only tickets with a flag event or flag state take part, so the DISTINCTs stay small.
+    events = await _grouped(
+        session,
+        select(*keys, *(c.label(n) for n, c in flagged.items()))
+        .select_from(TICKET.outerjoin(EVENT, and_(e.ticket_id == t.id, _is_flag_event())))
+        .where(
+            *scope.where(),
+            or_(e.kind.is_not(None), t.state == "reopened", t.card.in_(("yellow", "red"))),
+        )
+        .group_by(*keys),
+        flagged,
+    )
+    counts = {}
+    for cell, values in base.items():
+        extra = events.get(cell, {})
+        unresolved = extra.pop("reopened_unresolved", 0)
+        counts[cell] = Counts(**values, **extra, resolved_ever=values["resolved"] + unresolved)
+    return counts
 
 
-@dataclass(frozen=True)
-class Durations:
-    """Working hours to accept and to resolve, counted from filing."""
-
-    accept: list[float]
-    resolve: list[float]
-
-
-async def load_durations(
-    session: AsyncSession, scope: Scope, *, tz: str = DEFAULT_TZ
-) -> dict[int, Durations]:
-    """Return each department's working hours to accept and to resolve."""
+async def load_times(session: AsyncSession, scope: Scope) -> list[TimesRow[int]]:
+    """Return `(department, state, filed, accepted, resolved)` per ticket, in epoch seconds."""
     t = TICKET.c
     statement = select(
         t.department_id,
+        t.state,
         EpochSeconds(t.created_at),
         EpochSeconds(t.accepted_at),
         EpochSeconds(t.resolved_at),
-    ).where(*scope.where(), or_(t.accepted_at.is_not(None), t.resolved_at.is_not(None)))
-    rows = (await session.execute(statement)).all()
-    accept_spans = [
-        (created, accepted) for _, created, accepted, _ in rows if accepted is not None
-    ]
-    resolve_spans = [
-        (created, resolved) for _, created, _, resolved in rows if resolved is not None
-    ]
-    accept_hours = iter(working_hours(accept_spans, tz))
-    resolve_hours = iter(working_hours(resolve_spans, tz))
-    found: dict[int, Durations] = defaultdict(lambda: Durations([], []))
-    # The hour lists are in row order, so walking the rows again pairs them up.
-    for department_id, _, accepted, resolved in rows:
-        durations = found[department_id]
-        if accepted is not None:
-            durations.accept.append(next(accept_hours))
-        if resolved is not None:
-            durations.resolve.append(next(resolve_hours))
-    return dict(found)
-
-
-async def load_categories(session: AsyncSession, scope: Scope) -> dict[int, Counter[str]]:
-    """Return each department's tickets per category slug."""
-    statement = (
-        select(TICKET.c.department_id, TICKET.c.category, func.count())
-        .where(*scope.where())
-        .group_by(TICKET.c.department_id, TICKET.c.category)
-    )
-    found: dict[int, Counter[str]] = defaultdict(Counter)
-    for department_id, category, count in (await session.execute(statement)):
-        found[department_id][category] = count
-    return dict(found)
-
-
-def _places_query(scope: Scope) -> Select[tuple[int, str, int]]:
-    place = TICKET.c.place_text
-    return (
-        select(TICKET.c.department_id, place, func.count().label("n"))
-        .where(*scope.where(), place.is_not(None), place != "")
-        .group_by(TICKET.c.department_id, place)
-    )
+    ).where(*scope.where())
+    # Rows unpack like tuples; copying 100k of them into real tuples would only cost time.
+    return cast(list[TimesRow[int]], (await session.execute(statement)).all())
 
 
 async def load_top_places(
@@ -242,48 +249,159 @@ async def load_top_places(
         .order_by(func.count().desc(), place)
         .limit(n)
     )
-    return tuple((name, count) for name, count in (await session.execute(statement)))
+    return tuple((name, count) for name, count in await session.execute(statement))
 
 
 async def load_top_places_by_department(
     session: AsyncSession, scope: Scope, *, n: int = TOP_N
 ) -> dict[int, tuple[tuple[str, int], ...]]:
     """Return each department's `n` places named most often."""
-    grouped = _places_query(scope).subquery()
-    ranked = select(
-        grouped.c.department_id,
-        grouped.c.place_text,
-        grouped.c.n,
-        func.row_number()
-        .over(
-            partition_by=grouped.c.department_id,
-            order_by=(grouped.c.n.desc(), grouped.c.place_text),
-        )
-        .label("position"),
-    ).subquery()
+    place = TICKET.c.place_text
+    grouped = (
+        select(TICKET.c.department_id, place, func.count().label("n"))
+        .where(*scope.where(), place.is_not(None), place != "")
+        .group_by(TICKET.c.department_id, place)
+        .subquery()
+    )
+    position = func.row_number().over(
+        partition_by=grouped.c.department_id, order_by=(grouped.c.n.desc(), grouped.c.place_text)
+    )
+    ranked = select(grouped, position.label("position")).subquery()
     statement = (
         select(ranked.c.department_id, ranked.c.place_text, ranked.c.n)
         .where(ranked.c.position <= n)
         .order_by(ranked.c.department_id, ranked.c.position)
     )
-    found: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for department_id, place, count in (await session.execute(statement)):
-        found[department_id].append((place, count))
+    found: dict[int, list[tuple[str, int]]] = {}
+    for department_id, name, count in await session.execute(statement):
+        found.setdefault(department_id, []).append((name, count))
     return {department_id: tuple(places) for department_id, places in found.items()}
 
 
-async def department_names(
-    session: AsyncSession, *, include_archived: bool = False
-) -> dict[int, str]:
-    """Return the departments' names by id (archived ones only when asked)."""
-    statement = select(DEPARTMENT.c.id, DEPARTMENT.c.name).order_by(DEPARTMENT.c.id)
-    if not include_archived:
-        statement = statement.where(DEPARTMENT.c.archived.is_(False))
-    return dict((await session.execute(statement)).all())
+async def load_departments(session: AsyncSession) -> dict[int, tuple[str, bool]]:
+    """Return each department's name and whether it is archived, by id."""
+    statement = select(DEPARTMENT.c.id, DEPARTMENT.c.name, DEPARTMENT.c.archived)
+    return {d: (name, bool(archived)) for d, name, archived in await session.execute(statement)}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Everything `/stats` shows for a period: the totals, each department, each week."""
+
+    period: Period
+    overall: Measures
+    departments: tuple[DepartmentMeasures, ...]
+    weeks: tuple[WeekCounts, ...]
+
+
+async def load_stats(
+    sessions: SessionFactory,
+    period: Period,
+    *,
+    as_of: datetime,
+    department_id: int | None = None,
+    category: str | None = None,
+    tz: str = DEFAULT_TZ,
+    places_by_department: bool = False,
+) -> Stats:
+    """Return the measures of `period` overall, per department and per week.
+
+    `as_of` (the clock's now) decides which deadlines have passed. With `department_id`
+    the departments list holds that one department only (a supervisor's own view); without
+    it, every active department and any other that received tickets.
+
+    It takes the session factory rather than a session: its queries only read and do not
+    depend on each other, so each runs on its own connection, concurrently. SQLite releases
+    the GIL while it works and PostgreSQL works in its own processes, so the counting in
+    the database overlaps with Python folding the ticket times.
+    """
+    scope = Scope(period, department_id, category)
+
+    async def read(query: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with sessions() as session:
+            return await query(session)
+
+    async def folded() -> Folded[int]:
+        return fold_times(await read(lambda s: load_times(s, scope)), period, tz)
+
+    async def department_places() -> dict[int, tuple[tuple[str, int], ...]]:
+        if not places_by_department:
+            return {}
+        return await read(lambda s: load_top_places_by_department(s, scope))
+
+    counts, times, top_places, places, departments = await asyncio.gather(
+        read(lambda s: load_counts(s, scope, as_of=as_of)),
+        folded(),
+        read(lambda s: load_top_places(s, scope)),
+        department_places(),
+        read(load_departments),
+    )
+    return Stats(
+        period,
+        _overall_measures(counts, times.durations, top_places),
+        _each_department(counts, times.durations, places, departments, only=department_id),
+        times.weeks,
+    )
+
+
+def _each_department(
+    counts: dict[Cell, Counts],
+    durations: dict[int, Durations],
+    places: dict[int, tuple[tuple[str, int], ...]],
+    departments: dict[int, tuple[str, bool]],
+    *,
+    only: int | None,
+) -> tuple[DepartmentMeasures, ...]:
+    if only is not None:
+        shown = {only}
+    else:
+        active = {d for d, (_, archived) in departments.items() if not archived}
+        shown = active | {d for d, _ in counts}
+    return tuple(
+        DepartmentMeasures(
+            d,
+            departments.get(d, (str(d), False))[0],
+            _department_measures(counts, d, durations.get(d, Durations()), places.get(d, ())),
+        )
+        for d in sorted(shown)
+    )
+
+
+def _overall_measures(
+    counts: dict[Cell, Counts],
+    durations: dict[int, Durations],
+    top_places: tuple[tuple[str, int], ...],
+) -> Measures:
+    categories: Counter[str] = Counter()
+    for (_, slug), cell_counts in counts.items():
+        categories[slug] += cell_counts.received
+    return build_measures(
+        sum(counts.values(), Counts()),
+        [hours for d in durations.values() for hours in d.accept],
+        [hours for d in durations.values() for hours in d.resolve],
+        top(categories),
+        top_places,
+    )
+
+
+def _department_measures(
+    counts: dict[Cell, Counts],
+    department_id: int,
+    durations: Durations,
+    places: tuple[tuple[str, int], ...],
+) -> Measures:
+    mine = {slug: c for (d, slug), c in counts.items() if d == department_id}
+    return build_measures(
+        sum(mine.values(), Counts()),
+        durations.accept,
+        durations.resolve,
+        top({slug: c.received for slug, c in mine.items()}),
+        places,
+    )
 
 
 async def load_measures(
-    session: AsyncSession,
+    sessions: SessionFactory,
     period: Period,
     *,
     as_of: datetime,
@@ -292,56 +410,30 @@ async def load_measures(
     tz: str = DEFAULT_TZ,
 ) -> Measures:
     """Return the measures of `period`, for all departments or one, optionally one category."""
-    scope = Scope(period, department_id, category)
-    counts = await load_counts(session, scope, as_of=as_of)
-    durations = await load_durations(session, scope, tz=tz)
-    categories = await load_categories(session, scope)
-    return build_measures(
-        sum(counts.values(), Counts()),
-        [hours for d in durations.values() for hours in d.accept],
-        [hours for d in durations.values() for hours in d.resolve],
-        top(sum(categories.values(), Counter())),
-        await load_top_places(session, scope),
+    stats = await load_stats(
+        sessions, period, as_of=as_of, department_id=department_id, category=category, tz=tz
     )
+    return stats.overall
 
 
 async def load_department_measures(
-    session: AsyncSession,
+    sessions: SessionFactory,
     period: Period,
     *,
     as_of: datetime,
     category: str | None = None,
     tz: str = DEFAULT_TZ,
-    with_places: bool = True,
+    with_places: bool = False,
 ) -> list[DepartmentMeasures]:
     """Return the measures of every active department (and any other that received tickets)."""
-    scope = Scope(period, category=category)
-    counts = await load_counts(session, scope, as_of=as_of)
-    durations = await load_durations(session, scope, tz=tz)
-    categories = await load_categories(session, scope)
-    places = await load_top_places_by_department(session, scope) if with_places else {}
-    names = await department_names(session, include_archived=True)
-    active = await department_names(session)
-    ids = sorted(set(active) | set(counts))
-    empty = Durations([], [])
-    return [
-        DepartmentMeasures(
-            department_id,
-            names.get(department_id, str(department_id)),
-            build_measures(
-                counts.get(department_id, Counts()),
-                durations.get(department_id, empty).accept,
-                durations.get(department_id, empty).resolve,
-                top(categories.get(department_id, Counter())),
-                places.get(department_id, ()),
-            ),
-        )
-        for department_id in ids
-    ]
+    stats = await load_stats(
+        sessions, period, as_of=as_of, category=category, tz=tz, places_by_department=with_places
+    )
+    return list(stats.departments)
 
 
 async def load_ranking(
-    session: AsyncSession,
+    sessions: SessionFactory,
     period: Period,
     *,
     as_of: datetime,
@@ -350,30 +442,8 @@ async def load_ranking(
     tz: str = DEFAULT_TZ,
 ) -> Ranking:
     """Return the departments ranked by the composite of `tickets.measures.RankingWeights`."""
-    departments = await load_department_measures(
-        session, period, as_of=as_of, tz=tz, with_places=False
-    )
+    departments = await load_department_measures(sessions, period, as_of=as_of, tz=tz)
     return rank_departments(departments, weights, min_received=min_received)
-
-
-async def load_weekly_states(
-    session: AsyncSession,
-    period: Period,
-    *,
-    department_id: int | None = None,
-    category: str | None = None,
-    tz: str = DEFAULT_TZ,
-) -> tuple[WeekCounts, ...]:
-    """Return the tickets received each local week of `period`, by their current state."""
-    scope = Scope(period, department_id, category)
-    hour = (EpochSeconds(TICKET.c.created_at) // 3600).label("hour")
-    statement = (
-        select(hour, TICKET.c.state, func.count())
-        .where(*scope.where())
-        .group_by(hour, TICKET.c.state)
-    )
-    rows = (await session.execute(statement)).all()
-    return weekly_counts(((int(h), state, count) for h, state, count in rows), period, tz)
 
 
 @dataclass(frozen=True)
@@ -408,7 +478,7 @@ class TicketRecord:
 
 @dataclass(frozen=True)
 class EventRecord:
-    """One audit event as exported: who kind of actor did what, never the actor's id."""
+    """One audit event as exported: which kind of actor did what, never the actor's id."""
 
     code: str
     at: datetime

@@ -10,8 +10,10 @@ from datetime import date
 import pytest
 from PIL import Image
 
+import bot.charts
 from bot.charts import (
     CATEGORY_LABELS,
+    CjkFontNotFound,
     category_chart,
     cjk_font,
     on_time_chart,
@@ -84,6 +86,17 @@ def _assert_sensible_png(data: bytes) -> None:
 
 def test_a_cjk_font_is_found() -> None:
     assert "CJK" in cjk_font() or "Hei" in cjk_font() or "Han" in cjk_font()
+
+
+def test_a_missing_cjk_font_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.charts, "PREFERRED_FONTS", ("No Such Font",))
+    monkeypatch.setattr(bot.charts, "FONT_FILE_HINTS", ("nosuchfont",))
+    cjk_font.cache_clear()
+    try:
+        with pytest.raises(CjkFontNotFound, match="fonts-noto-cjk"):
+            weekly_states_chart(WEEKS)
+    finally:
+        cjk_font.cache_clear()
 
 
 @pytest.mark.parametrize("name", sorted(CHARTS))

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from bot.exports import export_csv, export_json, export_xlsx
-from storage.db import SessionFactory
 from storage.stats import (
     EventRecord,
     TicketRecord,
@@ -21,6 +20,7 @@ from storage.stats import (
     load_event_records,
     load_ticket_records,
 )
+from tests.stats.conftest import StatsDb
 from tests.stats.dataset import (
     ANON_NAME,
     ANON_PHONE,
@@ -31,19 +31,20 @@ from tests.stats.dataset import (
     REAL_PHONE,
     REAL_USER,
     STAFF_USER,
-    build_dataset,
 )
 from tickets.measures import DepartmentMeasures
+
+# Only the database tests share the module's event loop (and its data set).
+module_loop = pytest.mark.asyncio(loop_scope="module")
 
 Loaded = tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]
 
 
-async def _load(factory: SessionFactory, include_identity: bool) -> Loaded:
-    await build_dataset(factory)
-    async with factory() as session:
+async def _load(db: StatsDb, include_identity: bool) -> Loaded:
+    async with db.sessions() as session:
         tickets = await load_ticket_records(session, PERIOD, include_identity=include_identity)
         events = await load_event_records(session, PERIOD)
-        departments = await load_department_measures(session, PERIOD, as_of=AS_OF)
+    departments = await load_department_measures(db.sessions, PERIOD, as_of=AS_OF)
     return tickets, events, departments
 
 
@@ -75,11 +76,12 @@ def _secrets_of_anonymous() -> tuple[str, ...]:
     return (ANON_NAME, ANON_PHONE, str(ANON_USER), str(REAL_USER), str(STAFF_USER))
 
 
+@module_loop
 @pytest.mark.parametrize("include_identity", [False, True])
 async def test_no_export_leaks_an_anonymous_identity(
-    session_factory: SessionFactory, include_identity: bool
+    stats_db: StatsDb, include_identity: bool
 ) -> None:
-    exports = _all_exports(await _load(session_factory, include_identity), include_identity)
+    exports = _all_exports(await _load(stats_db, include_identity), include_identity)
     for kind, data in exports.items():
         text = _text(kind, data)
         assert "SR-A1" in text, kind
@@ -87,10 +89,11 @@ async def test_no_export_leaks_an_anonymous_identity(
             assert secret not in text, (kind, secret)
 
 
+@module_loop
 async def test_real_name_appears_only_with_the_identity_flag(
-    session_factory: SessionFactory,
+    stats_db: StatsDb,
 ) -> None:
-    loaded = await _load(session_factory, include_identity=True)
+    loaded = await _load(stats_db, include_identity=True)
     shown = _all_exports(loaded, include_identity=True)
     hidden = _all_exports(loaded, include_identity=False)
     for kind in shown:
@@ -105,10 +108,11 @@ def test_export_drops_identity_of_anonymous_records_even_if_given() -> None:
         assert ANON_NAME not in _text(kind, data) and ANON_PHONE not in _text(kind, data)
 
 
+@module_loop
 async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
-    session_factory: SessionFactory,
+    stats_db: StatsDb,
 ) -> None:
-    tickets, events, departments = await _load(session_factory, include_identity=False)
+    tickets, events, departments = await _load(stats_db, include_identity=False)
     workbook = load_workbook(io.BytesIO(export_xlsx(tickets, events, departments)))
     assert workbook.sheetnames == ["工单", "事件", "部门指标"]
     for sheet in workbook.worksheets:
@@ -129,8 +133,9 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
     assert workbook["部门指标"]["C2"].number_format == "0.0%"
 
 
-async def test_csv_reopens_with_chinese_headers(session_factory: SessionFactory) -> None:
-    tickets, _, _ = await _load(session_factory, include_identity=False)
+@module_loop
+async def test_csv_reopens_with_chinese_headers(stats_db: StatsDb) -> None:
+    tickets, _, _ = await _load(stats_db, include_identity=False)
     data = export_csv(tickets)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -140,8 +145,9 @@ async def test_csv_reopens_with_chinese_headers(session_factory: SessionFactory)
     assert b1["提交时间"] == "2025-03-05T10:00:00+08:00"
 
 
-async def test_json_uses_open311_names(session_factory: SessionFactory) -> None:
-    tickets, _, _ = await _load(session_factory, include_identity=False)
+@module_loop
+async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
+    tickets, _, _ = await _load(stats_db, include_identity=False)
     requests: list[dict[str, Any]] = json.loads(export_json(tickets))
     by_id = {r["service_request_id"]: r for r in requests}
     a2 = by_id["SR-A2"]

@@ -7,27 +7,16 @@ from datetime import date
 
 import pytest
 
-from storage.db import SessionFactory
-from storage.stats import (
-    load_department_measures,
-    load_measures,
-    load_ranking,
-    load_weekly_states,
-)
-from tests.stats.dataset import AS_OF, PERIOD, SHANGHAI, Ids, build_dataset
+from storage.stats import load_department_measures, load_measures, load_ranking, load_stats
+from tests.stats.conftest import StatsDb
+from tests.stats.dataset import AS_OF, PERIOD, SHANGHAI
 from tickets.measures import Counts, Period
 
-
-@pytest.fixture
-async def ids(session_factory: SessionFactory) -> Ids:
-    return await build_dataset(session_factory)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-async def test_counts_for_all_departments_follow_the_definitions(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
-    async with session_factory() as session:
-        measures = await load_measures(session, PERIOD, as_of=AS_OF)
+async def test_counts_for_all_departments_follow_the_definitions(stats_db: StatsDb) -> None:
+    measures = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF)
     assert measures.counts == Counts(
         received=8, actionable=6, accepted=5, accept_due=6, accepted_on_time=4,
         replied=5, reply_due=6, resolved=5, resolve_due=6, resolved_on_time=4,
@@ -36,9 +25,8 @@ async def test_counts_for_all_departments_follow_the_definitions(
     )  # fmt: skip
 
 
-async def test_rates_for_all_departments(session_factory: SessionFactory, ids: Ids) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF)
+async def test_rates_for_all_departments(stats_db: StatsDb) -> None:
+    m = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF)
     assert m.on_time_accept_rate == pytest.approx(4 / 6)
     assert m.reply_rate == pytest.approx(5 / 6)
     assert m.on_time_resolve_rate == pytest.approx(4 / 6)
@@ -47,22 +35,18 @@ async def test_rates_for_all_departments(session_factory: SessionFactory, ids: I
     assert m.reopen_rate == pytest.approx(2 / 5)
 
 
-async def test_working_hour_spreads_for_all_departments(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF)
+async def test_working_hour_spreads_for_all_departments(stats_db: StatsDb) -> None:
+    m = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF)
     # accept: A1 1, A2 2, A3 9.5, B1 1, B2 1 → [1, 1, 1, 2, 9.5]
     assert astuple(m.accept_hours) == (5, pytest.approx(1.0), pytest.approx(2 + 7.5 * 0.6))
     # resolve: A1 9, A2 12, A3 64, B1 9, B2 9 → [9, 9, 9, 12, 64]
     assert astuple(m.resolve_hours) == (5, pytest.approx(9.0), pytest.approx(12 + 52 * 0.6))
 
 
-async def test_median_across_a_weekend_counts_office_hours_only(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF, department_id=ids.city)
+async def test_median_across_a_weekend_counts_office_hours_only(stats_db: StatsDb) -> None:
+    m = await load_measures(
+        stats_db.sessions, PERIOD, as_of=AS_OF, department_id=stats_db.ids.city
+    )
     # The medians are A2's spans: Fri 17:00 → Mon 10:00 is 65 wall hours but 2 office
     # hours; Fri 17:00 → Tue 11:00 is 90 wall hours but 12 office hours.
     assert m.accept_hours.median == pytest.approx(2.0)
@@ -70,16 +54,16 @@ async def test_median_across_a_weekend_counts_office_hours_only(
     assert m.resolve_hours.p90 == pytest.approx(12 + 52 * 0.8)
 
 
-async def test_top_categories_and_places(session_factory: SessionFactory, ids: Ids) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF)
+async def test_top_categories_and_places(stats_db: StatsDb) -> None:
+    m = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF)
     assert m.top_categories == (("absent", 4), ("rude", 2), ("car", 1), ("other", 1))
     assert m.top_places == (("东门", 3), ("南广场", 2), ("北站", 1))
 
 
-async def test_one_department(session_factory: SessionFactory, ids: Ids) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF, department_id=ids.traffic)
+async def test_one_department(stats_db: StatsDb) -> None:
+    m = await load_measures(
+        stats_db.sessions, PERIOD, as_of=AS_OF, department_id=stats_db.ids.traffic
+    )
     assert m.counts.received == 3
     assert m.on_time_accept_rate == 1.0
     assert m.on_time_resolve_rate == 1.0
@@ -89,20 +73,18 @@ async def test_one_department(session_factory: SessionFactory, ids: Ids) -> None
     assert (m.counts.yellow_cards, m.counts.red_cards) == (0, 0)
 
 
-async def test_one_category(session_factory: SessionFactory, ids: Ids) -> None:
-    async with session_factory() as session:
-        m = await load_measures(session, PERIOD, as_of=AS_OF, category="absent")
+async def test_one_category(stats_db: StatsDb) -> None:
+    m = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF, category="absent")
     # A1, A3, A5 and the duplicate B3
     assert (m.counts.received, m.counts.actionable, m.counts.resolved) == (4, 3, 2)
     assert m.on_time_resolve_rate == pytest.approx(1 / 3)
     assert m.top_categories == (("absent", 4),)
 
 
-async def test_department_measures_list_every_active_department(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
-    async with session_factory() as session:
-        departments = await load_department_measures(session, PERIOD, as_of=AS_OF)
+async def test_department_measures_list_every_active_department(stats_db: StatsDb) -> None:
+    departments = await load_department_measures(
+        stats_db.sessions, PERIOD, as_of=AS_OF, with_places=True
+    )
     by_name = {d.name: d.measures for d in departments}
     assert list(by_name) == ["城管局", "交通局", "市场监管局"]
     city = by_name["城管局"]
@@ -118,11 +100,8 @@ async def test_department_measures_list_every_active_department(
     assert by_name["市场监管局"].counts == Counts()
 
 
-async def test_quarterly_ranking_names_best_and_worst(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
-    async with session_factory() as session:
-        ranking = await load_ranking(session, Period.quarter(2025, 1, SHANGHAI), as_of=AS_OF)
+async def test_quarterly_ranking_names_best_and_worst(stats_db: StatsDb) -> None:
+    ranking = await load_ranking(stats_db.sessions, Period.quarter(2025, 1, SHANGHAI), as_of=AS_OF)
     # 城管局 0.5·0.5 + 0.3·1 + 0.2·(1 − 1/3); 交通局 0.5·1 + 0.3·0 + 0.2·(1 − 1/2); the
     # quarter also holds X0 and X1 for 交通局: X0 is on time, satisfied, reopened-by-event
     # (its `resolved_at` makes it resolved), X1 is new and overdue.
@@ -133,15 +112,23 @@ async def test_quarterly_ranking_names_best_and_worst(
     assert [d.name for d in ranking.unranked] == ["市场监管局"]
 
 
-async def test_weekly_states_bucket_by_local_week(
-    session_factory: SessionFactory, ids: Ids
-) -> None:
+async def test_weekly_states_bucket_by_local_week(stats_db: StatsDb) -> None:
     two_weeks = Period.local_days(date(2025, 3, 3), date(2025, 3, 17), SHANGHAI)
-    async with session_factory() as session:
-        weeks = await load_weekly_states(session, two_weeks)
+    weeks = (await load_stats(stats_db.sessions, two_weeks, as_of=AS_OF)).weeks
     assert [w.week_start for w in weeks] == [date(2025, 3, 3), date(2025, 3, 10)]
     assert weeks[0].by_state == {
         "closed": 3, "resolved": 1, "rejected": 1, "new": 1, "reopened": 1, "duplicate": 1
     }  # fmt: skip
     # X1 was filed Monday 07:30 local, still Sunday in UTC: it belongs to the second week.
     assert weeks[1].by_state == {"new": 1}
+
+
+async def test_a_supervisor_sees_only_their_department(stats_db: StatsDb) -> None:
+    stats = await load_stats(
+        stats_db.sessions, PERIOD, as_of=AS_OF, department_id=stats_db.ids.traffic
+    )
+    assert [d.name for d in stats.departments] == ["交通局"]
+    department = stats.departments[0].measures
+    assert stats.overall.counts == department.counts
+    assert stats.overall.resolve_hours == department.resolve_hours
+    assert stats.weeks[0].total == 3

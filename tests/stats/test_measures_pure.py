@@ -15,14 +15,15 @@ from tickets.measures import (
     OfficeTimeline,
     Period,
     RankingWeights,
+    TimesRow,
     WeekCounts,
     build_measures,
     composite_score,
+    fold_times,
     percentile,
     rank_departments,
     spread,
     top,
-    weekly_counts,
     working_hours,
 )
 
@@ -89,7 +90,28 @@ def test_weekend_and_holiday_hours_do_not_count() -> None:
 
 def test_office_timeline_rejects_bad_hours() -> None:
     with pytest.raises(ValueError):
-        OfficeTimeline(date(2025, 1, 1), date(2025, 1, 2), day_start=18, day_end=9)
+        OfficeTimeline(date(2025, 1, 1), day_start=18, day_end=9)
+
+
+def test_durations_fold_per_group_and_never_go_negative() -> None:
+    friday_5pm = datetime(2025, 3, 7, 17, tzinfo=SHANGHAI).timestamp()
+    monday_10am = datetime(2025, 3, 10, 10, tzinfo=SHANGHAI).timestamp()
+    # A far-future resolution makes the timeline grow well past its first week.
+    later = datetime(2025, 6, 3, 10, tzinfo=SHANGHAI).timestamp()
+    rows: list[TimesRow[str]] = [
+        ("a", "resolved", friday_5pm, monday_10am, later),
+        ("a", "new", friday_5pm, None, None),
+        ("b", "accepted", monday_10am, friday_5pm, None),  # clock skew: accepted "before"
+    ]
+    period = Period.local_days(date(2025, 3, 3), date(2025, 3, 17), SHANGHAI)
+    folded = fold_times(rows, period, SHANGHAI)
+    expected = working_hours_between(
+        datetime.fromtimestamp(friday_5pm, UTC), datetime.fromtimestamp(later, UTC), SHANGHAI
+    )
+    assert folded.durations["a"].accept == [2.0]
+    assert folded.durations["a"].resolve == [pytest.approx(expected)]
+    assert folded.durations["b"].accept == [0.0]
+    assert [w.total for w in folded.weeks] == [2, 1]
 
 
 def test_periods_are_local_and_half_open() -> None:
@@ -107,11 +129,16 @@ def test_periods_are_local_and_half_open() -> None:
 
 def test_weekly_counts_keep_empty_weeks() -> None:
     period = Period.local_days(date(2025, 3, 3), date(2025, 3, 24), SHANGHAI)
-    monday_7am_local = int(datetime(2025, 3, 17, 7, tzinfo=SHANGHAI).timestamp() // 3600)
-    weeks = weekly_counts([(monday_7am_local, "new", 2)], period, SHANGHAI)
+    monday = datetime(2025, 3, 17, tzinfo=SHANGHAI).timestamp()
+    rows: list[TimesRow[int]] = [
+        (1, "closed", monday - 0.001, None, None),
+        (1, "new", monday, None, None),
+        (2, "new", monday + 7 * 3600, None, None),
+    ]
+    weeks = fold_times(rows, period, SHANGHAI).weeks
     assert weeks == (
         WeekCounts(date(2025, 3, 3), {}),
-        WeekCounts(date(2025, 3, 10), {}),
+        WeekCounts(date(2025, 3, 10), {"closed": 1}),
         WeekCounts(date(2025, 3, 17), {"new": 2}),
     )
 
