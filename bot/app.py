@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -32,7 +33,9 @@ from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.settings import Settings
 from bot.webhook import WEBHOOK_PATH, webhook_app
+from bot.workspace import workspace
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
+from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.images import ImageLimits
 from storage.media import MediaStore
@@ -90,6 +93,7 @@ class SnapreportApp:
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
         self._poller: asyncio.Task[None] | None = None
         self._web_runner: web.AppRunner | None = None
+        self.scheduler: SnapreportScheduler | None = None
 
     async def start(self) -> None:
         """Migrate, check the token, set the menu, replay unhandled updates, start polling."""
@@ -99,6 +103,19 @@ class SnapreportApp:
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
         await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
+        self.scheduler = await start_scheduler(
+            bot=self.bot,
+            engine=self.engine,
+            session_factory=self.session_factory,
+            clock=self.clock,
+            make_workspace=partial(
+                workspace, clock=self.clock, settings=self.settings, i18n=self.i18n
+            ),
+            i18n=self.i18n,
+            limiter=self.limiter,
+            media=self.media_store,
+            config=SchedulerConfig(draft_ttl_hours=self.settings.draft_ttl_hours),
+        )
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
         if self.settings.webhook_url:
@@ -152,6 +169,9 @@ class SnapreportApp:
             await self._web_runner.cleanup()
             self._web_runner = None
         await self.lanes.close()
+        if self.scheduler is not None:
+            await self.scheduler.stop()  # lets sends in flight finish and be recorded
+            self.scheduler = None
         await self.dp.emit_shutdown(bot=self.bot, **self.dp.workflow_data)
         await self.bot.session.close()
         await self.engine.dispose()

@@ -1,0 +1,227 @@
+"""The scheduler's jobs: fire due follow-ups, expire abandoned drafts, forget old rows.
+
+Each job is a plain async function of the session factory, the clock and what else it needs;
+each unit of work is its own transaction, so one failing follow-up never holds back the
+rest, and a crash mid-sweep leaves the unfinished rows due for the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from aiogram.utils.i18n import I18n
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from scheduler.outbox import purge_sent
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.models import Evidence, FollowUp, FsmRecord, InboxUpdate
+from tickets.clock import Clock
+from tickets.ports import Workspace
+from tickets.sweep import run_follow_up
+
+log = structlog.get_logger(__name__)
+
+WorkspaceFactory = Callable[[AsyncSession], Workspace]
+DRAFT_STATE_PREFIX = "ReportDraft:"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did: follow-ups carried out, found moot, and failed (left due)."""
+
+    acted: int = 0
+    moot: int = 0
+    failed: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.acted + self.moot
+
+
+async def sweep_follow_ups(
+    session_factory: SessionFactory,
+    *,
+    clock: Clock,
+    make_workspace: WorkspaceFactory,
+    i18n: I18n | None = None,
+    batch_size: int = 100,
+) -> SweepReport:
+    """Run every follow-up due by `clock`, oldest first, each in its own transaction.
+
+    `i18n` is made the current catalog while they run: the notifier renders with aiogram's
+    context-bound gettext, which outside a handler has no catalog of its own.
+    """
+    acted = moot = failed = 0
+    passed: set[int] = set()  # failed, or held by another runner: not again in this sweep
+    while True:
+        async with session_factory() as session:
+            found = list(
+                await session.scalars(
+                    select(col(FollowUp.id))
+                    .where(
+                        col(FollowUp.done_at).is_(None),
+                        col(FollowUp.due_at) <= clock.now(),
+                        col(FollowUp.id).not_in(passed),
+                    )
+                    .order_by(col(FollowUp.due_at), col(FollowUp.id))
+                    .limit(batch_size)
+                )
+            )
+        batch = [follow_up_id for follow_up_id in found if follow_up_id is not None]
+        if not batch:
+            return SweepReport(acted, moot, failed)
+        for follow_up_id in batch:
+            try:
+                outcome = await run_one_follow_up(
+                    session_factory,
+                    follow_up_id=follow_up_id,
+                    clock=clock,
+                    make_workspace=make_workspace,
+                    i18n=i18n,
+                )
+            except Exception:
+                log.exception("follow_up_failed", follow_up_id=follow_up_id)
+                passed.add(follow_up_id)
+                failed += 1
+                continue
+            if outcome is None:
+                passed.add(follow_up_id)
+            elif outcome:
+                acted += 1
+            else:
+                moot += 1
+
+
+async def run_one_follow_up(
+    session_factory: SessionFactory,
+    *,
+    follow_up_id: int,
+    clock: Clock,
+    make_workspace: WorkspaceFactory,
+    i18n: I18n | None = None,
+) -> bool | None:
+    """Claim one follow-up, carry it out and mark it done, in one transaction.
+
+    Returns what `run_follow_up` returned (False: the ticket made it moot), or None when
+    the row was done meanwhile or another runner holds it.
+    """
+    ambient = i18n.context() if i18n is not None else contextlib.nullcontext()
+    with ambient:
+        return await _run_one(session_factory, follow_up_id, clock, make_workspace)
+
+
+async def _run_one(
+    session_factory: SessionFactory,
+    follow_up_id: int,
+    clock: Clock,
+    make_workspace: WorkspaceFactory,
+) -> bool | None:
+    async with session_factory() as session, session.begin():
+        row = await session.scalar(
+            select(FollowUp)
+            .where(col(FollowUp.id) == follow_up_id, col(FollowUp.done_at).is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if row is None:
+            return None
+        workspace = make_workspace(session)
+        acted = await run_follow_up(workspace, ticket_id=row.ticket_id, kind=row.kind)
+        row.done_at = clock.now()
+    log.info("follow_up_done", follow_up_id=follow_up_id, kind=row.kind, acted=acted)
+    return acted
+
+
+@dataclass(frozen=True)
+class DraftExpiry:
+    drafts: int = 0
+    files: int = 0
+
+
+def draft_photo_shas(data: dict[str, Any]) -> set[str]:
+    """The sha256 of every photo a draft's FSM data holds."""
+    photos = data.get("photos")
+    if not isinstance(photos, list):
+        return set()
+    return {
+        photo["sha256"]
+        for photo in photos
+        if isinstance(photo, dict) and isinstance(photo.get("sha256"), str)
+    }
+
+
+async def expire_drafts(
+    session_factory: SessionFactory, *, clock: Clock, media: MediaStore, ttl_hours: int
+) -> DraftExpiry:
+    """Forget report drafts untouched for `ttl_hours`, and their photos no ticket uses."""
+    cutoff = clock.now() - timedelta(hours=ttl_hours)
+    async with session_factory() as session, session.begin():
+        expired = list(
+            await session.scalars(
+                select(FsmRecord).where(
+                    col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX),
+                    col(FsmRecord.updated_at) < cutoff,
+                )
+            )
+        )
+        if not expired:
+            return DraftExpiry()
+        keys = [record.key for record in expired]
+        candidates = set().union(*(draft_photo_shas(record.data) for record in expired))
+        await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
+        orphans: set[str] = set()
+        if candidates:
+            # The same photo (content-addressed) may be evidence, or in another live draft.
+            in_evidence = set(
+                await session.scalars(
+                    select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
+                )
+            )
+            live_drafts = await session.scalars(
+                select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
+            )
+            in_drafts = set().union(*(draft_photo_shas(record.data) for record in live_drafts))
+            orphans = candidates - in_evidence - in_drafts
+    deleted = 0
+    for sha in sorted(orphans):
+        try:
+            await asyncio.to_thread(media.delete, sha)
+        except (OSError, ValueError):
+            log.warning("draft_media_not_deleted", sha256=sha[:12])
+            continue
+        deleted += 1
+    log.info("drafts_expired", drafts=len(keys), files=deleted)
+    return DraftExpiry(drafts=len(keys), files=deleted)
+
+
+async def purge_handled_updates(
+    session_factory: SessionFactory, *, clock: Clock, older_than: timedelta
+) -> int:
+    """Forget inbox updates handled before `older_than` ago (Telegram redelivers within a day)."""
+    async with session_factory() as session, session.begin():
+        result = await session.execute(
+            delete(InboxUpdate).where(col(InboxUpdate.handled_at) < clock.now() - older_than)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def housekeeping(
+    session_factory: SessionFactory,
+    *,
+    clock: Clock,
+    inbox_retention: timedelta,
+    outbox_retention: timedelta,
+) -> tuple[int, int]:
+    """Purge handled inbox updates and long-sent outbox rows; returns both counts."""
+    updates = await purge_handled_updates(session_factory, clock=clock, older_than=inbox_retention)
+    async with session_factory() as session, session.begin():
+        sent = await purge_sent(session, older_than=clock.now() - outbox_retention)
+    return updates, sent

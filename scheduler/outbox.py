@@ -1,0 +1,762 @@
+"""The outbox dispatcher: sends OutboxMessage rows to Telegram, in order per chat, retried.
+
+Rows of one chat go out one at a time in id order (a row waiting for its retry holds back the
+rows behind it, so a reporter never reads the survey before the reply it asks about); chats
+are served concurrently up to a bound. Pacing is the Bot's own request middleware
+(`bot.pacing`): the dispatcher never takes rate tokens itself, it only reads
+`limiter.wait_time` to put a chat aside instead of parking a worker on it. A 429 moves the
+row's `not_before` by `retry_after`; 5xx, network errors and timeouts retry with exponential
+backoff and jitter until `max_attempts`, then the row is "dead" with its last error; 403 marks
+the reporter unreachable and the row dead; "message is not modified" counts as sent; any other
+refusal is dead at once. Dead rows stay in the table for administrators (`list_dead`,
+`requeue_dead`). New rows are sent as soon as their transaction commits (a commit hook wakes
+the dispatcher), with a short poll as the fallback.
+
+Delivery is at least once, with a narrow window. A row is marked "sending" and committed
+before the Bot API call, and marked "sent" in a second transaction after it. A crash between
+the two (or a timeout whose request did reach Telegram) leaves the row "sending", and the next
+start sends it again: at most one duplicate per chat (one row per chat is ever in flight), at
+most `concurrency` in all. Telegram makes this unavoidable: the Bot API has no idempotency key
+and no way to ask whether a message was delivered, so after an unanswered call "maybe sent"
+can only become "sent twice" or "lost", and an unanswered notification is worse than a repeat.
+Edits are idempotent (a repeat is "message is not modified"), so only new messages can repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+import structlog
+from aiogram import Bot
+from aiogram import methods as bot_methods
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.types import BufferedInputFile, Message
+from pydantic import ValidationError
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
+
+from bot.pacing import send_cost
+from scheduler.ratelimit import TelegramRateLimiter
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.models import CardMessage, OutboxMessage, Reporter
+from tickets.clock import Clock
+
+log = structlog.get_logger(__name__)
+
+MEDIA_PREFIX = "media:"
+# Parameters of send methods that name one file (a file_id, or "media:<sha256>" to upload).
+FILE_PARAMS = ("photo", "document", "video", "animation", "audio", "voice", "sticker")
+_OUTBOX_WRITTEN = "snapreport.outbox_written"
+_RECORD_RETRIES = (0.2, 0.5, 1.0)  # seconds between tries to record a send's outcome
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """How hard the dispatcher tries, how fast it notices new rows, and how wide it runs."""
+
+    poll_interval: float = 0.5
+    # A few workers saturate 30 messages/s (chats that must wait are set aside, not waited
+    # on); more only queue for the database, which on SQLite means busy-handler stalls.
+    concurrency: int = 16
+    max_attempts: int = 10
+    backoff_base: float = 2.0
+    backoff_max: float = 900.0
+    # 429s are the limiter's business and cost no attempt, up to this many per row.
+    max_flood_waits: int = 20
+    request_timeout: int = 60
+    # Put a chat aside (rather than hold a worker) when its next message must wait longer.
+    defer_threshold: float = 0.25
+    stop_grace: float = 5.0
+    recover_every: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_attempts < 1 or self.request_timeout < 1:
+            raise ValueError("concurrency, max_attempts and request_timeout must be positive")
+        if self.poll_interval <= 0 or self.backoff_base <= 0 or self.backoff_max <= 0:
+            raise ValueError("intervals must be positive")
+
+
+# -- what went wrong ------------------------------------------------------------------------
+
+
+class FailureKind(StrEnum):
+    FLOOD = "flood"  # 429: wait retry_after
+    TRANSIENT = "transient"  # 5xx, network, timeout: back off, count an attempt
+    BLOCKED = "blocked"  # 403: the user blocked the bot (or it left the group)
+    NOT_MODIFIED = "not_modified"  # an edit that changes nothing: already as wanted
+    MIGRATED = "migrated"  # the group became a supergroup: resend there
+    UNAUTHORIZED = "unauthorized"  # 401: our token, not this row, is wrong
+    PERMANENT = "permanent"  # any other refusal: sending again cannot help
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    reason: str
+    retry_after: float = 0.0
+    migrate_to: int | None = None
+
+
+class PayloadError(Exception):
+    """A row that cannot become a Bot API call (unknown method, missing media)."""
+
+
+def classify(error: BaseException) -> Failure:
+    """Say what a failed call means for its row."""
+    reason = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+    if isinstance(error, TelegramRetryAfter):
+        return Failure(FailureKind.FLOOD, f"flood wait {error.retry_after}s", error.retry_after)
+    if isinstance(error, TelegramMigrateToChat):
+        return Failure(FailureKind.MIGRATED, reason, migrate_to=error.migrate_to_chat_id)
+    if isinstance(error, TelegramForbiddenError):
+        return Failure(FailureKind.BLOCKED, reason)
+    if isinstance(error, TelegramBadRequest):
+        if "message is not modified" in error.message.lower():
+            return Failure(FailureKind.NOT_MODIFIED, reason)
+        return Failure(FailureKind.PERMANENT, reason)
+    if isinstance(error, TelegramEntityTooLarge):  # a TelegramNetworkError, but not transient
+        return Failure(FailureKind.PERMANENT, reason)
+    if isinstance(error, TelegramServerError | TelegramNetworkError | ClientDecodeError):
+        return Failure(FailureKind.TRANSIENT, reason)
+    if isinstance(error, TelegramUnauthorizedError):
+        return Failure(FailureKind.UNAUTHORIZED, reason)
+    if isinstance(error, TelegramAPIError | ValidationError | PayloadError):
+        return Failure(FailureKind.PERMANENT, reason)
+    # Anything else is our own glitch (a database hiccup, a bug): retry, and die in the end.
+    return Failure(FailureKind.TRANSIENT, reason)
+
+
+# -- rows to Bot API calls --------------------------------------------------------------------
+
+_METHODS: dict[str, type[TelegramMethod[Any]]] = {}
+
+
+def method_class(name: str) -> type[TelegramMethod[Any]]:
+    """Find aiogram's class for a Bot API method name ("sendMessage")."""
+    if not _METHODS:
+        for export in bot_methods.__all__:
+            candidate = getattr(bot_methods, export)
+            api_name = getattr(candidate, "__api_method__", None)
+            if isinstance(api_name, str):
+                _METHODS[api_name.lower()] = candidate
+    found = _METHODS.get(name.lower())
+    if found is None:
+        raise PayloadError(f"unknown Bot API method {name!r}")
+    return found
+
+
+def media_refs(payload: dict[str, Any]) -> set[str]:
+    """The sha256 of every "media:<sha256>" file a payload asks to upload."""
+    values = [payload.get(name) for name in FILE_PARAMS]
+    values += [item.get("media") for item in payload.get("media") or [] if isinstance(item, dict)]
+    return {
+        value.removeprefix(MEDIA_PREFIX)
+        for value in values
+        if isinstance(value, str) and value.startswith(MEDIA_PREFIX)
+    }
+
+
+def build_method(
+    name: str, payload: dict[str, Any], files: dict[str, bytes] | None = None
+) -> TelegramMethod[Any]:
+    """Turn a row into an aiogram method; "media:<sha>" becomes an upload of `files[sha]`."""
+    params = dict(payload)
+
+    def resolve(value: Any) -> Any:
+        if files is None or not (isinstance(value, str) and value.startswith(MEDIA_PREFIX)):
+            return value
+        sha = value.removeprefix(MEDIA_PREFIX)
+        return BufferedInputFile(files[sha], filename=f"{sha[:16]}.jpg")
+
+    for param in FILE_PARAMS:
+        if param in params:
+            params[param] = resolve(params[param])
+    if isinstance(params.get("media"), list):
+        params["media"] = [
+            {**item, "media": resolve(item.get("media"))} if isinstance(item, dict) else item
+            for item in params["media"]
+        ]
+    return method_class(name).model_validate(params)
+
+
+def load_media(store: MediaStore | None, shas: Iterable[str]) -> dict[str, bytes]:
+    """Read the files a row uploads (blocking: run it in a thread)."""
+    wanted = sorted(shas)
+    if wanted and store is None:
+        raise PayloadError("the row uploads media but no media store is configured")
+    try:
+        return {sha: store.get(sha) for sha in wanted} if store else {}
+    except (FileNotFoundError, ValueError) as error:
+        raise PayloadError(f"media not in the store: {error}") from None
+
+
+def message_ids(result: object) -> list[int]:
+    """The ids of the messages a call created or edited."""
+    if isinstance(result, Message):
+        return [result.message_id]
+    if isinstance(result, list):
+        return [item.message_id for item in result if isinstance(item, Message)]
+    return []
+
+
+# -- repository functions ---------------------------------------------------------------------
+
+
+def _is_chat_head() -> Any:
+    """True for a row that no earlier unsent row of its chat holds back."""
+    earlier = aliased(OutboxMessage)
+    return ~(
+        select(col(earlier.id))
+        .where(
+            col(earlier.chat_id) == col(OutboxMessage.chat_id),
+            col(earlier.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
+            col(earlier.id) < col(OutboxMessage.id),
+        )
+        .exists()
+    )
+
+
+async def due_heads(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """The first unsent row of each chat, where that row is due now; oldest first."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.not_before) <= now,
+            _is_chat_head(),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def chat_head(session: AsyncSession, *, chat_id: int) -> OutboxMessage | None:
+    """The first row of a chat still to be sent (pending or in flight)."""
+    return cast(
+        OutboxMessage | None,
+        await session.scalar(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.chat_id) == chat_id,
+                col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(1)
+        ),
+    )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next row may be sent: the earliest `not_before` among the chats' first rows.
+
+    None when nothing is pending; in the past when something is due now.
+    """
+    return cast(
+        datetime | None,
+        await session.scalar(
+            select(func.min(col(OutboxMessage.not_before))).where(
+                col(OutboxMessage.state) == OutboxState.PENDING, _is_chat_head()
+            )
+        ),
+    )
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    """How many rows are in each state."""
+    rows = await session.execute(
+        select(col(OutboxMessage.state), func.count()).group_by(col(OutboxMessage.state))
+    )
+    return {state: int(count) for state, count in rows}
+
+
+async def list_dead(
+    session: AsyncSession, *, limit: int = 50, offset: int = 0, ticket_id: int | None = None
+) -> list[OutboxMessage]:
+    """Rows the dispatcher gave up on, newest first, with their `last_error`."""
+    statement = select(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.DEAD)
+    if ticket_id is not None:
+        statement = statement.where(col(OutboxMessage.ticket_id) == ticket_id)
+    rows = await session.scalars(
+        statement.order_by(col(OutboxMessage.id).desc()).offset(offset).limit(limit)
+    )
+    return list(rows)
+
+
+async def count_dead(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count()).where(col(OutboxMessage.state) == OutboxState.DEAD)
+    )
+    return int(count or 0)
+
+
+async def requeue_dead(session: AsyncSession, *, ids: Iterable[int], now: datetime) -> int:
+    """Give dead rows a fresh set of attempts (after the cause was fixed); returns how many."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.state) == OutboxState.DEAD)
+        .values(state=OutboxState.PENDING, attempts=0, not_before=now)
+    )
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def purge_sent(session: AsyncSession, *, older_than: datetime) -> int:
+    """Forget rows sent before `older_than` (the ticket's events are the audit trail)."""
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.state) == OutboxState.SENT,
+            col(OutboxMessage.sent_at) < older_than,
+        )
+    )
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+DeadHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+
+
+# -- the dispatcher ---------------------------------------------------------------------------
+
+
+class OutboxDispatcher:
+    """Sends due outbox rows through `bot`; one instance per process, see `scheduler.lock`."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        session_factory: SessionFactory,
+        *,
+        clock: Clock,
+        limiter: TelegramRateLimiter | None = None,
+        media: MediaStore | None = None,
+        config: DispatchConfig | None = None,
+        on_dead: DeadHook | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._bot = bot
+        self._sessions = session_factory
+        self._clock = clock
+        self._limiter = limiter
+        self._media = media
+        self.config = config or DispatchConfig()
+        self._on_dead = on_dead
+        self._rng = rng or random.Random()
+        self._active: dict[int, asyncio.Task[None]] = {}
+        self._deferred: dict[int, float] = {}  # chat -> loop time it may be served again
+        self._flood_waits: dict[int, int] = {}
+        self._wakeup = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self.sent = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    async def start(self) -> None:
+        """Send in the background (see `run`) until `stop`."""
+        if not self.running:
+            self._runner = asyncio.create_task(self.run(), name="outbox-dispatcher")
+
+    async def run(self) -> None:
+        """Take over rows a previous run left in flight, then send due rows until cancelled.
+
+        Cancelling this task is a crash as far as the rows are concerned: calls in flight are
+        abandoned and their rows stay "sending" until the next `recover`.
+        """
+        self._stopping = False
+        await self.recover()
+        self._watch_commits()
+        try:
+            await self._loop_forever()
+        finally:
+            self._unwatch_commits()
+            workers = list(self._active.values())
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop taking rows, let calls in flight finish (up to `stop_grace`), then cancel."""
+        self._stopping = True
+        self._unwatch_commits()
+        workers = list(self._active.values())
+        if workers:
+            await asyncio.wait(workers, timeout=self.config.stop_grace)
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        late = list(self._active.values())
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Look for due rows now (called after a commit that wrote outbox rows)."""
+        self._wakeup.set()
+
+    async def recover(self) -> int:
+        """Return rows left "sending" by a crashed run to "pending" (they may be re-sent).
+
+        Only call it while holding the runner lock; rows of chats this instance is sending to
+        right now are left alone.
+        """
+        async with self._sessions() as session, session.begin():
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage).where(
+                        col(OutboxMessage.state) == OutboxState.SENDING,
+                        col(OutboxMessage.chat_id).not_in(list(self._active)),
+                    )
+                )
+            )
+            for row in rows:
+                row.attempts += 1
+                row.last_error = "interrupted between send and commit; sent again"
+                if row.attempts >= self.config.max_attempts:
+                    await self._kill(session, row, "interrupted too often")
+                else:
+                    row.state = OutboxState.PENDING
+        if rows:
+            log.warning("outbox_recovered", rows=len(rows))
+        return len(rows)
+
+    async def send_due(self) -> int:
+        """Send every row due now (waiting out rate limits) and return how many were sent.
+
+        Rows postponed to later (by a retry or `not_before`) are left for a later call: with a
+        ManualClock, move the clock and call again.
+        """
+        loop = asyncio.get_running_loop()
+        before = self.sent
+        while True:
+            self._changed.clear()
+            started = await self._pump()
+            if self._active:
+                await self._changed.wait()
+                continue
+            if started:
+                continue
+            pending = [at for at in self._deferred.values() if at > loop.time()]
+            if not pending:
+                return self.sent - before
+            await asyncio.sleep(min(pending) - loop.time())
+
+    # -- scheduling chats -------------------------------------------------------------------
+
+    async def _loop_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_recovery = loop.time() + self.config.recover_every
+        while True:
+            self._wakeup.clear()
+            try:
+                await self._pump()
+                if loop.time() >= next_recovery:
+                    next_recovery = loop.time() + self.config.recover_every
+                    await self.recover()
+            except Exception:  # the database may be briefly unavailable: poll again
+                log.exception("outbox_pump_failed")
+            wait = self.config.poll_interval
+            if self._deferred:
+                wait = min(wait, max(0.0, min(self._deferred.values()) - loop.time()))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._wakeup.wait()
+
+    async def _pump(self) -> int:
+        """Start a worker for each chat whose first row is due, up to the concurrency bound."""
+        if self._stopping:
+            return 0
+        free = self.config.concurrency - len(self._active)
+        if free <= 0:
+            return 0
+        now_loop = asyncio.get_running_loop().time()
+        self._deferred = {chat: at for chat, at in self._deferred.items() if at > now_loop}
+        skip = len(self._active) + len(self._deferred)
+        async with self._sessions() as session:
+            heads = await due_heads(session, now=self._clock.now(), limit=free + skip)
+        started = 0
+        for row in heads:
+            if len(self._active) >= self.config.concurrency:
+                break
+            if row.chat_id in self._active or row.chat_id in self._deferred:
+                continue
+            task = asyncio.create_task(self._serve_chat(row), name=f"outbox-chat-{row.id}")
+            self._active[row.chat_id] = task
+            started += 1
+        return started
+
+    async def _serve_chat(self, row: OutboxMessage) -> None:
+        """Send a chat's due rows one after another until one must wait."""
+        chat_id = row.chat_id
+        current: OutboxMessage | None = row
+        try:
+            while current is not None and not self._stopping:
+                wait = self._rate_wait(current)
+                if wait > self.config.defer_threshold:
+                    self._deferred[chat_id] = asyncio.get_running_loop().time() + wait
+                    return
+                await self._deliver(current)
+                async with self._sessions() as session:
+                    head = await chat_head(session, chat_id=current.chat_id)
+                now = self._clock.now()
+                current = (
+                    head
+                    if head is not None
+                    and head.state == OutboxState.PENDING
+                    and head.not_before <= now
+                    else None
+                )
+        except Exception:
+            log.exception("outbox_chat_failed", row_id=row.id)
+        finally:
+            self._active.pop(chat_id, None)
+            self._changed.set()
+            self._wakeup.set()
+
+    def _rate_wait(self, row: OutboxMessage) -> float:
+        if self._limiter is None:
+            return 0.0
+        try:
+            cost = send_cost(build_method(row.method, row.payload))
+        except (PayloadError, ValidationError):
+            return 0.0  # _deliver records why it cannot be sent
+        return float(self._limiter.wait_time(row.chat_id, cost)) if cost else 0.0
+
+    # -- one row ----------------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        claimed = await self._claim(row)
+        if claimed is None:
+            return
+        try:
+            files = await asyncio.to_thread(load_media, self._media, media_refs(claimed.payload))
+            method = build_method(claimed.method, claimed.payload, files)
+            result = await self._bot(method, request_timeout=self.config.request_timeout)
+        except Exception as error:  # not CancelledError: a crash here leaves the row "sending"
+            failure = classify(error)
+            if failure.kind is FailureKind.NOT_MODIFIED:
+                await self._record(self._mark_sent, claimed, _edited_ids(claimed))
+            else:
+                await self._record(self._mark_failed, claimed, failure)
+        else:
+            await self._record(self._mark_sent, claimed, message_ids(result))
+
+    async def _claim(self, row: OutboxMessage) -> OutboxMessage | None:
+        """Mark the row "sending" and commit, so a restart knows it may have gone out."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == row.id,
+                    col(OutboxMessage.state) == OutboxState.PENDING,
+                )
+                .values(state=OutboxState.SENDING)
+            )
+            if cast(CursorResult[Any], result).rowcount != 1:
+                return None  # taken or changed meanwhile
+            # Re-read: the payload may have been rewritten since the row was listed.
+            return await session.get(OutboxMessage, row.id, populate_existing=True)
+
+    async def _record(self, mark: Callable[..., Awaitable[None]], *args: Any) -> None:
+        for pause in (*_RECORD_RETRIES, None):
+            try:
+                await mark(*args)
+                return
+            except Exception:
+                if pause is None:
+                    # Left "sending": the periodic recovery sends it again.
+                    log.exception("outbox_record_failed")
+                    return
+                await asyncio.sleep(pause)
+
+    async def _mark_sent(self, sent: OutboxMessage, ids: list[int]) -> None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, sent.id, populate_existing=True)
+            if row is None:
+                return
+            row.state = OutboxState.SENT
+            row.sent_at = now
+            row.result_message_ids = ids
+            if row.purpose == "card" and row.ticket_id is not None and ids:
+                await _save_card(session, row.ticket_id, row.chat_id, ids[0])
+                if row.payload != sent.payload:
+                    # Rewritten while in flight: what Telegram shows is stale, so edit it.
+                    session.add(_refresh_card(row, ids[0], now))
+        self._flood_waits.pop(sent.id or 0, None)
+        self.sent += 1
+
+    async def _mark_failed(self, failed: OutboxMessage, failure: Failure) -> None:
+        now = self._clock.now()
+        row_id = failed.id or 0
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id, populate_existing=True)
+            if row is None:
+                return
+            row.last_error = failure.reason[:2000]
+            row.state = OutboxState.PENDING
+            kind = failure.kind
+            if kind is FailureKind.FLOOD:
+                waits = self._flood_waits[row_id] = self._flood_waits.get(row_id, 0) + 1
+                if waits <= self.config.max_flood_waits:
+                    row.not_before = now + timedelta(seconds=failure.retry_after)
+                else:
+                    kind = FailureKind.TRANSIENT
+            if kind is FailureKind.TRANSIENT:
+                row.attempts += 1
+                if row.attempts >= self.config.max_attempts:
+                    await self._kill(session, row, failure.reason)
+                else:
+                    delay = max(self._backoff(row.attempts), failure.retry_after)
+                    row.not_before = now + timedelta(seconds=delay)
+            elif kind is FailureKind.UNAUTHORIZED:
+                row.not_before = now + timedelta(seconds=self.config.backoff_max)
+                log.error("outbox_unauthorized", row_id=row_id)
+            elif kind is FailureKind.MIGRATED and failure.migrate_to is not None:
+                row.chat_id = failure.migrate_to
+                row.payload = {**row.payload, "chat_id": failure.migrate_to}
+            elif kind is FailureKind.BLOCKED:
+                if row.chat_id > 0:
+                    await session.execute(
+                        update(Reporter)
+                        .where(
+                            col(Reporter.channel) == "telegram",
+                            col(Reporter.channel_user_id) == row.chat_id,
+                        )
+                        .values(reachable=False)
+                    )
+                await self._kill(session, row, failure.reason)
+            elif kind is FailureKind.PERMANENT:
+                await self._kill(session, row, failure.reason)
+        if kind not in (FailureKind.FLOOD, FailureKind.TRANSIENT):
+            self._flood_waits.pop(row_id, None)
+        log.info("outbox_send_failed", row_id=row_id, kind=str(kind), attempts=row.attempts)
+
+    async def _kill(self, session: AsyncSession, row: OutboxMessage, reason: str) -> None:
+        row.state = OutboxState.DEAD
+        row.last_error = reason[:2000]
+        self._flood_waits.pop(row.id or 0, None)
+        log.warning("outbox_dead", row_id=row.id, method=row.method, purpose=row.purpose)
+        if self._on_dead is not None:
+            await self._on_dead(session, row)
+
+    def _backoff(self, attempts: int) -> float:
+        ceiling = min(self.config.backoff_max, self.config.backoff_base * 2.0 ** (attempts - 1))
+        return ceiling * self._rng.uniform(0.5, 1.0)
+
+    # -- waking on commit -------------------------------------------------------------------
+
+    def _watch_commits(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if not event.contains(Session, "after_flush", _note_outbox_rows):
+            event.listen(Session, "after_flush", _note_outbox_rows)
+        if not event.contains(Session, "after_commit", self._after_commit):
+            event.listen(Session, "after_commit", self._after_commit)
+
+    def _unwatch_commits(self) -> None:
+        if event.contains(Session, "after_commit", self._after_commit):
+            event.remove(Session, "after_commit", self._after_commit)
+        # The flush hook is shared by every dispatcher and harmless: it only sets a flag.
+
+    def _after_commit(self, session: Session) -> None:
+        if not session.info.pop(_OUTBOX_WRITTEN, False):
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            # Commits happen on the loop's thread, but a sync session in a worker thread
+            # must not touch the Event directly.
+            loop.call_soon_threadsafe(self._wakeup.set)
+
+
+def _note_outbox_rows(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info[_OUTBOX_WRITTEN] = True
+
+
+def _edited_ids(row: OutboxMessage) -> list[int]:
+    message_id = row.payload.get("message_id")
+    return [message_id] if isinstance(message_id, int) else []
+
+
+async def _save_card(session: AsyncSession, ticket_id: int, chat_id: int, message_id: int) -> None:
+    card = await session.scalar(
+        select(CardMessage).where(
+            col(CardMessage.ticket_id) == ticket_id, col(CardMessage.chat_id) == chat_id
+        )
+    )
+    if card is None:
+        session.add(CardMessage(ticket_id=ticket_id, chat_id=chat_id, message_id=message_id))
+    else:
+        card.message_id = message_id  # a card sent again after a crash: edit the newest
+
+
+def _refresh_card(row: OutboxMessage, message_id: int, now: datetime) -> OutboxMessage:
+    payload: dict[str, Any] = {
+        key: row.payload[key]
+        for key in ("chat_id", "text", "parse_mode", "reply_markup", "entities")
+        if key in row.payload
+    }
+    return OutboxMessage(
+        idempotency_key=f"{row.idempotency_key}:refresh"[:128],
+        chat_id=row.chat_id,
+        method="editMessageText",
+        payload={**payload, "message_id": message_id},
+        ticket_id=row.ticket_id,
+        purpose="card_edit",
+        not_before=now,
+        created_at=now,
+    )
+
+
+__all__ = [
+    "DispatchConfig",
+    "Failure",
+    "FailureKind",
+    "OutboxDispatcher",
+    "OutboxState",
+    "build_method",
+    "classify",
+    "count_by_state",
+    "count_dead",
+    "due_heads",
+    "list_dead",
+    "next_due_at",
+    "purge_sent",
+    "requeue_dead",
+]

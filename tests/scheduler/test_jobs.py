@@ -1,0 +1,222 @@
+"""The follow-up sweep, draft expiry and `run_due_once`, driven by a ManualClock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.i18n import create_i18n
+from bot.settings import Settings
+from bot.workspace import workspace
+from emulator.client import EmulatorClient
+from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
+from scheduler.outbox import OutboxDispatcher
+from scheduler.runner import run_due_once
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
+from tests.scheduler.conftest import MakeDispatcher, jpeg
+from tickets.clock import ManualClock
+from tickets.reports import submit_report
+from tickets.views import PhotoRef, ReportDraft
+
+I18N = create_i18n("en")
+ADMIN = 900_000_001
+REPORTER = 500_000_001
+
+
+def make_workspace(clock: ManualClock, admin: int = ADMIN) -> WorkspaceFactory:
+    settings = Settings(_env_file=None, admin_ids=frozenset({admin}), default_language="en")
+    return partial(workspace, clock=clock, settings=settings, i18n=I18N)
+
+
+async def file_report(
+    session_factory: SessionFactory,
+    make: WorkspaceFactory,
+    *,
+    photos: tuple[PhotoRef, ...] = (),
+) -> int:
+    draft = ReportDraft(
+        submit_key=f"{REPORTER}:draft-{len(photos)}",
+        reporter_user_id=REPORTER,
+        category="extortion",
+        description="The clerk asked for a red envelope before stamping.",
+        photos=photos,
+    )
+    with I18N.context():
+        async with session_factory() as session, session.begin():
+            submission = await submit_report(make(session), draft, per_hour=5)
+    return submission.ticket.id
+
+
+async def follow_ups(session_factory: SessionFactory) -> dict[str, FollowUp]:
+    async with session_factory() as session:
+        return {row.kind: row for row in await session.scalars(select(FollowUp))}
+
+
+async def texts_to(session_factory: SessionFactory, chat_id: int) -> list[str]:
+    async with session_factory() as session:
+        found = await session.scalars(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.chat_id) == chat_id)
+            .order_by(col(OutboxMessage.id))
+        )
+        return [str(row.payload.get("text", "")) for row in found]
+
+
+async def test_due_follow_ups_fire_once_in_due_order(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    planned = await follow_ups(session_factory)
+    filed = len(await texts_to(session_factory, ADMIN))
+
+    clock.set(planned["remind_accept_50"].due_at)
+    report = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+
+    assert (report.acted, report.moot, report.failed) == (1, 0, 0)
+    done = await follow_ups(session_factory)
+    assert done["remind_accept_50"].done_at == clock.now()
+    assert done["remind_accept_80"].done_at is None
+    assert "50%" in (await texts_to(session_factory, ADMIN))[filed]
+    again = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+    assert again.done == 0
+
+    clock.set(planned["red_accept"].due_at)
+    await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+
+    done = await follow_ups(session_factory)
+    assert all(done[kind].done_at for kind in ("remind_accept_80", "yellow_accept", "red_accept"))
+    admin_texts = (await texts_to(session_factory, ADMIN))[filed + 1 :]
+    # They fired in due order: the 80 % reminder, the yellow card, then the red one.
+    order = [
+        next(i for i, text in enumerate(admin_texts) if marker in text)
+        for marker in ("80%", "Yellow card", "Red card")
+    ]
+    assert order == sorted(order)
+    async with session_factory() as session:
+        ticket = await session.get(Ticket, ticket_id)
+    assert ticket is not None and ticket.card == "red"
+    assert any("overdue" in text for text in await texts_to(session_factory, REPORTER))
+
+
+async def test_a_failing_follow_up_holds_back_nothing_and_stays_due(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    planned = await follow_ups(session_factory)
+    async with session_factory() as session, session.begin():
+        session.add(FollowUp(ticket_id=ticket_id, kind="no_such_kind", due_at=clock.now()))
+
+    clock.set(planned["remind_accept_80"].due_at)
+    report = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+
+    assert (report.acted, report.failed) == (2, 1)
+    after = await follow_ups(session_factory)
+    assert after["no_such_kind"].done_at is None
+    assert after["remind_accept_80"].done_at == clock.now()
+
+
+async def test_moot_follow_ups_are_marked_done_without_notifying(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    async with session_factory() as session, session.begin():
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.state = "rejected"
+    before = len(await texts_to(session_factory, ADMIN))
+
+    clock.advance(timedelta(days=30))
+    report = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+
+    assert report.acted == 0 and report.moot > 0
+    assert all(row.done_at for row in (await follow_ups(session_factory)).values())
+    assert len(await texts_to(session_factory, ADMIN)) == before
+
+
+async def test_expired_drafts_and_their_unused_photos_are_deleted(
+    session_factory: SessionFactory, clock: ManualClock, media: MediaStore
+) -> None:
+    kept_as_evidence, only_in_old_draft, in_fresh_draft = (
+        media.put(jpeg((n * 60, 10, 10))) for n in range(1, 4)
+    )
+    evidence = PhotoRef(sha256=kept_as_evidence, phash=None, size_bytes=1, width=1, height=1)
+    await file_report(session_factory, make_workspace(clock), photos=(evidence,))
+    old = clock.now() - timedelta(hours=25)
+    photos = [{"sha256": sha} for sha in (kept_as_evidence, only_in_old_draft, in_fresh_draft)]
+    async with session_factory() as session, session.begin():
+        session.add_all(
+            [
+                FsmRecord(
+                    key="old",
+                    state="ReportDraft:describing",
+                    data={"photos": photos},
+                    updated_at=old,
+                ),
+                FsmRecord(
+                    key="fresh",
+                    state="ReportDraft:adding_photos",
+                    data={"photos": photos[2:]},
+                    updated_at=clock.now(),
+                ),
+                FsmRecord(key="other-flow", state="Language:choosing", updated_at=old),
+            ]
+        )
+
+    expiry = await expire_drafts(session_factory, clock=clock, media=media, ttl_hours=24)
+
+    assert (expiry.drafts, expiry.files) == (1, 1)
+    assert not media.exists(only_in_old_draft)
+    assert media.exists(kept_as_evidence) and media.exists(in_fresh_draft)
+    async with session_factory() as session:
+        keys = set(await session.scalars(select(col(FsmRecord.key))))
+    assert keys == {"fresh", "other-flow"}
+
+
+@pytest.fixture
+def clock_now() -> ManualClock:
+    # OutboxNotifier stamps `not_before` from the wall clock, not the workspace's clock, so
+    # a test that delivers its rows starts the ManualClock at the real now (and moves it on).
+    return ManualClock(datetime.now(UTC))
+
+
+async def test_tick_now_fires_follow_ups_and_delivers_what_they_wrote(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    clock_now: ManualClock,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    clock.set(clock_now.now())
+    admin = (await client.create_user(first_name="Admin")).id
+    make = make_workspace(clock, admin)
+    dispatcher: OutboxDispatcher = make_dispatcher()
+    ticket_id = await file_report(session_factory, make)
+    clock.advance(timedelta(seconds=1))
+
+    filed = await run_due_once(
+        session_factory, clock=clock, make_workspace=make, dispatcher=dispatcher, i18n=I18N
+    )
+    assert filed.follow_ups.done == 0 and filed.sent >= 1
+    async with session_factory() as session:
+        card = await session.scalar(select(CardMessage))
+    assert card is not None and card.ticket_id == ticket_id
+
+    clock.set((await follow_ups(session_factory))["yellow_accept"].due_at)
+    tick = await run_due_once(
+        session_factory, clock=clock, make_workspace=make, dispatcher=dispatcher, i18n=I18N
+    )
+
+    assert tick.follow_ups.acted == 3  # two reminders and the yellow card
+    transcript = [m for m in await client.transcript(admin) if m.from_bot]
+    shown_card = next(m for m in transcript if m.message_id == card.message_id)
+    assert shown_card.edits == 1 and "🟨" in (shown_card.text or "")
+    assert any("Yellow card" in (m.text or "") for m in transcript)

@@ -1,0 +1,329 @@
+"""The outbox dispatcher against the emulator, a real Bot API server over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from sqlalchemy import select
+from sqlmodel import col
+
+from emulator.client import EmulatorClient
+from emulator.server import EmulatorServer
+from scheduler.outbox import (
+    DispatchConfig,
+    count_by_state,
+    list_dead,
+    requeue_dead,
+)
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.models import CardMessage, Department, Reporter, Ticket
+from tests.scheduler.conftest import (
+    MakeDispatcher,
+    Texts,
+    add_row,
+    add_rows,
+    deliver_all,
+    deliver_in_background,
+    jpeg,
+    rows,
+)
+from tickets.clock import ManualClock
+
+
+async def users(client: EmulatorClient, count: int) -> list[int]:
+    return [(await client.create_user(first_name=f"U{n}")).id for n in range(count)]
+
+
+async def make_ticket(session_factory: SessionFactory, clock: ManualClock, user_id: int) -> int:
+    async with session_factory() as session, session.begin():
+        department = Department(name="受理中心", is_intake=True)
+        reporter = Reporter(channel_user_id=user_id)
+        session.add_all([department, reporter])
+        await session.flush()
+        ticket = Ticket(
+            code="SR-TEST-0001",
+            submit_key="k1",
+            category="other",
+            description="a test ticket",
+            department_id=department.id or 0,
+            state="new",
+            reporter_id=reporter.id or 0,
+            created_at=clock.now(),
+        )
+        session.add(ticket)
+        await session.flush()
+        return ticket.id or 0
+
+
+async def test_each_chat_gets_its_messages_in_order(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    chats = await users(client, 3)
+    for chat in chats:
+        await add_rows(session_factory, clock, chat, [f"{chat}-{n}" for n in range(6)])
+
+    sent = await deliver_all(make_dispatcher(), session_factory, clock)
+
+    assert sent == 18
+    for chat in chats:
+        assert await bot_texts(chat) == [f"{chat}-{n}" for n in range(6)]
+    stored = await rows(session_factory)
+    assert {row.state for row in stored} == {"sent"}
+    assert all(row.sent_at == clock.now() and len(row.result_message_ids) == 1 for row in stored)
+
+
+async def test_flaky_telegram_loses_nothing_and_breaks_no_limit(
+    emulator: EmulatorServer,
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    chats = await users(client, 10)
+    for chat in chats:
+        await add_rows(session_factory, clock, chat, [f"{chat}:{n}" for n in range(5)])
+    # One call in five fails: 429, 500, or no answer at all (the request is dropped).
+    await client.set_faults(
+        share_429=0.07, share_500=0.07, share_timeout=0.06, timeout_delay=1.5, seed=11
+    )
+
+    await deliver_in_background(make_dispatcher(), session_factory, clock)
+
+    for chat in chats:
+        assert await bot_texts(chat) == [f"{chat}:{n}" for n in range(5)]
+    assert await _states(session_factory) == {"sent": 50}
+    stats = await client.stats()
+    assert sum(stats.faults.values()) > 0
+    assert stats.limit_violations == 0
+
+
+async def test_blocked_user_is_marked_unreachable(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    blocked, other = await users(client, 2)
+    async with session_factory() as session, session.begin():
+        session.add_all([Reporter(channel_user_id=blocked), Reporter(channel_user_id=other)])
+    await client.set_blocked(blocked)
+    await add_rows(session_factory, clock, blocked, ["your ticket was accepted"])
+    await add_rows(session_factory, clock, other, ["hello"])
+
+    await deliver_all(make_dispatcher(), session_factory, clock)
+
+    dead, sent = await rows(session_factory)
+    assert dead.state == "dead" and "blocked" in (dead.last_error or "")
+    assert sent.state == "sent"
+    async with session_factory() as session:
+        found = await session.execute(
+            select(col(Reporter.channel_user_id), col(Reporter.reachable))
+        )
+        reachable = {row[0]: row[1] for row in found}
+    assert reachable == {blocked: False, other: True}
+    assert await bot_texts(other) == ["hello"]
+
+
+class CrashAfterSend(BaseRequestMiddleware):
+    """Kills the dispatcher right after Telegram answered its `nth` call."""
+
+    def __init__(self, nth: int) -> None:
+        self.nth = nth
+        self.calls = 0
+        self.victim: asyncio.Task[None] | None = None
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        self.calls += 1
+        if self.calls == self.nth and self.victim is not None:
+            self.victim.cancel()  # the process dies: nothing after the send runs
+            await asyncio.Event().wait()
+        return response
+
+
+async def test_crash_between_send_and_commit_resends_only_that_message(
+    bot: Bot,
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    (chat,) = await users(client, 1)
+    texts = [f"m{n}" for n in range(8)]
+    await add_rows(session_factory, clock, chat, texts)
+    crash = CrashAfterSend(nth=4)
+    bot.session.middleware(crash)
+    first = make_dispatcher()
+    crash.victim = asyncio.create_task(first.run())
+    with contextlib.suppress(asyncio.CancelledError):
+        await crash.victim
+    bot.session.middleware.unregister(crash)
+    assert await bot_texts(chat) == texts[:4]
+    assert [row.state for row in await rows(session_factory)][:5] == [
+        "sent",
+        "sent",
+        "sent",
+        "sending",
+        "pending",
+    ]
+
+    restarted = make_dispatcher()
+    assert await restarted.recover() == 1
+    await deliver_all(restarted, session_factory, clock)
+
+    assert await bot_texts(chat) == [*texts[:4], "m3", *texts[4:]]
+    assert await _states(session_factory) == {"sent": 8}
+
+
+async def test_media_from_the_store_is_uploaded(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    media: MediaStore,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    (chat,) = await users(client, 1)
+    red, blue = media.put(jpeg((200, 0, 0))), media.put(jpeg((0, 0, 200)))
+    await add_row(
+        session_factory, clock, chat, "sendPhoto", {"photo": f"media:{red}", "caption": "one"}
+    )
+    album = [
+        {"type": "photo", "media": f"media:{red}", "caption": "two"},
+        {"type": "photo", "media": f"media:{blue}"},
+    ]
+    await add_row(session_factory, clock, chat, "sendMediaGroup", {"media": album})
+    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{'0' * 64}"})
+
+    await deliver_all(make_dispatcher(), session_factory, clock)
+
+    single, grouped, missing = await rows(session_factory)
+    assert single.state == grouped.state == "sent"
+    assert len(grouped.result_message_ids) == 2
+    assert missing.state == "dead" and "media not in the store" in (missing.last_error or "")
+    photos = [m for m in await client.transcript(chat) if m.from_bot]
+    assert [m.caption for m in photos] == ["one", "two", None]
+    assert all(m.photo for m in photos)
+    assert photos[1].media_group_id is not None
+    assert photos[1].media_group_id == photos[2].media_group_id
+
+
+async def test_card_is_recorded_and_an_unchanged_edit_counts_as_sent(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    (chat,) = await users(client, 1)
+    ticket_id = await make_ticket(session_factory, clock, chat)
+    await add_rows(session_factory, clock, chat, ["card v1"], purpose="card", ticket_id=ticket_id)
+    dispatcher = make_dispatcher()
+    await deliver_all(dispatcher, session_factory, clock)
+    async with session_factory() as session:
+        card = await session.scalar(select(CardMessage))
+    assert card is not None and card.ticket_id == ticket_id and card.chat_id == chat
+
+    edit = {"message_id": card.message_id, "text": "card v1"}
+    await add_row(session_factory, clock, chat, "editMessageText", edit, purpose="card_edit")
+    await add_row(session_factory, clock, chat, "editMessageText", {**edit, "text": "card v2"})
+    await deliver_all(dispatcher, session_factory, clock)
+
+    assert await _states(session_factory) == {"sent": 3}
+    (shown,) = [m for m in await client.transcript(chat) if m.from_bot]
+    assert shown.text == "card v2" and shown.edits == 1
+
+
+async def test_refused_message_is_dead_and_listed_for_administrators(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    (chat,) = await users(client, 1)
+    await add_rows(session_factory, clock, chat, ["", "after the bad one"])
+    dispatcher = make_dispatcher()
+
+    await deliver_all(dispatcher, session_factory, clock)
+
+    async with session_factory() as session:
+        (dead,) = await list_dead(session)
+    assert "message text is empty" in (dead.last_error or "")
+    assert await bot_texts(chat) == ["after the bad one"]  # a dead row holds nobody back
+    async with session_factory() as session, session.begin():
+        assert await requeue_dead(session, ids=[dead.id or 0], now=clock.now()) == 1
+    assert (await rows(session_factory))[0].state == "pending"
+
+
+async def test_server_errors_back_off_exponentially_then_give_up(
+    emulator: EmulatorServer,
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    (chat,) = await users(client, 1)
+    (row_id,) = await add_rows(session_factory, clock, chat, ["never arrives"])
+    await client.set_faults(share_500=1.0)
+    config = DispatchConfig(max_attempts=4, backoff_base=10.0, backoff_max=1000.0)
+    dispatcher = make_dispatcher(config=config)
+    started = clock.now()
+    delays = []
+    for _ in range(3):
+        await dispatcher.send_due()
+        (row,) = await rows(session_factory)
+        delays.append((row.not_before - clock.now()).total_seconds())
+        clock.set(row.not_before)
+    await dispatcher.send_due()
+
+    (row,) = await rows(session_factory)
+    assert row.id == row_id and row.state == "dead" and row.attempts == 4
+    assert "Internal Server Error" in (row.last_error or "")
+    # Exponential with jitter in [50 %, 100 %] of 10 s, 20 s, 40 s.
+    for delay, ceiling in zip(delays, (10, 20, 40), strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    assert clock.now() - started >= timedelta(seconds=sum(delays))
+
+
+async def test_new_rows_are_sent_on_commit_without_waiting_for_the_poll(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    (chat,) = await users(client, 1)
+    dispatcher = make_dispatcher(config=DispatchConfig(poll_interval=60.0))
+    await dispatcher.start()
+    await asyncio.sleep(0.05)  # the first poll has found nothing
+    seq = (await client.chat(chat)).last_seq
+
+    await add_rows(session_factory, clock, chat, ["right away"])
+
+    actions = await client.wait_for_bot_message(chat, seq, timeout=2.0)
+    assert [action.message.text for action in actions] == ["right away"]
+
+
+async def _states(session_factory: SessionFactory) -> dict[str, int]:
+    async with session_factory() as session:
+        return await count_by_state(session)

@@ -1,0 +1,88 @@
+"""Single runner on PostgreSQL: the advisory lock, SKIP LOCKED follow-ups, the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from emulator.client import EmulatorClient
+from scheduler.jobs import sweep_follow_ups
+from scheduler.lock import AdvisoryLock, lock_key, runner_lock
+from storage.db import SessionFactory
+from storage.migrate import upgrade
+from storage.models import FollowUp, OutboxMessage
+from tests.pgserver import PostgresServer
+from tests.scheduler.conftest import MakeDispatcher, Texts, add_rows, deliver_all
+from tests.scheduler.test_jobs import I18N, file_report, make_workspace
+from tickets.clock import ManualClock
+
+pytestmark = pytest.mark.postgres
+_names = itertools.count()  # databases on the session's server (tests/conftest.py)
+
+
+@pytest.fixture
+async def database_url(pg_server: PostgresServer) -> str:
+    """Replaces the SQLite file of conftest: every fixture built on it runs on PostgreSQL."""
+    url = await asyncio.to_thread(pg_server.create_database, f"sched_{next(_names)}")
+    await asyncio.to_thread(upgrade, url)
+    return url
+
+
+async def test_only_one_process_holds_the_advisory_lock(engine: AsyncEngine) -> None:
+    first, second = runner_lock(engine), AdvisoryLock(engine)
+    assert isinstance(first, AdvisoryLock)
+
+    assert await first.acquire()
+    assert not await second.acquire()
+    assert await first.held()
+    await first.release()
+    assert await second.acquire()
+    assert not await first.acquire()
+    await second.release()
+    assert lock_key("snapreport:scheduler") == first.key
+
+
+async def test_racing_sweeps_fire_each_follow_up_once(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    await file_report(session_factory, make)
+    clock.advance(timedelta(days=60))
+
+    reports = await asyncio.gather(
+        *(
+            sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+            for _ in range(3)
+        )
+    )
+
+    async with session_factory() as session:
+        planned = list(await session.scalars(select(FollowUp)))
+        purposes = Counter(row.purpose for row in await session.scalars(select(OutboxMessage)))
+    assert sum(report.done for report in reports) == len(planned)
+    assert all(row.done_at is not None for row in planned)
+    # Escalated once per red card (accept and resolve), not once per sweeper.
+    assert purposes["admin:red_card"] == 2
+
+
+async def test_dispatcher_keeps_order_on_postgres(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> None:
+    chats = [(await client.create_user()).id for _ in range(3)]
+    for chat in chats:
+        await add_rows(session_factory, clock, chat, [f"{chat}/{n}" for n in range(4)])
+
+    assert await deliver_all(make_dispatcher(), session_factory, clock) == 12
+
+    for chat in chats:
+        assert await bot_texts(chat) == [f"{chat}/{n}" for n in range(4)]
