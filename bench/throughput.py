@@ -80,7 +80,7 @@ async def measure_snapreport(server: EmulatorServer, users: int, messages: int) 
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             bot_token=server.token,
             telegram_api_url=server.url,
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}",

@@ -34,6 +34,7 @@ from bot.inbox import Inbox, LaneScheduler
 from bot.settings import Settings
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
+from scheduler.digests import DigestConfig
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_engine, create_session_factory
@@ -114,7 +115,10 @@ class SnapreportApp:
             i18n=self.i18n,
             limiter=self.limiter,
             media=self.media_store,
-            config=SchedulerConfig(draft_ttl_hours=self.settings.draft_ttl_hours),
+            config=SchedulerConfig(
+                draft_ttl_hours=self.settings.draft_ttl_hours,
+                digests=DigestConfig(self.settings),
+            ),
         )
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))

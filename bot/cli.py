@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -66,6 +68,53 @@ def demo(
     from bot.demo import run_demo
 
     sys.exit(asyncio.run(run_demo()))
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command("export")
+def export(
+    first: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day, YYYY-MM-DD.")
+    ],
+    last: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (included).")
+    ],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="xlsx (3 sheets), csv, or Open311 json.")
+    ] = ExportFormat.XLSX,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: snapreport-FROM_TO.FORMAT).")
+    ] = None,
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--identity",
+            help="Add real-name reporters' names and phones (anonymous ones never appear).",
+        ),
+    ] = False,
+) -> None:
+    """Export the tickets received between two local days (TIMEZONE) to a file."""
+    from bot.statistics import export_to_file
+
+    if last < first:
+        raise fail("--to must not be before --from")
+    settings = Settings()
+    path, count = asyncio.run(
+        export_to_file(
+            settings,
+            first=first.date(),
+            last=last.date(),
+            fmt=fmt.value,
+            out=out,
+            include_identity=identity,
+        )
+    )
+    typer.echo(f"{count} ticket(s) written to {path}")
 
 
 @db_app.command("upgrade")

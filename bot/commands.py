@@ -27,6 +27,7 @@ def staff_commands() -> list[BotCommand]:
     return [
         BotCommand(command="queue", description=_("Open tickets of my department")),
         BotCommand(command="ticket", description=_("A ticket's full history")),
+        BotCommand(command="find", description=_("Find tickets by category, state or date")),
         *citizen_commands(),
     ]
 
@@ -34,6 +35,8 @@ def staff_commands() -> list[BotCommand]:
 def admin_commands() -> list[BotCommand]:
     return [
         BotCommand(command="dept", description=_("Departments, invites, members")),
+        BotCommand(command="route", description=_("Routing rules and place tags")),
+        BotCommand(command="dead", description=_("Undelivered messages")),
         *staff_commands(),
     ]
 
@@ -54,3 +57,11 @@ async def set_commands(bot: Bot, i18n: I18n, *, admin_ids: frozenset[int]) -> No
         except TelegramBadRequest:
             # Telegram knows no chat until the admin has opened the bot once.
             log.info("admin_menu_deferred", reason="chat not found")
+
+
+async def set_staff_menu(bot: Bot, chat_id: int) -> None:
+    """Give a new department member the staff menu, in the current locale."""
+    try:
+        await bot.set_my_commands(staff_commands(), scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramBadRequest:
+        log.info("staff_menu_deferred", reason="chat not found")

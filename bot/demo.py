@@ -107,7 +107,7 @@ def indent(text: str) -> str:
 
 def demo_settings(server: EmulatorServer, root: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         bot_token=server.token,
         telegram_api_url=server.url,
         database_url=f"sqlite+aiosqlite:///{root / 'demo.sqlite3'}",

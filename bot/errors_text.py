@@ -19,11 +19,61 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "You have sent {limit} reports in the last hour. Thank you! Please wait a little "
         "before sending another one."
     ),
+    "supplement_length": lambda: _(
+        "Please send a photo, or a text of at most {maximum} characters."
+    ),
     "ticket_not_found": lambda: _("No report with this code."),
     "illegal_transition": lambda: _("This ticket cannot do that now (it is {state})."),
     "forbidden": lambda: _("You are not allowed to do this."),
     "stale_card": lambda: _("This card is out of date: the ticket has moved on. Refreshed."),
     "not_found": lambda: _("Not found."),
+    # Staff actions on tickets
+    "not_your_department": lambda: _("This ticket belongs to another department."),
+    "supervisor_only": lambda: _("Only a supervisor of the department can do this."),
+    "not_staff_action": lambda: _("This action is not available to staff."),
+    "not_staff": lambda: _("This is for department staff only."),
+    "member_not_in_department": lambda: _(
+        "That person is not a member of this ticket's department."
+    ),
+    "text_required": lambda: _("Please type some text."),
+    "text_too_long": lambda: _("That is too long: at most {maximum} characters."),
+    "duplicate_target": lambda: _("There is no other report with the code {code}."),
+    "find_terms": lambda: _(
+        "Not understood: {term}. Search by category, state or date (YYYY-MM-DD)."
+    ),
+    # The reporter's side
+    "survey_answered": lambda: _("This survey has already been answered."),
+    "rating": lambda: _("Please answer with the buttons."),
+    "not_reporter": lambda: _("Only the reporter of this ticket can do this."),
+    "answer_length": lambda: _("Please send a text of at most {maximum} characters, or a photo."),
+    # Administration
+    "not_admin": lambda: _("Only administrators can do this."),
+    "invite_unknown": lambda: _("This invite link is not valid."),
+    "invite_used": lambda: _(
+        "This invite link has already been used. Ask an administrator for a new one."
+    ),
+    "invite_expired": lambda: _(
+        "This invite link has expired. Ask an administrator for a new one."
+    ),
+    "already_member": lambda: _("You are already a member of {name}."),
+    "department_archived": lambda: _("The department {name} is archived."),
+    "department_exists": lambda: _("A department called {name} already exists."),
+    "department_name": lambda: _(
+        "A department name has {minimum}–{maximum} characters and is not just a number."
+    ),
+    "department_unknown": lambda: _("No department {ref}: see /dept list."),
+    "intake_required": lambda: _(
+        "The intake department cannot be archived: unrouted reports land there."
+    ),
+    "member_unknown": lambda: _("No member #{member}."),
+    "role": lambda: _("The role is supervisor or handler."),
+    "group_only": lambda: _("Run this inside the department's group chat."),
+    "rule_terms": lambda: _("Not understood: {term}. Use category=…, tag=… and priority=…"),
+    "rule_empty": lambda: _("A rule needs a category, a tag, or both."),
+    "rule_unknown": lambda: _("No routing rule #{rule}."),
+    "tag_invalid": lambda: _("A tag is 1–64 characters of A–Z, a–z, 0–9, _ and -."),
+    "tag_unknown": lambda: _("No place tag {tag}: register it first with /route tag."),
+    "tag_place": lambda: _("Describe the place in 2–{maximum} characters."),
 }
 
 

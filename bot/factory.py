@@ -51,7 +51,8 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
     dp = Dispatcher(
-        storage=DatabaseStorage(session_factory),
+        # Drafts are stamped with the same clock the draft-expiry job measures age by.
+        storage=DatabaseStorage.with_own_pool(settings.database_url, clock=workflow.get("clock")),
         settings=settings,
         session_factory=session_factory,
         **workflow,

@@ -78,3 +78,16 @@ def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
         for rating, label in ratings
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+class ReporterReply(CallbackData, prefix="rr"):
+    """The reporter's "Reply" under a department's question (anonymous relay)."""
+
+    ticket_id: int
+
+
+def reporter_reply_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("💬 Reply"), callback_data=ReporterReply(ticket_id=ticket_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])

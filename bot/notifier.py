@@ -7,9 +7,11 @@ its supervisors, else the administrators: a report always lands in front of some
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
-import itertools
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -19,14 +21,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.keyboards import card_keyboard, survey_keyboard
-from bot.render import local_time, ticket_card
+from bot.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
+from bot.render import card_footer, local_time, state_label, ticket_card
 from bot.settings import Settings
-from storage.models import CardMessage, Department, Evidence, Member, OutboxMessage, UserPref
+from storage.models import (
+    CardMessage,
+    Department,
+    Evidence,
+    Member,
+    OutboxMessage,
+    Reporter,
+    UserPref,
+)
+from storage.queues import CardContext, card_context, duplicate_tickets
 from tickets.actors import Role
+from tickets.clock import Clock, SystemClock
 from tickets.views import TicketView
 
-_sequence = itertools.count()
+# Updates on an original ticket that also reach the reporters of its linked duplicates.
+LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
 
 
 def markup_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -36,10 +49,26 @@ def markup_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
 class OutboxNotifier:
     """Writes notifications for one unit of work."""
 
-    def __init__(self, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        i18n: I18n,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self._session = session
         self._i18n = i18n
         self._settings = settings
+        # Rows are due "now" by the caller's clock: under a test's ManualClock, wall time
+        # would put them in the future and nothing would ever be sent.
+        self._clock = clock or SystemClock()
+
+    @contextlib.contextmanager
+    def _speaking(self, locale: str) -> Iterator[None]:
+        """Translate for one recipient, whether or not an update's i18n context is active."""
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            yield
 
     # -- recipients ------------------------------------------------------------------
 
@@ -61,7 +90,13 @@ class OutboxNotifier:
         if chat_id < 0:
             return self._settings.default_language
         pref = await self._session.get(UserPref, chat_id)
-        return pref.language if pref else self._settings.default_language
+        if pref is not None:
+            return pref.language
+        # The language the reporter wrote in (their Telegram client's), kept at filing.
+        reporter_language = await self._session.scalar(
+            select(col(Reporter.language)).where(col(Reporter.channel_user_id) == chat_id)
+        )
+        return reporter_language or self._settings.default_language
 
     # -- writing rows -----------------------------------------------------------------
 
@@ -75,13 +110,18 @@ class OutboxNotifier:
         ticket_id: int | None = None,
         purpose: str = "",
     ) -> OutboxMessage:
+        now = self._clock.now()
         row = OutboxMessage(
-            idempotency_key=f"{key}:{chat_id}:{next(_sequence)}",
+            # Unique per decision: the key names what it is for, the suffix keeps two
+            # decisions of the same kind (two questions on one ticket) apart.
+            idempotency_key=f"{key}:{chat_id}:{uuid.uuid4().hex[:12]}",
             chat_id=chat_id,
             method=method,
             payload={"chat_id": chat_id, **params},
             ticket_id=ticket_id,
             purpose=purpose,
+            not_before=now,
+            created_at=now,
         )
         self._session.add(row)
         return row
@@ -112,7 +152,7 @@ class OutboxNotifier:
             )
         )
         for chat_id in await self.department_chats(ticket.department_id):
-            with self._i18n.use_locale(await self.language_of(chat_id)):
+            with self._speaking(await self.language_of(chat_id)):
                 self._enqueue_evidence(chat_id, ticket, evidence)
                 if ticket.latitude is not None and ticket.longitude is not None:
                     self.enqueue(
@@ -159,19 +199,21 @@ class OutboxNotifier:
         self, ticket: TicketView, *, kind: str, text: str | None = None
     ) -> None:
         """Refresh every copy of the card: edit sent ones, rewrite ones still queued."""
-        footer = html.escape(text or "")
+        context = await card_context(self._session, ticket)
         cards = await self._session.scalars(
             select(CardMessage).where(col(CardMessage.ticket_id) == ticket.id)
         )
         for card in cards:
-            with self._i18n.use_locale(await self.language_of(card.chat_id)):
+            with self._speaking(await self.language_of(card.chat_id)):
                 self.enqueue(
                     card.chat_id,
                     "editMessageText",
                     {
                         "message_id": card.message_id,
                         "parse_mode": "HTML",
-                        "text": ticket_card(ticket, self._settings.tz, footer=footer),
+                        "text": ticket_card(
+                            ticket, self._settings.tz, footer=self._footer(context, text)
+                        ),
                         "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
                     },
                     key=f"t{ticket.id}:edit:{kind}",
@@ -182,23 +224,38 @@ class OutboxNotifier:
             select(OutboxMessage).where(
                 col(OutboxMessage.ticket_id) == ticket.id,
                 col(OutboxMessage.purpose) == "card",
-                col(OutboxMessage.state) == "pending",
+                # "sending" too: the dispatcher re-edits a card whose payload changed in flight.
+                col(OutboxMessage.state).in_(("pending", "sending")),
             )
         )
         for row in queued:
-            with self._i18n.use_locale(await self.language_of(row.chat_id)):
+            with self._speaking(await self.language_of(row.chat_id)):
                 row.payload = {
                     **row.payload,
-                    "text": ticket_card(ticket, self._settings.tz, footer=footer),
+                    "text": ticket_card(
+                        ticket, self._settings.tz, footer=self._footer(context, text)
+                    ),
                     "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
                 }
+
+    def _footer(self, context: CardContext, text: str | None) -> str:
+        """Who acted last and when, the handler, linked tickets; rendered in the locale."""
+        last = context.last
+        return card_footer(
+            tz=self._settings.tz,
+            last=(last.kind, last.actor_kind, last.actor_name, last.at) if last else None,
+            handler_name=context.handler_name,
+            duplicates=context.duplicates,
+            original_code=context.original_code,
+            text=text,
+        )
 
     async def to_department(
         self, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None = None
     ) -> None:
         """Relay the reporter's words to the department, never who they are."""
         for chat_id in await self.department_chats(ticket.department_id):
-            with self._i18n.use_locale(await self.language_of(chat_id)):
+            with self._speaking(await self.language_of(chat_id)):
                 body = department_notice(ticket, kind, text, self._settings)
                 if photo_file_id:
                     self.enqueue(
@@ -216,7 +273,7 @@ class OutboxNotifier:
     async def to_admins(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
         """Escalations and reopenings reach the supervision office (ADMIN_IDS)."""
         for chat_id in sorted(self._settings.admin_ids):
-            with self._i18n.use_locale(await self.language_of(chat_id)):
+            with self._speaking(await self.language_of(chat_id)):
                 body = admin_notice(ticket, kind, text)
                 await self.text_to(
                     chat_id,
@@ -229,9 +286,13 @@ class OutboxNotifier:
     async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
         """Tell the reporter what happened to their ticket, in their language."""
         chat_id = ticket.reporter_user_id
-        with self._i18n.use_locale(await self.language_of(chat_id)):
+        with self._speaking(await self.language_of(chat_id)):
             body = reporter_notice(ticket, kind, text)
-            markup = survey_keyboard(ticket.id) if kind == "survey" else None
+            markup = None
+            if kind == "survey":
+                markup = survey_keyboard(ticket.id)
+            elif kind == "question":
+                markup = reporter_reply_keyboard(ticket.id)
             await self.text_to(
                 chat_id,
                 body,
@@ -239,6 +300,67 @@ class OutboxNotifier:
                 ticket_id=ticket.id,
                 markup=markup,
                 purpose=f"reporter:{kind}",
+            )
+        if kind in LINKED_KINDS:
+            await self._to_linked_reporters(ticket, kind, text)
+
+    async def _to_linked_reporters(self, ticket: TicketView, kind: str, text: str | None) -> None:
+        """The reporters of duplicates follow the original case."""
+        for duplicate in await duplicate_tickets(self._session, ticket_id=ticket.id):
+            chat_id = duplicate.reporter_user_id
+            if chat_id == ticket.reporter_user_id:
+                continue
+            with self._speaking(await self.language_of(chat_id)):
+                await self.text_to(
+                    chat_id,
+                    linked_notice(duplicate, ticket, kind, text),
+                    key=f"t{duplicate.id}:linked:{kind}",
+                    ticket_id=duplicate.id,
+                    purpose=f"reporter:linked_{kind}"[:32],
+                )
+
+    async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None:
+        """The department's photos of the result, after the official reply."""
+        chat_id = ticket.reporter_user_id
+        with self._speaking(await self.language_of(chat_id)):
+            caption = _("Photos of the result for {code}").format(code=ticket.code)
+        key = f"t{ticket.id}:r:result_photos"
+        if len(file_ids) == 1:
+            params: dict[str, Any] = {"photo": file_ids[0], "caption": caption}
+            self.enqueue(
+                chat_id,
+                "sendPhoto",
+                params,
+                key=key,
+                ticket_id=ticket.id,
+                purpose="reporter:result_photos",
+            )
+            return
+        media = [{"type": "photo", "media": file_id} for file_id in file_ids[:10]]
+        media[0]["caption"] = caption
+        self.enqueue(
+            chat_id,
+            "sendMediaGroup",
+            {"media": media},
+            key=key,
+            ticket_id=ticket.id,
+            purpose="reporter:result_photos",
+        )
+
+    async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None:
+        """A staff member's own copy of a card (say, the handler it was assigned to)."""
+        context = await card_context(self._session, ticket)
+        with self._speaking(await self.language_of(user_id)):
+            notices = {"assigned": _("👤 {code} has been assigned to you.")}
+            notice = notices.get(kind, _("Ticket {code}")).format(code=ticket.code)
+            await self.text_to(user_id, notice, key=f"t{ticket.id}:m:{kind}", ticket_id=ticket.id)
+            await self.text_to(
+                user_id,
+                ticket_card(ticket, self._settings.tz, footer=self._footer(context, None)),
+                key=f"t{ticket.id}:card",
+                ticket_id=ticket.id,
+                markup=card_keyboard(ticket.id, ticket.state),
+                purpose="card",
             )
 
 
@@ -263,9 +385,28 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
         "overdue": _("Your report {code} is overdue. The supervision office now oversees it."),
         "reopened": _("Your report {code} has been reopened and sent back to {department}."),
         "closed": _("Your report {code} is closed. Thank you for speaking up."),
+        "survey": _("How was your report {code} handled? Please rate it:"),
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
     return template.format(code=code, department=html.escape(ticket.department_name), text=extra)
+
+
+def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: str | None) -> str:
+    """What the reporter of a duplicate hears when the original case moves."""
+    templates = {
+        "accepted": _("{department} has accepted the case."),
+        "rejected": _("The case was not taken up. Reason: {text}"),
+        "resolved": _("The case has been resolved. Official reply:\n{text}"),
+        "overdue": _("The case is overdue. The supervision office now oversees it."),
+    }
+    what = templates.get(kind, _("Status: {state}")).format(
+        department=html.escape(original.department_name),
+        text=html.escape(text or ""),
+        state=state_label(original.state),
+    )
+    return _("Update on {original}, the case your report {code} was linked to:\n{what}").format(
+        original=original.code, code=duplicate.code, what=what
+    )
 
 
 def admin_notice(ticket: TicketView, kind: str, text: str | None) -> str:
@@ -292,13 +433,14 @@ def department_notice(ticket: TicketView, kind: str, text: str | None, settings:
     templates = {
         "supplement": _("➕ The reporter added material to {code}:\n{text}"),
         "answer": _("💬 The reporter answered on {code}:\n{text}"),
-        "remind_accept": _("⏰ {code}: {text}% of the time to accept has passed (due {due})."),
-        "remind_resolve": _("⏰ {code}: {text}% of the time to resolve has passed (due {due})."),
+        "remind_accept": _("⏰ {code}: accept by {due} ({text}% passed)."),
+        "remind_resolve": _("⏰ {code}: resolve by {due} ({text}% passed)."),
         "yellow_card": _("🟨 Yellow card: {code} has passed its deadline."),
         "red_card": _(
             "🟥 Red card: {code} is seriously overdue; the supervision office has been alerted."
         ),
         "reopened": _("🔁 {code} is reopened: the reporter is not satisfied.\n{text}"),
+        "survey_comment": _("💬 The reporter's comment on {code}:\n{text}"),
     }
     template = templates.get(kind, _("💬 Message on {code}:\n{text}"))
     return template.format(
@@ -306,3 +448,55 @@ def department_notice(ticket: TicketView, kind: str, text: str | None, settings:
         text=html.escape(text or ""),
         due=local_time(deadline, settings.tz),
     ).strip()
+
+
+# -- rows written once: digests and the transparency channel ---------------------------------
+
+
+def outbox_chat_id(chat: int | str) -> int:
+    """The `chat_id` column of a row for `chat`, which may be a channel's @username.
+
+    The column orders and paces a chat's rows; the Bot API call uses the payload's
+    `chat_id`, which keeps the @username. A name gets a stable stand-in id far below any
+    real chat id (channels are about -10^12), so it still sorts and paces as one chat.
+    """
+    if isinstance(chat, int):
+        return chat
+    digest = hashlib.sha256(chat.lower().encode()).hexdigest()
+    return -(2 * 10**15 + int(digest[:12], 16) % 10**15)
+
+
+class OnceNotifier(OutboxNotifier):
+    """Rows keyed by what they are about (a week's digest, a ticket's publication).
+
+    A key is written once, so a job that runs twice, or a button pressed twice, still
+    sends once.
+    """
+
+    async def once(
+        self,
+        chat: int | str,
+        method: str,
+        params: dict[str, Any],
+        *,
+        key: str,
+        purpose: str,
+        ticket_id: int | None = None,
+    ) -> bool:
+        """Queue one call to `chat` unless `key` was queued before; tell whether it was new."""
+        known = await self._session.scalar(
+            select(col(OutboxMessage.id)).where(col(OutboxMessage.idempotency_key) == key)
+        )
+        if known is not None:
+            return False
+        self._session.add(
+            OutboxMessage(
+                idempotency_key=key,
+                chat_id=outbox_chat_id(chat),
+                method=method,
+                payload={"chat_id": chat, **params},
+                ticket_id=ticket_id,
+                purpose=purpose,
+            )
+        )
+        return True

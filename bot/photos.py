@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -44,8 +45,19 @@ async def ingest_photo(
     """Download, verify, strip and store one photo; returns JSON-safe draft data."""
     if photo.file_size is not None and photo.file_size > limits.max_bytes:
         raise ImageRejected(RejectReason.TOO_LARGE)
+    try:
+        file = await bot.get_file(photo.file_id)
+    except TelegramBadRequest as error:
+        if "too big" in error.message.lower():
+            raise ImageRejected(RejectReason.TOO_LARGE) from error
+        raise
+    # file_size is optional in a message; a local Bot API server serves files up to 2 GB.
+    if file.file_size is not None and file.file_size > limits.max_bytes:
+        raise ImageRejected(RejectReason.TOO_LARGE)
+    if file.file_path is None:
+        raise ImageRejected(RejectReason.NOT_AN_IMAGE)
     buffer = io.BytesIO()
-    await bot.download(photo.file_id, destination=buffer)
+    await bot.download_file(file.file_path, destination=buffer)
     stored = await process_and_store(store, buffer.getvalue(), keep_metadata=True, limits=limits)
     meta = stored.metadata
     captured = meta.captured_at_in(tz) if meta else None

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     rate_private_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
 
+    # Transparency channel: a numeric chat id (-100…) or @username; unset = nothing public.
+    public_channel_id: int | str | None = None
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -55,6 +58,20 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("public_channel_id", mode="before")
+    @classmethod
+    def _channel_id(cls, value: object) -> object:
+        """`-100123` (from the environment, a string) is a chat id; `@name` stays a name."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if value.lstrip("-").isdigit():
+                return int(value)
+            if not value.startswith("@"):
+                raise ValueError("PUBLIC_CHANNEL_ID is a chat id (-100…) or an @username")
         return value
 
     @field_validator("timezone")

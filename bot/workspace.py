@@ -23,7 +23,7 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         tickets=SqlTicketRepository(session),
         directory=SqlDirectoryRepository(session),
         followups=SqlFollowUpRepository(session),
-        notifier=OutboxNotifier(session, i18n, settings),
+        notifier=OutboxNotifier(session, i18n, settings, clock=clock),
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, common, errors, fallback, relay, reporter, status, supervisor
+from handlers import admin, common, errors, fallback, relay, reporter, stats, status, supervisor
 
 
 def get_routers() -> list[Router]:
@@ -12,7 +12,8 @@ def get_routers() -> list[Router]:
 
     `admin` comes before `reporter` so `/start inv_…` joins a department instead of opening
     a draft; `supervisor` and `relay` come before it so their steps (a reply being typed, a
-    result photo, an answer to a question) win over "a photo starts a new report".
+    result photo, an answer to a question) win over "a photo starts a new report"; so does
+    `stats`, whose custom period is typed as text.
     """
     routers = [
         errors.router,
@@ -21,6 +22,7 @@ def get_routers() -> list[Router]:
         admin.router,
         supervisor.router,
         relay.router,
+        stats.router,
         reporter.router,
         fallback.router,
     ]

@@ -15,12 +15,20 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import SUPPORTED
+from storage.fsm import release_draft_photos
+from storage.media import MediaStore
 from storage.people import PeopleRepo
 from tickets.actors import Actor
 
@@ -59,8 +67,10 @@ def help_text(actor: Actor | None) -> str:
     if actor is not None and actor.is_staff:
         lines += ["", _("<b>Staff</b>"), _("/queue — open tickets of your department")]
         lines.append(_("/ticket CODE — full history of a ticket"))
+        lines.append(_("/find — search tickets by category, state or date"))
     if actor is not None and actor.is_admin:
         lines.append(_("/dept — departments, invites and members"))
+        lines.append(_("/route — routing rules · /bind — alerts to a group · /dead"))
     return "\n".join(lines)
 
 
@@ -98,8 +108,16 @@ async def set_language(
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(
+    message: Message, state: FSMContext, session: AsyncSession, media_store: MediaStore
+) -> None:
     had_state = await state.get_state() is not None
+    data = await state.get_data()
     await state.clear()
+    await release_draft_photos(session, media_store, data)  # a report draft's photos
     text = _("Cancelled.") if had_state else _("Nothing to cancel.")
-    await message.answer(text + " " + _("Send a photo whenever you want to report."))
+    # A draft may have left a location or contact keyboard open: take it away too.
+    await message.answer(
+        text + " " + _("Send a photo whenever you want to report."),
+        reply_markup=ReplyKeyboardRemove() if had_state else None,
+    )

@@ -15,6 +15,10 @@ stateDiagram-v2
 ```
 Every step has Back, and /cancel works everywhere. Buttons edit the step's panel in place;
 typed answers get a fresh panel and the old one is deleted so the chat does not pile up.
+A step left by a button takes its location or contact keyboard away with a one-line note
+(inline buttons cannot). Buttons only act in their own step, so a double tap or an old
+panel does nothing. Cancelling deletes the draft's photos unless a ticket or another draft
+holds the same file; /report or a QR link mid-draft brings the draft back, never drops it.
 """
 
 from __future__ import annotations
@@ -45,8 +49,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
-from storage.images import ImageLimits, ImageRejected
-from storage.media import MediaStore
 
 from bot.errors_text import error_text
 from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
@@ -54,6 +56,9 @@ from bot.render import category_label, submitted_text
 from bot.settings import Settings
 from bot.workspace import workspace
 from handlers.common import greeting_text
+from storage.fsm import release_draft_photos
+from storage.images import ImageLimits, ImageRejected
+from storage.media import MediaStore
 from storage.models import SourceTag
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
@@ -129,17 +134,20 @@ async def show_panel(
             await target.message.edit_text(text, reply_markup=markup)
             await state.update_data(panel_id=target.message.message_id)
             return
-        except TelegramBadRequest:
-            pass  # the panel is gone or unchanged: fall through to a new one
+        except TelegramBadRequest as error:
+            if "not modified" in error.message:
+                return  # a double tap: the panel already shows this
+            # the panel is gone (deleted, too old to edit): fall through to a new one
     message = target if isinstance(target, Message) else target.message
     if not isinstance(message, Message):
         return
     old_panel = data.get("panel_id")
+    if old_panel:
+        # The old panel goes first, so there is never a moment with two live panels.
+        with contextlib.suppress(TelegramBadRequest):
+            await message.chat.delete_message(old_panel)
     sent = await message.answer(text, reply_markup=markup)
     await state.update_data(panel_id=sent.message_id)
-    if old_panel and old_panel != sent.message_id:
-        with contextlib.suppress(TelegramBadRequest):
-            await message.bot.delete_message(message.chat.id, old_panel)  # type: ignore[union-attr]
 
 
 # -- the steps ------------------------------------------------------------------------------
@@ -296,9 +304,20 @@ STEP_STATES = {
 
 
 async def go_to(
-    step: str, target: Message | CallbackQuery, state: FSMContext, settings: Settings
+    step: str,
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    *,
+    note: str | None = None,
 ) -> None:
+    """Show `step`'s panel; `note` says what was decided if a reply keyboard must go."""
     await state.set_state(STEP_STATES[step])
+    message = target if isinstance(target, Message) else target.message
+    if step != "place" and isinstance(message, Message):
+        removed = await drop_reply_keyboard(message, state, note or _("OK."))
+        if removed:
+            target = message  # the note now sits under the panel: show a fresh one below it
     data = await state.get_data()
     prompts = {
         "photos": photos_prompt,
@@ -312,14 +331,47 @@ async def go_to(
     else:
         text, markup = prompts[step](data)
     await show_panel(target, state, text, markup)
-    message = target if isinstance(target, Message) else target.message
     if step == "place" and isinstance(message, Message):
         # A reply keyboard cannot share a message with inline buttons.
-        await message.answer(_("Or use the button:"), reply_markup=location_keyboard())
+        await offer_reply_keyboard(message, state, _("Or use the button:"), location_keyboard())
+
+
+async def offer_reply_keyboard(
+    message: Message, state: FSMContext, text: str, keyboard: ReplyKeyboardMarkup
+) -> None:
+    """Send the message carrying a reply keyboard, replacing the previous one."""
+    old = (await state.get_data()).get("keyboard_id")
+    sent = await message.answer(text, reply_markup=keyboard)
+    await state.update_data(keyboard_id=sent.message_id)
+    if old:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.chat.delete_message(old)
+
+
+async def drop_reply_keyboard(message: Message, state: FSMContext, note: str) -> bool:
+    """Hide a location/contact keyboard the step left open; tell whether a note was sent.
+
+    A reply keyboard stays on the phone until a message removes it: pressing an inline
+    button (Skip, Anonymous, Back, Cancel) does not, and the citizen would be left with a
+    "share location" button in a step that ignores locations.
+    """
+    keyboard_id = (await state.get_data()).get("keyboard_id")
+    if not keyboard_id:
+        return False
+    await message.answer(note, reply_markup=ReplyKeyboardRemove())
+    await state.update_data(keyboard_id=None)
+    with contextlib.suppress(TelegramBadRequest):
+        await message.chat.delete_message(keyboard_id)
+    return True
 
 
 async def advance(
-    after: str, target: Message | CallbackQuery, state: FSMContext, settings: Settings
+    after: str,
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    *,
+    note: str | None = None,
 ) -> None:
     """Go to the step after `after`, or back to the preview when editing one field."""
     data = await state.get_data()
@@ -329,7 +381,7 @@ async def advance(
         following = "preview"
     if following == "describe" and data.get("description"):
         following = "category"  # the photo caption already said what happened
-    await go_to(following, target, state, settings)
+    await go_to(following, target, state, settings, note=note)
 
 
 # -- entry points -----------------------------------------------------------------------------
@@ -342,12 +394,15 @@ async def start_from_link(
     state: FSMContext,
     session: AsyncSession,
     actor: Actor,
+    settings: Settings,
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
     tag = await session.get(SourceTag, payload) if PAYLOAD_RE.match(payload) else None
     if tag is None:
         await message.answer(greeting_text(actor))
+        return
+    if await resume_draft(message, state, settings, source_tag=tag.tag, place_text=tag.place_text):
         return
     await begin_draft(state, source_tag=tag.tag, place_text=tag.place_text)
     await message.answer(
@@ -360,10 +415,26 @@ async def start_from_link(
 
 
 @router.message(Command("report"))
-async def start_report(message: Message, state: FSMContext) -> None:
+async def start_report(message: Message, state: FSMContext, settings: Settings) -> None:
+    if await resume_draft(message, state, settings):
+        return
     await begin_draft(state)
     text, markup = photos_prompt(await state.get_data())
     await show_panel(message, state, text, markup)
+
+
+async def resume_draft(
+    message: Message, state: FSMContext, settings: Settings, **changes: Any
+) -> bool:
+    """Carry on with a draft in progress rather than silently throwing its photos away."""
+    step = STATE_STEPS.get(await state.get_state() or "")
+    if step is None:
+        return False
+    if changes:
+        await state.update_data(changes)
+    await message.answer(_("You have a report in progress: here it is again. /cancel drops it."))
+    await go_to(step, message, state, settings)
+    return True
 
 
 # -- step 1: photos ---------------------------------------------------------------------------
@@ -380,10 +451,7 @@ async def add_photo(
     image_limits: ImageLimits,
     settings: Settings,
 ) -> None:
-    if await state.get_state() is None:
-        await begin_draft(state)
-    data = await state.get_data()
-    if len(data["photos"]) >= PHOTOS_MAX:
+    if len((await state.get_data()).get("photos", [])) >= PHOTOS_MAX:
         await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
         return
     photo = incoming_photo(message)
@@ -393,7 +461,12 @@ async def add_photo(
     except ImageRejected as error:
         await message.answer(rejection_text(error))
         return
-    data = await state.get_data()  # re-read: another album item may have landed meanwhile
+    if await state.get_state() is None:
+        await begin_draft(state)  # only now: a refused file must not leave an empty draft
+    data = await state.get_data()
+    if any(p["sha256"] == entry["sha256"] for p in data["photos"]):
+        await message.answer(_("You have already added this photo."))
+        return
     photos = [*data["photos"], entry]
     changes: dict[str, Any] = {"photos": photos}
     if message.caption and not data.get("description"):
@@ -473,8 +546,7 @@ async def take_location(message: Message, state: FSMContext, settings: Settings)
     location = message.location
     assert location is not None
     await state.update_data(latitude=location.latitude, longitude=location.longitude)
-    await message.answer(_("📍 Location received."), reply_markup=ReplyKeyboardRemove())
-    await advance("place", message, state, settings)
+    await advance("place", message, state, settings, note=_("📍 Location received."))
 
 
 @router.message(ReportDraft.locating, F.text, ~F.text.startswith("/"))
@@ -484,8 +556,7 @@ async def take_address(message: Message, state: FSMContext, settings: Settings) 
         await message.answer(_("Please type an address of 2–256 characters, or skip."))
         return
     await state.update_data(place_text=address)
-    await message.answer(_("Address noted."), reply_markup=ReplyKeyboardRemove())
-    await advance("place", message, state, settings)
+    await advance("place", message, state, settings, note=_("Address noted."))
 
 
 @router.message(ReportDraft.locating)
@@ -513,10 +584,8 @@ async def take_contact(message: Message, state: FSMContext, settings: Settings) 
         return
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
     await state.update_data(anonymous=False, real_name=name[:128], phone=contact.phone_number[:32])
-    await message.answer(
-        _("Thank you, {name}.").format(name=html.escape(name)), reply_markup=ReplyKeyboardRemove()
-    )
-    await go_to("preview", message, state, settings)
+    note = _("Thank you, {name}.").format(name=html.escape(name))
+    await go_to("preview", message, state, settings, note=note)
 
 
 @router.message(ReportDraft.sharing_contact)
@@ -532,6 +601,25 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
+# -- steps answered with buttons only ---------------------------------------------------------
+
+STATE_STEPS = {state.state: step for step, state in STEP_STATES.items()} | {
+    ReportDraft.sharing_contact.state: "identity"
+}
+
+
+@router.message(
+    StateFilter(
+        ReportDraft.choosing_category, ReportDraft.choosing_identity, ReportDraft.confirming
+    )
+)
+async def use_the_buttons(message: Message, state: FSMContext, settings: Settings) -> None:
+    """Anything typed or sent where a button is expected: say so, and bring the panel back."""
+    await message.answer(_("Please use the buttons below, or /cancel."))
+    step = STATE_STEPS.get(await state.get_state() or "", "preview")
+    await go_to(step, message, state, settings)
+
+
 # -- buttons ----------------------------------------------------------------------------------
 
 
@@ -544,22 +632,33 @@ async def on_nav(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    media_store: MediaStore,
 ) -> None:
     data = await state.get_data()
     if callback_data.action == "confirm":
         await confirm(query, callback_data, state, session, settings, clock, i18n)
         return
-    if data.get("draft_id") != callback_data.draft or await state.get_state() is None:
+    current = await state.get_state()
+    if data.get("draft_id") != callback_data.draft or current is None:
         await query.answer(_("This draft is no longer active."), show_alert=True)
         return
+    if callback_data.action == "cancel":
+        await query.answer()
+        await cancel_draft(query, state, session, media_store)
+        return
+    action = NAV_ACTIONS.get(callback_data.action)
+    allowed = ACTION_STATES.get(callback_data.action)
+    if action is None or (allowed is not None and current not in allowed):
+        # A button of a step already answered (a double tap, an old panel): ignore it.
+        await query.answer(_("This button is no longer active."))
+        return
     await query.answer()
-    await NAV_ACTIONS[callback_data.action](query, callback_data, state, settings)
+    await action(query, callback_data, state, settings)
 
 
 async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
     if not (await state.get_data())["photos"]:
-        await query.answer(_("Send at least one photo first."), show_alert=True)
-        return
+        return  # the panel shows Next only once there is a photo
     await advance("photos", query, state, settings)
 
 
@@ -580,21 +679,23 @@ async def nav_category(
 async def nav_place_keep(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
-    await advance("place", query, state, settings)
+    place = (await state.get_data()).get("place_text") or ""
+    note = _("📍 Place: {place}").format(place=html.escape(place))
+    await advance("place", query, state, settings, note=note)
 
 
 async def nav_place_skip(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
     await state.update_data(place_text=None, latitude=None, longitude=None)
-    await advance("place", query, state, settings)
+    await advance("place", query, state, settings, note=_("⏭ No place given."))
 
 
 async def nav_anonymous(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
     await state.update_data(anonymous=True, real_name=None, phone=None)
-    await go_to("preview", query, state, settings)
+    await go_to("preview", query, state, settings, note=_("🕶 You stay anonymous."))
 
 
 async def nav_real_name(
@@ -602,10 +703,8 @@ async def nav_real_name(
 ) -> None:
     await state.set_state(ReportDraft.sharing_contact)
     if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Please share your phone number with the button below."),
-            reply_markup=contact_keyboard(),
-        )
+        text = _("Please share your phone number with the button below.")
+        await offer_reply_keyboard(query.message, state, text, contact_keyboard())
 
 
 async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
@@ -616,6 +715,8 @@ async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: 
 async def nav_edit_field(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
+    if cb.value not in STEP_STATES:
+        return
     await state.update_data(editing=True)
     await go_to(cb.value, query, state, settings)
 
@@ -628,12 +729,23 @@ async def nav_toggle_meta(
     await go_to("preview", query, state, settings)
 
 
-async def nav_cancel(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+async def cancel_draft(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, media_store: MediaStore
 ) -> None:
-    await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Report cancelled. Nothing was sent."))
+    keyboard_id = (await state.get_data()).get("keyboard_id")
+    await discard_draft(state, session, media_store)
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    text = _("Report cancelled. Nothing was sent.")
+    if not keyboard_id:
+        await message.edit_text(text)
+        return
+    # Only a new message can take the location/contact keyboard away.
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+    for stale in (keyboard_id, message.message_id):
+        with contextlib.suppress(TelegramBadRequest):
+            await message.chat.delete_message(stale)
 
 
 NAV_ACTIONS = {
@@ -647,8 +759,28 @@ NAV_ACTIONS = {
     "edit": nav_edit,
     "edit_field": nav_edit_field,
     "toggle_meta": nav_toggle_meta,
-    "cancel": nav_cancel,
 }
+_PHOTOS, _CATEGORY = ReportDraft.adding_photos.state, ReportDraft.choosing_category.state
+_IDENTITY = {ReportDraft.choosing_identity.state, ReportDraft.sharing_contact.state}
+ACTION_STATES: dict[str, set[str | None]] = {
+    "next": {_PHOTOS},
+    "category": {_CATEGORY},
+    "place_keep": {ReportDraft.locating.state},
+    "place_skip": {ReportDraft.locating.state},
+    "anonymous": set(_IDENTITY),
+    "real_name": set(_IDENTITY),
+    "edit": {ReportDraft.confirming.state},
+    "edit_field": {ReportDraft.confirming.state},
+    "toggle_meta": {ReportDraft.confirming.state},
+}
+"""The states in which a button still means something; Back and Cancel work anywhere."""
+
+
+async def discard_draft(state: FSMContext, session: AsyncSession, media_store: MediaStore) -> None:
+    """Forget the draft and delete its photos, unless a ticket or another draft uses them."""
+    data = await state.get_data()
+    await state.clear()
+    await release_draft_photos(session, media_store, data)
 
 
 # -- submission -------------------------------------------------------------------------------
@@ -711,6 +843,10 @@ async def confirm(
             else _("This draft is no longer active.")
         )
         await query.answer(text, show_alert=True)
+        return
+    if not data.get("photos"):
+        # The domain files photo-less tickets for staff; a citizen's report needs a photo.
+        await query.answer(_("Send at least one photo first."), show_alert=True)
         return
     try:
         submission = await submit_report(

@@ -25,7 +25,7 @@ from bot.workspace import workspace
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
 from tickets.codes import normalize_code
-from tickets.errors import DomainError
+from tickets.errors import DomainError, ValidationError
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 
@@ -168,8 +168,13 @@ async def receive_supplement(
             photo_file_id=photo_id,
         )
     except DomainError as error:
+        if not isinstance(error, ValidationError):
+            await state.clear()  # the ticket closed or is not theirs: retrying cannot help
         await message.answer(error_text(error))
         return
+    # Commit before the FSM storage writes in its own transaction: on SQLite it would wait
+    # for this session's write lock until the busy timeout.
+    await session.commit()
     await state.clear()
     await message.answer(
         _("Added to {code}. The department has been told.").format(code=html.escape(ticket.code))

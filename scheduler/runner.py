@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from scheduler.digests import DigestConfig, digest_jobs
 from scheduler.jobs import (
     SweepReport,
     WorkspaceFactory,
@@ -58,6 +59,7 @@ class SchedulerConfig:
     outbox_retention: timedelta = timedelta(days=30)
     leadership_interval: float = 5.0
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    digests: DigestConfig | None = None  # cron-triggered digests, when given settings
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,22 @@ class SnapreportScheduler:
             outbox_retention=config.outbox_retention,
             **common,
         )
+        if config.digests is not None and self.i18n is not None:
+            for digest in digest_jobs(
+                config.digests,
+                session_factory=self.session_factory,
+                clock=self.clock,
+                i18n=self.i18n,
+            ):
+                aps.add_job(
+                    leader_only,
+                    digest.trigger,
+                    id=digest.id,
+                    name=digest.id,
+                    kwargs={"runner": self, "job": digest.func, "then": self.dispatcher.wake}
+                    | digest.params,
+                    replace_existing=True,
+                )
         aps.start()
         self._aps = aps
         await self.check_leadership()

@@ -98,6 +98,7 @@ class SqlTicketRepository:
         now: datetime,
     ) -> TicketView:
         reporter = await self.reporter(user_id=draft.reporter_user_id)
+        reporter.language = draft.language or reporter.language
         if not draft.anonymous:
             reporter.real_name, reporter.phone = draft.real_name, draft.phone
         ticket = Ticket(

@@ -59,6 +59,7 @@ from tickets.measures import (
     rank_departments,
     top,
 )
+from tickets.states import OPEN_STATES
 
 TICKET: Table = SQLModel.metadata.tables["ticket"]
 EVENT: Table = SQLModel.metadata.tables["ticket_event"]
@@ -569,3 +570,36 @@ async def load_event_records(
     )
     result = await session.execute(statement)
     return [EventRecord(*row) for row in result]
+
+
+@dataclass(frozen=True)
+class CardedTicket:
+    """An open ticket holding a yellow or red card, as a department's overdue list shows it."""
+
+    code: str
+    department_id: int
+    department: str
+    category: str
+    state: str
+    card: str
+    due: datetime | None  # the deadline it missed: to accept while new, else to resolve
+
+
+async def load_carded_tickets(session: AsyncSession) -> list[CardedTicket]:
+    """Return every open ticket with a yellow or red card: red first, then by deadline."""
+    t = TICKET.c
+    statement = (
+        select(
+            t.code,
+            t.department_id,
+            DEPARTMENT.c.name,
+            t.category,
+            t.state,
+            t.card,
+            case((t.state == "new", t.accept_by), else_=t.resolve_by).label("due"),
+        )
+        .join(DEPARTMENT, DEPARTMENT.c.id == t.department_id)
+        .where(t.card.in_(("yellow", "red")), t.state.in_([str(s) for s in OPEN_STATES]))
+        .order_by(t.department_id, case((t.card == "red", 0), else_=1), "due", t.code)
+    )
+    return [CardedTicket(*row) for row in await session.execute(statement)]

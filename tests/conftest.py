@@ -74,7 +74,7 @@ async def emulator() -> AsyncIterator[EmulatorServer]:
 @pytest.fixture
 def settings(emulator: EmulatorServer, database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         bot_token=emulator.token,
         telegram_api_url=emulator.url,
         database_url=database_url,

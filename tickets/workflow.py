@@ -6,7 +6,7 @@ append-only event, the follow-ups it cancels and plans, and the notifications it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from tickets.deadlines import DeadlinePolicy, Deadlines, resolve_deadline
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
 from tickets.followups import FollowUpSettings, plan_transition
 from tickets.ports import Workspace
-from tickets.states import Action, ActorKind, TicketState, transition
+from tickets.states import PERFORMERS, Action, ActorKind, TicketState, transition
 from tickets.views import TicketView
 
 TEXT_MAX = 2000
@@ -62,6 +62,10 @@ def clean_text(action: Action, text: str | None) -> str | None:
 
 async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketView:
     """Apply a staff action after checking who asks and that the card is current."""
+    action = Action(command.action)
+    if ActorKind.MEMBER not in PERFORMERS[action]:
+        raise Forbidden("not_a_staff_action")
+    command = replace(command, action=action)
     ticket = await load(ws, command.ticket_id)
     if not actor.can_handle(ticket.department_id):
         raise Forbidden("not_your_department")

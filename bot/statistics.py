@@ -1,0 +1,264 @@
+"""Statistics made into things to send: chart PNGs, export files, transparency posts.
+
+Shared by `/stats`, `/export`, `/ranking` and `/publish` (`handlers.stats`), the digests
+(`scheduler.digests`) and `snapreport export`, so every door gives the same figures and
+the same files. Charts and files are CPU work and run in a worker thread; matplotlib's
+`rc_context` changes process-wide settings, so one chart is drawn at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.charts import (
+    category_chart,
+    on_time_chart,
+    ranking_chart,
+    satisfaction_chart,
+    weekly_states_chart,
+)
+from bot.exports import export_csv, export_json, export_xlsx
+from bot.notifier import OnceNotifier
+from bot.settings import Settings
+from bot.stats_text import period_text, public_ticket_text
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.media import MediaStore
+from storage.stats import (
+    EventRecord,
+    Stats,
+    TicketRecord,
+    load_department_measures,
+    load_event_records,
+    load_ticket_records,
+)
+from tickets.clock import SystemClock
+from tickets.measures import DepartmentMeasures, Period, Ranking
+from tickets.publishing import PublicSummary
+
+EXPORT_FORMATS = ("xlsx", "csv", "json")
+_DRAWING = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Chart:
+    filename: str
+    png: bytes
+
+
+def draw_stats_charts(stats: Stats) -> list[Chart]:
+    """Draw the four `/stats` charts (blocking: run it in a thread)."""
+    with _DRAWING:
+        return [
+            Chart("weekly.png", weekly_states_chart(stats.weeks)),
+            Chart("on_time.png", on_time_chart(stats.departments)),
+            Chart("satisfaction.png", satisfaction_chart(stats.departments)),
+            Chart("categories.png", category_chart(stats.overall.top_categories)),
+        ]
+
+
+def draw_ranking_chart(ranking: Ranking) -> Chart:
+    """Draw the ranking chart (blocking: run it in a thread)."""
+    with _DRAWING:
+        return Chart("ranking.png", ranking_chart(ranking))
+
+
+async def stats_charts(stats: Stats) -> list[Chart]:
+    return await asyncio.to_thread(draw_stats_charts, stats)
+
+
+async def ranking_chart_png(ranking: Ranking) -> Chart:
+    return await asyncio.to_thread(draw_ranking_chart, ranking)
+
+
+@dataclass(frozen=True)
+class Export:
+    """The files of one export and how many tickets they hold."""
+
+    period: Period
+    tickets: int
+    files: dict[str, bytes]
+
+    def filename(self, fmt: str, tz: ZoneInfo) -> str:
+        """`snapreport-2026-11-01_2026-11-30.xlsx`: the local days it covers."""
+        days = period_text(self.period, tz).replace(" – ", "_")
+        return f"snapreport-{days}.{fmt}"
+
+
+async def _records(
+    session: AsyncSession,
+    period: Period,
+    department_ids: Sequence[int] | None,
+    *,
+    include_identity: bool,
+    with_events: bool,
+) -> tuple[list[TicketRecord], list[EventRecord]]:
+    tickets: list[TicketRecord] = []
+    events: list[EventRecord] = []
+    for department_id in department_ids if department_ids is not None else [None]:
+        tickets += await load_ticket_records(
+            session, period, department_id=department_id, include_identity=include_identity
+        )
+        if with_events:
+            events += await load_event_records(session, period, department_id=department_id)
+    if department_ids is not None and len(department_ids) > 1:
+        tickets.sort(key=lambda record: record.created_at)
+        order = {record.code: index for index, record in enumerate(tickets)}
+        events.sort(key=lambda record: order[record.code])  # stable: time order within
+    return tickets, events
+
+
+def _render_files(
+    formats: Collection[str],
+    tickets: Sequence[TicketRecord],
+    events: Sequence[EventRecord],
+    departments: Sequence[DepartmentMeasures],
+    *,
+    tz: str,
+    include_identity: bool,
+) -> dict[str, bytes]:
+    makers = {
+        "xlsx": lambda: export_xlsx(
+            tickets, events, departments, tz=tz, include_identity=include_identity
+        ),
+        "csv": lambda: export_csv(tickets, tz=tz, include_identity=include_identity),
+        "json": lambda: export_json(tickets, tz=tz, include_identity=include_identity),
+    }
+    return {fmt: makers[fmt]() for fmt in EXPORT_FORMATS if fmt in formats}
+
+
+async def build_export(
+    sessions: SessionFactory,
+    period: Period,
+    *,
+    as_of: datetime,
+    formats: Collection[str],
+    tz: str,
+    department_ids: Sequence[int] | None = None,
+    include_identity: bool = False,
+) -> Export:
+    """Load the tickets received in `period` (all departments, or those listed) as files.
+
+    `include_identity` adds real-name reporters' names and phones; an anonymous reporter's
+    identity is never read (`storage.stats`) nor written (`bot.exports`).
+    """
+    unknown = set(formats) - set(EXPORT_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown export format(s): {', '.join(sorted(unknown))}")
+    with_events = "xlsx" in formats
+    async with sessions() as session:
+        tickets, events = await _records(
+            session,
+            period,
+            department_ids,
+            include_identity=include_identity,
+            with_events=with_events,
+        )
+    departments: list[DepartmentMeasures] = []
+    if with_events:
+        departments = await load_department_measures(sessions, period, as_of=as_of, tz=tz)
+        if department_ids is not None:
+            departments = [d for d in departments if d.department_id in department_ids]
+    files = await asyncio.to_thread(
+        _render_files,
+        formats,
+        tickets,
+        events,
+        departments,
+        tz=tz,
+        include_identity=include_identity,
+    )
+    return Export(period, len(tickets), files)
+
+
+class ChannelPublisher:
+    """Posts to the transparency channel through the outbox, in the default language."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        i18n: I18n,
+        settings: Settings,
+        media: MediaStore | None = None,
+    ) -> None:
+        self._outbox = OnceNotifier(session, i18n, settings)
+        self._i18n = i18n
+        self._settings = settings
+        self._media = media
+
+    @property
+    def channel(self) -> int | str:
+        if self._settings.public_channel_id is None:
+            raise ValueError("PUBLIC_CHANNEL_ID is not set")
+        return self._settings.public_channel_id
+
+    async def post_ticket(
+        self, summary: PublicSummary, *, photo_file_ids: Sequence[str], key: str
+    ) -> None:
+        """The anonymised summary, then the photos the administrator chose (if any)."""
+        with self._i18n.use_locale(self._settings.default_language):
+            text = public_ticket_text(summary, self._settings.tz)
+        await self.text(text, key=key, purpose="channel:ticket")
+        if len(photo_file_ids) == 1:
+            params: dict[str, object] = {"photo": photo_file_ids[0]}
+            await self._outbox.once(
+                self.channel, "sendPhoto", params, key=f"{key}:photo", purpose="channel:photos"
+            )
+        elif photo_file_ids:  # an album holds 2 to 10 photos
+            media = [{"type": "photo", "media": file_id} for file_id in photo_file_ids[:10]]
+            await self._outbox.once(
+                self.channel,
+                "sendMediaGroup",
+                {"media": media},
+                key=f"{key}:album",
+                purpose="channel:photos",
+            )
+
+    async def text(self, text: str, *, key: str, purpose: str) -> bool:
+        params = {"text": text, "parse_mode": "HTML"}
+        return await self._outbox.once(
+            self.channel, "sendMessage", params, key=key, purpose=purpose
+        )
+
+    async def post_chart(self, chart: Chart, caption: str, *, key: str, purpose: str) -> bool:
+        """A chart as a photo; its bytes wait in the media store for the dispatcher."""
+        if self._media is None:
+            raise ValueError("posting a chart needs the media store")
+        sha = await asyncio.to_thread(self._media.put, chart.png)
+        params = {"photo": f"media:{sha}", "caption": caption, "parse_mode": "HTML"}
+        return await self._outbox.once(self.channel, "sendPhoto", params, key=key, purpose=purpose)
+
+
+async def export_to_file(
+    settings: Settings,
+    *,
+    first: date,
+    last: date,
+    fmt: str,
+    out: Path | None = None,
+    include_identity: bool = False,
+) -> tuple[Path, int]:
+    """`snapreport export`: write the tickets received from `first` to `last` (included)."""
+    engine = create_engine(settings.database_url)
+    try:
+        made = await build_export(
+            create_session_factory(engine),
+            Period.local_days(first, last + timedelta(days=1), settings.tz),
+            as_of=SystemClock().now(),
+            formats=(fmt,),
+            tz=settings.timezone,
+            include_identity=include_identity,
+        )
+    finally:
+        await engine.dispose()
+    path = out or Path(made.filename(fmt, settings.tz))
+    await asyncio.to_thread(path.write_bytes, made.files[fmt])
+    return path, made.tickets

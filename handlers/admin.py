@@ -1,0 +1,632 @@
+"""Administrators run the directory in chat: `/dept`, invites, members, `/bind`, `/route`,
+`/dead`; and anyone opening an invite link (`/start inv_<token>`) joins a department.
+
+```mermaid
+flowchart LR
+  dept[/dept list/] --> panel[department panel] --> invite[invite link] --> join[/start inv_…/]
+  panel --> members[members] --> remove[remove]
+  bind[/bind DEPT in a group/] --> alerts[alerts go to the group]
+  route[/route add DEPT category=… tag=…/] --> rules[routing rules]
+  dead[/dead/] --> retry[/dead retry/]
+```
+Every command and button here is for administrators (`ADMIN_IDS`) only, except opening an
+invite; `tickets.membership` checks the role again. DEPT is the number `/dept list` shows,
+or the exact name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import shlex
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import set_staff_menu
+from bot.errors_text import error_text
+from bot.render import category_label, local_time, role_label
+from bot.settings import Settings
+from handlers.access import ADMIN, AccessMiddleware, refuse
+from scheduler.outbox import list_dead, requeue_dead
+from storage.directory import SqlDirectory
+from storage.people import PeopleRepo
+from storage.repositories import SqlTicketRepository
+from tickets.actors import Actor
+from tickets.clock import Clock
+from tickets.errors import DomainError, NotFound
+from tickets.membership import (
+    INVITE_PREFIX,
+    DepartmentView,
+    add_department,
+    add_rule,
+    archive_department,
+    bind_group,
+    clean_display_name,
+    create_invite,
+    delete_rule,
+    department_ref,
+    invite_payload,
+    parse_invite_payload,
+    redeem_invite,
+    register_tag,
+    remove_member,
+    rename_department,
+    unbind_group,
+)
+
+router = Router(name=__name__)
+router.message.middleware(AccessMiddleware())
+router.callback_query.middleware(AccessMiddleware())
+
+DEAD_SHOWN = 20
+ERROR_SHOWN = 120
+
+Reply = tuple[str, InlineKeyboardMarkup | None]
+
+
+class DeptPanel(CallbackData, prefix="adp"):
+    department_id: int
+
+
+class DeptInvite(CallbackData, prefix="adi"):
+    department_id: int
+    role: str
+
+
+class DeptMembers(CallbackData, prefix="adm"):
+    department_id: int
+
+
+class RemoveMember(CallbackData, prefix="adr"):
+    member_id: int
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    """What every admin command works with, bound to one update."""
+
+    session: AsyncSession
+    actor: Actor
+    clock: Clock
+    settings: Settings
+    bot: Bot
+
+    @property
+    def directory(self) -> SqlDirectory:
+        return SqlDirectory(self.session)
+
+
+def split_args(text: str | None) -> list[str]:
+    """Words, with "quoted names" kept together."""
+    try:
+        return shlex.split(text or "")
+    except ValueError:
+        return (text or "").split()
+
+
+# -- joining by invite ----------------------------------------------------------------------
+
+
+@router.message(
+    CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)),
+    F.chat.type == "private",
+)
+async def join_by_invite(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+    user_language: str | None = None,
+) -> None:
+    assert message.from_user is not None
+    user = message.from_user
+    token = parse_invite_payload(command.args)
+    try:
+        if token is None:
+            raise NotFound("invite_unknown")
+        joined = await redeem_invite(
+            SqlDirectory(session),
+            token=token,
+            user_id=user.id,
+            display_name=clean_display_name(user.first_name, user.last_name),
+            now=clock.now(),
+        )
+    except DomainError as error:
+        await refuse(message, session, error, clock=clock, detail="invite")
+        return
+    if user_language is None:
+        # Alerts are written for their recipient; keep the language this member uses now.
+        await PeopleRepo(session).set_language(user_id=user.id, language=i18n.current_locale)
+    await session.commit()  # a member before they are told so
+    await message.answer(
+        _(
+            "Welcome! You are now a {role} of {department}.\n"
+            "New reports of the department reach you here. /queue lists its open tickets, "
+            "/help shows more."
+        ).format(role=role_label(joined.role), department=joined.department.name)
+    )
+    await set_staff_menu(bot, message.chat.id)
+
+
+# -- /dept ------------------------------------------------------------------------------------
+
+
+def dept_usage() -> str:
+    return "\n".join(
+        [
+            _("<b>Administration</b>"),
+            _("/dept list — departments"),
+            _("/dept add NAME — create a department"),
+            _("/dept rename DEPT NEW NAME"),
+            _("/dept archive DEPT — route nothing new there"),
+            _("/dept invite DEPT supervisor|handler — a single-use link, valid 72 h"),
+            _("/dept members DEPT — list and remove members"),
+            _("/bind DEPT — in a group chat: send the department's alerts there; /unbind"),
+            _("/route — routing rules and place tags"),
+            _("/dead — messages that could not be delivered"),
+            _("DEPT is the number from /dept list, or the exact name."),
+        ]
+    )
+
+
+def department_line(department: DepartmentView) -> str:
+    flags = []
+    if department.is_intake:
+        flags.append(_("intake"))
+    if department.archived:
+        flags.append(_("archived"))
+    if department.group_chat_id is not None:
+        flags.append(_("group bound"))
+    extra = f" ({', '.join(flags)})" if flags else ""
+    members = _("{count} member(s)").format(count=department.members)
+    return f"#{department.id} <b>{department.name}</b>{extra} · {members}"
+
+
+async def dept_list(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    departments = await ctx.directory.list_departments()
+    lines = [_("<b>Departments</b>")] + [department_line(d) for d in departments]
+    lines += ["", _("Manage one with the buttons; /dept help lists the commands.")]
+    buttons = [
+        InlineKeyboardButton(
+            text=f"⚙️ {d.name}", callback_data=DeptPanel(department_id=d.id).pack()
+        )
+        for d in departments
+        if not d.archived
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def dept_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    department = await add_department(
+        ctx.directory, ctx.actor, name=" ".join(args), now=ctx.clock.now()
+    )
+    text = _(
+        "🏢 Department #{id} {name} created.\nInvite its supervisor: /dept invite {id} supervisor"
+    ).format(id=department.id, name=department.name)
+    return text, panel_keyboard(department.id)
+
+
+async def dept_rename(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) < 2:
+        return dept_usage(), None
+    old, department = await rename_department(
+        ctx.directory, ctx.actor, ref=args[0], name=" ".join(args[1:])
+    )
+    return _("✏️ {old} is now called {name}.").format(old=old, name=department.name), None
+
+
+async def dept_archive(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if not args:
+        return dept_usage(), None
+    department = await archive_department(ctx.directory, ctx.actor, ref=" ".join(args))
+    return _(
+        "🗄 {name} is archived: no new reports are routed there; its open tickets stay."
+    ).format(name=department.name), None
+
+
+async def dept_invite(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) < 2:
+        return dept_usage(), None
+    return await invite_text(ctx, ref=" ".join(args[:-1]), role=args[-1]), None
+
+
+async def invite_text(ctx: AdminContext, *, ref: str, role: str) -> str:
+    invite, department = await create_invite(
+        ctx.directory, ctx.actor, ref=ref, role=role, now=ctx.clock.now()
+    )
+    link = await create_start_link(ctx.bot, invite_payload(invite.token))
+    return "\n".join(
+        [
+            _("🔗 Invite to {department} as {role}: it works once, until {time}.").format(
+                department=department.name,
+                role=role_label(invite.role),
+                time=local_time(invite.expires_at, ctx.settings.tz),
+            ),
+            link,
+            _("Send it only to that person."),
+        ]
+    )
+
+
+async def dept_members(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if not args:
+        return dept_usage(), None
+    department = await department_ref(ctx.directory, " ".join(args))
+    return await members_text(ctx, department)
+
+
+async def members_text(ctx: AdminContext, department: DepartmentView) -> Reply:
+    members = await ctx.directory.list_members(department_id=department.id)
+    lines = [_("<b>Members of {name}</b>").format(name=department.name)]
+    if not members:
+        lines.append(_("Nobody yet: /dept invite {id} supervisor").format(id=department.id))
+    for member in members:
+        since = local_time(member.joined_at, ctx.settings.tz)
+        lines.append(f"#{member.id} {member.display_name} · {role_label(member.role)} · {since}")
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=_("✖️ Remove {name}").format(name=member.display_name),
+                callback_data=RemoveMember(member_id=member.id).pack(),
+            )
+        ]
+        for member in members
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def dept_remove(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        return dept_usage(), None
+    member = await remove_member(
+        ctx.directory, ctx.actor, member_id=int(args[0].lstrip("#")), now=ctx.clock.now()
+    )
+    return _("{name} is no longer a member.").format(name=member.display_name), None
+
+
+async def dept_help(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    return dept_usage(), None
+
+
+DEPT_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]] = {
+    "list": dept_list,
+    "add": dept_add,
+    "rename": dept_rename,
+    "archive": dept_archive,
+    "invite": dept_invite,
+    "members": dept_members,
+    "remove": dept_remove,
+    "help": dept_help,
+}
+
+
+async def run_verb(
+    message: Message,
+    ctx: AdminContext,
+    verbs: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]],
+    args: list[str],
+    default: str,
+) -> None:
+    verb = args[0].lower() if args else default
+    action = verbs.get(verb, verbs["help"])
+    try:
+        text, markup = await action(ctx, args[1:])
+    except DomainError as error:
+        # An administrator's typo, not an intrusion: say what is wrong, log nothing.
+        await ctx.session.rollback()
+        await message.answer(error_text(error))
+        return
+    await ctx.session.commit()  # done before it is reported done
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(Command("dept"), flags=ADMIN)
+async def dept(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    await run_verb(message, ctx, DEPT_VERBS, split_args(command.args), "list")
+
+
+def panel_keyboard(department_id: int) -> InlineKeyboardMarkup:
+    def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(
+                    _("➕ Invite supervisor"),
+                    DeptInvite(department_id=department_id, role="supervisor"),
+                ),
+                button(
+                    _("➕ Invite handler"), DeptInvite(department_id=department_id, role="handler")
+                ),
+            ],
+            [button(_("👥 Members"), DeptMembers(department_id=department_id))],
+        ]
+    )
+
+
+@router.callback_query(DeptPanel.filter(), flags=ADMIN)
+async def on_panel(query: CallbackQuery, callback_data: DeptPanel, session: AsyncSession) -> None:
+    department = await SqlDirectory(session).get_department(
+        department_id=callback_data.department_id
+    )
+    await query.answer()
+    if department is not None and isinstance(query.message, Message):
+        await query.message.answer(
+            department_line(department), reply_markup=panel_keyboard(department.id)
+        )
+
+
+@router.callback_query(DeptInvite.filter(), flags=ADMIN)
+async def on_invite(
+    query: CallbackQuery,
+    callback_data: DeptInvite,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    try:
+        text = await invite_text(
+            ctx, ref=str(callback_data.department_id), role=callback_data.role
+        )
+    except DomainError as error:
+        await refuse(query, session, error, clock=clock)
+        return
+    await session.commit()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(text)
+
+
+@router.callback_query(DeptMembers.filter(), flags=ADMIN)
+async def on_members(
+    query: CallbackQuery,
+    callback_data: DeptMembers,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    department = await ctx.directory.get_department(department_id=callback_data.department_id)
+    await query.answer()
+    if department is not None and isinstance(query.message, Message):
+        text, markup = await members_text(ctx, department)
+        await query.message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(RemoveMember.filter(), flags=ADMIN)
+async def on_remove_member(
+    query: CallbackQuery,
+    callback_data: RemoveMember,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    try:
+        member = await remove_member(
+            ctx.directory, actor, member_id=callback_data.member_id, now=clock.now()
+        )
+    except DomainError as error:
+        await refuse(query, session, error, clock=clock)
+        return
+    await session.commit()
+    await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
+    department = await ctx.directory.get_department(department_id=member.department_id)
+    if department is not None and isinstance(query.message, Message):
+        text, markup = await members_text(ctx, department)
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
+
+
+# -- /bind ------------------------------------------------------------------------------------
+
+in_group = F.chat.type.in_({"group", "supergroup"})
+
+
+@router.message(Command("bind"), in_group, flags=ADMIN)
+async def bind(
+    message: Message, command: CommandObject, session: AsyncSession, actor: Actor
+) -> None:
+    if not command.args:
+        await message.answer(_("Send /bind DEPT here, DEPT from /dept list."))
+        return
+    try:
+        department = await bind_group(
+            SqlDirectory(session), actor, ref=command.args, chat_id=message.chat.id
+        )
+    except DomainError as error:
+        await session.rollback()
+        await message.answer(error_text(error))
+        return
+    await session.commit()
+    await message.answer(
+        _(
+            "🔔 This group now receives the alerts of {name}. Its members act on them with "
+            "the buttons; the reporter's identity is never shown."
+        ).format(name=department.name)
+    )
+
+
+@router.message(Command("unbind"), in_group, flags=ADMIN)
+async def unbind(message: Message, session: AsyncSession, actor: Actor) -> None:
+    unbound = await unbind_group(SqlDirectory(session), actor, chat_id=message.chat.id)
+    if not unbound:
+        await message.answer(_("No department sends its alerts to this group."))
+        return
+    await session.commit()
+    names = ", ".join(d.name for d in unbound)
+    await message.answer(
+        _("🔕 Alerts of {names} go to their supervisors again.").format(names=names)
+    )
+
+
+@router.message(Command("bind", "unbind"), flags=ADMIN)
+async def bind_outside_group(message: Message) -> None:
+    await message.answer(_("Add me to the department's group chat and send /bind DEPT there."))
+
+
+# -- /route -----------------------------------------------------------------------------------
+
+
+def route_usage() -> str:
+    return "\n".join(
+        [
+            _("<b>Routing</b>: which department gets which reports"),
+            _("/route list — rules and place tags"),
+            _("/route add DEPT category=SLUG tag=TAG priority=N — a rule (category or tag)"),
+            _("/route del ID — remove a rule"),
+            _("/route tag TAG PLACE — a QR/deep-link place tag; then /route add DEPT tag=TAG"),
+            _(
+                "Unmatched reports go to the intake department. `snapreport routes load` loads "
+                "a YAML file."
+            ),
+        ]
+    )
+
+
+async def route_list(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    rules = await ctx.directory.list_rules()
+    tags = await ctx.directory.list_tags()
+    lines = [_("<b>Routing rules</b>")]
+    if not rules:
+        lines.append(_("None: every report goes to the intake department."))
+    for rule in rules:
+        what = []
+        if rule.category:
+            what.append(category_label(rule.category))
+        if rule.source_tag:
+            what.append(_("tag {tag}").format(tag=rule.source_tag))
+        priority = f" · p{rule.priority}" if rule.priority else ""
+        lines.append(f"#{rule.id} {' + '.join(what)} → {rule.department_name}{priority}")
+    if tags:
+        lines += ["", _("<b>Place tags</b>")]
+        lines += [f"<code>{tag.tag}</code> · {tag.place_text}" for tag in tags]
+    return "\n".join(lines), None
+
+
+async def route_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) < 2:
+        return route_usage(), None
+    rule = await add_rule(ctx.directory, ctx.actor, ref=args[0], terms=args[1:])
+    what = " + ".join(
+        part
+        for part in (
+            category_label(rule.category) if rule.category else "",
+            _("tag {tag}").format(tag=rule.source_tag) if rule.source_tag else "",
+        )
+        if part
+    )
+    return _("➡️ Rule #{id}: {what} → {name}").format(
+        id=rule.id, what=what, name=rule.department_name
+    ), None
+
+
+async def route_del(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        return route_usage(), None
+    rule_id = int(args[0].lstrip("#"))
+    await delete_rule(ctx.directory, ctx.actor, rule_id=rule_id)
+    return _("Rule #{id} removed.").format(id=rule_id), None
+
+
+async def route_tag(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if len(args) < 2:
+        return route_usage(), None
+    tag = await register_tag(ctx.directory, ctx.actor, tag=args[0], place=" ".join(args[1:]))
+    link = await create_start_link(ctx.bot, tag)
+    return "\n".join(
+        [
+            _("📍 Place tag {tag} registered. Its link (print it as a QR code):").format(tag=tag),
+            link,
+            _("Route its reports with /route add DEPT tag={tag}").format(tag=tag),
+        ]
+    ), None
+
+
+async def route_help(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    return route_usage(), None
+
+
+ROUTE_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]] = {
+    "list": route_list,
+    "add": route_add,
+    "del": route_del,
+    "delete": route_del,
+    "tag": route_tag,
+    "help": route_help,
+}
+
+
+@router.message(Command("route"), flags=ADMIN)
+async def route(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    await run_verb(message, ctx, ROUTE_VERBS, split_args(command.args), "list")
+
+
+# -- /dead ------------------------------------------------------------------------------------
+
+
+@router.message(Command("dead"), flags=ADMIN)
+async def dead(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock
+) -> None:
+    """Undelivered messages: what and why, never to whom (a reporter's chat is their id)."""
+    rows = await list_dead(session, limit=DEAD_SHOWN)
+    if (command.args or "").strip().lower() == "retry":
+        count = await requeue_dead(session, ids=[r.id for r in rows if r.id], now=clock.now())
+        await session.commit()
+        await message.answer(_("{count} message(s) queued again.").format(count=count))
+        return
+    if not rows:
+        await message.answer(_("No undelivered messages. 👍"))
+        return
+    tickets = SqlTicketRepository(session)
+    lines = [_("<b>Undelivered messages</b> (newest {count})").format(count=len(rows))]
+    for row in rows:
+        ticket = await tickets.get(ticket_id=row.ticket_id) if row.ticket_id else None
+        recipient = _("group") if row.chat_id < 0 else _("person")
+        error = (row.last_error or "")[:ERROR_SHOWN]
+        lines.append(
+            f"#{row.id} {row.method} · {row.purpose or '-'} · {recipient}"
+            f" · {ticket.code if ticket else '-'} · {row.attempts}×\n    {html.escape(error)}"
+        )
+    lines.append(_("/dead retry sends them again."))
+    await message.answer("\n".join(lines))

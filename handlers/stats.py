@@ -1,0 +1,771 @@
+"""Figures in the chat: `/stats`, `/export` and `/ranking`, and `/publish CODE`, which puts
+a closed ticket on the transparency channel.
+
+```mermaid
+flowchart LR
+  stats[/stats/] --> wait1[⏳] --> summary[summary + period buttons] --> album[4 charts]
+  summary -- week · month · quarter --> wait1
+  summary -- custom --> typing_dates -- YYYY-MM-DD YYYY-MM-DD --> wait1
+  export[/export PERIOD identity/] --> wait2[⏳] --> files[XLSX + CSV]
+  ranking[/ranking 2026Q3/] --> wait3[⏳] --> table[ranking + chart] -- Publish --> channel
+  publish[/publish CODE/] --> preview[preview + photo sets] -- Publish --> channel
+```
+Administrators see every department, a supervisor their own; handlers and citizens are
+refused (`ScopeMiddleware`). Rankings and publishing are for administrators only. The
+charts and files are the direct answer to a command, so the bot sends them itself; what
+goes to the channel goes through the outbox, once per key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.dispatcher.flags import get_flag
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    MediaUnion,
+    Message,
+    TelegramObject,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors_text import error_text
+from bot.middlewares import user_hash
+from bot.render import state_label
+from bot.settings import Settings
+from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
+from bot.stats_text import period_text, public_ticket_text, quarter_title, ranking_text
+from bot.stats_text import stats_summary as summary_text
+from handlers.access import ADMIN, AccessMiddleware, refuse
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.publications import SqlPublicationStore
+from storage.stats import load_departments, load_ranking, load_stats
+from tickets.actors import Actor, Role
+from tickets.clock import Clock
+from tickets.codes import normalize_code
+from tickets.errors import DomainError, Forbidden
+from tickets.measures import Period
+from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
+
+router = Router(name=__name__)
+log = structlog.get_logger(__name__)
+
+STATS = {"stats": True}
+PERIODS = ("week", "month", "quarter")
+CUSTOM = "custom"
+MAX_DAYS = 366
+EXPORT_FORMATS = ("xlsx", "csv")
+DATES = re.compile(r"(\d{4}-\d{2}-\d{2})\s*(?:\.\.|–|—|-|to|\s)\s*(\d{4}-\d{2}-\d{2})")
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class StatsView(CallbackData, prefix="st"):
+    """A period button under a summary; `department_id` 0 is the actor's default view."""
+
+    period: str
+    department_id: int = 0
+
+
+class RankingView(CallbackData, prefix="rk"):
+    year: int
+    quarter: int
+
+
+class RankingPublish(CallbackData, prefix="rkp"):
+    year: int
+    quarter: int
+
+
+class TicketPublish(CallbackData, prefix="pb"):
+    """Publish a ticket with the photo set chosen (`none`, `result`, `report`), or cancel."""
+
+    ticket_id: int
+    photos: str
+
+
+class CustomPeriod(StatesGroup):
+    typing_dates = State()
+
+
+# -- who sees what ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """The departments whose figures an actor may see: all of them, or those supervised."""
+
+    everything: bool
+    department_ids: tuple[int, ...] = ()
+
+    def department(self, requested: int) -> int | None:
+        """The department to show (None: all); `requested` 0 asks for the default view."""
+        if requested == 0:
+            return None if self.everything else self.department_ids[0]
+        if self.everything or requested in self.department_ids:
+            return requested
+        raise Forbidden("supervisor_only")
+
+    @property
+    def export_departments(self) -> tuple[int, ...] | None:
+        return None if self.everything else self.department_ids
+
+
+def stats_scope(actor: Actor) -> StatsScope | None:
+    """Administrators: everything; supervisors: their departments; anyone else: nothing."""
+    if actor.is_admin:
+        return StatsScope(everything=True)
+    supervised = sorted(m.department_id for m in actor.memberships if m.role is Role.SUPERVISOR)
+    return StatsScope(everything=False, department_ids=tuple(supervised)) if supervised else None
+
+
+class ScopeMiddleware(BaseMiddleware):
+    """Inner middleware: gives handlers flagged `stats` the actor's `scope`, or refuses."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not get_flag(data, "stats"):
+            return await handler(event, data)
+        actor = data.get("actor")
+        scope = stats_scope(actor) if isinstance(actor, Actor) else None
+        if scope is not None:
+            data["scope"] = scope
+            return await handler(event, data)
+        if isinstance(event, Message | CallbackQuery):
+            staff = isinstance(actor, Actor) and actor.is_staff
+            error = Forbidden("supervisor_only" if staff else "not_staff")
+            await refuse(event, data["session"], error, clock=data["clock"])
+        return None
+
+
+for observer in (router.message, router.callback_query):
+    observer.middleware(AccessMiddleware())
+    observer.middleware(ScopeMiddleware())
+
+
+# -- periods ------------------------------------------------------------------------------
+
+
+def today(clock: Clock, tz: ZoneInfo) -> date:
+    return clock.now().astimezone(tz).date()
+
+
+def named_period(name: str, day: date, tz: ZoneInfo) -> Period:
+    makers = {"week": Period.week_of, "month": Period.month_of, "quarter": Period.quarter_of}
+    return makers[name](day, tz)
+
+
+def parse_days(text: str, tz: ZoneInfo) -> Period:
+    """`2026-11-01 2026-11-30` (both days included) as a period; ValueError if not one."""
+    match = DATES.fullmatch(text.strip())
+    if match is None:
+        raise ValueError("not two dates")
+    first, last = (date.fromisoformat(value) for value in match.groups())
+    if last < first or (last - first).days >= MAX_DAYS:
+        raise ValueError("not an ordered span of at most a year")
+    return Period.local_days(first, last + timedelta(days=1), tz)
+
+
+def dates_hint() -> str:
+    return _(
+        "Type the first and the last day, e.g. <code>2026-11-01 2026-11-30</code> "
+        "(at most a year), or /cancel."
+    )
+
+
+# -- /stats -------------------------------------------------------------------------------
+
+
+def period_button_text(name: str, current: str) -> str:
+    labels = {
+        "week": _("This week"),
+        "month": _("This month"),
+        "quarter": _("This quarter"),
+        CUSTOM: _("📅 Custom…"),
+    }
+    return ("• " if name == current else "") + labels[name]
+
+
+async def stats_keyboard(
+    session: AsyncSession, scope: StatsScope, *, current: str, department_id: int | None
+) -> InlineKeyboardMarkup:
+    shown = department_id or 0
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=period_button_text(name, current),
+                callback_data=StatsView(period=name, department_id=shown).pack(),
+            )
+            for name in (*PERIODS, CUSTOM)
+        ]
+    ]
+    if len(scope.department_ids) > 1:  # a supervisor of several departments switches here
+        names = await load_departments(session)
+        rows += [
+            [
+                InlineKeyboardButton(
+                    text=("• " if d == department_id else "") + names.get(d, (str(d), False))[0],
+                    callback_data=StatsView(period=current, department_id=d).pack(),
+                )
+            ]
+            for d in scope.department_ids
+        ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@dataclass(frozen=True)
+class StatsContext:
+    """What computing and sending one `/stats` answer needs."""
+
+    bot: Bot
+    session: AsyncSession
+    sessions: SessionFactory
+    settings: Settings
+    clock: Clock
+    scope: StatsScope
+
+
+async def send_stats(
+    ctx: StatsContext,
+    progress: Message,
+    period: Period,
+    *,
+    period_name: str,
+    department_id: int | None,
+) -> None:
+    """Compute, edit the progress message into the summary, then send the charts."""
+    settings = ctx.settings
+    try:
+        stats = await load_stats(
+            ctx.sessions,
+            period,
+            as_of=ctx.clock.now(),
+            department_id=department_id,
+            tz=settings.timezone,
+        )
+        charts = await stats_charts(stats)
+    except Exception:
+        # Say so where the user is waiting; the log keeps the cause (a missing CJK font).
+        log.exception("stats_failed")
+        await progress.edit_text(_("⚠️ The statistics could not be made. Please try later."))
+        return
+    if department_id is None:
+        scope_name = _("all departments")
+    else:
+        scope_name = stats.departments[0].name if stats.departments else str(department_id)
+    markup = await stats_keyboard(
+        ctx.session, ctx.scope, current=period_name, department_id=department_id
+    )
+    await progress.edit_text(
+        summary_text(stats, scope=scope_name, tz=settings.tz), reply_markup=markup
+    )
+    caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
+    album: list[MediaUnion] = [
+        InputMediaPhoto(
+            media=BufferedInputFile(chart.png, filename=chart.filename),
+            caption=caption if index == 0 else None,
+        )
+        for index, chart in enumerate(charts)
+    ]
+    await ctx.bot.send_media_group(progress.chat.id, media=album)
+
+
+def computing_text() -> str:
+    return _("⏳ Computing the statistics…")
+
+
+@router.message(Command("stats"), flags=STATS)
+async def show_stats(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    scope: StatsScope,
+) -> None:
+    progress = await message.answer(computing_text())
+    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    period = named_period("week", today(clock, settings.tz), settings.tz)
+    await send_stats(ctx, progress, period, period_name="week", department_id=scope.department(0))
+
+
+@router.callback_query(StatsView.filter(F.period.in_(PERIODS)), flags=STATS)
+async def on_period(
+    query: CallbackQuery,
+    callback_data: StatsView,
+    bot: Bot,
+    session: AsyncSession,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    scope: StatsScope,
+) -> None:
+    try:
+        department_id = scope.department(callback_data.department_id)
+    except Forbidden as error:
+        await refuse(query, session, error, clock=clock, detail="stats")
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    progress = query.message
+    with contextlib.suppress(TelegramBadRequest):  # pressed twice: already "computing"
+        await progress.edit_text(computing_text())
+    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    period = named_period(callback_data.period, today(clock, settings.tz), settings.tz)
+    await send_stats(
+        ctx, progress, period, period_name=callback_data.period, department_id=department_id
+    )
+
+
+@router.callback_query(StatsView.filter(F.period == CUSTOM), flags=STATS)
+async def on_custom(
+    query: CallbackQuery,
+    callback_data: StatsView,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    scope: StatsScope,
+) -> None:
+    try:
+        department_id = scope.department(callback_data.department_id)
+    except Forbidden as error:
+        await refuse(query, session, error, clock=clock, detail="stats")
+        return
+    await state.set_state(CustomPeriod.typing_dates)
+    await state.set_data({"department_id": department_id or 0})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(dates_hint())
+
+
+@router.message(CustomPeriod.typing_dates, F.text, ~F.text.startswith("/"), flags=STATS)
+async def take_dates(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    session: AsyncSession,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    scope: StatsScope,
+) -> None:
+    try:
+        period = parse_days(message.text or "", settings.tz)
+    except ValueError:
+        await message.answer(_("These are not two days in order.") + "\n" + dates_hint())
+        return
+    data = await state.get_data()
+    await state.clear()
+    try:
+        department_id = scope.department(int(data.get("department_id", 0)))
+    except Forbidden as error:  # no longer a supervisor there
+        await refuse(message, session, error, clock=clock, detail="stats")
+        return
+    progress = await message.answer(computing_text())
+    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    await send_stats(ctx, progress, period, period_name=CUSTOM, department_id=department_id)
+
+
+@router.message(CustomPeriod.typing_dates, flags=STATS)
+async def dates_expected(message: Message) -> None:
+    await message.answer(dates_hint())
+
+
+# -- /export ------------------------------------------------------------------------------
+
+
+def export_usage() -> str:
+    return "\n".join(
+        [
+            _("<b>Export</b>: /export [week|month|quarter|FIRST LAST] [identity]"),
+            _("Without a period: this month. Days are YYYY-MM-DD, both included."),
+            _(
+                "identity (administrators only) adds the names and phones of real-name "
+                "reporters; anonymous reporters are never identified."
+            ),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    period: Period
+    identity: bool
+
+
+def parse_export(args: str | None, day: date, tz: ZoneInfo) -> ExportRequest:
+    """Read `/export`'s words; ValueError when they are not a period and the flag."""
+    words = (args or "").split()
+    identity = any(word.lower() == "identity" for word in words)
+    rest = [word for word in words if word.lower() != "identity"]
+    if not rest:
+        return ExportRequest(named_period("month", day, tz), identity)
+    if len(rest) == 1 and rest[0].lower() in PERIODS:
+        return ExportRequest(named_period(rest[0].lower(), day, tz), identity)
+    return ExportRequest(parse_days(" ".join(rest), tz), identity)
+
+
+@router.message(Command("export"), flags=STATS)
+async def export(
+    message: Message,
+    command: CommandObject,
+    actor: Actor,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    scope: StatsScope,
+) -> None:
+    try:
+        request = parse_export(command.args, today(clock, settings.tz), settings.tz)
+    except ValueError:
+        await message.answer(export_usage())
+        return
+    identity = request.identity and actor.is_admin
+    if request.identity and not identity:
+        await message.answer(_("Real names are exported for administrators only."))
+    progress = await message.answer(_("⏳ Preparing the export…"))
+    made = await build_export(
+        session_factory,
+        request.period,
+        as_of=clock.now(),
+        formats=EXPORT_FORMATS,
+        tz=settings.timezone,
+        department_ids=scope.export_departments,
+        include_identity=identity,
+    )
+    if identity:
+        log.info("identity_export", user=user_hash(actor.user_id), tickets=made.tickets)
+    days = period_text(request.period, settings.tz)
+    caption = _("Tickets received {period}: {count}").format(period=days, count=made.tickets)
+    if identity:
+        caption += "\n" + _("With the names and phones of real-name reporters: keep it safe.")
+    for fmt in EXPORT_FORMATS:
+        document = BufferedInputFile(made.files[fmt], filename=made.filename(fmt, settings.tz))
+        await message.answer_document(document, caption=caption)
+    await progress.edit_text(
+        _("✅ Export ready: {count} ticket(s), {period}.").format(count=made.tickets, period=days)
+    )
+
+
+# -- /ranking -----------------------------------------------------------------------------
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def shift_quarter(year: int, quarter: int, by: int) -> tuple[int, int]:
+    index = year * 4 + quarter - 1 + by
+    return index // 4, index % 4 + 1
+
+
+def parse_quarter(args: str | None, current: tuple[int, int]) -> tuple[int, int]:
+    """`2026Q3`, `2026 Q3` or nothing (the current quarter); ValueError otherwise."""
+    text = (args or "").replace(" ", "").upper()
+    if not text:
+        return current
+    match = re.fullmatch(r"(\d{4})Q([1-4])", text)
+    if match is None:
+        raise ValueError("not a quarter")
+    return int(match.group(1)), int(match.group(2))
+
+
+def ranking_keyboard(
+    year: int, quarter: int, *, current: tuple[int, int], can_publish: bool
+) -> InlineKeyboardMarkup:
+    before = shift_quarter(year, quarter, -1)
+    row = [
+        InlineKeyboardButton(
+            text="⬅️ " + quarter_title(*before),
+            callback_data=RankingView(year=before[0], quarter=before[1]).pack(),
+        )
+    ]
+    if (year, quarter) < current:
+        after = shift_quarter(year, quarter, 1)
+        row.append(
+            InlineKeyboardButton(
+                text=quarter_title(*after) + " ➡️",
+                callback_data=RankingView(year=after[0], quarter=after[1]).pack(),
+            )
+        )
+    rows = [row]
+    if can_publish:
+        publish = RankingPublish(year=year, quarter=quarter).pack()
+        rows.append([InlineKeyboardButton(text=_("📢 Publish"), callback_data=publish)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ranking_title(year: int, quarter: int, current: tuple[int, int]) -> str:
+    title = quarter_title(year, quarter)
+    return title + " " + _("(to date)") if (year, quarter) == current else title
+
+
+async def send_ranking(
+    bot: Bot,
+    progress: Message,
+    year: int,
+    quarter: int,
+    *,
+    sessions: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    current = quarter_of(today(clock, settings.tz))
+    period = Period.quarter(year, quarter, settings.tz)
+    ranking = await load_ranking(sessions, period, as_of=clock.now(), tz=settings.timezone)
+    chart = await ranking_chart_png(ranking)
+    title = ranking_title(year, quarter, current)
+    markup = ranking_keyboard(
+        year, quarter, current=current, can_publish=settings.public_channel_id is not None
+    )
+    await progress.edit_text(ranking_text(ranking, title=title), reply_markup=markup)
+    photo = BufferedInputFile(chart.png, filename=chart.filename)
+    await bot.send_photo(progress.chat.id, photo, caption=f"🏆 {html.escape(title)}")
+
+
+@router.message(Command("ranking"), flags=ADMIN)
+async def ranking(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    try:
+        year, quarter = parse_quarter(command.args, quarter_of(today(clock, settings.tz)))
+    except ValueError:
+        await message.answer(_("Send /ranking, or /ranking 2026Q3 for another quarter."))
+        return
+    progress = await message.answer(_("⏳ Ranking the departments…"))
+    await send_ranking(
+        bot, progress, year, quarter, sessions=session_factory, settings=settings, clock=clock
+    )
+
+
+@router.callback_query(RankingView.filter(F.quarter.in_({1, 2, 3, 4})), flags=ADMIN)
+async def on_ranking_view(
+    query: CallbackQuery,
+    callback_data: RankingView,
+    bot: Bot,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        await query.message.edit_text(_("⏳ Ranking the departments…"))
+    await send_ranking(
+        bot,
+        query.message,
+        callback_data.year,
+        callback_data.quarter,
+        sessions=session_factory,
+        settings=settings,
+        clock=clock,
+    )
+
+
+@router.callback_query(RankingPublish.filter(F.quarter.in_({1, 2, 3, 4})), flags=ADMIN)
+async def on_ranking_publish(
+    query: CallbackQuery,
+    callback_data: RankingPublish,
+    session: AsyncSession,
+    session_factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+    media_store: MediaStore,
+) -> None:
+    if settings.public_channel_id is None:
+        await query.answer(publish_error_text(DomainError("no_public_channel")), show_alert=True)
+        return
+    year, quarter = callback_data.year, callback_data.quarter
+    current = quarter_of(today(clock, settings.tz))
+    period = Period.quarter(year, quarter, settings.tz)
+    ranking = await load_ranking(session_factory, period, as_of=clock.now(), tz=settings.timezone)
+    chart = await ranking_chart_png(ranking)
+    with i18n.use_locale(settings.default_language):  # the channel's language
+        title = ranking_title(year, quarter, current)
+        text = ranking_text(ranking, title=title)
+    channel = ChannelPublisher(session, i18n, settings, media_store)
+    # Once a day per quarter: a second press is a mistake, tomorrow's figures are news.
+    key = f"publish:ranking:{year}Q{quarter}:{today(clock, settings.tz).isoformat()}"
+    posted = await channel.post_chart(
+        chart, f"🏆 {html.escape(title)}", key=f"{key}:chart", purpose="channel:ranking"
+    )
+    await channel.text(text, key=key, purpose="channel:ranking")
+    await session.commit()
+    if posted:
+        await query.answer(_("📢 Published to the channel."))
+    else:
+        await query.answer(_("Already published today."), show_alert=True)
+
+
+# -- publishing a closed ticket -------------------------------------------------------------
+
+
+def publish_error_text(error: DomainError) -> str:
+    messages = {
+        "no_public_channel": lambda: _(
+            "No transparency channel is set up: set PUBLIC_CHANNEL_ID first."
+        ),
+        "publish_not_closed": lambda: _(
+            "Only closed tickets can be published; this one is: {state}."
+        ).format(state=state_label(str(error.params.get("state", "")))),
+        "already_published": lambda: _("{code} has already been published.").format(
+            code=error.params.get("code", "")
+        ),
+    }
+    message = messages.get(error.code)
+    return message() if message else error_text(error)
+
+
+def photo_set_label(choice: PhotoChoice, count: int) -> str:
+    labels = {
+        PhotoChoice.RESULT: _("🖼 With the result photos ({count})"),
+        PhotoChoice.REPORT: _("🖼 With the report's photos ({count})"),
+    }
+    return labels[choice].format(count=count)
+
+
+def photo_set_caption(choice: PhotoChoice, code: str) -> str:
+    if choice is PhotoChoice.RESULT:
+        return _("Result photos of {code}: published only if you choose them.").format(code=code)
+    return _("Photos of report {code}: published only if you choose them.").format(code=code)
+
+
+def publish_keyboard(
+    ticket_id: int, photos: dict[PhotoChoice, tuple[str, ...]]
+) -> InlineKeyboardMarkup:
+    def button(text: str, choice: str) -> list[InlineKeyboardButton]:
+        data = TicketPublish(ticket_id=ticket_id, photos=choice).pack()
+        return [InlineKeyboardButton(text=text, callback_data=data)]
+
+    rows = [button(_("📢 Publish the text only"), PhotoChoice.NONE)]
+    rows += [button(photo_set_label(choice, len(ids)), choice) for choice, ids in photos.items()]
+    rows.append(button(_("✖️ Cancel"), "cancel"))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def show_photo_set(bot: Bot, chat_id: int, ids: tuple[str, ...], caption: str) -> None:
+    if len(ids) == 1:
+        await bot.send_photo(chat_id, ids[0], caption=caption)
+        return
+    album: list[MediaUnion] = [
+        InputMediaPhoto(media=file_id, caption=caption if index == 0 else None)
+        for index, file_id in enumerate(ids)
+    ]
+    await bot.send_media_group(chat_id, media=album)
+
+
+@router.message(Command("publish"), flags=ADMIN)
+async def publish(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    code = normalize_code(command.args or "")
+    if code is None:
+        await message.answer(
+            _("Send /publish followed by the tracking code of a closed ticket.")
+            if not command.args
+            else _("This code is not valid: please check it for a typo.")
+        )
+        return
+    try:
+        publication = await prepare_publication(
+            SqlPublicationStore(session),
+            actor,
+            code=code,
+            channel_configured=settings.public_channel_id is not None,
+        )
+    except DomainError as error:
+        await message.answer(publish_error_text(error))
+        return
+    for choice, ids in publication.photos.items():
+        await show_photo_set(bot, message.chat.id, ids, photo_set_caption(choice, code))
+    with i18n.use_locale(settings.default_language):  # exactly what the channel will read
+        preview = public_ticket_text(publication.summary, settings.tz)
+    await message.answer(
+        _("<b>Preview of {code}</b>: the channel will read this, without the code.").format(
+            code=code
+        )
+        + "\n\n"
+        + preview,
+        reply_markup=publish_keyboard(publication.ticket.id, publication.photos),
+    )
+
+
+CHOICES = {str(choice) for choice in PhotoChoice}
+
+
+@router.callback_query(TicketPublish.filter(F.photos == "cancel"), flags=ADMIN)
+async def on_publish_cancel(query: CallbackQuery) -> None:
+    await query.answer(_("Cancelled."))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(TicketPublish.filter(F.photos.in_(CHOICES)), flags=ADMIN)
+async def on_publish(
+    query: CallbackQuery,
+    callback_data: TicketPublish,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+    media_store: MediaStore,
+) -> None:
+    try:
+        publication = await publish_ticket(
+            SqlPublicationStore(session),
+            ChannelPublisher(session, i18n, settings, media_store),
+            actor,
+            ticket_id=callback_data.ticket_id,
+            photos=PhotoChoice(callback_data.photos),
+            now=clock.now(),
+            channel_configured=settings.public_channel_id is not None,
+        )
+    except DomainError as error:
+        await session.rollback()
+        await query.answer(publish_error_text(error), show_alert=True)
+        return
+    await session.commit()  # published (and queued) before the admin is told so
+    code = publication.ticket.code
+    await query.answer(_("📢 Published."))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(
+                _("📢 {code} is published on the transparency channel.").format(code=code)
+            )

@@ -1,0 +1,788 @@
+"""Department staff at work: the ticket card's buttons, `/queue`, `/ticket CODE`, `/find`.
+
+```mermaid
+stateDiagram-v2
+  [*] --> card: alert / /queue / /ticket CODE
+  card --> card: Accept (at once) · Assign → member chosen
+  card --> writing_question: Ask reporter
+  card --> writing_reason: Reject
+  card --> naming_original: Duplicate of…
+  card --> writing_reply: Resolve
+  writing_question --> [*]: text → relayed to the reporter
+  writing_reason --> [*]: text → rejected
+  naming_original --> [*]: code → linked
+  writing_reply --> adding_result_photos: text
+  adding_result_photos --> [*]: Send reply (photos optional)
+```
+Card buttons carry the state they were drawn for, so a press on an old card is refused and
+the card redrawn. Every press is checked by `tickets.casework` (department, role, state);
+refusals are answered with an alert and logged. /cancel leaves any step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.errors_text import error_text
+from bot.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
+from bot.notifier import OutboxNotifier
+from bot.render import (
+    actor_label,
+    card_footer,
+    category_label,
+    event_label,
+    local_time,
+    queue_line,
+    role_label,
+    state_label,
+    ticket_card,
+)
+from bot.settings import Settings
+from bot.workspace import workspace
+from handlers.access import STAFF, AccessMiddleware, refuse
+from storage.directory import SqlDirectory
+from storage.models import CardMessage
+from storage.queues import HistoryEntry, card_context, find_tickets, history, open_queue
+from storage.repositories import SqlTicketRepository
+from tickets.actors import Actor
+from tickets.casework import (
+    RESULT_PHOTOS_MAX,
+    act,
+    assign,
+    is_empty,
+    mark_duplicate,
+    parse_find,
+    preflight,
+    resolve,
+    visible_ticket,
+)
+from tickets.categories import Category
+from tickets.clock import Clock
+from tickets.codes import normalize_code
+from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
+from tickets.states import Action, TicketState
+from tickets.views import TicketView
+from tickets.workflow import StaffCommand, clean_text
+
+router = Router(name=__name__)
+router.message.middleware(AccessMiddleware())
+router.callback_query.middleware(AccessMiddleware())
+
+PAGE_SIZE = 5
+HISTORY_TEXT_MAX = 300
+MESSAGE_MAX = 4000
+# Refusals after which the pressed card is redrawn as the ticket is now.
+REDRAW_CODES = {"stale_card", "illegal_transition"}
+
+
+class Casework(StatesGroup):
+    writing_question = State()
+    writing_reason = State()
+    naming_original = State()
+    writing_reply = State()
+    adding_result_photos = State()
+
+
+class AssignTo(CallbackData, prefix="tas"):
+    ticket_id: int
+    member_id: int
+    state: str
+
+
+class OpenCard(CallbackData, prefix="toc"):
+    ticket_id: int
+    edit: bool = False
+
+
+class QueuePage(CallbackData, prefix="tq"):
+    page: int
+
+
+class ReplyPanel(CallbackData, prefix="trp"):
+    """Send the prepared reply (with the photos so far), or drop it."""
+
+    ticket_id: int
+    send: bool
+
+
+TEXT_STEPS = {
+    Action.ASK: Casework.writing_question,
+    Action.REJECT: Casework.writing_reason,
+    Action.MARK_DUPLICATE: Casework.naming_original,
+    Action.RESOLVE: Casework.writing_reply,
+}
+
+
+def text_prompt(action: Action, code: str) -> str:
+    prompts = {
+        Action.ASK: _(
+            "Type your question for the reporter of {code}. It is passed on without telling "
+            "them who you are, and their answer comes back here without telling you who they are."
+        ),
+        Action.REJECT: _("Why is {code} rejected? Type the reason; the reporter will read it."),
+        Action.MARK_DUPLICATE: _(
+            "{code} duplicates which report? Type the tracking code of the original."
+        ),
+        Action.RESOLVE: _(
+            "Type the official reply for {code}. The reporter receives it, and /status shows it."
+        ),
+    }
+    return prompts[action].format(code=code) + "\n" + _("/cancel to stop.")
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+async def card_text(session: AsyncSession, ticket: TicketView, settings: Settings) -> str:
+    context = await card_context(session, ticket)
+    last = context.last
+    footer = card_footer(
+        tz=settings.tz,
+        last=(last.kind, last.actor_kind, last.actor_name, last.at) if last else None,
+        handler_name=context.handler_name,
+        duplicates=context.duplicates,
+        original_code=context.original_code,
+    )
+    return ticket_card(ticket, settings.tz, footer=footer)
+
+
+async def redraw_card(
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    ticket: TicketView,
+    *,
+    chat_id: int,
+    message_id: int,
+) -> None:
+    """Edit a card in place, unless it is an alert the outbox keeps up to date itself."""
+    tracked = await session.scalar(
+        select(CardMessage).where(
+            col(CardMessage.ticket_id) == ticket.id,
+            col(CardMessage.chat_id) == chat_id,
+            col(CardMessage.message_id) == message_id,
+        )
+    )
+    if tracked is not None:
+        return
+    with contextlib.suppress(TelegramBadRequest):  # gone, or already showing this
+        await bot.edit_message_text(
+            text=await card_text(session, ticket, settings),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=card_keyboard(ticket.id, ticket.state),
+        )
+
+
+async def redraw_pressed(
+    query: CallbackQuery, session: AsyncSession, settings: Settings, ticket_id: int
+) -> None:
+    ticket = await SqlTicketRepository(session).get(ticket_id=ticket_id)
+    if ticket is not None and isinstance(query.message, Message) and query.bot is not None:
+        await redraw_card(
+            query.bot,
+            session,
+            settings,
+            ticket,
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+        )
+
+
+def history_text(ticket: TicketView, entries: list[HistoryEntry], settings: Settings) -> str:
+    lines = []
+    for entry in entries:
+        head = f"{local_time(entry.at, settings.tz)} · {event_label(entry.kind)} — "
+        head += actor_label(entry.actor_kind, entry.actor_name)
+        if entry.from_state and entry.to_state and entry.from_state != entry.to_state:
+            head += f" ({state_label(entry.from_state)} → {state_label(entry.to_state)})"
+        lines.append(head)
+        if entry.text:
+            text = entry.text
+            if len(text) > HISTORY_TEXT_MAX:
+                text = text[: HISTORY_TEXT_MAX - 1] + "…"
+            lines.append("    " + html.escape(text))
+    title = _("<b>History of {code}</b>").format(code=ticket.code)
+    body = "\n".join(lines)
+    while len(body) > MESSAGE_MAX - len(title) - 64:
+        lines = lines[1:]
+        body = "…\n" + "\n".join(lines)
+    return f"{title}\n{body}"
+
+
+# -- card buttons -------------------------------------------------------------------------------
+
+
+def card_action(value: str) -> Action:
+    """Only the card's own buttons; anything else in callback data is forged."""
+    action = next((a for a in CARD_BUTTONS if a.value == value), None)
+    if action is None:
+        raise Forbidden("not_staff_action", action=value[:16])
+    return action
+
+
+@router.callback_query(TicketAction.filter(), flags=STAFF)
+async def on_card_button(
+    query: CallbackQuery,
+    callback_data: TicketAction,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    cb = callback_data
+    try:
+        action = card_action(cb.action)
+        if action is Action.ACCEPT:
+            command = StaffCommand(cb.ticket_id, Action.ACCEPT, expected_state=cb.state)
+            ticket = await act(ws, actor, command)
+        else:  # check now, before asking for a member or a text
+            ticket = await preflight(
+                ws, actor, ticket_id=cb.ticket_id, action=action, expected_state=cb.state
+            )
+    except DomainError as error:
+        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
+        return
+    if action is Action.ACCEPT:
+        await session.commit()  # accepted before anyone is told so
+        await query.answer(_("✅ Accepted."))
+        await redraw_pressed(query, session, settings, ticket.id)
+    elif action is Action.ASSIGN:
+        await offer_members(query, session, ticket)
+    else:
+        await ask_for_text(query, state, ticket, action)
+
+
+async def refuse_press(
+    query: CallbackQuery,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    error: DomainError,
+    ticket_id: int,
+) -> None:
+    await refuse(query, session, error, clock=clock, detail=f"ticket {ticket_id}")
+    if error.code in REDRAW_CODES:
+        await redraw_pressed(query, session, settings, ticket_id)
+
+
+async def offer_members(query: CallbackQuery, session: AsyncSession, ticket: TicketView) -> None:
+    members = await SqlDirectory(session).list_members(department_id=ticket.department_id)
+    if not members:
+        await query.answer(
+            _("This department has no members yet: an administrator can invite them (/dept)."),
+            show_alert=True,
+        )
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"👤 {member.display_name} · {role_label(member.role)}",
+                callback_data=AssignTo(
+                    ticket_id=ticket.id, member_id=member.id, state=ticket.state
+                ).pack(),
+            )
+        ]
+        for member in members[:20]
+    ]
+    back = OpenCard(ticket_id=ticket.id, edit=True).pack()
+    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back)])
+    await query.answer(_("Who should handle {code}?").format(code=ticket.code))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+            )
+
+
+async def ask_for_text(
+    query: CallbackQuery, state: FSMContext, ticket: TicketView, action: Action
+) -> None:
+    message = query.message
+    await state.set_state(TEXT_STEPS[action])
+    await state.set_data(
+        {
+            "ticket_id": ticket.id,
+            "code": ticket.code,
+            "state": ticket.state,
+            "action": action.value,
+            "card_chat": message.chat.id if isinstance(message, Message) else None,
+            "card_message": message.message_id if isinstance(message, Message) else None,
+            "photos": [],
+        }
+    )
+    await query.answer()
+    if isinstance(message, Message):
+        # In a group with privacy mode the bot only sees replies to it: ask for one.
+        markup = ForceReply(selective=True) if message.chat.type != "private" else None
+        await message.answer(text_prompt(action, ticket.code), reply_markup=markup)
+
+
+@router.callback_query(AssignTo.filter(), flags=STAFF)
+async def on_assign(
+    query: CallbackQuery,
+    callback_data: AssignTo,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    cb = callback_data
+    try:
+        ticket, member = await assign(
+            ws,
+            SqlDirectory(session),
+            OutboxNotifier(session, i18n, settings, clock=clock),
+            actor,
+            ticket_id=cb.ticket_id,
+            member_id=cb.member_id,
+            expected_state=cb.state,
+        )
+    except DomainError as error:
+        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
+        return
+    await session.commit()
+    text = _("👤 {code} is assigned to {name}.").format(code=ticket.code, name=member.display_name)
+    await query.answer(text)
+    await redraw_pressed(query, session, settings, ticket.id)
+
+
+@router.callback_query(OpenCard.filter(), flags=STAFF)
+async def on_open_card(
+    query: CallbackQuery,
+    callback_data: OpenCard,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    try:
+        ticket = await visible_ticket(ws, actor, ticket_id=callback_data.ticket_id)
+    except DomainError as error:
+        await refuse(
+            query, session, error, clock=clock, detail=f"ticket {callback_data.ticket_id}"
+        )
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    text = await card_text(session, ticket, settings)
+    markup = card_keyboard(ticket.id, ticket.state)
+    if callback_data.edit:
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
+    else:
+        await query.message.answer(text, reply_markup=markup)
+
+
+# -- the text steps -------------------------------------------------------------------------
+
+typed_text = F.text & ~F.text.startswith("/")
+
+
+@router.message(
+    StateFilter(Casework.writing_question, Casework.writing_reason), typed_text, flags=STAFF
+)
+async def take_text(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    command = StaffCommand(
+        ticket_id=data["ticket_id"],
+        action=Action(data["action"]),
+        expected_state=data["state"],
+        text=message.text,
+    )
+    try:
+        ticket = await act(ws, actor, command)
+    except DomainError as error:
+        await step_failed(message, state, session, clock, error)
+        return
+    done = {
+        Action.ASK: _("❓ Your question on {code} was passed on to the reporter."),
+        Action.REJECT: _("↩️ {code} is rejected; the reporter has been told why."),
+    }
+    text = done[command.action].format(code=ticket.code)
+    await finish_step(message, state, session, bot, settings, ticket, data, text)
+
+
+@router.message(Casework.naming_original, typed_text, flags=STAFF)
+async def take_original(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    try:
+        ticket, original = await mark_duplicate(
+            ws,
+            actor,
+            ticket_id=data["ticket_id"],
+            original_code=message.text or "",
+            expected_state=data["state"],
+        )
+    except DomainError as error:
+        await step_failed(message, state, session, clock, error)
+        return
+    text = _("🔁 {code} is linked to {original}; its reporter will follow that case.").format(
+        code=ticket.code, original=original.code
+    )
+    await finish_step(message, state, session, bot, settings, ticket, data, text)
+
+
+@router.message(Casework.writing_reply, typed_text, flags=STAFF)
+async def take_reply(message: Message, state: FSMContext) -> None:
+    try:
+        reply = clean_text(Action.RESOLVE, message.text)
+    except ValidationError as error:
+        await message.answer(error_text(error))
+        return
+    data = await state.update_data(reply=reply, photos=[])
+    await state.set_state(Casework.adding_result_photos)
+    await message.answer(
+        _("Reply noted. Add photos of the result if you have any, then press Send reply."),
+        reply_markup=reply_panel(int(data["ticket_id"])),
+    )
+
+
+def reply_panel(ticket_id: int) -> InlineKeyboardMarkup:
+    send = ReplyPanel(ticket_id=ticket_id, send=True).pack()
+    drop = ReplyPanel(ticket_id=ticket_id, send=False).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("📤 Send reply"), callback_data=send),
+                InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=drop),
+            ]
+        ]
+    )
+
+
+@router.message(Casework.adding_result_photos, F.photo, flags=STAFF)
+async def add_result_photo(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    photos = list(data.get("photos", []))
+    if len(photos) >= RESULT_PHOTOS_MAX:
+        await message.answer(
+            _("At most {maximum} photos per report.").format(maximum=RESULT_PHOTOS_MAX)
+        )
+        return
+    assert message.photo
+    photos.append(message.photo[-1].file_id)
+    await state.update_data(photos=photos)
+    await message.answer(
+        _("Photo {count} added. Press Send reply when you are done.").format(count=len(photos)),
+        reply_markup=reply_panel(int(data["ticket_id"])),
+    )
+
+
+@router.callback_query(ReplyPanel.filter(), flags=STAFF)
+async def on_reply_panel(
+    query: CallbackQuery,
+    callback_data: ReplyPanel,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    current = await state.get_state()
+    if (
+        current != Casework.adding_result_photos.state
+        or data.get("ticket_id") != callback_data.ticket_id
+    ):
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    if not callback_data.send:
+        await state.clear()
+        await query.answer(_("Cancelled."))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("Cancelled: nothing was sent."))
+        return
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    try:
+        ticket = await resolve(
+            ws,
+            OutboxNotifier(session, i18n, settings, clock=clock),
+            actor,
+            ticket_id=callback_data.ticket_id,
+            reply=data["reply"],
+            photo_file_ids=data.get("photos", []),
+            expected_state=data["state"],
+        )
+    except DomainError as error:
+        await refuse(query, session, error, clock=clock, detail=f"ticket {data['ticket_id']}")
+        await state.clear()
+        return
+    await session.commit()
+    await state.clear()
+    await query.answer(_("🏁 Resolved."))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _("🏁 {code} is resolved; the reply was sent to the reporter.").format(
+                code=ticket.code
+            )
+        )
+    await redraw_saved_card(bot, session, settings, ticket, data)
+
+
+@router.message(
+    StateFilter(Casework.writing_question, Casework.writing_reason, Casework.naming_original),
+    flags=STAFF,
+)
+@router.message(Casework.writing_reply, flags=STAFF)
+async def text_expected(message: Message) -> None:
+    await message.answer(_("Please type it as text, or /cancel."))
+
+
+@router.message(Casework.adding_result_photos, flags=STAFF)
+async def photo_expected(message: Message) -> None:
+    await message.answer(_("Send photos of the result, or press Send reply."))
+
+
+async def step_failed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    error: DomainError,
+) -> None:
+    """A typo may be retried; a ticket that moved on (or a lost right) ends the step."""
+    if isinstance(error, ValidationError):
+        await message.answer(error_text(error) + "\n" + _("Try again, or /cancel."))
+        return
+    await refuse(message, session, error, clock=clock)  # commits: the FSM may write next
+    await state.clear()
+
+
+async def finish_step(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    ticket: TicketView,
+    data: dict[str, Any],
+    text: str,
+) -> None:
+    """Commit, forget the step, say it is done, then redraw the card it started from."""
+    await session.commit()  # the action is done before the step is forgotten
+    await state.clear()
+    await message.answer(text)
+    await redraw_saved_card(bot, session, settings, ticket, data)
+
+
+async def redraw_saved_card(
+    bot: Bot, session: AsyncSession, settings: Settings, ticket: TicketView, data: dict[str, Any]
+) -> None:
+    if data.get("card_chat") is not None and data.get("card_message") is not None:
+        await redraw_card(
+            bot,
+            session,
+            settings,
+            ticket,
+            chat_id=int(data["card_chat"]),
+            message_id=int(data["card_message"]),
+        )
+
+
+# -- /queue, /ticket, /find -------------------------------------------------------------------
+
+
+def scope(actor: Actor) -> frozenset[int] | None:
+    """Administrators see every department; members their own ones."""
+    return None if actor.is_admin else actor.department_ids()
+
+
+async def queue_page(
+    session: AsyncSession, actor: Actor, settings: Settings, clock: Clock, *, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    tickets, total = await open_queue(
+        session, department_ids=scope(actor), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    if not tickets:
+        return (_("No open tickets. 🎉") if page == 0 else _("No more tickets.")), None
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    lines = [
+        _("<b>Open tickets</b> · {total} · page {page}/{pages}").format(
+            total=total, page=page + 1, pages=pages
+        ),
+        _("Oldest deadline first. 🟥 red card · 🟨 yellow card · ⏰ overdue"),
+        "",
+    ]
+    now = clock.now()
+    lines += [queue_line(ticket, settings.tz, now) for ticket in tickets]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"{ticket.code} · {state_label(ticket.state)}",
+                callback_data=OpenCard(ticket_id=ticket.id).pack(),
+            )
+        ]
+        for ticket in tickets
+    ]
+    paging = []
+    if page > 0:
+        paging.append(
+            InlineKeyboardButton(
+                text=_("⬅️ Previous"), callback_data=QueuePage(page=page - 1).pack()
+            )
+        )
+    if page + 1 < pages:
+        paging.append(
+            InlineKeyboardButton(text=_("Next ➡️"), callback_data=QueuePage(page=page + 1).pack())
+        )
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.message(Command("queue"), flags=STAFF)
+async def show_queue(
+    message: Message, session: AsyncSession, actor: Actor, settings: Settings, clock: Clock
+) -> None:
+    text, markup = await queue_page(session, actor, settings, clock, page=0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(QueuePage.filter(F.page >= 0), flags=STAFF)
+async def turn_queue_page(
+    query: CallbackQuery,
+    callback_data: QueuePage,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    text, markup = await queue_page(session, actor, settings, clock, page=callback_data.page)
+    await query.answer()
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.message(Command("ticket"), flags=STAFF)
+async def show_ticket(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    code = normalize_code(command.args or "")
+    if code is None and command.args:
+        await message.answer(_("This code is not valid: please check it for a typo."))
+        return
+    if code is None:
+        await message.answer(
+            _("Send /ticket followed by a tracking code, e.g. /ticket SR-7K3Q-9XPA-X.")
+        )
+        return
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    try:
+        ticket = await visible_ticket(ws, actor, code=code)
+    except NotFound as error:
+        await message.answer(error_text(error))
+        return
+    except DomainError as error:
+        await refuse(message, session, error, clock=clock, detail=code)
+        return
+    entries = await history(session, ticket_id=ticket.id)
+    await message.answer(history_text(ticket, entries, settings))
+    await message.answer(
+        await card_text(session, ticket, settings),
+        reply_markup=card_keyboard(ticket.id, ticket.state),
+    )
+
+
+def find_usage() -> str:
+    categories = ", ".join(f"<code>{c.value}</code>" for c in Category)
+    states = ", ".join(f"<code>{s.value}</code>" for s in TicketState)
+    return "\n".join(
+        [
+            _("<b>Find tickets</b>: /find followed by any of"),
+            _("• a category: {values}").format(values=categories),
+            _("• a state: {values}").format(values=states),
+            _("• a day or a range: 2026-11-23, 2026-11-01..2026-11-30"),
+            _("Example: /find idle new 2026-11-23"),
+        ]
+    )
+
+
+@router.message(Command("find"), flags=STAFF)
+async def find(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+) -> None:
+    try:
+        query = parse_find((command.args or "").split(), settings.tz)
+    except ValidationError as error:
+        await message.answer(error_text(error) + "\n\n" + find_usage())
+        return
+    if is_empty(query):
+        await message.answer(find_usage())
+        return
+    tickets, total = await find_tickets(session, department_ids=scope(actor), query=query)
+    if not tickets:
+        await message.answer(_("No tickets match."))
+        return
+    lines = [_("<b>{total} ticket(s) found</b>").format(total=total)]
+    if total > len(tickets):
+        lines.append(_("The newest {count} are shown.").format(count=len(tickets)))
+    lines += [
+        f"<code>{t.code}</code> · {state_label(t.state)} · {local_time(t.created_at, settings.tz)}"
+        f" · {category_label(t.category)}"
+        for t in tickets
+    ]
+    lines.append(_("Open one with /ticket CODE."))
+    await message.answer("\n".join(lines))

@@ -1,0 +1,177 @@
+"""Read side of the staff's work: open-ticket queues, search, a ticket's history, and what a
+card needs beyond the ticket (the last action and who took it, the assigned handler).
+
+Reporter identity never leaves here: history entries name staff by their display name and
+the reporter only as a kind ("reporter"), whatever the ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.directory import SqlDirectory
+from storage.models import Member, OutboxMessage, Ticket, TicketEvent
+from storage.repositories import ticket_view
+from tickets.casework import FindQuery
+from tickets.states import OPEN_STATES, TicketState
+from tickets.views import TicketView
+
+FIND_LIMIT = 20
+QUESTIONS_SCANNED = 50  # a reporter replies to one of their recent questions
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    kind: str
+    actor_kind: str
+    actor_name: str | None  # staff only; None for the reporter and the system
+    from_state: str | None
+    to_state: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class CardContext:
+    last: HistoryEntry | None
+    handler_name: str | None
+    duplicates: tuple[str, ...] = ()
+    original_code: str | None = None
+
+
+def current_deadline_column() -> ColumnElement[datetime | None]:
+    return case(
+        (col(Ticket.state) == TicketState.NEW, col(Ticket.accept_by)),
+        else_=col(Ticket.resolve_by),
+    )
+
+
+async def open_queue(
+    session: AsyncSession, *, department_ids: Collection[int] | None, offset: int, limit: int
+) -> tuple[list[TicketView], int]:
+    """One page of open tickets (all departments when `department_ids` is None), oldest
+    current deadline first, and how many there are in all."""
+    where: list[ColumnElement[bool]] = [col(Ticket.state).in_([str(s) for s in OPEN_STATES])]
+    if department_ids is not None:
+        where.append(col(Ticket.department_id).in_(sorted(department_ids)))
+    total = await session.scalar(select(func.count(col(Ticket.id))).where(*where))
+    rows = await session.scalars(
+        select(Ticket)
+        .where(*where)
+        .order_by(current_deadline_column(), col(Ticket.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [await ticket_view(session, row) for row in rows], int(total or 0)
+
+
+async def find_tickets(
+    session: AsyncSession,
+    *,
+    department_ids: Collection[int] | None,
+    query: FindQuery,
+    limit: int = FIND_LIMIT,
+) -> tuple[list[TicketView], int]:
+    """Tickets matching the query, newest first (at most `limit`), and the full count."""
+    where: list[ColumnElement[bool]] = []
+    if department_ids is not None:
+        where.append(col(Ticket.department_id).in_(sorted(department_ids)))
+    if query.category is not None:
+        where.append(col(Ticket.category) == str(query.category))
+    if query.state is not None:
+        where.append(col(Ticket.state) == str(query.state))
+    if query.since is not None:
+        where.append(col(Ticket.created_at) >= query.since)
+    if query.until is not None:
+        where.append(col(Ticket.created_at) < query.until)
+    total = await session.scalar(select(func.count(col(Ticket.id))).where(*where))
+    rows = await session.scalars(
+        select(Ticket)
+        .where(*where)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .limit(limit)
+    )
+    return [await ticket_view(session, row) for row in rows], int(total or 0)
+
+
+async def history(session: AsyncSession, *, ticket_id: int) -> list[HistoryEntry]:
+    """Every event of a ticket, oldest first, staff named, the reporter never identified."""
+    events = list(
+        await session.scalars(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id) == ticket_id)
+            .order_by(col(TicketEvent.at), col(TicketEvent.id))
+        )
+    )
+    staff_ids = {e.actor_id for e in events if e.actor_kind == "member" and e.actor_id}
+    names = await SqlDirectory(session).member_names(user_ids=staff_ids)
+    return [
+        HistoryEntry(
+            at=event.at,
+            kind=event.kind,
+            actor_kind=event.actor_kind,
+            actor_name=names.get(event.actor_id or 0) if event.actor_kind == "member" else None,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            text=event.text,
+        )
+        for event in events
+    ]
+
+
+async def card_context(session: AsyncSession, ticket: TicketView) -> CardContext:
+    """The card's footer facts: the last staff or reporter action, handler, links."""
+    entries = await history(session, ticket_id=ticket.id)
+    last = entries[-1] if entries else None
+    handler_name = None
+    if ticket.handler_member_id is not None:
+        member = await session.get(Member, ticket.handler_member_id)
+        handler_name = member.display_name if member else None
+    duplicates = tuple(
+        await session.scalars(
+            select(col(Ticket.code))
+            .where(col(Ticket.duplicate_of_id) == ticket.id)
+            .order_by(col(Ticket.id))
+        )
+    )
+    original = (
+        await session.get(Ticket, ticket.duplicate_of_id) if ticket.duplicate_of_id else None
+    )
+    return CardContext(
+        last=last,
+        handler_name=handler_name,
+        duplicates=duplicates,
+        original_code=original.code if original else None,
+    )
+
+
+async def duplicate_tickets(session: AsyncSession, *, ticket_id: int) -> list[TicketView]:
+    """Tickets linked to this one as duplicates (their reporters follow it too)."""
+    rows = await session.scalars(
+        select(Ticket).where(col(Ticket.duplicate_of_id) == ticket_id).order_by(col(Ticket.id))
+    )
+    return [await ticket_view(session, row) for row in rows]
+
+
+async def question_ticket(session: AsyncSession, *, chat_id: int, message_id: int) -> int | None:
+    """The ticket whose question to the reporter was delivered as `message_id` in `chat_id`."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.purpose) == "reporter:question",
+            col(OutboxMessage.state) == "sent",
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(QUESTIONS_SCANNED)
+    )
+    for row in rows:
+        if message_id in (row.result_message_ids or []):
+            return row.ticket_id
+    return None

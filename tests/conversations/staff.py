@@ -1,0 +1,210 @@
+"""Steps and database reads for the staff side: departments, members, tickets made quickly,
+button presses with any callback data, security events and the outbox.
+
+Tickets that only set the scene are filed through the domain (`submit_report`) rather than
+the chat, so a test spends its time on the part it is about.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.app import SnapreportApp
+from bot.workspace import workspace
+from emulator.client import ChatUser, EmulatorClient
+from emulator.views import CallbackAnswer, ChatMessage
+from storage.models import (
+    Department,
+    Member,
+    OutboxMessage,
+    RoutingRule,
+    SecurityEvent,
+    Ticket,
+)
+from storage.people import PeopleRepo
+from storage.repositories import SqlDirectoryRepository
+from tickets.actors import Actor
+from tickets.reports import submit_report
+from tickets.states import Action
+from tickets.views import ReportDraft, TicketView
+from tickets.workflow import StaffCommand, perform
+
+DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
+_drafts = iter(range(1, 1_000_000))
+
+
+async def intake_id(app: SnapreportApp) -> int:
+    async with app.session_factory() as session, session.begin():
+        return await SqlDirectoryRepository(session).intake_department_id()
+
+
+async def add_member(
+    app: SnapreportApp, user: ChatUser, department_id: int, role: str = "supervisor"
+) -> int:
+    async with app.session_factory() as session, session.begin():
+        member = Member(
+            channel_user_id=user.id,
+            display_name=user.user.first_name,
+            role=role,
+            department_id=department_id,
+        )
+        session.add(member)
+        await session.flush()
+        assert member.id is not None
+        return member.id
+
+
+async def new_ticket(
+    app: SnapreportApp,
+    reporter: ChatUser,
+    *,
+    category: str = "idle",
+    source_tag: str | None = None,
+    description: str = DESCRIPTION,
+    real_name: bool = False,
+) -> TicketView:
+    """File a report through the domain, as Confirm would (anonymous unless `real_name`)."""
+    draft = ReportDraft(
+        submit_key=f"test:{next(_drafts)}",
+        reporter_user_id=reporter.id,
+        category=category,
+        description=description,
+        photos=(),
+        source_tag=source_tag,
+        anonymous=not real_name,
+        real_name=f"{reporter.user.first_name} {reporter.user.last_name or ''}".strip()
+        if real_name
+        else None,
+        phone=reporter.phone_number if real_name else None,
+    )
+    async with app.session_factory() as session, session.begin():
+        ws = workspace(session, clock=app.clock, settings=app.settings, i18n=app.i18n)
+        with app.i18n.context():
+            submission = await submit_report(ws, draft, per_hour=1000)
+    return submission.ticket
+
+
+async def staff_action(
+    app: SnapreportApp, ticket_id: int, *, action: str, **command: Any
+) -> TicketView:
+    """Move a ticket as an administrator would (scene setting, not under test)."""
+    admin = Actor(user_id=next(iter(app.settings.admin_ids)), is_admin=True)
+    command["action"] = Action(action)
+    async with app.session_factory() as session, session.begin():
+        ws = workspace(session, clock=app.clock, settings=app.settings, i18n=app.i18n)
+        with app.i18n.context():
+            return await perform(ws, admin, StaffCommand(ticket_id=ticket_id, **command))
+
+
+async def ticket_row(app: SnapreportApp, ticket_id: int) -> Ticket:
+    async with app.session_factory() as session:
+        ticket = await session.get(Ticket, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+async def security_events(app: SnapreportApp) -> list[SecurityEvent]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(select(SecurityEvent).order_by(col(SecurityEvent.id)))
+        return list(rows)
+
+
+async def outbox(app: SnapreportApp, *, ticket_id: int | None = None) -> list[OutboxMessage]:
+    async with app.session_factory() as session:
+        statement = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        if ticket_id is not None:
+            statement = statement.where(col(OutboxMessage.ticket_id) == ticket_id)
+        return list(await session.scalars(statement))
+
+
+async def press_data(user: ChatUser, data: CallbackData | str) -> CallbackAnswer:
+    """Press a button carrying `data` on the newest message of the chat, whatever it shows:
+    what a forged (or very old) callback looks like to the bot."""
+    messages = await user.messages()
+    bot_messages = [m for m in messages if m.from_bot] or messages
+    assert bot_messages, f"chat {user.chat_id} is empty"
+    packed = data.pack() if isinstance(data, CallbackData) else data
+    return await user.client.press(user.id, user.chat_id, bot_messages[-1].message_id, packed)
+
+
+async def open_card(staff: ChatUser, code: str) -> ChatMessage:
+    """`/ticket CODE`: the history, then the card with its buttons."""
+    await staff.command("ticket", code)
+    await staff.expect("History of")
+    return await staff.expect("Resolve by")
+
+
+def identity_of(user: ChatUser) -> list[str]:
+    """Everything that would identify a reporter: id, username, names, phone."""
+    found = [str(user.id), user.phone_number, user.user.first_name]
+    found += [part for part in (user.user.last_name, user.user.username) if part]
+    return found
+
+
+def leaks(texts: Iterable[str], user: ChatUser) -> list[str]:
+    return [secret for secret in identity_of(user) for text in texts if secret in text]
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def invite_payload_in(message: ChatMessage) -> str:
+    match = re.search(r"start=(inv_[A-Za-z0-9_-]+)", message.content)
+    assert match, message.content
+    return match.group(1)
+
+
+def department_id_in(message: ChatMessage) -> int:
+    match = re.search(r"#(\d+)", message.content)
+    assert match, message.content
+    return int(match.group(1))
+
+
+async def deliver(app: SnapreportApp) -> None:
+    """Fire due follow-ups and send due outbox rows now: the scheduler's tick, on demand."""
+    assert app.scheduler is not None, "the app's scheduler runs the outbox dispatcher"
+    await app.scheduler.run_due_once()
+
+
+async def prefer_language(app: SnapreportApp, *users: ChatUser, language: str = "en") -> None:
+    """Store the users' language, as /lang does: notifications are written in it."""
+    async with app.session_factory() as session, session.begin():
+        for user in users:
+            await PeopleRepo(session).set_language(user_id=user.id, language=language)
+
+
+async def staff_user(client: EmulatorClient, name: str, **user: Any) -> ChatUser:
+    return await client.chat_user(first_name=name, language_code="en", **user)
+
+
+async def press_card_button(user: ChatUser, ticket_id: int, action: str) -> CallbackAnswer:
+    """Press a card's button by what it does, whatever language it is labelled in."""
+    prefix = f"t:{ticket_id}:{action}:"
+    for message in reversed(await user.messages()):
+        for button in message.inline_buttons if message.from_bot else []:
+            if button.callback_data and button.callback_data.startswith(prefix):
+                return await user.client.press(
+                    user.id, user.chat_id, message.message_id, button.callback_data
+                )
+    raise AssertionError(f"no card button {action!r} for ticket {ticket_id} in {user.chat_id}")
+
+
+async def make_department_with_rule(
+    app: SnapreportApp, name: str, *, category: str | None = None, tag: str | None = None
+) -> int:
+    """A department and one routing rule to it (scene setting; /route is tested apart)."""
+    async with app.session_factory() as session, session.begin():
+        department = Department(name=name)
+        session.add(department)
+        await session.flush()
+        assert department.id is not None
+        session.add(RoutingRule(department_id=department.id, category=category, source_tag=tag))
+        return department.id

@@ -1,0 +1,141 @@
+"""Steps of the report conversation, said the way a citizen does them, and database reads.
+
+Conversation tests compose these so each test spells out only the part it is about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser
+from emulator.views import BotAction
+from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
+from tests.imagefactory import jpeg_bytes
+
+DESCRIPTION = "Clerk at window 3 is playing games on his phone for an hour"
+CATEGORY = "Phone or private business"
+
+
+async def begin_with_photo(
+    citizen: ChatUser, *, seed: int = 1, caption: str | None = None
+) -> None:
+    """Send one photo (which starts a draft) and wait for the photos panel."""
+    await citizen.send_photo(jpeg_bytes(seed=seed), caption=caption)
+    await citizen.expect("Received: 1 photo")
+
+
+async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
+    await citizen.press("Next")
+    await citizen.expect("Step 2/5")
+    await citizen.send(description)
+    await citizen.expect("Step 3/5")
+
+
+async def categorize(citizen: ChatUser, category: str = CATEGORY) -> None:
+    await citizen.press(category)
+    await citizen.expect("Step 4/5")
+
+
+async def skip_place(citizen: ChatUser) -> None:
+    await citizen.press("Skip")
+    await citizen.expect("Step 5/5")
+
+
+async def stay_anonymous(citizen: ChatUser) -> None:
+    await citizen.press("Anonymous")
+    await citizen.expect("Please check your report")
+
+
+async def to_preview(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to the preview of an anonymous report with one photo."""
+    await begin_with_photo(citizen, seed=seed)
+    await describe(citizen, description)
+    await categorize(citizen)
+    await skip_place(citizen)
+    await stay_anonymous(citizen)
+
+
+async def confirm(citizen: ChatUser) -> str:
+    """Press Confirm on the preview; return the tracking code the bot answers with."""
+    await citizen.press("Confirm")
+    return code_of(await citizen.expect("Tracking code"))
+
+
+def code_of(message: Any) -> str:
+    return str(message.content.split("Tracking code: ")[1].split()[0])
+
+
+async def file_report(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> str:
+    """A whole anonymous report with one photo; returns its tracking code."""
+    await to_preview(citizen, seed=seed, description=description)
+    return await confirm(citizen)
+
+
+async def actions_since(citizen: ChatUser, seq: int, *, within: float = 0.3) -> list[BotAction]:
+    """Everything the bot did in the chat after `seq`, waiting `within` s for stragglers."""
+    found: list[BotAction] = []
+    while actions := await citizen.client.wait_for_bot_message(
+        citizen.chat_id, seq, within if not found else 0.05
+    ):
+        found += actions
+        seq = actions[-1].seq
+    return found
+
+
+# -- the database -----------------------------------------------------------------------------
+
+
+async def ticket_by_code(app: SnapreportApp, code: str) -> Ticket:
+    async with app.session_factory() as session:
+        ticket = await session.scalar(select(Ticket).where(col(Ticket.code) == code))
+    assert ticket is not None, f"no ticket {code}"
+    return ticket
+
+
+async def count_tickets(app: SnapreportApp) -> int:
+    async with app.session_factory() as session:
+        return int(await session.scalar(select(func.count(col(Ticket.id)))) or 0)
+
+
+async def evidence_of(app: SnapreportApp, ticket_id: int | None) -> list[Evidence]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(Evidence).where(col(Evidence.ticket_id) == ticket_id).order_by(col(Evidence.id))
+        )
+        return list(rows)
+
+
+async def events_of(app: SnapreportApp, ticket_id: int | None) -> list[TicketEvent]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id) == ticket_id)
+            .order_by(col(TicketEvent.id))
+        )
+        return list(rows)
+
+
+async def reporter_of(app: SnapreportApp, user_id: int) -> Reporter | None:
+    async with app.session_factory() as session:
+        return await session.scalar(
+            select(Reporter).where(col(Reporter.channel_user_id) == user_id)
+        )
+
+
+async def fsm_records(app: SnapreportApp, user_id: int) -> list[FsmRecord]:
+    """The FSM rows of a user's private chat (the key holds bot:chat:user:...)."""
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(FsmRecord).where(col(FsmRecord.key).contains(f":{user_id}:{user_id}:"))
+        )
+        return list(rows)
+
+
+async def draft_data(app: SnapreportApp, user_id: int) -> dict[str, Any]:
+    records = await fsm_records(app, user_id)
+    assert len(records) == 1, records
+    return dict(records[0].data)

@@ -1,0 +1,158 @@
+"""Cancelling a draft at any step, by its button or by /cancel, leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser
+from tests.conversations.steps import (
+    begin_with_photo,
+    categorize,
+    count_tickets,
+    describe,
+    draft_data,
+    evidence_of,
+    file_report,
+    fsm_records,
+    skip_place,
+    stay_anonymous,
+    ticket_by_code,
+)
+
+STEPS = [
+    "no_photo_yet",
+    "photos",
+    "describing",
+    "category",
+    "place",
+    "identity",
+    "contact",
+    "preview",
+    "edit_menu",
+]
+
+
+async def reach(citizen: ChatUser, step: str) -> None:
+    """Walk a fresh draft up to `step` and wait until its panel is shown."""
+    if step == "no_photo_yet":
+        await citizen.command("report")
+        await citizen.expect("Step 1/5")
+        return
+    await begin_with_photo(citizen)
+    if step == "photos":
+        return
+    if step == "describing":
+        await citizen.press("Next")
+        await citizen.expect("Step 2/5")
+        return
+    await describe(citizen)
+    if step == "category":
+        return
+    await categorize(citizen)
+    await citizen.expect("Or use the button")
+    if step == "place":
+        return
+    await skip_place(citizen)
+    if step == "identity":
+        return
+    if step == "contact":
+        await citizen.press("Real name")
+        await citizen.expect("share your phone number")
+        return
+    await stay_anonymous(citizen)
+    if step == "preview":
+        return
+    await citizen.press("Edit")
+    await citizen.expect("What would you like to change?")
+
+
+async def reply_keyboard(citizen: ChatUser) -> list[str]:
+    """The reply keyboard a phone would show now ([] when none or removed)."""
+    for message in reversed(await citizen.messages()):
+        markup = message.reply_markup or {}
+        if message.from_bot and "remove_keyboard" in markup:
+            return []
+        if message.from_bot and "keyboard" in markup:
+            return [b.text for b in message.keyboard_buttons]
+    return []
+
+
+async def assert_nothing_kept(citizen: ChatUser, app: SnapreportApp) -> None:
+    assert await count_tickets(app) == 0
+    assert await fsm_records(app, citizen.id) == []
+    assert await reply_keyboard(citizen) == []
+    assert [p for p in app.media_store.root.rglob("*") if p.is_file()] == []  # photos deleted
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_cancel_command_at_every_step_keeps_nothing(
+    citizen: ChatUser, app: SnapreportApp, step: str
+) -> None:
+    await reach(citizen, step)
+
+    await citizen.command("cancel")
+    await citizen.expect("Cancelled.")
+
+    await assert_nothing_kept(citizen, app)
+
+
+@pytest.mark.parametrize("step", [s for s in STEPS if s != "edit_menu"])
+async def test_cancel_button_at_every_step_keeps_nothing(
+    citizen: ChatUser, app: SnapreportApp, step: str
+) -> None:
+    await reach(citizen, step)
+
+    await citizen.press("Cancel")
+    await citizen.expect("Report cancelled")
+
+    await assert_nothing_kept(citizen, app)
+
+
+async def test_confirm_on_a_cancelled_preview_files_nothing(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    await reach(citizen, "preview")
+    preview = next(m for m in await citizen.messages() if "Please check" in m.content)
+    confirm = next(b for b in preview.inline_buttons if "Confirm" in b.text)
+    assert confirm.callback_data is not None
+    await citizen.command("cancel")
+    await citizen.expect("Cancelled.")
+
+    answer = await citizen.client.press(
+        citizen.id, citizen.chat_id, preview.message_id, confirm.callback_data
+    )
+
+    assert answer.text is not None and "no longer active" in answer.text
+    assert await count_tickets(app) == 0
+    assert await fsm_records(app, citizen.id) == []
+
+
+async def test_cancel_with_nothing_to_cancel_says_so(citizen: ChatUser) -> None:
+    await citizen.command("cancel")
+    await citizen.expect("Nothing to cancel")
+
+
+async def test_cancel_keeps_a_photo_that_is_evidence_of_a_filed_ticket(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    code = await file_report(citizen, seed=1)
+    await begin_with_photo(citizen, seed=1)  # the same picture again, in a new draft
+
+    await citizen.command("cancel")
+    await citizen.expect("Cancelled.")
+
+    [evidence] = await evidence_of(app, (await ticket_by_code(app, code)).id)
+    assert app.media_store.exists(evidence.sha256)
+
+
+async def test_report_command_mid_draft_carries_on_with_it(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    await reach(citizen, "category")
+
+    await citizen.command("report")
+
+    await citizen.expect("You have a report in progress")
+    await citizen.expect("Step 3/5")
+    assert len((await draft_data(app, citizen.id))["photos"]) == 1

@@ -1,0 +1,132 @@
+"""`/stats` in chat: the administrator's view of every department, a supervisor's of their
+own, refusals for everyone else, and the period buttons (week, month, quarter, custom)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser, EmulatorClient
+from emulator.views import ChatMessage
+from handlers.stats import StatsView
+from tests.conversations.staff import (
+    add_member,
+    intake_id,
+    make_department_with_rule,
+    new_ticket,
+    press_data,
+    security_events,
+    staff_user,
+)
+from tests.conversations.steps import file_report
+
+
+async def charts_after(user: ChatUser, summary: ChatMessage) -> list[ChatMessage]:
+    """The album of charts the bot sent after the summary message."""
+    caption = await user.expect("📊 ", timeout=10)  # the album's first photo carries it
+    album = [
+        m
+        for m in await user.messages()
+        if m.from_bot and m.photo and m.media_group_id == caption.media_group_id
+    ]
+    assert all(m.message_id > summary.message_id for m in album)
+    return album
+
+
+async def test_admin_sees_every_department_with_four_charts(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> None:
+    await file_report(citizen)  # through the chat, as a citizen does
+    await new_ticket(app, citizen, category="rude")
+    traffic = await make_department_with_rule(app, "Traffic Police", category="car")
+    assert traffic
+    await new_ticket(app, citizen, category="car")
+
+    await admin.command("stats")
+    summary = await admin.expect("Statistics · all departments", timeout=10)
+    assert "Tickets received 2026-11-23 – 2026-11-29" in summary.content
+    assert "Received: 3" in summary.content
+    assert "By department" in summary.content and "Traffic Police: 1 received" in summary.content
+    assert summary.edits >= 1 and "⏳" not in summary.content  # the progress message, edited
+    assert "• This week" in [b.text for b in summary.inline_buttons]
+
+    album = await charts_after(admin, summary)
+    assert len(album) == 4
+    # Telegram (and the emulator) re-encode photos as JPEG: check it is a real chart.
+    with Image.open(io.BytesIO(await admin.download(album[0]))) as picture:
+        assert picture.width >= 800 and picture.height >= 400
+    assert "2026-11-23 – 2026-11-29" in album[0].content
+
+
+async def test_period_buttons_and_a_custom_period(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> None:
+    await new_ticket(app, citizen)
+    await new_ticket(app, citizen, category="rude")
+    await admin.command("stats")
+    summary = await admin.expect("Received: 2", timeout=10)
+    await charts_after(admin, summary)
+
+    await admin.press("This month")
+    month = await admin.expect("2026-11-01 – 2026-11-30", timeout=10)
+    assert month.message_id == summary.message_id  # the same message, edited
+    assert "Received: 2" in month.content and "• This month" in str(month.inline_buttons)
+    await charts_after(admin, month)
+    await admin.press("This quarter")
+    await admin.expect("2026-10-01 – 2026-12-31", timeout=10)
+    await admin.expect("📊 ", timeout=10)
+
+    await admin.press("Custom")
+    await admin.expect("Type the first and the last day")
+    await admin.send("yesterday")
+    await admin.expect("These are not two days in order")
+    await admin.send("2026-11-30 2026-11-01")
+    await admin.expect("These are not two days in order")
+    await admin.send("2026-11-24 2026-11-30")
+    custom = await admin.expect("Statistics · all departments", timeout=10)
+    assert "2026-11-24 – 2026-11-30" in custom.content and "Received: 0" in custom.content
+    await admin.expect("📊 ", timeout=10)
+    await admin.send("2026-11-24 2026-11-30")  # the custom step is over: no second answer
+    await admin.expect("did not understand")
+
+
+async def test_supervisor_sees_only_their_department(
+    app: SnapreportApp, supervisor: ChatUser, admin: ChatUser, citizen: ChatUser
+) -> None:
+    traffic = await make_department_with_rule(app, "Traffic Police", category="car")
+    await new_ticket(app, citizen)  # the intake department, the supervisor's
+    await new_ticket(app, citizen, category="car")
+    await new_ticket(app, citizen, category="car")
+
+    await supervisor.command("stats")
+    summary = await supervisor.expect("Statistics · ", timeout=10)
+    assert "Received: 1" in summary.content
+    assert "Traffic Police" not in summary.content and "By department" not in summary.content
+    await charts_after(supervisor, summary)
+
+    answer = await press_data(supervisor, StatsView(period="week", department_id=traffic))
+    assert answer.show_alert and "Only a supervisor" in (answer.text or "")
+    assert [e.kind for e in await security_events(app)] == ["supervisor_only"]
+
+    await admin.command("stats")
+    await admin.expect("Received: 3", timeout=10)
+
+
+async def test_citizens_and_handlers_are_refused_politely(
+    app: SnapreportApp, citizen: ChatUser, client: EmulatorClient
+) -> None:
+    handler = await staff_user(client, "Hana")
+    await add_member(app, handler, await intake_id(app), role="handler")
+
+    await citizen.command("stats")
+    await citizen.expect("This is for department staff only")
+    await handler.command("stats")
+    await handler.expect("Only a supervisor of the department can do this")
+    await handler.command("export")
+    await handler.expect("Only a supervisor of the department can do this")
+    await handler.command("ranking")
+    await handler.expect("Only administrators can do this")
+    assert not [m for m in await citizen.messages() if m.photo or m.document]
+    assert len(await security_events(app)) == 4

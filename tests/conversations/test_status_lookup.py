@@ -1,0 +1,105 @@
+"""`/status CODE`: the code is the key; whoever holds it sees progress, never identity."""
+
+from __future__ import annotations
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser, EmulatorClient
+from tests.conversations.steps import (
+    begin_with_photo,
+    categorize,
+    confirm,
+    describe,
+    file_report,
+    skip_place,
+)
+from tickets.codes import ALPHABET, check_symbol, is_valid
+
+
+async def file_real_name_report(citizen: ChatUser) -> str:
+    await begin_with_photo(citizen)
+    await describe(citizen, "The inspector took 500 yuan to skip the check")
+    await categorize(citizen, "Asking for favours")
+    await skip_place(citizen)
+    await citizen.press("Real name")
+    await citizen.expect("share your phone number")
+    await citizen.tap("Share my phone number")
+    await citizen.expect("Please check your report")
+    return await confirm(citizen)
+
+
+def mistype(code: str, position: int) -> str:
+    """Change one symbol of the code to another symbol of the alphabet."""
+    wrong = next(s for s in ALPHABET if s != code[position])
+    return code[:position] + wrong + code[position + 1 :]
+
+
+async def test_status_with_the_right_code_shows_state_department_and_deadlines(
+    citizen: ChatUser,
+) -> None:
+    code = await file_report(citizen)
+
+    await citizen.command("status", code)
+
+    status = await citizen.expect(code)
+    for line in ("Status: New", "Department: 受理中心", "Accept by: ", "Resolve by: "):
+        assert line in status.content
+
+
+async def test_status_forgives_lowercase_and_missing_dashes(citizen: ChatUser) -> None:
+    code = await file_report(citizen)
+
+    await citizen.command("status", code.replace("-", "").lower())
+
+    await citizen.expect("Status: New")
+
+
+async def test_a_mistyped_code_is_caught_as_not_valid(citizen: ChatUser) -> None:
+    code = await file_report(citizen)
+
+    for position in (3, 8, len(code) - 1):  # first body symbol, second group, check symbol
+        typo = mistype(code, position)
+        assert not is_valid(typo)
+        await citizen.command("status", typo)
+        answer = await citizen.expect("not valid")
+        assert code not in answer.content
+
+
+async def test_a_valid_but_unknown_code_finds_nothing(citizen: ChatUser) -> None:
+    await citizen.command("status", "SR-7K3Q-9XPA-" + check_symbol("7K3Q9XPA"))
+
+    await citizen.expect("No report with this code")
+
+
+async def test_status_without_a_code_explains_how(citizen: ChatUser) -> None:
+    await citizen.command("status")
+
+    await citizen.expect("followed by your tracking code")
+
+
+async def test_another_persons_code_shows_status_never_identity_or_evidence(
+    citizen: ChatUser, client: EmulatorClient, app: SnapreportApp
+) -> None:
+    code = await file_real_name_report(citizen)
+    stranger = await client.chat_user(first_name="Stranger", language_code="en")
+
+    await stranger.command("status", code)
+
+    status = await stranger.expect("Status: New")
+    for secret in ("Wei", "Zhang", citizen.phone_number, "500 yuan", "anonymous"):
+        assert secret not in status.content
+    await stranger.expect_nothing()
+    sent = [m for m in await stranger.messages() if m.from_bot]
+    assert len(sent) == 1 and not sent[0].photo and sent[0].document is None
+    assert not sent[0].inline_buttons  # nothing to act on: no supplement, no details
+
+
+async def test_status_works_from_a_group_chat(
+    citizen: ChatUser, client: EmulatorClient, app: SnapreportApp
+) -> None:
+    code = await file_report(citizen)
+    group = await client.create_group("Neighbourhood", [citizen.id])
+    in_group = await citizen.in_chat(group.id)
+
+    await in_group.command("status", code)
+
+    await in_group.expect("Status: New")

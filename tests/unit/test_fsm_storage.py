@@ -1,0 +1,71 @@
+"""The database FSM storage: durable, clock-stamped, and safe against concurrent updates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlmodel import SQLModel
+
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.fsm import DatabaseStorage
+from storage.models import FsmRecord
+from tickets.clock import ManualClock
+
+KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def test_state_and_data_survive_a_new_storage(sessions: SessionFactory) -> None:
+    await DatabaseStorage(sessions).set_state(KEY, "ReportDraft:describing")
+    await DatabaseStorage(sessions).set_data(KEY, {"photos": ["a"]})
+
+    fresh = DatabaseStorage(sessions)
+    assert await fresh.get_state(KEY) == "ReportDraft:describing"
+    assert await fresh.get_data(KEY) == {"photos": ["a"]}
+
+
+async def test_clearing_deletes_the_row(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    await storage.set_state(KEY, "ReportDraft:describing")
+    await storage.set_data(KEY, {"photos": ["a"]})
+
+    await storage.set_state(KEY, None)
+    await storage.set_data(KEY, {})
+
+    async with sessions() as session:
+        assert await session.get(FsmRecord, "1:42:42:::default") is None
+
+
+async def test_rows_are_stamped_with_the_injected_clock(sessions: SessionFactory) -> None:
+    clock = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    storage = DatabaseStorage(sessions, clock=clock)
+    await storage.set_state(KEY, "ReportDraft:describing")
+    clock.advance(timedelta(hours=3))
+
+    await storage.update_data(KEY, {"description": "x"})
+
+    async with sessions() as session:
+        record = await session.get(FsmRecord, "1:42:42:::default")
+    assert record is not None and record.updated_at == datetime(2030, 1, 1, 3, tzinfo=UTC)
+
+
+async def test_concurrent_updates_of_one_key_lose_nothing(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    await storage.set_state(KEY, "ReportDraft:adding_photos")
+
+    await asyncio.gather(*(storage.update_data(KEY, {f"k{i}": i}) for i in range(20)))
+
+    assert await storage.get_data(KEY) == {f"k{i}": i for i in range(20)}

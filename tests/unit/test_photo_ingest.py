@@ -1,0 +1,77 @@
+"""Fetching a citizen's photo: sizes are checked before a byte is downloaded."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import GetFile
+from aiogram.types import File
+
+from bot.photos import IncomingPhoto, ingest_photo
+from storage.images import MB, ImageLimits, ImageRejected, RejectReason
+from storage.media import MediaStore
+from tests.imagefactory import jpeg_bytes
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class FakeBot:
+    """getFile and download_file, as much of `Bot` as `ingest_photo` uses."""
+
+    def __init__(self, data: bytes, *, size: int | None, refuse: str | None = None) -> None:
+        self.data, self.size, self.refuse = data, size, refuse
+        self.downloads = 0
+
+    async def get_file(self, file_id: str) -> File:
+        if self.refuse:
+            raise TelegramBadRequest(GetFile(file_id=file_id), self.refuse)
+        return File(file_id=file_id, file_unique_id="u", file_size=self.size, file_path="p/1.jpg")
+
+    async def download_file(self, file_path: str, destination: io.BytesIO) -> None:
+        self.downloads += 1
+        destination.write(self.data)
+
+
+async def ingest(bot: FakeBot, tmp_path: Path, *, size: int | None = None) -> dict[str, Any]:
+    photo = IncomingPhoto("f1", size, as_document=True)
+    return await ingest_photo(cast(Bot, bot), MediaStore(tmp_path), photo, ImageLimits(), TZ)
+
+
+async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
+    bot = FakeBot(jpeg_bytes(seed=1), size=None)
+
+    entry = await ingest(bot, tmp_path)
+
+    assert MediaStore(tmp_path).exists(str(entry["sha256"]))
+    assert entry["file_id"] is None  # a document's file id would resend the EXIF original
+
+
+async def test_size_unknown_in_the_message_is_checked_at_getfile(tmp_path: Path) -> None:
+    bot = FakeBot(b"", size=21 * MB)
+
+    with pytest.raises(ImageRejected) as refused:
+        await ingest(bot, tmp_path)
+
+    assert refused.value.reason is RejectReason.TOO_LARGE and bot.downloads == 0
+
+
+async def test_telegram_refusing_a_big_file_is_a_clear_rejection(tmp_path: Path) -> None:
+    bot = FakeBot(b"", size=None, refuse="Bad Request: file is too big")
+
+    with pytest.raises(ImageRejected) as refused:
+        await ingest(bot, tmp_path)
+
+    assert refused.value.reason is RejectReason.TOO_LARGE
+
+
+async def test_other_telegram_errors_are_not_disguised(tmp_path: Path) -> None:
+    bot = FakeBot(b"", size=None, refuse="Bad Request: wrong file_id")
+
+    with pytest.raises(TelegramBadRequest):
+        await ingest(bot, tmp_path)

@@ -1,0 +1,429 @@
+"""Who works on which tickets: departments, invites, members, group chats and routing rules.
+
+Administrators (`ADMIN_IDS`) run the directory; everyone else joins it through an invite:
+a random, single-use token carried by a deep link (`/start inv_<token>`) that expires
+after `INVITE_TTL` and makes whoever opens it a supervisor or handler of one department.
+The rules here are pure; `DirectoryPort` is what they need from storage. Every use case
+checks its actor itself, so a handler that forgot a filter still cannot do harm.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tickets.actors import Actor, Role
+from tickets.categories import Category, parse_category
+from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
+
+INVITE_TTL = timedelta(hours=72)
+INVITE_PREFIX = "inv_"
+# 18 random bytes: 24 url-safe characters, 144 bits; with the prefix well under 64.
+INVITE_TOKEN_BYTES = 18
+NAME_MIN, NAME_MAX = 2, 64
+PLACE_MAX = 256
+TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,60}$")
+DISPLAY_NAME_MAX = 64
+
+
+@dataclass(frozen=True)
+class DepartmentView:
+    id: int
+    name: str
+    is_intake: bool = False
+    archived: bool = False
+    group_chat_id: int | None = None
+    members: int = 0
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    user_id: int
+    display_name: str
+    role: Role
+    department_id: int
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class InviteView:
+    token: str
+    department_id: int
+    role: Role
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: int
+    department_id: int
+    department_name: str
+    category: str | None
+    source_tag: str | None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The outcome of opening an invite."""
+
+    department: DepartmentView
+    role: Role
+
+
+class DirectoryPort(Protocol):
+    """What the directory use cases read and write; `storage.directory` implements it."""
+
+    async def get_department(self, *, department_id: int) -> DepartmentView | None: ...
+
+    async def department_by_name(self, *, name: str) -> DepartmentView | None: ...
+
+    async def add_department(self, *, name: str, now: datetime) -> DepartmentView: ...
+
+    async def update_department(
+        self,
+        *,
+        department_id: int,
+        name: str | None = None,
+        archived: bool | None = None,
+        group_chat_id: int | None = None,
+        unbind: bool = False,
+    ) -> DepartmentView: ...
+
+    async def add_invite(
+        self,
+        *,
+        token: str,
+        department_id: int,
+        role: Role,
+        created_by: int,
+        expires_at: datetime,
+    ) -> None: ...
+
+    async def get_invite(self, *, token: str) -> InviteView | None: ...
+
+    async def use_invite(self, *, token: str, user_id: int, at: datetime) -> bool: ...
+
+    async def get_member(self, *, member_id: int) -> MemberView | None: ...
+
+    async def active_member(self, *, user_id: int, department_id: int) -> MemberView | None: ...
+
+    async def add_member(
+        self, *, user_id: int, display_name: str, role: Role, department_id: int, now: datetime
+    ) -> MemberView: ...
+
+    async def set_role(self, *, member_id: int, role: Role) -> None: ...
+
+    async def remove_member(self, *, member_id: int, at: datetime) -> None: ...
+
+    async def departments_bound_to(self, *, chat_id: int) -> list[DepartmentView]: ...
+
+    async def add_rule(
+        self,
+        *,
+        department_id: int,
+        category: str | None,
+        source_tag: str | None,
+        priority: int,
+    ) -> RuleView: ...
+
+    async def delete_rule(self, *, rule_id: int) -> bool: ...
+
+    async def tag_exists(self, *, tag: str) -> bool: ...
+
+    async def upsert_tag(
+        self, *, tag: str, place_text: str, department_id: int | None
+    ) -> None: ...
+
+
+# -- pure rules ---------------------------------------------------------------------------------
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("not_admin")
+
+
+def new_invite_token() -> str:
+    """A fresh unguessable invite token (deep-link safe)."""
+    return secrets.token_urlsafe(INVITE_TOKEN_BYTES)
+
+
+def invite_payload(token: str) -> str:
+    return INVITE_PREFIX + token
+
+
+def parse_invite_payload(payload: str | None) -> str | None:
+    """The token of an `inv_<token>` deep-link payload, or None when it is not one."""
+    if not payload or not payload.startswith(INVITE_PREFIX):
+        return None
+    token = payload.removeprefix(INVITE_PREFIX)
+    return token if TOKEN_RE.match(token) else None
+
+
+def check_invite(
+    invite: InviteView | None, department: DepartmentView | None, now: datetime
+) -> tuple[InviteView, DepartmentView]:
+    """Return the invite and its department if it may still be used, else raise why not."""
+    if invite is None or department is None:
+        raise NotFound("invite_unknown")
+    if invite.used_at is not None:
+        raise Conflict("invite_used")
+    if now >= invite.expires_at:
+        raise Conflict("invite_expired")
+    if department.archived:
+        raise Conflict("department_archived", name=department.name)
+    return invite, department
+
+
+def parse_role(text: str) -> Role:
+    aliases = {"supervisor": Role.SUPERVISOR, "sup": Role.SUPERVISOR, "handler": Role.HANDLER}
+    role = aliases.get(text.strip().lower())
+    if role is None:
+        raise ValidationError("role", role=text)
+    return role
+
+
+def clean_department_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not NAME_MIN <= len(name) <= NAME_MAX or name.isdigit():
+        raise ValidationError("department_name", minimum=NAME_MIN, maximum=NAME_MAX)
+    return name
+
+
+def clean_display_name(first: str, last: str | None) -> str:
+    """Staff are known to staff by their Telegram name (never shown to reporters)."""
+    name = " ".join(part for part in (first, last or "") if part).strip()
+    return name[:DISPLAY_NAME_MAX] or "—"
+
+
+def clean_tag(text: str | None) -> str | None:
+    if text is None or text == "":
+        return None
+    if not TAG_RE.match(text):
+        raise ValidationError("tag_invalid", tag=text)
+    return text
+
+
+def clean_category(text: str | None) -> Category | None:
+    if text is None or text == "":
+        return None
+    category = parse_category(text.lower())
+    if category is None:
+        raise ValidationError("unknown_category", category=text)
+    return category
+
+
+# -- use cases -------------------------------------------------------------------------------
+
+
+async def department_ref(directory: DirectoryPort, ref: str) -> DepartmentView:
+    """Find a department by its number (`/dept list`) or its exact name."""
+    text = ref.strip().removeprefix("#")
+    found = (
+        await directory.get_department(department_id=int(text))
+        if text.isdigit()
+        else await directory.department_by_name(name=" ".join(text.split()))
+    )
+    if found is None:
+        raise NotFound("department_unknown", ref=ref)
+    return found
+
+
+async def add_department(
+    directory: DirectoryPort, actor: Actor, *, name: str, now: datetime
+) -> DepartmentView:
+    require_admin(actor)
+    cleaned = clean_department_name(name)
+    if await directory.department_by_name(name=cleaned) is not None:
+        raise Conflict("department_exists", name=cleaned)
+    return await directory.add_department(name=cleaned, now=now)
+
+
+async def rename_department(
+    directory: DirectoryPort, actor: Actor, *, ref: str, name: str
+) -> tuple[str, DepartmentView]:
+    """Rename; returns the old name and the department as it is now."""
+    require_admin(actor)
+    department = await department_ref(directory, ref)
+    cleaned = clean_department_name(name)
+    other = await directory.department_by_name(name=cleaned)
+    if other is not None and other.id != department.id:
+        raise Conflict("department_exists", name=cleaned)
+    renamed = await directory.update_department(department_id=department.id, name=cleaned)
+    return department.name, renamed
+
+
+async def archive_department(
+    directory: DirectoryPort, actor: Actor, *, ref: str
+) -> DepartmentView:
+    """Archive: no new reports are routed there; its open tickets stay where they are."""
+    require_admin(actor)
+    department = await department_ref(directory, ref)
+    if department.is_intake:
+        raise Conflict("intake_required")
+    return await directory.update_department(department_id=department.id, archived=True)
+
+
+async def create_invite(
+    directory: DirectoryPort,
+    actor: Actor,
+    *,
+    ref: str,
+    role: str,
+    now: datetime,
+    ttl: timedelta = INVITE_TTL,
+) -> tuple[InviteView, DepartmentView]:
+    require_admin(actor)
+    department = await department_ref(directory, ref)
+    if department.archived:
+        raise Conflict("department_archived", name=department.name)
+    invite = InviteView(
+        token=new_invite_token(),
+        department_id=department.id,
+        role=parse_role(role),
+        expires_at=now + ttl,
+    )
+    await directory.add_invite(
+        token=invite.token,
+        department_id=department.id,
+        role=invite.role,
+        created_by=actor.user_id,
+        expires_at=invite.expires_at,
+    )
+    return invite, department
+
+
+async def redeem_invite(
+    directory: DirectoryPort, *, token: str, user_id: int, display_name: str, now: datetime
+) -> Joined:
+    """Make the opener a member; an invite works once, before it expires."""
+    invite = await directory.get_invite(token=token)
+    department = (
+        await directory.get_department(department_id=invite.department_id) if invite else None
+    )
+    invite, department = check_invite(invite, department, now)
+    existing = await directory.active_member(user_id=user_id, department_id=department.id)
+    if existing is not None and existing.role is invite.role:
+        raise Conflict("already_member", name=department.name)
+    # Conditional: of two people opening the same link at once, one wins.
+    if not await directory.use_invite(token=token, user_id=user_id, at=now):
+        raise Conflict("invite_used")
+    if existing is not None:
+        await directory.set_role(member_id=existing.id, role=invite.role)
+    else:
+        await directory.add_member(
+            user_id=user_id,
+            display_name=display_name,
+            role=invite.role,
+            department_id=department.id,
+            now=now,
+        )
+    return Joined(department=department, role=invite.role)
+
+
+async def remove_member(
+    directory: DirectoryPort, actor: Actor, *, member_id: int, now: datetime
+) -> MemberView:
+    require_admin(actor)
+    member = await directory.get_member(member_id=member_id)
+    if member is None:
+        raise NotFound("member_unknown", member=member_id)
+    await directory.remove_member(member_id=member_id, at=now)
+    return member
+
+
+async def bind_group(
+    directory: DirectoryPort, actor: Actor, *, ref: str, chat_id: int
+) -> DepartmentView:
+    """Send the department's alerts to this group chat instead of each supervisor."""
+    require_admin(actor)
+    if chat_id >= 0:
+        raise ValidationError("group_only")
+    department = await department_ref(directory, ref)
+    if department.archived:
+        raise Conflict("department_archived", name=department.name)
+    return await directory.update_department(department_id=department.id, group_chat_id=chat_id)
+
+
+async def unbind_group(
+    directory: DirectoryPort, actor: Actor, *, chat_id: int
+) -> list[DepartmentView]:
+    require_admin(actor)
+    bound = await directory.departments_bound_to(chat_id=chat_id)
+    for department in bound:
+        await directory.update_department(department_id=department.id, unbind=True)
+    return bound
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A routing rule as typed in chat: `category=car tag=hall_01 priority=1`."""
+
+    category: Category | None = None
+    source_tag: str | None = None
+    priority: int = 0
+
+
+def parse_rule_terms(terms: Sequence[str]) -> RuleSpec:
+    values: dict[str, str] = {}
+    for term in terms:
+        key, sep, value = term.partition("=")
+        if not sep or key not in {"category", "tag", "priority"} or key in values:
+            raise ValidationError("rule_terms", term=term)
+        values[key] = value
+    try:
+        priority = int(values.get("priority", "0"))
+    except ValueError:
+        raise ValidationError("rule_terms", term=values["priority"]) from None
+    spec = RuleSpec(
+        category=clean_category(values.get("category")),
+        source_tag=clean_tag(values.get("tag")),
+        priority=priority,
+    )
+    if spec.category is None and spec.source_tag is None:
+        # A rule naming neither would swallow every report meant for the intake department.
+        raise ValidationError("rule_empty")
+    return spec
+
+
+async def add_rule(
+    directory: DirectoryPort, actor: Actor, *, ref: str, terms: Sequence[str]
+) -> RuleView:
+    require_admin(actor)
+    department = await department_ref(directory, ref)
+    if department.archived:
+        raise Conflict("department_archived", name=department.name)
+    spec = parse_rule_terms(terms)
+    if spec.source_tag is not None and not await directory.tag_exists(tag=spec.source_tag):
+        raise NotFound("tag_unknown", tag=spec.source_tag)
+    return await directory.add_rule(
+        department_id=department.id,
+        category=spec.category,
+        source_tag=spec.source_tag,
+        priority=spec.priority,
+    )
+
+
+async def delete_rule(directory: DirectoryPort, actor: Actor, *, rule_id: int) -> None:
+    require_admin(actor)
+    if not await directory.delete_rule(rule_id=rule_id):
+        raise NotFound("rule_unknown", rule=rule_id)
+
+
+async def register_tag(directory: DirectoryPort, actor: Actor, *, tag: str, place: str) -> str:
+    """Register (or re-describe) a QR/deep-link place tag; route it with `add_rule`."""
+    require_admin(actor)
+    cleaned = clean_tag(tag)
+    place_text = " ".join(place.split())
+    if cleaned is None or not 2 <= len(place_text) <= PLACE_MAX:
+        raise ValidationError("tag_place", maximum=PLACE_MAX)
+    await directory.upsert_tag(tag=cleaned, place_text=place_text, department_id=None)
+    return cleaned
