@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import SnapreportApp
@@ -69,7 +69,7 @@ class Narrator:
 
     async def show_bot(self, who: ChatUser, *, settle: float = 0.6) -> None:
         """Print the bot's new or edited messages in `who`'s chat."""
-        after = self.seen.get(who.chat_id, who.seq)
+        after = self.seen.get(who.chat_id, 0)
         actions = await self.client.wait_for_bot_message(who.chat_id, after, settle)
         for action in actions:
             self.seen[who.chat_id] = action.seq
@@ -124,26 +124,74 @@ def demo_settings(server: EmulatorServer, root: Path) -> Settings:
 async def citizen_reports(narrator: Narrator, citizen: ChatUser) -> str:
     await narrator.step(citizen, "/start")
     await citizen.start()
+    await citizen.expect("随手拍")
     await narrator.show_bot(citizen)
     narrator.say(citizen, "(sends an album of 2 photos, captioned)")
     await citizen.send_album(
         sample_photos(), caption="窗口工作人员上班时间一直在玩手机游戏，群众排队无人办理"
     )
-    await narrator.show_bot(citizen, settle=2.0)
-    for button in ("下一步", "上班玩手机", "跳过", "匿名", "确认提交"):
-        narrator.say(citizen, f"(presses [{button}])")
-        await citizen.press(button)
-        await narrator.show_bot(citizen)
-    filed = await citizen.expect("SR-", timeout=5)
-    code_match = re.search(r"SR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", filed.content)
+    await citizen.expect("已收到 2 张照片")
+    await narrator.show_bot(citizen)
+    steps = (
+        ("下一步", "第 3/5 步"),
+        ("上班玩手机", "第 4/5 步"),
+        ("跳过", "第 5/5 步"),
+        ("匿名", "请核对"),
+        ("确认提交", "举报编号"),
+    )
+    for button, marker in steps:
+        await press(narrator, citizen, button, expect=marker)
+    filed = await citizen.messages()
+    code_match = re.search(r"SR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", filed[-1].content)
     if code_match is None:
         raise RuntimeError("the bot did not give a tracking code")
     return code_match.group(0)
 
 
+async def press(narrator: Narrator, who: ChatUser, button: str, *, expect: str) -> None:
+    """Press a button, wait for the answer that contains `expect`, print what came."""
+    narrator.say(who, f"(presses [{button}])")
+    await who.press(button)
+    await who.expect(expect, timeout=10)
+    await narrator.show_bot(who, settle=0.3)
+
+
+async def send(narrator: Narrator, who: ChatUser, text: str, *, expect: str) -> None:
+    narrator.say(who, text)
+    await who.send(text)
+    await who.expect(expect, timeout=10)
+    await narrator.show_bot(who, settle=0.3)
+
+
+async def deliver(app: SnapreportApp, narrator: Narrator, *people: ChatUser) -> None:
+    """Let the scheduler tick (due follow-ups, outbox) and show what arrived."""
+    assert app.scheduler is not None
+    await app.scheduler.run_due_once()
+    for who in people:
+        await narrator.show_bot(who, settle=1.0)
+
+
+async def office_handles(
+    narrator: Narrator, app: SnapreportApp, admin: ChatUser, citizen: ChatUser, code: str
+) -> None:
+    await press(narrator, admin, "受理", expect="已受理")
+    await deliver(app, narrator, citizen)
+    await press(narrator, admin, "询问举报人", expect=code)
+    await send(narrator, admin, "请问是几号窗口？大约几点？", expect="已转达")
+    await deliver(app, narrator, citizen)
+    await press(narrator, citizen, "回复", expect=code)
+    await send(narrator, citizen, "3号窗口，上午十点左右", expect="已转达")
+    await deliver(app, narrator, admin)
+    await press(narrator, admin, "办结", expect=code)
+    reply = "经核实，该工作人员已被约谈并通报批评，窗口已恢复正常办理。"
+    await send(narrator, admin, reply, expect="发送答复")
+    await press(narrator, admin, "发送答复", expect="已办结")
+    await deliver(app, narrator, citizen)
+
+
 async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -> int:
     citizen = await client.chat_user(user_id=CITIZEN_ID, first_name="李", language_code="zh-hans")
-    admin = await client.chat_user(user_id=ADMIN_ID, first_name="督查室", language_code="zh-hans")
+    admin = await client.chat_user(user_id=ADMIN_ID, first_name="王", language_code="zh-hans")
     narrator = Narrator(client, names={CITIZEN_ID: "市民（匿名）", ADMIN_ID: "督查室管理员"})
     emit("=== 1. A citizen reports, photo first ===")
     code = await citizen_reports(narrator, citizen)
@@ -151,9 +199,18 @@ async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -
     await narrator.step(citizen, f"/status {code}")
     await citizen.command("status", code)
     await narrator.show_bot(citizen)
-    emit("\n=== 2. The alert reaches the supervision office (no supervisors yet) ===")
-    await narrator.show_bot(admin, settle=3.0)
-    del clock
+    emit("\n=== 2. The alert reaches the supervision office (no department has staff yet) ===")
+    await deliver(app, narrator, admin)
+    emit("\n=== 3. The office accepts, asks the reporter anonymously, and resolves ===")
+    await office_handles(narrator, app, admin, citizen, code)
+    emit("\n=== 4. The survey follows the reply ===")
+    clock.advance(timedelta(minutes=5))
+    await deliver(app, narrator, citizen)
+    await press(narrator, citizen, "满意", expect="")
+    await narrator.step(citizen, f"/status {code}")
+    await citizen.command("status", code)
+    await narrator.show_bot(citizen)
+    emit("\n✔ report → alert → reply → survey: done.")
     return 0
 
 
