@@ -7,6 +7,7 @@ the same emulator, so a ratio says what our inbox, database and middlewares cost
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -26,8 +27,15 @@ def create_echo_dispatcher() -> Dispatcher:
     return dispatcher
 
 
-async def start_echo_bot(api_url: str, token: str) -> tuple[Bot, asyncio.Task[None]]:
-    """Start polling in the background; cancel the task and close the bot to stop."""
+@dataclass
+class EchoBot:
+    bot: Bot
+    dispatcher: Dispatcher
+    task: asyncio.Task[None]
+
+
+async def start_echo_bot(api_url: str, token: str) -> EchoBot:
+    """Start polling in the background; `stop_echo_bot` ends it cleanly."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
     dispatcher = create_echo_dispatcher()
     task = asyncio.create_task(
@@ -35,10 +43,12 @@ async def start_echo_bot(api_url: str, token: str) -> tuple[Bot, asyncio.Task[No
             bot, polling_timeout=1, handle_signals=False, close_bot_session=False
         )
     )
-    return bot, task
+    return EchoBot(bot, dispatcher, task)
 
 
-async def stop_echo_bot(bot: Bot, task: asyncio.Task[None]) -> None:
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await bot.session.close()
+async def stop_echo_bot(echo: EchoBot) -> None:
+    # Cancelling the task would leave aiogram's getUpdates running, and the next bot on
+    # the same server would get 409 Conflict: stop polling the way aiogram means it.
+    await echo.dispatcher.stop_polling()
+    await echo.task
+    await echo.bot.session.close()

@@ -35,7 +35,7 @@ async def sent_messages(client: EmulatorClient) -> int:
 
 
 async def inject_and_wait(
-    client: EmulatorClient, *, users: int, messages: int, send: SendOne, timeout: float = 300
+    client: EmulatorClient, *, users: int, messages: int, send: SendOne, patience: float = 300
 ) -> float:
     """Send `messages` spread over `users`; seconds until the bot answered them all."""
     user_ids = [(await client.create_user(first_name=f"u{i}")).id for i in range(users)]
@@ -48,7 +48,7 @@ async def inject_and_wait(
             await send(client, user_id, n)
 
     await asyncio.gather(*(one_user(uid, c) for uid, c in zip(user_ids, per_user, strict=True)))
-    deadline = started + timeout
+    deadline = started + patience
     while await sent_messages(client) - baseline < messages:
         if time.perf_counter() > deadline:
             raise TimeoutError("the bot did not answer every message in time")
@@ -65,12 +65,12 @@ async def send_help(client: EmulatorClient, user_id: int, n: int) -> object:
 
 
 async def measure_echo(server: EmulatorServer, users: int, messages: int) -> float:
-    bot, task = await start_echo_bot(server.url, server.token)
+    echo = await start_echo_bot(server.url, server.token)
     try:
         async with EmulatorClient(server.url) as client:
             seconds = await inject_and_wait(client, users=users, messages=messages, send=send_text)
     finally:
-        await stop_echo_bot(bot, task)
+        await stop_echo_bot(echo)
     return messages / seconds
 
 

@@ -31,6 +31,7 @@ from bot.commands import set_commands
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
+from bot.notifier import dead_letter_hook
 from bot.settings import Settings
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
@@ -119,6 +120,7 @@ class SnapreportApp:
                 draft_ttl_hours=self.settings.draft_ttl_hours,
                 digests=DigestConfig(self.settings),
             ),
+            on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))

@@ -36,6 +36,7 @@ def admin_commands() -> list[BotCommand]:
     return [
         BotCommand(command="dept", description=_("Departments, invites, members")),
         BotCommand(command="route", description=_("Routing rules and place tags")),
+        BotCommand(command="deadline", description=_("Deadlines per category")),
         BotCommand(command="dead", description=_("Undelivered messages")),
         *staff_commands(),
     ]

@@ -16,6 +16,7 @@ from bot.middlewares import (
     ActorMiddleware,
     DbSessionMiddleware,
     HandlerNameMiddleware,
+    ReachableMiddleware,
     UpdateLogMiddleware,
 )
 from bot.pacing import PacingMiddleware
@@ -63,6 +64,8 @@ def create_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
     LocaleMiddleware(i18n).setup(dp)
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(ReachableMiddleware())
     for observer in (dp.message, dp.callback_query, dp.edited_message, dp.my_chat_member):
         observer.middleware(HandlerNameMiddleware())
     dp.include_routers(*get_routers())

@@ -1,4 +1,4 @@
-"""Dispatcher middlewares: unit of work, the acting user, and one log line per update."""
+"""Dispatcher middlewares: unit of work, the acting user, reachability, one log line per update."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import Chat, TelegramObject, Update, User
 
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
@@ -51,6 +51,20 @@ class ActorMiddleware(BaseMiddleware):
             people = PeopleRepo(data["session"])
             data["actor"] = await people.actor(user_id=user.id, admin_ids=self._admin_ids)
             data["user_language"] = await people.get_language(user_id=user.id)
+        return await handler(event, data)
+
+
+class ReachableMiddleware(BaseMiddleware):
+    """Outer middleware on messages and button presses: whoever talks to the bot in private
+    can be written to, so a reporter marked unreachable by a 403 is reachable again."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user, chat = data.get("event_from_user"), data.get("event_chat")
+        if isinstance(user, User) and isinstance(chat, Chat) and chat.type == "private":
+            session = data["session"]
+            if await PeopleRepo(session).mark_reachable(user_id=user.id):
+                # On its own: a handler that refuses the update rolls its writes back.
+                await session.commit()
         return await handler(event, data)
 
 

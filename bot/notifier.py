@@ -24,6 +24,7 @@ from sqlmodel import col
 from bot.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
 from bot.render import card_footer, local_time, state_label, ticket_card
 from bot.settings import Settings
+from scheduler.outbox import DeadHook
 from storage.models import (
     CardMessage,
     Department,
@@ -31,15 +32,20 @@ from storage.models import (
     Member,
     OutboxMessage,
     Reporter,
+    Ticket,
     UserPref,
 )
 from storage.queues import CardContext, card_context, duplicate_tickets
+from storage.repositories import ticket_view
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.views import TicketView
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
+ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts so
+DEAD_LETTER_PURPOSE = f"{ADMIN_PURPOSE}dead_letter"
+DEAD_ERROR_SHOWN = 120
 
 
 def markup_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -174,18 +180,20 @@ class OutboxNotifier:
     def _enqueue_evidence(
         self, chat_id: int, ticket: TicketView, evidence: list[Evidence]
     ) -> None:
-        photos = [e for e in evidence if e.telegram_file_id]
+        # Telegram photos are re-sent by file id; images that came as files (with their
+        # original metadata) never are: the stripped copy goes from the media store.
+        photos = [e.telegram_file_id or f"media:{e.sha256}" for e in evidence]
         caption = _("Evidence for {code}").format(code=ticket.code)
         if len(photos) == 1:
             self.enqueue(
                 chat_id,
                 "sendPhoto",
-                {"photo": photos[0].telegram_file_id, "caption": caption},
+                {"photo": photos[0], "caption": caption},
                 key=f"t{ticket.id}:photo",
                 ticket_id=ticket.id,
             )
         elif photos:
-            media = [{"type": "photo", "media": e.telegram_file_id} for e in photos[:10]]
+            media: list[dict[str, Any]] = [{"type": "photo", "media": p} for p in photos[:10]]
             media[0]["caption"] = caption
             self.enqueue(
                 chat_id,
@@ -280,7 +288,51 @@ class OutboxNotifier:
                     body,
                     key=f"t{ticket.id}:a:{kind}",
                     ticket_id=ticket.id,
-                    purpose=f"admin:{kind}",
+                    purpose=f"{ADMIN_PURPOSE}{kind}",
+                )
+
+    async def dead_letter(self, row: OutboxMessage) -> None:
+        """Tell the administrators that `row` could not be delivered (`/dead` lists it).
+
+        Never about a notice to administrators, this one included: when their own chat is
+        what fails, the notice would fail the same way and queue the next, without end.
+        One notice per ticket stays queued at a time: a department's group that removed
+        the bot fails the photo and the card together.
+        """
+        if row.purpose.startswith(ADMIN_PURPOSE):
+            return
+        same_ticket = (
+            col(OutboxMessage.ticket_id).is_(None)
+            if row.ticket_id is None
+            else col(OutboxMessage.ticket_id) == row.ticket_id
+        )
+        queued = await self._session.scalar(
+            select(col(OutboxMessage.id)).where(
+                col(OutboxMessage.purpose) == DEAD_LETTER_PURPOSE,
+                col(OutboxMessage.state).in_(("pending", "sending")),
+                same_ticket,
+            )
+        )
+        if queued is not None:
+            return
+        found = await self._session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        ticket = await ticket_view(self._session, found) if found else None
+        for chat_id in sorted(self._settings.admin_ids - {row.chat_id}):
+            with self._speaking(await self.language_of(chat_id)):
+                what = dead_letter_detail(row)
+                body = (
+                    admin_notice(ticket, "dead_letter", what)
+                    if ticket is not None
+                    else _("⚠️ A message could not be delivered: {text}").format(
+                        text=html.escape(what)
+                    )
+                )
+                await self.text_to(
+                    chat_id,
+                    f"{body}\n{_('/dead — messages that could not be delivered')}",
+                    key=f"dead:{row.id}",
+                    ticket_id=row.ticket_id,
+                    purpose=DEAD_LETTER_PURPOSE,
                 )
 
     async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
@@ -409,6 +461,22 @@ def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: 
     )
 
 
+def dead_letter_detail(row: OutboxMessage) -> str:
+    """What failed and why, never to whom: a person's chat id is their Telegram id."""
+    recipient = _("group") if row.chat_id < 0 else _("person")
+    error = (row.last_error or "")[:DEAD_ERROR_SHOWN]
+    return f"{row.purpose or row.method} → {recipient}: {error}"
+
+
+def dead_letter_hook(i18n: I18n, settings: Settings, clock: Clock) -> DeadHook:
+    """The outbox dispatcher's `on_dead`: administrators hear of each message that died."""
+
+    async def on_dead(session: AsyncSession, row: OutboxMessage) -> None:
+        await OutboxNotifier(session, i18n, settings, clock=clock).dead_letter(row)
+
+    return on_dead
+
+
 def admin_notice(ticket: TicketView, kind: str, text: str | None) -> str:
     templates = {
         "reopened": _(
@@ -489,6 +557,7 @@ class OnceNotifier(OutboxNotifier):
         )
         if known is not None:
             return False
+        now = self._clock.now()
         self._session.add(
             OutboxMessage(
                 idempotency_key=key,
@@ -497,6 +566,8 @@ class OnceNotifier(OutboxNotifier):
                 payload={"chat_id": chat, **params},
                 ticket_id=ticket_id,
                 purpose=purpose,
+                not_before=now,
+                created_at=now,
             )
         )
         return True

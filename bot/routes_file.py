@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -33,6 +33,8 @@ from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
 from tickets.categories import Category
 
 TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ACCEPT_DAYS_MAX = 60
+RESOLVE_DAYS_MAX = 120
 
 
 class TagSpec(BaseModel):
@@ -49,8 +51,16 @@ class RuleSpec(BaseModel):
 
 
 class DaysSpec(BaseModel):
-    accept_days: int = Field(ge=1, le=60)
-    resolve_days: int = Field(ge=1, le=120)
+    """A category's deadlines, from YAML or `/deadline`: resolving cannot be due first."""
+
+    accept_days: int = Field(ge=1, le=ACCEPT_DAYS_MAX)
+    resolve_days: int = Field(ge=1, le=RESOLVE_DAYS_MAX)
+
+    @model_validator(mode="after")
+    def _accept_not_after_resolve(self) -> DaysSpec:
+        if self.resolve_days < self.accept_days:
+            raise ValueError("resolve_days must be at least accept_days")
+        return self
 
 
 class RoutesFile(BaseModel):

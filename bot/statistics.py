@@ -40,7 +40,7 @@ from storage.stats import (
     load_event_records,
     load_ticket_records,
 )
-from tickets.clock import SystemClock
+from tickets.clock import Clock, SystemClock
 from tickets.measures import DepartmentMeasures, Period, Ranking
 from tickets.publishing import PublicSummary
 
@@ -187,9 +187,11 @@ class ChannelPublisher:
         session: AsyncSession,
         i18n: I18n,
         settings: Settings,
+        *,
+        clock: Clock,
         media: MediaStore | None = None,
     ) -> None:
-        self._outbox = OnceNotifier(session, i18n, settings)
+        self._outbox = OnceNotifier(session, i18n, settings, clock=clock)
         self._i18n = i18n
         self._settings = settings
         self._media = media

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Self
@@ -362,8 +363,11 @@ class EmulatorClient:
         body: Mapping[str, object] | None = None,
         query: dict[str, str] | None = None,
     ) -> object:
+        # A prepared bytes body: aiohttp warns about large bodies it must serialise itself.
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else None
         async with self._http().request(
-            method, self._url(path), json=body, params=self._query(query)
+            method, self._url(path), data=data, headers=headers, params=self._query(query)
         ) as response:
             payload: object = await response.json(content_type=None)
             if response.status != 200:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, common, errors, fallback, relay, reporter, stats, status, supervisor
+from handlers import (
+    admin,
+    common,
+    deadlines,
+    errors,
+    fallback,
+    relay,
+    reporter,
+    stats,
+    status,
+    supervisor,
+)
 
 
 def get_routers() -> list[Router]:
@@ -20,6 +31,7 @@ def get_routers() -> list[Router]:
         common.router,
         status.router,
         admin.router,
+        deadlines.router,
         supervisor.router,
         relay.router,
         stats.router,

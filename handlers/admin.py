@@ -175,6 +175,7 @@ def dept_usage() -> str:
             _("/dept members DEPT — list and remove members"),
             _("/bind DEPT — in a group chat: send the department's alerts there; /unbind"),
             _("/route — routing rules and place tags"),
+            _("/deadline — working days to accept and resolve, per category"),
             _("/dead — messages that could not be delivered"),
             _("DEPT is the number from /dept list, or the exact name."),
         ]

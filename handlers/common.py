@@ -71,6 +71,7 @@ def help_text(actor: Actor | None) -> str:
     if actor is not None and actor.is_admin:
         lines.append(_("/dept — departments, invites and members"))
         lines.append(_("/route — routing rules · /bind — alerts to a group · /dead"))
+        lines.append(_("/deadline — working days to accept and resolve, per category"))
     return "\n".join(lines)
 
 

@@ -57,7 +57,7 @@ async def weekly_digest(
     written = 0
     with i18n.context():
         async with session_factory() as session, session.begin():
-            outbox = OnceNotifier(session, i18n, settings)
+            outbox = OnceNotifier(session, i18n, settings, clock=clock)
             for admin_id in sorted(settings.admin_ids):
                 with i18n.use_locale(await outbox.language_of(admin_id)):
                     text = weekly_digest_text(stats, tz)
@@ -92,7 +92,7 @@ async def overdue_lists(
     with i18n.context():
         async with session_factory() as session, session.begin():
             carded = await load_carded_tickets(session)
-            outbox = OnceNotifier(session, i18n, settings)
+            outbox = OnceNotifier(session, i18n, settings, clock=clock)
             for department_id, group in groupby(carded, key=lambda t: t.department_id):
                 tickets = list(group)
                 for chat_id in await outbox.department_chats(department_id):
@@ -122,7 +122,7 @@ async def monthly_public_figures(
         with i18n.use_locale(settings.default_language):
             text = monthly_public_text(stats, tz)
         async with session_factory() as session, session.begin():
-            channel = ChannelPublisher(session, i18n, settings)
+            channel = ChannelPublisher(session, i18n, settings, clock=clock)
             key = f"public:monthly:{month.start.astimezone(tz).strftime('%Y-%m')}"
             written = int(await channel.text(text, key=key, purpose="channel:monthly"))
     log.info("monthly_public_figures", rows=written)
@@ -142,7 +142,7 @@ class DigestJob:
 
     id: str
     trigger: CronTrigger
-    func: Callable[..., Awaitable[object]]
+    func: Callable[..., Awaitable[int]]
     params: dict[str, Any]
 
 

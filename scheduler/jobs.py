@@ -133,9 +133,12 @@ async def _run_one(
         )
         if row is None:
             return None
+        # Done before it runs: a transition it causes (auto-close) cancels its phase's
+        # follow-ups, and must not count this one, which did happen, among them.
+        row.done_at = clock.now()
+        await session.flush()
         workspace = make_workspace(session)
         acted = await run_follow_up(workspace, ticket_id=row.ticket_id, kind=row.kind)
-        row.done_at = clock.now()
     log.info("follow_up_done", follow_up_id=follow_up_id, kind=row.kind, acted=acted)
     return acted
 

@@ -1,4 +1,4 @@
-"""Repository for the people side: members of departments and language preferences."""
+"""Repository for the people side: department members, language preferences, reachability."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Member, UserPref
+from storage.models import Member, Reporter, UserPref
 from tickets.actors import Actor, Membership, Role
 
 
@@ -39,3 +39,17 @@ class PeopleRepo:
             self._session.add(UserPref(channel_user_id=user_id, language=language))
         else:
             pref.language = language
+
+    async def mark_reachable(self, *, user_id: int) -> bool:
+        """Mark a reporter the outbox gave up on (403) reachable; tell whether they were not."""
+        reporter = await self._session.scalar(
+            select(Reporter).where(
+                col(Reporter.channel) == "telegram",
+                col(Reporter.channel_user_id) == user_id,
+                col(Reporter.reachable).is_(False),
+            )
+        )
+        if reporter is None:
+            return False
+        reporter.reachable = True
+        return True

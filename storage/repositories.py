@@ -271,6 +271,24 @@ class SqlDirectoryRepository:
         row = await self._session.get(DeadlinePolicyRow, category)
         return (row.accept_days, row.resolve_days) if row else None
 
+    async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
+        """The per-category overrides: category → (accept days, resolve days)."""
+        rows = await self._session.scalars(select(DeadlinePolicyRow))
+        return {row.category: (row.accept_days, row.resolve_days) for row in rows}
+
+    async def set_deadline_days(
+        self, *, category: str, accept_days: int, resolve_days: int
+    ) -> None:
+        row = await self._session.get(DeadlinePolicyRow, category)
+        if row is None:
+            self._session.add(
+                DeadlinePolicyRow(
+                    category=category, accept_days=accept_days, resolve_days=resolve_days
+                )
+            )
+        else:
+            row.accept_days, row.resolve_days = accept_days, resolve_days
+
 
 class SqlFollowUpRepository:
     """Durable follow-ups the scheduler sweeps."""

@@ -1,0 +1,147 @@
+"""Publishing rules with an in-memory store: only administrators, only closed tickets, once,
+and a summary that cannot carry the reporter's identity."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tickets.actors import Actor
+from tickets.errors import Conflict, DomainError
+from tickets.publishing import (
+    PhotoChoice,
+    PublicSummary,
+    prepare_publication,
+    public_summary,
+    publish_ticket,
+)
+from tickets.views import TicketView
+
+NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
+ADMIN = Actor(user_id=1, is_admin=True)
+
+
+def closed(**fields: object) -> TicketView:
+    base = TicketView(
+        id=7,
+        code="SR-7K3Q-9XPA-X",
+        category="idle",
+        description="Zhang San at window 3, my neighbour, played games",
+        state="closed",
+        department_id=2,
+        department_name="Housing Office",
+        anonymous=False,
+        reporter_id=3,
+        reporter_user_id=555,
+        created_at=NOW - timedelta(days=6),
+        place_text="Building 5, flat 301",
+        resolve_by=NOW - timedelta(days=1),
+        resolved_at=NOW - timedelta(days=2),
+        public_reply="The clerk was warned.",
+        satisfaction="satisfied",
+        real_name="Li Si",
+        phone="13900139000",
+    )
+    return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+
+
+class Store:
+    def __init__(self, ticket: TicketView, *, tag_place: str | None = None) -> None:
+        self.ticket = ticket
+        self.place = tag_place
+        self.published: list[PhotoChoice] = []
+        self.photos = {PhotoChoice.REPORT: ["evidence-1", "evidence-2"], PhotoChoice.RESULT: []}
+
+    async def get(self, *, ticket_id: int) -> TicketView | None:
+        return self.ticket if ticket_id == self.ticket.id else None
+
+    async def get_by_code(self, *, code: str) -> TicketView | None:
+        return self.ticket if code == self.ticket.code else None
+
+    async def published_at(self, *, ticket_id: int) -> datetime | None:
+        return NOW if self.published else None
+
+    async def tag_place(self, *, tag: str) -> str | None:
+        return self.place
+
+    async def photo_file_ids(self, *, ticket_id: int, choice: PhotoChoice) -> list[str]:
+        return self.photos.get(choice, [])
+
+    async def satisfaction_default(self, *, ticket_id: int) -> bool:
+        return False
+
+    async def record_published(
+        self, *, ticket_id: int, at: datetime, actor_id: int, photos: PhotoChoice
+    ) -> None:
+        self.published.append(photos)
+
+
+class Channel:
+    def __init__(self) -> None:
+        self.posts: list[tuple[PublicSummary, tuple[str, ...], str]] = []
+
+    async def post_ticket(
+        self, summary: PublicSummary, *, photo_file_ids: Sequence[str], key: str
+    ) -> None:
+        self.posts.append((summary, tuple(photo_file_ids), key))
+
+
+async def publish(store: Store, channel: Channel, photos: PhotoChoice) -> None:
+    await publish_ticket(
+        store, channel, ADMIN, ticket_id=7, photos=photos, now=NOW, channel_configured=True
+    )
+
+
+def test_the_summary_has_nothing_that_names_the_reporter() -> None:
+    summary = public_summary(closed(), tag_place=None, satisfaction_default=False)
+    shown = " ".join(str(value) for value in dataclasses.asdict(summary).values())
+    for secret in ("SR-7K3Q", "Zhang San", "Building 5", "Li Si", "13900139000", "555"):
+        assert secret not in shown
+    assert summary.resolved_on_time is True and summary.reply == "The clerk was warned."
+
+
+def test_only_a_registered_place_and_an_answered_rating_are_shown() -> None:
+    tagged = closed(source_tag="hall_01")
+    summary = public_summary(tagged, tag_place="City service hall", satisfaction_default=True)
+    assert summary.place == "City service hall" and summary.satisfaction is None
+
+
+async def test_publish_posts_the_chosen_photos_once() -> None:
+    store, channel = Store(closed()), Channel()
+    publication = await prepare_publication(
+        store, ADMIN, code="SR-7K3Q-9XPA-X", channel_configured=True
+    )
+    assert publication.photos == {PhotoChoice.REPORT: ("evidence-1", "evidence-2")}
+
+    await publish(store, channel, PhotoChoice.REPORT)
+    assert channel.posts[0][1:] == (("evidence-1", "evidence-2"), "publish:ticket:7")
+    assert store.published == [PhotoChoice.REPORT]
+    with pytest.raises(Conflict, match="already_published"):
+        await publish(store, channel, PhotoChoice.NONE)
+    assert len(channel.posts) == 1
+
+
+async def test_publish_without_photos_sends_none_even_if_there_are_some() -> None:
+    store, channel = Store(closed()), Channel()
+    await publish(store, channel, PhotoChoice.NONE)
+    assert channel.posts[0][1] == ()
+
+
+@pytest.mark.parametrize(
+    ("actor", "ticket", "configured", "code"),
+    [
+        (Actor(user_id=2), closed(), True, "not_admin"),
+        (ADMIN, closed(), False, "no_public_channel"),
+        (ADMIN, closed(state="resolved"), True, "publish_not_closed"),
+        (ADMIN, closed(id=8), True, "ticket_not_found"),
+    ],
+)
+async def test_who_may_publish_what(
+    actor: Actor, ticket: TicketView, configured: bool, code: str
+) -> None:
+    with pytest.raises(DomainError) as raised:
+        await prepare_publication(Store(ticket), actor, ticket_id=7, channel_configured=configured)
+    assert raised.value.code == code
