@@ -511,7 +511,7 @@ class ChatUser:
         self,
         substring: str,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109 - spent in server-side long polls
+        timeout: float = 10.0,  # noqa: ASYNC109 - spent in server-side long polls
     ) -> ChatMessage:
         """Wait for a bot message, sent or edited after the last one consumed, containing
         `substring` in its text or caption; consume it and return it."""
