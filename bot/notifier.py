@@ -296,24 +296,18 @@ class OutboxNotifier:
 
         Never about a notice to administrators, this one included: when their own chat is
         what fails, the notice would fail the same way and queue the next, without end.
-        One notice per ticket stays queued at a time: a department's group that removed
-        the bot fails the photo and the card together.
+        Once per ticket and chat: when a group has removed the bot, a ticket's photo and
+        card die together; when a reporter has blocked it, so does every later update.
         """
         if row.purpose.startswith(ADMIN_PURPOSE):
             return
-        same_ticket = (
-            col(OutboxMessage.ticket_id).is_(None)
-            if row.ticket_id is None
-            else col(OutboxMessage.ticket_id) == row.ticket_id
+        about = f"dead:{row.ticket_id or '-'}:{row.chat_id}"
+        told = await self._session.scalar(
+            select(col(OutboxMessage.id))
+            .where(col(OutboxMessage.idempotency_key).startswith(f"{about}:"))
+            .limit(1)
         )
-        queued = await self._session.scalar(
-            select(col(OutboxMessage.id)).where(
-                col(OutboxMessage.purpose) == DEAD_LETTER_PURPOSE,
-                col(OutboxMessage.state).in_(("pending", "sending")),
-                same_ticket,
-            )
-        )
-        if queued is not None:
+        if told is not None:
             return
         found = await self._session.get(Ticket, row.ticket_id) if row.ticket_id else None
         ticket = await ticket_view(self._session, found) if found else None
@@ -330,7 +324,7 @@ class OutboxNotifier:
                 await self.text_to(
                     chat_id,
                     f"{body}\n{_('/dead — messages that could not be delivered')}",
-                    key=f"dead:{row.id}",
+                    key=about,
                     ticket_id=row.ticket_id,
                     purpose=DEAD_LETTER_PURPOSE,
                 )
@@ -430,10 +424,8 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
             "The department handling {code} asks:\n{text}\n\n"
             "Reply to this message (text or photo) to answer; you stay anonymous."
         ),
-        "resolved": _(
-            "Your report {code} has been resolved. Official reply:\n{text}\n\n"
-            "Are you satisfied with how it was handled?"
-        ),
+        # The survey follows as its own message, with the rating buttons.
+        "resolved": _("Your report {code} has been resolved. Official reply:\n{text}"),
         "overdue": _("Your report {code} is overdue. The supervision office now oversees it."),
         "reopened": _("Your report {code} has been reopened and sent back to {department}."),
         "closed": _("Your report {code} is closed. Thank you for speaking up."),

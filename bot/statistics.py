@@ -231,7 +231,10 @@ class ChannelPublisher:
         )
 
     async def post_chart(self, chart: Chart, caption: str, *, key: str, purpose: str) -> bool:
-        """A chart as a photo; its bytes wait in the media store for the dispatcher."""
+        """A chart as a photo; its bytes wait in the media store for the dispatcher.
+
+        The store names every file `.jpg`; Telegram reads a photo's format from its bytes.
+        """
         if self._media is None:
             raise ValueError("posting a chart needs the media store")
         sha = await asyncio.to_thread(self._media.put, chart.png)

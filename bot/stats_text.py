@@ -16,10 +16,21 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.render import category_label, local_time
 from storage.stats import CardedTicket, Stats
-from tickets.measures import DepartmentMeasures, Measures, Period, Ranking, RankingWeights, Spread
+from tickets.measures import (
+    DepartmentMeasures,
+    Measures,
+    Period,
+    RankEntry,
+    Ranking,
+    RankingWeights,
+    Spread,
+)
 from tickets.publishing import PublicSummary
 
 DEPARTMENT_LINES = 25
+RANKING_ENDS = 10
+UNRANKED_NAMES = 15
+MESSAGE_MAX = 3900  # Telegram's 4096, less room for what HTML entities add
 OVERDUE_LINES = 30
 REPLY_MAX = 1500
 
@@ -95,7 +106,7 @@ def measures_lines(m: Measures) -> list[str]:
 def department_line(department: DepartmentMeasures) -> str:
     m = department.measures
     return _(
-        "{name}: {received} received · on time {on_time} · satisfied {satisfied} · "
+        "{name}: {received} received · resolved on time {on_time} · satisfied {satisfied} · "
         "🟨 {yellow} 🟥 {red}"
     ).format(
         name=html.escape(department.name),
@@ -107,16 +118,26 @@ def department_line(department: DepartmentMeasures) -> str:
     )
 
 
-def departments_block(departments: Sequence[DepartmentMeasures]) -> list[str]:
+def departments_block(
+    departments: Sequence[DepartmentMeasures], shown: int = DEPARTMENT_LINES
+) -> list[str]:
     lines = ["", _("<b>By department</b>")]
-    lines += [department_line(d) for d in departments[:DEPARTMENT_LINES]]
-    if len(departments) > DEPARTMENT_LINES:
+    lines += [department_line(d) for d in departments[:shown]]
+    if len(departments) > shown:
         lines.append(
-            _("…and {count} more: /export has them all.").format(
-                count=len(departments) - DEPARTMENT_LINES
-            )
+            _("…and {count} more: /export has them all.").format(count=len(departments) - shown)
         )
     return lines
+
+
+def with_departments(head: list[str], departments: Sequence[DepartmentMeasures]) -> str:
+    """`head`, then as many department lines as fit in one Telegram message."""
+    shown = DEPARTMENT_LINES
+    while True:
+        text = "\n".join(head + departments_block(departments, shown))
+        if len(text) <= MESSAGE_MAX or shown == 0:
+            return text
+        shown = min(shown, len(departments)) // 2  # long names: fewer lines
 
 
 def stats_summary(stats: Stats, *, scope: str, tz: ZoneInfo) -> str:
@@ -128,7 +149,7 @@ def stats_summary(stats: Stats, *, scope: str, tz: ZoneInfo) -> str:
         *measures_lines(stats.overall),
     ]
     if len(stats.departments) > 1:
-        lines += departments_block(stats.departments)
+        return with_departments(lines, stats.departments)
     return "\n".join(lines)
 
 
@@ -148,7 +169,13 @@ def ranking_text(ranking: Ranking, *, title: str) -> str:
     lines = [_("🏆 <b>Department ranking · {title}</b>").format(title=html.escape(title)), ""]
     if not ranking.entries:
         lines.append(_("No department can be ranked yet: nothing was due or rated."))
-    for entry in ranking.entries:
+    entries: list[RankEntry | None] = list(ranking.entries)
+    if len(entries) > 2 * RANKING_ENDS:  # the top and the bottom are what gets read
+        entries = [*entries[:RANKING_ENDS], None, *entries[-RANKING_ENDS:]]
+    for entry in entries:
+        if entry is None:
+            lines.append("…")
+            continue
         m = entry.measures
         lines.append(
             _(
@@ -168,7 +195,9 @@ def ranking_text(ranking: Ranking, *, title: str) -> str:
     if ranking.worst is not None:
         lines.append(_("🔻 Worst: {name}").format(name=html.escape(ranking.worst.name)))
     if ranking.unranked:
-        names = ", ".join(html.escape(d.name) for d in ranking.unranked)
+        names = ", ".join(html.escape(d.name) for d in ranking.unranked[:UNRANKED_NAMES])
+        if len(ranking.unranked) > UNRANKED_NAMES:
+            names += " …"
         lines.append(_("Not ranked (no figures yet): {names}").format(names=names))
     lines += ["", weights_text(ranking.weights)]
     return "\n".join(lines)
@@ -185,10 +214,8 @@ def weekly_digest_text(stats: Stats, tz: ZoneInfo) -> str:
         "",
         *measures_lines(stats.overall),
     ]
-    if stats.departments:
-        lines += departments_block(stats.departments)
     lines += ["", _("Charts: /stats · files: /export · ranking: /ranking")]
-    return "\n".join(lines)
+    return with_departments(lines, stats.departments) if stats.departments else "\n".join(lines)
 
 
 def overdue_text(department: str, tickets: Sequence[CardedTicket], tz: ZoneInfo) -> str:
@@ -230,9 +257,7 @@ def monthly_public_text(stats: Stats, tz: ZoneInfo) -> str:
         _("Satisfaction: {rate}").format(rate=percent(m.satisfaction_rate)),
     ]
     active = [d for d in stats.departments if d.measures.counts.received]
-    if active:
-        lines += departments_block(active)
-    return "\n".join(lines)
+    return with_departments(lines, active) if active else "\n".join(lines)
 
 
 def satisfaction_label(rating: str | None) -> str:

@@ -8,7 +8,8 @@ flowchart LR
   summary -- custom --> typing_dates -- YYYY-MM-DD YYYY-MM-DD --> wait1
   export[/export PERIOD identity/] --> wait2[⏳] --> files[XLSX + CSV]
   ranking[/ranking 2026Q3/] --> wait3[⏳] --> table[ranking + chart] -- Publish --> channel
-  publish[/publish CODE/] --> preview[preview + photo sets] -- Publish --> channel
+  publish[/publish CODE or a card's Publish/] --> preview[preview + photo sets]
+  preview -- text only · with photos --> channel
 ```
 Administrators see every department, a supervisor their own; handlers and citizens are
 refused (`ScopeMiddleware`). Rankings and publishing are for administrators only. The
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
-from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.dispatcher.flags import get_flag
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import Command, CommandObject
@@ -55,8 +56,13 @@ from bot.middlewares import user_hash
 from bot.render import state_label
 from bot.settings import Settings
 from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
-from bot.stats_text import period_text, public_ticket_text, quarter_title, ranking_text
-from bot.stats_text import stats_summary as summary_text
+from bot.stats_text import (
+    period_text,
+    public_ticket_text,
+    quarter_title,
+    ranking_text,
+    stats_summary,
+)
 from handlers.access import ADMIN, AccessMiddleware, refuse
 from storage.db import SessionFactory
 from storage.media import MediaStore
@@ -76,6 +82,7 @@ STATS = {"stats": True}
 PERIODS = ("week", "month", "quarter")
 CUSTOM = "custom"
 MAX_DAYS = 366
+YEARS = range(2000, 2100)
 EXPORT_FORMATS = ("xlsx", "csv")
 DATES = re.compile(r"(\d{4}-\d{2}-\d{2})\s*(?:\.\.|–|—|-|to|\s)\s*(\d{4}-\d{2}-\d{2})")
 
@@ -100,11 +107,20 @@ class RankingPublish(CallbackData, prefix="rkp"):
     quarter: int
 
 
+KNOWN_QUARTER = F.year.in_(YEARS) & F.quarter.in_({1, 2, 3, 4})
+
+
 class TicketPublish(CallbackData, prefix="pb"):
     """Publish a ticket with the photo set chosen (`none`, `result`, `report`), or cancel."""
 
     ticket_id: int
     photos: str
+
+
+class PublishPreview(CallbackData, prefix="pbp"):
+    """A closed ticket card's Publish button: show what would be published."""
+
+    ticket_id: int
 
 
 class CustomPeriod(StatesGroup):
@@ -253,7 +269,6 @@ async def stats_keyboard(
 class StatsContext:
     """What computing and sending one `/stats` answer needs."""
 
-    bot: Bot
     session: AsyncSession
     sessions: SessionFactory
     settings: Settings
@@ -293,7 +308,7 @@ async def send_stats(
         ctx.session, ctx.scope, current=period_name, department_id=department_id
     )
     await progress.edit_text(
-        summary_text(stats, scope=scope_name, tz=settings.tz), reply_markup=markup
+        stats_summary(stats, scope=scope_name, tz=settings.tz), reply_markup=markup
     )
     caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
     album: list[MediaUnion] = [
@@ -313,7 +328,6 @@ def computing_text() -> str:
 @router.message(Command("stats"), flags=STATS)
 async def show_stats(
     message: Message,
-    bot: Bot,
     session: AsyncSession,
     session_factory: SessionFactory,
     settings: Settings,
@@ -321,7 +335,7 @@ async def show_stats(
     scope: StatsScope,
 ) -> None:
     progress = await patiently(message.answer(computing_text()))
-    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    ctx = StatsContext(session, session_factory, settings, clock, scope)
     period = named_period("week", today(clock, settings.tz), settings.tz)
     await send_stats(ctx, progress, period, period_name="week", department_id=scope.department(0))
 
@@ -330,7 +344,6 @@ async def show_stats(
 async def on_period(
     query: CallbackQuery,
     callback_data: StatsView,
-    bot: Bot,
     session: AsyncSession,
     session_factory: SessionFactory,
     settings: Settings,
@@ -348,7 +361,7 @@ async def on_period(
     progress = query.message
     with contextlib.suppress(TelegramBadRequest):  # pressed twice: already "computing"
         await progress.edit_text(computing_text())
-    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    ctx = StatsContext(session, session_factory, settings, clock, scope)
     period = named_period(callback_data.period, today(clock, settings.tz), settings.tz)
     await send_stats(
         ctx, progress, period, period_name=callback_data.period, department_id=department_id
@@ -380,7 +393,6 @@ async def on_custom(
 async def take_dates(
     message: Message,
     state: FSMContext,
-    bot: Bot,
     session: AsyncSession,
     session_factory: SessionFactory,
     settings: Settings,
@@ -402,12 +414,13 @@ async def take_dates(
         await refuse(message, session, error, clock=clock, detail="stats")
         return
     progress = await patiently(message.answer(computing_text()))
-    ctx = StatsContext(bot, session, session_factory, settings, clock, scope)
+    ctx = StatsContext(session, session_factory, settings, clock, scope)
     await send_stats(ctx, progress, period, period_name=CUSTOM, department_id=department_id)
 
 
-@router.message(CustomPeriod.typing_dates, flags=STATS)
+@router.message(CustomPeriod.typing_dates, ~F.text.startswith("/"), flags=STATS)
 async def dates_expected(message: Message) -> None:
+    """Anything but two dates; commands pass through to their own handlers."""
     await patiently(message.answer(dates_hint()))
 
 
@@ -505,7 +518,7 @@ def parse_quarter(args: str | None, current: tuple[int, int]) -> tuple[int, int]
     if not text:
         return current
     match = re.fullmatch(r"(\d{4})Q([1-4])", text)
-    if match is None:
+    if match is None or int(match.group(1)) not in YEARS:
         raise ValueError("not a quarter")
     return int(match.group(1)), int(match.group(2))
 
@@ -541,7 +554,6 @@ def ranking_title(year: int, quarter: int, current: tuple[int, int]) -> str:
 
 
 async def send_ranking(
-    bot: Bot,
     progress: Message,
     year: int,
     quarter: int,
@@ -567,7 +579,6 @@ async def send_ranking(
 async def ranking(
     message: Message,
     command: CommandObject,
-    bot: Bot,
     session_factory: SessionFactory,
     settings: Settings,
     clock: Clock,
@@ -575,19 +586,20 @@ async def ranking(
     try:
         year, quarter = parse_quarter(command.args, quarter_of(today(clock, settings.tz)))
     except ValueError:
-        await message.answer(_("Send /ranking, or /ranking 2026Q3 for another quarter."))
+        await patiently(
+            message.answer(_("Send /ranking, or /ranking 2026Q3 for another quarter."))
+        )
         return
     progress = await patiently(message.answer(_("⏳ Ranking the departments…")))
     await send_ranking(
-        bot, progress, year, quarter, sessions=session_factory, settings=settings, clock=clock
+        progress, year, quarter, sessions=session_factory, settings=settings, clock=clock
     )
 
 
-@router.callback_query(RankingView.filter(F.quarter.in_({1, 2, 3, 4})), flags=ADMIN)
+@router.callback_query(RankingView.filter(KNOWN_QUARTER), flags=ADMIN)
 async def on_ranking_view(
     query: CallbackQuery,
     callback_data: RankingView,
-    bot: Bot,
     session_factory: SessionFactory,
     settings: Settings,
     clock: Clock,
@@ -598,7 +610,6 @@ async def on_ranking_view(
     with contextlib.suppress(TelegramBadRequest):
         await query.message.edit_text(_("⏳ Ranking the departments…"))
     await send_ranking(
-        bot,
         query.message,
         callback_data.year,
         callback_data.quarter,
@@ -608,7 +619,7 @@ async def on_ranking_view(
     )
 
 
-@router.callback_query(RankingPublish.filter(F.quarter.in_({1, 2, 3, 4})), flags=ADMIN)
+@router.callback_query(RankingPublish.filter(KNOWN_QUARTER), flags=ADMIN)
 async def on_ranking_publish(
     query: CallbackQuery,
     callback_data: RankingPublish,
@@ -701,11 +712,43 @@ async def show_photo_set(message: Message, ids: tuple[str, ...], caption: str) -
     await patiently(message.answer_media_group(album))
 
 
+async def show_preview(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    i18n: I18n,
+    *,
+    code: str | None = None,
+    ticket_id: int | None = None,
+) -> None:
+    """The photo sets to choose from, then the post as the channel will read it."""
+    try:
+        publication = await prepare_publication(
+            SqlPublicationStore(session),
+            actor,
+            code=code,
+            ticket_id=ticket_id,
+            channel_configured=settings.public_channel_id is not None,
+        )
+    except DomainError as error:
+        await patiently(message.answer(publish_error_text(error)))
+        return
+    ticket = publication.ticket
+    for choice, ids in publication.photos.items():
+        await show_photo_set(message, ids, photo_set_caption(choice, ticket.code))
+    with i18n.use_locale(settings.default_language):  # exactly what the channel will read
+        preview = public_ticket_text(publication.summary, settings.tz)
+    head = _("<b>Preview of {code}</b>: the channel will read this, without the code.")
+    markup = publish_keyboard(ticket.id, publication.photos)
+    text = head.format(code=ticket.code) + "\n\n" + preview
+    await patiently(message.answer(text, reply_markup=markup))
+
+
 @router.message(Command("publish"), flags=ADMIN)
 async def publish(
     message: Message,
     command: CommandObject,
-    bot: Bot,
     session: AsyncSession,
     actor: Actor,
     settings: Settings,
@@ -713,34 +756,33 @@ async def publish(
 ) -> None:
     code = normalize_code(command.args or "")
     if code is None:
-        await message.answer(
-            _("Send /publish followed by the tracking code of a closed ticket.")
-            if not command.args
-            else _("This code is not valid: please check it for a typo.")
-        )
+        usage = _("Send /publish followed by the tracking code of a closed ticket.")
+        invalid = _("This code is not valid: please check it for a typo.")
+        await patiently(message.answer(invalid if command.args else usage))
         return
-    try:
-        publication = await prepare_publication(
-            SqlPublicationStore(session),
-            actor,
-            code=code,
-            channel_configured=settings.public_channel_id is not None,
+    await show_preview(message, session, actor, settings, i18n, code=code)
+
+
+def publish_button(ticket_id: int) -> InlineKeyboardButton:
+    """ "📢 Publish" for a closed ticket's card, shown to administrators: opens the preview."""
+    data = PublishPreview(ticket_id=ticket_id).pack()
+    return InlineKeyboardButton(text=_("📢 Publish"), callback_data=data)
+
+
+@router.callback_query(PublishPreview.filter(), flags=ADMIN)
+async def on_publish_button(
+    query: CallbackQuery,
+    callback_data: PublishPreview,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await show_preview(
+            query.message, session, actor, settings, i18n, ticket_id=callback_data.ticket_id
         )
-    except DomainError as error:
-        await message.answer(publish_error_text(error))
-        return
-    for choice, ids in publication.photos.items():
-        await show_photo_set(message, ids, photo_set_caption(choice, code))
-    with i18n.use_locale(settings.default_language):  # exactly what the channel will read
-        preview = public_ticket_text(publication.summary, settings.tz)
-    await message.answer(
-        _("<b>Preview of {code}</b>: the channel will read this, without the code.").format(
-            code=code
-        )
-        + "\n\n"
-        + preview,
-        reply_markup=publish_keyboard(publication.ticket.id, publication.photos),
-    )
 
 
 CHOICES = {str(choice) for choice in PhotoChoice}

@@ -12,7 +12,7 @@ from bot.keyboards import SurveyAnswer
 from bot.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
-from handlers.stats import RankingPublish
+from handlers.stats import PublishPreview, RankingPublish
 from tests.conversations.staff import (
     DESCRIPTION,
     deliver,
@@ -137,6 +137,8 @@ async def test_publish_refuses_open_tickets_and_non_admins(
     await admin.expect("Only closed tickets can be published; this one is: New")
     await admin.command("publish")
     await admin.expect("Send /publish followed by the tracking code")
+    await press_data(admin, PublishPreview(ticket_id=ticket.id))  # a card's Publish button
+    await admin.expect("Only closed tickets can be published")
     await supervisor.command("publish", ticket.code)
     await supervisor.expect("Only administrators can do this")
     assert not [r for r in await outbox(app) if r.purpose.startswith("channel:")]

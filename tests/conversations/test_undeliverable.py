@@ -1,0 +1,96 @@
+"""Messages that cannot be delivered: administrators hear of each dead row (never of their
+own dead notices), and a reporter who blocked the bot is reachable again once they write."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser
+from storage.models import Department
+from tests.conversations.staff import (
+    deliver,
+    make_department_with_rule,
+    new_ticket,
+    outbox,
+    prefer_language,
+    staff_action,
+)
+from tests.conversations.steps import file_report, reporter_of
+
+MISSING_GROUP = -1_009_999_999  # a chat the emulator does not know: 400 "chat not found"
+
+
+async def department_in_a_missing_group(app: SnapreportApp) -> None:
+    """Reports of the category "idle" go to a department bound to a group that is gone."""
+    department_id = await make_department_with_rule(app, "Vehicle Office", category="idle")
+    async with app.session_factory() as session, session.begin():
+        await session.execute(
+            update(Department)
+            .where(col(Department.id) == department_id)
+            .values(group_chat_id=MISSING_GROUP)
+        )
+
+
+async def test_administrators_hear_of_a_dead_message_once_per_ticket(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> None:
+    await prefer_language(app, admin, citizen)
+    await department_in_a_missing_group(app)
+    code = await file_report(citizen)  # its photo and its card both die at once
+    await deliver(app)
+
+    notice = await admin.expect(f"⚠️ Messages for {code} could not be delivered")
+    assert "sendPhoto → group: TelegramBadRequest: Bad Request: chat not found" in notice.content
+    assert "/dead — messages that could not be delivered" in notice.content
+    await admin.expect_nothing()
+    rows = await outbox(app)
+    assert sorted(r.purpose or r.method for r in rows if r.state == "dead") == [
+        "card",
+        "sendPhoto",
+    ]
+    assert [r.state for r in rows if r.purpose == "admin:dead_letter"] == ["sent"]
+
+    await admin.command("dead")
+    listed = await admin.expect("Undelivered messages")
+    assert f"sendMessage · card · group · {code}" in listed.content
+
+
+async def test_a_dead_notice_to_an_administrator_is_never_reported(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> None:
+    await prefer_language(app, admin, citizen)
+    await department_in_a_missing_group(app)
+    await admin.block()
+    await new_ticket(app, citizen)  # no photo: only its card dies
+    await deliver(app)
+    await deliver(app)
+
+    dead = [r.purpose for r in await outbox(app) if r.state == "dead"]
+    assert sorted(dead) == ["admin:dead_letter", "card"]  # and nothing about the notice
+    assert [r.purpose for r in await outbox(app) if r.state != "dead"] == []
+
+
+async def test_a_reporter_who_blocked_the_bot_is_reachable_again_after_start(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser, supervisor: ChatUser
+) -> None:
+    await prefer_language(app, admin, citizen, supervisor)
+    ticket = await new_ticket(app, citizen)
+    await citizen.block()
+    await staff_action(app, ticket.id, action="accept")
+    await deliver(app)
+    reporter = await reporter_of(app, citizen.id)
+    assert reporter is not None and not reporter.reachable
+    notice = await admin.expect(f"Messages for {ticket.code} could not be delivered")
+    assert "reporter:accepted → person: TelegramForbiddenError" in notice.content
+    assert str(citizen.id) not in notice.content  # a person's chat id is who they are
+
+    await citizen.unblock()
+    await citizen.start()
+    await citizen.expect("snap-a-photo")
+    reporter = await reporter_of(app, citizen.id)
+    assert reporter is not None and reporter.reachable
+    await staff_action(app, ticket.id, action="resolve", text="The clerk was warned.")
+    await deliver(app)
+    await citizen.expect(f"Your report {ticket.code} has been resolved")
