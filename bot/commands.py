@@ -28,6 +28,8 @@ def staff_commands() -> list[BotCommand]:
         BotCommand(command="queue", description=_("Open tickets of my department")),
         BotCommand(command="ticket", description=_("A ticket's full history")),
         BotCommand(command="find", description=_("Find tickets by category, state or date")),
+        BotCommand(command="stats", description=_("Statistics and charts")),
+        BotCommand(command="export", description=_("Export tickets (XLSX, CSV)")),
         *citizen_commands(),
     ]
 
@@ -37,6 +39,8 @@ def admin_commands() -> list[BotCommand]:
         BotCommand(command="dept", description=_("Departments, invites, members")),
         BotCommand(command="route", description=_("Routing rules and place tags")),
         BotCommand(command="deadline", description=_("Deadlines per category")),
+        BotCommand(command="ranking", description=_("Quarterly department ranking")),
+        BotCommand(command="publish", description=_("Publish a closed ticket")),
         BotCommand(command="dead", description=_("Undelivered messages")),
         *staff_commands(),
     ]

@@ -68,10 +68,12 @@ def help_text(actor: Actor | None) -> str:
         lines += ["", _("<b>Staff</b>"), _("/queue — open tickets of your department")]
         lines.append(_("/ticket CODE — full history of a ticket"))
         lines.append(_("/find — search tickets by category, state or date"))
+        lines.append(_("/stats — figures and charts · /export — XLSX and CSV"))
     if actor is not None and actor.is_admin:
         lines.append(_("/dept — departments, invites and members"))
         lines.append(_("/route — routing rules · /bind — alerts to a group · /dead"))
         lines.append(_("/deadline — working days to accept and resolve, per category"))
+        lines.append(_("/ranking — quarterly ranking · /publish CODE — to the public channel"))
     return "\n".join(lines)
 
 
