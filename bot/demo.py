@@ -30,6 +30,7 @@ CITIZEN_ID = 20_002
 SUPERVISOR_ID = 30_003
 RATE_SCALE = 10.0
 TAGS = re.compile(r"<[^>]+>")
+CHART_PATH = Path("out") / "demo-stats-chart.jpg"
 
 
 def emit(text: str) -> None:
@@ -68,16 +69,19 @@ class Narrator:
         emit(f"\n👤 {self.names[who.chat_id]}: {what}")
 
     async def show_bot(self, who: ChatUser, *, settle: float = 0.6) -> None:
-        """Print the bot's new or edited messages in `who`'s chat."""
-        after = self.seen.get(who.chat_id, 0)
-        actions = await self.client.wait_for_bot_message(who.chat_id, after, settle)
-        for action in actions:
-            self.seen[who.chat_id] = action.seq
-            if action.kind == "delete":
-                continue
-            verb = "✏️ edits" if action.kind == "edit" else "→"
-            emit(f"   🤖 bot {verb} {self.names[who.chat_id]}:")
-            emit(indent(render(action.message)))
+        """Print the bot's new or edited messages in `who`'s chat, until it goes quiet."""
+        while True:
+            after = self.seen.get(who.chat_id, 0)
+            actions = await self.client.wait_for_bot_message(who.chat_id, after, settle)
+            if not actions:
+                return
+            for action in actions:
+                self.seen[who.chat_id] = action.seq
+                if action.kind == "delete":
+                    continue
+                verb = "✏️ edits" if action.kind == "edit" else "→"
+                emit(f"   🤖 bot {verb} {self.names[who.chat_id]}:")
+                emit(indent(render(action.message)))
 
     async def step(self, who: ChatUser, what: str, *, settle: float = 0.6) -> None:
         self.say(who, what)
@@ -210,8 +214,33 @@ async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -
     await narrator.step(citizen, f"/status {code}")
     await citizen.command("status", code)
     await narrator.show_bot(citizen)
+    emit("\n=== 5. The supervision office looks at the figures ===")
+    chart = await office_stats(narrator, admin)
+    emit(f"\n   ✔ a /stats chart was saved to {chart}")
     emit("\n✔ report → alert → reply → survey: done.")
     return 0
+
+
+async def office_stats(narrator: Narrator, admin: ChatUser) -> Path:
+    """Ask for /stats and keep the first chart the bot sends, as a person would."""
+    await narrator.step(admin, "/stats", settle=0.1)
+    asked = await admin.command("stats")
+    photos: list[ChatMessage] = []
+    for _attempt in range(40):
+        photos = [
+            m
+            for m in await admin.messages()
+            if m.from_bot and m.photo and m.message_id > asked.message_id
+        ]
+        if photos:
+            break
+        await asyncio.sleep(0.25)
+    await narrator.show_bot(admin, settle=1.0)
+    if not photos:
+        raise RuntimeError("the bot sent no /stats chart")
+    CHART_PATH.parent.mkdir(parents=True, exist_ok=True)
+    CHART_PATH.write_bytes(await admin.download(photos[0]))
+    return CHART_PATH
 
 
 async def run_demo() -> int:

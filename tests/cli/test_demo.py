@@ -10,5 +10,6 @@ from bot.demo import run_demo
 async def test_demo_runs_report_alert_reply_survey(capsys: pytest.CaptureFixture[str]) -> None:
     assert await run_demo() == 0
     transcript = capsys.readouterr().out
-    for step in ("举报编号", "SR-", "✅ 受理", "已转达", "答复内容", "😊 满意", "状态：已关闭"):
+    steps = ("举报编号", "SR-", "✅ 受理", "已转达", "答复内容", "😊 满意", "状态：已关闭", ".jpg")
+    for step in steps:
         assert step in transcript, step
