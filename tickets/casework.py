@@ -251,6 +251,8 @@ async def comment_on_survey(
         text=cleaned,
     )
     await ws.notifier.to_department(updated, kind="survey_comment", text=cleaned)
+    # The reopening reached the administrators before the comment existed: send it too.
+    await ws.notifier.to_admins(updated, kind="survey_comment", text=cleaned)
     return updated
 
 

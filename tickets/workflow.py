@@ -218,7 +218,7 @@ async def auto_close(ws: Workspace, *, ticket_id: int) -> TicketView | None:
     if ticket.state != TicketState.RESOLVED:
         return None
     new_state = transition(TicketState(ticket.state), Action.AUTO_CLOSE)
-    return await apply(
+    closed = await apply(
         ws,
         ticket,
         new_state,
@@ -228,3 +228,5 @@ async def auto_close(ws: Workspace, *, ticket_id: int) -> TicketView | None:
         kind="auto_closed",
         text=None,
     )
+    await ws.notifier.to_reporter(closed, kind="closed")
+    return closed

@@ -1,14 +1,18 @@
-"""Messages that cannot be delivered: administrators hear of each dead row (never of their
-own dead notices), and a reporter who blocked the bot is reachable again once they write."""
+"""Messages that cannot be delivered: administrators hear of dead rows, once per ticket and
+chat and never of their own dead notices; a reporter who blocked the bot is reachable again
+once they write to it."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from emulator.client import ChatUser
+from bot.settings import Settings
+from emulator.client import ChatUser, EmulatorClient
 from storage.models import Department
+from tests.conftest import ADMIN_ID
 from tests.conversations.staff import (
     deliver,
     make_department_with_rule,
@@ -20,6 +24,18 @@ from tests.conversations.staff import (
 from tests.conversations.steps import file_report, reporter_of
 
 MISSING_GROUP = -1_009_999_999  # a chat the emulator does not know: 400 "chat not found"
+SECOND_ADMIN_ID = 700_000_009
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Two administrators, so that one's dead notice could become the other's news."""
+    return settings.model_copy(update={"admin_ids": frozenset({ADMIN_ID, SECOND_ADMIN_ID})})
+
+
+@pytest.fixture
+async def second_admin(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    return await client.chat_user(user_id=SECOND_ADMIN_ID, first_name="Li", language_code="en")
 
 
 async def department_in_a_missing_group(app: SnapreportApp) -> None:
@@ -34,23 +50,26 @@ async def department_in_a_missing_group(app: SnapreportApp) -> None:
 
 
 async def test_administrators_hear_of_a_dead_message_once_per_ticket(
-    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+    app: SnapreportApp, admin: ChatUser, second_admin: ChatUser, citizen: ChatUser
 ) -> None:
-    await prefer_language(app, admin, citizen)
+    await prefer_language(app, admin, second_admin, citizen)
     await department_in_a_missing_group(app)
     code = await file_report(citizen)  # its photo and its card both die at once
     await deliver(app)
 
-    notice = await admin.expect(f"⚠️ Messages for {code} could not be delivered")
-    assert "sendPhoto → group: TelegramBadRequest: Bad Request: chat not found" in notice.content
-    assert "/dead — messages that could not be delivered" in notice.content
-    await admin.expect_nothing()
+    for administrator in (admin, second_admin):
+        notice = await administrator.expect(f"⚠️ Messages for {code} could not be delivered")
+        assert "sendPhoto → group: TelegramBadRequest: Bad Request: chat not found" in (
+            notice.content
+        )
+        assert "/dead — messages that could not be delivered" in notice.content
+        await administrator.expect_nothing()
     rows = await outbox(app)
     assert sorted(r.purpose or r.method for r in rows if r.state == "dead") == [
         "card",
         "sendPhoto",
     ]
-    assert [r.state for r in rows if r.purpose == "admin:dead_letter"] == ["sent"]
+    assert [r.state for r in rows if r.purpose == "admin:dead_letter"] == ["sent", "sent"]
 
     await admin.command("dead")
     listed = await admin.expect("Undelivered messages")
@@ -58,17 +77,19 @@ async def test_administrators_hear_of_a_dead_message_once_per_ticket(
 
 
 async def test_a_dead_notice_to_an_administrator_is_never_reported(
-    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+    app: SnapreportApp, admin: ChatUser, second_admin: ChatUser, citizen: ChatUser
 ) -> None:
-    await prefer_language(app, admin, citizen)
+    await prefer_language(app, admin, second_admin, citizen)
     await department_in_a_missing_group(app)
     await admin.block()
+    await second_admin.block()
     await new_ticket(app, citizen)  # no photo: only its card dies
     await deliver(app)
     await deliver(app)
 
     dead = [r.purpose for r in await outbox(app) if r.state == "dead"]
-    assert sorted(dead) == ["admin:dead_letter", "card"]  # and nothing about the notice
+    # The card, and one notice to each administrator: nothing about the notices.
+    assert sorted(dead) == ["admin:dead_letter", "admin:dead_letter", "card"]
     assert [r.purpose for r in await outbox(app) if r.state != "dead"] == []
 
 
