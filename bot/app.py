@@ -32,6 +32,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.notifier import dead_letter_hook
+from bot.pacing import DIRECT_ANSWER
 from bot.settings import Settings
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
@@ -217,5 +218,9 @@ class SnapreportApp:
             request.offset = updates[-1].update_id + 1
 
     async def _handle(self, update: Update) -> None:
-        await self.dp.feed_update(self.bot, update)
+        token = DIRECT_ANSWER.set(True)
+        try:
+            await self.dp.feed_update(self.bot, update)
+        finally:
+            DIRECT_ANSWER.reset(token)
         await self.inbox.mark_handled(update.update_id)

@@ -15,6 +15,7 @@ blocking a worker they may look at `limiter.wait_time(chat_id)` first.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import Bot
@@ -99,6 +100,11 @@ def target_chat(method: TelegramMethod[Any]) -> ChatId | None:
     return chat_id if isinstance(chat_id, int | str) else None
 
 
+# Set while an update is handled: requests made then are answers someone is waiting for.
+DIRECT_ANSWER: ContextVar[bool] = ContextVar("direct_answer", default=False)
+DIRECT_RETRY_MAX_SECONDS = 10
+
+
 class PacingMiddleware(BaseRequestMiddleware):
     """Waits for the limiter before each message-sending call; feeds 429s back into it."""
 
@@ -120,4 +126,10 @@ class PacingMiddleware(BaseRequestMiddleware):
         except TelegramRetryAfter as error:
             if chat_id is not None:
                 self._limiter.penalize(chat_id, error.retry_after)
-            raise
+            if not DIRECT_ANSWER.get() or error.retry_after > DIRECT_RETRY_MAX_SECONDS:
+                raise  # the outbox reschedules its rows itself
+        # A person is waiting for this answer: wait out the flood once rather than
+        # replacing the answer with an apology.
+        if chat_id is not None and cost:
+            await self._limiter.acquire(chat_id, cost)
+        return await make_request(bot, method)

@@ -26,7 +26,7 @@ from aiogram.methods import (
 from aiogram.types import InputMediaPhoto, MediaUnion
 from aiohttp import web
 
-from bot.pacing import PacingMiddleware, send_cost, target_chat
+from bot.pacing import DIRECT_ANSWER, PacingMiddleware, send_cost, target_chat
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 
 TOKEN = "42:pacing-test"
@@ -50,6 +50,7 @@ class LoopbackBotApi:
 
     arrivals: list[Arrival] = field(default_factory=list)
     flooded: dict[int, int] = field(default_factory=dict)  # chat (or NO_CHAT) -> retry_after
+    flood_once: bool = False  # lift a chat's flood after the first 429
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -57,7 +58,10 @@ class LoopbackBotApi:
         chat_id = int(str(form.get("chat_id", NO_CHAT)))
         self.arrivals.append(Arrival(method, chat_id, time.monotonic()))
         if chat_id in self.flooded:
-            return flood_response(self.flooded[chat_id])
+            retry_after = self.flooded[chat_id]
+            if self.flood_once:
+                del self.flooded[chat_id]
+            return flood_response(retry_after)
         if method == "sendMediaGroup":
             media = json.loads(str(form["media"]))
             return ok([message(chat_id, n) for n in range(1, len(media) + 1)])
@@ -222,3 +226,21 @@ async def test_flood_wait_on_a_chatless_call_blocks_no_messages(
     with pytest.raises(TelegramRetryAfter):
         await bot.answer_callback_query("query-1")
     assert limiter.wait_time(ALICE) == 0.0
+
+
+async def test_a_direct_answer_waits_out_one_flood_instead_of_failing(
+    api: tuple[LoopbackBotApi, str], paced_bot: BotFactory
+) -> None:
+    fake = api[0]
+    limiter = TelegramRateLimiter(RateLimits())
+    bot = paced_bot(limiter)
+    fake.flooded[ALICE] = 1
+    fake.flood_once = True
+    token = DIRECT_ANSWER.set(True)
+    try:
+        sent = await bot.send_message(ALICE, "your tracking code")
+    finally:
+        DIRECT_ANSWER.reset(token)
+    assert sent.chat.id == ALICE
+    first, second = fake.times(ALICE)
+    assert second - first >= 0.9  # retry_after honoured before the one retry
