@@ -97,6 +97,7 @@ async def test_ranking_names_best_and_worst_and_publishes_once_a_day(
     assert rows[0].payload["chat_id"] == CHANNEL
     await deliver(app)
     posts = await channel_posts(client, channel)
+    # Channel posts are written in DEFAULT_LANGUAGE (zh_CN).
     assert (
         posts[0].photo and "🏆 2026年第4季度" in posts[0].content
     )  # channel posts use DEFAULT_LANGUAGE
