@@ -98,9 +98,7 @@ async def test_ranking_names_best_and_worst_and_publishes_once_a_day(
     await deliver(app)
     posts = await channel_posts(client, channel)
     # Channel posts are written in DEFAULT_LANGUAGE (zh_CN).
-    assert (
-        posts[0].photo and "🏆 2026年第4季度" in posts[0].content
-    )  # channel posts use DEFAULT_LANGUAGE
+    assert posts[0].photo and "🏆 2026年第4季度" in posts[0].content
     assert "Swift Office" in posts[1].content  # in DEFAULT_LANGUAGE (zh_CN) otherwise
 
 
