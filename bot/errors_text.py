@@ -27,6 +27,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "forbidden": lambda: _("You are not allowed to do this."),
     "stale_card": lambda: _("This card is out of date: the ticket has moved on. Refreshed."),
     "not_found": lambda: _("Not found."),
+    "route_target": lambda: _("Choose another department than the current one."),
     # Staff actions on tickets
     "not_your_department": lambda: _("This ticket belongs to another department."),
     "supervisor_only": lambda: _("Only a supervisor of the department can do this."),

@@ -25,6 +25,7 @@ class SurveyAnswer(CallbackData, prefix="sv"):
 # The actions offered as card buttons, in this order; the state table decides which show.
 CARD_BUTTONS: tuple[Action, ...] = (
     Action.ACCEPT,
+    Action.ROUTE,
     Action.ASSIGN,
     Action.ASK,
     Action.REJECT,
@@ -45,6 +46,7 @@ def action_label(action: str) -> str:
         "ask": _("❓ Ask reporter"),
         "reject": _("↩️ Reject"),
         "mark_duplicate": _("🔁 Duplicate of…"),
+        "route": _("🔀 Route"),
         "resolve": _("🏁 Resolve"),
     }
     return labels.get(action, action)

@@ -104,6 +104,12 @@ class Casework(StatesGroup):
     adding_result_photos = State()
 
 
+class RouteTo(CallbackData, prefix="trt"):
+    ticket_id: int
+    department_id: int
+    state: str
+
+
 class AssignTo(CallbackData, prefix="tas"):
     ticket_id: int
     member_id: int
@@ -273,6 +279,8 @@ async def on_card_button(
         await redraw_pressed(query, session, settings, ticket.id)
     elif action is Action.ASSIGN:
         await offer_members(query, session, ticket)
+    elif action is Action.ROUTE:
+        await offer_departments(query, session, ticket)
     else:
         await ask_for_text(query, state, ticket, action)
 
@@ -340,6 +348,70 @@ async def ask_for_text(
         # In a group with privacy mode the bot only sees replies to it: ask for one.
         markup = ForceReply(selective=True) if message.chat.type != "private" else None
         await message.answer(text_prompt(action, ticket.code), reply_markup=markup)
+
+
+async def offer_departments(
+    query: CallbackQuery, session: AsyncSession, ticket: TicketView
+) -> None:
+    departments = [
+        d
+        for d in await SqlDirectory(session).list_departments()
+        if d.id != ticket.department_id and not d.archived
+    ]
+    if not departments:
+        await query.answer(
+            _("There is no other department yet: an administrator can add one (/dept)."),
+            show_alert=True,
+        )
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"🔀 {department.name}",
+                callback_data=RouteTo(
+                    ticket_id=ticket.id, department_id=department.id, state=ticket.state
+                ).pack(),
+            )
+        ]
+        for department in departments[:20]
+    ]
+    back = OpenCard(ticket_id=ticket.id, edit=True).pack()
+    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back)])
+    await query.answer(_("Which department should handle {code}?").format(code=ticket.code))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+            )
+
+
+@router.callback_query(RouteTo.filter(), flags=STAFF)
+async def on_route(
+    query: CallbackQuery,
+    callback_data: RouteTo,
+    session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    cb = callback_data
+    command = StaffCommand(
+        cb.ticket_id, Action.ROUTE, expected_state=cb.state, target_department_id=cb.department_id
+    )
+    try:
+        ticket = await act(ws, actor, command)
+    except DomainError as error:
+        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
+        return
+    await session.commit()
+    await query.answer(
+        _("🔀 {code} is routed to {department}.").format(
+            code=ticket.code, department=ticket.department_name
+        )
+    )
+    await redraw_pressed(query, session, settings, ticket.id)
 
 
 @router.callback_query(AssignTo.filter(), flags=STAFF)

@@ -42,6 +42,7 @@ class StaffCommand:
     text: str | None = None
     duplicate_of_code: str | None = None
     handler_member_id: int | None = None
+    target_department_id: int | None = None
 
 
 async def load(ws: Workspace, ticket_id: int) -> TicketView:
@@ -85,6 +86,9 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         kind=str(command.action),
         text=text,
     )
+    if command.action is Action.ROUTE:
+        # 转办: the new department gets the full alert, as if the report had landed there.
+        await ws.notifier.ticket_filed(updated, duplicate_hints=())
     notice = REPORTER_NOTICE.get(command.action)
     if notice is not None:
         await ws.notifier.to_reporter(updated, kind=notice, text=notice_text(command, text))
@@ -110,6 +114,13 @@ async def staff_changes(
         changes["resolved_at"] = now
     elif action is Action.ASSIGN:
         changes["handler_member_id"] = command.handler_member_id
+    elif action is Action.ROUTE:
+        target = command.target_department_id
+        if target is None or target == ticket.department_id:
+            raise ValidationError("route_target")
+        if not await ws.directory.department_name(department_id=target):
+            raise NotFound("department_not_found")
+        changes["department_id"] = target
     elif action is Action.MARK_DUPLICATE:
         original = await ws.tickets.get_by_code(code=command.duplicate_of_code or "")
         if original is None or original.id == ticket.id:

@@ -1,0 +1,52 @@
+"""转办: the intake department's supervisor routes an unmatched report by hand."""
+
+from __future__ import annotations
+
+from bot.app import SnapreportApp
+from bot.keyboards import TicketAction
+from emulator.client import ChatUser, EmulatorClient
+from tests.conftest import make_department
+from tests.conversations.staff import (
+    add_member,
+    deliver,
+    new_ticket,
+    prefer_language,
+    press_card_button,
+    press_data,
+    staff_user,
+    ticket_row,
+)
+
+
+async def test_intake_supervisor_routes_a_ticket_and_the_new_department_is_alerted(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
+) -> None:
+    vehicle = await make_department(app, "Vehicle Office")
+    fang = await staff_user(client, "Fang")
+    await add_member(app, fang, vehicle)
+    await prefer_language(app, supervisor, citizen, fang)
+    ticket = await new_ticket(app, citizen, category="car")
+    await deliver(app)
+    await supervisor.expect(f"{ticket.code} · New")
+    await press_card_button(supervisor, ticket.id, "route")
+    answer = await supervisor.press("Vehicle Office")
+    assert answer.text == f"🔀 {ticket.code} is routed to Vehicle Office."
+    assert (await ticket_row(app, ticket.id)).department_id == vehicle
+    await deliver(app)
+    card = await fang.expect(f"{ticket.code} · New")
+    assert "Vehicle Office" in card.content
+
+
+async def test_a_supervisor_of_another_department_cannot_route(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
+) -> None:
+    vehicle = await make_department(app, "Vehicle Office")
+    nosy = await staff_user(client, "Nosy")
+    await add_member(app, nosy, vehicle)
+    ticket = await new_ticket(app, citizen)
+    await nosy.command("help")
+    await nosy.expect("/queue")
+    forged = TicketAction(ticket_id=ticket.id, action="route", state="new")
+    answer = await press_data(nosy, forged)
+    assert answer.show_alert
+    assert (await ticket_row(app, ticket.id)).department_id != vehicle
