@@ -219,7 +219,7 @@ async def rate(
     if action is Action.REOPEN:
         await ws.notifier.to_department(updated, kind="reopened", text=comment)
         await ws.notifier.to_admins(updated, kind="reopened", text=comment)
-        await ws.notifier.to_reporter(updated, kind="reopened")
+        # The reporter is answered directly by the survey button: no second message.
     return updated
 
 
