@@ -61,6 +61,7 @@ from bot.render import (
 from bot.settings import Settings
 from bot.workspace import workspace
 from handlers.access import STAFF, AccessMiddleware, refuse
+from handlers.stats import publish_button
 from storage.directory import SqlDirectory
 from storage.models import CardMessage
 from storage.queues import HistoryEntry, card_context, find_tickets, history, open_queue
@@ -808,10 +809,11 @@ async def show_ticket(
         return
     entries = await history(session, ticket_id=ticket.id)
     await message.answer(history_text(ticket, entries, settings))
-    await message.answer(
-        await card_text(session, ticket, settings),
-        reply_markup=card_keyboard(ticket.id, ticket.state),
-    )
+    markup = card_keyboard(ticket.id, ticket.state)
+    if actor.is_admin and settings.public_channel_id and ticket.state == TicketState.CLOSED:
+        # A closed case can go to the transparency channel, from its own card.
+        markup = InlineKeyboardMarkup(inline_keyboard=[[publish_button(ticket.id)]])
+    await message.answer(await card_text(session, ticket, settings), reply_markup=markup)
 
 
 def find_usage() -> str:

@@ -143,3 +143,14 @@ async def test_publish_refuses_open_tickets_and_non_admins(
     await supervisor.command("publish", ticket.code)
     await supervisor.expect("Only administrators can do this")
     assert not [r for r in await outbox(app) if r.purpose.startswith("channel:")]
+
+
+async def test_a_closed_tickets_card_offers_publish_to_admins(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser, channel: int
+) -> None:
+    code = await closed_ticket(app, citizen)
+    await admin.command("ticket", code)
+    card = await admin.expect(f"{code} · Closed")
+    assert [b.text for b in card.inline_buttons] == ["📢 Publish"]
+    await admin.press("Publish")
+    await admin.expect(f"Preview of {code}")
