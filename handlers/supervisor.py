@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -307,20 +308,30 @@ async def offer_members(query: CallbackQuery, session: AsyncSession, ticket: Tic
             show_alert=True,
         )
         return
+    choices = [
+        (
+            f"👤 {member.display_name} · {role_label(member.role)}",
+            AssignTo(ticket_id=ticket.id, member_id=member.id, state=ticket.state),
+        )
+        for member in members
+    ]
+    prompt = _("Who should handle {code}?").format(code=ticket.code)
+    await show_choices(query, ticket, choices, prompt)
+
+
+async def show_choices(
+    query: CallbackQuery,
+    ticket: TicketView,
+    choices: Sequence[tuple[str, CallbackData]],
+    prompt: str,
+) -> None:
+    """Swap the card's buttons for one button per choice (at most 20) and a Back."""
     rows = [
-        [
-            InlineKeyboardButton(
-                text=f"👤 {member.display_name} · {role_label(member.role)}",
-                callback_data=AssignTo(
-                    ticket_id=ticket.id, member_id=member.id, state=ticket.state
-                ).pack(),
-            )
-        ]
-        for member in members[:20]
+        [InlineKeyboardButton(text=text, callback_data=data.pack())] for text, data in choices[:20]
     ]
     back = OpenCard(ticket_id=ticket.id, edit=True).pack()
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back)])
-    await query.answer(_("Who should handle {code}?").format(code=ticket.code))
+    await query.answer(prompt)
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(
@@ -365,25 +376,15 @@ async def offer_departments(
             show_alert=True,
         )
         return
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=f"🔀 {department.name}",
-                callback_data=RouteTo(
-                    ticket_id=ticket.id, department_id=department.id, state=ticket.state
-                ).pack(),
-            )
-        ]
-        for department in departments[:20]
+    choices = [
+        (
+            f"🔀 {department.name}",
+            RouteTo(ticket_id=ticket.id, department_id=department.id, state=ticket.state),
+        )
+        for department in departments
     ]
-    back = OpenCard(ticket_id=ticket.id, edit=True).pack()
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back)])
-    await query.answer(_("Which department should handle {code}?").format(code=ticket.code))
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
-            )
+    prompt = _("Which department should handle {code}?").format(code=ticket.code)
+    await show_choices(query, ticket, choices, prompt)
 
 
 @router.callback_query(RouteTo.filter(), flags=STAFF)
