@@ -33,7 +33,7 @@ from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.notifier import dead_letter_hook
 from bot.pacing import DIRECT_ANSWER
-from bot.settings import Settings
+from bot.settings import Settings, webhook_secret_problem
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from scheduler.digests import DigestConfig
@@ -51,6 +51,10 @@ POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0
 
 class BadTokenError(RuntimeError):
     """The Bot API server refused BOT_TOKEN (HTTP 401)."""
+
+
+class InsecureWebhookError(RuntimeError):
+    """Webhook mode without a strong WEBHOOK_SECRET: anyone could post updates as anyone."""
 
 
 def rate_limits(settings: Settings) -> RateLimits:
@@ -100,6 +104,8 @@ class SnapreportApp:
 
     async def start(self) -> None:
         """Migrate, check the token, set the menu, replay unhandled updates, start polling."""
+        if problem := webhook_secret_problem(self.settings):
+            raise InsecureWebhookError(problem)
         if self.settings.auto_migrate:
             await asyncio.to_thread(upgrade, self.settings.database_url)
         self.me = await self._check_token()
@@ -143,12 +149,10 @@ class SnapreportApp:
             await self.stop()
 
     async def _start_webhook(self) -> None:
-        secret = self.settings.webhook_secret
-        app = webhook_app(
-            self.receive,
-            secret=secret.get_secret_value() if secret else None,
-            context_bot=self.bot,
-        )
+        if self.settings.webhook_secret is None:  # start() refused it already; kept explicit
+            raise InsecureWebhookError("WEBHOOK_SECRET is not set")
+        secret = self.settings.webhook_secret.get_secret_value()
+        app = webhook_app(self.receive, secret=secret, context_bot=self.bot)
         self._web_runner = web.AppRunner(app)
         await self._web_runner.setup()
         site = web.TCPSite(
@@ -157,7 +161,7 @@ class SnapreportApp:
         await site.start()
         await self.bot.set_webhook(
             f"{self.settings.webhook_url}{WEBHOOK_PATH}",
-            secret_token=secret.get_secret_value() if secret else None,
+            secret_token=secret,
             allowed_updates=self.dp.resolve_used_update_types(),
         )
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
+import secrets
 import sys
 from datetime import datetime
 from enum import StrEnum
@@ -11,20 +15,25 @@ from typing import Annotated
 
 import typer
 
-from bot.settings import Settings
+from bot.settings import Settings, webhook_secret_problem
 
 app = typer.Typer(
     help="snapreport: snap-a-photo (随手拍) reports of officials' misconduct, on Telegram.",
     no_args_is_help=True,
     add_completion=False,
+    # A crash prints through `main()`: plain, redacted, and never with local variables
+    # (a Message in scope would print a reporter's name; a URL, the bot token).
     pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 routes_app = typer.Typer(
     help="Routing rules: which department gets which reports.", no_args_is_help=True
 )
+keys_app = typer.Typer(help="Secret keys kept in .env.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(routes_app, name="routes")
+app.add_typer(keys_app, name="keys")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -35,15 +44,23 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @app.command()
 def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
-    from bot.app import BadTokenError, SnapreportApp
+    from bot.app import BadTokenError, InsecureWebhookError, SnapreportApp
     from bot.factory import MissingTokenError
     from bot.logs import configure_logging
 
     settings = Settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    if problem := webhook_secret_problem(settings):
+        raise fail(problem)
+    hash_key = settings.log_hash_key
+    configure_logging(
+        settings.log_level,
+        json=settings.log_json,
+        hash_key=hash_key.get_secret_value() if hash_key else None,
+        secrets=settings.secret_values(),
+    )
     try:
         asyncio.run(SnapreportApp(settings).run_forever())
-    except (MissingTokenError, BadTokenError) as error:
+    except (MissingTokenError, BadTokenError, InsecureWebhookError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         pass
@@ -181,5 +198,60 @@ async def _bot_username(settings: Settings) -> str:
     return me.username or ""
 
 
+def _env_line(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*(?:export\s+)?{name}\s*=\s*(?P<value>.*?)\s*$")
+
+
+def ensure_env_key(env_file: Path, name: str) -> bool:
+    """Give `name` a fresh random value in `env_file` unless it has one; True if written."""
+    pattern = _env_line(name)
+    lines = env_file.read_text(encoding="utf-8").splitlines() if env_file.exists() else []
+    line = f"{name}={secrets.token_urlsafe(32)}"
+    for index, existing in enumerate(lines):
+        found = pattern.match(existing)
+        if found is None:
+            continue
+        if found["value"].strip("'\""):
+            return False
+        lines[index] = line  # `NAME=` as copied from .env.example
+        break
+    else:
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    if env_file.exists():
+        env_file.write_text(text, encoding="utf-8")
+    else:
+        # Created readable by the bot's user only: it holds keys.
+        descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return True
+
+
+@keys_app.command("init")
+def keys_init(
+    env_file: Annotated[Path, typer.Option(help="The .env file to complete.")] = Path(".env"),
+) -> None:
+    """Write a random LOG_HASH_KEY into .env if it has none (safe to run again)."""
+    if ensure_env_key(env_file, "LOG_HASH_KEY"):
+        typer.echo(f"LOG_HASH_KEY written to {env_file}")
+    else:
+        typer.echo(f"LOG_HASH_KEY already set in {env_file}; left as it is")
+
+
+def main() -> None:
+    """Run the command line; a crash prints a plain traceback with secrets redacted."""
+    from bot.logs import plain_traceback_text
+
+    try:
+        app()
+    except Exception as error:
+        known: list[str] = []
+        with contextlib.suppress(Exception):  # the settings may be what failed
+            known = Settings().secret_values()
+        sys.stderr.write(plain_traceback_text(error, known))
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

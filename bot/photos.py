@@ -10,8 +10,10 @@ import io
 from dataclasses import dataclass
 from datetime import tzinfo
 
+import aiohttp
+import structlog
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -19,6 +21,11 @@ from storage.images import ImageLimits, ImageRejected, RejectReason
 from storage.media import MediaStore, process_and_store
 
 ACCEPTED_DOCUMENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+log = structlog.get_logger(__name__)
+
+
+class PhotoDownloadError(Exception):
+    """The file server did not hand the photo over; carries no URL (it holds the token)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,14 @@ async def ingest_photo(
     if file.file_path is None:
         raise ImageRejected(RejectReason.NOT_AN_IMAGE)
     buffer = io.BytesIO()
-    await bot.download_file(file.file_path, destination=buffer)
+    try:
+        await bot.download_file(file.file_path, destination=buffer)
+    except (TimeoutError, aiohttp.ClientError, TelegramNetworkError) as error:
+        # aiohttp's errors print the request URL, `…/file/bot<TOKEN>/…`: log the kind and
+        # status only, and drop the original from the chain so no traceback shows it.
+        status = getattr(error, "status", None)
+        log.warning("photo_download_failed", error=type(error).__name__, status=status)
+        raise PhotoDownloadError(f"{type(error).__name__} {status or ''}".strip()) from None
     stored = await process_and_store(store, buffer.getvalue(), keep_metadata=True, limits=limits)
     meta = stored.metadata
     captured = meta.captured_at_in(tz) if meta else None

@@ -6,14 +6,20 @@ environment anywhere else. Every key is documented in `.env.example`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+WEBHOOK_SECRET_MIN_LENGTH = 32
+# Telegram accepts 1-256 of these in a secret_token.
+_WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAKE_SECRET_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class Settings(BaseSettings):
@@ -35,6 +41,8 @@ class Settings(BaseSettings):
     webhook_port: int = 8080
     log_level: str = "INFO"
     log_json: bool = False
+    # Keys the user hashes in logs; unset, a random per-process key is used.
+    log_hash_key: SecretStr | None = None
 
     draft_ttl_hours: int = Field(default=24, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
@@ -91,3 +99,42 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def secret_values(self) -> list[str]:
+        """Every secret the logs must never show, to redact them verbatim."""
+        values = [
+            secret.get_secret_value()
+            for secret in (self.bot_token, self.webhook_secret, self.log_hash_key)
+            if secret is not None
+        ]
+        password = urlsplit(self.database_url).password
+        if password:
+            values.append(password)
+        return [value for value in values if value]
+
+
+def webhook_secret_problem(settings: Settings) -> str | None:
+    """Why webhook mode must not start with these settings, or None (also None when polling).
+
+    Without a secret anyone who finds the URL can POST updates as any user, an
+    administrator's id included, and be answered with real names.
+    """
+    if not settings.webhook_url:
+        return None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    make = f"Make one with: {MAKE_SECRET_HINT}"
+    if not secret:
+        return f"WEBHOOK_SECRET is not set, and webhook mode (WEBHOOK_URL) requires it. {make}"
+    if len(secret) < WEBHOOK_SECRET_MIN_LENGTH:
+        return (
+            f"WEBHOOK_SECRET is {len(secret)} characters; webhook mode requires at least "
+            f"{WEBHOOK_SECRET_MIN_LENGTH} random characters. {make}"
+        )
+    if not _WEBHOOK_SECRET_CHARS.fullmatch(secret):
+        return (
+            "WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256): "
+            f"Telegram refuses anything else. {make}"
+        )
+    if len(set(secret)) < WEBHOOK_SECRET_MIN_LENGTH // 4:
+        return f"WEBHOOK_SECRET repeats a few characters: it does not look random. {make}"
+    return None

@@ -20,13 +20,14 @@ WEBHOOK_PATH = "/telegram/webhook"
 Receive = Callable[[Update], Awaitable[None]]
 
 
-def webhook_app(receive: Receive, *, secret: str | None, context_bot: object) -> web.Application:
+def webhook_app(receive: Receive, *, secret: str, context_bot: object) -> web.Application:
     """An aiohttp app with the webhook route; `receive` must persist before returning."""
+    if not secret:
+        # Unauthenticated, anyone could post an update with an administrator's `from.id`.
+        raise ValueError("the webhook needs a secret")
 
     async def handle(request: web.Request) -> web.Response:
-        if secret is not None and not hmac.compare_digest(
-            request.headers.get(SECRET_HEADER, ""), secret
-        ):
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
             log.warning("webhook_bad_secret")
             return web.Response(status=401)
         try:
