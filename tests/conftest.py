@@ -32,6 +32,8 @@ RATE_SCALE = 20.0
 BACKENDS = [
     b for b in os.environ.get("SNAPREPORT_TEST_BACKENDS", "sqlite,postgres").split(",") if b
 ]
+# Webhook mode refuses secrets under 32 random characters (bot.settings).
+WEBHOOK_SECRET = "tW8q-Zr3xN0vLk5_HcYp2uJm9sBe4GdA7fQi"
 # Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 

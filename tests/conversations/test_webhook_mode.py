@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from bot.app import SnapreportApp
+from bot.app import InsecureWebhookError, SnapreportApp
 from bot.settings import Settings
+from bot.webhook import webhook_app as make_webhook_app
 from emulator.client import EmulatorClient
+from tests.conftest import WEBHOOK_SECRET
 from tickets.clock import ManualClock
 
 
@@ -26,7 +28,7 @@ async def webhook_app(settings: Settings, clock: ManualClock) -> AsyncIterator[S
     configured = settings.model_copy(
         update={
             "webhook_url": f"http://127.0.0.1:{port}",
-            "webhook_secret": SecretStr("s3cret-token"),
+            "webhook_secret": SecretStr(WEBHOOK_SECRET),
             "webhook_port": port,
         }
     )
@@ -54,6 +56,35 @@ async def test_webhook_refuses_a_post_without_the_secret(webhook_app: Snapreport
     async with aiohttp.ClientSession() as http:
         async with http.post(url, json={"update_id": 1}) as response:
             assert response.status == 401
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        wrong = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET[:-1] + "x"}
+        async with http.post(url, json={"update_id": 1}, headers=wrong) as response:
+            assert response.status == 401
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         async with http.post(url, json={"not": "an update"}, headers=headers) as response:
             assert response.status == 400
+
+
+@pytest.mark.parametrize("secret", [None, "s3cret-token"])
+async def test_app_refuses_to_start_a_webhook_without_a_strong_secret(
+    settings: Settings, clock: ManualClock, secret: str | None
+) -> None:
+    configured = settings.model_copy(
+        update={
+            "webhook_url": f"http://127.0.0.1:{free_port()}",
+            "webhook_secret": SecretStr(secret) if secret else None,
+        }
+    )
+    application = SnapreportApp(configured, clock=clock)
+    try:
+        with pytest.raises(InsecureWebhookError, match="WEBHOOK_SECRET"):
+            await application.start()
+    finally:
+        await application.stop()
+
+
+async def test_the_webhook_route_cannot_be_built_without_a_secret() -> None:
+    async def receive(update: object) -> None:
+        raise AssertionError("nothing may arrive")
+
+    with pytest.raises(ValueError, match="secret"):
+        make_webhook_app(receive, secret="", context_bot=None)
