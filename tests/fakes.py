@@ -205,7 +205,9 @@ class FakeFollowUps:
 
     def pending(self, ticket_id: int) -> dict[str, datetime]:
         """The kinds still planned for a ticket, with their due times."""
-        return {r.kind: r.due_at for r in self.rows if r.ticket_id == ticket_id and not r.cancelled}
+        return {
+            r.kind: r.due_at for r in self.rows if r.ticket_id == ticket_id and not r.cancelled
+        }
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,9 @@ class RecordingNotifier:
     async def ticket_filed(self, ticket: TicketView, *, duplicate_hints: Sequence[str]) -> None:
         self._record("filed", ticket, "filed", ",".join(duplicate_hints) or None)
 
-    async def ticket_changed(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
+    async def ticket_changed(
+        self, ticket: TicketView, *, kind: str, text: str | None = None
+    ) -> None:
         self._record("changed", ticket, kind, text)
 
     async def to_department(

@@ -175,7 +175,9 @@ async def test_routing_needs_another_department(
 
     with pytest.raises(ValidationError) as raised:
         await perform(
-            fakes.ws, SUPERVISOR, StaffCommand(ticket.id, Action.ROUTE, target_department_id=target)
+            fakes.ws,
+            SUPERVISOR,
+            StaffCommand(ticket.id, Action.ROUTE, target_department_id=target),
         )
 
     assert raised.value.code == code
@@ -311,4 +313,3 @@ async def test_staff_action_outside_the_transition_table_is_illegal(
     assert (raised.value.state, raised.value.action) == (str(state), str(action))
     assert fakes.tickets.tickets[ticket.id] == ticket
     assert fakes.tickets.events == [] and fakes.notifier.sent == []
-

@@ -29,7 +29,11 @@ async def test_satisfied_or_fair_rating_closes_the_ticket(fakes: Fakes, rating: 
     fakes.clock.advance(timedelta(hours=3))
 
     closed = await rate(
-        fakes.ws, ticket_id=ticket.id, reporter_user_id=REPORTER_USER_ID, rating=rating, comment=None
+        fakes.ws,
+        ticket_id=ticket.id,
+        reporter_user_id=REPORTER_USER_ID,
+        rating=rating,
+        comment=None,
     )
 
     assert (closed.state, closed.satisfaction) == ("closed", rating)

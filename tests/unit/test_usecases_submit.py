@@ -15,7 +15,9 @@ from tickets.reports import submit_report
 from tickets.routing import RoutingRule
 
 DEADLINE_KINDS = {
-    str(kind) for kind in FollowUpKind if kind not in {FollowUpKind.SURVEY, FollowUpKind.AUTO_CLOSE}
+    str(kind)
+    for kind in FollowUpKind
+    if kind not in {FollowUpKind.SURVEY, FollowUpKind.AUTO_CLOSE}
 }
 
 
