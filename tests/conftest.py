@@ -21,7 +21,7 @@ from bot.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
-from storage.models import Department, Member
+from tests.factories import add_department, member_row
 from tests.pgserver import PostgresServer, PostgresUnavailable
 from tickets.clock import ManualClock
 
@@ -126,21 +126,9 @@ async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
         from storage.repositories import SqlDirectoryRepository
 
         intake = await SqlDirectoryRepository(session).intake_department_id()
-        session.add(
-            Member(
-                channel_user_id=user.id,
-                display_name="Sup",
-                role="supervisor",
-                department_id=intake,
-            )
-        )
+        session.add(member_row(user.id, intake))
     return user
 
 
 async def make_department(app: SnapreportApp, name: str) -> int:
-    async with app.session_factory() as session, session.begin():
-        department = Department(name=name)
-        session.add(department)
-        await session.flush()
-        assert department.id is not None
-        return department.id
+    return await add_department(app.session_factory, name)

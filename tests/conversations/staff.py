@@ -20,20 +20,15 @@ from bot.app import SnapreportApp
 from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import CallbackAnswer, ChatMessage
-from storage.models import (
-    Department,
-    Member,
-    OutboxMessage,
-    RoutingRule,
-    SecurityEvent,
-    Ticket,
-)
+from storage.models import OutboxMessage, RoutingRule, SecurityEvent, Ticket
 from storage.people import PeopleRepo
 from storage.repositories import SqlDirectoryRepository
+from tests import factories
+from tests.factories import add_department, report_draft
 from tickets.actors import Actor
 from tickets.reports import submit_report
 from tickets.states import Action
-from tickets.views import ReportDraft, TicketView
+from tickets.views import TicketView
 from tickets.workflow import StaffCommand, perform
 
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
@@ -48,17 +43,9 @@ async def intake_id(app: SnapreportApp) -> int:
 async def add_member(
     app: SnapreportApp, user: ChatUser, department_id: int, role: str = "supervisor"
 ) -> int:
-    async with app.session_factory() as session, session.begin():
-        member = Member(
-            channel_user_id=user.id,
-            display_name=user.user.first_name,
-            role=role,
-            department_id=department_id,
-        )
-        session.add(member)
-        await session.flush()
-        assert member.id is not None
-        return member.id
+    return await factories.add_member(
+        app.session_factory, user.id, department_id, role=role, display_name=user.user.first_name
+    )
 
 
 async def new_ticket(
@@ -71,12 +58,11 @@ async def new_ticket(
     real_name: bool = False,
 ) -> TicketView:
     """File a report through the domain, as Confirm would (anonymous unless `real_name`)."""
-    draft = ReportDraft(
+    draft = report_draft(
         submit_key=f"test:{next(_drafts)}",
         reporter_user_id=reporter.id,
         category=category,
         description=description,
-        photos=(),
         source_tag=source_tag,
         anonymous=not real_name,
         real_name=f"{reporter.user.first_name} {reporter.user.last_name or ''}".strip()
@@ -201,10 +187,7 @@ async def make_department_with_rule(
     app: SnapreportApp, name: str, *, category: str | None = None, tag: str | None = None
 ) -> int:
     """A department and one routing rule to it (scene setting; /route is tested apart)."""
+    department_id = await add_department(app.session_factory, name)
     async with app.session_factory() as session, session.begin():
-        department = Department(name=name)
-        session.add(department)
-        await session.flush()
-        assert department.id is not None
-        session.add(RoutingRule(department_id=department.id, category=category, source_tag=tag))
-        return department.id
+        session.add(RoutingRule(department_id=department_id, category=category, source_tag=tag))
+    return department_id

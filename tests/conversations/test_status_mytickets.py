@@ -13,20 +13,20 @@ from emulator.client import ChatUser, EmulatorClient
 from handlers.status import Supplement
 from storage.models import OutboxMessage, Ticket
 from tests.conversations.steps import events_of, file_report, fsm_records, ticket_by_code
+from tests.factories import photo_ref, report_draft
 from tests.imagefactory import jpeg_bytes
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
-from tickets.views import PhotoRef, ReportDraft
 
 
 async def seed_ticket(app: SnapreportApp, user_id: int, number: int) -> str:
     """File a report through the service itself (no chat): for lists longer than a page."""
-    draft = ReportDraft(
+    draft = report_draft(
         submit_key=f"seed:{user_id}:{number}",
         reporter_user_id=user_id,
         category="other",
         description=f"Seeded report number {number}",
-        photos=(PhotoRef(sha256="0" * 64, phash=None, size_bytes=1, width=1, height=1),),
+        photos=(photo_ref(),),
     )
     with app.i18n.context():
         async with app.session_factory() as session, session.begin():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,8 @@ from scheduler.digests import (
 )
 from scheduler.runner import SchedulerConfig, start_scheduler
 from storage.db import SessionFactory
-from storage.models import Department, Member, Reporter, Ticket
+from tests import factories
+from tests.factories import add_department
 from tests.scheduler.conftest import FAST, MakeDispatcher, Texts, deliver_all, rows
 from tickets.clock import ManualClock
 
@@ -38,7 +38,6 @@ ADMINS = frozenset({900_000_001, 900_000_002})
 SUPERVISOR = 800_000_001
 GROUP = -100_500
 CHANNEL = -1_001_234_567_890
-_codes = count(1)
 
 
 def settings(**extra: Any) -> Settings:
@@ -64,51 +63,10 @@ async def run_at_next_fire(digest: DigestJob, clock: ManualClock) -> int:
     return await digest.func(**digest.params)
 
 
-async def add_department(
-    session_factory: SessionFactory, name: str, *, supervisor: int | None = None, **fields: Any
-) -> int:
-    async with session_factory() as session, session.begin():
-        department = Department(name=name, **fields)
-        session.add(department)
-        await session.flush()
-        assert department.id is not None
-        if supervisor is not None:
-            session.add(
-                Member(
-                    channel_user_id=supervisor,
-                    display_name="Sup",
-                    role="supervisor",
-                    department_id=department.id,
-                )
-            )
-        return department.id
-
-
 async def add_ticket(
     session_factory: SessionFactory, department_id: int, created: datetime, **fields: Any
 ) -> str:
-    number = next(_codes)
-    code = f"SR-TEST-{number:04d}"
-    async with session_factory() as session, session.begin():
-        reporter = Reporter(channel_user_id=500_000_000 + number)
-        session.add(reporter)
-        await session.flush()
-        assert reporter.id is not None
-        defaults: dict[str, Any] = {"category": "idle", "state": "new"}
-        session.add(
-            Ticket(
-                code=code,
-                submit_key=f"key-{code}",
-                description="test",
-                department_id=department_id,
-                reporter_id=reporter.id,
-                created_at=created,
-                accept_by=created + timedelta(days=1),
-                resolve_by=created + timedelta(days=7),
-                **(defaults | fields),
-            )
-        )
-    return code
+    return (await factories.add_ticket(session_factory, department_id, created, **fields)).code
 
 
 async def test_weekly_digest_goes_to_each_admin_on_monday_morning_once(

@@ -19,10 +19,11 @@ from scheduler.runner import run_due_once
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
+from tests.factories import photo_ref, report_draft
 from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
-from tickets.views import PhotoRef, ReportDraft
+from tickets.views import PhotoRef
 
 I18N = create_i18n("en")
 ADMIN = 900_000_001
@@ -40,7 +41,7 @@ async def file_report(
     *,
     photos: tuple[PhotoRef, ...] = (),
 ) -> int:
-    draft = ReportDraft(
+    draft = report_draft(
         submit_key=f"{REPORTER}:draft-{len(photos)}",
         reporter_user_id=REPORTER,
         category="extortion",
@@ -148,7 +149,7 @@ async def test_expired_drafts_and_their_unused_photos_are_deleted(
     kept_as_evidence, only_in_old_draft, in_fresh_draft = (
         media.put(jpeg((n * 60, 10, 10))) for n in range(1, 4)
     )
-    evidence = PhotoRef(sha256=kept_as_evidence, phash=None, size_bytes=1, width=1, height=1)
+    evidence = photo_ref(sha256=kept_as_evidence)
     await file_report(session_factory, make_workspace(clock), photos=(evidence,))
     old = clock.now() - timedelta(hours=25)
     photos = [{"sha256": sha} for sha in (kept_as_evidence, only_in_old_draft, in_fresh_draft)]

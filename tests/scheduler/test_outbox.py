@@ -26,7 +26,8 @@ from scheduler.outbox import (
 )
 from storage.db import SessionFactory
 from storage.media import MediaStore
-from storage.models import CardMessage, Department, Reporter, Ticket
+from storage.models import CardMessage, Reporter
+from tests.factories import add_department, add_ticket
 from tests.scheduler.conftest import (
     MakeDispatcher,
     Texts,
@@ -45,24 +46,18 @@ async def users(client: EmulatorClient, count: int) -> list[int]:
 
 
 async def make_ticket(session_factory: SessionFactory, clock: ManualClock, user_id: int) -> int:
-    async with session_factory() as session, session.begin():
-        department = Department(name="受理中心", is_intake=True)
-        reporter = Reporter(channel_user_id=user_id)
-        session.add_all([department, reporter])
-        await session.flush()
-        ticket = Ticket(
-            code="SR-TEST-0001",
-            submit_key="k1",
-            category="other",
-            description="a test ticket",
-            department_id=department.id or 0,
-            state="new",
-            reporter_id=reporter.id or 0,
-            created_at=clock.now(),
-        )
-        session.add(ticket)
-        await session.flush()
-        return ticket.id or 0
+    department_id = await add_department(session_factory, "受理中心", is_intake=True)
+    ticket = await add_ticket(
+        session_factory,
+        department_id,
+        clock.now(),
+        reporter_user_id=user_id,
+        category="other",
+        description="a test ticket",
+        accept_by=None,
+        resolve_by=None,
+    )
+    return ticket.id or 0
 
 
 async def test_each_chat_gets_its_messages_in_order(

@@ -29,7 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from storage.db import SessionFactory
-from storage.models import Department, Reporter, Ticket, TicketEvent
+from storage.models import Reporter, Ticket, TicketEvent
+from tests.factories import department_row, ticket_row
 from tickets.measures import Period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -53,15 +54,8 @@ class Ids:
 
 
 def _ticket(code: str, department_id: int, reporter_id: int, **fields: Any) -> Ticket:
-    defaults: dict[str, Any] = {
-        "submit_key": f"key-{code}",
-        "description": f"描述 {code}",
-        "category": "absent",
-        "state": "new",
-    }
-    return Ticket(
-        code=code, department_id=department_id, reporter_id=reporter_id, **(defaults | fields)
-    )
+    defaults: dict[str, Any] = {"description": f"描述 {code}", "category": "absent"}
+    return ticket_row(code, department_id, reporter_id, **(defaults | fields))
 
 
 def _tickets(ids: Ids, anon: int, real: int) -> list[Ticket]:
@@ -129,7 +123,7 @@ def _events(by_code: dict[str, int]) -> list[TicketEvent]:
 async def build_dataset(factory: SessionFactory) -> Ids:
     """Insert the departments, reporters, tickets and events of the table above."""
     async with factory() as session, session.begin():
-        departments = [Department(name=n) for n in ("城管局", "交通局", "市场监管局")]
+        departments = [department_row(n) for n in ("城管局", "交通局", "市场监管局")]
         anon = Reporter(channel_user_id=ANON_USER, real_name=ANON_NAME, phone=ANON_PHONE)
         real = Reporter(channel_user_id=REAL_USER, real_name=REAL_NAME, phone=REAL_PHONE)
         session.add_all([*departments, anon, real])

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.factories import ticket_view
 from tickets.actors import Actor, Membership, Role
 from tickets.casework import FindQuery, check_performer, current_deadline, is_empty, parse_find
 from tickets.errors import Forbidden, ValidationError
@@ -19,20 +20,8 @@ RESOLVE_BY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 def ticket(state: str = "new", department_id: int = 1) -> TicketView:
-    return TicketView(
-        id=1,
-        code="SR-0000-0000-0",
-        category="idle",
-        description="…",
-        state=state,
-        department_id=department_id,
-        department_name="Intake",
-        anonymous=True,
-        reporter_id=1,
-        reporter_user_id=99,
-        created_at=datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
-        accept_by=ACCEPT_BY,
-        resolve_by=RESOLVE_BY,
+    return ticket_view(
+        state=state, department_id=department_id, accept_by=ACCEPT_BY, resolve_by=RESOLVE_BY
     )
 
 

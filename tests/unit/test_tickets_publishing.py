@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.factories import ticket_view
 from tickets.actors import Actor
 from tickets.errors import Conflict, DomainError
 from tickets.publishing import (
@@ -25,27 +26,27 @@ ADMIN = Actor(user_id=1, is_admin=True)
 
 
 def closed(**fields: object) -> TicketView:
-    base = TicketView(
-        id=7,
-        code="SR-7K3Q-9XPA-X",
-        category="idle",
-        description="Zhang San at window 3, my neighbour, played games",
-        state="closed",
-        department_id=2,
-        department_name="Housing Office",
-        anonymous=False,
-        reporter_id=3,
-        reporter_user_id=555,
-        created_at=NOW - timedelta(days=6),
-        place_text="Building 5, flat 301",
-        resolve_by=NOW - timedelta(days=1),
-        resolved_at=NOW - timedelta(days=2),
-        public_reply="The clerk was warned.",
-        satisfaction="satisfied",
-        real_name="Li Si",
-        phone="13900139000",
-    )
-    return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+    base: dict[str, object] = {
+        "id": 7,
+        "code": "SR-7K3Q-9XPA-X",
+        "description": "Zhang San at window 3, my neighbour, played games",
+        "state": "closed",
+        "department_id": 2,
+        "department_name": "Housing Office",
+        "anonymous": False,
+        "reporter_id": 3,
+        "reporter_user_id": 555,
+        "created_at": NOW - timedelta(days=6),
+        "place_text": "Building 5, flat 301",
+        "accept_by": None,
+        "resolve_by": NOW - timedelta(days=1),
+        "resolved_at": NOW - timedelta(days=2),
+        "public_reply": "The clerk was warned.",
+        "satisfaction": "satisfied",
+        "real_name": "Li Si",
+        "phone": "13900139000",
+    }
+    return ticket_view(**(base | fields))
 
 
 class Store:
