@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -245,7 +246,8 @@ async def office_stats(narrator: Narrator, admin: ChatUser) -> Path:
 
 async def run_demo() -> int:
     """Run the scripted cycle; returns the process exit code."""
-    configure_logging("WARNING")
+    # The demo forgets its logs: a throwaway key keeps user hashes keyed without a warning.
+    configure_logging("WARNING", hash_key=secrets.token_hex(16))
     with tempfile.TemporaryDirectory(prefix="snapreport-demo-") as tmp:
         server = EmulatorServer(EmulatorConfig(rate_scale=RATE_SCALE))
         await server.start()
