@@ -33,9 +33,9 @@ from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.notifier import dead_letter_hook
 from bot.pacing import DIRECT_ANSWER
-from bot.settings import Settings
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
+from config.settings import Settings
 from scheduler.digests import DigestConfig
 from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler

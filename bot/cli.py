@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bot.settings import Settings
+from config.settings import Settings
 
 app = typer.Typer(
     help="snapreport: snap-a-photo (随手拍) reports of officials' misconduct, on Telegram.",
@@ -37,7 +37,7 @@ def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
     from bot.app import BadTokenError, SnapreportApp
     from bot.factory import MissingTokenError
-    from bot.logs import configure_logging
+    from config.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)

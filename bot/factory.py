@@ -20,7 +20,7 @@ from bot.middlewares import (
     UpdateLogMiddleware,
 )
 from bot.pacing import PacingMiddleware
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import get_routers
 from scheduler.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory

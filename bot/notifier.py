@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from bot.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
 from bot.render import card_footer, local_time, state_label, ticket_card
-from bot.settings import Settings
+from config.settings import Settings
 from scheduler.outbox import DeadHook
 from storage.models import (
     CardMessage,

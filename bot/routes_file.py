@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag

@@ -28,8 +28,8 @@ from bot.charts import (
 )
 from bot.exports import export_csv, export_json, export_xlsx
 from bot.notifier import OnceNotifier
-from bot.settings import Settings
 from bot.stats_text import period_text, public_ticket_text
+from config.settings import Settings
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.stats import (

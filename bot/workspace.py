@@ -8,7 +8,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notifier import OutboxNotifier
-from bot.settings import Settings
+from config.settings import Settings
 from storage.repositories import (
     SqlDirectoryRepository,
     SqlFollowUpRepository,

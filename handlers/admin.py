@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import set_staff_menu
 from bot.errors_text import error_text
 from bot.render import category_label, local_time, role_label
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
 from scheduler.outbox import list_dead, requeue_dead
 from storage.directory import SqlDirectory

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors_text import error_text
 from bot.keyboards import ReporterReply, SurveyAnswer
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.access import refuse
 from storage.queues import question_ticket
 from tickets.casework import answer_question, check_answerable, comment_on_survey

@@ -53,8 +53,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors_text import error_text
 from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from bot.render import category_label, submitted_text
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.common import greeting_text
 from storage.fsm import release_draft_photos
 from storage.images import ImageLimits, ImageRejected

@@ -54,7 +54,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors_text import error_text
 from bot.middlewares import user_hash
 from bot.render import state_label
-from bot.settings import Settings
 from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
 from bot.stats_text import (
     period_text,
@@ -63,6 +62,7 @@ from bot.stats_text import (
     ranking_text,
     stats_summary,
 )
+from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
 from storage.db import SessionFactory
 from storage.media import MediaStore

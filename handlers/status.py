@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors_text import error_text
 from bot.render import local_time, state_label, status_text
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
 from tickets.codes import normalize_code

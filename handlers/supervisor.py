@@ -59,8 +59,8 @@ from bot.render import (
     state_label,
     ticket_card,
 )
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware, refuse
 from handlers.stats import publish_button
 from storage.directory import SqlDirectory

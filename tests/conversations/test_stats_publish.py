@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import SnapreportApp
 from bot.keyboards import SurveyAnswer
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from handlers.stats import PublishPreview, RankingPublish

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from tickets.clock import ManualClock
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.factory import create_bot
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.config import EmulatorConfig, FaultShares
 from emulator.server import EmulatorServer

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import create_i18n
 from bot.notifier import outbox_chat_id
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from scheduler.digests import (
     JOB_MONTHLY,

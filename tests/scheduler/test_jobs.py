@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.i18n import create_i18n
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
 from scheduler.outbox import OutboxDispatcher

@@ -9,8 +9,8 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import create_i18n
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from scheduler.lock import AdvisoryLock, FileLock, ProcessLock, runner_lock
 from scheduler.runner import (
