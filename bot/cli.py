@@ -152,9 +152,9 @@ def qr(
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
-    from bot.qr import deep_link, write_poster
     from bot.routes_file import register_tag
     from handlers.reporter import PAYLOAD_RE
+    from ui.qr import deep_link, write_poster
 
     if not PAYLOAD_RE.match(tag):
         raise fail("--tag must be 1-64 characters of A-Z a-z 0-9 _ -")

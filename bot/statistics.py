@@ -19,16 +19,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts import (
-    category_chart,
-    on_time_chart,
-    ranking_chart,
-    satisfaction_chart,
-    weekly_states_chart,
-)
-from bot.exports import export_csv, export_json, export_xlsx
 from bot.notifier import OnceNotifier
-from bot.stats_text import period_text, public_ticket_text
 from config.settings import Settings
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
@@ -43,6 +34,15 @@ from storage.stats import (
 from tickets.clock import Clock, SystemClock
 from tickets.measures import DepartmentMeasures, Period, Ranking
 from tickets.publishing import PublicSummary
+from ui.charts import (
+    category_chart,
+    on_time_chart,
+    ranking_chart,
+    satisfaction_chart,
+    weekly_states_chart,
+)
+from ui.exports import export_csv, export_json, export_xlsx
+from ui.stats_text import period_text, public_ticket_text
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
 _DRAWING = threading.Lock()

@@ -26,12 +26,12 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.render import category_label
 from bot.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from handlers.access import ADMIN, AccessMiddleware
 from storage.repositories import SqlDirectoryRepository
 from tickets.categories import Category, parse_category
 from tickets.deadlines import DeadlinePolicy
+from ui.render import category_label
 
 router = Router(name=__name__)
 router.message.middleware(AccessMiddleware())

@@ -50,9 +50,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
 from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
-from bot.render import category_label, submitted_text
 from bot.workspace import workspace
 from config.settings import Settings
 from handlers.common import greeting_text
@@ -67,6 +65,8 @@ from tickets.errors import DomainError, ValidationError
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.views import PhotoRef
 from tickets.views import ReportDraft as DraftValue
+from ui.errors_text import error_text
+from ui.render import category_label, submitted_text
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

@@ -51,17 +51,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
 from bot.middlewares import user_hash
-from bot.render import state_label
 from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
-from bot.stats_text import (
-    period_text,
-    public_ticket_text,
-    quarter_title,
-    ranking_text,
-    stats_summary,
-)
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
 from storage.db import SessionFactory
@@ -74,6 +65,15 @@ from tickets.codes import normalize_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
+from ui.errors_text import error_text
+from ui.render import state_label
+from ui.stats_text import (
+    period_text,
+    public_ticket_text,
+    quarter_title,
+    ranking_text,
+    stats_summary,
+)
 
 router = Router(name=__name__)
 log = structlog.get_logger(__name__)

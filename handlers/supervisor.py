@@ -45,20 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.errors_text import error_text
-from bot.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from bot.notifier import OutboxNotifier
-from bot.render import (
-    actor_label,
-    card_footer,
-    category_label,
-    event_label,
-    local_time,
-    queue_line,
-    role_label,
-    state_label,
-    ticket_card,
-)
 from bot.workspace import workspace
 from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware, refuse
@@ -86,6 +73,19 @@ from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
 from tickets.states import Action, TicketState
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, clean_text
+from ui.errors_text import error_text
+from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
+from ui.render import (
+    actor_label,
+    card_footer,
+    category_label,
+    event_label,
+    local_time,
+    queue_line,
+    role_label,
+    state_label,
+    ticket_card,
+)
 
 router = Router(name=__name__)
 router.message.middleware(AccessMiddleware())

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.i18n import create_i18n
 from bot.notifier import outbox_chat_id
 from bot.workspace import workspace
 from config.settings import Settings
@@ -31,6 +30,7 @@ from storage.db import SessionFactory
 from storage.models import Department, Member, Reporter, Ticket
 from tests.scheduler.conftest import FAST, MakeDispatcher, Texts, deliver_all, rows
 from tickets.clock import ManualClock
+from ui.i18n import create_i18n
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 I18N = create_i18n("en")

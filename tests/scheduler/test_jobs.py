@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.i18n import create_i18n
 from bot.workspace import workspace
 from config.settings import Settings
 from emulator.client import EmulatorClient
@@ -23,6 +22,7 @@ from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
 from tickets.views import PhotoRef, ReportDraft
+from ui.i18n import create_i18n
 
 I18N = create_i18n("en")
 ADMIN = 900_000_001

@@ -12,7 +12,6 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from bot.exports import export_csv, export_json, export_xlsx
 from storage.stats import (
     EventRecord,
     TicketRecord,
@@ -33,6 +32,7 @@ from tests.stats.dataset import (
     STAFF_USER,
 )
 from tickets.measures import DepartmentMeasures
+from ui.exports import export_csv, export_json, export_xlsx
 
 # Only the database tests share the module's event loop (and its data set).
 module_loop = pytest.mark.asyncio(loop_scope="module")

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.render import category_label, local_time
 from storage.stats import CardedTicket, Stats
 from tickets.measures import (
     DepartmentMeasures,
@@ -26,6 +25,7 @@ from tickets.measures import (
     Spread,
 )
 from tickets.publishing import PublicSummary
+from ui.render import category_label, local_time
 
 DEPARTMENT_LINES = 25
 RANKING_ENDS = 10

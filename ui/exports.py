@@ -27,10 +27,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.charts import CATEGORY_LABELS, STATE_LABELS
 from storage.stats import EventRecord, TicketRecord
 from tickets.calendar import DEFAULT_TZ, zone
 from tickets.measures import DepartmentMeasures
+from ui.charts import CATEGORY_LABELS, STATE_LABELS
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
