@@ -29,13 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.factory import create_bot, create_dispatcher
 from bot.inbox import Inbox, LaneScheduler
-from bot.notifier import dead_letter_hook
-from bot.pacing import DIRECT_ANSWER
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings
+from outbox.notifier import dead_letter_hook
+from outbox.pacing import DIRECT_ANSWER
+from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.digests import DigestConfig
-from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.images import ImageLimits

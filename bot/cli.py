@@ -99,7 +99,7 @@ def export(
     ] = False,
 ) -> None:
     """Export the tickets received between two local days (TIMEZONE) to a file."""
-    from bot.statistics import export_to_file
+    from outbox.statistics import export_to_file
 
     if last < first:
         raise fail("--to must not be before --from")

@@ -18,10 +18,10 @@ from bot.middlewares import (
     ReachableMiddleware,
     UpdateLogMiddleware,
 )
-from bot.pacing import PacingMiddleware
 from config.settings import Settings
 from handlers import get_routers
-from scheduler.ratelimit import TelegramRateLimiter
+from outbox.pacing import PacingMiddleware
+from outbox.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage
 from ui.i18n import LocaleMiddleware

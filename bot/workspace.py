@@ -7,8 +7,8 @@ from datetime import timedelta
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import OutboxNotifier
 from config.settings import Settings
+from outbox.notifier import OutboxNotifier
 from storage.repositories import (
     SqlDirectoryRepository,
     SqlFollowUpRepository,

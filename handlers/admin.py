@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
-from scheduler.outbox import list_dead, requeue_dead
+from outbox.dispatcher import list_dead, requeue_dead
 from storage.directory import SqlDirectory
 from storage.people import PeopleRepo
 from storage.repositories import SqlTicketRepository

@@ -52,9 +52,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import user_hash
-from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
+from outbox.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.publications import SqlPublicationStore

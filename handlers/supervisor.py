@@ -45,11 +45,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.notifier import OutboxNotifier
 from bot.workspace import workspace
 from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware, refuse
 from handlers.stats import publish_button
+from outbox.notifier import OutboxNotifier
 from storage.directory import SqlDirectory
 from storage.models import CardMessage
 from storage.queues import HistoryEntry, card_context, find_tickets, history, open_queue

@@ -21,9 +21,9 @@ import structlog
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
-from bot.notifier import OnceNotifier
-from bot.statistics import ChannelPublisher
 from config.settings import Settings
+from outbox.notifier import OnceNotifier
+from outbox.statistics import ChannelPublisher
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_stats
 from tickets.calendar import is_working_day

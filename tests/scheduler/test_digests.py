@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.notifier import outbox_chat_id
 from bot.workspace import workspace
 from config.settings import Settings
 from emulator.client import EmulatorClient
+from outbox.notifier import outbox_chat_id
 from scheduler.digests import (
     JOB_MONTHLY,
     JOB_OVERDUE,

@@ -12,8 +12,8 @@ from sqlmodel import col
 from bot.workspace import workspace
 from config.settings import Settings
 from emulator.client import EmulatorClient
+from outbox.dispatcher import OutboxDispatcher
 from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
-from scheduler.outbox import OutboxDispatcher
 from scheduler.runner import run_due_once
 from storage.db import SessionFactory
 from storage.media import MediaStore

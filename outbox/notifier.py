@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from config.settings import Settings
-from scheduler.outbox import DeadHook
+from outbox.dispatcher import DeadHook
 from storage.models import (
     CardMessage,
     Department,

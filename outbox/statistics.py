@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import OnceNotifier
 from config.settings import Settings
+from outbox.notifier import OnceNotifier
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.stats import (

@@ -57,8 +57,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from bot.pacing import send_cost
-from scheduler.ratelimit import TelegramRateLimiter
+from outbox.pacing import send_cost
+from outbox.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, OutboxMessage, Reporter
