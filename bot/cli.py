@@ -134,7 +134,7 @@ def routes_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML rules file.")],
 ) -> None:
     """Load departments, routing rules and place tags from a YAML file (replaces rules)."""
-    from bot.routes_file import load_routes_file
+    from storage.routes_file import load_routes_file
 
     settings = Settings()
     summary = asyncio.run(load_routes_file(settings, file))
@@ -152,8 +152,8 @@ def qr(
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
-    from bot.routes_file import register_tag
     from handlers.reporter import PAYLOAD_RE
+    from storage.routes_file import register_tag
     from ui.qr import deep_link, write_poster
 
     if not PAYLOAD_RE.match(tag):

@@ -26,9 +26,9 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from handlers.access import ADMIN, AccessMiddleware
 from storage.repositories import SqlDirectoryRepository
+from storage.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from tickets.categories import Category, parse_category
 from tickets.deadlines import DeadlinePolicy
 from ui.render import category_label

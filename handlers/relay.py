@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.workspace import workspace
 from config.settings import Settings
 from handlers.access import refuse
-from storage.queues import question_ticket
+from storage.reads import question_ticket
 from tickets.casework import answer_question, check_answerable, comment_on_survey
 from tickets.clock import Clock
 from tickets.errors import DomainError, Forbidden

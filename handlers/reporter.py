@@ -50,10 +50,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from bot.workspace import workspace
 from config.settings import Settings
 from handlers.common import greeting_text
+from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from storage.fsm import release_draft_photos
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore

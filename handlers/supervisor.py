@@ -52,7 +52,7 @@ from handlers.stats import publish_button
 from outbox.notifier import OutboxNotifier
 from storage.directory import SqlDirectory
 from storage.models import CardMessage
-from storage.queues import HistoryEntry, card_context, find_tickets, history, open_queue
+from storage.reads import HistoryEntry, card_context, find_tickets, history, open_queue
 from storage.repositories import SqlTicketRepository
 from tickets.actors import Actor
 from tickets.casework import (

@@ -33,7 +33,7 @@ from storage.models import (
     Ticket,
     UserPref,
 )
-from storage.queues import CardContext, card_context, duplicate_tickets
+from storage.reads import CardContext, card_context, duplicate_tickets
 from storage.repositories import ticket_view
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock

@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot.app import SnapreportApp
-from bot.routes_file import load_routes_file, parse_routes
 from emulator.client import ChatUser
 from storage.repositories import SqlDirectoryRepository
+from storage.routes_file import load_routes_file, parse_routes
 from tests.conversations.staff import new_ticket, prefer_language, security_events
 from tests.conversations.steps import file_report, ticket_by_code
 
