@@ -23,17 +23,11 @@ from config.settings import Settings
 from outbox.notifier import OnceNotifier
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
-from storage.stats import (
-    EventRecord,
-    Stats,
-    TicketRecord,
-    load_department_measures,
-    load_event_records,
-    load_ticket_records,
-)
+from storage.stats import load_department_measures, load_event_records, load_ticket_records
 from tickets.clock import Clock, SystemClock
 from tickets.measures import DepartmentMeasures, Period, Ranking
 from tickets.publishing import PublicSummary
+from tickets.records import EventRecord, Stats, TicketRecord
 from ui.charts import (
     category_chart,
     on_time_chart,
