@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,16 +12,12 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, TelegramObject, Update, User
 
+from config.logs import user_hash
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)
-
-
-def user_hash(user_id: int) -> str:
-    """A short stable pseudonym for logs: raw Telegram ids never reach a log line."""
-    return hashlib.sha256(f"snapreport:{user_id}".encode()).hexdigest()[:12]
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 
@@ -38,3 +39,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
+
+
+def user_hash(user_id: int) -> str:
+    """A short stable pseudonym for logs: raw Telegram ids never reach a log line."""
+    return hashlib.sha256(f"snapreport:{user_id}".encode()).hexdigest()[:12]

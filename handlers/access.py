@@ -18,7 +18,7 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import user_hash
+from config.logs import user_hash
 from storage.directory import SecurityLog
 from tickets.actors import Actor
 from tickets.clock import Clock

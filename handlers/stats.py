@@ -51,7 +51,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares import user_hash
+from config.logs import user_hash
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
 from outbox.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts

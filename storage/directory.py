@@ -283,7 +283,7 @@ class SqlDirectory:
 
 
 class SecurityLog:
-    """Refused actions; the actor is a hash (see `bot.middlewares.user_hash`), never an id."""
+    """Refused actions; the actor is a hash (see `config.logs.user_hash`), never an id."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
