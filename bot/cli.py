@@ -152,11 +152,11 @@ def qr(
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
-    from handlers.reporter import PAYLOAD_RE
     from storage.routes_file import register_tag
+    from tickets.routing import SOURCE_TAG_RE
     from ui.qr import deep_link, write_poster
 
-    if not PAYLOAD_RE.match(tag):
+    if not SOURCE_TAG_RE.match(tag):
         raise fail("--tag must be 1-64 characters of A-Z a-z 0-9 _ -")
     settings = Settings()
     username = bot_username or asyncio.run(_bot_username(settings))

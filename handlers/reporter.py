@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -63,6 +62,7 @@ from tickets.categories import Category, parse_category
 from tickets.clock import Clock
 from tickets.errors import DomainError, ValidationError
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
+from tickets.routing import SOURCE_TAG_RE
 from tickets.views import PhotoRef
 from tickets.views import ReportDraft as DraftValue
 from ui.errors_text import error_text
@@ -71,7 +71,6 @@ from ui.render import category_label, submitted_text
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TOTAL_STEPS = 5
 ALBUM_SETTLE_SECONDS = 1.0
 
@@ -398,7 +397,7 @@ async def start_from_link(
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
-    tag = await session.get(SourceTag, payload) if PAYLOAD_RE.match(payload) else None
+    tag = await session.get(SourceTag, payload) if SOURCE_TAG_RE.match(payload) else None
     if tag is None:
         await message.answer(greeting_text(actor))
         return
