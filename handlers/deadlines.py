@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.access import ADMIN, AccessMiddleware
-from storage.repositories import SqlDirectoryRepository
+from storage.directory import SqlDirectory
 from storage.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from tickets.categories import Category, parse_category
 from tickets.deadlines import DeadlinePolicy
@@ -78,7 +78,7 @@ def parse_days(words: list[str]) -> DaysSpec | None:
 
 @router.message(Command("deadline"), flags=ADMIN)
 async def deadline(message: Message, command: CommandObject, session: AsyncSession) -> None:
-    directory = SqlDirectoryRepository(session)
+    directory = SqlDirectory(session)
     args = (command.args or "").split()
     if not args:
         await message.answer(policy_text(await directory.list_deadline_days()))

@@ -121,9 +121,9 @@ async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
     """A supervisor of the intake department (where unrouted reports land)."""
     user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
     async with app.session_factory() as session, session.begin():
-        from storage.repositories import SqlDirectoryRepository
+        from storage.directory import SqlDirectory
 
-        intake = await SqlDirectoryRepository(session).intake_department_id()
+        intake = await SqlDirectory(session).intake_department_id()
         session.add(
             Member(
                 channel_user_id=user.id,

@@ -20,6 +20,7 @@ from bot.app import SnapreportApp
 from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import CallbackAnswer, ChatMessage
+from storage.directory import SqlDirectory
 from storage.models import (
     Department,
     Member,
@@ -29,7 +30,6 @@ from storage.models import (
     Ticket,
 )
 from storage.people import PeopleRepo
-from storage.repositories import SqlDirectoryRepository
 from tickets.actors import Actor
 from tickets.reports import submit_report
 from tickets.states import Action
@@ -42,7 +42,7 @@ _drafts = iter(range(1, 1_000_000))
 
 async def intake_id(app: SnapreportApp) -> int:
     async with app.session_factory() as session, session.begin():
-        return await SqlDirectoryRepository(session).intake_department_id()
+        return await SqlDirectory(session).intake_department_id()
 
 
 async def add_member(
