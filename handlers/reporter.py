@@ -63,8 +63,7 @@ from tickets.clock import Clock
 from tickets.errors import DomainError, ValidationError
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
-from tickets.views import PhotoRef
-from tickets.views import ReportDraft as DraftValue
+from tickets.views import NewReport, PhotoRef
 from ui.errors_text import error_text
 from ui.render import category_label, submitted_text
 
@@ -785,7 +784,7 @@ async def discard_draft(state: FSMContext, session: AsyncSession, media_store: M
 # -- submission -------------------------------------------------------------------------------
 
 
-def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> DraftValue:
+def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> NewReport:
     keep_meta = bool(data.get("keep_meta"))
     photos = tuple(
         PhotoRef(
@@ -803,7 +802,7 @@ def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> Dra
         )
         for p in data.get("photos", [])
     )
-    return DraftValue(
+    return NewReport(
         submit_key=f"{user_id}:{data['draft_id']}",
         reporter_user_id=user_id,
         category=data.get("category") or "",

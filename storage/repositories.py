@@ -22,7 +22,7 @@ from storage.models import (
     TicketEvent,
     utcnow,
 )
-from tickets.views import ReportDraft, TicketView
+from tickets.views import NewReport, TicketView
 
 
 async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
@@ -85,7 +85,7 @@ class SqlTicketRepository:
     async def add(
         self,
         *,
-        draft: ReportDraft,
+        draft: NewReport,
         code: str,
         department_id: int,
         state: str,

@@ -33,7 +33,7 @@ from storage.people import PeopleRepo
 from tickets.actors import Actor
 from tickets.reports import submit_report
 from tickets.states import Action
-from tickets.views import ReportDraft, TicketView
+from tickets.views import NewReport, TicketView
 from tickets.workflow import StaffCommand, perform
 
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
@@ -71,7 +71,7 @@ async def new_ticket(
     real_name: bool = False,
 ) -> TicketView:
     """File a report through the domain, as Confirm would (anonymous unless `real_name`)."""
-    draft = ReportDraft(
+    draft = NewReport(
         submit_key=f"test:{next(_drafts)}",
         reporter_user_id=reporter.id,
         category=category,

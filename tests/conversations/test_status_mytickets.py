@@ -16,12 +16,12 @@ from tests.conversations.steps import events_of, file_report, fsm_records, ticke
 from tests.imagefactory import jpeg_bytes
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
-from tickets.views import PhotoRef, ReportDraft
+from tickets.views import NewReport, PhotoRef
 
 
 async def seed_ticket(app: SnapreportApp, user_id: int, number: int) -> str:
     """File a report through the service itself (no chat): for lists longer than a page."""
-    draft = ReportDraft(
+    draft = NewReport(
         submit_key=f"seed:{user_id}:{number}",
         reporter_user_id=user_id,
         category="other",

@@ -21,7 +21,7 @@ from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Tick
 from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
-from tickets.views import PhotoRef, ReportDraft
+from tickets.views import NewReport, PhotoRef
 from ui.i18n import create_i18n
 
 I18N = create_i18n("en")
@@ -40,7 +40,7 @@ async def file_report(
     *,
     photos: tuple[PhotoRef, ...] = (),
 ) -> int:
-    draft = ReportDraft(
+    draft = NewReport(
         submit_key=f"{REPORTER}:draft-{len(photos)}",
         reporter_user_id=REPORTER,
         category="extortion",
