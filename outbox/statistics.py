@@ -142,7 +142,7 @@ async def build_export(
     """Load the tickets received in `period` (all departments, or those listed) as files.
 
     `include_identity` adds real-name reporters' names and phones; an anonymous reporter's
-    identity is never read (`storage.stats`) nor written (`bot.exports`).
+    identity is never read (`storage.stats`) nor written (`ui.exports`).
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
