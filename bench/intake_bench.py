@@ -37,8 +37,8 @@ from PIL import Image
 from bench.echo_bot import create_echo_dispatcher
 from bench.throughput import inject_and_wait, send_text
 from bot.app import SnapreportApp
-from bot.logs import configure_logging
-from bot.settings import Settings
+from config.logs import configure_logging
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer

@@ -33,12 +33,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.factory import create_bot
-from bot.logs import configure_logging
-from bot.settings import Settings
+from config.logs import configure_logging
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.config import DEFAULT_TOKEN
-from scheduler.outbox import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
-from scheduler.ratelimit import RateLimits, TelegramRateLimiter
+from outbox.dispatcher import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
+from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxMessage

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.echo_bot import start_echo_bot, stop_echo_bot
-from bot.logs import configure_logging
+from config.logs import configure_logging
 from emulator.client import EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
@@ -76,7 +76,7 @@ async def measure_echo(server: EmulatorServer, users: int, messages: int) -> flo
 
 async def measure_snapreport(server: EmulatorServer, users: int, messages: int) -> float:
     from bot.app import SnapreportApp
-    from bot.settings import Settings
+    from config.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(

@@ -27,23 +27,23 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.commands import set_commands
 from bot.factory import create_bot, create_dispatcher
-from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
-from bot.notifier import dead_letter_hook
-from bot.pacing import DIRECT_ANSWER
-from bot.settings import Settings, webhook_secret_problem
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
+from config.settings import Settings, webhook_secret_problem
+from outbox.notifier import dead_letter_hook
+from outbox.pacing import DIRECT_ANSWER
+from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.digests import DigestConfig
-from scheduler.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
+from ui.commands import set_commands
+from ui.i18n import create_i18n
 
 log = structlog.get_logger(__name__)
 POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0.1)

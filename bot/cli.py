@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from bot.settings import Settings, webhook_secret_problem
+from config.settings import Settings, webhook_secret_problem
 
 app = typer.Typer(
     help="snapreport: snap-a-photo (随手拍) reports of officials' misconduct, on Telegram.",
@@ -46,7 +46,7 @@ def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
     from bot.app import BadTokenError, InsecureWebhookError, SnapreportApp
     from bot.factory import MissingTokenError
-    from bot.logs import configure_logging
+    from config.logs import configure_logging
 
     settings = Settings()
     if problem := webhook_secret_problem(settings):
@@ -116,7 +116,7 @@ def export(
     ] = False,
 ) -> None:
     """Export the tickets received between two local days (TIMEZONE) to a file."""
-    from bot.statistics import export_to_file
+    from outbox.statistics import export_to_file
 
     if last < first:
         raise fail("--to must not be before --from")
@@ -151,7 +151,7 @@ def routes_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML rules file.")],
 ) -> None:
     """Load departments, routing rules and place tags from a YAML file (replaces rules)."""
-    from bot.routes_file import load_routes_file
+    from storage.routes_file import load_routes_file
 
     settings = Settings()
     summary = asyncio.run(load_routes_file(settings, file))
@@ -169,11 +169,11 @@ def qr(
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
-    from bot.qr import deep_link, write_poster
-    from bot.routes_file import register_tag
-    from handlers.reporter import PAYLOAD_RE
+    from storage.routes_file import register_tag
+    from tickets.routing import SOURCE_TAG_RE
+    from ui.qr import deep_link, write_poster
 
-    if not PAYLOAD_RE.match(tag):
+    if not SOURCE_TAG_RE.match(tag):
         raise fail("--tag must be 1-64 characters of A-Z a-z 0-9 _ -")
     settings = Settings()
     username = bot_username or asyncio.run(_bot_username(settings))
@@ -241,7 +241,7 @@ def keys_init(
 
 def main() -> None:
     """Run the command line; a crash prints a plain traceback with secrets redacted."""
-    from bot.logs import plain_traceback_text
+    from config.logs import plain_traceback_text
 
     try:
         app()

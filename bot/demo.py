@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import SnapreportApp
-from bot.logs import configure_logging
-from bot.settings import Settings
+from config.logs import configure_logging
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer

@@ -11,7 +11,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import LocaleMiddleware
 from bot.middlewares import (
     ActorMiddleware,
     DbSessionMiddleware,
@@ -19,12 +18,13 @@ from bot.middlewares import (
     ReachableMiddleware,
     UpdateLogMiddleware,
 )
-from bot.pacing import PacingMiddleware
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import get_routers
-from scheduler.ratelimit import TelegramRateLimiter
+from outbox.pacing import PacingMiddleware
+from outbox.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage
+from ui.i18n import LocaleMiddleware
 
 
 class MissingTokenError(RuntimeError):

@@ -13,7 +13,7 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, TelegramObject, Update, User
 
 # Re-exported: handlers name users in logs and security events by this keyed hash.
-from bot.logs import user_hash as user_hash
+from config.logs import user_hash as user_hash
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
 

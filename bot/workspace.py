@@ -7,13 +7,10 @@ from datetime import timedelta
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import OutboxNotifier
-from bot.settings import Settings
-from storage.repositories import (
-    SqlDirectoryRepository,
-    SqlFollowUpRepository,
-    SqlTicketRepository,
-)
+from config.settings import Settings
+from outbox.notifier import OutboxNotifier
+from storage.directory import SqlDirectory
+from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from tickets.clock import Clock
 from tickets.ports import Workspace
 
@@ -21,7 +18,7 @@ from tickets.ports import Workspace
 def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
     return Workspace(
         tickets=SqlTicketRepository(session),
-        directory=SqlDirectoryRepository(session),
+        directory=SqlDirectory(session),
         followups=SqlFollowUpRepository(session),
         notifier=OutboxNotifier(session, i18n, settings, clock=clock),
         clock=clock,

@@ -18,12 +18,12 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
-from bot.middlewares import user_hash
+from config.logs import user_hash
 from storage.directory import SecurityLog
 from tickets.actors import Actor
 from tickets.clock import Clock
 from tickets.errors import DomainError, Forbidden
+from ui.errors_text import error_text
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)

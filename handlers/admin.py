@@ -32,12 +32,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import set_staff_menu
-from bot.errors_text import error_text
-from bot.render import category_label, local_time, role_label
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
-from scheduler.outbox import list_dead, requeue_dead
+from outbox.dispatcher import list_dead, requeue_dead
 from storage.directory import SqlDirectory
 from storage.people import PeopleRepo
 from storage.repositories import SqlTicketRepository
@@ -63,6 +60,9 @@ from tickets.membership import (
     rename_department,
     unbind_group,
 )
+from ui.commands import set_staff_menu
+from ui.errors_text import error_text
+from ui.render import category_label, local_time, role_label
 
 router = Router(name=__name__)
 router.message.middleware(AccessMiddleware())

@@ -26,11 +26,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import SUPPORTED
 from storage.fsm import release_draft_photos
 from storage.media import MediaStore
 from storage.people import PeopleRepo
 from tickets.actors import Actor
+from ui.i18n import SUPPORTED
 
 router = Router(name=__name__)
 

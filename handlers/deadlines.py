@@ -26,12 +26,12 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.render import category_label
-from bot.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from handlers.access import ADMIN, AccessMiddleware
-from storage.repositories import SqlDirectoryRepository
+from storage.directory import SqlDirectory
+from storage.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from tickets.categories import Category, parse_category
 from tickets.deadlines import DeadlinePolicy
+from ui.render import category_label
 
 router = Router(name=__name__)
 router.message.middleware(AccessMiddleware())
@@ -78,7 +78,7 @@ def parse_days(words: list[str]) -> DaysSpec | None:
 
 @router.message(Command("deadline"), flags=ADMIN)
 async def deadline(message: Message, command: CommandObject, session: AsyncSession) -> None:
-    directory = SqlDirectoryRepository(session)
+    directory = SqlDirectory(session)
     args = (command.args or "").split()
     if not args:
         await message.answer(policy_text(await directory.list_deadline_days()))

@@ -29,16 +29,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
-from bot.keyboards import ReporterReply, SurveyAnswer
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.access import refuse
-from storage.queues import question_ticket
+from storage.reads import question_ticket
 from tickets.casework import answer_question, check_answerable, comment_on_survey
 from tickets.clock import Clock
 from tickets.errors import DomainError, Forbidden
 from tickets.workflow import rate
+from ui.errors_text import error_text
+from ui.keyboards import ReporterReply, SurveyAnswer
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -50,12 +49,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
-from bot.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
-from bot.render import category_label, submitted_text
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.common import greeting_text
+from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from storage.fsm import release_draft_photos
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore
@@ -65,13 +62,14 @@ from tickets.categories import Category, parse_category
 from tickets.clock import Clock
 from tickets.errors import DomainError, ValidationError
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
-from tickets.views import PhotoRef
-from tickets.views import ReportDraft as DraftValue
+from tickets.routing import SOURCE_TAG_RE
+from tickets.views import NewReport, PhotoRef
+from ui.errors_text import error_text
+from ui.render import category_label, submitted_text
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TOTAL_STEPS = 5
 ALBUM_SETTLE_SECONDS = 1.0
 
@@ -398,7 +396,7 @@ async def start_from_link(
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
-    tag = await session.get(SourceTag, payload) if PAYLOAD_RE.match(payload) else None
+    tag = await session.get(SourceTag, payload) if SOURCE_TAG_RE.match(payload) else None
     if tag is None:
         await message.answer(greeting_text(actor))
         return
@@ -786,7 +784,7 @@ async def discard_draft(state: FSMContext, session: AsyncSession, media_store: M
 # -- submission -------------------------------------------------------------------------------
 
 
-def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> DraftValue:
+def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> NewReport:
     keep_meta = bool(data.get("keep_meta"))
     photos = tuple(
         PhotoRef(
@@ -804,7 +802,7 @@ def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> Dra
         )
         for p in data.get("photos", [])
     )
-    return DraftValue(
+    return NewReport(
         submit_key=f"{user_id}:{data['draft_id']}",
         reporter_user_id=user_id,
         category=data.get("category") or "",

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -51,19 +50,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
-from bot.middlewares import user_hash
-from bot.render import state_label
-from bot.settings import Settings
-from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
-from bot.stats_text import (
-    period_text,
-    public_ticket_text,
-    quarter_title,
-    ranking_text,
-    stats_summary,
-)
+from config.logs import user_hash
+from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
+from outbox.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.publications import SqlPublicationStore
@@ -73,18 +63,33 @@ from tickets.clock import Clock
 from tickets.codes import normalize_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
+from tickets.periods import (
+    PERIODS,
+    YEARS,
+    named_period,
+    parse_days,
+    parse_quarter,
+    quarter_of,
+    shift_quarter,
+    today,
+)
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
+from ui.errors_text import error_text
+from ui.render import state_label
+from ui.stats_text import (
+    period_text,
+    public_ticket_text,
+    quarter_title,
+    ranking_text,
+    stats_summary,
+)
 
 router = Router(name=__name__)
 log = structlog.get_logger(__name__)
 
 STATS = {"stats": True}
-PERIODS = ("week", "month", "quarter")
 CUSTOM = "custom"
-MAX_DAYS = 366
-YEARS = range(2000, 2100)
 EXPORT_FORMATS = ("xlsx", "csv")
-DATES = re.compile(r"(\d{4}-\d{2}-\d{2})\s*(?:\.\.|–|—|-|to|\s)\s*(\d{4}-\d{2}-\d{2})")
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 T = TypeVar("T")
@@ -196,26 +201,6 @@ for observer in (router.message, router.callback_query):
 
 
 # -- periods ------------------------------------------------------------------------------
-
-
-def today(clock: Clock, tz: ZoneInfo) -> date:
-    return clock.now().astimezone(tz).date()
-
-
-def named_period(name: str, day: date, tz: ZoneInfo) -> Period:
-    makers = {"week": Period.week_of, "month": Period.month_of, "quarter": Period.quarter_of}
-    return makers[name](day, tz)
-
-
-def parse_days(text: str, tz: ZoneInfo) -> Period:
-    """`2026-11-01 2026-11-30` (both days included) as a period; ValueError if not one."""
-    match = DATES.fullmatch(text.strip())
-    if match is None:
-        raise ValueError("not two dates")
-    first, last = (date.fromisoformat(value) for value in match.groups())
-    if last < first or (last - first).days >= MAX_DAYS:
-        raise ValueError("not an ordered span of at most a year")
-    return Period.local_days(first, last + timedelta(days=1), tz)
 
 
 def dates_hint() -> str:
@@ -501,26 +486,6 @@ async def export(
 
 
 # -- /ranking -----------------------------------------------------------------------------
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def shift_quarter(year: int, quarter: int, by: int) -> tuple[int, int]:
-    index = year * 4 + quarter - 1 + by
-    return index // 4, index % 4 + 1
-
-
-def parse_quarter(args: str | None, current: tuple[int, int]) -> tuple[int, int]:
-    """`2026Q3`, `2026 Q3` or nothing (the current quarter); ValueError otherwise."""
-    text = (args or "").replace(" ", "").upper()
-    if not text:
-        return current
-    match = re.fullmatch(r"(\d{4})Q([1-4])", text)
-    if match is None or int(match.group(1)) not in YEARS:
-        raise ValueError("not a quarter")
-    return int(match.group(1)), int(match.group(2))
 
 
 def ranking_keyboard(

@@ -18,16 +18,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
-from bot.render import local_time, state_label, status_text
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
 from tickets.codes import normalize_code
 from tickets.errors import DomainError, ValidationError
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
+from ui.errors_text import error_text
+from ui.render import local_time, state_label, status_text
 
 router = Router(name=__name__)
 PAGE_SIZE = 5

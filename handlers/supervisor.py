@@ -45,27 +45,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.errors_text import error_text
-from bot.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
-from bot.notifier import OutboxNotifier
-from bot.render import (
-    actor_label,
-    card_footer,
-    category_label,
-    event_label,
-    local_time,
-    queue_line,
-    role_label,
-    state_label,
-    ticket_card,
-)
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware, refuse
 from handlers.stats import publish_button
+from outbox.notifier import OutboxNotifier
 from storage.directory import SqlDirectory
 from storage.models import CardMessage
-from storage.queues import HistoryEntry, card_context, find_tickets, history, open_queue
+from storage.reads import HistoryEntry, card_context, find_tickets, history, open_queue
 from storage.repositories import SqlTicketRepository
 from tickets.actors import Actor
 from tickets.casework import (
@@ -86,6 +73,19 @@ from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
 from tickets.states import Action, TicketState
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, clean_text
+from ui.errors_text import error_text
+from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
+from ui.render import (
+    actor_label,
+    card_footer,
+    category_label,
+    event_label,
+    local_time,
+    queue_line,
+    role_label,
+    state_label,
+    ticket_card,
+)
 
 router = Router(name=__name__)
 router.message.middleware(AccessMiddleware())

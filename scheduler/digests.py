@@ -21,15 +21,15 @@ import structlog
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
-from bot.notifier import OnceNotifier
-from bot.settings import Settings
-from bot.statistics import ChannelPublisher
-from bot.stats_text import monthly_public_text, overdue_text, weekly_digest_text
+from config.settings import Settings
+from outbox.notifier import OnceNotifier
+from outbox.statistics import ChannelPublisher
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_stats
 from tickets.calendar import is_working_day
 from tickets.clock import Clock
 from tickets.measures import Period
+from ui.stats_text import monthly_public_text, overdue_text, weekly_digest_text
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.outbox import purge_sent
+from outbox.dispatcher import purge_sent
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import Evidence, FollowUp, FsmRecord, InboxUpdate

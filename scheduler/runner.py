@@ -23,6 +23,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from outbox.dispatcher import DeadHook, DispatchConfig, OutboxDispatcher
+from outbox.ratelimit import TelegramRateLimiter
 from scheduler.digests import DigestConfig, digest_jobs
 from scheduler.jobs import (
     SweepReport,
@@ -32,8 +34,6 @@ from scheduler.jobs import (
     sweep_follow_ups,
 )
 from scheduler.lock import RunnerLock, runner_lock
-from scheduler.outbox import DeadHook, DispatchConfig, OutboxDispatcher
-from scheduler.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from tickets.clock import Clock

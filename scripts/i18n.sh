@@ -4,10 +4,10 @@
 #   scripts/i18n.sh compile  compile only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-locales=bot/locales
+locales=ui/locales
 if [ "${1:-}" != "compile" ]; then
   uv run pybabel extract -F babel.cfg -k _ -k __ -k N_ -k lazy_gettext --no-location \
-    --sort-output -o "$locales/messages.pot" bot handlers tickets scheduler >/dev/null
+    --sort-output -o "$locales/messages.pot" config ui outbox bot handlers tickets scheduler storage >/dev/null
   for lang in zh_CN en; do
     if [ -f "$locales/$lang/LC_MESSAGES/messages.po" ]; then
       uv run pybabel update -i "$locales/messages.pot" -d "$locales" -l "$lang" --no-fuzzy-matching >/dev/null

@@ -8,4 +8,5 @@ export PATH="$HOME/.local/bin:$PATH"
 echo "==> ruff check";        uv run --frozen ruff check .
 echo "==> ruff format";       uv run --frozen ruff format --check .
 echo "==> mypy";              uv run --frozen mypy .
+echo "==> lint-imports";      uv run --frozen lint-imports
 echo "==> pytest";            exec uv run --frozen pytest "$@"

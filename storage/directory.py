@@ -1,5 +1,7 @@
-"""The directory on SQLModel: departments, members, invites, routing rules, place tags, and
-the security log. Implements `tickets.membership.DirectoryPort`; never commits.
+"""The directory on SQLModel: departments, members, invites, routing rules, place tags,
+deadline policy, and the security log. One class implements both the directory use cases'
+`tickets.membership.DirectoryPort` and the reports' `tickets.ports.DirectoryRepository`
+(they were two near-namesakes over the same tables); never commits.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import (
+    DeadlinePolicyRow,
     Department,
     Invite,
     Member,
@@ -22,6 +25,7 @@ from tickets.actors import Role
 from tickets.membership import DepartmentView, InviteView, MemberView, RuleView
 
 DETAIL_MAX = 500
+INTAKE_DEPARTMENT_NAME = "受理中心"
 
 
 def department_view(row: Department, members: int = 0) -> DepartmentView:
@@ -281,9 +285,55 @@ class SqlDirectory:
     async def list_tags(self) -> list[SourceTag]:
         return list(await self._session.scalars(select(SourceTag).order_by(col(SourceTag.tag))))
 
+    # -- routing and deadline policy (the domain's `DirectoryRepository` port) -----------
+
+    async def routing_rules(self) -> list[RoutingRule]:
+        rows = await self._session.scalars(
+            select(RoutingRule)
+            .join(Department, col(Department.id) == col(RoutingRule.department_id))
+            .where(col(Department.archived).is_(False))
+        )
+        return list(rows)
+
+    async def intake_department_id(self) -> int:
+        """The default department, created on first use so a fresh deployment works."""
+        row = await self._session.scalar(select(Department).where(col(Department.is_intake)))
+        if row is None:
+            row = Department(name=INTAKE_DEPARTMENT_NAME, is_intake=True)
+            self._session.add(row)
+            await self._session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def department_name(self, *, department_id: int) -> str:
+        row = await self._session.get(Department, department_id)
+        return row.name if row else ""
+
+    async def deadline_days(self, *, category: str) -> tuple[int, int] | None:
+        row = await self._session.get(DeadlinePolicyRow, category)
+        return (row.accept_days, row.resolve_days) if row else None
+
+    async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
+        """The per-category overrides: category → (accept days, resolve days)."""
+        rows = await self._session.scalars(select(DeadlinePolicyRow))
+        return {row.category: (row.accept_days, row.resolve_days) for row in rows}
+
+    async def set_deadline_days(
+        self, *, category: str, accept_days: int, resolve_days: int
+    ) -> None:
+        row = await self._session.get(DeadlinePolicyRow, category)
+        if row is None:
+            self._session.add(
+                DeadlinePolicyRow(
+                    category=category, accept_days=accept_days, resolve_days=resolve_days
+                )
+            )
+        else:
+            row.accept_days, row.resolve_days = accept_days, resolve_days
+
 
 class SecurityLog:
-    """Refused actions; the actor is a hash (see `bot.middlewares.user_hash`), never an id."""
+    """Refused actions; the actor is a hash (see `config.logs.user_hash`), never an id."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

@@ -14,19 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import (
-    DeadlinePolicyRow,
     Department,
     Evidence,
     FollowUp,
     Reporter,
-    RoutingRule,
     Ticket,
     TicketEvent,
     utcnow,
 )
-from tickets.views import ReportDraft, TicketView
-
-INTAKE_DEPARTMENT_NAME = "受理中心"
+from tickets.views import NewReport, TicketView
 
 
 async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
@@ -89,7 +85,7 @@ class SqlTicketRepository:
     async def add(
         self,
         *,
-        draft: ReportDraft,
+        draft: NewReport,
         code: str,
         department_id: int,
         state: str,
@@ -237,57 +233,6 @@ class SqlTicketRepository:
             .order_by(col(TicketEvent.at), col(TicketEvent.id))
         )
         return list(rows)
-
-
-class SqlDirectoryRepository:
-    """Departments, routing rules and deadline policy."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def routing_rules(self) -> list[RoutingRule]:
-        rows = await self._session.scalars(
-            select(RoutingRule)
-            .join(Department, col(Department.id) == col(RoutingRule.department_id))
-            .where(col(Department.archived).is_(False))
-        )
-        return list(rows)
-
-    async def intake_department_id(self) -> int:
-        """The default department, created on first use so a fresh deployment works."""
-        row = await self._session.scalar(select(Department).where(col(Department.is_intake)))
-        if row is None:
-            row = Department(name=INTAKE_DEPARTMENT_NAME, is_intake=True)
-            self._session.add(row)
-            await self._session.flush()
-        assert row.id is not None
-        return row.id
-
-    async def department_name(self, *, department_id: int) -> str:
-        row = await self._session.get(Department, department_id)
-        return row.name if row else ""
-
-    async def deadline_days(self, *, category: str) -> tuple[int, int] | None:
-        row = await self._session.get(DeadlinePolicyRow, category)
-        return (row.accept_days, row.resolve_days) if row else None
-
-    async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
-        """The per-category overrides: category → (accept days, resolve days)."""
-        rows = await self._session.scalars(select(DeadlinePolicyRow))
-        return {row.category: (row.accept_days, row.resolve_days) for row in rows}
-
-    async def set_deadline_days(
-        self, *, category: str, accept_days: int, resolve_days: int
-    ) -> None:
-        row = await self._session.get(DeadlinePolicyRow, category)
-        if row is None:
-            self._session.add(
-                DeadlinePolicyRow(
-                    category=category, accept_days=accept_days, resolve_days=resolve_days
-                )
-            )
-        else:
-            row.accept_days, row.resolve_days = accept_days, resolve_days
 
 
 class SqlFollowUpRepository:

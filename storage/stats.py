@@ -53,12 +53,12 @@ from tickets.measures import (
     Ranking,
     RankingWeights,
     TimesRow,
-    WeekCounts,
     build_measures,
     fold_times,
     rank_departments,
     top,
 )
+from tickets.records import CardedTicket, EventRecord, Stats, TicketRecord
 from tickets.states import OPEN_STATES
 
 TICKET: Table = SQLModel.metadata.tables["ticket"]
@@ -285,16 +285,6 @@ async def load_departments(session: AsyncSession) -> dict[int, tuple[str, bool]]
     return {d: (name, bool(archived)) for d, name, archived in await session.execute(statement)}
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Everything `/stats` shows for a period: the totals, each department, each week."""
-
-    period: Period
-    overall: Measures
-    departments: tuple[DepartmentMeasures, ...]
-    weeks: tuple[WeekCounts, ...]
-
-
 async def load_stats(
     sessions: SessionFactory,
     period: Period,
@@ -447,49 +437,6 @@ async def load_ranking(
     return rank_departments(departments, weights, min_received=min_received)
 
 
-@dataclass(frozen=True)
-class TicketRecord:
-    """One ticket as exported; `real_name`/`phone` only for real-name tickets, on request."""
-
-    code: str
-    category: str
-    state: str
-    department: str
-    description: str
-    place_text: str | None
-    latitude: float | None
-    longitude: float | None
-    source_tag: str | None
-    anonymous: bool
-    card: str
-    satisfaction: str | None
-    satisfaction_default: bool
-    public_reply: str | None
-    reject_reason: str | None
-    created_at: datetime
-    updated_at: datetime
-    accept_by: datetime | None
-    accepted_at: datetime | None
-    resolve_by: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    real_name: str | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    """One audit event as exported: which kind of actor did what, never the actor's id."""
-
-    code: str
-    at: datetime
-    actor_kind: str
-    kind: str
-    from_state: str | None
-    to_state: str | None
-    text: str | None
-
-
 TICKET_RECORD_COLUMNS = (
     "code",
     "category",
@@ -570,19 +517,6 @@ async def load_event_records(
     )
     result = await session.execute(statement)
     return [EventRecord(*row) for row in result]
-
-
-@dataclass(frozen=True)
-class CardedTicket:
-    """An open ticket holding a yellow or red card, as a department's overdue list shows it."""
-
-    code: str
-    department_id: int
-    department: str
-    category: str
-    state: str
-    card: str
-    due: datetime | None  # the deadline it missed: to accept while new, else to resolve
 
 
 async def load_carded_tickets(session: AsyncSession) -> list[CardedTicket]:

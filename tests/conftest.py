@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
@@ -32,7 +32,7 @@ RATE_SCALE = 20.0
 BACKENDS = [
     b for b in os.environ.get("SNAPREPORT_TEST_BACKENDS", "sqlite,postgres").split(",") if b
 ]
-# Webhook mode refuses secrets under 32 random characters (bot.settings).
+# Webhook mode refuses secrets under 32 random characters (config.settings).
 WEBHOOK_SECRET = "tW8q-Zr3xN0vLk5_HcYp2uJm9sBe4GdA7fQi"
 # Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -123,9 +123,9 @@ async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
     """A supervisor of the intake department (where unrouted reports land)."""
     user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
     async with app.session_factory() as session, session.begin():
-        from storage.repositories import SqlDirectoryRepository
+        from storage.directory import SqlDirectory
 
-        intake = await SqlDirectoryRepository(session).intake_department_id()
+        intake = await SqlDirectory(session).intake_department_id()
         session.add(member_row(user.id, intake))
     return user
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Department, Member, Reporter, Ticket
 from tickets.actors import Actor, Membership, Role
 from tickets.membership import DepartmentView, MemberView
-from tickets.views import PhotoRef, ReportDraft, TicketView
+from tickets.views import NewReport, PhotoRef, TicketView
 
 # Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
 FILED_AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -66,9 +66,9 @@ def photo_ref(**fields: Any) -> PhotoRef:
     return dataclasses.replace(base, **fields)
 
 
-def report_draft(**fields: Any) -> ReportDraft:
+def report_draft(**fields: Any) -> NewReport:
     """Return a valid anonymous draft with a fresh `submit_key` and no photos."""
-    base = ReportDraft(
+    base = NewReport(
         submit_key=f"draft:{next(_keys)}",
         reporter_user_id=REPORTER_USER_ID,
         category="idle",

@@ -18,7 +18,7 @@ from tests.factories import FILED_AT
 from tickets.clock import ManualClock
 from tickets.ports import Workspace
 from tickets.routing import RoutingRule
-from tickets.views import ReportDraft, TicketView
+from tickets.views import NewReport, TicketView
 
 VIEW_FIELDS = frozenset(f.name for f in dataclasses.fields(TicketView))
 
@@ -89,7 +89,7 @@ class FakeTicketRepository:
     async def add(
         self,
         *,
-        draft: ReportDraft,
+        draft: NewReport,
         code: str,
         department_id: int,
         state: str,

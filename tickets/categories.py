@@ -28,7 +28,7 @@ def N_(message: str) -> str:
     return message
 
 
-# English message ids; the catalogs in bot/locales translate them at render time.
+# English message ids; the catalogs in ui/locales translate them at render time.
 LABELS: Final[dict[Category, str]] = {
     Category.ABSENT: N_("Absent from post"),
     Category.IDLE: N_("Phone or private business at work"),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tickets.clock import Clock
-from tickets.views import ReportDraft, TicketView
+from tickets.views import NewReport, TicketView
 
 
 class TicketRepository(Protocol):
@@ -25,7 +25,7 @@ class TicketRepository(Protocol):
     async def add(
         self,
         *,
-        draft: ReportDraft,
+        draft: NewReport,
         code: str,
         department_id: int,
         state: str,

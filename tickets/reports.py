@@ -17,7 +17,7 @@ from tickets.followups import plan_on_submit
 from tickets.ports import Workspace
 from tickets.routing import route
 from tickets.states import TicketState
-from tickets.views import ReportDraft, Submission
+from tickets.views import NewReport, Submission
 
 DESCRIPTION_MIN = 5
 DESCRIPTION_MAX = 2000
@@ -37,7 +37,7 @@ def validate_description(text: str) -> str:
     return cleaned
 
 
-def validate_draft(draft: ReportDraft) -> None:
+def validate_draft(draft: NewReport) -> None:
     validate_description(draft.description)
     if parse_category(draft.category) is None:
         raise ValidationError("unknown_category", category=draft.category)
@@ -47,7 +47,7 @@ def validate_draft(draft: ReportDraft) -> None:
         raise ValidationError("phone_required")
 
 
-async def submit_report(ws: Workspace, draft: ReportDraft, *, per_hour: int) -> Submission:
+async def submit_report(ws: Workspace, draft: NewReport, *, per_hour: int) -> Submission:
     """File `draft` as a ticket routed to its department, with deadlines and alerts."""
     existing = await ws.tickets.get_by_submit_key(submit_key=draft.submit_key)
     if existing is not None:

@@ -12,11 +12,17 @@ An empty category or tag counts as unset.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from tickets.categories import Category
+
+# A source tag travels as a Telegram deep-link payload, which allows at most 64 characters
+# of A-Za-z0-9_- : the CLI, the routes file and /start all hold tags to this one rule.
+SOURCE_TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+SOURCE_TAG_RE = re.compile(SOURCE_TAG_PATTERN)
 
 
 class RuleLike(Protocol):

@@ -22,8 +22,11 @@ class PhotoRef:
 
 
 @dataclass(frozen=True)
-class ReportDraft:
-    """Everything a citizen entered before pressing Confirm."""
+class NewReport:
+    """Everything a citizen entered before pressing Confirm: the value a ticket is filed from.
+
+    Not `handlers.reporter.ReportDraft`, the FSM states that collect it.
+    """
 
     submit_key: str
     reporter_user_id: int

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.settings import Settings, webhook_secret_problem
+from config.settings import Settings, webhook_secret_problem
 from tests.cli.test_run_command import SNAPREPORT, project_env
 from tests.conftest import WEBHOOK_SECRET
 

@@ -20,9 +20,9 @@ from bot.app import SnapreportApp
 from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import CallbackAnswer, ChatMessage
+from storage.directory import SqlDirectory
 from storage.models import OutboxMessage, RoutingRule, SecurityEvent, Ticket
 from storage.people import PeopleRepo
-from storage.repositories import SqlDirectoryRepository
 from tests import factories
 from tests.factories import add_department, report_draft
 from tickets.actors import Actor
@@ -37,7 +37,7 @@ _drafts = iter(range(1, 1_000_000))
 
 async def intake_id(app: SnapreportApp) -> int:
     async with app.session_factory() as session, session.begin():
-        return await SqlDirectoryRepository(session).intake_department_id()
+        return await SqlDirectory(session).intake_department_id()
 
 
 async def add_member(

@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot.app import SnapreportApp
-from bot.routes_file import load_routes_file, parse_routes
 from emulator.client import ChatUser
-from storage.repositories import SqlDirectoryRepository
+from storage.directory import SqlDirectory
+from storage.routes_file import load_routes_file, parse_routes
 from tests.conversations.staff import new_ticket, prefer_language, security_events
 from tests.conversations.steps import file_report, ticket_by_code
 
@@ -26,7 +26,7 @@ def local(month: int, day: int, hour: int) -> datetime:
 
 async def overrides(app: SnapreportApp) -> dict[str, tuple[int, int]]:
     async with app.session_factory() as session:
-        return await SqlDirectoryRepository(session).list_deadline_days()
+        return await SqlDirectory(session).list_deadline_days()
 
 
 async def test_deadline_lists_every_category_with_the_defaults(

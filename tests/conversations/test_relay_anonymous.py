@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from bot.app import SnapreportApp
-from bot.keyboards import ReporterReply
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
     dump,
@@ -17,6 +16,7 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import events_of
 from tests.imagefactory import jpeg_bytes
+from ui.keyboards import ReporterReply
 
 
 async def reporter(client: EmulatorClient) -> ChatUser:

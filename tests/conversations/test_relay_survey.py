@@ -4,7 +4,6 @@ optional comment for the department; only the reporter may answer, and only once
 from __future__ import annotations
 
 from bot.app import SnapreportApp
-from bot.keyboards import SurveyAnswer
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
     new_ticket,
@@ -16,6 +15,7 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import events_of
 from tickets.views import TicketView
+from ui.keyboards import SurveyAnswer
 
 
 async def resolved_ticket(app: SnapreportApp, citizen: ChatUser) -> TicketView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from scheduler.jobs import expire_drafts
 from tests.conversations.steps import begin_with_photo, draft_data, file_report, fsm_records

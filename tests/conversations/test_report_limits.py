@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser
 from tests.conversations.steps import (
     begin_with_photo,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser
 from tests.conversations.steps import (
     categorize,

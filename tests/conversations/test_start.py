@@ -8,8 +8,7 @@ import json
 import pytest
 
 from bot.app import SnapreportApp
-from bot.logs import configure_logging
-from bot.middlewares import user_hash
+from config.logs import configure_logging, user_hash
 from emulator.client import ChatUser
 
 

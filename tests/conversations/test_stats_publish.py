@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import SnapreportApp
-from bot.keyboards import SurveyAnswer
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from handlers.stats import PublishPreview, RankingPublish
@@ -25,6 +24,7 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import events_of, file_report, ticket_by_code
 from tickets.clock import ManualClock
+from ui.keyboards import SurveyAnswer
 
 CHANNEL = "@snap_public"
 REPLY = "The clerk was warned and the window now opens on time."

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.keyboards import TicketAction
 from emulator.client import ChatUser, EmulatorClient
 from storage.models import OutboxMessage, TicketEvent
 from tests.conftest import make_department
@@ -25,6 +24,7 @@ from tests.conversations.staff import (
     ticket_row,
 )
 from tests.imagefactory import jpeg_bytes
+from ui.keyboards import TicketAction
 
 
 async def events(app: SnapreportApp, ticket_id: int) -> list[TicketEvent]:

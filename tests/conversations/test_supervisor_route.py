@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.app import SnapreportApp
-from bot.keyboards import TicketAction
 from emulator.client import ChatUser, EmulatorClient
 from tests.conftest import make_department
 from tests.conversations.staff import (
@@ -16,6 +15,7 @@ from tests.conversations.staff import (
     staff_user,
     ticket_row,
 )
+from ui.keyboards import TicketAction
 
 
 async def test_intake_supervisor_routes_a_ticket_and_the_new_department_is_alerted(

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from storage.models import Department
 from tests.conftest import ADMIN_ID

@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import InsecureWebhookError, SnapreportApp
-from bot.settings import Settings
 from bot.webhook import webhook_app as make_webhook_app
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from tests.conftest import WEBHOOK_SECRET
 from tickets.clock import ManualClock

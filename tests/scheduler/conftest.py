@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.factory import create_bot
-from bot.settings import Settings
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.config import EmulatorConfig, FaultShares
 from emulator.server import EmulatorServer
-from scheduler.outbox import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
-from scheduler.ratelimit import RateLimits, TelegramRateLimiter
+from outbox.dispatcher import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
+from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.migrate import upgrade

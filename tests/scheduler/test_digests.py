@@ -12,11 +12,10 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.i18n import create_i18n
-from bot.notifier import outbox_chat_id
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
+from outbox.notifier import outbox_chat_id
 from scheduler.digests import (
     JOB_MONTHLY,
     JOB_OVERDUE,
@@ -31,6 +30,7 @@ from tests import factories
 from tests.factories import add_department
 from tests.scheduler.conftest import FAST, MakeDispatcher, Texts, deliver_all, rows
 from tickets.clock import ManualClock
+from ui.i18n import create_i18n
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 I18N = create_i18n("en")

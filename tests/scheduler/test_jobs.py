@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.i18n import create_i18n
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
+from outbox.dispatcher import OutboxDispatcher
 from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
-from scheduler.outbox import OutboxDispatcher
 from scheduler.runner import run_due_once
 from storage.db import SessionFactory
 from storage.media import MediaStore
@@ -24,6 +23,7 @@ from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.clock import ManualClock
 from tickets.reports import submit_report
 from tickets.views import PhotoRef
+from ui.i18n import create_i18n
 
 I18N = create_i18n("en")
 ADMIN = 900_000_001

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
-from scheduler.outbox import (
+from outbox.dispatcher import (
     DispatchConfig,
     count_by_state,
     list_dead,

@@ -18,7 +18,8 @@ from aiogram.exceptions import (
 from aiogram.methods import EditMessageText, SendLocation, SendMediaGroup, SendMessage
 from aiogram.types import BufferedInputFile
 
-from scheduler.outbox import FailureKind, PayloadError, build_method, classify, media_refs
+from outbox.channel import FailureKind, PayloadError
+from outbox.telegram import build_method, classify, media_refs
 
 CALL = SendMessage(chat_id=42, text="hi")
 SHA = "ab" * 32

@@ -8,9 +8,8 @@ from pathlib import Path
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.i18n import create_i18n
-from bot.settings import Settings
 from bot.workspace import workspace
+from config.settings import Settings
 from emulator.client import EmulatorClient
 from scheduler.lock import AdvisoryLock, FileLock, ProcessLock, runner_lock
 from scheduler.runner import (
@@ -25,6 +24,7 @@ from storage.db import SessionFactory, create_engine
 from storage.media import MediaStore
 from tests.scheduler.conftest import FAST, Texts, add_rows
 from tickets.clock import ManualClock
+from ui.i18n import create_i18n
 
 
 async def test_a_second_process_on_the_same_sqlite_file_stands_by(tmp_path: Path) -> None:

@@ -10,8 +10,16 @@ from datetime import date
 import pytest
 from PIL import Image
 
-import bot.charts
-from bot.charts import (
+import ui.charts
+from tickets.measures import (
+    Counts,
+    DepartmentMeasures,
+    Ranking,
+    WeekCounts,
+    build_measures,
+    rank_departments,
+)
+from ui.charts import (
     CATEGORY_LABELS,
     CjkFontNotFound,
     category_chart,
@@ -20,14 +28,6 @@ from bot.charts import (
     ranking_chart,
     satisfaction_chart,
     weekly_states_chart,
-)
-from tickets.measures import (
-    Counts,
-    DepartmentMeasures,
-    Ranking,
-    WeekCounts,
-    build_measures,
-    rank_departments,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -89,8 +89,8 @@ def test_a_cjk_font_is_found() -> None:
 
 
 def test_a_missing_cjk_font_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.charts, "PREFERRED_FONTS", ("No Such Font",))
-    monkeypatch.setattr(bot.charts, "FONT_FILE_HINTS", ("nosuchfont",))
+    monkeypatch.setattr(ui.charts, "PREFERRED_FONTS", ("No Such Font",))
+    monkeypatch.setattr(ui.charts, "FONT_FILE_HINTS", ("nosuchfont",))
     cjk_font.cache_clear()
     try:
         with pytest.raises(CjkFontNotFound, match="fonts-noto-cjk"):

@@ -12,14 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from bot.exports import export_csv, export_json, export_xlsx
-from storage.stats import (
-    EventRecord,
-    TicketRecord,
-    load_department_measures,
-    load_event_records,
-    load_ticket_records,
-)
+from storage.stats import load_department_measures, load_event_records, load_ticket_records
 from tests.stats.conftest import StatsDb
 from tests.stats.dataset import (
     ANON_NAME,
@@ -33,6 +26,8 @@ from tests.stats.dataset import (
     STAFF_USER,
 )
 from tickets.measures import DepartmentMeasures
+from tickets.records import EventRecord, TicketRecord
+from ui.exports import export_csv, export_json, export_xlsx
 
 # Only the database tests share the module's event loop (and its data set).
 module_loop = pytest.mark.asyncio(loop_scope="module")

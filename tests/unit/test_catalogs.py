@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR
+from ui.i18n import DOMAIN, LOCALES_DIR
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 

@@ -18,9 +18,9 @@ from aiogram.types import Chat, File, Message, User
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from bot import logs
-from bot.logs import configure_logging, keyed_user_hash, user_hash
-from bot.photos import IncomingPhoto, PhotoDownloadError, ingest_photo
+from config import logs
+from config.logs import configure_logging, keyed_user_hash, user_hash
+from handlers.photos import IncomingPhoto, PhotoDownloadError, ingest_photo
 from storage.images import ImageLimits
 from storage.media import MediaStore
 

@@ -26,8 +26,8 @@ from aiogram.methods import (
 from aiogram.types import InputMediaPhoto, MediaUnion
 from aiohttp import web
 
-from bot.pacing import DIRECT_ANSWER, PacingMiddleware, send_cost, target_chat
-from scheduler.ratelimit import RateLimits, TelegramRateLimiter
+from outbox.pacing import DIRECT_ANSWER, PacingMiddleware, send_cost, target_chat
+from outbox.ratelimit import RateLimits, TelegramRateLimiter
 
 TOKEN = "42:pacing-test"
 ALICE, BOB, CAROL = 1001, 1002, 1003

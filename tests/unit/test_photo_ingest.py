@@ -13,7 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import GetFile
 from aiogram.types import File
 
-from bot.photos import IncomingPhoto, ingest_photo
+from handlers.photos import IncomingPhoto, ingest_photo
 from storage.images import MB, ImageLimits, ImageRejected, RejectReason
 from storage.media import MediaStore
 from tests.imagefactory import jpeg_bytes

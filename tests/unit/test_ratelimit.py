@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.ratelimit import (
+from outbox.ratelimit import (
     ChatId,
     RateLimits,
     TelegramRateLimiter,

@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.render import category_label, local_time
-from storage.stats import CardedTicket, Stats
 from tickets.measures import (
     DepartmentMeasures,
     Measures,
@@ -26,6 +24,8 @@ from tickets.measures import (
     Spread,
 )
 from tickets.publishing import PublicSummary
+from tickets.records import CardedTicket, Stats
+from ui.render import category_label, local_time
 
 DEPARTMENT_LINES = 25
 RANKING_ENDS = 10

@@ -1,6 +1,6 @@
 """Files for supervision offices: XLSX, CSV and Open311-style JSON, as bytes.
 
-Pure functions over the plain records of `storage.stats`, so `/export` and the CLI write
+Pure functions over the plain records of `tickets.records`, so `/export` and the CLI write
 the same files. Two rules hold whatever the caller passes: an anonymous reporter's
 identity never appears (the query layer does not fetch it, and these functions drop it
 again), and real-name fields appear only with `include_identity=True`. Text typed by
@@ -27,10 +27,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.charts import CATEGORY_LABELS, STATE_LABELS
-from storage.stats import EventRecord, TicketRecord
 from tickets.calendar import DEFAULT_TZ, zone
 from tickets.measures import DepartmentMeasures
+from tickets.records import EventRecord, TicketRecord
+from ui.charts import CATEGORY_LABELS, STATE_LABELS
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")

@@ -26,19 +26,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
 from tickets.categories import Category
+from tickets.routing import SOURCE_TAG_PATTERN
 
-TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ACCEPT_DAYS_MAX = 60
 RESOLVE_DAYS_MAX = 120
 
 
 class TagSpec(BaseModel):
-    tag: str = Field(pattern=TAG_PATTERN)
+    tag: str = Field(pattern=SOURCE_TAG_PATTERN)
     place: str = Field(min_length=1, max_length=256)
     department: str | None = None
 
@@ -46,7 +46,7 @@ class TagSpec(BaseModel):
 class RuleSpec(BaseModel):
     department: str
     category: Category | None = None
-    tag: str | None = Field(default=None, pattern=TAG_PATTERN)
+    tag: str | None = Field(default=None, pattern=SOURCE_TAG_PATTERN)
     priority: int = 0
 
 

@@ -1,6 +1,6 @@
 """gettext catalogs (Babel) and the per-update locale choice.
 
-Message ids are English; `bot/locales/zh_CN` translates them and is the default locale.
+Message ids are English; `ui/locales/zh_CN` translates them and is the default locale.
 The locale of an update is the user's `/lang` choice, else their Telegram language
 (English for `en*`), else `DEFAULT_LANGUAGE`.
 """

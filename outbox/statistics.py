@@ -19,30 +19,24 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts import (
+from config.settings import Settings
+from outbox.notifier import OnceNotifier
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.media import MediaStore
+from storage.stats import load_department_measures, load_event_records, load_ticket_records
+from tickets.clock import Clock, SystemClock
+from tickets.measures import DepartmentMeasures, Period, Ranking
+from tickets.publishing import PublicSummary
+from tickets.records import EventRecord, Stats, TicketRecord
+from ui.charts import (
     category_chart,
     on_time_chart,
     ranking_chart,
     satisfaction_chart,
     weekly_states_chart,
 )
-from bot.exports import export_csv, export_json, export_xlsx
-from bot.notifier import OnceNotifier
-from bot.settings import Settings
-from bot.stats_text import period_text, public_ticket_text
-from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.media import MediaStore
-from storage.stats import (
-    EventRecord,
-    Stats,
-    TicketRecord,
-    load_department_measures,
-    load_event_records,
-    load_ticket_records,
-)
-from tickets.clock import Clock, SystemClock
-from tickets.measures import DepartmentMeasures, Period, Ranking
-from tickets.publishing import PublicSummary
+from ui.exports import export_csv, export_json, export_xlsx
+from ui.stats_text import period_text, public_ticket_text
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
 _DRAWING = threading.Lock()
@@ -148,7 +142,7 @@ async def build_export(
     """Load the tickets received in `period` (all departments, or those listed) as files.
 
     `include_identity` adds real-name reporters' names and phones; an anonymous reporter's
-    identity is never read (`storage.stats`) nor written (`bot.exports`).
+    identity is never read (`storage.stats`) nor written (`ui.exports`).
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:

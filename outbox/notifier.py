@@ -21,10 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
-from bot.render import card_footer, local_time, state_label, ticket_card
-from bot.settings import Settings
-from scheduler.outbox import DeadHook
+from config.settings import Settings
+from outbox.dispatcher import DeadHook
 from storage.models import (
     CardMessage,
     Department,
@@ -35,11 +33,13 @@ from storage.models import (
     Ticket,
     UserPref,
 )
-from storage.queues import CardContext, card_context, duplicate_tickets
+from storage.reads import CardContext, card_context, duplicate_tickets
 from storage.repositories import ticket_view
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.views import TicketView
+from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
+from ui.render import card_footer, local_time, state_label, ticket_card
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})

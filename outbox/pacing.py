@@ -54,7 +54,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
-from scheduler.ratelimit import ChatId, TelegramRateLimiter
+from outbox.ratelimit import ChatId, TelegramRateLimiter
 
 # Methods that post exactly one new message. A paid-media album is one message.
 _ONE_MESSAGE: tuple[type[TelegramMethod[Any]], ...] = (

@@ -1,10 +1,11 @@
-"""The outbox dispatcher: sends OutboxMessage rows to Telegram, in order per chat, retried.
+"""The outbox dispatcher: sends OutboxMessage rows through a channel adapter, in order per
+chat, retried. The wire (Telegram's Bot API first) is the adapter's: `outbox.channel`.
 
 Rows of one chat go out one at a time in id order (a row waiting for its retry holds back the
 rows behind it, so a reporter never reads the survey before the reply it asks about); chats
 are served concurrently up to a bound. Pacing is the Bot's own request middleware
-(`bot.pacing`): the dispatcher never takes rate tokens itself, it only reads
-`limiter.wait_time` to put a chat aside instead of parking a worker on it. A 429 moves the
+(`outbox.pacing`): the dispatcher never takes rate tokens itself, it only asks the adapter
+for the limiter's wait to put a chat aside instead of parking a worker on it. A 429 moves the
 row's `not_before` by `retry_after`; 5xx, network errors and timeouts retry with exponential
 backoff and jitter until `max_attempts`, then the row is "dead" with its last error; 403 marks
 the reporter unreachable and the row dead; "message is not modified" counts as sent; any other
@@ -35,30 +36,15 @@ from typing import Any, cast
 
 import structlog
 from aiogram import Bot
-from aiogram import methods as bot_methods
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import TelegramMethod
-from aiogram.types import BufferedInputFile, Message
-from pydantic import ValidationError
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from bot.pacing import send_cost
-from scheduler.ratelimit import TelegramRateLimiter
+from outbox.channel import ChannelAdapter, Failure, FailureKind, PayloadError
+from outbox.ratelimit import TelegramRateLimiter
+from outbox.telegram import TelegramChannel
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, OutboxMessage, Reporter
@@ -66,9 +52,6 @@ from tickets.clock import Clock
 
 log = structlog.get_logger(__name__)
 
-MEDIA_PREFIX = "media:"
-# Parameters of send methods that name one file (a file_id, or "media:<sha256>" to upload).
-FILE_PARAMS = ("photo", "document", "video", "animation", "audio", "voice", "sticker")
 _OUTBOX_WRITTEN = "snapreport.outbox_written"
 _RECORD_RETRIES = (0.2, 0.5, 1.0)  # seconds between tries to record a send's outcome
 
@@ -106,109 +89,6 @@ class DispatchConfig:
             raise ValueError("intervals must be positive")
 
 
-# -- what went wrong ------------------------------------------------------------------------
-
-
-class FailureKind(StrEnum):
-    FLOOD = "flood"  # 429: wait retry_after
-    TRANSIENT = "transient"  # 5xx, network, timeout: back off, count an attempt
-    BLOCKED = "blocked"  # 403: the user blocked the bot (or it left the group)
-    NOT_MODIFIED = "not_modified"  # an edit that changes nothing: already as wanted
-    MIGRATED = "migrated"  # the group became a supergroup: resend there
-    UNAUTHORIZED = "unauthorized"  # 401: our token, not this row, is wrong
-    PERMANENT = "permanent"  # any other refusal: sending again cannot help
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: FailureKind
-    reason: str
-    retry_after: float = 0.0
-    migrate_to: int | None = None
-
-
-class PayloadError(Exception):
-    """A row that cannot become a Bot API call (unknown method, missing media)."""
-
-
-def classify(error: BaseException) -> Failure:
-    """Say what a failed call means for its row."""
-    reason = f"{type(error).__name__}: {getattr(error, 'message', error)}"
-    if isinstance(error, TelegramRetryAfter):
-        return Failure(FailureKind.FLOOD, f"flood wait {error.retry_after}s", error.retry_after)
-    if isinstance(error, TelegramMigrateToChat):
-        return Failure(FailureKind.MIGRATED, reason, migrate_to=error.migrate_to_chat_id)
-    if isinstance(error, TelegramForbiddenError):
-        return Failure(FailureKind.BLOCKED, reason)
-    if isinstance(error, TelegramBadRequest):
-        if "message is not modified" in error.message.lower():
-            return Failure(FailureKind.NOT_MODIFIED, reason)
-        return Failure(FailureKind.PERMANENT, reason)
-    if isinstance(error, TelegramEntityTooLarge):  # a TelegramNetworkError, but not transient
-        return Failure(FailureKind.PERMANENT, reason)
-    if isinstance(error, TelegramServerError | TelegramNetworkError | ClientDecodeError):
-        return Failure(FailureKind.TRANSIENT, reason)
-    if isinstance(error, TelegramUnauthorizedError):
-        return Failure(FailureKind.UNAUTHORIZED, reason)
-    if isinstance(error, TelegramAPIError | ValidationError | PayloadError):
-        return Failure(FailureKind.PERMANENT, reason)
-    # Anything else is our own glitch (a database hiccup, a bug): retry, and die in the end.
-    return Failure(FailureKind.TRANSIENT, reason)
-
-
-# -- rows to Bot API calls --------------------------------------------------------------------
-
-_METHODS: dict[str, type[TelegramMethod[Any]]] = {}
-
-
-def method_class(name: str) -> type[TelegramMethod[Any]]:
-    """Find aiogram's class for a Bot API method name ("sendMessage")."""
-    if not _METHODS:
-        for export in bot_methods.__all__:
-            candidate = getattr(bot_methods, export)
-            api_name = getattr(candidate, "__api_method__", None)
-            if isinstance(api_name, str):
-                _METHODS[api_name.lower()] = candidate
-    found = _METHODS.get(name.lower())
-    if found is None:
-        raise PayloadError(f"unknown Bot API method {name!r}")
-    return found
-
-
-def media_refs(payload: dict[str, Any]) -> set[str]:
-    """The sha256 of every "media:<sha256>" file a payload asks to upload."""
-    values = [payload.get(name) for name in FILE_PARAMS]
-    values += [item.get("media") for item in payload.get("media") or [] if isinstance(item, dict)]
-    return {
-        value.removeprefix(MEDIA_PREFIX)
-        for value in values
-        if isinstance(value, str) and value.startswith(MEDIA_PREFIX)
-    }
-
-
-def build_method(
-    name: str, payload: dict[str, Any], files: dict[str, bytes] | None = None
-) -> TelegramMethod[Any]:
-    """Turn a row into an aiogram method; "media:<sha>" becomes an upload of `files[sha]`."""
-    params = dict(payload)
-
-    def resolve(value: Any) -> Any:
-        if files is None or not (isinstance(value, str) and value.startswith(MEDIA_PREFIX)):
-            return value
-        sha = value.removeprefix(MEDIA_PREFIX)
-        return BufferedInputFile(files[sha], filename=f"{sha[:16]}.jpg")
-
-    for param in FILE_PARAMS:
-        if param in params:
-            params[param] = resolve(params[param])
-    if isinstance(params.get("media"), list):
-        params["media"] = [
-            {**item, "media": resolve(item.get("media"))} if isinstance(item, dict) else item
-            for item in params["media"]
-        ]
-    return method_class(name).model_validate(params)
-
-
 def load_media(store: MediaStore | None, shas: Iterable[str]) -> dict[str, bytes]:
     """Read the files a row uploads (blocking: run it in a thread)."""
     wanted = sorted(shas)
@@ -218,15 +98,6 @@ def load_media(store: MediaStore | None, shas: Iterable[str]) -> dict[str, bytes
         return {sha: store.get(sha) for sha in wanted} if store else {}
     except (FileNotFoundError, ValueError) as error:
         raise PayloadError(f"media not in the store: {error}") from None
-
-
-def message_ids(result: object) -> list[int]:
-    """The ids of the messages a call created or edited."""
-    if isinstance(result, Message):
-        return [result.message_id]
-    if isinstance(result, list):
-        return [item.message_id for item in result if isinstance(item, Message)]
-    return []
 
 
 # -- repository functions ---------------------------------------------------------------------
@@ -361,8 +232,12 @@ class OutboxDispatcher:
         config: DispatchConfig | None = None,
         on_dead: DeadHook | None = None,
         rng: random.Random | None = None,
+        channel: ChannelAdapter | None = None,
     ) -> None:
-        self._bot = bot
+        # Telegram is the first channel; another one (WeChat) is passed in as `channel`.
+        self._channel: ChannelAdapter = channel or TelegramChannel(
+            bot, limiter=limiter, request_timeout=(config or DispatchConfig()).request_timeout
+        )
         self._sessions = session_factory
         self._clock = clock
         self._limiter = limiter
@@ -550,13 +425,7 @@ class OutboxDispatcher:
             self._wakeup.set()
 
     def _rate_wait(self, row: OutboxMessage) -> float:
-        if self._limiter is None:
-            return 0.0
-        try:
-            cost = send_cost(build_method(row.method, row.payload))
-        except (PayloadError, ValidationError):
-            return 0.0  # _deliver records why it cannot be sent
-        return float(self._limiter.wait_time(row.chat_id, cost)) if cost else 0.0
+        return self._channel.rate_wait(row.chat_id, row.method, row.payload)
 
     # -- one row ----------------------------------------------------------------------------
 
@@ -565,17 +434,19 @@ class OutboxDispatcher:
         if claimed is None:
             return
         try:
-            files = await asyncio.to_thread(load_media, self._media, media_refs(claimed.payload))
-            method = build_method(claimed.method, claimed.payload, files)
-            result = await self._bot(method, request_timeout=self.config.request_timeout)
+            refs = self._channel.media_refs(claimed.payload)
+            files = await asyncio.to_thread(load_media, self._media, refs)
+            ids = await self._channel.deliver(
+                claimed.chat_id, claimed.method, claimed.payload, files
+            )
         except Exception as error:  # not CancelledError: a crash here leaves the row "sending"
-            failure = classify(error)
+            failure = self._channel.classify(error)
             if failure.kind is FailureKind.NOT_MODIFIED:
                 await self._record(self._mark_sent, claimed, _edited_ids(claimed))
             else:
                 await self._record(self._mark_failed, claimed, failure)
         else:
-            await self._record(self._mark_sent, claimed, message_ids(result))
+            await self._record(self._mark_sent, claimed, ids)
 
     async def _claim(self, row: OutboxMessage) -> OutboxMessage | None:
         """Mark the row "sending" and commit, so a restart knows it may have gone out."""
@@ -746,12 +617,8 @@ def _refresh_card(row: OutboxMessage, message_id: int, now: datetime) -> OutboxM
 
 __all__ = [
     "DispatchConfig",
-    "Failure",
-    "FailureKind",
     "OutboxDispatcher",
     "OutboxState",
-    "build_method",
-    "classify",
     "count_by_state",
     "count_dead",
     "due_heads",
