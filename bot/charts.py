@@ -1,11 +1,13 @@
 """PNG charts for `/stats`, digests and rankings, labelled in Chinese.
 
-matplotlib's default font has no Chinese glyphs and silently draws empty boxes instead;
-we look for a CJK font through `matplotlib.font_manager` (the Debian package
-`fonts-noto-cjk` provides "Noto Sans CJK SC") and raise `CjkFontNotFound` when there is
-none, so a deployment without the font fails loudly rather than sending unreadable
-pictures. Figures are built with the object API on the Agg canvas, never through
-`pyplot`, so rendering keeps no global figure state and is safe in a worker thread.
+matplotlib's default font has no Chinese glyphs and silently draws empty boxes instead.
+The project brings its own font as a Python dependency (`pylopdf-fonts-zh-cn`: Noto Sans
+SC, SIL OFL 1.1, the whole GB 2312 / common CJK set) and registers that file with
+matplotlib by path, so charts look the same on every machine and need no system package.
+If the file is missing or cannot draw Chinese, `CjkFontNotFound` says so rather than
+sending unreadable pictures. Figures are built with the object API on the Agg canvas,
+never through `pyplot`, so rendering keeps no global figure state and is safe in a worker
+thread.
 """
 
 from __future__ import annotations
@@ -14,29 +16,19 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Final
 
+import pylopdf_fonts_zh_cn
 from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from tickets.measures import DepartmentMeasures, Ranking, WeekCounts
 
-PREFERRED_FONTS: Final = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Droid Sans Fallback",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-FONT_FILE_HINTS: Final = ("cjk", "wqy", "sourcehan", "droidsansfallback", "simhei", "msyh")
+BUNDLED_FONT: Final = pylopdf_fonts_zh_cn.sans_path()
 PROBE_TEXT: Final = "工单办结率满意"
 
 STATE_LABELS: Final[Mapping[str, str]] = {
@@ -75,44 +67,28 @@ DPI: Final = 150
 
 
 class CjkFontNotFound(RuntimeError):
-    """No installed font can draw Chinese; charts would show empty boxes."""
+    """The bundled font cannot draw Chinese; charts would show empty boxes."""
 
 
-def _covers_chinese(path: str) -> bool:
-    font = font_manager.get_font(path)
+def _covers_chinese(path: Path) -> bool:
+    font = font_manager.get_font(str(path))
     return all(font.get_char_index(ord(char)) for char in PROBE_TEXT)
-
-
-def _find_installed() -> str | None:
-    entries = {entry.name: entry for entry in font_manager.fontManager.ttflist}
-    for name in PREFERRED_FONTS:
-        if name in entries and _covers_chinese(entries[name].fname):
-            return name
-    return None
-
-
-def _register_system_fonts() -> None:
-    # matplotlib caches its font list; a font installed after the cache was built is
-    # invisible until added by path.
-    for path in font_manager.findSystemFonts():
-        flat = path.lower().replace("-", "").replace("_", "")
-        if any(hint in flat for hint in FONT_FILE_HINTS):
-            font_manager.fontManager.addfont(path)
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
-    """Return the family name of an installed font that draws Chinese, or raise."""
-    found = _find_installed()
-    if found is None:
-        _register_system_fonts()
-        found = _find_installed()
-    if found is None:
+    """Register the bundled CJK font with matplotlib and return its family name, or raise."""
+    path = BUNDLED_FONT
+    if not path.is_file():
         raise CjkFontNotFound(
-            "no CJK font found for charts: install one, e.g. "
-            "`apt-get install -y fonts-noto-cjk` (provides Noto Sans CJK SC)"
+            f"the chart font {path} is missing: reinstall the project (`uv sync`), "
+            "which brings it with the package pylopdf-fonts-zh-cn"
         )
-    return found
+    if not _covers_chinese(path):
+        raise CjkFontNotFound(f"the chart font {path} has no Chinese glyphs")
+    # By path, not by name: matplotlib's font list is cached and knows only system fonts.
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 @contextmanager
@@ -157,6 +133,7 @@ def weekly_states_chart(weeks: Sequence[WeekCounts], title: str = "每周工单�
                 bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         axes.set_xlabel("周（起始日）")
         axes.set_ylabel("工单数")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         figure.legend(loc="outside right upper", fontsize="small")
         return _png(figure)
 
@@ -246,6 +223,7 @@ def category_chart(counts: Sequence[tuple[str, int]], title: str = "问题类别
         axes.bar_label(bars, padding=3)
         axes.invert_yaxis()
         axes.set_xlabel("工单数")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _png(figure)
 
 

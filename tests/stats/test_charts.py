@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
+import matplotlib
 import pytest
+from matplotlib import font_manager, ft2font
 from PIL import Image
 
 import bot.charts
 from bot.charts import (
+    BUNDLED_FONT,
     CATEGORY_LABELS,
     CjkFontNotFound,
     category_chart,
@@ -84,16 +88,50 @@ def _assert_sensible_png(data: bytes) -> None:
         assert 800 <= image.width <= 2000 and 500 <= image.height <= 3000
 
 
-def test_a_cjk_font_is_found() -> None:
-    assert "CJK" in cjk_font() or "Hei" in cjk_font() or "Han" in cjk_font()
+@pytest.fixture
+def no_system_fonts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """matplotlib as on a bare machine: only its own DejaVu fonts, none from the system.
+
+    The Agg backend holds the font manager it imported, so the list is filtered in place.
+    """
+    manager = font_manager.fontManager
+    own = str(Path(matplotlib.get_data_path()))
+    bare = [entry for entry in manager.ttflist if entry.fname.startswith(own)]
+    assert bare and not any("CJK" in entry.name or "SC" in entry.name for entry in bare)
+    forget_lookups = manager._findfont_cached.cache_clear  # type: ignore[attr-defined]
+    monkeypatch.setattr(manager, "ttflist", bare)
+    forget_lookups()
+    cjk_font.cache_clear()
+    yield
+    forget_lookups()
+    cjk_font.cache_clear()
 
 
-def test_a_missing_cjk_font_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.charts, "PREFERRED_FONTS", ("No Such Font",))
-    monkeypatch.setattr(bot.charts, "FONT_FILE_HINTS", ("nosuchfont",))
+@pytest.mark.usefixtures("no_system_fonts")
+def test_charts_use_the_bundled_font_without_any_system_font() -> None:
+    family = cjk_font()
+    found = font_manager.findfont(font_manager.FontProperties(family=family))
+    assert Path(found) == BUNDLED_FONT
+    assert BUNDLED_FONT.stat().st_size > 5_000_000  # the full font, not a subset
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would be a warning
+        _assert_sensible_png(category_chart([("other", 3), ("某某街道办事处", 2)]))
+
+
+def test_the_bundled_font_covers_all_of_gb2312() -> None:
+    cmap = ft2font.FT2Font(str(BUNDLED_FONT)).get_charmap()
+    hanzi = [bytes([hi, lo]).decode("gb2312", "ignore") for hi in range(0xB0, 0xF8)
+             for lo in range(0xA1, 0xFF)]  # fmt: skip
+    missing = [char for char in hanzi if char and ord(char) not in cmap]
+    assert len([char for char in hanzi if char]) == 6763
+    assert missing == []
+
+
+def test_a_missing_font_file_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(bot.charts, "BUNDLED_FONT", tmp_path / "gone.otf")
     cjk_font.cache_clear()
     try:
-        with pytest.raises(CjkFontNotFound, match="fonts-noto-cjk"):
+        with pytest.raises(CjkFontNotFound, match="uv sync"):
             weekly_states_chart(WEEKS)
     finally:
         cjk_font.cache_clear()
