@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import structlog
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,7 @@ from tickets.measures import DepartmentMeasures, Period, Ranking
 from tickets.publishing import PublicSummary
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
+log = structlog.get_logger(__name__)
 _DRAWING = threading.Lock()
 
 
@@ -73,6 +75,31 @@ def draw_ranking_chart(ranking: Ranking) -> Chart:
 
 async def stats_charts(stats: Stats) -> list[Chart]:
     return await asyncio.to_thread(draw_stats_charts, stats)
+
+
+class ChartOutage:
+    """Why charts cannot be drawn, logged when it first happens rather than per request.
+
+    One per process (`CHART_OUTAGE`): the cause (a missing font, a broken matplotlib) is
+    the deployment's, not the request's, so a busy office would otherwise flood the log.
+    """
+
+    def __init__(self) -> None:
+        self.cause: str | None = None
+
+    def failed(self, error: Exception) -> None:
+        cause = f"{type(error).__name__}: {error}"
+        if cause != self.cause:
+            log.error("charts_unavailable", cause=cause, exc_info=error)
+        self.cause = cause
+
+    def drawn(self) -> None:
+        if self.cause is not None:
+            log.info("charts_available_again")
+        self.cause = None
+
+
+CHART_OUTAGE = ChartOutage()
 
 
 async def ranking_chart_png(ranking: Ranking) -> Chart:

@@ -51,11 +51,19 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.charts import CjkFontNotFound
 from bot.errors_text import error_text
 from bot.middlewares import user_hash
 from bot.render import state_label
 from bot.settings import Settings
-from bot.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
+from bot.statistics import (
+    CHART_OUTAGE,
+    ChannelPublisher,
+    Chart,
+    build_export,
+    ranking_chart_png,
+    stats_charts,
+)
 from bot.stats_text import (
     period_text,
     public_ticket_text,
@@ -67,7 +75,7 @@ from handlers.access import ADMIN, AccessMiddleware, refuse
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.publications import SqlPublicationStore
-from storage.stats import load_departments, load_ranking, load_stats
+from storage.stats import Stats, load_departments, load_ranking, load_stats
 from tickets.actors import Actor, Role
 from tickets.clock import Clock
 from tickets.codes import normalize_code
@@ -294,12 +302,11 @@ async def send_stats(
             department_id=department_id,
             tz=settings.timezone,
         )
-        charts = await stats_charts(stats)
     except Exception:
-        # Say so where the user is waiting; the log keeps the cause (a missing CJK font).
         log.exception("stats_failed")
         await progress.edit_text(_("⚠️ The statistics could not be made. Please try later."))
         return
+    charts, missing = await charts_or_reason(stats)
     if department_id is None:
         scope_name = _("all departments")
     else:
@@ -307,10 +314,14 @@ async def send_stats(
     markup = await stats_keyboard(
         ctx.session, ctx.scope, current=period_name, department_id=department_id
     )
-    await progress.edit_text(
-        stats_summary(stats, scope=scope_name, tz=settings.tz), reply_markup=markup
-    )
-    caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
+    summary = stats_summary(stats, scope=scope_name, tz=settings.tz)
+    await progress.edit_text(summary + missing, reply_markup=markup)
+    if charts:
+        caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
+        await send_album(progress, charts, caption)
+
+
+async def send_album(progress: Message, charts: list[Chart], caption: str) -> None:
     album: list[MediaUnion] = [
         InputMediaPhoto(
             media=BufferedInputFile(chart.png, filename=chart.filename),
@@ -319,6 +330,22 @@ async def send_stats(
         for index, chart in enumerate(charts)
     ]
     await patiently(progress.answer_media_group(album))
+
+
+async def charts_or_reason(stats: Stats) -> tuple[list[Chart], str]:
+    """The charts, or none and a line for the summary saying why (the figures still go)."""
+    try:
+        charts = await stats_charts(stats)
+    except CjkFontNotFound as error:
+        CHART_OUTAGE.failed(error)
+        reason = _("the Chinese font is missing")
+    except Exception as error:  # any drawing failure must not cost the user the figures
+        CHART_OUTAGE.failed(error)
+        reason = _("drawing them failed")
+    else:
+        CHART_OUTAGE.drawn()
+        return charts, ""
+    return [], "\n\n" + _("⚠️ Charts are unavailable: {reason}.").format(reason=reason)
 
 
 def computing_text() -> str:
