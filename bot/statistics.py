@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import (
+    Translate,
     category_chart,
     on_time_chart,
     ranking_chart,
@@ -56,25 +57,25 @@ class Chart:
     png: bytes
 
 
-def draw_stats_charts(stats: Stats) -> list[Chart]:
-    """Draw the four `/stats` charts (blocking: run it in a thread)."""
+def draw_stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
+    """Draw the four `/stats` charts in `tr`'s language (blocking: run it in a thread)."""
     with _DRAWING:
         return [
-            Chart("weekly.png", weekly_states_chart(stats.weeks)),
-            Chart("on_time.png", on_time_chart(stats.departments)),
-            Chart("satisfaction.png", satisfaction_chart(stats.departments)),
-            Chart("categories.png", category_chart(stats.overall.top_categories)),
+            Chart("weekly.png", weekly_states_chart(stats.weeks, tr)),
+            Chart("on_time.png", on_time_chart(stats.departments, tr)),
+            Chart("satisfaction.png", satisfaction_chart(stats.departments, tr)),
+            Chart("categories.png", category_chart(stats.overall.top_categories, tr)),
         ]
 
 
-def draw_ranking_chart(ranking: Ranking) -> Chart:
+def draw_ranking_chart(ranking: Ranking, tr: Translate) -> Chart:
     """Draw the ranking chart (blocking: run it in a thread)."""
     with _DRAWING:
-        return Chart("ranking.png", ranking_chart(ranking))
+        return Chart("ranking.png", ranking_chart(ranking, tr))
 
 
-async def stats_charts(stats: Stats) -> list[Chart]:
-    return await asyncio.to_thread(draw_stats_charts, stats)
+async def stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
+    return await asyncio.to_thread(draw_stats_charts, stats, tr)
 
 
 class ChartOutage:
@@ -102,8 +103,8 @@ class ChartOutage:
 CHART_OUTAGE = ChartOutage()
 
 
-async def ranking_chart_png(ranking: Ranking) -> Chart:
-    return await asyncio.to_thread(draw_ranking_chart, ranking)
+async def ranking_chart_png(ranking: Ranking, tr: Translate) -> Chart:
+    return await asyncio.to_thread(draw_ranking_chart, ranking, tr)
 
 
 @dataclass(frozen=True)

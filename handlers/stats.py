@@ -47,12 +47,13 @@ from aiogram.types import (
     Message,
     TelegramObject,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts import CjkFontNotFound
+from bot.charts import CjkFontNotFound, Translate
 from bot.errors_text import error_text
+from bot.i18n import translator
 from bot.middlewares import user_hash
 from bot.render import state_label
 from bot.settings import Settings
@@ -332,10 +333,16 @@ async def send_album(progress: Message, charts: list[Chart], caption: str) -> No
     await patiently(progress.answer_media_group(album))
 
 
+def requester_language() -> Translate:
+    """Charts are drawn in a worker thread: hand them the update's language explicitly."""
+    i18n = get_i18n()
+    return translator(i18n, i18n.current_locale)
+
+
 async def charts_or_reason(stats: Stats) -> tuple[list[Chart], str]:
     """The charts, or none and a line for the summary saying why (the figures still go)."""
     try:
-        charts = await stats_charts(stats)
+        charts = await stats_charts(stats, requester_language())
     except CjkFontNotFound as error:
         CHART_OUTAGE.failed(error)
         reason = _("the Chinese font is missing")
@@ -592,7 +599,7 @@ async def send_ranking(
     current = quarter_of(today(clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
     ranking = await load_ranking(sessions, period, as_of=clock.now(), tz=settings.timezone)
-    chart = await ranking_chart_png(ranking)
+    chart = await ranking_chart_png(ranking, requester_language())
     title = ranking_title(year, quarter, current)
     markup = ranking_keyboard(
         year, quarter, current=current, can_publish=settings.public_channel_id is not None
@@ -664,7 +671,7 @@ async def on_ranking_publish(
     current = quarter_of(today(clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
     ranking = await load_ranking(session_factory, period, as_of=clock.now(), tz=settings.timezone)
-    chart = await ranking_chart_png(ranking)
+    chart = await ranking_chart_png(ranking, translator(i18n, settings.default_language))
     with i18n.use_locale(settings.default_language):  # the channel's language
         title = ranking_title(year, quarter, current)
         text = ranking_text(ranking, title=title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -11,6 +12,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 from matplotlib import font_manager, ft2font
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 import bot.charts
@@ -25,6 +28,7 @@ from bot.charts import (
     satisfaction_chart,
     weekly_states_chart,
 )
+from bot.i18n import create_i18n, translator
 from tickets.measures import (
     Counts,
     DepartmentMeasures,
@@ -35,6 +39,9 @@ from tickets.measures import (
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+I18N = create_i18n("zh_CN")
+ZH, EN = translator(I18N, "zh_CN"), translator(I18N, "en")
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 def _department(department_id: int, name: str, **counts: int) -> DepartmentMeasures:
@@ -63,18 +70,18 @@ def _ranking() -> Ranking:
 
 
 CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart(WEEKS),
-    "on_time": lambda: on_time_chart(DEPARTMENTS),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS),
-    "categories": lambda: category_chart(CATEGORIES),
-    "ranking": lambda: ranking_chart(_ranking()),
+    "weekly": lambda: weekly_states_chart(WEEKS, ZH),
+    "on_time": lambda: on_time_chart(DEPARTMENTS, ZH),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, ZH),
+    "categories": lambda: category_chart(CATEGORIES, ZH),
+    "ranking": lambda: ranking_chart(_ranking(), ZH),
 }
 EMPTY_CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})]),
-    "on_time": lambda: on_time_chart([]),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS[2:]),
-    "categories": lambda: category_chart([]),
-    "ranking": lambda: ranking_chart(Ranking(())),
+    "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})], ZH),
+    "on_time": lambda: on_time_chart([], ZH),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS[2:], ZH),
+    "categories": lambda: category_chart([], ZH),
+    "ranking": lambda: ranking_chart(Ranking(()), ZH),
 }
 
 
@@ -115,7 +122,7 @@ def test_charts_use_the_bundled_font_without_any_system_font() -> None:
     assert BUNDLED_FONT.stat().st_size > 5_000_000  # the full font, not a subset
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would be a warning
-        _assert_sensible_png(category_chart([("other", 3), ("某某街道办事处", 2)]))
+        _assert_sensible_png(category_chart([("other", 3), ("某某街道办事处", 2)], ZH))
 
 
 def test_the_bundled_font_covers_all_of_gb2312() -> None:
@@ -132,7 +139,7 @@ def test_a_missing_font_file_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_p
     cjk_font.cache_clear()
     try:
         with pytest.raises(CjkFontNotFound, match="uv sync"):
-            weekly_states_chart(WEEKS)
+            weekly_states_chart(WEEKS, ZH)
     finally:
         cjk_font.cache_clear()
 
@@ -149,3 +156,41 @@ def test_chart_renders_a_png_with_every_glyph(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EMPTY_CHARTS))
 def test_chart_without_data_says_so(name: str) -> None:
     _assert_sensible_png(EMPTY_CHARTS[name]())
+
+
+def _figure_texts(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], bytes]) -> list[str]:
+    """Every text on the drawn figure: titles, axis and tick labels, legend, annotations."""
+    texts: list[str] = []
+    png = bot.charts._png
+
+    def keep_texts(figure: Figure) -> bytes:
+        data = png(figure)  # drawing fills in the tick labels
+        texts.extend(t.get_text() for t in figure.findobj(Text) if t.get_text())
+        return data
+
+    monkeypatch.setattr(bot.charts, "_png", keep_texts)
+    draw()
+    return texts
+
+
+ENGLISH_CHARTS: dict[str, Callable[[], bytes]] = {
+    "weekly": lambda: weekly_states_chart(WEEKS, EN),
+    "on_time": lambda: on_time_chart(DEPARTMENTS, EN),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, EN),
+    "categories": lambda: category_chart(CATEGORIES, EN),
+    "ranking": lambda: ranking_chart(_ranking(), EN),
+    "empty": lambda: category_chart([], EN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH_CHARTS))
+def test_an_english_chart_has_no_chinese_label(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _figure_texts(monkeypatch, ENGLISH_CHARTS[name])
+    names = [d.name for d in DEPARTMENTS]  # the office's own data stays as typed
+    labels = [t for t in texts if not any(n in t for n in names)]
+    assert labels and [t for t in labels if CJK.search(t)] == []
+
+
+def test_a_chinese_chart_is_labelled_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _figure_texts(monkeypatch, CHARTS["weekly"])
+    assert "每周工单数（按状态）" in texts and "重新办理" in texts and "工单数" in texts
