@@ -125,7 +125,7 @@ class SnapreportApp:
             media=self.media_store,
             config=SchedulerConfig(
                 draft_ttl_hours=self.settings.draft_ttl_hours,
-                digests=DigestConfig(self.settings),
+                digests=DigestConfig(self.settings) if self.settings.digests_enabled else None,
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import SnapreportApp
+from bot.demo_history import seed_history
 from config.logs import configure_logging
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
@@ -216,6 +217,11 @@ async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -
     await citizen.command("status", code)
     await narrator.show_bot(citizen)
     emit("\n=== 5. The supervision office looks at the figures ===")
+    seeded = await seed_history(app.session_factory, now=clock.now() - timedelta(hours=1))
+    emit(f"   (history: {seeded} generated tickets of the last quarter over 5 departments,")
+    emit(
+        "    with late, yellow/red-carded, reopened and unsatisfied ones, so the charts look real)"
+    )
     chart = await office_stats(narrator, admin)
     emit(f"\n   ✔ a /stats chart was saved to {chart}")
     emit("\n✔ report → alert → reply → survey: done.")
@@ -225,13 +231,18 @@ async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -
 async def office_stats(narrator: Narrator, admin: ChatUser) -> Path:
     """Ask for /stats and keep the first chart the bot sends, as a person would."""
     await narrator.step(admin, "/stats", settle=0.1)
-    asked = await admin.command("stats")
+    await admin.command("stats")
+    await admin.expect("📊 ", timeout=15)  # this week's charts
+    await narrator.show_bot(admin, settle=0.3)
+    await narrator.step(admin, "[本季度]", settle=0.1)
+    before = await admin.last()
+    await admin.press("本季度")
     photos: list[ChatMessage] = []
     for _attempt in range(40):
         photos = [
             m
             for m in await admin.messages()
-            if m.from_bot and m.photo and m.message_id > asked.message_id
+            if m.from_bot and m.photo and m.message_id > (before.message_id if before else 0)
         ]
         if photos:
             break

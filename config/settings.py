@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     tasks_concurrency_limit: int = Field(default=100, ge=1)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True
+    # The weekly and daily digests run on the wall clock (cron in TIMEZONE); tests that
+    # move a ManualClock switch them off so the real time of day cannot change what they see.
+    digests_enabled: bool = True
 
     rate_global_per_second: float = Field(default=30.0, gt=0)
     rate_private_per_second: float = Field(default=1.0, gt=0)

@@ -46,14 +46,21 @@ from aiogram.types import (
     Message,
     TelegramObject,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.logs import user_hash
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
-from outbox.statistics import ChannelPublisher, build_export, ranking_chart_png, stats_charts
+from outbox.statistics import (
+    CHART_OUTAGE,
+    ChannelPublisher,
+    Chart,
+    build_export,
+    ranking_chart_png,
+    stats_charts,
+)
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.publications import SqlPublicationStore
@@ -74,7 +81,10 @@ from tickets.periods import (
     today,
 )
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
+from tickets.records import Stats
+from ui.charts import CjkFontNotFound, Translate
 from ui.errors_text import error_text
+from ui.i18n import translator
 from ui.render import state_label
 from ui.stats_text import (
     period_text,
@@ -279,12 +289,11 @@ async def send_stats(
             department_id=department_id,
             tz=settings.timezone,
         )
-        charts = await stats_charts(stats)
     except Exception:
-        # Say so where the user is waiting; the log keeps the cause (a missing CJK font).
         log.exception("stats_failed")
         await progress.edit_text(_("⚠️ The statistics could not be made. Please try later."))
         return
+    charts, missing = await charts_or_reason(stats)
     if department_id is None:
         scope_name = _("all departments")
     else:
@@ -292,10 +301,14 @@ async def send_stats(
     markup = await stats_keyboard(
         ctx.session, ctx.scope, current=period_name, department_id=department_id
     )
-    await progress.edit_text(
-        stats_summary(stats, scope=scope_name, tz=settings.tz), reply_markup=markup
-    )
-    caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
+    summary = stats_summary(stats, scope=scope_name, tz=settings.tz)
+    await progress.edit_text(summary + missing, reply_markup=markup)
+    if charts:
+        caption = f"📊 {html.escape(scope_name)} · {period_text(period, settings.tz)}"
+        await send_album(progress, charts, caption)
+
+
+async def send_album(progress: Message, charts: list[Chart], caption: str) -> None:
     album: list[MediaUnion] = [
         InputMediaPhoto(
             media=BufferedInputFile(chart.png, filename=chart.filename),
@@ -304,6 +317,28 @@ async def send_stats(
         for index, chart in enumerate(charts)
     ]
     await patiently(progress.answer_media_group(album))
+
+
+def requester_language() -> Translate:
+    """Charts are drawn in a worker thread: hand them the update's language explicitly."""
+    i18n = get_i18n()
+    return translator(i18n, i18n.current_locale)
+
+
+async def charts_or_reason(stats: Stats) -> tuple[list[Chart], str]:
+    """The charts, or none and a line for the summary saying why (the figures still go)."""
+    try:
+        charts = await stats_charts(stats, requester_language())
+    except CjkFontNotFound as error:
+        CHART_OUTAGE.failed(error)
+        reason = _("the Chinese font is missing")
+    except Exception as error:  # any drawing failure must not cost the user the figures
+        CHART_OUTAGE.failed(error)
+        reason = _("drawing them failed")
+    else:
+        CHART_OUTAGE.drawn()
+        return charts, ""
+    return [], "\n\n" + _("⚠️ Charts are unavailable: {reason}.").format(reason=reason)
 
 
 def computing_text() -> str:
@@ -530,7 +565,7 @@ async def send_ranking(
     current = quarter_of(today(clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
     ranking = await load_ranking(sessions, period, as_of=clock.now(), tz=settings.timezone)
-    chart = await ranking_chart_png(ranking)
+    chart = await ranking_chart_png(ranking, requester_language())
     title = ranking_title(year, quarter, current)
     markup = ranking_keyboard(
         year, quarter, current=current, can_publish=settings.public_channel_id is not None
@@ -602,7 +637,7 @@ async def on_ranking_publish(
     current = quarter_of(today(clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
     ranking = await load_ranking(session_factory, period, as_of=clock.now(), tz=settings.timezone)
-    chart = await ranking_chart_png(ranking)
+    chart = await ranking_chart_png(ranking, translator(i18n, settings.default_language))
     with i18n.use_locale(settings.default_language):  # the channel's language
         title = ranking_title(year, quarter, current)
         text = ranking_text(ranking, title=title)

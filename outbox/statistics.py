@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import structlog
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ from tickets.measures import DepartmentMeasures, Period, Ranking
 from tickets.publishing import PublicSummary
 from tickets.records import EventRecord, Stats, TicketRecord
 from ui.charts import (
+    Translate,
     category_chart,
     on_time_chart,
     ranking_chart,
@@ -39,6 +41,7 @@ from ui.exports import export_csv, export_json, export_xlsx
 from ui.stats_text import period_text, public_ticket_text
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
+log = structlog.get_logger(__name__)
 _DRAWING = threading.Lock()
 
 
@@ -48,29 +51,54 @@ class Chart:
     png: bytes
 
 
-def draw_stats_charts(stats: Stats) -> list[Chart]:
-    """Draw the four `/stats` charts (blocking: run it in a thread)."""
+def draw_stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
+    """Draw the four `/stats` charts in `tr`'s language (blocking: run it in a thread)."""
     with _DRAWING:
         return [
-            Chart("weekly.png", weekly_states_chart(stats.weeks)),
-            Chart("on_time.png", on_time_chart(stats.departments)),
-            Chart("satisfaction.png", satisfaction_chart(stats.departments)),
-            Chart("categories.png", category_chart(stats.overall.top_categories)),
+            Chart("weekly.png", weekly_states_chart(stats.weeks, tr)),
+            Chart("on_time.png", on_time_chart(stats.departments, tr)),
+            Chart("satisfaction.png", satisfaction_chart(stats.departments, tr)),
+            Chart("categories.png", category_chart(stats.overall.top_categories, tr)),
         ]
 
 
-def draw_ranking_chart(ranking: Ranking) -> Chart:
+def draw_ranking_chart(ranking: Ranking, tr: Translate) -> Chart:
     """Draw the ranking chart (blocking: run it in a thread)."""
     with _DRAWING:
-        return Chart("ranking.png", ranking_chart(ranking))
+        return Chart("ranking.png", ranking_chart(ranking, tr))
 
 
-async def stats_charts(stats: Stats) -> list[Chart]:
-    return await asyncio.to_thread(draw_stats_charts, stats)
+async def stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
+    return await asyncio.to_thread(draw_stats_charts, stats, tr)
 
 
-async def ranking_chart_png(ranking: Ranking) -> Chart:
-    return await asyncio.to_thread(draw_ranking_chart, ranking)
+class ChartOutage:
+    """Why charts cannot be drawn, logged when it first happens rather than per request.
+
+    One per process (`CHART_OUTAGE`): the cause (a missing font, a broken matplotlib) is
+    the deployment's, not the request's, so a busy office would otherwise flood the log.
+    """
+
+    def __init__(self) -> None:
+        self.cause: str | None = None
+
+    def failed(self, error: Exception) -> None:
+        cause = f"{type(error).__name__}: {error}"
+        if cause != self.cause:
+            log.error("charts_unavailable", cause=cause, exc_info=error)
+        self.cause = cause
+
+    def drawn(self) -> None:
+        if self.cause is not None:
+            log.info("charts_available_again")
+        self.cause = None
+
+
+CHART_OUTAGE = ChartOutage()
+
+
+async def ranking_chart_png(ranking: Ranking, tr: Translate) -> Chart:
+    return await asyncio.to_thread(draw_ranking_chart, ranking, tr)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what snapreport needs on a fresh Debian machine, then the Python environment.
 #   scripts/bootstrap.sh demo   -> uv and the locked Python packages
-#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL and a CJK font for the tests
+#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL for the tests
+# The charts' and posters' CJK font is a Python dependency (pylopdf-fonts-zh-cn), not a
+# system package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-demo}"
@@ -19,7 +21,6 @@ apt_install() {
 if [ "$purpose" = "test" ]; then
   missing=()
   have_pg || missing+=(postgresql)
-  fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=(fonts-noto-cjk fontconfig)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 

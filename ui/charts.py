@@ -1,42 +1,37 @@
 """PNG charts for `/stats`, digests and rankings, labelled in Chinese.
 
-matplotlib's default font has no Chinese glyphs and silently draws empty boxes instead;
-we look for a CJK font through `matplotlib.font_manager` (the Debian package
-`fonts-noto-cjk` provides "Noto Sans CJK SC") and raise `CjkFontNotFound` when there is
-none, so a deployment without the font fails loudly rather than sending unreadable
-pictures. Figures are built with the object API on the Agg canvas, never through
-`pyplot`, so rendering keeps no global figure state and is safe in a worker thread.
+matplotlib's default font has no Chinese glyphs and silently draws empty boxes instead.
+The project brings its own font as a Python dependency (`pylopdf-fonts-zh-cn`: Noto Sans
+SC, SIL OFL 1.1, the whole GB 2312 / common CJK set) and registers that file with
+matplotlib by path, so charts look the same on every machine and need no system package.
+If the file is missing or cannot draw Chinese, `CjkFontNotFound` says so rather than
+sending unreadable pictures. Figures are built with the object API on the Agg canvas,
+never through `pyplot`, so rendering keeps no global figure state and is safe in a worker
+thread.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Final
 
+import pylopdf_fonts_zh_cn
 from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from tickets.categories import LABELS, parse_category
 from tickets.measures import DepartmentMeasures, Ranking, WeekCounts
 
-PREFERRED_FONTS: Final = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Droid Sans Fallback",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-FONT_FILE_HINTS: Final = ("cjk", "wqy", "sourcehan", "droidsansfallback", "simhei", "msyh")
+Translate = Callable[[str], str]  # a message id to the requester's language (bot.i18n)
+
+BUNDLED_FONT: Final = pylopdf_fonts_zh_cn.sans_path()
 PROBE_TEXT: Final = "工单办结率满意"
 
 STATE_LABELS: Final[Mapping[str, str]] = {
@@ -48,6 +43,17 @@ STATE_LABELS: Final[Mapping[str, str]] = {
     "reopened": "重新办理",
     "rejected": "已退回",
     "duplicate": "重复",
+}
+# English message ids (the same as the chat's state names), translated per requester.
+STATE_NAMES: Final[Mapping[str, str]] = {
+    "new": "New",
+    "accepted": "Accepted",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "reopened": "Reopened",
+    "rejected": "Rejected",
+    "duplicate": "Duplicate",
 }
 STATE_COLORS: Final[Mapping[str, str]] = {
     "new": "#9e9e9e",
@@ -75,44 +81,28 @@ DPI: Final = 150
 
 
 class CjkFontNotFound(RuntimeError):
-    """No installed font can draw Chinese; charts would show empty boxes."""
+    """The bundled font cannot draw Chinese; charts would show empty boxes."""
 
 
-def _covers_chinese(path: str) -> bool:
-    font = font_manager.get_font(path)
+def _covers_chinese(path: Path) -> bool:
+    font = font_manager.get_font(str(path))
     return all(font.get_char_index(ord(char)) for char in PROBE_TEXT)
-
-
-def _find_installed() -> str | None:
-    entries = {entry.name: entry for entry in font_manager.fontManager.ttflist}
-    for name in PREFERRED_FONTS:
-        if name in entries and _covers_chinese(entries[name].fname):
-            return name
-    return None
-
-
-def _register_system_fonts() -> None:
-    # matplotlib caches its font list; a font installed after the cache was built is
-    # invisible until added by path.
-    for path in font_manager.findSystemFonts():
-        flat = path.lower().replace("-", "").replace("_", "")
-        if any(hint in flat for hint in FONT_FILE_HINTS):
-            font_manager.fontManager.addfont(path)
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
-    """Return the family name of an installed font that draws Chinese, or raise."""
-    found = _find_installed()
-    if found is None:
-        _register_system_fonts()
-        found = _find_installed()
-    if found is None:
+    """Register the bundled CJK font with matplotlib and return its family name, or raise."""
+    path = BUNDLED_FONT
+    if not path.is_file():
         raise CjkFontNotFound(
-            "no CJK font found for charts: install one, e.g. "
-            "`apt-get install -y fonts-noto-cjk` (provides Noto Sans CJK SC)"
+            f"the chart font {path} is missing: reinstall the project (`uv sync`), "
+            "which brings it with the package pylopdf-fonts-zh-cn"
         )
-    return found
+    if not _covers_chinese(path):
+        raise CjkFontNotFound(f"the chart font {path} has no Chinese glyphs")
+    # By path, not by name: matplotlib's font list is cached and knows only system fonts.
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 @contextmanager
@@ -136,27 +126,30 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _no_data(axes: Axes) -> None:
-    axes.text(0.5, 0.5, "暂无数据", ha="center", va="center", fontsize=16, color="#757575")
+def _no_data(axes: Axes, tr: Translate) -> None:
+    axes.text(0.5, 0.5, tr("No data yet"), ha="center", va="center", fontsize=16, color="#757575")
     axes.set_axis_off()
 
 
-def weekly_states_chart(weeks: Sequence[WeekCounts], title: str = "每周工单数（按状态）") -> bytes:
+def weekly_states_chart(weeks: Sequence[WeekCounts], tr: Translate) -> bytes:
     """Draw tickets received per week as bars stacked by their current state."""
     with _chinese_figure() as (figure, axes):
-        axes.set_title(title)
+        axes.set_title(tr("Tickets per week (by state)"))
         if not any(week.total for week in weeks):
-            _no_data(axes)
+            _no_data(axes, tr)
             return _png(figure)
         labels = [week.week_start.strftime("%m-%d") for week in weeks]
         bottoms = [0] * len(weeks)
-        for state, label in STATE_LABELS.items():
+        for state, label in STATE_NAMES.items():
             heights = [week.by_state.get(state, 0) for week in weeks]
             if any(heights):
-                axes.bar(labels, heights, bottom=bottoms, label=label, color=STATE_COLORS[state])
+                axes.bar(
+                    labels, heights, bottom=bottoms, label=tr(label), color=STATE_COLORS[state]
+                )
                 bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-        axes.set_xlabel("周（起始日）")
-        axes.set_ylabel("工单数")
+        axes.set_xlabel(tr("Week (first day)"))
+        axes.set_ylabel(tr("Tickets"))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         figure.legend(loc="outside right upper", fontsize="small")
         return _png(figure)
 
@@ -173,18 +166,28 @@ def _active(departments: Sequence[DepartmentMeasures]) -> list[DepartmentMeasure
     return [d for d in departments if d.measures.counts.received]
 
 
-def on_time_chart(departments: Sequence[DepartmentMeasures], title: str = "各部门及时率") -> bytes:
+def on_time_chart(departments: Sequence[DepartmentMeasures], tr: Translate) -> bytes:
     """Draw each department's on-time acceptance and on-time resolution rates."""
     shown = _active(departments)
     with _chinese_figure(_height_for(len(shown))) as (figure, axes):
-        axes.set_title(title)
+        axes.set_title(tr("On-time rates by department"))
         if not shown:
-            _no_data(axes)
+            _no_data(axes, tr)
             return _png(figure)
         rows = range(len(shown))
         series = (
-            (-0.2, "受理及时率", "#64b5f6", [d.measures.on_time_accept_rate for d in shown]),
-            (0.2, "按期办结率", "#2e7d32", [d.measures.on_time_resolve_rate for d in shown]),
+            (
+                -0.2,
+                tr("On-time acceptance"),
+                "#64b5f6",
+                [d.measures.on_time_accept_rate for d in shown],
+            ),
+            (
+                0.2,
+                tr("On-time resolution"),
+                "#2e7d32",
+                [d.measures.on_time_resolve_rate for d in shown],
+            ),
         )
         for offset, label, color, rates in series:
             bars = axes.barh([r + offset for r in rows], [_percent(v) for v in rates],
@@ -198,20 +201,19 @@ def on_time_chart(departments: Sequence[DepartmentMeasures], title: str = "各�
         return _png(figure)
 
 
-def satisfaction_chart(
-    departments: Sequence[DepartmentMeasures], title: str = "各部门满意度"
-) -> bytes:
+def satisfaction_chart(departments: Sequence[DepartmentMeasures], tr: Translate) -> bytes:
     """Draw each department's answered surveys as 100% bars; default ratings noted apart."""
     shown = [d for d in _active(departments) if d.measures.counts.answered]
     with _chinese_figure(_height_for(len(shown))) as (figure, axes):
-        axes.set_title(title)
+        axes.set_title(tr("Satisfaction by department"))
         if not shown:
-            _no_data(axes)
+            _no_data(axes, tr)
             return _png(figure)
         rows = list(range(len(shown)))
         left = [0.0] * len(shown)
-        parts = (("satisfied", "满意", "#2e7d32"), ("fair", "基本满意", "#aed581"),
-                 ("unsatisfied", "不满意", "#e53935"))  # fmt: skip
+        parts = (("satisfied", tr("Satisfied"), "#2e7d32"),
+                 ("fair", tr("Fairly satisfied"), "#aed581"),
+                 ("unsatisfied", tr("Unsatisfied"), "#e53935"))  # fmt: skip
         for field, label, color in parts:
             shares = [100 * getattr(d.measures.counts, field) / d.measures.counts.answered
                       for d in shown]  # fmt: skip
@@ -219,43 +221,48 @@ def satisfaction_chart(
             left = [a + b for a, b in zip(left, shares, strict=True)]
         for row, department in zip(rows, shown, strict=True):
             counts = department.measures.counts
-            note = f"满意率 {_percent(department.measures.satisfaction_rate):.0f}%"
+            note = tr("Satisfaction rate {rate}%").format(
+                rate=f"{_percent(department.measures.satisfaction_rate):.0f}"
+            )
             if counts.default_satisfied:
-                note += f"（另有默认满意 {counts.default_satisfied} 件）"
+                note += " " + tr("(+{count} satisfied by default)").format(
+                    count=counts.default_satisfied
+                )
             axes.text(101, row, note, va="center", fontsize="small")
         axes.set_yticks(rows, [d.name for d in shown])
         axes.invert_yaxis()
         axes.set_xlim(0, 160)
         axes.set_xticks([0, 25, 50, 75, 100])
-        axes.set_xlabel("已答复问卷占比 %")
+        axes.set_xlabel(tr("Share of answered surveys, %"))
         figure.legend(loc="outside right upper", fontsize="small")
         return _png(figure)
 
 
-def category_chart(counts: Sequence[tuple[str, int]], title: str = "问题类别分布") -> bytes:
-    """Draw tickets per category (slugs shown by their Chinese names), largest first."""
+def category_chart(counts: Sequence[tuple[str, int]], tr: Translate) -> bytes:
+    """Draw tickets per category (slugs shown by their translated names), largest first."""
     shown = sorted((item for item in counts if item[1]), key=lambda item: (-item[1], item[0]))
     with _chinese_figure(_height_for(len(shown))) as (figure, axes):
-        axes.set_title(title)
+        axes.set_title(tr("Tickets by category"))
         if not shown:
-            _no_data(axes)
+            _no_data(axes, tr)
             return _png(figure)
-        names = [CATEGORY_LABELS.get(slug, slug) for slug, _ in shown]
+        names = [_category_name(slug, tr) for slug, _ in shown]
         values = [count for _, count in shown]
         bars = axes.barh(names, values, color="#1e88e5")
         axes.bar_label(bars, padding=3)
         axes.invert_yaxis()
-        axes.set_xlabel("工单数")
+        axes.set_xlabel(tr("Tickets"))
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _png(figure)
 
 
-def ranking_chart(ranking: Ranking, title: str = "部门综合排名") -> bytes:
+def ranking_chart(ranking: Ranking, tr: Translate) -> bytes:
     """Draw the composite score of each ranked department, best green and worst red."""
     entries = ranking.entries
     with _chinese_figure(_height_for(len(entries))) as (figure, axes):
-        axes.set_title(title)
+        axes.set_title(tr("Department ranking"))
         if not entries:
-            _no_data(axes)
+            _no_data(axes, tr)
             return _png(figure)
         colors = ["#1e88e5"] * len(entries)
         colors[0] = "#2e7d32"
@@ -267,11 +274,23 @@ def ranking_chart(ranking: Ranking, title: str = "部门综合排名") -> bytes:
         axes.invert_yaxis()
         axes.set_xlim(0, 110)
         w = ranking.weights
+        formula = tr(
+            "Score = {resolution}×on-time resolution + {satisfaction}×satisfaction"
+            " + {kept}×(1 − reopen rate)"
+        )
         axes.set_xlabel(
-            f"综合得分 = {w.on_time_resolution:g}×按期办结率 + {w.satisfaction:g}×满意率"
-            f" + {w.not_reopened:g}×(1 - 重新办理率)"
+            formula.format(
+                resolution=f"{w.on_time_resolution:g}",
+                satisfaction=f"{w.satisfaction:g}",
+                kept=f"{w.not_reopened:g}",
+            )
         )
         return _png(figure)
+
+
+def _category_name(slug: str, tr: Translate) -> str:
+    category = parse_category(slug)
+    return tr(LABELS[category]) if category else slug
 
 
 def _height_for(rows: int) -> tuple[float, float]:

@@ -7,6 +7,8 @@ The locale of an update is the user's `/lang` choice, else their Telegram langua
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,11 @@ SUPPORTED = ("zh_CN", "en")
 
 def create_i18n(default_locale: str) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+
+
+def translator(i18n: I18n, locale: str) -> Callable[[str], str]:
+    """A message id to `locale`, for work done outside the update's context (a thread)."""
+    return partial(i18n.gettext, locale=locale)
 
 
 def locale_from_telegram(language_code: str | None) -> str | None:

@@ -9,13 +9,10 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from ui.charts import BUNDLED_FONT
+
 POSTER_WIDTH = 1240  # A6 at 300 dpi, wide enough to print cleanly on A4
 INSTRUCTION = "扫码随手拍：拍照反映工作人员作风问题，可匿名"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-)
 
 
 @dataclass(frozen=True)
@@ -29,13 +26,9 @@ def deep_link(bot_username: str, tag: str) -> str:
     return f"https://t.me/{bot_username}?start={tag}"
 
 
-def cjk_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    raise FileNotFoundError(
-        "No CJK font found for the poster text: install the Debian package fonts-noto-cjk."
-    )
+def cjk_font(size: int) -> ImageFont.FreeTypeFont:
+    """The charts' bundled Noto Sans SC: posters need no system font either."""
+    return ImageFont.truetype(str(BUNDLED_FONT), size)
 
 
 def write_poster(out_dir: Path, *, link: str, place: str, tag: str) -> Poster:

@@ -13,3 +13,6 @@ async def test_demo_runs_report_alert_reply_survey(capsys: pytest.CaptureFixture
     steps = ("举报编号", "SR-", "✅ 受理", "已转达", "答复内容", "😊 满意", "状态：已关闭", ".jpg")
     for step in steps:
         assert step in transcript, step
+    # The seeded quarter, not one lonely ticket, is what /stats shows at the end.
+    assert "360 generated tickets" in transcript
+    assert "城市管理局：收到" in transcript and "重新办理率" in transcript

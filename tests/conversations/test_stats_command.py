@@ -4,13 +4,20 @@ own, refusals for everyone else, and the period buttons (week, month, quarter, c
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
+import structlog.testing
 from PIL import Image
 
+import handlers.stats
+import outbox.statistics
+import ui.charts
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from handlers.stats import StatsView
+from outbox.statistics import ChartOutage
 from tests.conversations.staff import (
     add_member,
     intake_id,
@@ -126,3 +133,28 @@ async def test_citizens_and_handlers_are_refused_politely(
     await handler.expect("Only administrators can do this")
     assert not [m for m in await citizen.messages() if m.photo or m.document]
     assert len(await security_events(app)) == 4
+
+
+async def test_stats_without_charts_still_gives_the_figures_and_says_why(
+    app: SnapreportApp,
+    admin: ChatUser,
+    citizen: ChatUser,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(ui.charts, "BUNDLED_FONT", tmp_path / "deleted-font.otf")
+    ui.charts.cjk_font.cache_clear()
+    monkeypatch.setattr(outbox.statistics, "CHART_OUTAGE", ChartOutage())
+    monkeypatch.setattr(handlers.stats, "CHART_OUTAGE", outbox.statistics.CHART_OUTAGE)
+    await new_ticket(app, citizen, category="rude")
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(2):
+            await admin.command("stats")
+            summary = await admin.expect("Charts are unavailable", timeout=10)
+            assert "Received: 1" in summary.content
+            assert "Charts are unavailable: the Chinese font is missing." in summary.content
+    ui.charts.cjk_font.cache_clear()
+    assert not [m for m in await admin.messages() if m.from_bot and m.photo]
+    outages = [entry for entry in logs if entry["event"] == "charts_unavailable"]
+    assert len(outages) == 1  # the cause once, not per request
+    assert "deleted-font.otf" in outages[0]["cause"]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
+import matplotlib
 import pytest
+from matplotlib import font_manager, ft2font
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 import ui.charts
@@ -20,6 +26,7 @@ from tickets.measures import (
     rank_departments,
 )
 from ui.charts import (
+    BUNDLED_FONT,
     CATEGORY_LABELS,
     CjkFontNotFound,
     category_chart,
@@ -29,8 +36,12 @@ from ui.charts import (
     satisfaction_chart,
     weekly_states_chart,
 )
+from ui.i18n import create_i18n, translator
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+I18N = create_i18n("zh_CN")
+ZH, EN = translator(I18N, "zh_CN"), translator(I18N, "en")
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 def _department(department_id: int, name: str, **counts: int) -> DepartmentMeasures:
@@ -59,18 +70,18 @@ def _ranking() -> Ranking:
 
 
 CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart(WEEKS),
-    "on_time": lambda: on_time_chart(DEPARTMENTS),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS),
-    "categories": lambda: category_chart(CATEGORIES),
-    "ranking": lambda: ranking_chart(_ranking()),
+    "weekly": lambda: weekly_states_chart(WEEKS, ZH),
+    "on_time": lambda: on_time_chart(DEPARTMENTS, ZH),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, ZH),
+    "categories": lambda: category_chart(CATEGORIES, ZH),
+    "ranking": lambda: ranking_chart(_ranking(), ZH),
 }
 EMPTY_CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})]),
-    "on_time": lambda: on_time_chart([]),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS[2:]),
-    "categories": lambda: category_chart([]),
-    "ranking": lambda: ranking_chart(Ranking(())),
+    "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})], ZH),
+    "on_time": lambda: on_time_chart([], ZH),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS[2:], ZH),
+    "categories": lambda: category_chart([], ZH),
+    "ranking": lambda: ranking_chart(Ranking(()), ZH),
 }
 
 
@@ -84,17 +95,51 @@ def _assert_sensible_png(data: bytes) -> None:
         assert 800 <= image.width <= 2000 and 500 <= image.height <= 3000
 
 
-def test_a_cjk_font_is_found() -> None:
-    assert "CJK" in cjk_font() or "Hei" in cjk_font() or "Han" in cjk_font()
+@pytest.fixture
+def no_system_fonts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """matplotlib as on a bare machine: only its own DejaVu fonts, none from the system.
+
+    The Agg backend holds the font manager it imported, so the list is filtered in place.
+    """
+    manager = font_manager.fontManager
+    own = str(Path(matplotlib.get_data_path()))
+    bare = [entry for entry in manager.ttflist if entry.fname.startswith(own)]
+    assert bare and not any("CJK" in entry.name or "SC" in entry.name for entry in bare)
+    forget_lookups = manager._findfont_cached.cache_clear  # type: ignore[attr-defined]
+    monkeypatch.setattr(manager, "ttflist", bare)
+    forget_lookups()
+    cjk_font.cache_clear()
+    yield
+    forget_lookups()
+    cjk_font.cache_clear()
 
 
-def test_a_missing_cjk_font_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ui.charts, "PREFERRED_FONTS", ("No Such Font",))
-    monkeypatch.setattr(ui.charts, "FONT_FILE_HINTS", ("nosuchfont",))
+@pytest.mark.usefixtures("no_system_fonts")
+def test_charts_use_the_bundled_font_without_any_system_font() -> None:
+    family = cjk_font()
+    found = font_manager.findfont(font_manager.FontProperties(family=family))
+    assert Path(found) == BUNDLED_FONT
+    assert BUNDLED_FONT.stat().st_size > 5_000_000  # the full font, not a subset
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would be a warning
+        _assert_sensible_png(category_chart([("other", 3), ("某某街道办事处", 2)], ZH))
+
+
+def test_the_bundled_font_covers_all_of_gb2312() -> None:
+    cmap = ft2font.FT2Font(str(BUNDLED_FONT)).get_charmap()
+    hanzi = [bytes([hi, lo]).decode("gb2312", "ignore") for hi in range(0xB0, 0xF8)
+             for lo in range(0xA1, 0xFF)]  # fmt: skip
+    missing = [char for char in hanzi if char and ord(char) not in cmap]
+    assert len([char for char in hanzi if char]) == 6763
+    assert missing == []
+
+
+def test_a_missing_font_file_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(ui.charts, "BUNDLED_FONT", tmp_path / "gone.otf")
     cjk_font.cache_clear()
     try:
-        with pytest.raises(CjkFontNotFound, match="fonts-noto-cjk"):
-            weekly_states_chart(WEEKS)
+        with pytest.raises(CjkFontNotFound, match="uv sync"):
+            weekly_states_chart(WEEKS, ZH)
     finally:
         cjk_font.cache_clear()
 
@@ -111,3 +156,41 @@ def test_chart_renders_a_png_with_every_glyph(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EMPTY_CHARTS))
 def test_chart_without_data_says_so(name: str) -> None:
     _assert_sensible_png(EMPTY_CHARTS[name]())
+
+
+def _figure_texts(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], bytes]) -> list[str]:
+    """Every text on the drawn figure: titles, axis and tick labels, legend, annotations."""
+    texts: list[str] = []
+    png = ui.charts._png
+
+    def keep_texts(figure: Figure) -> bytes:
+        data = png(figure)  # drawing fills in the tick labels
+        texts.extend(t.get_text() for t in figure.findobj(Text) if t.get_text())
+        return data
+
+    monkeypatch.setattr(ui.charts, "_png", keep_texts)
+    draw()
+    return texts
+
+
+ENGLISH_CHARTS: dict[str, Callable[[], bytes]] = {
+    "weekly": lambda: weekly_states_chart(WEEKS, EN),
+    "on_time": lambda: on_time_chart(DEPARTMENTS, EN),
+    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, EN),
+    "categories": lambda: category_chart(CATEGORIES, EN),
+    "ranking": lambda: ranking_chart(_ranking(), EN),
+    "empty": lambda: category_chart([], EN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH_CHARTS))
+def test_an_english_chart_has_no_chinese_label(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _figure_texts(monkeypatch, ENGLISH_CHARTS[name])
+    names = [d.name for d in DEPARTMENTS]  # the office's own data stays as typed
+    labels = [t for t in texts if not any(n in t for n in names)]
+    assert labels and [t for t in labels if CJK.search(t)] == []
+
+
+def test_a_chinese_chart_is_labelled_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _figure_texts(monkeypatch, CHARTS["weekly"])
+    assert "每周工单数（按状态）" in texts and "重新办理" in texts and "工单数" in texts
