@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -14,16 +15,22 @@ from aiogram.utils.i18n import I18n
 from bot.middlewares import (
     ActorMiddleware,
     DbSessionMiddleware,
+    DomainErrorMiddleware,
     HandlerNameMiddleware,
     ReachableMiddleware,
     UpdateLogMiddleware,
+    WorkspaceMiddleware,
 )
+from bot.unit_of_work import CommitBeforeRequest
+from bot.workspace import update_workspace
 from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
 from outbox.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage
+from storage.media import MediaStore
+from tickets.clock import Clock
 from ui.i18n import LocaleMiddleware
 
 
@@ -39,6 +46,8 @@ def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
             "(see .env.example), or run `snapreport demo` to try it without one."
         )
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Outermost first: commit the update's writes before anything waits (pacing included).
+    session.middleware(CommitBeforeRequest())
     session.middleware(PacingMiddleware(limiter))
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -48,21 +57,42 @@ def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
 
 
 def create_dispatcher(
-    *, settings: Settings, session_factory: SessionFactory, i18n: I18n, **workflow: Any
+    *,
+    settings: Settings,
+    session_factory: SessionFactory,
+    i18n: I18n,
+    clock: Clock,
+    media_store: MediaStore,
+    **workflow: Any,
 ) -> Dispatcher:
     """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
     dp = Dispatcher(
         # Drafts are stamped with the same clock the draft-expiry job measures age by.
-        storage=DatabaseStorage.with_own_pool(settings.database_url, clock=workflow.get("clock")),
+        storage=DatabaseStorage.with_own_pool(settings.database_url, clock=clock),
         settings=settings,
         session_factory=session_factory,
+        clock=clock,
+        media_store=media_store,
         **workflow,
     )
+    build = partial(
+        update_workspace,
+        sessions=session_factory,
+        clock=clock,
+        settings=settings,
+        i18n=i18n,
+        media=media_store,
+    )
     # Order matters: the log line wraps everything, the session exists before the actor
-    # is looked up, and the locale needs the actor's stored language.
+    # is looked up and the workspace built on it, a refusal is answered inside the unit of
+    # work, and the locale needs the actor's stored language. The locale middleware sits
+    # on every observer but `update`, the errors observer included: a refusal or an apology
+    # is in the user's language too.
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
+    dp.update.outer_middleware(WorkspaceMiddleware(build))
+    dp.update.outer_middleware(DomainErrorMiddleware(dp))
     LocaleMiddleware(i18n).setup(dp)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(ReachableMiddleware())

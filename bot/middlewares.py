@@ -1,4 +1,11 @@
-"""Dispatcher middlewares: unit of work, the acting user, reachability, one log line per update."""
+"""Dispatcher middlewares: unit of work, the acting user, the workspace, domain refusals,
+reachability, one log line per update.
+
+Outer update middlewares, outermost first (`bot.factory` registers them in this order):
+`UpdateLogMiddleware` → `DbSessionMiddleware` (the unit of work) → `ActorMiddleware` (`actor`,
+`user_language`) → `WorkspaceMiddleware` (`ws`) → `DomainErrorMiddleware`. They all share one
+`data` dict, so the errors router sees `ws`, `actor`, `state` and the user's language.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +15,47 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
-from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.types import Chat, ErrorEvent, TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession
 
 # Re-exported: handlers name users in logs and security events by this keyed hash.
 from config.logs import user_hash as user_hash
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
+from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from tickets.errors import DomainError
+from tickets.ports import UpdateWorkspace
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One session per update: commit when the handler returns, roll back when it raises."""
+    """One session per update: commit when the handler returns, roll back when it raises.
+
+    The session is also the current `UnitOfWork`: the FSM storage writes through it, and the
+    Bot commits it before each API call (see `bot.unit_of_work`), so no write transaction
+    waits on Telegram.
+    """
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self._sessions() as session:
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
-            return result
+            unit = UnitOfWork(session)
+            token = CURRENT_UNIT.set(unit)
+            try:
+                data["session"] = session
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            finally:
+                unit.open = False
+                CURRENT_UNIT.reset(token)
 
 
 class ActorMiddleware(BaseMiddleware):
@@ -48,6 +71,43 @@ class ActorMiddleware(BaseMiddleware):
             data["actor"] = await people.actor(user_id=user.id, admin_ids=self._admin_ids)
             data["user_language"] = await people.get_language(user_id=user.id)
         return await handler(event, data)
+
+
+class WorkspaceMiddleware(BaseMiddleware):
+    """Hands every handler `ws`: all its ports, built once on the update's session."""
+
+    def __init__(self, build: Callable[[AsyncSession], UpdateWorkspace]) -> None:
+        self._build = build
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["ws"] = self._build(data["session"])
+        return await handler(event, data)
+
+
+class DomainErrorMiddleware(BaseMiddleware):
+    """A `DomainError` undoes the update's writes, then the errors router answers it.
+
+    aiogram's own errors middleware runs outside every other one, after the unit of work
+    has closed; this one runs inside it, so the refusal's answer finds the session rolled
+    back but open, and what the answer writes (a security event) commits with the update.
+    """
+
+    def __init__(self, errors: Router) -> None:
+        self._errors = errors
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except DomainError as error:
+            if not isinstance(event, Update):
+                raise
+            await data["session"].rollback()
+            answered = await self._errors.propagate_event(
+                update_type="error", event=ErrorEvent(update=event, exception=error), **data
+            )
+            if answered is UNHANDLED:
+                raise
+            return answered
 
 
 class ReachableMiddleware(BaseMiddleware):

@@ -1,4 +1,11 @@
-"""Binds the domain's ports to one unit of work (the update's or a job's session)."""
+"""Binds the ports to one unit of work (the update's or a job's session).
+
+`update_workspace` is what `bot.middlewares.WorkspaceMiddleware` hands every handler as
+`ws` (`tickets.ports.UpdateWorkspace`): the use cases' ports plus every read and delivery a
+handler needs. To give handlers something new, add a Protocol to `tickets.ports`, implement
+it in `storage/` (or `outbox/` for a delivery), and bind it here; handlers never import
+`storage` or `bot`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from outbox.notifier import OutboxNotifier
-from storage.directory import SqlDirectory
+from outbox.statistics import ChannelPublisher, SessionExports
+from storage.db import SessionFactory
+from storage.directory import SecurityLog, SqlDirectory
+from storage.fsm import DraftPhotos
+from storage.media import MediaStore
+from storage.people import PeopleRepo
+from storage.publications import SqlPublicationStore
+from storage.reads import SqlCaseReads
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
+from storage.stats import SqlStatsReads
 from tickets.clock import Clock
-from tickets.ports import Workspace
+from tickets.ports import UpdateWorkspace, Workspace
 
 
 def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
+    """The use cases' ports on `session` (a scheduler job's, or a not yet converted handler's)."""
     return Workspace(
         tickets=SqlTicketRepository(session),
         directory=SqlDirectory(session),
@@ -24,4 +40,33 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
+    )
+
+
+def update_workspace(
+    session: AsyncSession,
+    *,
+    sessions: SessionFactory,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    media: MediaStore,
+) -> UpdateWorkspace:
+    """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
+    return UpdateWorkspace(
+        tickets=SqlTicketRepository(session),
+        directory=SqlDirectory(session),
+        followups=SqlFollowUpRepository(session),
+        notifier=OutboxNotifier(session, i18n, settings, clock=clock),
+        clock=clock,
+        timezone=settings.timezone,
+        survey_window=timedelta(days=settings.survey_days),
+        cases=SqlCaseReads(session),
+        security=SecurityLog(session),
+        people=PeopleRepo(session),
+        drafts=DraftPhotos(session, media),
+        stats=SqlStatsReads(sessions, session, tz=settings.timezone),
+        publications=SqlPublicationStore(session),
+        channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
+        exports=SessionExports(sessions, tz=settings.timezone),
     )

@@ -1,4 +1,4 @@
-"""Routers in priority order."""
+"""Routers in priority order, built fresh for each Dispatcher (see `handlers.routing`)."""
 
 from __future__ import annotations
 
@@ -26,20 +26,15 @@ def get_routers() -> list[Router]:
     result photo, an answer to a question) win over "a photo starts a new report"; so does
     `stats`, whose custom period is typed as text.
     """
-    routers = [
-        errors.router,
-        common.router,
-        status.router,
-        admin.router,
-        deadlines.router,
-        supervisor.router,
-        relay.router,
-        stats.router,
-        reporter.router,
-        fallback.router,
+    return [
+        errors.create_router(),
+        common.create_router(),
+        status.router.build(),
+        admin.router.build(),
+        deadlines.router.build(),
+        supervisor.create_router(),
+        relay.create_router(),
+        stats.create_router(),
+        reporter.router.build(),
+        fallback.create_router(),
     ]
-    for router in routers:
-        # aiogram has no public way to detach a router. A process that builds a second
-        # Dispatcher (tests, the demo's restart) must release them from the stopped one.
-        router._parent_router = None
-    return routers

@@ -22,7 +22,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, refuse
+from handlers.routing import Blueprint
 from outbox.dispatcher import list_dead, requeue_dead
 from storage.directory import SqlDirectory
 from storage.people import PeopleRepo
@@ -64,7 +65,7 @@ from ui.commands import set_staff_menu
 from ui.errors_text import error_text
 from ui.render import category_label, local_time, role_label
 
-router = Router(name=__name__)
+router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 router.message.middleware(AccessMiddleware())
 router.callback_query.middleware(AccessMiddleware())
 

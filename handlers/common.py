@@ -24,15 +24,13 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.fsm import release_draft_photos
-from storage.media import MediaStore
-from storage.people import PeopleRepo
+from handlers.routing import Blueprint
 from tickets.actors import Actor
+from tickets.ports import UpdateWorkspace
 from ui.i18n import SUPPORTED
 
-router = Router(name=__name__)
+router = Blueprint(__name__)
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -100,9 +98,9 @@ async def choose_language(message: Message) -> None:
 
 @router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED)))
 async def set_language(
-    query: CallbackQuery, callback_data: LanguageChoice, session: AsyncSession, i18n: I18n
+    query: CallbackQuery, callback_data: LanguageChoice, ws: UpdateWorkspace, i18n: I18n
 ) -> None:
-    await PeopleRepo(session).set_language(user_id=query.from_user.id, language=callback_data.code)
+    await ws.people.set_language(user_id=query.from_user.id, language=callback_data.code)
     with i18n.use_locale(callback_data.code):
         text = _("Language set: {name}.").format(name=LANGUAGE_NAMES[callback_data.code])
     await query.answer(text)
@@ -111,16 +109,19 @@ async def set_language(
 
 
 @router.message(Command("cancel"))
-async def cancel(
-    message: Message, state: FSMContext, session: AsyncSession, media_store: MediaStore
-) -> None:
+async def cancel(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     had_state = await state.get_state() is not None
     data = await state.get_data()
     await state.clear()
-    await release_draft_photos(session, media_store, data)  # a report draft's photos
+    await ws.drafts.release_photos(data)  # a report draft's photos
     text = _("Cancelled.") if had_state else _("Nothing to cancel.")
     # A draft may have left a location or contact keyboard open: take it away too.
     await message.answer(
         text + " " + _("Send a photo whenever you want to report."),
         reply_markup=ReplyKeyboardRemove() if had_state else None,
     )
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

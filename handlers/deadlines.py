@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -27,13 +26,14 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.access import ADMIN, AccessMiddleware
+from handlers.routing import Blueprint
 from storage.directory import SqlDirectory
 from storage.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from tickets.categories import Category, parse_category
 from tickets.deadlines import DeadlinePolicy
 from ui.render import category_label
 
-router = Router(name=__name__)
+router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 router.message.middleware(AccessMiddleware())
 
 

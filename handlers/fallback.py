@@ -6,7 +6,9 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name=__name__)
+from handlers.routing import Blueprint
+
+router = Blueprint(__name__)
 
 
 @router.message(F.chat.type == "private")
@@ -17,3 +19,8 @@ async def unknown_message(message: Message) -> None:
 @router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer active."), show_alert=True)
+
+
+def create_router() -> Router:
+    """The catch-all handlers on a fresh Router, for one Dispatcher (include it last)."""
+    return router.build()

@@ -12,6 +12,7 @@ stateDiagram-v2
 The department learns only what the reporter writes or shows: the answer travels as new
 text, a photo as Telegram's re-encoded photo (no file, so no EXIF), never forwarded, so
 neither the reporter's name nor their account goes with it (GlobaLeaks' two-way channel).
+Refusals fly to `handlers.errors`; `refusing` says which end the step.
 """
 
 from __future__ import annotations
@@ -25,22 +26,17 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.workspace import workspace
-from config.settings import Settings
-from handlers.access import refuse
-from storage.reads import question_ticket
+from handlers.errors import refusing
+from handlers.routing import Blueprint
 from tickets.casework import answer_question, check_answerable, comment_on_survey
-from tickets.clock import Clock
-from tickets.errors import DomainError, Forbidden
+from tickets.errors import Forbidden
+from tickets.ports import UpdateWorkspace
 from tickets.workflow import rate
-from ui.errors_text import error_text
 from ui.keyboards import ReporterReply, SurveyAnswer
 
-router = Router(name=__name__)
+router = Blueprint(__name__)
 router.message.filter(F.chat.type == "private")
 
 
@@ -72,21 +68,12 @@ async def begin_answer(
     query: CallbackQuery,
     callback_data: ReporterReply,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
+    ws: UpdateWorkspace,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with refusing(detail=f"ticket {callback_data.ticket_id}"):
         ticket = await check_answerable(
             ws, ticket_id=callback_data.ticket_id, reporter_user_id=query.from_user.id
         )
-    except DomainError as error:
-        await refuse(
-            query, session, error, clock=clock, detail=f"ticket {callback_data.ticket_id}"
-        )
-        return
     await state.set_state(Relay.answering)
     await state.set_data({"relay_ticket": ticket.id})
     await query.answer()
@@ -99,55 +86,41 @@ async def begin_answer(
         )
 
 
-async def replied_question(message: Message, session: AsyncSession) -> dict[str, Any] | bool:
+async def replied_question(message: Message, ws: UpdateWorkspace) -> dict[str, Any] | bool:
     """Filter: a reply to the bot's question message; injects that ticket's id."""
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or not replied.from_user.is_bot:
         return False
-    ticket_id = await question_ticket(
-        session, chat_id=message.chat.id, message_id=replied.message_id
+    ticket_id = await ws.cases.question_ticket(
+        chat_id=message.chat.id, message_id=replied.message_id
     )
     return {"question_ticket_id": ticket_id} if ticket_id is not None else False
 
 
 @router.message(Relay.answering, typed_text | F.photo)
-async def take_answer(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def take_answer(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     ticket_id = int((await state.get_data())["relay_ticket"])
-    if await relay_answer(message, session, settings, clock, i18n, ticket_id):
-        await state.clear()
+    await relay_answer(message, ws, ticket_id, ends_step=True)
+    await state.clear()
 
 
 @router.message(StateFilter(None), typed_text | F.photo, replied_question)
 async def take_reply_to_question(
-    message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-    question_ticket_id: int,
+    message: Message, ws: UpdateWorkspace, question_ticket_id: int
 ) -> None:
-    await relay_answer(message, session, settings, clock, i18n, question_ticket_id)
+    await relay_answer(message, ws, question_ticket_id, ends_step=False)
 
 
 async def relay_answer(
-    message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-    ticket_id: int,
-) -> bool:
-    """Pass the answer on; tell whether the step is over (sent, or no longer possible)."""
+    message: Message, ws: UpdateWorkspace, ticket_id: int, *, ends_step: bool
+) -> None:
+    """Pass the answer on; only a refusal of who asks is a security event.
+
+    Refused, the step ends unless the answer may be corrected (too long).
+    """
     assert message.from_user is not None
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    refusal = refusing(detail=f"ticket {ticket_id}", logged=(Forbidden,), ends_step=ends_step)
+    with refusal:
         ticket = await answer_question(
             ws,
             ticket_id=ticket_id,
@@ -155,19 +128,11 @@ async def relay_answer(
             text=message.text or message.caption,
             photo_file_id=message.photo[-1].file_id if message.photo else None,
         )
-    except Forbidden as error:
-        await refuse(message, session, error, clock=clock, detail=f"ticket {ticket_id}")
-        return True
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return error.code != "answer_length"
-    await session.commit()  # the answer exists before the step is forgotten
     await message.answer(
         _("✅ Your answer on {code} was passed on. You stay anonymous.").format(
             code=html.escape(ticket.code)
         )
     )
-    return True
 
 
 @router.message(Relay.answering)
@@ -185,14 +150,10 @@ async def on_survey(
     query: CallbackQuery,
     callback_data: SurveyAnswer,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
+    ws: UpdateWorkspace,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
     cb = callback_data
-    try:
+    with refusing(detail=f"ticket {cb.ticket_id}"):
         ticket = await rate(
             ws,
             ticket_id=cb.ticket_id,
@@ -200,10 +161,6 @@ async def on_survey(
             rating=cb.rating,
             comment=None,
         )
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock, detail=f"ticket {cb.ticket_id}")
-        return
-    await session.commit()  # rated before the FSM hears of it
     answered = _("Your answer on {code}: {rating}").format(
         code=ticket.code, rating=rating_label(cb.rating)
     )
@@ -229,31 +186,17 @@ async def on_survey(
 
 
 @router.message(Relay.commenting, typed_text)
-async def take_comment(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def take_comment(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     assert message.from_user is not None
     ticket_id = int((await state.get_data())["survey_ticket"])
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with refusing(logged=(), ends_step=True):  # a too long comment may be shortened
         await comment_on_survey(
             ws,
             ticket_id=ticket_id,
             reporter_user_id=message.from_user.id,
             comment=message.text or "",
         )
-    except DomainError as error:
-        await message.answer(error_text(error))
-        if error.code == "answer_length":
-            return
-    else:
-        await session.commit()
-        await message.answer(_("Thank you: your comment was passed on to the department."))
+    await message.answer(_("Thank you: your comment was passed on to the department."))
     await state.clear()
 
 
@@ -272,3 +215,8 @@ async def skip_comment(
     await query.answer(_("OK."))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

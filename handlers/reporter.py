@@ -30,7 +30,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -53,6 +53,7 @@ from bot.workspace import workspace
 from config.settings import Settings
 from handlers.common import greeting_text
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
+from handlers.routing import Blueprint
 from storage.fsm import release_draft_photos
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore
@@ -67,7 +68,7 @@ from tickets.views import NewReport, PhotoRef
 from ui.errors_text import error_text
 from ui.render import category_label, submitted_text
 
-router = Router(name=__name__)
+router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 router.message.filter(F.chat.type == "private")
 
 TOTAL_STEPS = 5

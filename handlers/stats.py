@@ -14,7 +14,8 @@ flowchart LR
 Administrators see every department, a supervisor their own; handlers and citizens are
 refused (`ScopeMiddleware`). Rankings and publishing are for administrators only. The
 charts and files are the direct answer to a command, so the bot sends them itself; what
-goes to the channel goes through the outbox, once per key.
+goes to the channel goes through the outbox (`ws.channel`), once per key. Figures and
+exports come from `ws.stats` and `ws.exports`; refusals fly to `handlers.errors`.
 """
 
 from __future__ import annotations
@@ -48,25 +49,14 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.logs import user_hash
 from config.settings import Settings
-from handlers.access import ADMIN, AccessMiddleware, refuse
-from outbox.statistics import (
-    CHART_OUTAGE,
-    ChannelPublisher,
-    Chart,
-    build_export,
-    ranking_chart_png,
-    stats_charts,
-)
-from storage.db import SessionFactory
-from storage.media import MediaStore
-from storage.publications import SqlPublicationStore
-from storage.stats import load_departments, load_ranking, load_stats
+from handlers.access import ADMIN, AccessMiddleware
+from handlers.errors import refusing
+from handlers.routing import Blueprint
+from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
 from tickets.actors import Actor, Role
-from tickets.clock import Clock
 from tickets.codes import normalize_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
@@ -80,12 +70,11 @@ from tickets.periods import (
     shift_quarter,
     today,
 )
+from tickets.ports import UpdateWorkspace
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
 from tickets.records import Stats
 from ui.charts import CjkFontNotFound, Translate
-from ui.errors_text import error_text
 from ui.i18n import translator
-from ui.render import state_label
 from ui.stats_text import (
     period_text,
     public_ticket_text,
@@ -94,7 +83,7 @@ from ui.stats_text import (
     stats_summary,
 )
 
-router = Router(name=__name__)
+router = Blueprint(__name__)
 log = structlog.get_logger(__name__)
 
 STATS = {"stats": True}
@@ -200,8 +189,7 @@ class ScopeMiddleware(BaseMiddleware):
             return await handler(event, data)
         if isinstance(event, Message | CallbackQuery):
             staff = isinstance(actor, Actor) and actor.is_staff
-            error = Forbidden("supervisor_only" if staff else "not_staff")
-            await refuse(event, data["session"], error, clock=data["clock"])
+            raise Forbidden("supervisor_only" if staff else "not_staff")
         return None
 
 
@@ -234,7 +222,7 @@ def period_button_text(name: str, current: str) -> str:
 
 
 async def stats_keyboard(
-    session: AsyncSession, scope: StatsScope, *, current: str, department_id: int | None
+    ws: UpdateWorkspace, scope: StatsScope, *, current: str, department_id: int | None
 ) -> InlineKeyboardMarkup:
     shown = department_id or 0
     rows = [
@@ -247,7 +235,7 @@ async def stats_keyboard(
         ]
     ]
     if len(scope.department_ids) > 1:  # a supervisor of several departments switches here
-        names = await load_departments(session)
+        names = await ws.stats.department_names()
         rows += [
             [
                 InlineKeyboardButton(
@@ -264,10 +252,8 @@ async def stats_keyboard(
 class StatsContext:
     """What computing and sending one `/stats` answer needs."""
 
-    session: AsyncSession
-    sessions: SessionFactory
+    ws: UpdateWorkspace
     settings: Settings
-    clock: Clock
     scope: StatsScope
 
 
@@ -282,12 +268,8 @@ async def send_stats(
     """Compute, edit the progress message into the summary, then send the charts."""
     settings = ctx.settings
     try:
-        stats = await load_stats(
-            ctx.sessions,
-            period,
-            as_of=ctx.clock.now(),
-            department_id=department_id,
-            tz=settings.timezone,
+        stats = await ctx.ws.stats.stats(
+            period, as_of=ctx.ws.clock.now(), department_id=department_id
         )
     except Exception:
         log.exception("stats_failed")
@@ -299,7 +281,7 @@ async def send_stats(
     else:
         scope_name = stats.departments[0].name if stats.departments else str(department_id)
     markup = await stats_keyboard(
-        ctx.session, ctx.scope, current=period_name, department_id=department_id
+        ctx.ws, ctx.scope, current=period_name, department_id=department_id
     )
     summary = stats_summary(stats, scope=scope_name, tz=settings.tz)
     await progress.edit_text(summary + missing, reply_markup=markup)
@@ -347,16 +329,11 @@ def computing_text() -> str:
 
 @router.message(Command("stats"), flags=STATS)
 async def show_stats(
-    message: Message,
-    session: AsyncSession,
-    session_factory: SessionFactory,
-    settings: Settings,
-    clock: Clock,
-    scope: StatsScope,
+    message: Message, ws: UpdateWorkspace, settings: Settings, scope: StatsScope
 ) -> None:
     progress = await patiently(message.answer(computing_text()))
-    ctx = StatsContext(session, session_factory, settings, clock, scope)
-    period = named_period("week", today(clock, settings.tz), settings.tz)
+    ctx = StatsContext(ws, settings, scope)
+    period = named_period("week", today(ws.clock, settings.tz), settings.tz)
     await send_stats(ctx, progress, period, period_name="week", department_id=scope.department(0))
 
 
@@ -364,25 +341,20 @@ async def show_stats(
 async def on_period(
     query: CallbackQuery,
     callback_data: StatsView,
-    session: AsyncSession,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     scope: StatsScope,
 ) -> None:
-    try:
+    with refusing(detail="stats"):
         department_id = scope.department(callback_data.department_id)
-    except Forbidden as error:
-        await refuse(query, session, error, clock=clock, detail="stats")
-        return
     await query.answer()
     if not isinstance(query.message, Message):
         return
     progress = query.message
     with contextlib.suppress(TelegramBadRequest):  # pressed twice: already "computing"
         await progress.edit_text(computing_text())
-    ctx = StatsContext(session, session_factory, settings, clock, scope)
-    period = named_period(callback_data.period, today(clock, settings.tz), settings.tz)
+    ctx = StatsContext(ws, settings, scope)
+    period = named_period(callback_data.period, today(ws.clock, settings.tz), settings.tz)
     await send_stats(
         ctx, progress, period, period_name=callback_data.period, department_id=department_id
     )
@@ -393,15 +365,10 @@ async def on_custom(
     query: CallbackQuery,
     callback_data: StatsView,
     state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
     scope: StatsScope,
 ) -> None:
-    try:
+    with refusing(detail="stats"):
         department_id = scope.department(callback_data.department_id)
-    except Forbidden as error:
-        await refuse(query, session, error, clock=clock, detail="stats")
-        return
     await state.set_state(CustomPeriod.typing_dates)
     await state.set_data({"department_id": department_id or 0})
     await query.answer()
@@ -413,10 +380,8 @@ async def on_custom(
 async def take_dates(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     scope: StatsScope,
 ) -> None:
     try:
@@ -428,13 +393,10 @@ async def take_dates(
         return
     data = await state.get_data()
     await state.clear()
-    try:
+    with refusing(detail="stats", ends_step=True):  # no longer a supervisor there
         department_id = scope.department(int(data.get("department_id", 0)))
-    except Forbidden as error:  # no longer a supervisor there
-        await refuse(message, session, error, clock=clock, detail="stats")
-        return
     progress = await patiently(message.answer(computing_text()))
-    ctx = StatsContext(session, session_factory, settings, clock, scope)
+    ctx = StatsContext(ws, settings, scope)
     await send_stats(ctx, progress, period, period_name=CUSTOM, department_id=department_id)
 
 
@@ -483,13 +445,12 @@ async def export(
     message: Message,
     command: CommandObject,
     actor: Actor,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     scope: StatsScope,
 ) -> None:
     try:
-        request = parse_export(command.args, today(clock, settings.tz), settings.tz)
+        request = parse_export(command.args, today(ws.clock, settings.tz), settings.tz)
     except ValueError:
         await patiently(message.answer(export_usage()))
         return
@@ -497,12 +458,10 @@ async def export(
     if request.identity and not identity:
         await patiently(message.answer(_("Real names are exported for administrators only.")))
     progress = await patiently(message.answer(_("⏳ Preparing the export…")))
-    made = await build_export(
-        session_factory,
+    made = await ws.exports.build(
         request.period,
-        as_of=clock.now(),
+        as_of=ws.clock.now(),
         formats=EXPORT_FORMATS,
-        tz=settings.timezone,
         department_ids=scope.export_departments,
         include_identity=identity,
     )
@@ -554,17 +513,11 @@ def ranking_title(year: int, quarter: int, current: tuple[int, int]) -> str:
 
 
 async def send_ranking(
-    progress: Message,
-    year: int,
-    quarter: int,
-    *,
-    sessions: SessionFactory,
-    settings: Settings,
-    clock: Clock,
+    progress: Message, year: int, quarter: int, *, ws: UpdateWorkspace, settings: Settings
 ) -> None:
-    current = quarter_of(today(clock, settings.tz))
+    current = quarter_of(today(ws.clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
-    ranking = await load_ranking(sessions, period, as_of=clock.now(), tz=settings.timezone)
+    ranking = await ws.stats.ranking(period, as_of=ws.clock.now())
     chart = await ranking_chart_png(ranking, requester_language())
     title = ranking_title(year, quarter, current)
     markup = ranking_keyboard(
@@ -579,30 +532,26 @@ async def send_ranking(
 async def ranking(
     message: Message,
     command: CommandObject,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
 ) -> None:
     try:
-        year, quarter = parse_quarter(command.args, quarter_of(today(clock, settings.tz)))
+        year, quarter = parse_quarter(command.args, quarter_of(today(ws.clock, settings.tz)))
     except ValueError:
         await patiently(
             message.answer(_("Send /ranking, or /ranking 2026Q3 for another quarter."))
         )
         return
     progress = await patiently(message.answer(_("⏳ Ranking the departments…")))
-    await send_ranking(
-        progress, year, quarter, sessions=session_factory, settings=settings, clock=clock
-    )
+    await send_ranking(progress, year, quarter, ws=ws, settings=settings)
 
 
 @router.callback_query(RankingView.filter(KNOWN_QUARTER), flags=ADMIN)
 async def on_ranking_view(
     query: CallbackQuery,
     callback_data: RankingView,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
@@ -613,9 +562,8 @@ async def on_ranking_view(
         query.message,
         callback_data.year,
         callback_data.quarter,
-        sessions=session_factory,
+        ws=ws,
         settings=settings,
-        clock=clock,
     )
 
 
@@ -623,32 +571,27 @@ async def on_ranking_view(
 async def on_ranking_publish(
     query: CallbackQuery,
     callback_data: RankingPublish,
-    session: AsyncSession,
-    session_factory: SessionFactory,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     i18n: I18n,
-    media_store: MediaStore,
 ) -> None:
     if settings.public_channel_id is None:
-        await query.answer(publish_error_text(DomainError("no_public_channel")), show_alert=True)
-        return
+        with refusing(logged=()):
+            raise DomainError("no_public_channel")
     year, quarter = callback_data.year, callback_data.quarter
-    current = quarter_of(today(clock, settings.tz))
+    current = quarter_of(today(ws.clock, settings.tz))
     period = Period.quarter(year, quarter, settings.tz)
-    ranking = await load_ranking(session_factory, period, as_of=clock.now(), tz=settings.timezone)
+    ranking = await ws.stats.ranking(period, as_of=ws.clock.now())
     chart = await ranking_chart_png(ranking, translator(i18n, settings.default_language))
     with i18n.use_locale(settings.default_language):  # the channel's language
         title = ranking_title(year, quarter, current)
         text = ranking_text(ranking, title=title)
-    channel = ChannelPublisher(session, i18n, settings, clock=clock, media=media_store)
     # Once a day per quarter: a second press is a mistake, tomorrow's figures are news.
-    key = f"publish:ranking:{year}Q{quarter}:{today(clock, settings.tz).isoformat()}"
-    posted = await channel.post_chart(
+    key = f"publish:ranking:{year}Q{quarter}:{today(ws.clock, settings.tz).isoformat()}"
+    posted = await ws.channel.post_chart(
         chart, f"🏆 {html.escape(title)}", key=f"{key}:chart", purpose="channel:ranking"
     )
-    await channel.text(text, key=key, purpose="channel:ranking")
-    await session.commit()
+    await ws.channel.text(text, key=key, purpose="channel:ranking")
     if posted:
         await query.answer(_("📢 Published to the channel."))
     else:
@@ -656,22 +599,6 @@ async def on_ranking_publish(
 
 
 # -- publishing a closed ticket -------------------------------------------------------------
-
-
-def publish_error_text(error: DomainError) -> str:
-    messages = {
-        "no_public_channel": lambda: _(
-            "No transparency channel is set up: set PUBLIC_CHANNEL_ID first."
-        ),
-        "publish_not_closed": lambda: _(
-            "Only closed tickets can be published; this one is: {state}."
-        ).format(state=state_label(str(error.params.get("state", "")))),
-        "already_published": lambda: _("{code} has already been published.").format(
-            code=error.params.get("code", "")
-        ),
-    }
-    message = messages.get(error.code)
-    return message() if message else error_text(error)
 
 
 def photo_set_label(choice: PhotoChoice, count: int) -> str:
@@ -714,7 +641,7 @@ async def show_photo_set(message: Message, ids: tuple[str, ...], caption: str) -
 
 async def show_preview(
     message: Message,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
     i18n: I18n,
@@ -723,17 +650,14 @@ async def show_preview(
     ticket_id: int | None = None,
 ) -> None:
     """The photo sets to choose from, then the post as the channel will read it."""
-    try:
+    with refusing(logged=(), in_chat=True):  # a Publish press is answered already
         publication = await prepare_publication(
-            SqlPublicationStore(session),
+            ws.publications,
             actor,
             code=code,
             ticket_id=ticket_id,
             channel_configured=settings.public_channel_id is not None,
         )
-    except DomainError as error:
-        await patiently(message.answer(publish_error_text(error)))
-        return
     ticket = publication.ticket
     for choice, ids in publication.photos.items():
         await show_photo_set(message, ids, photo_set_caption(choice, ticket.code))
@@ -749,7 +673,7 @@ async def show_preview(
 async def publish(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
     i18n: I18n,
@@ -760,7 +684,7 @@ async def publish(
         invalid = _("This code is not valid: please check it for a typo.")
         await patiently(message.answer(invalid if command.args else usage))
         return
-    await show_preview(message, session, actor, settings, i18n, code=code)
+    await show_preview(message, ws, actor, settings, i18n, code=code)
 
 
 def publish_button(ticket_id: int) -> InlineKeyboardButton:
@@ -773,7 +697,7 @@ def publish_button(ticket_id: int) -> InlineKeyboardButton:
 async def on_publish_button(
     query: CallbackQuery,
     callback_data: PublishPreview,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
     i18n: I18n,
@@ -781,7 +705,7 @@ async def on_publish_button(
     await query.answer()
     if isinstance(query.message, Message):
         await show_preview(
-            query.message, session, actor, settings, i18n, ticket_id=callback_data.ticket_id
+            query.message, ws, actor, settings, i18n, ticket_id=callback_data.ticket_id
         )
 
 
@@ -800,28 +724,20 @@ async def on_publish_cancel(query: CallbackQuery) -> None:
 async def on_publish(
     query: CallbackQuery,
     callback_data: TicketPublish,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-    media_store: MediaStore,
 ) -> None:
-    try:
+    with refusing(logged=()):
         publication = await publish_ticket(
-            SqlPublicationStore(session),
-            ChannelPublisher(session, i18n, settings, clock=clock, media=media_store),
+            ws.publications,
+            ws.channel,
             actor,
             ticket_id=callback_data.ticket_id,
             photos=PhotoChoice(callback_data.photos),
-            now=clock.now(),
+            now=ws.clock.now(),
             channel_configured=settings.public_channel_id is not None,
         )
-    except DomainError as error:
-        await session.rollback()
-        await query.answer(publish_error_text(error), show_alert=True)
-        return
-    await session.commit()  # published (and queued) before the admin is told so
     code = publication.ticket.code
     await query.answer(_("📢 Published."))
     if isinstance(query.message, Message):
@@ -829,3 +745,8 @@ async def on_publish(
             await query.message.edit_text(
                 _("📢 {code} is published on the transparency channel.").format(code=code)
             )
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

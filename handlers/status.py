@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workspace import workspace
 from config.settings import Settings
+from handlers.routing import Blueprint
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
 from tickets.codes import normalize_code
@@ -29,7 +30,7 @@ from tickets.supplements import add_supplement
 from ui.errors_text import error_text
 from ui.render import local_time, state_label, status_text
 
-router = Router(name=__name__)
+router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 PAGE_SIZE = 5
 
 

@@ -16,7 +16,9 @@ stateDiagram-v2
 ```
 Card buttons carry the state they were drawn for, so a press on an old card is refused and
 the card redrawn. Every press is checked by `tickets.casework` (department, role, state);
-refusals are answered with an alert and logged. /cancel leaves any step.
+refusals fly to `handlers.errors`, which answers them with an alert and logs them. What a
+handler reads or writes comes through `ws` (`tickets.ports.UpdateWorkspace`), and the
+update's unit of work commits it, FSM state included. /cancel leaves any step.
 """
 
 from __future__ import annotations
@@ -39,21 +41,13 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from bot.workspace import workspace
 from config.settings import Settings
-from handlers.access import STAFF, AccessMiddleware, refuse
+from handlers.access import STAFF, AccessMiddleware
+from handlers.errors import AfterRefusal, Refusal, refusing
+from handlers.routing import Blueprint
 from handlers.stats import publish_button
-from outbox.notifier import OutboxNotifier
-from storage.directory import SqlDirectory
-from storage.models import CardMessage
-from storage.reads import HistoryEntry, card_context, find_tickets, history, open_queue
-from storage.repositories import SqlTicketRepository
 from tickets.actors import Actor
 from tickets.casework import (
     RESULT_PHOTOS_MAX,
@@ -67,13 +61,12 @@ from tickets.casework import (
     visible_ticket,
 )
 from tickets.categories import Category
-from tickets.clock import Clock
 from tickets.codes import normalize_code
-from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
+from tickets.errors import DomainError, Forbidden
+from tickets.ports import UpdateWorkspace
 from tickets.states import Action, TicketState
-from tickets.views import TicketView
+from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, clean_text
-from ui.errors_text import error_text
 from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from ui.render import (
     actor_label,
@@ -87,7 +80,7 @@ from ui.render import (
     ticket_card,
 )
 
-router = Router(name=__name__)
+router = Blueprint(__name__)
 router.message.middleware(AccessMiddleware())
 router.callback_query.middleware(AccessMiddleware())
 
@@ -162,8 +155,8 @@ def text_prompt(action: Action, code: str) -> str:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-async def card_text(session: AsyncSession, ticket: TicketView, settings: Settings) -> str:
-    context = await card_context(session, ticket)
+async def card_text(ws: UpdateWorkspace, ticket: TicketView, settings: Settings) -> str:
+    context = await ws.cases.card_context(ticket)
     last = context.last
     footer = card_footer(
         tz=settings.tz,
@@ -177,7 +170,7 @@ async def card_text(session: AsyncSession, ticket: TicketView, settings: Setting
 
 async def redraw_card(
     bot: Bot,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     settings: Settings,
     ticket: TicketView,
     *,
@@ -185,18 +178,11 @@ async def redraw_card(
     message_id: int,
 ) -> None:
     """Edit a card in place, unless it is an alert the outbox keeps up to date itself."""
-    tracked = await session.scalar(
-        select(CardMessage).where(
-            col(CardMessage.ticket_id) == ticket.id,
-            col(CardMessage.chat_id) == chat_id,
-            col(CardMessage.message_id) == message_id,
-        )
-    )
-    if tracked is not None:
+    if await ws.cases.is_tracked_card(ticket_id=ticket.id, chat_id=chat_id, message_id=message_id):
         return
     with contextlib.suppress(TelegramBadRequest):  # gone, or already showing this
         await bot.edit_message_text(
-            text=await card_text(session, ticket, settings),
+            text=await card_text(ws, ticket, settings),
             chat_id=chat_id,
             message_id=message_id,
             reply_markup=card_keyboard(ticket.id, ticket.state),
@@ -204,13 +190,13 @@ async def redraw_card(
 
 
 async def redraw_pressed(
-    query: CallbackQuery, session: AsyncSession, settings: Settings, ticket_id: int
+    query: CallbackQuery, ws: UpdateWorkspace, settings: Settings, ticket_id: int
 ) -> None:
-    ticket = await SqlTicketRepository(session).get(ticket_id=ticket_id)
+    ticket = await ws.tickets.get(ticket_id=ticket_id)
     if ticket is not None and isinstance(query.message, Message) and query.bot is not None:
         await redraw_card(
             query.bot,
-            session,
+            ws,
             settings,
             ticket,
             chat_id=query.message.chat.id,
@@ -250,20 +236,36 @@ def card_action(value: str) -> Action:
     return action
 
 
+def pressed(
+    query: CallbackQuery, ws: UpdateWorkspace, settings: Settings, ticket_id: int
+) -> Refusal:
+    """How a refused press on a ticket's card is answered: logged, and the card redrawn."""
+    return refusing(
+        detail=f"ticket {ticket_id}", then=redraw_if_stale(query, ws, settings, ticket_id)
+    )
+
+
+def redraw_if_stale(
+    query: CallbackQuery, ws: UpdateWorkspace, settings: Settings, ticket_id: int
+) -> AfterRefusal:
+    async def redraw(error: DomainError) -> None:
+        if error.code in REDRAW_CODES:
+            await redraw_pressed(query, ws, settings, ticket_id)
+
+    return redraw
+
+
 @router.callback_query(TicketAction.filter(), flags=STAFF)
 async def on_card_button(
     query: CallbackQuery,
     callback_data: TicketAction,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
     cb = callback_data
-    try:
+    with pressed(query, ws, settings, cb.ticket_id):
         action = card_action(cb.action)
         if action is Action.ACCEPT:
             command = StaffCommand(cb.ticket_id, Action.ACCEPT, expected_state=cb.state)
@@ -272,36 +274,19 @@ async def on_card_button(
             ticket = await preflight(
                 ws, actor, ticket_id=cb.ticket_id, action=action, expected_state=cb.state
             )
-    except DomainError as error:
-        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
-        return
     if action is Action.ACCEPT:
-        await session.commit()  # accepted before anyone is told so
         await query.answer(_("✅ Accepted."))
-        await redraw_pressed(query, session, settings, ticket.id)
+        await redraw_pressed(query, ws, settings, ticket.id)
     elif action is Action.ASSIGN:
-        await offer_members(query, session, ticket)
+        await offer_members(query, ws, ticket)
     elif action is Action.ROUTE:
-        await offer_departments(query, session, ticket)
+        await offer_departments(query, ws, ticket)
     else:
         await ask_for_text(query, state, ticket, action)
 
 
-async def refuse_press(
-    query: CallbackQuery,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    error: DomainError,
-    ticket_id: int,
-) -> None:
-    await refuse(query, session, error, clock=clock, detail=f"ticket {ticket_id}")
-    if error.code in REDRAW_CODES:
-        await redraw_pressed(query, session, settings, ticket_id)
-
-
-async def offer_members(query: CallbackQuery, session: AsyncSession, ticket: TicketView) -> None:
-    members = await SqlDirectory(session).list_members(department_id=ticket.department_id)
+async def offer_members(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
+    members = await ws.directory.list_members(department_id=ticket.department_id)
     if not members:
         await query.answer(
             _("This department has no members yet: an administrator can invite them (/dept)."),
@@ -362,12 +347,10 @@ async def ask_for_text(
         await message.answer(text_prompt(action, ticket.code), reply_markup=markup)
 
 
-async def offer_departments(
-    query: CallbackQuery, session: AsyncSession, ticket: TicketView
-) -> None:
+async def offer_departments(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
     departments = [
         d
-        for d in await SqlDirectory(session).list_departments()
+        for d in await ws.directory.list_departments()
         if d.id != ticket.department_id and not d.archived
     ]
     if not departments:
@@ -391,84 +374,62 @@ async def offer_departments(
 async def on_route(
     query: CallbackQuery,
     callback_data: RouteTo,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
     cb = callback_data
     command = StaffCommand(
         cb.ticket_id, Action.ROUTE, expected_state=cb.state, target_department_id=cb.department_id
     )
-    try:
+    with pressed(query, ws, settings, cb.ticket_id):
         ticket = await act(ws, actor, command)
-    except DomainError as error:
-        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
-        return
-    await session.commit()
     await query.answer(
         _("🔀 {code} is routed to {department}.").format(
             code=ticket.code, department=ticket.department_name
         )
     )
-    await redraw_pressed(query, session, settings, ticket.id)
+    await redraw_pressed(query, ws, settings, ticket.id)
 
 
 @router.callback_query(AssignTo.filter(), flags=STAFF)
 async def on_assign(
     query: CallbackQuery,
     callback_data: AssignTo,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
     cb = callback_data
-    try:
+    with pressed(query, ws, settings, cb.ticket_id):
         ticket, member = await assign(
             ws,
-            SqlDirectory(session),
-            OutboxNotifier(session, i18n, settings, clock=clock),
+            ws.directory,
+            ws.notifier,
             actor,
             ticket_id=cb.ticket_id,
             member_id=cb.member_id,
             expected_state=cb.state,
         )
-    except DomainError as error:
-        await refuse_press(query, session, settings, clock, error, cb.ticket_id)
-        return
-    await session.commit()
     text = _("👤 {code} is assigned to {name}.").format(code=ticket.code, name=member.display_name)
     await query.answer(text)
-    await redraw_pressed(query, session, settings, ticket.id)
+    await redraw_pressed(query, ws, settings, ticket.id)
 
 
 @router.callback_query(OpenCard.filter(), flags=STAFF)
 async def on_open_card(
     query: CallbackQuery,
     callback_data: OpenCard,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with refusing(detail=f"ticket {callback_data.ticket_id}"):
         ticket = await visible_ticket(ws, actor, ticket_id=callback_data.ticket_id)
-    except DomainError as error:
-        await refuse(
-            query, session, error, clock=clock, detail=f"ticket {callback_data.ticket_id}"
-        )
-        return
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    text = await card_text(session, ticket, settings)
+    text = await card_text(ws, ticket, settings)
     markup = card_keyboard(ticket.id, ticket.state)
     if callback_data.edit:
         with contextlib.suppress(TelegramBadRequest):
@@ -482,54 +443,50 @@ async def on_open_card(
 typed_text = F.text & ~F.text.startswith("/")
 
 
+def step_refusal() -> Refusal:
+    """A typo may be retried; a ticket that moved on (or a lost right) ends the step."""
+    return refusing(retry_hint="\n" + _("Try again, or /cancel."), ends_step=True)
+
+
 @router.message(
     StateFilter(Casework.writing_question, Casework.writing_reason), typed_text, flags=STAFF
 )
 async def take_text(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     bot: Bot,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
     command = StaffCommand(
         ticket_id=data["ticket_id"],
         action=Action(data["action"]),
         expected_state=data["state"],
         text=message.text,
     )
-    try:
+    with step_refusal():
         ticket = await act(ws, actor, command)
-    except DomainError as error:
-        await step_failed(message, state, session, clock, error)
-        return
     done = {
         Action.ASK: _("❓ Your question on {code} was passed on to the reporter."),
         Action.REJECT: _("↩️ {code} is rejected; the reporter has been told why."),
     }
     text = done[command.action].format(code=ticket.code)
-    await finish_step(message, state, session, bot, settings, ticket, data, text)
+    await finish_step(message, state, ws, bot, settings, ticket, data, text)
 
 
 @router.message(Casework.naming_original, typed_text, flags=STAFF)
 async def take_original(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     bot: Bot,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with step_refusal():
         ticket, original = await mark_duplicate(
             ws,
             actor,
@@ -537,22 +494,15 @@ async def take_original(
             original_code=message.text or "",
             expected_state=data["state"],
         )
-    except DomainError as error:
-        await step_failed(message, state, session, clock, error)
-        return
     text = _("🔁 {code} is linked to {original}; its reporter will follow that case.").format(
         code=ticket.code, original=original.code
     )
-    await finish_step(message, state, session, bot, settings, ticket, data, text)
+    await finish_step(message, state, ws, bot, settings, ticket, data, text)
 
 
 @router.message(Casework.writing_reply, typed_text, flags=STAFF)
 async def take_reply(message: Message, state: FSMContext) -> None:
-    try:
-        reply = clean_text(Action.RESOLVE, message.text)
-    except ValidationError as error:
-        await message.answer(error_text(error))
-        return
+    reply = clean_text(Action.RESOLVE, message.text)  # a ValidationError keeps the step
     data = await state.update_data(reply=reply, photos=[])
     await state.set_state(Casework.adding_result_photos)
     await message.answer(
@@ -597,12 +547,10 @@ async def on_reply_panel(
     query: CallbackQuery,
     callback_data: ReplyPanel,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     bot: Bot,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     data = await state.get_data()
     current = await state.get_state()
@@ -618,22 +566,16 @@ async def on_reply_panel(
         if isinstance(query.message, Message):
             await query.message.edit_text(_("Cancelled: nothing was sent."))
         return
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with refusing(detail=f"ticket {data['ticket_id']}", ends_step=True):
         ticket = await resolve(
             ws,
-            OutboxNotifier(session, i18n, settings, clock=clock),
+            ws.notifier,
             actor,
             ticket_id=callback_data.ticket_id,
             reply=data["reply"],
             photo_file_ids=data.get("photos", []),
             expected_state=data["state"],
         )
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock, detail=f"ticket {data['ticket_id']}")
-        await state.clear()
-        return
-    await session.commit()
     await state.clear()
     await query.answer(_("🏁 Resolved."))
     if isinstance(query.message, Message):
@@ -642,7 +584,7 @@ async def on_reply_panel(
                 code=ticket.code
             )
         )
-    await redraw_saved_card(bot, session, settings, ticket, data)
+    await redraw_saved_card(bot, ws, settings, ticket, data)
 
 
 @router.message(
@@ -659,45 +601,29 @@ async def photo_expected(message: Message) -> None:
     await message.answer(_("Send photos of the result, or press Send reply."))
 
 
-async def step_failed(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    error: DomainError,
-) -> None:
-    """A typo may be retried; a ticket that moved on (or a lost right) ends the step."""
-    if isinstance(error, ValidationError):
-        await message.answer(error_text(error) + "\n" + _("Try again, or /cancel."))
-        return
-    await refuse(message, session, error, clock=clock)  # commits: the FSM may write next
-    await state.clear()
-
-
 async def finish_step(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     bot: Bot,
     settings: Settings,
     ticket: TicketView,
     data: dict[str, Any],
     text: str,
 ) -> None:
-    """Commit, forget the step, say it is done, then redraw the card it started from."""
-    await session.commit()  # the action is done before the step is forgotten
+    """Forget the step, say it is done, then redraw the card it started from."""
     await state.clear()
     await message.answer(text)
-    await redraw_saved_card(bot, session, settings, ticket, data)
+    await redraw_saved_card(bot, ws, settings, ticket, data)
 
 
 async def redraw_saved_card(
-    bot: Bot, session: AsyncSession, settings: Settings, ticket: TicketView, data: dict[str, Any]
+    bot: Bot, ws: UpdateWorkspace, settings: Settings, ticket: TicketView, data: dict[str, Any]
 ) -> None:
     if data.get("card_chat") is not None and data.get("card_message") is not None:
         await redraw_card(
             bot,
-            session,
+            ws,
             settings,
             ticket,
             chat_id=int(data["card_chat"]),
@@ -714,10 +640,10 @@ def scope(actor: Actor) -> frozenset[int] | None:
 
 
 async def queue_page(
-    session: AsyncSession, actor: Actor, settings: Settings, clock: Clock, *, page: int
+    ws: UpdateWorkspace, actor: Actor, settings: Settings, *, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    tickets, total = await open_queue(
-        session, department_ids=scope(actor), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    tickets, total = await ws.cases.open_queue(
+        department_ids=scope(actor), offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     if not tickets:
         return (_("No open tickets. 🎉") if page == 0 else _("No more tickets.")), None
@@ -729,7 +655,7 @@ async def queue_page(
         _("Oldest deadline first. 🟥 red card · 🟨 yellow card · ⏰ overdue"),
         "",
     ]
-    now = clock.now()
+    now = ws.clock.now()
     lines += [queue_line(ticket, settings.tz, now) for ticket in tickets]
     rows = [
         [
@@ -758,9 +684,9 @@ async def queue_page(
 
 @router.message(Command("queue"), flags=STAFF)
 async def show_queue(
-    message: Message, session: AsyncSession, actor: Actor, settings: Settings, clock: Clock
+    message: Message, ws: UpdateWorkspace, actor: Actor, settings: Settings
 ) -> None:
-    text, markup = await queue_page(session, actor, settings, clock, page=0)
+    text, markup = await queue_page(ws, actor, settings, page=0)
     await message.answer(text, reply_markup=markup)
 
 
@@ -768,12 +694,11 @@ async def show_queue(
 async def turn_queue_page(
     query: CallbackQuery,
     callback_data: QueuePage,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
 ) -> None:
-    text, markup = await queue_page(session, actor, settings, clock, page=callback_data.page)
+    text, markup = await queue_page(ws, actor, settings, page=callback_data.page)
     await query.answer()
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
@@ -784,11 +709,9 @@ async def turn_queue_page(
 async def show_ticket(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     code = normalize_code(command.args or "")
     if code is None and command.args:
@@ -799,22 +722,15 @@ async def show_ticket(
             _("Send /ticket followed by a tracking code, e.g. /ticket SR-7K3Q-9XPA-X.")
         )
         return
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
-    try:
+    with refusing(detail=code, logged=(Forbidden,)):  # a mistyped code is no attack
         ticket = await visible_ticket(ws, actor, code=code)
-    except NotFound as error:
-        await message.answer(error_text(error))
-        return
-    except DomainError as error:
-        await refuse(message, session, error, clock=clock, detail=code)
-        return
-    entries = await history(session, ticket_id=ticket.id)
+    entries = await ws.cases.history(ticket_id=ticket.id)
     await message.answer(history_text(ticket, entries, settings))
     markup = card_keyboard(ticket.id, ticket.state)
     if actor.is_admin and settings.public_channel_id and ticket.state == TicketState.CLOSED:
         # A closed case can go to the transparency channel, from its own card.
         markup = InlineKeyboardMarkup(inline_keyboard=[[publish_button(ticket.id)]])
-    await message.answer(await card_text(session, ticket, settings), reply_markup=markup)
+    await message.answer(await card_text(ws, ticket, settings), reply_markup=markup)
 
 
 def find_usage() -> str:
@@ -835,19 +751,16 @@ def find_usage() -> str:
 async def find(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
 ) -> None:
-    try:
+    with refusing(retry_hint="\n\n" + find_usage()):
         query = parse_find((command.args or "").split(), settings.tz)
-    except ValidationError as error:
-        await message.answer(error_text(error) + "\n\n" + find_usage())
-        return
     if is_empty(query):
         await message.answer(find_usage())
         return
-    tickets, total = await find_tickets(session, department_ids=scope(actor), query=query)
+    tickets, total = await ws.cases.find(department_ids=scope(actor), query=query)
     if not tickets:
         await message.answer(_("No tickets match."))
         return
@@ -861,3 +774,8 @@ async def find(
     ]
     lines.append(_("Open one with /ticket CODE."))
     await message.answer("\n".join(lines))
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

@@ -33,11 +33,11 @@ from storage.models import (
     Ticket,
     UserPref,
 )
-from storage.reads import CardContext, card_context, duplicate_tickets
+from storage.reads import card_context, duplicate_tickets
 from storage.repositories import ticket_view
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
-from tickets.views import TicketView
+from tickets.views import CardContext, TicketView
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
 from ui.render import card_footer, local_time, state_label, ticket_card
 

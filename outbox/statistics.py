@@ -27,6 +27,7 @@ from storage.media import MediaStore
 from storage.stats import load_department_measures, load_event_records, load_ticket_records
 from tickets.clock import Clock, SystemClock
 from tickets.measures import DepartmentMeasures, Period, Ranking
+from tickets.ports import ChartFile
 from tickets.publishing import PublicSummary
 from tickets.records import EventRecord, Stats, TicketRecord
 from ui.charts import (
@@ -201,6 +202,33 @@ async def build_export(
     return Export(period, len(tickets), files)
 
 
+class SessionExports:
+    """`tickets.ports.Exports`: `build_export` on sessions of its own, in one time zone."""
+
+    def __init__(self, sessions: SessionFactory, *, tz: str) -> None:
+        self._sessions = sessions
+        self._tz = tz
+
+    async def build(
+        self,
+        period: Period,
+        *,
+        as_of: datetime,
+        formats: Collection[str],
+        department_ids: Sequence[int] | None,
+        include_identity: bool,
+    ) -> Export:
+        return await build_export(
+            self._sessions,
+            period,
+            as_of=as_of,
+            formats=formats,
+            tz=self._tz,
+            department_ids=department_ids,
+            include_identity=include_identity,
+        )
+
+
 class ChannelPublisher:
     """Posts to the transparency channel through the outbox, in the default language."""
 
@@ -252,7 +280,7 @@ class ChannelPublisher:
             self.channel, "sendMessage", params, key=key, purpose=purpose
         )
 
-    async def post_chart(self, chart: Chart, caption: str, *, key: str, purpose: str) -> bool:
+    async def post_chart(self, chart: ChartFile, caption: str, *, key: str, purpose: str) -> bool:
         """A chart as a photo; its bytes wait in the media store for the dispatcher.
 
         The store names every file `.jpg`; Telegram reads a photo's format from its bytes.

@@ -1,11 +1,14 @@
 """aiogram FSM storage on the database, so a half-written report survives a restart.
 
-Each call is its own short transaction: FSM state is conversation progress, not ticket
-data, and must be durable the moment a step is answered. Rows are stamped with the
-injected clock, the same one the draft-expiry job measures age with. Writes to one key
-are serialised in the process, and `update_data` reads and writes in one transaction, so
-a background task (the album panel) and the next update of the same chat cannot lose
-each other's changes.
+Inside an update, state is read and written through the update's own session (the current
+`storage.unit_of_work.UnitOfWork`): a step's state and its effect commit together when the
+update does, or roll back together when its handler raises, and each update holds one
+connection. Outside an update (a background task the handler spawned, a scheduler job, a
+test) each call is its own short transaction on the storage's fallback sessions. Rows are
+stamped with the injected clock, the same one the draft-expiry job measures age with.
+Writes to one key are serialised in the process, and `update_data` reads and writes under
+one row lock, so a background task (the album panel) and the next update of the same chat
+cannot lose each other's changes.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlmodel import col
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.models import Evidence, FsmRecord
+from storage.unit_of_work import CURRENT_UNIT
 from tickets.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -64,7 +68,7 @@ class _KeyLocks:
 
 
 class DatabaseStorage(BaseStorage):
-    """FSM state and data in the `fsm_record` table."""
+    """FSM state and data in the `fsm_record` table, on the update's unit of work."""
 
     def __init__(
         self,
@@ -80,12 +84,13 @@ class DatabaseStorage(BaseStorage):
 
     @classmethod
     def with_own_pool(cls, url: str, *, clock: Clock | None = None) -> DatabaseStorage:
-        """A storage on its own connection pool, closed with the Dispatcher.
+        """A storage whose fallback sessions have their own pool, closed with the Dispatcher.
 
-        Every update holds a connection of the main pool for as long as it is handled (the
-        unit of work), and aiogram reads and writes FSM state in the middle of it. Sharing
-        the pool, N concurrent updates at the pool's size all wait for an (N+1)th
-        connection that never frees up: a pool-timeout deadlock under load.
+        Inside an update the FSM uses the update's session, so an update needs one
+        connection, not two, and N concurrent updates at the main pool's size can no longer
+        all wait for an (N+1)th. The fallback, for calls outside an update (a task a
+        handler spawned may run while its update still holds a connection), keeps a pool
+        of its own so that it never waits for the main one.
         """
         engine = create_engine(url)
         return cls(create_session_factory(engine), clock=clock, owned_engine=engine)
@@ -121,13 +126,23 @@ class DatabaseStorage(BaseStorage):
         if self._owned_engine is not None:
             await self._owned_engine.dispose()
 
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The update's session (committed by its middleware), else a short transaction."""
+        unit = CURRENT_UNIT.get()
+        if unit is not None and unit.commit_allowed():
+            yield unit.session
+            return
+        async with self._sessions() as session, session.begin():
+            yield session
+
     async def _get(self, key: str) -> FsmRecord | None:
-        async with self._sessions() as session:
-            return await session.get(FsmRecord, key)
+        async with self._session() as session:
+            return await session.get(FsmRecord, key, populate_existing=True)
 
     async def _write(self, key: str, change: Callable[[FsmRecord | None], dict[str, Any]]) -> None:
-        """Apply `change(current record) -> {field: value}` to a key in one transaction."""
-        async with self._locks.hold(key), self._sessions() as session, session.begin():
+        """Apply `change(current record) -> {field: value}` to a key under its row lock."""
+        async with self._locks.hold(key), self._session() as session:
             stored = await session.scalar(
                 select(FsmRecord).where(col(FsmRecord.key) == key).with_for_update()
             )
@@ -139,9 +154,12 @@ class DatabaseStorage(BaseStorage):
                 # An empty record is the same as none: keep the table small.
                 if stored is not None:
                     await session.delete(stored)
+                    await session.flush()
                 return
             if stored is None:
                 session.add(record)
+            # Written now, so the update's own reads (and its commit-before-request) see it.
+            await session.flush()
 
 
 DRAFT_STATE_PREFIX = "ReportDraft:"
@@ -190,3 +208,14 @@ async def release_draft_photos(
             continue
         deleted += 1
     return deleted
+
+
+class DraftPhotos:
+    """`tickets.ports.Drafts` on the update's session and the media store."""
+
+    def __init__(self, session: AsyncSession, media: MediaStore) -> None:
+        self._session = session
+        self._media = media
+
+    async def release_photos(self, data: Mapping[str, Any]) -> int:
+        return await release_draft_photos(self._session, self._media, data)

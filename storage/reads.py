@@ -8,7 +8,6 @@ the reporter only as a kind ("reporter"), whatever the ticket.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -16,33 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.directory import SqlDirectory
-from storage.models import Member, OutboxMessage, Ticket, TicketEvent
+from storage.models import CardMessage, Member, OutboxMessage, Ticket, TicketEvent
 from storage.repositories import ticket_view
 from tickets.casework import FindQuery
 from tickets.states import OPEN_STATES, TicketState
-from tickets.views import TicketView
+from tickets.views import CardContext, HistoryEntry, TicketView
 
 FIND_LIMIT = 20
 QUESTIONS_SCANNED = 50  # a reporter replies to one of their recent questions
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: datetime
-    kind: str
-    actor_kind: str
-    actor_name: str | None  # staff only; None for the reporter and the system
-    from_state: str | None
-    to_state: str | None
-    text: str | None
-
-
-@dataclass(frozen=True)
-class CardContext:
-    last: HistoryEntry | None
-    handler_name: str | None
-    duplicates: tuple[str, ...] = ()
-    original_code: str | None = None
 
 
 def current_deadline_column() -> ColumnElement[datetime | None]:
@@ -175,3 +155,41 @@ async def question_ticket(session: AsyncSession, *, chat_id: int, message_id: in
         if message_id in (row.result_message_ids or []):
             return row.ticket_id
     return None
+
+
+class SqlCaseReads:
+    """`tickets.ports.CaseReads` on the update's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def open_queue(
+        self, *, department_ids: Collection[int] | None, offset: int, limit: int
+    ) -> tuple[list[TicketView], int]:
+        return await open_queue(
+            self._session, department_ids=department_ids, offset=offset, limit=limit
+        )
+
+    async def find(
+        self, *, department_ids: Collection[int] | None, query: FindQuery
+    ) -> tuple[list[TicketView], int]:
+        return await find_tickets(self._session, department_ids=department_ids, query=query)
+
+    async def history(self, *, ticket_id: int) -> list[HistoryEntry]:
+        return await history(self._session, ticket_id=ticket_id)
+
+    async def card_context(self, ticket: TicketView) -> CardContext:
+        return await card_context(self._session, ticket)
+
+    async def is_tracked_card(self, *, ticket_id: int, chat_id: int, message_id: int) -> bool:
+        tracked = await self._session.scalar(
+            select(col(CardMessage.id)).where(
+                col(CardMessage.ticket_id) == ticket_id,
+                col(CardMessage.chat_id) == chat_id,
+                col(CardMessage.message_id) == message_id,
+            )
+        )
+        return tracked is not None
+
+    async def question_ticket(self, *, chat_id: int, message_id: int) -> int | None:
+        return await question_ticket(self._session, chat_id=chat_id, message_id=message_id)

@@ -537,3 +537,27 @@ async def load_carded_tickets(session: AsyncSession) -> list[CardedTicket]:
         .order_by(t.department_id, case((t.card == "red", 0), else_=1), "due", t.code)
     )
     return [CardedTicket(*row) for row in await session.execute(statement)]
+
+
+class SqlStatsReads:
+    """`tickets.ports.StatsReads`: the loads above in the deployment's time zone.
+
+    The figures read on sessions of their own (in parallel, from `sessions`); the
+    department names on the update's session.
+    """
+
+    def __init__(self, sessions: SessionFactory, session: AsyncSession, *, tz: str) -> None:
+        self._sessions = sessions
+        self._session = session
+        self._tz = tz
+
+    async def stats(self, period: Period, *, as_of: datetime, department_id: int | None) -> Stats:
+        return await load_stats(
+            self._sessions, period, as_of=as_of, department_id=department_id, tz=self._tz
+        )
+
+    async def ranking(self, period: Period, *, as_of: datetime) -> Ranking:
+        return await load_ranking(self._sessions, period, as_of=as_of, tz=self._tz)
+
+    async def department_names(self) -> dict[int, tuple[str, bool]]:
+        return await load_departments(self._session)

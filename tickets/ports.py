@@ -1,18 +1,32 @@
-"""What the use cases need from the outside world, as Protocols.
+"""What the use cases and the handlers need from the outside world, as Protocols.
 
-`storage/` implements the repositories on SQLModel and `bot/` the notifier on the
-outbox; tests can pass fakes. Every method runs inside the caller's unit of work.
+`Workspace` is what a use case runs with; `UpdateWorkspace` extends it with the reads and
+deliveries a handler needs around the use case (queues, history, the card's footer, the
+statistics, the transparency channel, exports, the security log). `storage/` implements the
+repositories and reads on SQLModel, `outbox/` the notifier, channel and exports, and
+`bot/workspace.py` binds them all to one unit of work and hands the result to every handler
+as `ws`. So a handler imports no query and builds no service: a new need becomes a port here,
+a method in `storage/` (or `outbox/`), and a line in `bot/workspace.py`. Tests can pass fakes.
+Every method runs inside the caller's unit of work unless its docstring says otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from tickets.clock import Clock
-from tickets.views import NewReport, TicketView
+from tickets.membership import DepartmentView, DirectoryPort, MemberView
+from tickets.publishing import Channel, PublicationStore
+from tickets.views import CardContext, HistoryEntry, NewReport, TicketView
+
+if TYPE_CHECKING:  # these modules import this one
+    from tickets.casework import FindQuery
+    from tickets.measures import Period, Ranking
+    from tickets.records import Stats
 
 
 class TicketRepository(Protocol):
@@ -108,3 +122,132 @@ class Workspace:
     clock: Clock
     timezone: str = "Asia/Shanghai"
     survey_window: timedelta = timedelta(days=7)
+
+
+# -- what handlers need beyond a use case's ports ------------------------------------------------
+
+
+class StaffDirectory(DirectoryRepository, DirectoryPort, Protocol):
+    """The directory as staff screens read it: routing facts, members and departments."""
+
+    async def list_members(self, *, department_id: int) -> list[MemberView]: ...
+
+    async def list_departments(self) -> list[DepartmentView]: ...
+
+
+class StaffNotifier(Notifier, Protocol):
+    """The notifier with the messages only staff actions cause."""
+
+    async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None: ...
+
+    async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None: ...
+
+
+class CaseReads(Protocol):
+    """The staff's read side: queues, search, history, a card's footer, delivered messages."""
+
+    async def open_queue(
+        self, *, department_ids: Collection[int] | None, offset: int, limit: int
+    ) -> tuple[list[TicketView], int]: ...
+
+    async def find(
+        self, *, department_ids: Collection[int] | None, query: FindQuery
+    ) -> tuple[list[TicketView], int]: ...
+
+    async def history(self, *, ticket_id: int) -> list[HistoryEntry]: ...
+
+    async def card_context(self, ticket: TicketView) -> CardContext: ...
+
+    async def is_tracked_card(self, *, ticket_id: int, chat_id: int, message_id: int) -> bool:
+        """Whether that message is a card the outbox keeps up to date itself."""
+        ...
+
+    async def question_ticket(self, *, chat_id: int, message_id: int) -> int | None:
+        """The ticket whose question to the reporter was delivered as that message."""
+        ...
+
+
+class SecurityLog(Protocol):
+    async def record(self, *, actor_hash: str, kind: str, detail: str, at: datetime) -> None: ...
+
+
+class People(Protocol):
+    async def set_language(self, *, user_id: int, language: str) -> None: ...
+
+
+class Drafts(Protocol):
+    async def release_photos(self, data: Mapping[str, Any]) -> int:
+        """Delete the photos of a discarded draft that nothing else uses; how many went."""
+        ...
+
+
+class StatsReads(Protocol):
+    """The figures; they may read on sessions of their own, in parallel."""
+
+    async def stats(
+        self, period: Period, *, as_of: datetime, department_id: int | None
+    ) -> Stats: ...
+
+    async def ranking(self, period: Period, *, as_of: datetime) -> Ranking: ...
+
+    async def department_names(self) -> dict[int, tuple[str, bool]]: ...
+
+
+class ChartFile(Protocol):
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def png(self) -> bytes: ...
+
+
+class ChannelPort(Channel, Protocol):
+    """The transparency channel: each post goes through the outbox once per key."""
+
+    async def text(self, text: str, *, key: str, purpose: str) -> bool: ...
+
+    async def post_chart(
+        self, chart: ChartFile, caption: str, *, key: str, purpose: str
+    ) -> bool: ...
+
+
+class ExportFiles(Protocol):
+    @property
+    def tickets(self) -> int: ...
+
+    @property
+    def files(self) -> dict[str, bytes]: ...
+
+    def filename(self, fmt: str, tz: ZoneInfo) -> str: ...
+
+
+class Exports(Protocol):
+    async def build(
+        self,
+        period: Period,
+        *,
+        as_of: datetime,
+        formats: Collection[str],
+        department_ids: Sequence[int] | None,
+        include_identity: bool,
+    ) -> ExportFiles: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateWorkspace(Workspace):
+    """Every port a handler needs, bound to the update's unit of work: handed over as `ws`.
+
+    A subclass, so a handler passes `ws` straight to a use case. Ports with a session or
+    connection of their own say so (`stats`, `exports`).
+    """
+
+    directory: StaffDirectory
+    notifier: StaffNotifier
+    cases: CaseReads
+    security: SecurityLog
+    people: People
+    drafts: Drafts
+    stats: StatsReads
+    publications: PublicationStore
+    channel: ChannelPort
+    exports: Exports

@@ -84,3 +84,26 @@ class Submission:
     ticket: TicketView
     created: bool
     duplicate_hints: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a ticket's history, staff named, the reporter never identified."""
+
+    at: datetime
+    kind: str
+    actor_kind: str
+    actor_name: str | None  # staff only; None for the reporter and the system
+    from_state: str | None
+    to_state: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """A card's footer facts beyond the ticket: the last action, the handler, links."""
+
+    last: HistoryEntry | None
+    handler_name: str | None
+    duplicates: tuple[str, ...] = ()
+    original_code: str | None = None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiogram.utils.i18n import gettext as _
 
 from tickets.errors import DomainError
+from ui.render import state_label
 
 _MESSAGES: dict[str, Callable[[], str]] = {
     "description_length": lambda: _(
@@ -75,6 +76,17 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "tag_invalid": lambda: _("A tag is 1–64 characters of A–Z, a–z, 0–9, _ and -."),
     "tag_unknown": lambda: _("No place tag {tag}: register it first with /route tag."),
     "tag_place": lambda: _("Describe the place in 2–{maximum} characters."),
+    # The transparency channel
+    "no_public_channel": lambda: _(
+        "No transparency channel is set up: set PUBLIC_CHANNEL_ID first."
+    ),
+    "publish_not_closed": lambda: _("Only closed tickets can be published; this one is: {state}."),
+    "already_published": lambda: _("{code} has already been published."),
+}
+
+# Codes whose parameters are shown as a person reads them rather than as stored.
+_SHOWN: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {
+    "publish_not_closed": lambda p: {**p, "state": state_label(str(p.get("state", "")))},
 }
 
 
@@ -82,7 +94,8 @@ def error_text(error: DomainError) -> str:
     template = _MESSAGES.get(error.code)
     if template is None:
         return _("That did not work ({code}).").format(code=error.code)
+    params = _SHOWN.get(error.code, dict)(error.params)
     try:
-        return template().format(**error.params)
+        return template().format(**params)
     except (KeyError, IndexError):
         return template()
