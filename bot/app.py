@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import set_commands
 from bot.factory import create_bot, create_dispatcher
+from bot.holidays_file import load_calendar
 from bot.i18n import create_i18n
 from bot.inbox import Inbox, LaneScheduler
 from bot.notifier import dead_letter_hook
@@ -44,6 +45,7 @@ from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
+from tickets.holidays import WorkingCalendar
 
 log = structlog.get_logger(__name__)
 POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0.1)
@@ -67,6 +69,7 @@ class SnapreportApp:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkingCalendar = field(init=False)
     engine: AsyncEngine = field(init=False)
     session_factory: SessionFactory = field(init=False)
     limiter: TelegramRateLimiter = field(init=False)
@@ -77,6 +80,8 @@ class SnapreportApp:
     me: User | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
+        self.calendar = load_calendar(self.settings.holidays_file)
         self.engine = create_engine(self.settings.database_url)
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
@@ -88,6 +93,7 @@ class SnapreportApp:
             session_factory=self.session_factory,
             i18n=self.i18n,
             clock=self.clock,
+            calendar=self.calendar,
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
@@ -112,14 +118,18 @@ class SnapreportApp:
             session_factory=self.session_factory,
             clock=self.clock,
             make_workspace=partial(
-                workspace, clock=self.clock, settings=self.settings, i18n=self.i18n
+                workspace,
+                clock=self.clock,
+                settings=self.settings,
+                i18n=self.i18n,
+                calendar=self.calendar,
             ),
             i18n=self.i18n,
             limiter=self.limiter,
             media=self.media_store,
             config=SchedulerConfig(
                 draft_ttl_hours=self.settings.draft_ttl_hours,
-                digests=DigestConfig(self.settings),
+                digests=DigestConfig(self.settings, self.calendar),
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )

@@ -15,10 +15,19 @@ from storage.repositories import (
     SqlTicketRepository,
 )
 from tickets.clock import Clock
+from tickets.holidays import WorkingCalendar
 from tickets.ports import Workspace
 
 
-def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
+def workspace(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    calendar: WorkingCalendar,
+) -> Workspace:
+    """Bind the domain's ports to `session`; `calendar` is the one the composition root loaded."""
     return Workspace(
         tickets=SqlTicketRepository(session),
         directory=SqlDirectoryRepository(session),
@@ -27,4 +36,5 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
+        calendar=calendar,
     )

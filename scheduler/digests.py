@@ -25,10 +25,12 @@ from bot.notifier import OnceNotifier
 from bot.settings import Settings
 from bot.statistics import ChannelPublisher
 from bot.stats_text import monthly_public_text, overdue_text, weekly_digest_text
+from scheduler.holidays import JOB_HOLIDAYS, warn_uncovered_years
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_stats
 from tickets.calendar import is_working_day
 from tickets.clock import Clock
+from tickets.holidays import PACKAGED, WorkingCalendar
 from tickets.measures import Period
 
 log = structlog.get_logger(__name__)
@@ -131,9 +133,10 @@ async def monthly_public_figures(
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """The settings the digests read; built in the composition root."""
+    """The settings (and the working-day calendar) the digests read; built in the root."""
 
     settings: Settings
+    calendar: WorkingCalendar = PACKAGED
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,12 @@ def digest_jobs(
             params,
         ),
         DigestJob(JOB_OVERDUE, CronTrigger(hour=8, minute=30, timezone=tz), overdue_lists, params),
+        DigestJob(
+            JOB_HOLIDAYS,
+            CronTrigger(hour=9, minute=0, timezone=tz),
+            warn_uncovered_years,
+            params | {"calendar": config.calendar},
+        ),
     ]
     if settings.public_channel_id is not None:
         jobs.append(

@@ -31,6 +31,7 @@ from storage.db import SessionFactory
 from storage.models import Department, Member, Reporter, Ticket
 from tests.scheduler.conftest import FAST, MakeDispatcher, Texts, deliver_all, rows
 from tickets.clock import ManualClock
+from tickets.holidays import PACKAGED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 I18N = create_i18n("en")
@@ -207,7 +208,9 @@ async def test_the_runner_registers_the_digests_by_deterministic_ids(
         engine=engine,
         session_factory=session_factory,
         clock=clock,
-        make_workspace=partial(workspace, clock=clock, settings=settings(), i18n=I18N),
+        make_workspace=partial(
+            workspace, clock=clock, settings=settings(), i18n=I18N, calendar=PACKAGED
+        ),
         i18n=I18N,
         config=config,
     )
