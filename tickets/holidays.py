@@ -48,6 +48,10 @@ class WorkingCalendar:
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
 
+    def __hash__(self) -> int:
+        # Frozen values holding a calendar (Workspace, Deadlines) stay hashable.
+        return hash(frozenset(self.overrides.items()))
+
     def is_working_day(self, day: date) -> bool:
         """Tell whether `day` is a working day in mainland China."""
         override = self.overrides.get(day)

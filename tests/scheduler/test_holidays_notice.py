@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import create_i18n
 from bot.settings import Settings
-from scheduler.digests import DigestConfig, DigestJob, digest_jobs
+from scheduler.digests import JOB_OVERDUE, DigestConfig, DigestJob, digest_jobs
 from scheduler.holidays import JOB_HOLIDAYS, uncovered_notice
 from storage.db import SessionFactory
 from tests.scheduler.conftest import rows
+from tests.scheduler.test_digests import SUPERVISOR, add_department, add_ticket, job
 from tickets.clock import ManualClock
 from tickets.holidays import PACKAGED, DayOverride, WorkingCalendar
 
@@ -67,3 +68,27 @@ def test_the_notice_is_translated() -> None:
     with I18N.context(), I18N.use_locale("zh_CN"):
         text = uncovered_notice([2027, 2028])
     assert "2027, 2028 年节假日安排缺失" in text and "HOLIDAYS_FILE" in text
+
+
+async def test_the_overdue_list_follows_holidays_file_make_up_days(
+    session_factory: SessionFactory,
+) -> None:
+    office = await add_department(session_factory, "Carded", supervisor=SUPERVISOR)
+    await add_ticket(session_factory, office, datetime(2027, 2, 1, tzinfo=SHANGHAI), card="red")
+    make_up = WorkingCalendar({date(2027, 2, 13): DayOverride("春节调休", working=True)})
+    saturday = ManualClock(datetime(2027, 2, 13, 8, 30, tzinfo=SHANGHAI))
+    settings = Settings(_env_file=None, admin_ids=ADMINS, default_language="en")
+    jobs = {
+        calendar: job(
+            digest_jobs(
+                DigestConfig(settings, calendar),
+                session_factory=session_factory,
+                clock=saturday,
+                i18n=I18N,
+            ),
+            JOB_OVERDUE,
+        )
+        for calendar in (PACKAGED, make_up)
+    }
+    assert await jobs[PACKAGED].func(**jobs[PACKAGED].params) == 0  # a plain Saturday
+    assert await jobs[make_up].func(**jobs[make_up].params) == 1  # a working Saturday
