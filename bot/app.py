@@ -28,6 +28,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.factory import create_bot, create_dispatcher
+from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, LaneScheduler
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
@@ -42,6 +43,7 @@ from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
+from tickets.holidays import WorkingCalendar
 from ui.commands import set_commands
 from ui.i18n import create_i18n
 
@@ -71,6 +73,7 @@ class SnapreportApp:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkingCalendar = field(init=False)
     engine: AsyncEngine = field(init=False)
     session_factory: SessionFactory = field(init=False)
     limiter: TelegramRateLimiter = field(init=False)
@@ -81,6 +84,8 @@ class SnapreportApp:
     me: User | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
+        self.calendar = load_calendar(self.settings.holidays_file)
         self.engine = create_engine(self.settings.database_url)
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
@@ -92,6 +97,7 @@ class SnapreportApp:
             session_factory=self.session_factory,
             i18n=self.i18n,
             clock=self.clock,
+            calendar=self.calendar,
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
@@ -118,14 +124,22 @@ class SnapreportApp:
             session_factory=self.session_factory,
             clock=self.clock,
             make_workspace=partial(
-                workspace, clock=self.clock, settings=self.settings, i18n=self.i18n
+                workspace,
+                clock=self.clock,
+                settings=self.settings,
+                i18n=self.i18n,
+                calendar=self.calendar,
             ),
             i18n=self.i18n,
             limiter=self.limiter,
             media=self.media_store,
             config=SchedulerConfig(
                 draft_ttl_hours=self.settings.draft_ttl_hours,
-                digests=DigestConfig(self.settings) if self.settings.digests_enabled else None,
+                digests=(
+                    DigestConfig(self.settings, self.calendar)
+                    if self.settings.digests_enabled
+                    else None
+                ),
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )

@@ -45,6 +45,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
     from bot.app import BadTokenError, InsecureWebhookError, SnapreportApp
+    from bot.doctor import Doctor, Status, blocking, run_checks
     from bot.factory import MissingTokenError
     from config.logs import configure_logging
 
@@ -58,12 +59,29 @@ def run() -> None:
         hash_key=hash_key.get_secret_value() if hash_key else None,
         secrets=settings.secret_values(),
     )
+    results = asyncio.run(run_checks(Doctor(settings)))
+    for result in results:
+        if result.status is not Status.OK:
+            typer.echo(result.line(), err=True)
+    if stoppers := blocking(results):
+        raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
     try:
         asyncio.run(SnapreportApp(settings).run_forever())
     except (MissingTokenError, BadTokenError, InsecureWebhookError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def doctor() -> None:
+    """Check the token, Bot API, database, media, font, time zone, holidays, admins, webhook."""
+    from bot.doctor import Doctor, exit_code, run_checks
+
+    results = asyncio.run(run_checks(Doctor(Settings())))
+    for result in results:
+        typer.echo(result.line())
+    raise typer.Exit(exit_code(results))
 
 
 @app.command()

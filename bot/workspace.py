@@ -12,10 +12,19 @@ from outbox.notifier import OutboxNotifier
 from storage.directory import SqlDirectory
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from tickets.clock import Clock
+from tickets.holidays import WorkingCalendar
 from tickets.ports import Workspace
 
 
-def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
+def workspace(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    calendar: WorkingCalendar,
+) -> Workspace:
+    """Bind the domain's ports to `session`; `calendar` is the one the composition root loaded."""
     return Workspace(
         tickets=SqlTicketRepository(session),
         directory=SqlDirectory(session),
@@ -24,4 +33,5 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
+        calendar=calendar,
     )

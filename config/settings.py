@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
+    holidays_file: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
@@ -70,6 +71,12 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _no_file(cls, value: object) -> object:
+        """`HOLIDAYS_FILE=` (empty, as in .env.example) means the packaged calendar alone."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_channel_id", mode="before")
     @classmethod

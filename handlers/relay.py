@@ -36,6 +36,7 @@ from storage.reads import question_ticket
 from tickets.casework import answer_question, check_answerable, comment_on_survey
 from tickets.clock import Clock
 from tickets.errors import DomainError, Forbidden
+from tickets.holidays import WorkingCalendar
 from tickets.workflow import rate
 from ui.errors_text import error_text
 from ui.keyboards import ReporterReply, SurveyAnswer
@@ -76,8 +77,9 @@ async def begin_answer(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket = await check_answerable(
             ws, ticket_id=callback_data.ticket_id, reporter_user_id=query.from_user.id
@@ -118,9 +120,10 @@ async def take_answer(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     ticket_id = int((await state.get_data())["relay_ticket"])
-    if await relay_answer(message, session, settings, clock, i18n, ticket_id):
+    if await relay_answer(message, session, settings, clock, i18n, calendar, ticket_id):
         await state.clear()
 
 
@@ -131,9 +134,10 @@ async def take_reply_to_question(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
     question_ticket_id: int,
 ) -> None:
-    await relay_answer(message, session, settings, clock, i18n, question_ticket_id)
+    await relay_answer(message, session, settings, clock, i18n, calendar, question_ticket_id)
 
 
 async def relay_answer(
@@ -142,11 +146,12 @@ async def relay_answer(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
     ticket_id: int,
 ) -> bool:
     """Pass the answer on; tell whether the step is over (sent, or no longer possible)."""
     assert message.from_user is not None
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket = await answer_question(
             ws,
@@ -189,8 +194,9 @@ async def on_survey(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     cb = callback_data
     try:
         ticket = await rate(
@@ -236,10 +242,11 @@ async def take_comment(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     assert message.from_user is not None
     ticket_id = int((await state.get_data())["survey_ticket"])
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         await comment_on_survey(
             ws,

@@ -61,6 +61,7 @@ from tickets.actors import Actor
 from tickets.categories import Category, parse_category
 from tickets.clock import Clock
 from tickets.errors import DomainError, ValidationError
+from tickets.holidays import WorkingCalendar
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.views import NewReport, PhotoRef
@@ -630,11 +631,12 @@ async def on_nav(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
     media_store: MediaStore,
 ) -> None:
     data = await state.get_data()
     if callback_data.action == "confirm":
-        await confirm(query, callback_data, state, session, settings, clock, i18n)
+        await confirm(query, callback_data, state, session, settings, clock, i18n, calendar)
         return
     current = await state.get_state()
     if data.get("draft_id") != callback_data.draft or current is None:
@@ -827,10 +829,11 @@ async def confirm(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     """File the ticket; a second press (or a redelivered update) finds the same ticket."""
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     if data.get("draft_id") != cb.draft:
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"

@@ -24,6 +24,7 @@ from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
 from tickets.codes import normalize_code
 from tickets.errors import DomainError, ValidationError
+from tickets.holidays import WorkingCalendar
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 from ui.errors_text import error_text
@@ -154,10 +155,11 @@ async def receive_supplement(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     photo_id = message.photo[-1].file_id if message.photo else None
     try:
         ticket = await add_supplement(

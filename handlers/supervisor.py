@@ -70,6 +70,7 @@ from tickets.categories import Category
 from tickets.clock import Clock
 from tickets.codes import normalize_code
 from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
+from tickets.holidays import WorkingCalendar
 from tickets.states import Action, TicketState
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, clean_text
@@ -260,8 +261,9 @@ async def on_card_button(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     cb = callback_data
     try:
         action = card_action(cb.action)
@@ -396,8 +398,9 @@ async def on_route(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     cb = callback_data
     command = StaffCommand(
         cb.ticket_id, Action.ROUTE, expected_state=cb.state, target_department_id=cb.department_id
@@ -425,8 +428,9 @@ async def on_assign(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     cb = callback_data
     try:
         ticket, member = await assign(
@@ -456,8 +460,9 @@ async def on_open_card(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket = await visible_ticket(ws, actor, ticket_id=callback_data.ticket_id)
     except DomainError as error:
@@ -494,9 +499,10 @@ async def take_text(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     command = StaffCommand(
         ticket_id=data["ticket_id"],
         action=Action(data["action"]),
@@ -526,9 +532,10 @@ async def take_original(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket, original = await mark_duplicate(
             ws,
@@ -603,6 +610,7 @@ async def on_reply_panel(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     data = await state.get_data()
     current = await state.get_state()
@@ -618,7 +626,7 @@ async def on_reply_panel(
         if isinstance(query.message, Message):
             await query.message.edit_text(_("Cancelled: nothing was sent."))
         return
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket = await resolve(
             ws,
@@ -789,6 +797,7 @@ async def show_ticket(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     code = normalize_code(command.args or "")
     if code is None and command.args:
@@ -799,7 +808,7 @@ async def show_ticket(
             _("Send /ticket followed by a tracking code, e.g. /ticket SR-7K3Q-9XPA-X.")
         )
         return
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     try:
         ticket = await visible_ticket(ws, actor, code=code)
     except NotFound as error:

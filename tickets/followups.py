@@ -174,7 +174,9 @@ def _due_at(
         return as_utc(deadline)
     if spec.anchor is Anchor.GRACE:
         return red_at
-    (point,) = fraction_points(now, deadline, (spec.fraction,), deadlines.tz)
+    (point,) = fraction_points(
+        now, deadline, (spec.fraction,), deadlines.tz, calendar=deadlines.calendar
+    )
     return point
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tickets.clock import Clock
+from tickets.holidays import PACKAGED, WorkingCalendar
 from tickets.views import NewReport, TicketView
 
 
@@ -108,3 +109,4 @@ class Workspace:
     clock: Clock
     timezone: str = "Asia/Shanghai"
     survey_window: timedelta = timedelta(days=7)
+    calendar: WorkingCalendar = PACKAGED

@@ -185,8 +185,10 @@ async def deadlines_for(
     policy = DeadlinePolicy(*days) if days else DeadlinePolicy()
     resolve_by = ticket.resolve_by
     if new_state is TicketState.REOPENED:
-        resolve_by = resolve_deadline(policy, now, ws.timezone)
-    return Deadlines(ticket.accept_by, resolve_by, policy.grace_days, ws.timezone)
+        resolve_by = resolve_deadline(policy, now, ws.timezone, ws.calendar)
+    return Deadlines(
+        ticket.accept_by, resolve_by, policy.grace_days, ws.timezone, calendar=ws.calendar
+    )
 
 
 async def rate(

@@ -21,6 +21,7 @@ from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Tick
 from tests.factories import photo_ref, report_draft
 from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.clock import ManualClock
+from tickets.holidays import PACKAGED
 from tickets.reports import submit_report
 from tickets.views import PhotoRef
 from ui.i18n import create_i18n
@@ -32,7 +33,7 @@ REPORTER = 500_000_001
 
 def make_workspace(clock: ManualClock, admin: int = ADMIN) -> WorkspaceFactory:
     settings = Settings(_env_file=None, admin_ids=frozenset({admin}), default_language="en")
-    return partial(workspace, clock=clock, settings=settings, i18n=I18N)
+    return partial(workspace, clock=clock, settings=settings, i18n=I18N, calendar=PACKAGED)
 
 
 async def file_report(
