@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiogram.utils.i18n import gettext as _
 
+from tickets.codes import CodeProblem, CodeReading
 from tickets.errors import DomainError
 
 _MESSAGES: dict[str, Callable[[], str]] = {
@@ -86,3 +87,15 @@ def error_text(error: DomainError) -> str:
         return template().format(**error.params)
     except (KeyError, IndexError):
         return template()
+
+
+def code_problem_text(reading: CodeReading) -> str:
+    """Say what is wrong with a typed tracking code, so the person knows what to fix."""
+    if reading.problem is CodeProblem.CHECK_MISSING:
+        return _("This code is incomplete: one check character is missing at the end.")
+    if reading.problem is CodeProblem.CHECK_WRONG:
+        return _("This code is not valid: please check it for a typo.")
+    return _(
+        "This code is not valid: a tracking code looks like SR-7K3Q-9XPA-X "
+        "(letters and digits only)."
+    )

@@ -51,7 +51,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
+from bot.errors_text import code_problem_text, error_text
 from bot.middlewares import user_hash
 from bot.render import state_label
 from bot.settings import Settings
@@ -70,7 +70,7 @@ from storage.publications import SqlPublicationStore
 from storage.stats import load_departments, load_ranking, load_stats
 from tickets.actors import Actor, Role
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
@@ -754,10 +754,11 @@ async def publish(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None:
         usage = _("Send /publish followed by the tracking code of a closed ticket.")
-        invalid = _("This code is not valid: please check it for a typo.")
+        invalid = code_problem_text(reading)
         await patiently(message.answer(invalid if command.args else usage))
         return
     await show_preview(message, session, actor, settings, i18n, code=code)

@@ -13,21 +13,28 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors_text import error_text
+from bot.errors_text import code_problem_text, error_text
 from bot.render import local_time, state_label, status_text
 from bot.settings import Settings
 from bot.workspace import workspace
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import CodeProblem, CodeReading, format_code, read_code
 from tickets.errors import DomainError, ValidationError
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
+from tickets.views import TicketView
 
 router = Router(name=__name__)
 PAGE_SIZE = 5
@@ -54,15 +61,33 @@ async def show_status(
             _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
         )
         return
-    code = normalize_code(command.args)
-    if code is None:
-        await message.answer(_("This code is not valid: please check it for a typo."))
+    reading = read_code(command.args)
+    repo = SqlTicketRepository(session)
+    if reading.code is None:
+        await message.answer(code_problem_text(reading))
+        own = await own_ticket_by_body(repo, reading, message.from_user)
+        if own is not None:
+            await message.answer(status_text(own, settings.tz))
         return
-    ticket = await SqlTicketRepository(session).get_by_code(code=code)
+    ticket = await repo.get_by_code(code=reading.code)
     if ticket is None:
         await message.answer(_("No report with this code."))
         return
     await message.answer(status_text(ticket, settings.tz))
+
+
+async def own_ticket_by_body(
+    repo: SqlTicketRepository, reading: CodeReading, user: User | None
+) -> TicketView | None:
+    """The asker's own ticket a code typed without its check symbol can only mean.
+
+    Only the reporter's own: guessing a stranger's ticket from a partial code would make
+    the check symbol worthless as protection against typos that land on another case.
+    """
+    if reading.problem is not CodeProblem.CHECK_MISSING or reading.body is None or user is None:
+        return None
+    ticket = await repo.get_by_code(code=format_code(reading.body))
+    return ticket if ticket is not None and ticket.reporter_user_id == user.id else None
 
 
 @router.message(Command("mytickets"), F.chat.type == "private")

@@ -45,7 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.errors_text import error_text
+from bot.errors_text import code_problem_text, error_text
 from bot.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from bot.notifier import OutboxNotifier
 from bot.render import (
@@ -81,7 +81,7 @@ from tickets.casework import (
 )
 from tickets.categories import Category
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
 from tickets.states import Action, TicketState
 from tickets.views import TicketView
@@ -790,9 +790,10 @@ async def show_ticket(
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None and command.args:
-        await message.answer(_("This code is not valid: please check it for a typo."))
+        await message.answer(code_problem_text(reading))
         return
     if code is None:
         await message.answer(
