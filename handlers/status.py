@@ -48,6 +48,12 @@ class Supplement(CallbackData, prefix="sup"):
     ticket_id: int
 
 
+class StatusPick(CallbackData, prefix="sts"):
+    """`/status` without a code: one of the reporter's own tickets, chosen with a button."""
+
+    ticket_id: int
+
+
 class AddingMaterial(StatesGroup):
     sending = State()
 
@@ -57,9 +63,8 @@ async def show_status(
     message: Message, command: CommandObject, session: AsyncSession, settings: Settings
 ) -> None:
     if not command.args:
-        await message.answer(
-            _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
-        )
+        text, markup = await status_choices(session, message)
+        await message.answer(text, reply_markup=markup)
         return
     reading = read_code(command.args)
     repo = SqlTicketRepository(session)
@@ -74,6 +79,48 @@ async def show_status(
         await message.answer(_("No report with this code."))
         return
     await message.answer(status_text(ticket, settings.tz))
+
+
+async def status_choices(
+    session: AsyncSession, message: Message
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The asker's own latest tickets as buttons; in a group only how to type a code.
+
+    Never in a group: the buttons would show everyone there which reports this person made.
+    """
+    usage = _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
+    if message.chat.type != "private" or message.from_user is None:
+        return usage, None
+    rows = await SqlTicketRepository(session).list_by_reporter(
+        reporter_user_id=message.from_user.id, offset=0, limit=PAGE_SIZE
+    )
+    if not rows:
+        return usage, None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=f"{t.code} · {state_label(t.state)}",
+                callback_data=StatusPick(ticket_id=t.id).pack(),
+            )
+        ]
+        for t in rows
+    ]
+    text = _("Which report? Your latest are below; or send /status with a tracking code.")
+    return text, InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+@router.callback_query(StatusPick.filter())
+async def on_status_pick(
+    query: CallbackQuery, callback_data: StatusPick, session: AsyncSession, settings: Settings
+) -> None:
+    ticket = await SqlTicketRepository(session).get(ticket_id=callback_data.ticket_id)
+    if ticket is None or ticket.reporter_user_id != query.from_user.id:
+        # The button names the ticket by number, not by its code: only its reporter may.
+        await query.answer(_("You are not allowed to do this."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(status_text(ticket, settings.tz))
 
 
 async def own_ticket_by_body(
