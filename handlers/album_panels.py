@@ -60,8 +60,8 @@ class AlbumPanels:
         """Whether a refresh of `chat_id` is still waiting for its album to settle."""
         return chat_id in self._waiting
 
-    async def close_when_idle(self) -> None:
-        """Wait until every scheduled refresh has run (tests, and a graceful drain)."""
+    async def wait_idle(self) -> None:
+        """Wait until every scheduled refresh has run (tests; a graceful drain)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 

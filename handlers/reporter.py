@@ -452,6 +452,7 @@ async def resume_draft(
 # FSM data key: an album's panel is owed, in this locale. It outlives a restart inside the
 # settle window, when the refresh task is gone but the photos are kept.
 PANEL_OWED = "album_panel_locale"
+PANEL_SHOWN = "album_panel_shown"  # [panel message id, its text] of the last album refresh
 
 
 @router.message(StateFilter(None, ReportDraft.adding_photos), photo_filter)
@@ -500,8 +501,13 @@ async def add_photo(
 async def refresh_photo_panel(bot: Bot, chat_id: int, state: FSMContext) -> None:
     """Show the photo step's panel with the photos received so far; the debt is paid."""
     if await state.get_state() == ReportDraft.adding_photos.state:
-        text, markup = photos_prompt(await state.get_data())
-        await replace_panel(bot, chat_id, state, text, markup)
+        data = await state.get_data()
+        text, markup = photos_prompt(data)
+        # An earlier refresh may already show every photo: replacing it would only churn.
+        if data.get(PANEL_SHOWN) != [data.get("panel_id"), text]:
+            await replace_panel(bot, chat_id, state, text, markup)
+            panel_id = (await state.get_data()).get("panel_id")
+            await state.update_data({PANEL_SHOWN: [panel_id, text]})
     await state.update_data({PANEL_OWED: None})
 
 

@@ -28,7 +28,7 @@ async def test_a_refresh_in_flight_is_not_cancelled_and_the_next_waits_for_it() 
     panels.schedule(1, lambda: refresh("second"))  # the next album's photo arrives
     await asyncio.sleep(0)
     release.set()
-    await panels.close_when_idle()
+    await panels.wait_idle()
 
     assert done == ["first", "second"]
 
@@ -43,7 +43,7 @@ async def test_a_new_photo_restarts_only_a_waiting_refresh() -> None:
     panels.schedule(1, lambda: refresh("stale"), delay=3600)
     panels.schedule(1, lambda: refresh("settled"))
     panels.schedule(2, lambda: refresh("other chat"))
-    await panels.close_when_idle()
+    await panels.wait_idle()
 
     assert sorted(done) == ["other chat", "settled"]
 
