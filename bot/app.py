@@ -33,6 +33,7 @@ from bot.inbox import Inbox, LaneScheduler
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
+from handlers.album_panels import AlbumPanels
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
@@ -91,6 +92,7 @@ class SnapreportApp:
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = MediaStore(self.settings.media_dir)
+        self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
         self.bot = create_bot(self.settings, self.limiter)
         self.dp = create_dispatcher(
             settings=self.settings,
@@ -101,6 +103,7 @@ class SnapreportApp:
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
+            album_panels=self.album_panels,
         )
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
@@ -117,7 +120,7 @@ class SnapreportApp:
         self.me = await self._check_token()
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
-        await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         self.scheduler = await start_scheduler(
             bot=self.bot,
             engine=self.engine,
@@ -194,10 +197,13 @@ class SnapreportApp:
             await self._web_runner.cleanup()
             self._web_runner = None
         await self.lanes.close()
+        # After the lanes: a photo handled last may still have scheduled a refresh. What is
+        # cancelled here is remembered in the drafts and sent at the next start.
+        await self.album_panels.close()
         if self.scheduler is not None:
             await self.scheduler.stop()  # lets sends in flight finish and be recorded
             self.scheduler = None
-        await self.dp.emit_shutdown(bot=self.bot, **self.dp.workflow_data)
+        await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         await self.bot.session.close()
         await self.engine.dispose()
 

@@ -56,6 +56,7 @@ def create_dispatcher(
         storage=DatabaseStorage.with_own_pool(settings.database_url, clock=workflow.get("clock")),
         settings=settings,
         session_factory=session_factory,
+        i18n=i18n,  # the same catalog the locale middleware hands to handlers
         **workflow,
     )
     # Order matters: the log line wraps everything, the session exists before the actor

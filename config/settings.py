@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     reports_per_hour: int = Field(default=5, ge=1)
     survey_days: int = Field(default=7, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)
+    album_settle_seconds: float = Field(default=1.0, gt=0, le=30)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True
     # The weekly and daily digests run on the wall clock (cron in TIMEZONE); tests that

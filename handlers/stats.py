@@ -67,7 +67,7 @@ from storage.publications import SqlPublicationStore
 from storage.stats import load_departments, load_ranking, load_stats
 from tickets.actors import Actor, Role
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
 from tickets.periods import (
@@ -83,7 +83,7 @@ from tickets.periods import (
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
 from tickets.records import Stats
 from ui.charts import CjkFontNotFound, Translate
-from ui.errors_text import error_text
+from ui.errors_text import code_problem_text, error_text
 from ui.i18n import translator
 from ui.render import state_label
 from ui.stats_text import (
@@ -754,10 +754,11 @@ async def publish(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None:
         usage = _("Send /publish followed by the tracking code of a closed ticket.")
-        invalid = _("This code is not valid: please check it for a typo.")
+        invalid = code_problem_text(reading)
         await patiently(message.answer(invalid if command.args else usage))
         return
     await show_preview(message, session, actor, settings, i18n, code=code)

@@ -68,13 +68,13 @@ from tickets.casework import (
 )
 from tickets.categories import Category
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden, NotFound, ValidationError
 from tickets.holidays import WorkingCalendar
 from tickets.states import Action, TicketState
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, clean_text
-from ui.errors_text import error_text
+from ui.errors_text import code_problem_text, error_text
 from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from ui.render import (
     actor_label,
@@ -799,9 +799,10 @@ async def show_ticket(
     i18n: I18n,
     calendar: WorkingCalendar,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None and command.args:
-        await message.answer(_("This code is not valid: please check it for a typo."))
+        await message.answer(code_problem_text(reading))
         return
     if code is None:
         await message.answer(

@@ -71,7 +71,9 @@ class DirectoryRepository(Protocol):
 class FollowUpRepository(Protocol):
     async def schedule(self, *, ticket_id: int, plan: Sequence[tuple[str, datetime]]) -> None: ...
 
-    async def cancel(self, *, ticket_id: int, kinds: Sequence[str] | None = None) -> None: ...
+    async def cancel(
+        self, *, ticket_id: int, at: datetime, kinds: Sequence[str] | None = None
+    ) -> None: ...
 
 
 class Notifier(Protocol):
