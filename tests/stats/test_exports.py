@@ -28,9 +28,12 @@ from tests.stats.dataset import (
 from tickets.measures import DepartmentMeasures
 from tickets.records import EventRecord, TicketRecord
 from ui.exports import export_csv, export_json, export_xlsx
+from ui.i18n import create_i18n, translator
 
 # Only the database tests share the module's event loop (and its data set).
 module_loop = pytest.mark.asyncio(loop_scope="module")
+I18N = create_i18n("zh_CN")
+ZH, EN = translator(I18N, "zh_CN"), translator(I18N, "en")
 
 Loaded = tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]
 
@@ -46,9 +49,11 @@ async def _load(db: StatsDb, include_identity: bool) -> Loaded:
 def _all_exports(loaded: Loaded, include_identity: bool) -> dict[str, bytes]:
     tickets, events, departments = loaded
     return {
-        "xlsx": export_xlsx(tickets, events, departments, include_identity=include_identity),
-        "csv": export_csv(tickets, include_identity=include_identity),
-        "json": export_json(tickets, include_identity=include_identity),
+        "xlsx": export_xlsx(
+            tickets, events, departments, tr=ZH, include_identity=include_identity
+        ),
+        "csv": export_csv(tickets, tr=ZH, include_identity=include_identity),
+        "json": export_json(tickets, tr=ZH, include_identity=include_identity),
     }
 
 
@@ -108,7 +113,7 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
     stats_db: StatsDb,
 ) -> None:
     tickets, events, departments = await _load(stats_db, include_identity=False)
-    workbook = load_workbook(io.BytesIO(export_xlsx(tickets, events, departments)))
+    workbook = load_workbook(io.BytesIO(export_xlsx(tickets, events, departments, tr=ZH)))
     assert workbook.sheetnames == ["工单", "事件", "部门指标"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2"
@@ -131,7 +136,7 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
 @module_loop
 async def test_csv_reopens_with_chinese_headers(stats_db: StatsDb) -> None:
     tickets, _, _ = await _load(stats_db, include_identity=False)
-    data = export_csv(tickets)
+    data = export_csv(tickets, tr=ZH)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [row["举报编号"] for row in rows][:3] == ["SR-A4", "SR-A1", "SR-A5"]
@@ -143,7 +148,7 @@ async def test_csv_reopens_with_chinese_headers(stats_db: StatsDb) -> None:
 @module_loop
 async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
     tickets, _, _ = await _load(stats_db, include_identity=False)
-    requests: list[dict[str, Any]] = json.loads(export_json(tickets))
+    requests: list[dict[str, Any]] = json.loads(export_json(tickets, tr=ZH))
     by_id = {r["service_request_id"]: r for r in requests}
     a2 = by_id["SR-A2"]
     assert a2["status"] == "open" and by_id["SR-A4"]["status"] == "closed"
@@ -157,10 +162,10 @@ async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
 
 def test_citizen_text_never_becomes_a_formula() -> None:
     record = replace(_record(), description='=HYPERLINK("http://x","点我")', place_text="+1")
-    workbook = load_workbook(io.BytesIO(export_xlsx([record])))
+    workbook = load_workbook(io.BytesIO(export_xlsx([record], tr=ZH)))
     cells = {c.value: c.data_type for row in workbook["工单"].iter_rows(min_row=2) for c in row}
     assert cells[record.description] == "s"
-    rows = list(csv.reader(io.StringIO(export_csv([record]).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(export_csv([record], tr=ZH).decode("utf-8-sig"))))
     assert '\'=HYPERLINK("http://x","点我")' in rows[1] and "'+1" in rows[1]
 
 
