@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -25,8 +26,10 @@ from tests.stats.dataset import (
     REAL_USER,
     STAFF_USER,
 )
-from tickets.measures import DepartmentMeasures
+from tickets.categories import Category
+from tickets.measures import Counts, DepartmentMeasures, build_measures
 from tickets.records import EventRecord, TicketRecord
+from tickets.states import TicketState
 from ui.exports import export_csv, export_json, export_xlsx
 from ui.i18n import create_i18n, translator
 
@@ -177,3 +180,83 @@ def _record() -> TicketRecord:
         reject_reason=None, created_at=AS_OF, updated_at=AS_OF, accept_by=None,
         accepted_at=None, resolve_by=None, resolved_at=None, closed_at=None,
     )  # fmt: skip
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LABEL_COLUMNS = {1, 2, 18, 19, 20}  # category, state, card, satisfaction, anonymous
+
+
+def _every_label() -> tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]:
+    """Records in ASCII data that between them show every state, category, card, rating."""
+    ratings = (("satisfied", False), ("fair", False), ("unsatisfied", False), (None, True))
+    tickets = [
+        replace(
+            _record(),
+            code=f"SR-E{index}",
+            category=category,
+            state=state,
+            department="Transport Office",
+            description="Desk empty at 10:00",
+            reject_reason="Not confirmed",
+            card=("none", "yellow", "red")[index % 3],
+            satisfaction=ratings[index % 4][0],
+            satisfaction_default=ratings[index % 4][1],
+            anonymous=bool(index % 2),
+        )
+        for index, (category, state) in enumerate(
+            zip(list(Category) * 2, list(TicketState) * 2, strict=False)
+        )
+    ]
+    events = [
+        EventRecord("SR-E1", AS_OF, actor, "accept", "new", "accepted", "ok")
+        for actor in ("reporter", "member", "system")
+    ]
+    measures = build_measures(Counts(received=3, accept_due=2, accepted_on_time=1, satisfied=1))
+    return tickets, events, [DepartmentMeasures(1, "Transport Office", measures)]
+
+
+def _sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+    workbook = load_workbook(io.BytesIO(data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+def test_english_export_has_no_chinese_word_left() -> None:
+    tickets, events, departments = _every_label()
+    data = export_xlsx(tickets, events, departments, tr=EN, include_identity=True)
+    sheets = _sheets(data)
+    assert list(sheets) == ["Ticket list", "Event log", "Department measures"]
+    cells = [str(c) for rows in sheets.values() for row in rows for c in row if c is not None]
+    assert not [cell for cell in cells if CJK.search(cell)]
+    assert not [name for name in sheets if CJK.search(name)]
+    rows = sheets["Ticket list"]
+    assert rows[0][:3] == ("Tracking code", "Misconduct category", "State")
+    assert rows[0][-2:] == ("Real name", "Phone")
+    labels = {rows[0][i]: {row[i] for row in rows[1:]} for i in LABEL_COLUMNS}
+    assert labels["State"] == {"New", "Accepted", "In progress", "Resolved", "Closed",
+                               "Rejected", "Duplicate", "Reopened"}  # fmt: skip
+    assert "Harsh attitude or obstruction" in labels["Misconduct category"]
+    assert labels["Yellow/red card"] == {None, "Yellow card", "Red card"}
+    assert labels["Satisfaction"] == {"Satisfied", "Fairly satisfied", "Unsatisfied",
+                                      "Satisfied by default"}  # fmt: skip
+    assert labels["Anonymous"] == {"Yes", "No"}
+    assert {row[2] for row in sheets["Event log"][1:]} == {"Reporter", "Staff member", "System"}
+
+    csv_text = export_csv(tickets, tr=EN, include_identity=True).decode("utf-8-sig")
+    assert not CJK.search(csv_text)
+    assert next(csv.reader(io.StringIO(csv_text))) == [str(h) for h in rows[0]]
+    json_text = export_json(tickets, tr=EN).decode("utf-8")
+    assert not CJK.search(json_text) and '"Improper dining"' in json_text
+
+
+def test_chinese_export_names_and_labels_are_chinese() -> None:
+    tickets, events, departments = _every_label()
+    sheets = _sheets(export_xlsx(tickets, events, departments, tr=ZH, include_identity=True))
+    assert list(sheets) == ["工单", "事件", "部门指标"]
+    headers = [h for rows in sheets.values() for h in rows[0]]
+    assert all(CJK.search(str(header)) for header in headers), headers
+    rows = sheets["工单"]
+    labels = [row[i] for row in rows[1:] for i in LABEL_COLUMNS if row[i] is not None]
+    labels += [row[i] for row in sheets["事件"][1:] for i in (2, 4, 5)]
+    assert labels and all(CJK.search(str(label)) for label in labels), labels
+    csv_header = export_csv(tickets, tr=ZH).decode("utf-8-sig").splitlines()[0].split(",")
+    assert all(CJK.search(header) for header in csv_header), csv_header
