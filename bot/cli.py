@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -105,6 +106,21 @@ def demo(
     sys.exit(asyncio.run(run_demo()))
 
 
+class Language(StrEnum):
+    ZH_CN = "zh_CN"
+    EN = "en"
+
+
+LANG_HELP = "Language of the words in it (default: DEFAULT_LANGUAGE)."
+
+
+def _translator(settings: Settings, lang: Language | None) -> Callable[[str], str]:
+    from ui.i18n import create_i18n, translator
+
+    locale = lang.value if lang else settings.default_language
+    return translator(create_i18n(locale), locale)
+
+
 class ExportFormat(StrEnum):
     XLSX = "xlsx"
     CSV = "csv"
@@ -132,6 +148,7 @@ def export(
             help="Add real-name reporters' names and phones (anonymous ones never appear).",
         ),
     ] = False,
+    lang: Annotated[Language | None, typer.Option(help=LANG_HELP)] = None,
 ) -> None:
     """Export the tickets received between two local days (TIMEZONE) to a file."""
     from outbox.statistics import export_to_file
@@ -147,6 +164,7 @@ def export(
             fmt=fmt.value,
             out=out,
             include_identity=identity,
+            lang=lang.value if lang else None,
         )
     )
     typer.echo(f"{count} ticket(s) written to {path}")
@@ -185,6 +203,7 @@ def qr(
     bot_username: Annotated[str, typer.Option(help="The bot's @username, without @.")] = "",
     department: Annotated[str, typer.Option(help="Route reports from here to this dept.")] = "",
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
+    lang: Annotated[Language | None, typer.Option(help=LANG_HELP)] = None,
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
     from storage.routes_file import register_tag
@@ -196,7 +215,8 @@ def qr(
     settings = Settings()
     username = bot_username or asyncio.run(_bot_username(settings))
     asyncio.run(register_tag(settings, tag=tag, place=place, department=department or None))
-    poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag)
+    tr = _translator(settings, lang)
+    poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag, tr=tr)
     typer.echo(f"poster: {poster.png}\nvector: {poster.svg}\nlink:   {poster.link}")
 
 

@@ -320,7 +320,7 @@ async def send_album(progress: Message, charts: list[Chart], caption: str) -> No
 
 
 def requester_language() -> Translate:
-    """Charts are drawn in a worker thread: hand them the update's language explicitly."""
+    """Charts and export files are made in a worker thread: hand them the update's language."""
     i18n = get_i18n()
     return translator(i18n, i18n.current_locale)
 
@@ -502,6 +502,7 @@ async def export(
         request.period,
         as_of=clock.now(),
         formats=EXPORT_FORMATS,
+        tr=requester_language(),
         tz=settings.timezone,
         department_ids=scope.export_departments,
         include_identity=identity,
