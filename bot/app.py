@@ -28,10 +28,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.factory import create_bot, create_dispatcher
+from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, LaneScheduler
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
+from handlers.album_panels import AlbumPanels
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
@@ -42,6 +44,7 @@ from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
+from tickets.holidays import WorkingCalendar
 from ui.commands import set_commands
 from ui.i18n import create_i18n
 
@@ -71,6 +74,7 @@ class SnapreportApp:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkingCalendar = field(init=False)
     engine: AsyncEngine = field(init=False)
     session_factory: SessionFactory = field(init=False)
     limiter: TelegramRateLimiter = field(init=False)
@@ -81,20 +85,25 @@ class SnapreportApp:
     me: User | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
+        self.calendar = load_calendar(self.settings.holidays_file)
         self.engine = create_engine(self.settings.database_url)
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = MediaStore(self.settings.media_dir)
+        self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
         self.bot = create_bot(self.settings, self.limiter)
         self.dp = create_dispatcher(
             settings=self.settings,
             session_factory=self.session_factory,
             i18n=self.i18n,
             clock=self.clock,
+            calendar=self.calendar,
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
+            album_panels=self.album_panels,
         )
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
@@ -111,21 +120,29 @@ class SnapreportApp:
         self.me = await self._check_token()
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
-        await self.dp.emit_startup(bot=self.bot, **self.dp.workflow_data)
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         self.scheduler = await start_scheduler(
             bot=self.bot,
             engine=self.engine,
             session_factory=self.session_factory,
             clock=self.clock,
             make_workspace=partial(
-                workspace, clock=self.clock, settings=self.settings, i18n=self.i18n
+                workspace,
+                clock=self.clock,
+                settings=self.settings,
+                i18n=self.i18n,
+                calendar=self.calendar,
             ),
             i18n=self.i18n,
             limiter=self.limiter,
             media=self.media_store,
             config=SchedulerConfig(
                 draft_ttl_hours=self.settings.draft_ttl_hours,
-                digests=DigestConfig(self.settings) if self.settings.digests_enabled else None,
+                digests=(
+                    DigestConfig(self.settings, self.calendar)
+                    if self.settings.digests_enabled
+                    else None
+                ),
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )
@@ -180,10 +197,13 @@ class SnapreportApp:
             await self._web_runner.cleanup()
             self._web_runner = None
         await self.lanes.close()
+        # After the lanes: a photo handled last may still have scheduled a refresh. What is
+        # cancelled here is remembered in the drafts and sent at the next start.
+        await self.album_panels.close()
         if self.scheduler is not None:
             await self.scheduler.stop()  # lets sends in flight finish and be recorded
             self.scheduler = None
-        await self.dp.emit_shutdown(bot=self.bot, **self.dp.workflow_data)
+        await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         await self.bot.session.close()
         await self.engine.dispose()
 

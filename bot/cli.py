@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -45,6 +46,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
     from bot.app import BadTokenError, InsecureWebhookError, SnapreportApp
+    from bot.doctor import Doctor, Status, blocking, run_checks
     from bot.factory import MissingTokenError
     from config.logs import configure_logging
 
@@ -58,12 +60,29 @@ def run() -> None:
         hash_key=hash_key.get_secret_value() if hash_key else None,
         secrets=settings.secret_values(),
     )
+    results = asyncio.run(run_checks(Doctor(settings)))
+    for result in results:
+        if result.status is not Status.OK:
+            typer.echo(result.line(), err=True)
+    if stoppers := blocking(results):
+        raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
     try:
         asyncio.run(SnapreportApp(settings).run_forever())
     except (MissingTokenError, BadTokenError, InsecureWebhookError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def doctor() -> None:
+    """Check the token, Bot API, database, media, font, time zone, holidays, admins, webhook."""
+    from bot.doctor import Doctor, exit_code, run_checks
+
+    results = asyncio.run(run_checks(Doctor(Settings())))
+    for result in results:
+        typer.echo(result.line())
+    raise typer.Exit(exit_code(results))
 
 
 @app.command()
@@ -85,6 +104,21 @@ def demo(
     from bot.demo import run_demo
 
     sys.exit(asyncio.run(run_demo()))
+
+
+class Language(StrEnum):
+    ZH_CN = "zh_CN"
+    EN = "en"
+
+
+LANG_HELP = "Language of the words in it (default: DEFAULT_LANGUAGE)."
+
+
+def _translator(settings: Settings, lang: Language | None) -> Callable[[str], str]:
+    from ui.i18n import create_i18n, translator
+
+    locale = lang.value if lang else settings.default_language
+    return translator(create_i18n(locale), locale)
 
 
 class ExportFormat(StrEnum):
@@ -114,6 +148,7 @@ def export(
             help="Add real-name reporters' names and phones (anonymous ones never appear).",
         ),
     ] = False,
+    lang: Annotated[Language | None, typer.Option(help=LANG_HELP)] = None,
 ) -> None:
     """Export the tickets received between two local days (TIMEZONE) to a file."""
     from outbox.statistics import export_to_file
@@ -129,6 +164,7 @@ def export(
             fmt=fmt.value,
             out=out,
             include_identity=identity,
+            lang=lang.value if lang else None,
         )
     )
     typer.echo(f"{count} ticket(s) written to {path}")
@@ -167,6 +203,7 @@ def qr(
     bot_username: Annotated[str, typer.Option(help="The bot's @username, without @.")] = "",
     department: Annotated[str, typer.Option(help="Route reports from here to this dept.")] = "",
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
+    lang: Annotated[Language | None, typer.Option(help=LANG_HELP)] = None,
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
     from storage.routes_file import register_tag
@@ -178,7 +215,8 @@ def qr(
     settings = Settings()
     username = bot_username or asyncio.run(_bot_username(settings))
     asyncio.run(register_tag(settings, tag=tag, place=place, department=department or None))
-    poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag)
+    tr = _translator(settings, lang)
+    poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag, tr=tr)
     typer.echo(f"poster: {poster.png}\nvector: {poster.svg}\nlink:   {poster.link}")
 
 

@@ -31,6 +31,7 @@ from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from tickets.clock import Clock
+from tickets.holidays import WorkingCalendar
 from ui.i18n import LocaleMiddleware
 
 
@@ -62,6 +63,7 @@ def create_dispatcher(
     session_factory: SessionFactory,
     i18n: I18n,
     clock: Clock,
+    calendar: WorkingCalendar,
     media_store: MediaStore,
     **workflow: Any,
 ) -> Dispatcher:
@@ -72,7 +74,9 @@ def create_dispatcher(
         settings=settings,
         session_factory=session_factory,
         clock=clock,
+        calendar=calendar,
         media_store=media_store,
+        i18n=i18n,  # the same catalog the locale middleware hands to handlers
         **workflow,
     )
     build = partial(
@@ -81,6 +85,7 @@ def create_dispatcher(
         clock=clock,
         settings=settings,
         i18n=i18n,
+        calendar=calendar,
         media=media_store,
     )
     # Order matters: the log line wraps everything, the session exists before the actor

@@ -27,11 +27,19 @@ from storage.reads import SqlCaseReads
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from storage.stats import SqlStatsReads
 from tickets.clock import Clock
+from tickets.holidays import WorkingCalendar
 from tickets.ports import UpdateWorkspace, Workspace
 
 
-def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: I18n) -> Workspace:
-    """The use cases' ports on `session` (a scheduler job's, or a not yet converted handler's)."""
+def workspace(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    calendar: WorkingCalendar,
+) -> Workspace:
+    """Bind the domain's ports to `session`; `calendar` is the one the composition root loaded."""
     return Workspace(
         tickets=SqlTicketRepository(session),
         directory=SqlDirectory(session),
@@ -40,6 +48,7 @@ def workspace(session: AsyncSession, *, clock: Clock, settings: Settings, i18n: 
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
+        calendar=calendar,
     )
 
 
@@ -50,6 +59,7 @@ def update_workspace(
     clock: Clock,
     settings: Settings,
     i18n: I18n,
+    calendar: WorkingCalendar,
     media: MediaStore,
 ) -> UpdateWorkspace:
     """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
@@ -61,6 +71,7 @@ def update_workspace(
         clock=clock,
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
+        calendar=calendar,
         cases=SqlCaseReads(session),
         security=SecurityLog(session),
         people=PeopleRepo(session),

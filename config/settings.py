@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
+    holidays_file: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     reports_per_hour: int = Field(default=5, ge=1)
     survey_days: int = Field(default=7, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)
+    album_settle_seconds: float = Field(default=1.0, gt=0, le=30)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True
     # The weekly and daily digests run on the wall clock (cron in TIMEZONE); tests that
@@ -70,6 +72,12 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _no_file(cls, value: object) -> object:
+        """`HOLIDAYS_FILE=` (empty, as in .env.example) means the packaged calendar alone."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_channel_id", mode="before")
     @classmethod

@@ -40,6 +40,7 @@ from storage.directory import SqlDirectory
 from storage.people import PeopleRepo
 from storage.repositories import SqlTicketRepository
 from tickets.actors import Actor
+from tickets.categories import Category, parse_category
 from tickets.clock import Clock
 from tickets.errors import DomainError, NotFound
 from tickets.membership import (
@@ -90,6 +91,54 @@ class DeptMembers(CallbackData, prefix="adm"):
 
 class RemoveMember(CallbackData, prefix="adr"):
     member_id: int
+
+
+class BindPick(CallbackData, prefix="bnd"):
+    """`/bind` without a department: the department chosen with a button."""
+
+    department_id: int
+
+
+class InvitePick(CallbackData, prefix="adv"):
+    """`/dept invite` without a department: the department; the role comes next."""
+
+    department_id: int
+
+
+class RoutePick(CallbackData, prefix="rtp"):
+    """`/route add` without terms: a category, then a department (0: not chosen yet)."""
+
+    category: str
+    department_id: int = 0
+
+
+def choice_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[buttons[i : i + width] for i in range(0, len(buttons), width)]
+    )
+
+
+async def department_choices(
+    directory: SqlDirectory, pick: Callable[[int], CallbackData]
+) -> InlineKeyboardMarkup | None:
+    """A button per department that can take work, each carrying `pick(department_id)`."""
+    departments = [d for d in await directory.list_departments() if not d.archived]
+    buttons = [
+        InlineKeyboardButton(text=d.name, callback_data=pick(d.id).pack()) for d in departments
+    ]
+    return choice_rows(buttons) if buttons else None
+
+
+def role_choices(department_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[invite_row(department_id)])
+
+
+def category_choices(pick: Callable[[str], CallbackData]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=category_label(c), callback_data=pick(str(c)).pack())
+        for c in Category
+    ]
+    return choice_rows(buttons)
 
 
 @dataclass(frozen=True)
@@ -240,9 +289,17 @@ async def dept_archive(ctx: AdminContext, args: Sequence[str]) -> Reply:
 
 
 async def dept_invite(ctx: AdminContext, args: Sequence[str]) -> Reply:
-    if len(args) < 2:
-        return dept_usage(), None
+    if not args:
+        markup = await department_choices(ctx.directory, lambda d: InvitePick(department_id=d))
+        return _("Invite someone to which department?"), markup
+    if len(args) == 1:
+        department = await department_ref(ctx.directory, args[0])
+        return role_text(department), role_choices(department.id)
     return await invite_text(ctx, ref=" ".join(args[:-1]), role=args[-1]), None
+
+
+def role_text(department: DepartmentView) -> str:
+    return _("Invite to {department} as what?").format(department=department.name)
 
 
 async def invite_text(ctx: AdminContext, *, ref: str, role: str) -> str:
@@ -349,24 +406,39 @@ async def dept(
     await run_verb(message, ctx, DEPT_VERBS, split_args(command.args), "list")
 
 
-def panel_keyboard(department_id: int) -> InlineKeyboardMarkup:
-    def button(text: str, data: CallbackData) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text=text, callback_data=data.pack())
+def invite_row(department_id: int) -> list[InlineKeyboardButton]:
+    """The two invite buttons: the same press as `/dept invite DEPT ROLE`."""
+    return [
+        InlineKeyboardButton(
+            text=_("➕ Invite supervisor"),
+            callback_data=DeptInvite(department_id=department_id, role="supervisor").pack(),
+        ),
+        InlineKeyboardButton(
+            text=_("➕ Invite handler"),
+            callback_data=DeptInvite(department_id=department_id, role="handler").pack(),
+        ),
+    ]
 
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                button(
-                    _("➕ Invite supervisor"),
-                    DeptInvite(department_id=department_id, role="supervisor"),
-                ),
-                button(
-                    _("➕ Invite handler"), DeptInvite(department_id=department_id, role="handler")
-                ),
-            ],
-            [button(_("👥 Members"), DeptMembers(department_id=department_id))],
-        ]
+
+def panel_keyboard(department_id: int) -> InlineKeyboardMarkup:
+    members = InlineKeyboardButton(
+        text=_("👥 Members"), callback_data=DeptMembers(department_id=department_id).pack()
     )
+    return InlineKeyboardMarkup(inline_keyboard=[invite_row(department_id), [members]])
+
+
+@router.callback_query(InvitePick.filter(), flags=ADMIN)
+async def on_invite_pick(
+    query: CallbackQuery, callback_data: InvitePick, session: AsyncSession, clock: Clock
+) -> None:
+    try:
+        department = await department_ref(SqlDirectory(session), str(callback_data.department_id))
+    except DomainError as error:
+        await refuse(query, session, error, clock=clock)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(role_text(department), reply_markup=role_choices(department.id))
 
 
 @router.callback_query(DeptPanel.filter(), flags=ADMIN)
@@ -453,6 +525,7 @@ async def on_remove_member(
 # -- /bind ------------------------------------------------------------------------------------
 
 in_group = F.chat.type.in_({"group", "supergroup"})
+in_group_query = F.message.chat.type.in_({"group", "supergroup"})
 
 
 @router.message(Command("bind"), in_group, flags=ADMIN)
@@ -460,12 +533,32 @@ async def bind(
     message: Message, command: CommandObject, session: AsyncSession, actor: Actor
 ) -> None:
     if not command.args:
-        await message.answer(_("Send /bind DEPT here, DEPT from /dept list."))
-        return
-    try:
-        department = await bind_group(
-            SqlDirectory(session), actor, ref=command.args, chat_id=message.chat.id
+        markup = await department_choices(
+            SqlDirectory(session), lambda d: BindPick(department_id=d)
         )
+        await message.answer(
+            _("Which department's alerts should come to this group?"), reply_markup=markup
+        )
+        return
+    await bind_and_answer(message, session, actor, ref=command.args, chat_id=message.chat.id)
+
+
+@router.callback_query(BindPick.filter(), in_group_query, flags=ADMIN)
+async def on_bind_pick(
+    query: CallbackQuery, callback_data: BindPick, session: AsyncSession, actor: Actor
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        ref, chat_id = str(callback_data.department_id), query.message.chat.id
+        await bind_and_answer(query.message, session, actor, ref=ref, chat_id=chat_id)
+
+
+async def bind_and_answer(
+    message: Message, session: AsyncSession, actor: Actor, *, ref: str, chat_id: int
+) -> None:
+    """Bind the group to a department, typed or pressed, and say so in the group."""
+    try:
+        department = await bind_group(SqlDirectory(session), actor, ref=ref, chat_id=chat_id)
     except DomainError as error:
         await session.rollback()
         await message.answer(error_text(error))
@@ -537,9 +630,18 @@ async def route_list(ctx: AdminContext, args: Sequence[str]) -> Reply:
 
 
 async def route_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if not args:
+        return _("New rule: reports of which category?"), category_choices(
+            lambda c: RoutePick(category=c)
+        )
     if len(args) < 2:
         return route_usage(), None
-    rule = await add_rule(ctx.directory, ctx.actor, ref=args[0], terms=args[1:])
+    return await add_rule_text(ctx, ref=args[0], terms=args[1:]), None
+
+
+async def add_rule_text(ctx: AdminContext, *, ref: str, terms: Sequence[str]) -> str:
+    """Add a routing rule, typed or pressed, and describe it."""
+    rule = await add_rule(ctx.directory, ctx.actor, ref=ref, terms=terms)
     what = " + ".join(
         part
         for part in (
@@ -550,7 +652,43 @@ async def route_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
     )
     return _("➡️ Rule #{id}: {what} → {name}").format(
         id=rule.id, what=what, name=rule.department_name
-    ), None
+    )
+
+
+@router.callback_query(RoutePick.filter(), flags=ADMIN)
+async def on_route_pick(
+    query: CallbackQuery,
+    callback_data: RoutePick,
+    session: AsyncSession,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    category = parse_category(callback_data.category)
+    if category is None or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    ctx = AdminContext(session, actor, clock, settings, bot)
+    if not callback_data.department_id:
+        markup = await department_choices(
+            ctx.directory, lambda d: RoutePick(category=category, department_id=d)
+        )
+        await query.answer()
+        text = _("Reports of {category} go to which department?")
+        await query.message.answer(
+            text.format(category=category_label(category)), reply_markup=markup
+        )
+        return
+    terms = [f"category={category}"]
+    try:
+        text = await add_rule_text(ctx, ref=str(callback_data.department_id), terms=terms)
+    except DomainError as error:
+        await refuse(query, session, error, clock=clock)
+        return
+    await session.commit()  # done before it is reported done
+    await query.answer()
+    await query.message.answer(text)
 
 
 async def route_del(ctx: AdminContext, args: Sequence[str]) -> Reply:

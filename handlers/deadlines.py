@@ -8,6 +8,7 @@ flowchart LR
   set[/deadline CATEGORY ACCEPT RESOLVE/] --> valid{valid?}
   valid -- yes --> stored[policy row] --> later[reports filed from now on]
   valid -- no --> usage[what to write]
+  list --> pick[category button] --> days[day-pair buttons] --> stored
 ```
 A change applies to reports filed afterwards (and to the fresh resolve deadline of a ticket
 reopened afterwards); open tickets keep their deadlines. The `deadlines:` section of
@@ -20,7 +21,8 @@ import html
 from collections.abc import Mapping
 
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +37,44 @@ from ui.render import category_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 router.message.middleware(AccessMiddleware())
+router.callback_query.middleware(AccessMiddleware())
+# The day pairs offered as buttons; any other pair can still be typed.
+DAY_CHOICES = ((1, 3), (1, 5), (2, 10), (3, 15), (5, 20))
+
+
+class DeadlinePick(CallbackData, prefix="ddl"):
+    """`/deadline` without all its words: a category, then a day pair (0: not chosen yet)."""
+
+    category: str
+    accept: int = 0
+    resolve: int = 0
+
+
+def category_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=category_label(c), callback_data=DeadlinePick(category=c).pack())
+        for c in Category
+    ]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    )
+
+
+def days_keyboard(category: Category) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=f"{accept} / {resolve}",
+            callback_data=DeadlinePick(category=category, accept=accept, resolve=resolve).pack(),
+        )
+        for accept, resolve in DAY_CHOICES
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+def days_question(category: Category) -> str:
+    return _("{category}: working days to accept / to resolve?").format(
+        category=category_label(category)
+    )
 
 
 def usage() -> str:
@@ -81,26 +121,47 @@ async def deadline(message: Message, command: CommandObject, session: AsyncSessi
     directory = SqlDirectory(session)
     args = (command.args or "").split()
     if not args:
-        await message.answer(policy_text(await directory.list_deadline_days()))
+        overrides = await directory.list_deadline_days()
+        await message.answer(policy_text(overrides), reply_markup=category_keyboard())
         return
     category = parse_category(args[0].lower())
-    days = parse_days(args[1:])
     if category is None:
         unknown = _("There is no category {category}; /deadline lists them.")
         await message.answer(unknown.format(category=html.escape(args[0])))
         return
+    if len(args) == 1:
+        await message.answer(days_question(category), reply_markup=days_keyboard(category))
+        return
+    days = parse_days(args[1:])
     if days is None:
         await message.answer(usage())
         return
-    await directory.set_deadline_days(
+    await message.answer(await set_days(session, category, days))
+
+
+@router.callback_query(DeadlinePick.filter(), flags=ADMIN)
+async def on_deadline_pick(
+    query: CallbackQuery, callback_data: DeadlinePick, session: AsyncSession
+) -> None:
+    category = parse_category(callback_data.category)
+    days = parse_days([str(callback_data.accept), str(callback_data.resolve)])
+    if category is None or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await query.answer()
+    if days is None:  # only the category so far
+        await query.message.answer(days_question(category), reply_markup=days_keyboard(category))
+        return
+    await query.message.answer(await set_days(session, category, days))
+
+
+async def set_days(session: AsyncSession, category: Category, days: DaysSpec) -> str:
+    """Store a category's deadline days, typed or pressed, and say what changed."""
+    await SqlDirectory(session).set_deadline_days(
         category=category, accept_days=days.accept_days, resolve_days=days.resolve_days
     )
     await session.commit()  # stored before it is reported stored
-    await message.answer(
-        _(
-            "⏱ {category}: accept within {accept} and resolve within {resolve} working days, "
-            "for reports filed from now on."
-        ).format(
-            category=category_label(category), accept=days.accept_days, resolve=days.resolve_days
-        )
-    )
+    return _(
+        "⏱ {category}: accept within {accept} and resolve within {resolve} working days, "
+        "for reports filed from now on."
+    ).format(category=category_label(category), accept=days.accept_days, resolve=days.resolve_days)

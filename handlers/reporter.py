@@ -23,14 +23,15 @@ holds the same file; /report or a QR link mid-draft brings the draft back, never
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
 import secrets
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from aiogram import Bot, F
+import structlog
+from aiogram import Bot, Dispatcher, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -51,10 +52,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workspace import workspace
 from config.settings import Settings
+from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from handlers.routing import Blueprint
-from storage.fsm import release_draft_photos
+from storage.fsm import DatabaseStorage, release_draft_photos
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore
 from storage.models import SourceTag
@@ -62,17 +64,18 @@ from tickets.actors import Actor
 from tickets.categories import Category, parse_category
 from tickets.clock import Clock
 from tickets.errors import DomainError, ValidationError
+from tickets.holidays import WorkingCalendar
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.views import NewReport, PhotoRef
 from ui.errors_text import error_text
 from ui.render import category_label, submitted_text
 
+log = structlog.get_logger(__name__)
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 router.message.filter(F.chat.type == "private")
 
 TOTAL_STEPS = 5
-ALBUM_SETTLE_SECONDS = 1.0
 
 
 class ReportDraft(StatesGroup):
@@ -127,7 +130,6 @@ async def show_panel(
     markup: InlineKeyboardMarkup | None,
 ) -> None:
     """Edit the panel for button presses; send a fresh one (and drop the old) otherwise."""
-    data = await state.get_data()
     if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
         try:
             await target.message.edit_text(text, reply_markup=markup)
@@ -138,14 +140,23 @@ async def show_panel(
                 return  # a double tap: the panel already shows this
             # the panel is gone (deleted, too old to edit): fall through to a new one
     message = target if isinstance(target, Message) else target.message
-    if not isinstance(message, Message):
+    if not isinstance(message, Message) or message.bot is None:
         return
-    old_panel = data.get("panel_id")
+    await replace_panel(message.bot, message.chat.id, state, text, markup)
+
+
+async def replace_panel(
+    bot: Bot, chat_id: int, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Drop the old panel, then send the new one, so there are never two live panels."""
+    old_panel = (await state.get_data()).get("panel_id")
     if old_panel:
-        # The old panel goes first, so there is never a moment with two live panels.
+        # Forgotten before it is deleted: whoever refreshes next has nothing to delete
+        # again, which Telegram would refuse with "message to delete not found".
+        await state.update_data(panel_id=None)
         with contextlib.suppress(TelegramBadRequest):
-            await message.chat.delete_message(old_panel)
-    sent = await message.answer(text, reply_markup=markup)
+            await bot.delete_message(chat_id, old_panel)
+    sent = await bot.send_message(chat_id, text, reply_markup=markup)
     await state.update_data(panel_id=sent.message_id)
 
 
@@ -438,7 +449,10 @@ async def resume_draft(
 
 # -- step 1: photos ---------------------------------------------------------------------------
 
-_album_refresh: dict[int, asyncio.Task[None]] = {}
+# FSM data key: an album's panel is owed, in this locale. It outlives a restart inside the
+# settle window, when the refresh task is gone but the photos are kept.
+PANEL_OWED = "album_panel_locale"
+PANEL_SHOWN = "album_panel_shown"  # [panel message id, its text] of the last album refresh
 
 
 @router.message(StateFilter(None, ReportDraft.adding_photos), photo_filter)
@@ -449,6 +463,8 @@ async def add_photo(
     media_store: MediaStore,
     image_limits: ImageLimits,
     settings: Settings,
+    album_panels: AlbumPanels,
+    i18n: I18n,
 ) -> None:
     if len((await state.get_data()).get("photos", [])) >= PHOTOS_MAX:
         await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
@@ -466,39 +482,52 @@ async def add_photo(
     if any(p["sha256"] == entry["sha256"] for p in data["photos"]):
         await message.answer(_("You have already added this photo."))
         return
-    photos = [*data["photos"], entry]
-    changes: dict[str, Any] = {"photos": photos}
+    changes: dict[str, Any] = {"photos": [*data["photos"], entry]}
     if message.caption and not data.get("description"):
         # A short caption ("看!") is not a description: step 2 will ask for one.
         with contextlib.suppress(ValidationError):
             changes["description"] = validate_description(message.caption)
-    await state.update_data(changes)
     if message.media_group_id:
+        changes[PANEL_OWED] = i18n.current_locale
+    await state.update_data(changes)
+    refresh = partial(refresh_photo_panel, bot, message.chat.id, state)
+    if message.media_group_id or album_panels.pending(message.chat.id):
         # One panel per album, not one per photo: refresh when the album has settled.
-        schedule_album_panel(message, state, settings)
+        album_panels.schedule(message.chat.id, refresh)
     else:
-        await refresh_photo_panel(message, state, settings)
+        await album_panels.run(message.chat.id, refresh)
 
 
-def schedule_album_panel(message: Message, state: FSMContext, settings: Settings) -> None:
-    chat_id = message.chat.id
-    pending = _album_refresh.pop(chat_id, None)
-    if pending is not None:
-        pending.cancel()
+async def refresh_photo_panel(bot: Bot, chat_id: int, state: FSMContext) -> None:
+    """Show the photo step's panel with the photos received so far; the debt is paid."""
+    if await state.get_state() == ReportDraft.adding_photos.state:
+        data = await state.get_data()
+        text, markup = photos_prompt(data)
+        # An earlier refresh may already show every photo: replacing it would only churn.
+        if data.get(PANEL_SHOWN) != [data.get("panel_id"), text]:
+            await replace_panel(bot, chat_id, state, text, markup)
+            panel_id = (await state.get_data()).get("panel_id")
+            await state.update_data({PANEL_SHOWN: [panel_id, text]})
+    await state.update_data({PANEL_OWED: None})
 
-    async def settle() -> None:
-        await asyncio.sleep(ALBUM_SETTLE_SECONDS)
-        _album_refresh.pop(chat_id, None)
-        await refresh_photo_panel(message, state, settings)
 
-    _album_refresh[chat_id] = asyncio.create_task(settle())
-
-
-async def refresh_photo_panel(message: Message, state: FSMContext, settings: Settings) -> None:
-    if await state.get_state() != ReportDraft.adding_photos.state:
+@router.startup()
+async def resume_album_panels(
+    bot: Bot, dispatcher: Dispatcher, album_panels: AlbumPanels, i18n: I18n
+) -> None:
+    """Send the panels owed for albums that arrived just before the bot stopped."""
+    storage = dispatcher.storage
+    if not isinstance(storage, DatabaseStorage):
         return
-    text, markup = photos_prompt(await state.get_data())
-    await show_panel(message, state, text, markup)
+    adding_photos = ReportDraft.adding_photos.state or ""
+    owed = await storage.keys_with(state=adding_photos, field=PANEL_OWED)
+    for key, data in owed:
+        refresh = partial(refresh_photo_panel, bot, key.chat_id, FSMContext(storage, key))
+        # The task copies this context: the panel speaks the language the album came in.
+        with i18n.context(), i18n.use_locale(str(data[PANEL_OWED])):
+            album_panels.schedule(key.chat_id, refresh, delay=0)  # the album settled long ago
+    if owed:
+        log.info("album_panels_resumed", count=len(owed))
 
 
 @router.message(ReportDraft.adding_photos, F.text, ~F.text.startswith("/"))
@@ -631,11 +660,12 @@ async def on_nav(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
     media_store: MediaStore,
 ) -> None:
     data = await state.get_data()
     if callback_data.action == "confirm":
-        await confirm(query, callback_data, state, session, settings, clock, i18n)
+        await confirm(query, callback_data, state, session, settings, clock, i18n, calendar)
         return
     current = await state.get_state()
     if data.get("draft_id") != callback_data.draft or current is None:
@@ -828,10 +858,11 @@ async def confirm(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     """File the ticket; a second press (or a redelivered update) finds the same ticket."""
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     if data.get("draft_id") != cb.draft:
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"

@@ -3,9 +3,9 @@
 aiogram attaches a Router to one parent for good, and a process may build several
 Dispatchers (the tests, the demo's restart). So a handler module declares its handlers on a
 module-level `Blueprint` in aiogram's own syntax (`@router.message(...)`,
-`router.callback_query.middleware(...)`, `router.message.filter(...)`, `@router.errors(...)`),
-and `handlers.get_routers()` calls the module's `create_router()`, which replays them, in
-order, onto a new Router. Converting a module: `router = Blueprint(__name__)` instead of
+`router.callback_query.middleware(...)`, `router.message.filter(...)`, `@router.errors(...)`,
+`@router.startup()`), and `handlers.get_routers()` calls the module's `create_router()`,
+which replays them, in order, onto a new Router. Converting a module: `router = Blueprint(__name__)` instead of
 `Router(name=__name__)`, and a `create_router()` returning `router.build()`.
 """
 
@@ -51,6 +51,21 @@ class ObserverBlueprint:
         self._steps.append(lambda router: router.observers[self._event].filter(*filters))
 
 
+class LifecycleBlueprint:
+    """`@router.startup()` / `@router.shutdown()`, recorded for later."""
+
+    def __init__(self, steps: list[Step], event: str) -> None:
+        self._steps = steps
+        self._event = event
+
+    def __call__(self) -> Callable[[F], F]:
+        def register(callback: F) -> F:
+            self._steps.append(lambda router: getattr(router, self._event).register(callback))
+            return callback
+
+        return register
+
+
 class Blueprint:
     """A module's handlers, middlewares and filters, built into a new Router on demand."""
 
@@ -60,6 +75,8 @@ class Blueprint:
         self.message = ObserverBlueprint(self._steps, "message")
         self.callback_query = ObserverBlueprint(self._steps, "callback_query")
         self.errors = ObserverBlueprint(self._steps, "error")
+        self.startup = LifecycleBlueprint(self._steps, "startup")
+        self.shutdown = LifecycleBlueprint(self._steps, "shutdown")
 
     def build(self) -> Router:
         """A new Router with everything declared so far, for one Dispatcher."""

@@ -57,7 +57,7 @@ from handlers.errors import refusing
 from handlers.routing import Blueprint
 from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
 from tickets.actors import Actor, Role
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
 from tickets.periods import (
@@ -74,6 +74,7 @@ from tickets.ports import UpdateWorkspace
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
 from tickets.records import Stats
 from ui.charts import CjkFontNotFound, Translate
+from ui.errors_text import code_problem_text
 from ui.i18n import translator
 from ui.stats_text import (
     period_text,
@@ -302,7 +303,7 @@ async def send_album(progress: Message, charts: list[Chart], caption: str) -> No
 
 
 def requester_language() -> Translate:
-    """Charts are drawn in a worker thread: hand them the update's language explicitly."""
+    """Charts and export files are made in a worker thread: hand them the update's language."""
     i18n = get_i18n()
     return translator(i18n, i18n.current_locale)
 
@@ -462,6 +463,7 @@ async def export(
         request.period,
         as_of=ws.clock.now(),
         formats=EXPORT_FORMATS,
+        tr=requester_language(),
         department_ids=scope.export_departments,
         include_identity=identity,
     )
@@ -678,10 +680,11 @@ async def publish(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None:
         usage = _("Send /publish followed by the tracking code of a closed ticket.")
-        invalid = _("This code is not valid: please check it for a typo.")
+        invalid = code_problem_text(reading)
         await patiently(message.answer(invalid if command.args else usage))
         return
     await show_preview(message, ws, actor, settings, i18n, code=code)

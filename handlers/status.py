@@ -13,7 +13,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,11 +29,13 @@ from config.settings import Settings
 from handlers.routing import Blueprint
 from storage.repositories import SqlTicketRepository
 from tickets.clock import Clock
-from tickets.codes import normalize_code
+from tickets.codes import CodeProblem, CodeReading, format_code, read_code
 from tickets.errors import DomainError, ValidationError
+from tickets.holidays import WorkingCalendar
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
-from ui.errors_text import error_text
+from tickets.views import TicketView
+from ui.errors_text import code_problem_text, error_text
 from ui.render import local_time, state_label, status_text
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -42,6 +50,12 @@ class Supplement(CallbackData, prefix="sup"):
     ticket_id: int
 
 
+class StatusPick(CallbackData, prefix="sts"):
+    """`/status` without a code: one of the reporter's own tickets, chosen with a button."""
+
+    ticket_id: int
+
+
 class AddingMaterial(StatesGroup):
     sending = State()
 
@@ -51,19 +65,78 @@ async def show_status(
     message: Message, command: CommandObject, session: AsyncSession, settings: Settings
 ) -> None:
     if not command.args:
-        await message.answer(
-            _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
-        )
+        text, markup = await status_choices(session, message)
+        await message.answer(text, reply_markup=markup)
         return
-    code = normalize_code(command.args)
-    if code is None:
-        await message.answer(_("This code is not valid: please check it for a typo."))
+    reading = read_code(command.args)
+    repo = SqlTicketRepository(session)
+    if reading.code is None:
+        await message.answer(code_problem_text(reading))
+        own = await own_ticket_by_body(repo, reading, message.from_user)
+        if own is not None:
+            await message.answer(status_text(own, settings.tz))
         return
-    ticket = await SqlTicketRepository(session).get_by_code(code=code)
+    ticket = await repo.get_by_code(code=reading.code)
     if ticket is None:
         await message.answer(_("No report with this code."))
         return
     await message.answer(status_text(ticket, settings.tz))
+
+
+async def status_choices(
+    session: AsyncSession, message: Message
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The asker's own latest tickets as buttons; in a group only how to type a code.
+
+    Never in a group: the buttons would show everyone there which reports this person made.
+    """
+    usage = _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
+    if message.chat.type != "private" or message.from_user is None:
+        return usage, None
+    rows = await SqlTicketRepository(session).list_by_reporter(
+        reporter_user_id=message.from_user.id, offset=0, limit=PAGE_SIZE
+    )
+    if not rows:
+        return usage, None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=f"{t.code} · {state_label(t.state)}",
+                callback_data=StatusPick(ticket_id=t.id).pack(),
+            )
+        ]
+        for t in rows
+    ]
+    text = _("Which report? Your latest are below; or send /status with a tracking code.")
+    return text, InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+@router.callback_query(StatusPick.filter())
+async def on_status_pick(
+    query: CallbackQuery, callback_data: StatusPick, session: AsyncSession, settings: Settings
+) -> None:
+    ticket = await SqlTicketRepository(session).get(ticket_id=callback_data.ticket_id)
+    if ticket is None or ticket.reporter_user_id != query.from_user.id:
+        # The button names the ticket by number, not by its code: only its reporter may.
+        await query.answer(_("You are not allowed to do this."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(status_text(ticket, settings.tz))
+
+
+async def own_ticket_by_body(
+    repo: SqlTicketRepository, reading: CodeReading, user: User | None
+) -> TicketView | None:
+    """The asker's own ticket a code typed without its check symbol can only mean.
+
+    Only the reporter's own: guessing a stranger's ticket from a partial code would make
+    the check symbol worthless as protection against typos that land on another case.
+    """
+    if reading.problem is not CodeProblem.CHECK_MISSING or reading.body is None or user is None:
+        return None
+    ticket = await repo.get_by_code(code=format_code(reading.body))
+    return ticket if ticket is not None and ticket.reporter_user_id == user.id else None
 
 
 @router.message(Command("mytickets"), F.chat.type == "private")
@@ -155,10 +228,11 @@ async def receive_supplement(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    calendar: WorkingCalendar,
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n)
+    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     photo_id = message.photo[-1].file_id if message.photo else None
     try:
         ticket = await add_supplement(

@@ -61,12 +61,13 @@ from tickets.casework import (
     visible_ticket,
 )
 from tickets.categories import Category
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.ports import UpdateWorkspace
 from tickets.states import Action, TicketState
 from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, clean_text
+from ui.errors_text import code_problem_text
 from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from ui.render import (
     actor_label,
@@ -713,9 +714,10 @@ async def show_ticket(
     actor: Actor,
     settings: Settings,
 ) -> None:
-    code = normalize_code(command.args or "")
+    reading = read_code(command.args or "")
+    code = reading.code
     if code is None and command.args:
-        await message.answer(_("This code is not valid: please check it for a typo."))
+        await message.answer(code_problem_text(reading))
         return
     if code is None:
         await message.answer(

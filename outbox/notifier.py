@@ -297,10 +297,13 @@ class OutboxNotifier:
         Never about a notice to administrators, this one included: when their own chat is
         what fails, the notice would fail the same way and queue the next, without end.
         Once per ticket and chat: when a group has removed the bot, a ticket's photo and
-        card die together; when a reporter has blocked it, so does every later update.
+        card die together; when a reporter has blocked it, so does every later update. And
+        at most once per row, marked on the row itself: a row given another go with
+        `/dead retry` that dies again is not news, even once older notices were purged.
         """
-        if row.purpose.startswith(ADMIN_PURPOSE):
+        if row.purpose.startswith(ADMIN_PURPOSE) or row.dead_noticed:
             return
+        row.dead_noticed = True
         about = f"dead:{row.ticket_id or '-'}:{row.chat_id}"
         told = await self._session.scalar(
             select(col(OutboxMessage.id))

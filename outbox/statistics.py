@@ -39,6 +39,7 @@ from ui.charts import (
     weekly_states_chart,
 )
 from ui.exports import export_csv, export_json, export_xlsx
+from ui.i18n import create_i18n, translator
 from ui.stats_text import period_text, public_ticket_text
 
 EXPORT_FORMATS = ("xlsx", "csv", "json")
@@ -145,15 +146,16 @@ def _render_files(
     events: Sequence[EventRecord],
     departments: Sequence[DepartmentMeasures],
     *,
+    tr: Translate,
     tz: str,
     include_identity: bool,
 ) -> dict[str, bytes]:
     makers = {
         "xlsx": lambda: export_xlsx(
-            tickets, events, departments, tz=tz, include_identity=include_identity
+            tickets, events, departments, tr=tr, tz=tz, include_identity=include_identity
         ),
-        "csv": lambda: export_csv(tickets, tz=tz, include_identity=include_identity),
-        "json": lambda: export_json(tickets, tz=tz, include_identity=include_identity),
+        "csv": lambda: export_csv(tickets, tr=tr, tz=tz, include_identity=include_identity),
+        "json": lambda: export_json(tickets, tr=tr, tz=tz, include_identity=include_identity),
     }
     return {fmt: makers[fmt]() for fmt in EXPORT_FORMATS if fmt in formats}
 
@@ -164,11 +166,15 @@ async def build_export(
     *,
     as_of: datetime,
     formats: Collection[str],
+    tr: Translate,
     tz: str,
     department_ids: Sequence[int] | None = None,
     include_identity: bool = False,
 ) -> Export:
     """Load the tickets received in `period` (all departments, or those listed) as files.
+
+    `tr` is the requester's language: the files are made in a worker thread, outside the
+    update's locale context, so it is passed in as for charts.
 
     `include_identity` adds real-name reporters' names and phones; an anonymous reporter's
     identity is never read (`storage.stats`) nor written (`ui.exports`).
@@ -196,6 +202,7 @@ async def build_export(
         tickets,
         events,
         departments,
+        tr=tr,
         tz=tz,
         include_identity=include_identity,
     )
@@ -215,6 +222,7 @@ class SessionExports:
         *,
         as_of: datetime,
         formats: Collection[str],
+        tr: Translate,
         department_ids: Sequence[int] | None,
         include_identity: bool,
     ) -> Export:
@@ -223,6 +231,7 @@ class SessionExports:
             period,
             as_of=as_of,
             formats=formats,
+            tr=tr,
             tz=self._tz,
             department_ids=department_ids,
             include_identity=include_identity,
@@ -300,8 +309,14 @@ async def export_to_file(
     fmt: str,
     out: Path | None = None,
     include_identity: bool = False,
+    lang: str | None = None,
 ) -> tuple[Path, int]:
-    """`snapreport export`: write the tickets received from `first` to `last` (included)."""
+    """`snapreport export`: write the tickets received from `first` to `last` (included).
+
+    Headers and labels are in `lang`, else in DEFAULT_LANGUAGE.
+    """
+    locale = lang or settings.default_language
+    tr = translator(create_i18n(locale), locale)
     engine = create_engine(settings.database_url)
     try:
         made = await build_export(
@@ -309,6 +324,7 @@ async def export_to_file(
             Period.local_days(first, last + timedelta(days=1), settings.tz),
             as_of=SystemClock().now(),
             formats=(fmt,),
+            tr=tr,
             tz=settings.timezone,
             include_identity=include_identity,
         )

@@ -1,6 +1,7 @@
 """Digests: last week's figures to the administrators (Mondays 09:00), each department's
 overdue list (08:30 on working days), last month's figures to the transparency channel
-(the 1st, 09:00, when PUBLIC_CHANNEL_ID is set); all in local time (TIMEZONE).
+(the 1st, 09:00, when PUBLIC_CHANNEL_ID is set), and the daily notice while the holiday
+calendar runs out (`scheduler.holidays`); all in local time (TIMEZONE).
 
 Each job is a plain function of the session factory, the clock, the settings and i18n. It
 writes OutboxMessage rows keyed by the period it reports on and the recipient, so running
@@ -24,10 +25,11 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from config.settings import Settings
 from outbox.notifier import OnceNotifier
 from outbox.statistics import ChannelPublisher
+from scheduler.holidays import JOB_HOLIDAYS, warn_uncovered_years
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_stats
-from tickets.calendar import is_working_day
 from tickets.clock import Clock
+from tickets.holidays import PACKAGED, WorkingCalendar
 from tickets.measures import Period
 from ui.stats_text import monthly_public_text, overdue_text, weekly_digest_text
 
@@ -79,6 +81,7 @@ async def overdue_lists(
     settings: Settings,
     i18n: I18n,
     working_days_only: bool = True,
+    calendar: WorkingCalendar = PACKAGED,
 ) -> int:
     """Queue each department's list of open tickets with a yellow or red card; count rows.
 
@@ -86,7 +89,7 @@ async def overdue_lists(
     alerts go: its group chat, else its supervisors, else the administrators.
     """
     day = local_today(clock, settings.tz)
-    if working_days_only and not is_working_day(day):
+    if working_days_only and not calendar.is_working_day(day):
         return 0
     written = 0
     with i18n.context():
@@ -131,9 +134,10 @@ async def monthly_public_figures(
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """The settings the digests read; built in the composition root."""
+    """The settings (and the working-day calendar) the digests read; built in the root."""
 
     settings: Settings
+    calendar: WorkingCalendar = PACKAGED
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,18 @@ def digest_jobs(
             weekly_digest,
             params,
         ),
-        DigestJob(JOB_OVERDUE, CronTrigger(hour=8, minute=30, timezone=tz), overdue_lists, params),
+        DigestJob(
+            JOB_OVERDUE,
+            CronTrigger(hour=8, minute=30, timezone=tz),
+            overdue_lists,
+            params | {"calendar": config.calendar},
+        ),
+        DigestJob(
+            JOB_HOLIDAYS,
+            CronTrigger(hour=9, minute=0, timezone=tz),
+            warn_uncovered_years,
+            params | {"calendar": config.calendar},
+        ),
     ]
     if settings.public_channel_id is not None:
         jobs.append(

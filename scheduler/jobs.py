@@ -26,7 +26,7 @@ from storage.media import MediaStore
 from storage.models import Evidence, FollowUp, FsmRecord, InboxUpdate
 from tickets.clock import Clock
 from tickets.ports import Workspace
-from tickets.sweep import run_follow_up
+from tickets.sweep import Outcome, run_follow_up
 
 log = structlog.get_logger(__name__)
 
@@ -36,15 +36,17 @@ DRAFT_STATE_PREFIX = "ReportDraft:"
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What one sweep did: follow-ups carried out, found moot, and failed (left due)."""
+    """What one sweep did: follow-ups carried out, found moot, skipped as stale, and failed
+    (left due)."""
 
     acted: int = 0
     moot: int = 0
     failed: int = 0
+    skipped: int = 0
 
     @property
     def done(self) -> int:
-        return self.acted + self.moot
+        return self.acted + self.moot + self.skipped
 
 
 async def sweep_follow_ups(
@@ -60,7 +62,8 @@ async def sweep_follow_ups(
     `i18n` is made the current catalog while they run: the notifier renders with aiogram's
     context-bound gettext, which outside a handler has no catalog of its own.
     """
-    acted = moot = failed = 0
+    counts = dict.fromkeys(Outcome, 0)
+    failed = 0
     passed: set[int] = set()  # failed, or held by another runner: not again in this sweep
     while True:
         async with session_factory() as session:
@@ -78,7 +81,12 @@ async def sweep_follow_ups(
             )
         batch = [follow_up_id for follow_up_id in found if follow_up_id is not None]
         if not batch:
-            return SweepReport(acted, moot, failed)
+            return SweepReport(
+                acted=counts[Outcome.ACTED],
+                moot=counts[Outcome.MOOT],
+                failed=failed,
+                skipped=counts[Outcome.SKIPPED],
+            )
         for follow_up_id in batch:
             try:
                 outcome = await run_one_follow_up(
@@ -95,10 +103,8 @@ async def sweep_follow_ups(
                 continue
             if outcome is None:
                 passed.add(follow_up_id)
-            elif outcome:
-                acted += 1
             else:
-                moot += 1
+                counts[outcome] += 1
 
 
 async def run_one_follow_up(
@@ -108,11 +114,11 @@ async def run_one_follow_up(
     clock: Clock,
     make_workspace: WorkspaceFactory,
     i18n: I18n | None = None,
-) -> bool | None:
+) -> Outcome | None:
     """Claim one follow-up, carry it out and mark it done, in one transaction.
 
-    Returns what `run_follow_up` returned (False: the ticket made it moot), or None when
-    the row was done meanwhile or another runner holds it.
+    Returns what `run_follow_up` returned, or None when the row was done meanwhile or
+    another runner holds it.
     """
     ambient = i18n.context() if i18n is not None else contextlib.nullcontext()
     with ambient:
@@ -124,7 +130,7 @@ async def _run_one(
     follow_up_id: int,
     clock: Clock,
     make_workspace: WorkspaceFactory,
-) -> bool | None:
+) -> Outcome | None:
     async with session_factory() as session, session.begin():
         row = await session.scalar(
             select(FollowUp)
@@ -138,9 +144,10 @@ async def _run_one(
         row.done_at = clock.now()
         await session.flush()
         workspace = make_workspace(session)
-        acted = await run_follow_up(workspace, ticket_id=row.ticket_id, kind=row.kind)
-    log.info("follow_up_done", follow_up_id=follow_up_id, kind=row.kind, acted=acted)
-    return acted
+        outcome = await run_follow_up(workspace, ticket_id=row.ticket_id, kind=row.kind)
+        row.skipped = outcome is Outcome.SKIPPED
+    log.info("follow_up_done", follow_up_id=follow_up_id, kind=row.kind, outcome=str(outcome))
+    return outcome
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,19 @@ def storage_key_to_str(key: StorageKey) -> str:
     return ":".join(parts)
 
 
+def storage_key_from_str(text: str) -> StorageKey:
+    """The `StorageKey` a `storage_key_to_str` string was made from."""
+    bot_id, chat_id, user_id, thread_id, business, destiny = text.split(":", 5)
+    return StorageKey(
+        bot_id=int(bot_id),
+        chat_id=int(chat_id),
+        user_id=int(user_id),
+        thread_id=int(thread_id) if thread_id else None,
+        business_connection_id=business or None,
+        destiny=destiny,
+    )
+
+
 class _KeyLocks:
     """One asyncio.Lock per key, dropped again when nobody holds or awaits it."""
 
@@ -120,6 +133,18 @@ class DatabaseStorage(BaseStorage):
 
         await self._write(storage_key_to_str(key), merge)
         return merged
+
+    async def keys_with(
+        self, *, state: str, field: str
+    ) -> list[tuple[StorageKey, dict[str, Any]]]:
+        """The keys in `state` whose data has `field` set: work a restart must pick up."""
+        async with self._sessions() as session:
+            records = await session.scalars(select(FsmRecord).where(col(FsmRecord.state) == state))
+            return [
+                (storage_key_from_str(record.key), dict(record.data))
+                for record in records
+                if record.data.get(field)
+            ]
 
     async def close(self) -> None:
         """Dispose of the storage's own pool; a shared engine is the composition root's."""

@@ -189,6 +189,8 @@ class FollowUp(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     done_at: datetime | None = _ts()
     cancelled: bool = False
+    # Done without acting: a reminder that came due only after its deadline (a late sweep).
+    skipped: bool = False
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -211,6 +213,8 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = _ts()
     result_message_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    # The administrators were told this row died: a `/dead retry` that dies again is not news.
+    dead_noticed: bool = False
 
 
 class CardMessage(SQLModel, table=True):

@@ -246,14 +246,16 @@ class SqlFollowUpRepository:
             FollowUp(ticket_id=ticket_id, kind=kind, due_at=due) for kind, due in plan
         )
 
-    async def cancel(self, *, ticket_id: int, kinds: Sequence[str] | None = None) -> None:
+    async def cancel(
+        self, *, ticket_id: int, at: datetime, kinds: Sequence[str] | None = None
+    ) -> None:
         statement = (
             update(FollowUp)
             .where(
                 col(FollowUp.ticket_id) == ticket_id,
                 col(FollowUp.done_at).is_(None),
             )
-            .values(cancelled=True, done_at=utcnow())
+            .values(cancelled=True, done_at=at)
         )
         if kinds is not None:
             statement = statement.where(col(FollowUp.kind).in_(kinds))

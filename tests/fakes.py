@@ -189,6 +189,7 @@ class FollowUpRow:
     kind: str
     due_at: datetime
     cancelled: bool = False
+    cancelled_at: datetime | None = None
 
 
 class FakeFollowUps:
@@ -198,10 +199,13 @@ class FakeFollowUps:
     async def schedule(self, *, ticket_id: int, plan: Sequence[tuple[str, datetime]]) -> None:
         self.rows.extend(FollowUpRow(ticket_id, str(kind), due) for kind, due in plan)
 
-    async def cancel(self, *, ticket_id: int, kinds: Sequence[str] | None = None) -> None:
+    async def cancel(
+        self, *, ticket_id: int, at: datetime, kinds: Sequence[str] | None = None
+    ) -> None:
         for row in self.rows:
             if row.ticket_id == ticket_id and (kinds is None or row.kind in kinds):
                 row.cancelled = True
+                row.cancelled_at = at
 
     def pending(self, ticket_id: int) -> dict[str, datetime]:
         """The kinds still planned for a ticket, with their due times."""

@@ -1,10 +1,9 @@
 """Working-day arithmetic on the Chinese calendar, in a configurable time zone.
 
-`chinese_calendar` knows the State Council's holidays and the weekend days turned into
-make-up working days (调休), but only for the years it ships data for; for any other year
-it raises `NotImplementedError` and we fall back to Monday–Friday, which is right for most
-days and wrong only around holidays nobody has announced yet. Upgrade the package each
-winter when the next year's schedule is published.
+Which days are working days is a `tickets.holidays.WorkingCalendar`: the packaged
+schedule (`chinese_calendar`) plus the dates of HOLIDAYS_FILE, Monday–Friday for a year
+neither describes. Every function takes it as `calendar` (the composition root builds it
+once); the default is the package alone.
 
 Office hours are whole local hours, 9:00–18:00 by default; they bound the working time
 counted by `working_hours_between` and set the hour at which a deadline falls.
@@ -14,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
 from tickets.clock import as_utc
+from tickets.holidays import PACKAGED, WorkingCalendar
 
 DEFAULT_TZ = "Asia/Shanghai"
 DAY_START = 9
@@ -34,29 +31,25 @@ def zone(tz: tzinfo | str) -> tzinfo:
     return ZoneInfo(tz) if isinstance(tz, str) else tz
 
 
-@lru_cache(maxsize=4096)
-def is_working_day(day: date) -> bool:
+def is_working_day(day: date, calendar: WorkingCalendar = PACKAGED) -> bool:
     """Tell whether `day` is a working day in mainland China (Mon–Fri for unknown years)."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+    return calendar.is_working_day(day)
 
 
-def next_working_day(day: date) -> date:
+def next_working_day(day: date, calendar: WorkingCalendar = PACKAGED) -> date:
     """Return the first working day strictly after `day`."""
     day += ONE_DAY
-    while not is_working_day(day):
+    while not calendar.is_working_day(day):
         day += ONE_DAY
     return day
 
 
-def nth_working_day_after(day: date, n: int) -> date:
+def nth_working_day_after(day: date, n: int, calendar: WorkingCalendar = PACKAGED) -> date:
     """Return the `n`-th working day strictly after `day` (`n` ≥ 1)."""
     if n < 1:
         raise ValueError("n must be at least 1")
     for _ in range(n):
-        day = next_working_day(day)
+        day = next_working_day(day, calendar)
     return day
 
 
@@ -71,7 +64,12 @@ def _at_hour(day: date, hour: int, tz: tzinfo) -> datetime:
 
 
 def add_working_days(
-    start: datetime, n: int, tz: tzinfo | str = DEFAULT_TZ, *, day_end: int = DAY_END
+    start: datetime,
+    n: int,
+    tz: tzinfo | str = DEFAULT_TZ,
+    *,
+    day_end: int = DAY_END,
+    calendar: WorkingCalendar = PACKAGED,
 ) -> datetime:
     """Return the deadline `n` working days after `start`, in UTC.
 
@@ -92,20 +90,20 @@ def add_working_days(
     local = as_utc(start).astimezone(tz)
     day = local.date()
     if n == 0:
-        if not (is_working_day(day) and local < _at_hour(day, day_end, tz)):
-            day = next_working_day(day)
+        if not (calendar.is_working_day(day) and local < _at_hour(day, day_end, tz)):
+            day = next_working_day(day, calendar)
     else:
-        day = nth_working_day_after(day, n)
+        day = nth_working_day_after(day, n, calendar)
     return _at_hour(day, day_end, tz).astimezone(UTC)
 
 
 def _office_windows(
-    first: date, tz: tzinfo, day_start: int, day_end: int
+    first: date, tz: tzinfo, day_start: int, day_end: int, calendar: WorkingCalendar
 ) -> Iterator[tuple[datetime, datetime]]:
     """Yield (open, close) of each working day from `first` on, without end."""
     day = first
     while True:
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             yield _at_hour(day, day_start, tz), _at_hour(day, day_end, tz)
         day += ONE_DAY
 
@@ -117,6 +115,7 @@ def working_time_between(
     *,
     day_start: int = DAY_START,
     day_end: int = DAY_END,
+    calendar: WorkingCalendar = PACKAGED,
 ) -> timedelta:
     """Return the office time on working days between `a` and `b` (zero if `b` ≤ `a`)."""
     _check_hours(day_start, day_end)
@@ -125,7 +124,8 @@ def working_time_between(
     total = timedelta(0)
     if b <= a:
         return total
-    for opens, closes in _office_windows(a.astimezone(tz).date(), tz, day_start, day_end):
+    windows = _office_windows(a.astimezone(tz).date(), tz, day_start, day_end, calendar)
+    for opens, closes in windows:
         if opens >= b:
             break
         overlap = min(closes, b) - max(opens, a)
@@ -152,6 +152,7 @@ def add_working_time(
     *,
     day_start: int = DAY_START,
     day_end: int = DAY_END,
+    calendar: WorkingCalendar = PACKAGED,
 ) -> datetime:
     """Return the instant, in UTC, at which `amount` of office time has passed since `start`."""
     if amount < timedelta(0):
@@ -162,7 +163,8 @@ def add_working_time(
     if amount == timedelta(0):
         return start
     remaining = amount
-    for opens, closes in _office_windows(start.astimezone(tz).date(), tz, day_start, day_end):
+    windows = _office_windows(start.astimezone(tz).date(), tz, day_start, day_end, calendar)
+    for opens, closes in windows:
         begin = max(opens, start)
         if begin >= closes:
             continue

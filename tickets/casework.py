@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
-from tickets.codes import normalize_code
+from tickets.codes import read_code
 from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationError
 from tickets.membership import MemberView
 from tickets.ports import Workspace
@@ -133,8 +133,11 @@ async def mark_duplicate(
     ws: Workspace, actor: Actor, *, ticket_id: int, original_code: str, expected_state: str | None
 ) -> tuple[TicketView, TicketView]:
     """Link a ticket to its original (the root of a chain, so links never nest)."""
-    code = normalize_code(original_code)
-    original = await ws.tickets.get_by_code(code=code) if code else None
+    reading = read_code(original_code)
+    if reading.problem is not None:
+        # Say what is wrong with the code itself, not that no such report exists.
+        raise ValidationError(f"code_{reading.problem}")
+    original = await ws.tickets.get_by_code(code=reading.code or "")
     for _ in range(DUPLICATE_HOPS):
         if original is None or original.duplicate_of_id is None:
             break

@@ -19,6 +19,8 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 
 PREFIX = "SR"
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -75,21 +77,57 @@ def new_code(*, randbits: Callable[[int], int] = secrets.randbits) -> str:
     return format_code(body)
 
 
-def normalize_code(text: str) -> str | None:
-    """Return the canonical form of a typed code, or None if it is malformed or mistyped."""
+class CodeProblem(StrEnum):
+    """Why a typed code does not read as a code, each with its own answer to the person."""
+
+    EMPTY = "empty"
+    FOREIGN = "foreign"  # a character outside the alphabet: not a code at all
+    LENGTH = "length"
+    CHECK_MISSING = "check_missing"  # exactly the body: the last character was left off
+    CHECK_WRONG = "check_wrong"  # a typo somewhere: the check symbol does not match
+
+
+@dataclass(frozen=True)
+class CodeReading:
+    """What a typed code reads as: the canonical `code`, or the `problem` with it.
+
+    `body` is the eight canonical body symbols when they could be read, so a code typed
+    without its check symbol can still be matched against the reporter's own tickets.
+    """
+
+    code: str | None = None
+    problem: CodeProblem | None = None
+    body: str | None = None
+
+
+def _compact(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).upper()
-    compact = "".join(ch for ch in folded if ch not in _SEPARATORS and not ch.isspace())
-    if len(compact) == len(PREFIX) + BODY_LENGTH + 1 and compact.startswith(PREFIX):
-        compact = compact[len(PREFIX) :]
-    if len(compact) != BODY_LENGTH + 1:
-        return None
+    return "".join(ch for ch in folded if ch not in _SEPARATORS and not ch.isspace())
+
+
+def read_code(text: str) -> CodeReading:
+    """Read a code as people type it: case, spaces, dashes and O/I/L slips forgiven."""
+    compact = _compact(text)
+    if not compact:
+        return CodeReading(problem=CodeProblem.EMPTY)
+    if len(compact) in (len(PREFIX) + BODY_LENGTH, len(PREFIX) + BODY_LENGTH + 1):
+        compact = compact.removeprefix(PREFIX)
     symbols = compact.translate(_READ_AS)
     if any(symbol not in _VALUE for symbol in symbols):
-        return None
+        return CodeReading(problem=CodeProblem.FOREIGN)
+    if len(symbols) == BODY_LENGTH:
+        return CodeReading(problem=CodeProblem.CHECK_MISSING, body=symbols)
+    if len(symbols) != BODY_LENGTH + 1:
+        return CodeReading(problem=CodeProblem.LENGTH)
     body, check = symbols[:BODY_LENGTH], symbols[BODY_LENGTH]
     if check_symbol(body) != check:
-        return None
-    return format_code(body)
+        return CodeReading(problem=CodeProblem.CHECK_WRONG, body=body)
+    return CodeReading(code=format_code(body), body=body)
+
+
+def normalize_code(text: str) -> str | None:
+    """Return the canonical form of a typed code, or None if it is malformed or mistyped."""
+    return read_code(text).code
 
 
 def is_valid(text: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from types import MappingProxyType
 
 from tickets.calendar import (
@@ -23,6 +24,7 @@ from tickets.calendar import (
     working_time_between,
 )
 from tickets.clock import as_utc
+from tickets.holidays import PACKAGED, WorkingCalendar
 
 REMINDER_FRACTIONS = (0.5, 0.8)
 
@@ -68,6 +70,7 @@ class Deadlines:
     resolve_by: datetime
     grace_days: int = 2
     tz: str = DEFAULT_TZ
+    calendar: WorkingCalendar = field(default=PACKAGED, compare=False, repr=False)
 
     @property
     def accept_red_at(self) -> datetime:
@@ -82,22 +85,33 @@ class Deadlines:
     def _after_grace(self, deadline: datetime) -> datetime:
         if self.grace_days == 0:
             return as_utc(deadline)
-        return add_working_days(deadline, self.grace_days, self.tz)
+        return add_working_days(deadline, self.grace_days, self.tz, calendar=self.calendar)
 
 
-def compute_deadlines(policy: DeadlinePolicy, start: datetime, tz: str = DEFAULT_TZ) -> Deadlines:
+def compute_deadlines(
+    policy: DeadlinePolicy,
+    start: datetime,
+    tz: str = DEFAULT_TZ,
+    calendar: WorkingCalendar = PACKAGED,
+) -> Deadlines:
     """Return the accept and resolve deadlines of a report filed at `start`."""
     return Deadlines(
-        accept_by=add_working_days(start, policy.accept_days, tz),
-        resolve_by=add_working_days(start, policy.resolve_days, tz),
+        accept_by=add_working_days(start, policy.accept_days, tz, calendar=calendar),
+        resolve_by=add_working_days(start, policy.resolve_days, tz, calendar=calendar),
         grace_days=policy.grace_days,
         tz=tz,
+        calendar=calendar,
     )
 
 
-def resolve_deadline(policy: DeadlinePolicy, start: datetime, tz: str = DEFAULT_TZ) -> datetime:
+def resolve_deadline(
+    policy: DeadlinePolicy,
+    start: datetime,
+    tz: str = DEFAULT_TZ,
+    calendar: WorkingCalendar = PACKAGED,
+) -> datetime:
     """Return a fresh resolve deadline counted from `start` (for a reopened ticket)."""
-    return add_working_days(start, policy.resolve_days, tz)
+    return add_working_days(start, policy.resolve_days, tz, calendar=calendar)
 
 
 def fraction_points(
@@ -108,6 +122,7 @@ def fraction_points(
     *,
     day_start: int = DAY_START,
     day_end: int = DAY_END,
+    calendar: WorkingCalendar = PACKAGED,
 ) -> tuple[datetime, ...]:
     """Return when each fraction of the office time from `start` to `deadline` has passed.
 
@@ -121,13 +136,12 @@ def fraction_points(
     start, deadline = as_utc(start), as_utc(deadline)
     if deadline <= start:
         return tuple(deadline for _ in fractions)
-    office = working_time_between(start, deadline, tz, day_start=day_start, day_end=day_end)
-    if office == timedelta(0):
+    office = partial(working_time_between, day_start=day_start, day_end=day_end)
+    later = partial(add_working_time, day_start=day_start, day_end=day_end)
+    total = office(start, deadline, tz, calendar=calendar)
+    if total == timedelta(0):
         return tuple(start + (deadline - start) * fraction for fraction in fractions)
     return tuple(
-        min(
-            add_working_time(start, office * fraction, tz, day_start=day_start, day_end=day_end),
-            deadline,
-        )
+        min(later(start, total * fraction, tz, calendar=calendar), deadline)
         for fraction in fractions
     )

@@ -12,6 +12,8 @@ Reminders fall at fractions of the *office time* to the deadline (see
 `tickets.deadlines.fraction_points`) and are dropped when already past; a yellow card
 falls at the deadline and a red card (with escalation to administrators, 督办) after the
 grace working days, and both are kept even when past, so a late plan fires them at once.
+A reminder whose deadline has come by the time it runs (a sweep late after downtime) is
+stale: the yellow card says more, so the reminder is skipped, not sent after it.
 """
 
 from __future__ import annotations
@@ -121,6 +123,26 @@ STATE_PHASES: Final[MappingProxyType[TicketState, frozenset[Phase]]] = MappingPr
 DEFAULT_SETTINGS: Final = FollowUpSettings()
 
 
+REMINDER_PHASES: Final[MappingProxyType[FollowUpKind, Phase]] = MappingProxyType(
+    {spec.kind: spec.phase for spec in SPECS if spec.anchor is Anchor.FRACTION}
+)
+
+
+def is_stale_reminder(
+    kind: FollowUpKind, *, now: datetime, accept_by: datetime | None, resolve_by: datetime | None
+) -> bool:
+    """Tell whether a reminder runs at or after its phase's deadline (its yellow card's time).
+
+    "50 % of the time has passed" read after the yellow card would contradict it and tell
+    the department nothing new.
+    """
+    phase = REMINDER_PHASES.get(kind)
+    if phase is None:
+        return False
+    deadline = accept_by if phase is Phase.ACCEPT else resolve_by
+    return deadline is not None and as_utc(now) >= as_utc(deadline)
+
+
 def phases_of(state: TicketState | None) -> frozenset[Phase]:
     """Return the phases running while a ticket is in `state` (none before it exists)."""
     return frozenset() if state is None else STATE_PHASES[TicketState(state)]
@@ -174,7 +196,9 @@ def _due_at(
         return as_utc(deadline)
     if spec.anchor is Anchor.GRACE:
         return red_at
-    (point,) = fraction_points(now, deadline, (spec.fraction,), deadlines.tz)
+    (point,) = fraction_points(
+        now, deadline, (spec.fraction,), deadlines.tz, calendar=deadlines.calendar
+    )
     return point
 
 

@@ -12,7 +12,7 @@ Every method runs inside the caller's unit of work unless its docstring says oth
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # these modules import this one
     from tickets.casework import FindQuery
     from tickets.measures import Period, Ranking
     from tickets.records import Stats
+from tickets.holidays import PACKAGED, WorkingCalendar
 
 
 class TicketRepository(Protocol):
@@ -84,7 +85,9 @@ class DirectoryRepository(Protocol):
 class FollowUpRepository(Protocol):
     async def schedule(self, *, ticket_id: int, plan: Sequence[tuple[str, datetime]]) -> None: ...
 
-    async def cancel(self, *, ticket_id: int, kinds: Sequence[str] | None = None) -> None: ...
+    async def cancel(
+        self, *, ticket_id: int, at: datetime, kinds: Sequence[str] | None = None
+    ) -> None: ...
 
 
 class Notifier(Protocol):
@@ -122,6 +125,7 @@ class Workspace:
     clock: Clock
     timezone: str = "Asia/Shanghai"
     survey_window: timedelta = timedelta(days=7)
+    calendar: WorkingCalendar = PACKAGED
 
 
 # -- what handlers need beyond a use case's ports ------------------------------------------------
@@ -228,6 +232,7 @@ class Exports(Protocol):
         *,
         as_of: datetime,
         formats: Collection[str],
+        tr: Callable[[str], str],
         department_ids: Sequence[int] | None,
         include_identity: bool,
     ) -> ExportFiles: ...

@@ -69,7 +69,7 @@ async def submit_report(ws: Workspace, draft: NewReport, *, per_hour: int) -> Su
     )
     days = await ws.directory.deadline_days(category=draft.category)
     policy = DeadlinePolicy(*days) if days else DeadlinePolicy()
-    deadlines = compute_deadlines(policy, now, ws.timezone)
+    deadlines = compute_deadlines(policy, now, ws.timezone, ws.calendar)
     ticket = await ws.tickets.add(
         draft=draft,
         code=await _unused_code(ws),

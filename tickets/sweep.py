@@ -2,12 +2,16 @@
 
 The scheduler finds due rows and calls `run_follow_up` once per row, each in its own
 transaction; a follow-up whose ticket has moved on does nothing (transitions cancel the
-rows they make moot, this is the second line of defence).
+rows they make moot, this is the second line of defence). A reminder that comes due only
+after its deadline (the sweep ran late) is skipped and recorded so, never sent after the
+yellow card.
 """
 
 from __future__ import annotations
 
-from tickets.followups import FollowUpKind, Phase
+from enum import StrEnum
+
+from tickets.followups import FollowUpKind, Phase, is_stale_reminder
 from tickets.ports import Workspace
 from tickets.states import ActorKind, TicketState
 from tickets.workflow import auto_close, load
@@ -33,27 +37,44 @@ LIVE_STATES = {
 }
 
 
-async def run_follow_up(ws: Workspace, *, ticket_id: int, kind: str) -> bool:
-    """Carry out one follow-up; returns False when the ticket made it moot."""
+class Outcome(StrEnum):
+    """What a due follow-up came to."""
+
+    ACTED = "acted"
+    MOOT = "moot"  # the ticket moved on
+    SKIPPED = "skipped"  # a reminder come due only after its deadline
+
+
+def _acted(done: bool) -> Outcome:
+    return Outcome.ACTED if done else Outcome.MOOT
+
+
+async def run_follow_up(ws: Workspace, *, ticket_id: int, kind: str) -> Outcome:
+    """Carry out one follow-up and say what it came to."""
     follow_up = FollowUpKind(kind)
     ticket = await load(ws, ticket_id)
     state = TicketState(ticket.state)
     if follow_up in REMINDERS:
         phase_name, percent = REMINDERS[follow_up]
         if state not in LIVE_STATES[Phase(phase_name)]:
-            return False
+            return Outcome.MOOT
+        now = ws.clock.now()
+        if is_stale_reminder(
+            follow_up, now=now, accept_by=ticket.accept_by, resolve_by=ticket.resolve_by
+        ):
+            return Outcome.SKIPPED
         await ws.notifier.to_department(ticket, kind=f"remind_{phase_name}", text=str(percent))
-        return True
+        return Outcome.ACTED
     if follow_up in YELLOW:
-        return await give_card(ws, ticket_id, "yellow", YELLOW[follow_up])
+        return _acted(await give_card(ws, ticket_id, "yellow", YELLOW[follow_up]))
     if follow_up in RED:
-        return await give_card(ws, ticket_id, "red", RED[follow_up])
+        return _acted(await give_card(ws, ticket_id, "red", RED[follow_up]))
     if follow_up is _K.SURVEY:
         if state is not TicketState.RESOLVED:
-            return False
+            return Outcome.MOOT
         await ws.notifier.to_reporter(ticket, kind="survey")
-        return True
-    return await auto_close(ws, ticket_id=ticket_id) is not None
+        return Outcome.ACTED
+    return _acted(await auto_close(ws, ticket_id=ticket_id) is not None)
 
 
 async def give_card(ws: Workspace, ticket_id: int, card: str, phase: Phase) -> bool:

@@ -146,6 +146,9 @@ async def apply(
     deadlines = await deadlines_for(ws, ticket, new_state, now)
     if deadlines is not None and new_state is TicketState.REOPENED:
         changes["resolve_by"] = deadlines.resolve_by
+        # The cards were about the old deadline: the new one starts clean, so its own
+        # yellow card is not swallowed by a red one that is no longer true.
+        changes["card"] = "none"
     plan = plan_transition(
         TicketState(ticket.state),
         new_state,
@@ -156,7 +159,9 @@ async def apply(
     if new_state != ticket.state:
         changes["state"] = new_state
         if plan.cancel:
-            await ws.followups.cancel(ticket_id=ticket.id, kinds=[str(k) for k in plan.cancel])
+            await ws.followups.cancel(
+                ticket_id=ticket.id, at=now, kinds=[str(k) for k in plan.cancel]
+            )
         await ws.followups.schedule(
             ticket_id=ticket.id, plan=[(str(f.kind), f.due_at) for f in plan.schedule]
         )
@@ -185,8 +190,10 @@ async def deadlines_for(
     policy = DeadlinePolicy(*days) if days else DeadlinePolicy()
     resolve_by = ticket.resolve_by
     if new_state is TicketState.REOPENED:
-        resolve_by = resolve_deadline(policy, now, ws.timezone)
-    return Deadlines(ticket.accept_by, resolve_by, policy.grace_days, ws.timezone)
+        resolve_by = resolve_deadline(policy, now, ws.timezone, ws.calendar)
+    return Deadlines(
+        ticket.accept_by, resolve_by, policy.grace_days, ws.timezone, calendar=ws.calendar
+    )
 
 
 async def rate(

@@ -34,16 +34,6 @@ Translate = Callable[[str], str]  # a message id to the requester's language (bo
 BUNDLED_FONT: Final = pylopdf_fonts_zh_cn.sans_path()
 PROBE_TEXT: Final = "工单办结率满意"
 
-STATE_LABELS: Final[Mapping[str, str]] = {
-    "new": "待受理",
-    "accepted": "已受理",
-    "in_progress": "办理中",
-    "resolved": "已办结",
-    "closed": "已关闭",
-    "reopened": "重新办理",
-    "rejected": "已退回",
-    "duplicate": "重复",
-}
 # English message ids (the same as the chat's state names), translated per requester.
 STATE_NAMES: Final[Mapping[str, str]] = {
     "new": "New",
@@ -64,17 +54,6 @@ STATE_COLORS: Final[Mapping[str, str]] = {
     "reopened": "#ef6c00",
     "rejected": "#8d6e63",
     "duplicate": "#bdbdbd",
-}
-CATEGORY_LABELS: Final[Mapping[str, str]] = {
-    "absent": "不在岗/脱岗",
-    "idle": "上班玩手机/干私事",
-    "rude": "态度生硬/刁难",
-    "extortion": "吃拿卡要",
-    "car": "公车私用",
-    "banquet": "违规吃喝",
-    "gifts": "收送红包礼金",
-    "buck": "推诿扯皮/慢作为",
-    "other": "其他",
 }
 SIZE: Final = (8.0, 4.8)
 DPI: Final = 150

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from aiogram.utils.i18n import gettext as _
 
+from tickets.codes import CodeProblem, CodeReading
 from tickets.errors import DomainError
 from ui.render import state_label
+
+
+def code_problem_text(reading: CodeReading | CodeProblem | None) -> str:
+    """Say what is wrong with a typed tracking code, so the person knows what to fix."""
+    problem = reading.problem if isinstance(reading, CodeReading) else reading
+    if problem is CodeProblem.CHECK_MISSING:
+        return _("This code is incomplete: one check character is missing at the end.")
+    if problem is CodeProblem.CHECK_WRONG:
+        return _("This code is not valid: please check it for a typo.")
+    return _(
+        "This code is not valid: a tracking code looks like SR-7K3Q-9XPA-X "
+        "(letters and digits only)."
+    )
+
 
 _MESSAGES: dict[str, Callable[[], str]] = {
     "description_length": lambda: _(
@@ -40,6 +56,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "text_required": lambda: _("Please type some text."),
     "text_too_long": lambda: _("That is too long: at most {maximum} characters."),
     "duplicate_target": lambda: _("There is no other report with the code {code}."),
+    **{f"code_{problem}": partial(code_problem_text, problem) for problem in CodeProblem},
     "find_terms": lambda: _(
         "Not understood: {term}. Search by category, state or date (YYYY-MM-DD)."
     ),

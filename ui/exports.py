@@ -8,6 +8,10 @@ citizens is written as text, never as a formula: cells starting with `=`, `+`, `
 would otherwise run in Excel (CSV injection), so CSV cells get a leading apostrophe and
 XLSX cells are typed as strings.
 
+Sheet names, headers and labels (states, categories, ratings) are English message ids
+translated by the `tr` the caller passes, in the requester's language: the files are
+made in a worker thread, outside the update's locale context, as charts are.
+
 Spreadsheet timestamps are local wall time in `tz` (Excel has no time zones); JSON ones
 are ISO 8601 with their UTC offset, as Open311 GeoReport v2 expects.
 """
@@ -28,28 +32,51 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tickets.calendar import DEFAULT_TZ, zone
+from tickets.categories import LABELS, N_, parse_category
 from tickets.measures import DepartmentMeasures
 from tickets.records import EventRecord, TicketRecord
-from ui.charts import CATEGORY_LABELS, STATE_LABELS
+from ui.charts import STATE_NAMES, Translate
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
-CARD_LABELS: Final = {"yellow": "黄牌", "red": "红牌"}
-SATISFACTION_LABELS: Final = {"satisfied": "满意", "fair": "基本满意", "unsatisfied": "不满意"}
-ACTOR_LABELS: Final = {"reporter": "举报人", "member": "工作人员", "system": "系统"}
+# English message ids, translated into the requester's language when a file is written.
+CARD_NAMES: Final[Mapping[str, str]] = {"yellow": N_("Yellow card"), "red": N_("Red card")}
+SATISFACTION_NAMES: Final[Mapping[str, str]] = {
+    "satisfied": N_("Satisfied"),
+    "fair": N_("Fairly satisfied"),
+    "unsatisfied": N_("Unsatisfied"),
+}
+ACTOR_NAMES: Final[Mapping[str, str]] = {
+    "reporter": N_("Reporter"),
+    "member": N_("Staff member"),
+    "system": N_("System"),
+}
+SHEET_NAMES: Final = (N_("Ticket list"), N_("Event log"), N_("Department measures"))
 
-Getter = Callable[[TicketRecord], Any]
+Getter = Callable[[TicketRecord, Translate], Any]
 
 
-def _label(labels: Mapping[str, str], value: str | None) -> str | None:
-    return None if value is None else labels.get(value, value)
+def _label(names: Mapping[str, str], value: str | None, tr: Translate) -> str | None:
+    if value is None:
+        return None
+    return tr(names[value]) if value in names else value
 
 
-def satisfaction_text(record: TicketRecord) -> str | None:
-    """Return the reporter's rating in Chinese, marking a default rating as such."""
+def category_name(slug: str, tr: Translate) -> str:
+    """Return a category's name in `tr`'s language; an unknown slug stays as it is."""
+    category = parse_category(slug)
+    return tr(LABELS[category]) if category else slug
+
+
+def satisfaction_text(record: TicketRecord, tr: Translate) -> str | None:
+    """Return the reporter's rating in `tr`'s language, marking a default rating as such."""
     if record.satisfaction_default:
-        return "默认满意"
-    return _label(SATISFACTION_LABELS, record.satisfaction)
+        return tr("Satisfied by default")
+    return _label(SATISFACTION_NAMES, record.satisfaction, tr)
+
+
+def _card_text(record: TicketRecord, tr: Translate) -> str | None:
+    return tr(CARD_NAMES[record.card]) if record.card in CARD_NAMES else None  # "none": blank
 
 
 def _shows_identity(record: TicketRecord, include_identity: bool) -> bool:
@@ -57,62 +84,67 @@ def _shows_identity(record: TicketRecord, include_identity: bool) -> bool:
 
 
 TICKET_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
-    ("举报编号", lambda r: r.code),
-    ("类别", lambda r: _label(CATEGORY_LABELS, r.category)),
-    ("状态", lambda r: _label(STATE_LABELS, r.state)),
-    ("承办部门", lambda r: r.department),
-    ("提交时间", lambda r: r.created_at),
-    ("受理期限", lambda r: r.accept_by),
-    ("受理时间", lambda r: r.accepted_at),
-    ("办结期限", lambda r: r.resolve_by),
-    ("办结时间", lambda r: r.resolved_at),
-    ("关闭时间", lambda r: r.closed_at),
-    ("更新时间", lambda r: r.updated_at),
-    ("地点", lambda r: r.place_text),
-    ("纬度", lambda r: r.latitude),
-    ("经度", lambda r: r.longitude),
-    ("来源标签", lambda r: r.source_tag),
-    ("反映内容", lambda r: r.description),
-    ("答复", lambda r: r.public_reply),
-    ("退回理由", lambda r: r.reject_reason),
-    ("黄牌/红牌", lambda r: CARD_LABELS.get(r.card)),
-    ("满意度", satisfaction_text),
-    ("匿名", lambda r: "是" if r.anonymous else "否"),
+    (N_("Tracking code"), lambda r, tr: r.code),
+    (N_("Misconduct category"), lambda r, tr: category_name(r.category, tr)),
+    (N_("State"), lambda r, tr: _label(STATE_NAMES, r.state, tr)),
+    (N_("Handling department"), lambda r, tr: r.department),
+    (N_("Filed at"), lambda r, tr: r.created_at),
+    (N_("Accept by"), lambda r, tr: r.accept_by),
+    (N_("Accepted at"), lambda r, tr: r.accepted_at),
+    (N_("Resolve by"), lambda r, tr: r.resolve_by),
+    (N_("Resolved at"), lambda r, tr: r.resolved_at),
+    (N_("Closed at"), lambda r, tr: r.closed_at),
+    (N_("Updated at"), lambda r, tr: r.updated_at),
+    (N_("Place"), lambda r, tr: r.place_text),
+    (N_("Latitude"), lambda r, tr: r.latitude),
+    (N_("Longitude"), lambda r, tr: r.longitude),
+    (N_("Source tag"), lambda r, tr: r.source_tag),
+    (N_("Report text"), lambda r, tr: r.description),
+    (N_("Reply"), lambda r, tr: r.public_reply),
+    (N_("Reason for rejection"), lambda r, tr: r.reject_reason),
+    (N_("Yellow/red card"), _card_text),
+    (N_("Satisfaction"), satisfaction_text),
+    (N_("Anonymous"), lambda r, tr: tr("Yes") if r.anonymous else tr("No")),
 )
 IDENTITY_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
-    ("实名姓名", lambda r: r.real_name),
-    ("联系电话", lambda r: r.phone),
+    (N_("Real name"), lambda r, tr: r.real_name),
+    (N_("Phone"), lambda r, tr: r.phone),
 )
-EVENT_HEADERS: Final = ("举报编号", "时间", "操作方", "事件", "原状态", "新状态", "内容")
+EVENT_HEADERS: Final = (
+    N_("Tracking code"), N_("Time"), N_("Actor"), N_("Event"), N_("State before"),
+    N_("State after"), N_("Text"),
+)  # fmt: skip
 DEPARTMENT_HEADERS: Final = (
-    "承办部门", "收件数", "受理及时率", "答复率", "按期办结率", "满意率", "已答复问卷",
-    "默认满意", "重新办理率", "黄牌", "红牌", "受理用时中位数（工作小时）",
-    "受理用时P90（工作小时）", "办结用时中位数（工作小时）", "办结用时P90（工作小时）",
+    N_("Handling department"), N_("Received"), N_("On-time acceptance rate"), N_("Reply rate"),
+    N_("On-time resolution rate"), N_("Satisfaction rate"), N_("Surveys answered"),
+    N_("Satisfied by default"), N_("Reopen rate"), N_("Yellow cards"), N_("Red cards"),
+    N_("Median hours to accept (working hours)"), N_("P90 hours to accept (working hours)"),
+    N_("Median hours to resolve (working hours)"), N_("P90 hours to resolve (working hours)"),
 )  # fmt: skip
 RATE_COLUMNS: Final = frozenset({2, 3, 4, 5, 8})
 
 
-def _ticket_header(include_identity: bool) -> list[str]:
+def _ticket_header(include_identity: bool, tr: Translate) -> list[str]:
     columns = TICKET_COLUMNS + (IDENTITY_COLUMNS if include_identity else ())
-    return [header for header, _ in columns]
+    return [tr(header) for header, _ in columns]
 
 
-def _ticket_values(record: TicketRecord, include_identity: bool) -> list[Any]:
-    values = [get(record) for _, get in TICKET_COLUMNS]
+def _ticket_values(record: TicketRecord, include_identity: bool, tr: Translate) -> list[Any]:
+    values = [get(record, tr) for _, get in TICKET_COLUMNS]
     if include_identity:
         shown = _shows_identity(record, include_identity)
-        values += [get(record) if shown else None for _, get in IDENTITY_COLUMNS]
+        values += [get(record, tr) if shown else None for _, get in IDENTITY_COLUMNS]
     return values
 
 
-def _event_values(record: EventRecord) -> list[Any]:
+def _event_values(record: EventRecord, tr: Translate) -> list[Any]:
     return [
         record.code,
         record.at,
-        ACTOR_LABELS.get(record.actor_kind, record.actor_kind),
-        record.kind,
-        _label(STATE_LABELS, record.from_state),
-        _label(STATE_LABELS, record.to_state),
+        _label(ACTOR_NAMES, record.actor_kind, tr),
+        record.kind,  # a stable event code, for filtering; the chat shows it in words
+        _label(STATE_NAMES, record.from_state, tr),
+        _label(STATE_NAMES, record.to_state, tr),
         record.text,
     ]
 
@@ -172,24 +204,36 @@ def export_xlsx(
     events: Sequence[EventRecord] = (),
     departments: Sequence[DepartmentMeasures] = (),
     *,
+    tr: Translate,
     tz: tzinfo | str = DEFAULT_TZ,
     include_identity: bool = False,
 ) -> bytes:
-    """Return a workbook with sheets 工单 (tickets), 事件 (events) and 部门指标 (measures)."""
+    """Return a workbook with sheets of tickets, events and department measures.
+
+    Sheet names, headers and labels are in `tr`'s language (the requester's), since the
+    file is read by whoever asked for it; what people typed stays as they typed it.
+    """
     tz = zone(tz)
+    tickets_sheet, events_sheet, measures_sheet = (tr(name) for name in SHEET_NAMES)
     workbook = Workbook(write_only=True)
     _write_sheet(
         workbook,
-        "工单",
-        _ticket_header(include_identity),
-        (_ticket_values(record, include_identity) for record in tickets),
+        tickets_sheet,
+        _ticket_header(include_identity, tr),
+        (_ticket_values(record, include_identity, tr) for record in tickets),
         tz,
     )
-    _write_sheet(workbook, "事件", EVENT_HEADERS, map(_event_values, events), tz)
     _write_sheet(
         workbook,
-        "部门指标",
-        DEPARTMENT_HEADERS,
+        events_sheet,
+        [tr(header) for header in EVENT_HEADERS],
+        (_event_values(record, tr) for record in events),
+        tz,
+    )
+    _write_sheet(
+        workbook,
+        measures_sheet,
+        [tr(header) for header in DEPARTMENT_HEADERS],
         map(_department_values, departments),
         tz,
         RATE_COLUMNS,
@@ -210,6 +254,7 @@ def _csv_text(value: Any, tz: tzinfo) -> Any:
 def export_csv(
     tickets: Sequence[TicketRecord],
     *,
+    tr: Translate,
     tz: tzinfo | str = DEFAULT_TZ,
     include_identity: bool = False,
 ) -> bytes:
@@ -217,9 +262,9 @@ def export_csv(
     tz = zone(tz)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_ticket_header(include_identity))
+    writer.writerow(_ticket_header(include_identity, tr))
     for record in tickets:
-        writer.writerow(_csv_text(v, tz) for v in _ticket_values(record, include_identity))
+        writer.writerow(_csv_text(v, tz) for v in _ticket_values(record, include_identity, tr))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -228,9 +273,16 @@ def _iso(value: datetime | None, tz: tzinfo) -> str | None:
 
 
 def open311_request(
-    record: TicketRecord, *, tz: tzinfo | str = DEFAULT_TZ, include_identity: bool = False
+    record: TicketRecord,
+    *,
+    tr: Translate,
+    tz: tzinfo | str = DEFAULT_TZ,
+    include_identity: bool = False,
 ) -> dict[str, Any]:
-    """Return one ticket as an Open311 GeoReport v2 service request, extras apart."""
+    """Return one ticket as an Open311 GeoReport v2 service request, extras apart.
+
+    Only `service_name` is for people, so only it follows `tr`; codes stay stable.
+    """
     tz = zone(tz)
     extended: dict[str, Any] = {
         "state": record.state,
@@ -250,7 +302,7 @@ def open311_request(
         "service_request_id": record.code,
         "status": "closed" if record.state in FINAL_OPEN311_STATES else "open",
         "status_notes": record.public_reply or record.reject_reason,
-        "service_name": CATEGORY_LABELS.get(record.category, record.category),
+        "service_name": category_name(record.category, tr),
         "service_code": record.category,
         "description": record.description,
         "agency_responsible": record.department,
@@ -267,9 +319,12 @@ def open311_request(
 def export_json(
     tickets: Sequence[TicketRecord],
     *,
+    tr: Translate,
     tz: tzinfo | str = DEFAULT_TZ,
     include_identity: bool = False,
 ) -> bytes:
     """Return the tickets as a JSON array of Open311 GeoReport v2 service requests."""
-    requests = [open311_request(r, tz=tz, include_identity=include_identity) for r in tickets]
+    requests = [
+        open311_request(r, tr=tr, tz=tz, include_identity=include_identity) for r in tickets
+    ]
     return json.dumps(requests, ensure_ascii=False, indent=2).encode("utf-8")

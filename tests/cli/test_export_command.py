@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,16 @@ def test_csv_export_and_a_backwards_period(database: str, tmp_path: Path) -> Non
         env={"DATABASE_URL": database},
     )
     assert result.exit_code == 2 and "--to must not be before --from" in result.output
+
+
+def test_lang_en_writes_english_headers_and_sheet_names(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "tickets.xlsx"
+    export(database, "--lang", "en", "--out", str(out))
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == ["Ticket list", "Event log", "Department measures"]
+    headers = [str(c) for sheet in book for c in next(sheet.iter_rows(values_only=True))]
+    states = {row[2] for row in book["Ticket list"].iter_rows(min_row=2, values_only=True)}
+    book.close()
+    assert not [h for h in headers if re.search(r"[\u3400-\u9fff\uf900-\ufaff]", h)]
+    assert states <= {"New", "Accepted", "In progress", "Resolved", "Closed", "Rejected",
+                      "Duplicate", "Reopened"} and states  # fmt: skip

@@ -52,7 +52,7 @@ async def test_run_with_wrong_token_explains_the_401(
 
 
 async def test_every_command_has_help(tmp_path: Path) -> None:
-    for command in ("run", "emulator", "demo", "db", "qr", "routes", "keys"):
+    for command in ("run", "doctor", "emulator", "demo", "db", "qr", "routes", "keys"):
         code, output = await run_cli(command, "--help", env=project_env(tmp_path), cwd=tmp_path)
         assert code == 0, output
         assert "Usage" in output

@@ -71,7 +71,13 @@ async def new_ticket(
         phone=reporter.phone_number if real_name else None,
     )
     async with app.session_factory() as session, session.begin():
-        ws = workspace(session, clock=app.clock, settings=app.settings, i18n=app.i18n)
+        ws = workspace(
+            session,
+            clock=app.clock,
+            settings=app.settings,
+            i18n=app.i18n,
+            calendar=app.calendar,
+        )
         with app.i18n.context():
             submission = await submit_report(ws, draft, per_hour=1000)
     return submission.ticket
@@ -84,7 +90,13 @@ async def staff_action(
     admin = Actor(user_id=next(iter(app.settings.admin_ids)), is_admin=True)
     command["action"] = Action(action)
     async with app.session_factory() as session, session.begin():
-        ws = workspace(session, clock=app.clock, settings=app.settings, i18n=app.i18n)
+        ws = workspace(
+            session,
+            clock=app.clock,
+            settings=app.settings,
+            i18n=app.i18n,
+            calendar=app.calendar,
+        )
         with app.i18n.context():
             return await perform(ws, admin, StaffCommand(ticket_id=ticket_id, **command))
 

@@ -103,3 +103,53 @@ async def test_status_works_from_a_group_chat(
     await in_group.command("status", code)
 
     await in_group.expect("Status: New")
+
+
+async def test_a_code_without_its_check_character_says_so_and_shows_ones_own_ticket(
+    citizen: ChatUser,
+) -> None:
+    code = await file_report(citizen)
+    body_only = code[: -len("-X")].lower().replace("-", " ")
+
+    await citizen.command("status", body_only)
+
+    await citizen.expect("incomplete: one check character is missing at the end")
+    status = await citizen.expect("Status: New")
+    assert code in status.content
+
+
+async def test_a_strangers_code_without_its_check_character_shows_nothing(
+    citizen: ChatUser, client: EmulatorClient
+) -> None:
+    code = await file_report(citizen)
+    stranger = await client.chat_user(first_name="Stranger", language_code="en")
+
+    await stranger.command("status", code[:-2])
+
+    await stranger.expect("incomplete")
+    await stranger.expect_nothing()
+
+
+async def test_an_incomplete_code_is_named_so_in_chinese(citizen_zh: ChatUser) -> None:
+    await citizen_zh.command("status", "SR-6N63-F4NV")
+
+    await citizen_zh.expect("编号不完整：末尾还有一位校验字符")
+
+
+async def test_a_code_with_foreign_characters_gets_an_example_of_the_right_shape(
+    citizen: ChatUser, citizen_zh: ChatUser
+) -> None:
+    await citizen.command("status", "SR-7K3Q-9XP#-4")
+    await citizen.expect("not valid: a tracking code looks like SR-7K3Q-9XPA-X")
+
+    await citizen_zh.command("status", "SR-7K3U-9XPA-4")
+    await citizen_zh.expect("编号无效")
+
+
+async def test_status_reads_confusables_and_spaces(citizen: ChatUser) -> None:
+    code = await file_report(citizen)
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+
+    await citizen.command("status", typed)
+
+    await citizen.expect("Status: New")

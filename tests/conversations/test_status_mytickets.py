@@ -30,7 +30,13 @@ async def seed_ticket(app: SnapreportApp, user_id: int, number: int) -> str:
     )
     with app.i18n.context():
         async with app.session_factory() as session, session.begin():
-            ws = workspace(session, clock=app.clock, settings=app.settings, i18n=app.i18n)
+            ws = workspace(
+                session,
+                clock=app.clock,
+                settings=app.settings,
+                i18n=app.i18n,
+                calendar=app.calendar,
+            )
             return (await submit_report(ws, draft, per_hour=1000)).ticket.code
 
 

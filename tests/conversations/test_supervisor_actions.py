@@ -164,6 +164,8 @@ async def test_duplicate_links_to_the_original(
     await supervisor.expect("duplicates which report")
     await supervisor.send(copy.code)
     await supervisor.expect("no other report")
+    await supervisor.send(original.code[:-2])  # typed without its check character
+    await supervisor.expect("incomplete: one check character is missing")
     await supervisor.send(original.code.lower())
     await supervisor.expect(f"is linked to {original.code}")
     row = await ticket_row(app, copy.id)

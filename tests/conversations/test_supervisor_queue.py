@@ -69,7 +69,11 @@ async def test_ticket_shows_the_full_history_to_the_department(
     await admin.command("ticket", ticket.code)  # administrators see every department
     await admin.expect(f"History of {ticket.code}")
     await supervisor.command("ticket", "SR-0000-0000")
-    await supervisor.expect("not valid")
+    await supervisor.expect("incomplete: one check character is missing")
+    await supervisor.command("ticket", "SR-00#0-0000-0")
+    await supervisor.expect("looks like SR-7K3Q-9XPA-X")
+    await supervisor.command("ticket", ticket.code.lower().replace("-", " ").replace("1", "l"))
+    await supervisor.expect(f"History of {ticket.code}")
     await citizen.command("ticket", ticket.code)
     await citizen.expect("for department staff only")
 

@@ -4,6 +4,8 @@ once they write to it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 from sqlmodel import col
@@ -11,6 +13,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
+from outbox.dispatcher import purge_sent
 from storage.models import Department
 from tests.conftest import ADMIN_ID
 from tests.conversations.staff import (
@@ -22,6 +25,7 @@ from tests.conversations.staff import (
     staff_action,
 )
 from tests.conversations.steps import file_report, reporter_of
+from tickets.clock import ManualClock
 
 MISSING_GROUP = -1_009_999_999  # a chat the emulator does not know: 400 "chat not found"
 SECOND_ADMIN_ID = 700_000_009
@@ -115,3 +119,32 @@ async def test_a_reporter_who_blocked_the_bot_is_reachable_again_after_start(
     await staff_action(app, ticket.id, action="resolve", text="The clerk was warned.")
     await deliver(app)
     await citizen.expect(f"Your report {ticket.code} has been resolved")
+
+
+async def test_a_dead_message_retried_and_dead_again_is_not_announced_twice(
+    app: SnapreportApp,
+    admin: ChatUser,
+    second_admin: ChatUser,
+    citizen: ChatUser,
+    clock: ManualClock,
+) -> None:
+    await prefer_language(app, admin, second_admin, citizen)
+    await department_in_a_missing_group(app)
+    ticket = await new_ticket(app, citizen)  # no photo: only its card dies
+    await deliver(app)
+    await admin.expect(f"Messages for {ticket.code} could not be delivered")
+    # Housekeeping forgets sent notices once they are old (as if that time had come; the
+    # clock stays, or the ticket's deadlines would fire): the dead row must remember.
+    async with app.session_factory() as session, session.begin():
+        await purge_sent(session, older_than=clock.now() + timedelta(seconds=1))
+
+    await admin.command("dead", "retry")
+    await admin.expect("1 message(s) queued again")
+    await deliver(app)
+
+    rows = await outbox(app)
+    assert [r.state for r in rows if r.purpose == "card"] == ["dead"]
+    assert [r for r in rows if r.purpose == "admin:dead_letter"] == []
+    await admin.expect_nothing()
+    await second_admin.expect(f"Messages for {ticket.code} could not be delivered")
+    await second_admin.expect_nothing()

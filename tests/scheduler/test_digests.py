@@ -30,6 +30,7 @@ from tests import factories
 from tests.factories import add_department
 from tests.scheduler.conftest import FAST, MakeDispatcher, Texts, deliver_all, rows
 from tickets.clock import ManualClock
+from tickets.holidays import PACKAGED
 from ui.i18n import create_i18n
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -165,7 +166,9 @@ async def test_the_runner_registers_the_digests_by_deterministic_ids(
         engine=engine,
         session_factory=session_factory,
         clock=clock,
-        make_workspace=partial(workspace, clock=clock, settings=settings(), i18n=I18N),
+        make_workspace=partial(
+            workspace, clock=clock, settings=settings(), i18n=I18N, calendar=PACKAGED
+        ),
         i18n=I18N,
         config=config,
     )

@@ -20,9 +20,14 @@ from storage.media import MediaStore
 from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
 from tests.factories import photo_ref, report_draft
 from tests.scheduler.conftest import MakeDispatcher, jpeg
+from tickets.actors import Actor
+from tickets.casework import act
 from tickets.clock import ManualClock
+from tickets.holidays import PACKAGED
 from tickets.reports import submit_report
+from tickets.states import Action
 from tickets.views import PhotoRef
+from tickets.workflow import StaffCommand, rate
 from ui.i18n import create_i18n
 
 I18N = create_i18n("en")
@@ -32,7 +37,7 @@ REPORTER = 500_000_001
 
 def make_workspace(clock: ManualClock, admin: int = ADMIN) -> WorkspaceFactory:
     settings = Settings(_env_file=None, admin_ids=frozenset({admin}), default_language="en")
-    return partial(workspace, clock=clock, settings=settings, i18n=I18N)
+    return partial(workspace, clock=clock, settings=settings, i18n=I18N, calendar=PACKAGED)
 
 
 async def file_report(
@@ -88,6 +93,8 @@ async def test_due_follow_ups_fire_once_in_due_order(
     again = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
     assert again.done == 0
 
+    clock.set(planned["remind_accept_80"].due_at)
+    await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
     clock.set(planned["red_accept"].due_at)
     await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
 
@@ -104,6 +111,97 @@ async def test_due_follow_ups_fire_once_in_due_order(
         ticket = await session.get(Ticket, ticket_id)
     assert ticket is not None and ticket.card == "red"
     assert any("overdue" in text for text in await texts_to(session_factory, REPORTER))
+
+
+async def test_a_late_sweep_skips_reminders_that_would_follow_the_yellow_card(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    await file_report(session_factory, make)
+    planned = await follow_ups(session_factory)
+    filed = len(await texts_to(session_factory, ADMIN))
+
+    # Down from before the first reminder until after the yellow card's time.
+    clock.set(planned["yellow_accept"].due_at + timedelta(hours=2))
+    report = await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+
+    assert (report.acted, report.skipped, report.failed) == (1, 2, 0)
+    after = await follow_ups(session_factory)
+    for kind in ("remind_accept_50", "remind_accept_80"):
+        assert after[kind].skipped and after[kind].done_at == clock.now()
+        assert not after[kind].cancelled
+    assert not after["yellow_accept"].skipped
+    news = (await texts_to(session_factory, ADMIN))[filed:]
+    assert any("Yellow card" in text for text in news)
+    assert not any("% passed" in text for text in news)
+
+
+async def test_a_reopened_ticket_gets_fresh_cards_for_its_new_deadline(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    admin = Actor(user_id=ADMIN, is_admin=True)
+    planned = await follow_ups(session_factory)
+    clock.set(planned["red_resolve"].due_at)  # left far too long: red card
+    await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+    for action in (Action.ACCEPT, Action.RESOLVE):
+        with I18N.context():
+            async with session_factory() as session, session.begin():
+                command = StaffCommand(ticket_id=ticket_id, action=action, text="Done.")
+                await act(make(session), admin, command)
+    clock.advance(timedelta(hours=1))
+
+    with I18N.context():
+        async with session_factory() as session, session.begin():
+            reopened = await rate(
+                make(session),
+                ticket_id=ticket_id,
+                reporter_user_id=REPORTER,
+                rating="unsatisfied",
+                comment=None,
+            )
+
+    assert reopened.card == "none" and reopened.resolve_by is not None
+    assert reopened.resolve_by > clock.now()
+    async with session_factory() as session:
+        fresh = {
+            row.kind: row
+            for row in await session.scalars(
+                select(FollowUp).where(col(FollowUp.done_at).is_(None))
+            )
+        }
+    assert fresh["yellow_resolve"].due_at == reopened.resolve_by
+    assert fresh["red_resolve"].due_at > reopened.resolve_by
+    before = len(await texts_to(session_factory, ADMIN))
+    clock.set(fresh["yellow_resolve"].due_at)
+    await sweep_follow_ups(session_factory, clock=clock, make_workspace=make, i18n=I18N)
+    async with session_factory() as session:
+        ticket = await session.get(Ticket, ticket_id)
+    assert ticket is not None and ticket.card == "yellow"
+    assert any("Yellow card" in text for text in (await texts_to(session_factory, ADMIN))[before:])
+
+
+async def test_cancelled_follow_ups_are_stamped_by_the_clock(
+    session_factory: SessionFactory, clock: ManualClock
+) -> None:
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    clock.advance(timedelta(hours=3))
+
+    with I18N.context():
+        async with session_factory() as session, session.begin():
+            command = StaffCommand(ticket_id=ticket_id, action=Action.ACCEPT)
+            await act(make(session), Actor(user_id=ADMIN, is_admin=True), command)
+
+    cancelled = [row for row in (await follow_ups(session_factory)).values() if row.cancelled]
+    assert {row.kind for row in cancelled} == {
+        "remind_accept_50",
+        "remind_accept_80",
+        "yellow_accept",
+        "red_accept",
+    }
+    assert all(row.done_at == clock.now() for row in cancelled)
 
 
 async def test_a_failing_follow_up_holds_back_nothing_and_stays_due(
@@ -158,13 +256,13 @@ async def test_expired_drafts_and_their_unused_photos_are_deleted(
             [
                 FsmRecord(
                     key="old",
-                    state="ReportDraft:describing",
+                    state="NewReport:describing",
                     data={"photos": photos},
                     updated_at=old,
                 ),
                 FsmRecord(
                     key="fresh",
-                    state="ReportDraft:adding_photos",
+                    state="NewReport:adding_photos",
                     data={"photos": photos[2:]},
                     updated_at=clock.now(),
                 ),
@@ -216,7 +314,8 @@ async def test_tick_now_fires_follow_ups_and_delivers_what_they_wrote(
         session_factory, clock=clock, make_workspace=make, dispatcher=dispatcher, i18n=I18N
     )
 
-    assert tick.follow_ups.acted == 3  # two reminders and the yellow card
+    # The yellow card only: the two reminders came due with it and are stale.
+    assert (tick.follow_ups.acted, tick.follow_ups.skipped) == (1, 2)
     transcript = [m for m in await client.transcript(admin) if m.from_bot]
     shown_card = next(m for m in transcript if m.message_id == card.message_id)
     assert shown_card.edits == 1 and "🟨" in (shown_card.text or "")

@@ -24,6 +24,7 @@ from storage.db import SessionFactory, create_engine
 from storage.media import MediaStore
 from tests.scheduler.conftest import FAST, Texts, add_rows
 from tickets.clock import ManualClock
+from tickets.holidays import PACKAGED
 from ui.i18n import create_i18n
 
 
@@ -63,7 +64,7 @@ async def test_scheduler_leads_alone_and_dispatches_in_the_background(
 ) -> None:
     settings = Settings(_env_file=None)
     i18n = create_i18n("en")
-    make = partial(workspace, clock=clock, settings=settings, i18n=i18n)
+    make = partial(workspace, clock=clock, settings=settings, i18n=i18n, calendar=PACKAGED)
     options = {
         "bot": bot,
         "engine": engine,

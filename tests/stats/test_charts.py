@@ -17,6 +17,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 import ui.charts
+from tickets.categories import Category
 from tickets.measures import (
     Counts,
     DepartmentMeasures,
@@ -27,7 +28,6 @@ from tickets.measures import (
 )
 from ui.charts import (
     BUNDLED_FONT,
-    CATEGORY_LABELS,
     CjkFontNotFound,
     category_chart,
     cjk_font,
@@ -62,7 +62,7 @@ WEEKS = (
     WeekCounts(date(2025, 3, 10), {"new": 7, "in_progress": 4, "resolved": 6, "rejected": 2}),
     WeekCounts(date(2025, 3, 17), {}),
 )
-CATEGORIES = tuple((slug, n) for n, slug in enumerate(CATEGORY_LABELS, start=1))
+CATEGORIES = tuple((str(slug), n) for n, slug in enumerate(Category, start=1))
 
 
 def _ranking() -> Ranking:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -25,12 +26,17 @@ from tests.stats.dataset import (
     REAL_USER,
     STAFF_USER,
 )
-from tickets.measures import DepartmentMeasures
+from tickets.categories import Category
+from tickets.measures import Counts, DepartmentMeasures, build_measures
 from tickets.records import EventRecord, TicketRecord
+from tickets.states import TicketState
 from ui.exports import export_csv, export_json, export_xlsx
+from ui.i18n import create_i18n, translator
 
 # Only the database tests share the module's event loop (and its data set).
 module_loop = pytest.mark.asyncio(loop_scope="module")
+I18N = create_i18n("zh_CN")
+ZH, EN = translator(I18N, "zh_CN"), translator(I18N, "en")
 
 Loaded = tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]
 
@@ -46,9 +52,11 @@ async def _load(db: StatsDb, include_identity: bool) -> Loaded:
 def _all_exports(loaded: Loaded, include_identity: bool) -> dict[str, bytes]:
     tickets, events, departments = loaded
     return {
-        "xlsx": export_xlsx(tickets, events, departments, include_identity=include_identity),
-        "csv": export_csv(tickets, include_identity=include_identity),
-        "json": export_json(tickets, include_identity=include_identity),
+        "xlsx": export_xlsx(
+            tickets, events, departments, tr=ZH, include_identity=include_identity
+        ),
+        "csv": export_csv(tickets, tr=ZH, include_identity=include_identity),
+        "json": export_json(tickets, tr=ZH, include_identity=include_identity),
     }
 
 
@@ -108,7 +116,7 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
     stats_db: StatsDb,
 ) -> None:
     tickets, events, departments = await _load(stats_db, include_identity=False)
-    workbook = load_workbook(io.BytesIO(export_xlsx(tickets, events, departments)))
+    workbook = load_workbook(io.BytesIO(export_xlsx(tickets, events, departments, tr=ZH)))
     assert workbook.sheetnames == ["工单", "事件", "部门指标"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2"
@@ -131,7 +139,7 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
 @module_loop
 async def test_csv_reopens_with_chinese_headers(stats_db: StatsDb) -> None:
     tickets, _, _ = await _load(stats_db, include_identity=False)
-    data = export_csv(tickets)
+    data = export_csv(tickets, tr=ZH)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [row["举报编号"] for row in rows][:3] == ["SR-A4", "SR-A1", "SR-A5"]
@@ -143,7 +151,7 @@ async def test_csv_reopens_with_chinese_headers(stats_db: StatsDb) -> None:
 @module_loop
 async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
     tickets, _, _ = await _load(stats_db, include_identity=False)
-    requests: list[dict[str, Any]] = json.loads(export_json(tickets))
+    requests: list[dict[str, Any]] = json.loads(export_json(tickets, tr=ZH))
     by_id = {r["service_request_id"]: r for r in requests}
     a2 = by_id["SR-A2"]
     assert a2["status"] == "open" and by_id["SR-A4"]["status"] == "closed"
@@ -157,10 +165,10 @@ async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
 
 def test_citizen_text_never_becomes_a_formula() -> None:
     record = replace(_record(), description='=HYPERLINK("http://x","点我")', place_text="+1")
-    workbook = load_workbook(io.BytesIO(export_xlsx([record])))
+    workbook = load_workbook(io.BytesIO(export_xlsx([record], tr=ZH)))
     cells = {c.value: c.data_type for row in workbook["工单"].iter_rows(min_row=2) for c in row}
     assert cells[record.description] == "s"
-    rows = list(csv.reader(io.StringIO(export_csv([record]).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(export_csv([record], tr=ZH).decode("utf-8-sig"))))
     assert '\'=HYPERLINK("http://x","点我")' in rows[1] and "'+1" in rows[1]
 
 
@@ -172,3 +180,83 @@ def _record() -> TicketRecord:
         reject_reason=None, created_at=AS_OF, updated_at=AS_OF, accept_by=None,
         accepted_at=None, resolve_by=None, resolved_at=None, closed_at=None,
     )  # fmt: skip
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LABEL_COLUMNS = {1, 2, 18, 19, 20}  # category, state, card, satisfaction, anonymous
+
+
+def _every_label() -> tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]:
+    """Records in ASCII data that between them show every state, category, card, rating."""
+    ratings = (("satisfied", False), ("fair", False), ("unsatisfied", False), (None, True))
+    tickets = [
+        replace(
+            _record(),
+            code=f"SR-E{index}",
+            category=category,
+            state=state,
+            department="Transport Office",
+            description="Desk empty at 10:00",
+            reject_reason="Not confirmed",
+            card=("none", "yellow", "red")[index % 3],
+            satisfaction=ratings[index % 4][0],
+            satisfaction_default=ratings[index % 4][1],
+            anonymous=bool(index % 2),
+        )
+        for index, (category, state) in enumerate(
+            zip(list(Category) * 2, list(TicketState) * 2, strict=False)
+        )
+    ]
+    events = [
+        EventRecord("SR-E1", AS_OF, actor, "accept", "new", "accepted", "ok")
+        for actor in ("reporter", "member", "system")
+    ]
+    measures = build_measures(Counts(received=3, accept_due=2, accepted_on_time=1, satisfied=1))
+    return tickets, events, [DepartmentMeasures(1, "Transport Office", measures)]
+
+
+def _sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+    workbook = load_workbook(io.BytesIO(data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+def test_english_export_has_no_chinese_word_left() -> None:
+    tickets, events, departments = _every_label()
+    data = export_xlsx(tickets, events, departments, tr=EN, include_identity=True)
+    sheets = _sheets(data)
+    assert list(sheets) == ["Ticket list", "Event log", "Department measures"]
+    cells = [str(c) for rows in sheets.values() for row in rows for c in row if c is not None]
+    assert not [cell for cell in cells if CJK.search(cell)]
+    assert not [name for name in sheets if CJK.search(name)]
+    rows = sheets["Ticket list"]
+    assert rows[0][:3] == ("Tracking code", "Misconduct category", "State")
+    assert rows[0][-2:] == ("Real name", "Phone")
+    labels = {rows[0][i]: {row[i] for row in rows[1:]} for i in LABEL_COLUMNS}
+    assert labels["State"] == {"New", "Accepted", "In progress", "Resolved", "Closed",
+                               "Rejected", "Duplicate", "Reopened"}  # fmt: skip
+    assert "Harsh attitude or obstruction" in labels["Misconduct category"]
+    assert labels["Yellow/red card"] == {None, "Yellow card", "Red card"}
+    assert labels["Satisfaction"] == {"Satisfied", "Fairly satisfied", "Unsatisfied",
+                                      "Satisfied by default"}  # fmt: skip
+    assert labels["Anonymous"] == {"Yes", "No"}
+    assert {row[2] for row in sheets["Event log"][1:]} == {"Reporter", "Staff member", "System"}
+
+    csv_text = export_csv(tickets, tr=EN, include_identity=True).decode("utf-8-sig")
+    assert not CJK.search(csv_text)
+    assert next(csv.reader(io.StringIO(csv_text))) == [str(h) for h in rows[0]]
+    json_text = export_json(tickets, tr=EN).decode("utf-8")
+    assert not CJK.search(json_text) and '"Improper dining"' in json_text
+
+
+def test_chinese_export_names_and_labels_are_chinese() -> None:
+    tickets, events, departments = _every_label()
+    sheets = _sheets(export_xlsx(tickets, events, departments, tr=ZH, include_identity=True))
+    assert list(sheets) == ["工单", "事件", "部门指标"]
+    headers = [h for rows in sheets.values() for h in rows[0]]
+    assert all(CJK.search(str(header)) for header in headers), headers
+    rows = sheets["工单"]
+    labels = [row[i] for row in rows[1:] for i in LABEL_COLUMNS if row[i] is not None]
+    labels += [row[i] for row in sheets["事件"][1:] for i in (2, 4, 5)]
+    assert labels and all(CJK.search(str(label)) for label in labels), labels
+    csv_header = export_csv(tickets, tr=ZH).decode("utf-8-sig").splitlines()[0].split(",")
+    assert all(CJK.search(header) for header in csv_header), csv_header

@@ -9,11 +9,14 @@ import pytest
 from tickets.codes import (
     ALPHABET,
     BODY_LENGTH,
+    CodeProblem,
+    CodeReading,
     check_symbol,
     format_code,
     is_valid,
     new_code,
     normalize_code,
+    read_code,
 )
 
 CANONICAL = re.compile(r"^SR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$")
@@ -151,3 +154,50 @@ def test_check_symbol_refuses_non_canonical_bodies() -> None:
     for body in ("0000000", "000000000", "0000000O", "0000000u"):
         with pytest.raises(ValueError):
             check_symbol(body)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["SR-7K3Q-9XPA", "sr 7k3q 9xpa", "SR7K3Q9XPA", "7K3Q9XPA", "7k3q-9xpa", "SR-7K3Q-9XPA-"],
+)
+def test_a_code_without_its_check_symbol_reads_as_incomplete_with_its_body(typed: str) -> None:
+    reading = read_code(typed)
+    assert reading.problem is CodeProblem.CHECK_MISSING
+    assert reading.code is None
+    assert reading.body == "7K3Q9XPA"
+
+
+def test_an_incomplete_code_with_confusables_keeps_the_canonical_body() -> None:
+    assert read_code("sr-7k3q-9xpo").body == "7K3Q9XP0"
+    assert read_code("SR-IL00-0000").body == "11000000"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", CodeProblem.EMPTY),
+        ("  - ", CodeProblem.EMPTY),
+        ("SR-7K3U-9XPA-0", CodeProblem.FOREIGN),  # U is never a symbol
+        ("SR-7K3Q-9XP*-0", CodeProblem.FOREIGN),
+        ("工单SR-7K3Q-9XPA", CodeProblem.FOREIGN),
+        ("hello", CodeProblem.LENGTH),  # reads as HE110: symbols, too few
+        ("SR-7K3Q-9XPA-Ü", CodeProblem.FOREIGN),
+        ("SR-7K3Q", CodeProblem.LENGTH),
+        ("SR-7K3Q-9XPA-00", CodeProblem.LENGTH),
+    ],
+)
+def test_read_code_names_the_problem(text: str, problem: CodeProblem) -> None:
+    assert read_code(text) == CodeReading(problem=problem)
+
+
+def test_a_mistyped_check_symbol_is_a_wrong_check_not_a_missing_one() -> None:
+    canonical = format_code("7K3Q9XPA")
+    wrong = next(s for s in ALPHABET if s != canonical[-1])
+    reading = read_code(canonical[:-1] + wrong)
+    assert reading.problem is CodeProblem.CHECK_WRONG and reading.code is None
+
+
+def test_read_code_of_a_valid_code_gives_the_canonical_code_and_body() -> None:
+    for code in random_codes(200, seed=3):
+        typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+        assert read_code(typed) == CodeReading(code=code, body=symbols_of(code)[:BODY_LENGTH])

@@ -15,6 +15,7 @@ from tickets.followups import (
     FollowUpSettings,
     Phase,
     cancelled_by,
+    is_stale_reminder,
     kinds_of,
     phases_of,
     plan_on_submit,
@@ -198,3 +199,28 @@ def test_pending_follow_ups_always_match_the_state() -> None:
     assert set(fire_due()) == SURVEY_KINDS
     apply(S.RESOLVED, transition(S.RESOLVED, Action.AUTO_CLOSE))
     assert pending == {}
+
+
+def test_a_reminder_run_at_or_after_its_deadline_is_stale() -> None:
+    clock = ManualClock(sh(3, 3, 9))
+    accept_by, resolve_by = sh(3, 4, 9), sh(3, 10, 9)
+    for kind in (K.REMIND_ACCEPT_50, K.REMIND_ACCEPT_80):
+        assert not is_stale_reminder(kind, now=clock.now(), accept_by=accept_by, resolve_by=None)
+    clock.set(accept_by)
+    assert is_stale_reminder(
+        K.REMIND_ACCEPT_80, now=clock.now(), accept_by=accept_by, resolve_by=None
+    )
+    # The resolve reminders wait for their own, later deadline.
+    assert not is_stale_reminder(
+        K.REMIND_RESOLVE_50, now=clock.now(), accept_by=accept_by, resolve_by=resolve_by
+    )
+    clock.advance(timedelta(days=7))
+    assert is_stale_reminder(
+        K.REMIND_RESOLVE_50, now=clock.now(), accept_by=accept_by, resolve_by=resolve_by
+    )
+
+
+def test_cards_and_surveys_are_never_stale() -> None:
+    late = sh(12, 31)
+    for kind in (K.YELLOW_ACCEPT, K.RED_ACCEPT, K.YELLOW_RESOLVE, K.RED_RESOLVE, K.SURVEY):
+        assert not is_stale_reminder(kind, now=late, accept_by=sh(3, 4), resolve_by=sh(3, 10))

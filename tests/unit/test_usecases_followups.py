@@ -10,7 +10,7 @@ from tests.factories import report_draft, ticket_view
 from tests.fakes import Fakes
 from tickets.reports import submit_report
 from tickets.states import TicketState
-from tickets.sweep import run_follow_up
+from tickets.sweep import Outcome, run_follow_up
 from tickets.views import TicketView
 from tickets.workflow import auto_close
 
@@ -33,7 +33,7 @@ async def test_reminder_tells_the_department_how_far_along_it_is(
 ) -> None:
     ticket = in_state(fakes, TicketState.NEW)
 
-    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind)
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind) is Outcome.ACTED
 
     [sent] = fakes.notifier.sent
     assert (sent.to, sent.kind, sent.text) == ("department", *expected)
@@ -43,7 +43,9 @@ async def test_reminder_tells_the_department_how_far_along_it_is(
 async def test_accept_reminder_is_moot_once_accepted(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.ACCEPTED)
 
-    assert not await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="remind_accept_80")
+    assert (
+        await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="remind_accept_80") is Outcome.MOOT
+    )
 
     assert fakes.notifier.sent == []
 
@@ -51,7 +53,9 @@ async def test_accept_reminder_is_moot_once_accepted(fakes: Fakes) -> None:
 async def test_yellow_card_marks_the_ticket_and_warns_the_department(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.NEW)
 
-    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="yellow_accept")
+    assert (
+        await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="yellow_accept") is Outcome.ACTED
+    )
 
     assert fakes.tickets.tickets[ticket.id].card == "yellow"
     event = fakes.tickets.events[-1]
@@ -67,7 +71,7 @@ async def test_yellow_card_marks_the_ticket_and_warns_the_department(fakes: Fake
 async def test_red_card_escalates_to_administrators_and_tells_the_reporter(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.IN_PROGRESS, card="yellow")
 
-    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="red_resolve")
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="red_resolve") is Outcome.ACTED
 
     assert fakes.tickets.tickets[ticket.id].card == "red"
     assert fakes.tickets.event_kinds(ticket.id) == ["red_card"]
@@ -80,7 +84,9 @@ async def test_red_card_escalates_to_administrators_and_tells_the_reporter(fakes
 async def test_a_yellow_card_never_replaces_a_red_one(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.IN_PROGRESS, card="red")
 
-    assert not await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="yellow_resolve")
+    assert (
+        await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="yellow_resolve") is Outcome.MOOT
+    )
 
     assert fakes.tickets.tickets[ticket.id].card == "red"
     assert fakes.notifier.sent == []
@@ -101,7 +107,7 @@ async def test_cards_and_reminders_are_moot_once_the_phase_is_over(
 ) -> None:
     ticket = in_state(fakes, state)
 
-    assert not await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind)
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind) is Outcome.MOOT
 
     assert fakes.tickets.tickets[ticket.id] == ticket
     assert fakes.notifier.sent == [] and fakes.tickets.events == []
@@ -110,7 +116,7 @@ async def test_cards_and_reminders_are_moot_once_the_phase_is_over(
 async def test_survey_asks_the_reporter_of_a_resolved_ticket(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.RESOLVED)
 
-    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="survey")
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="survey") is Outcome.ACTED
 
     assert fakes.notifier.to("reporter") == ["survey"]
 
@@ -118,7 +124,7 @@ async def test_survey_asks_the_reporter_of_a_resolved_ticket(fakes: Fakes) -> No
 async def test_survey_is_moot_once_the_reporter_answered(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.CLOSED)
 
-    assert not await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="survey")
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="survey") is Outcome.MOOT
 
     assert fakes.notifier.sent == []
 
@@ -127,7 +133,7 @@ async def test_unanswered_survey_auto_closes_as_default_satisfied(fakes: Fakes) 
     ticket = in_state(fakes, TicketState.RESOLVED)
     fakes.clock.advance(timedelta(days=7))
 
-    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="auto_close")
+    assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind="auto_close") is Outcome.ACTED
 
     closed = fakes.tickets.tickets[ticket.id]
     assert (closed.state, closed.satisfaction) == ("closed", "satisfied")
@@ -162,7 +168,7 @@ async def test_an_ignored_ticket_gets_reminders_then_yellow_then_red(fakes: Fake
 
     for at, kind in due:
         fakes.clock.set(at)
-        assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind)
+        assert await run_follow_up(fakes.ws, ticket_id=ticket.id, kind=kind) is Outcome.ACTED
 
     assert fakes.notifier.to("department") == [
         "remind_accept",

@@ -1,0 +1,290 @@
+"""`snapreport doctor`: is this deployment ready to run, and if not, what to do about it.
+
+Each check is a small async function of a `Doctor` (the settings, a clock, and the font
+lookup, injectable for tests) returning a `CheckResult`; the CLI only prints them.
+`snapreport run` runs the same list at start-up and refuses to start when a result is
+`fatal` (no database, no valid token, an unusable HOLIDAYS_FILE), so an operator reads
+one message with its fix instead of a traceback.
+
+Status: ✓ ok, ⚠ warn (worth fixing, the bot still works: ADMIN_IDS empty, a database
+that start-up will migrate, little free disk), ✗ fail (`doctor` exits 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from aiogram.utils.token import TokenValidationError
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.holidays_file import HolidaysFileError, load_calendar
+from config.settings import Settings, webhook_secret_problem
+from storage.db import is_sqlite
+from storage.migrate import alembic_config
+from tickets.clock import Clock, SystemClock
+from tickets.holidays import LOOKAHEAD_DAYS
+from ui.charts import CjkFontNotFound, cjk_font
+
+TIMEOUT = 10.0
+MIN_FREE_BYTES = 1 << 30
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+ENV = "in .env (see .env.example)"
+
+
+class Status(StrEnum):
+    OK = "✓"
+    WARN = "⚠"
+    FAIL = "✗"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of the report: what was checked, how it went, and how to fix it."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+    fatal: bool = False  # `snapreport run` refuses to start
+
+    def line(self) -> str:
+        """The printed line, e.g. `✗ database: … → fix: …`."""
+        fix = f" → fix: {self.fix}" if self.fix and self.status is not Status.OK else ""
+        return f"{self.status.value} {self.name}: {self.detail}{fix}"
+
+
+def ok(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.OK, detail)
+
+
+@dataclass(frozen=True)
+class Doctor:
+    """What the checks look at; `find_font` is ui.charts' lookup unless a test swaps it."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    find_font: Callable[[], str] = cjk_font
+
+
+Check = Callable[[Doctor], Awaitable[CheckResult]]
+
+
+async def check_token(doctor: Doctor) -> CheckResult:
+    """getMe with BOT_TOKEN against TELEGRAM_API_URL."""
+    settings = doctor.settings
+    if settings.bot_token is None:
+        fix = f"put BOT_TOKEN=<token from @BotFather> {ENV}, or try `snapreport demo`"
+        return CheckResult("token", Status.FAIL, "no BOT_TOKEN", fix, fatal=True)
+    api = TelegramAPIServer.from_base(settings.telegram_api_url)
+    try:
+        bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
+    except TokenValidationError:
+        fix = f"copy the whole token from @BotFather (digits:letters) {ENV}"
+        return CheckResult("token", Status.FAIL, "BOT_TOKEN is malformed", fix, fatal=True)
+    try:
+        me = await bot.get_me(request_timeout=int(TIMEOUT))
+    except TelegramUnauthorizedError:
+        detail = f"{settings.telegram_api_url} refused BOT_TOKEN (401 Unauthorized)"
+        fix = f"check the token from @BotFather {ENV}"
+        return CheckResult("token", Status.FAIL, detail, fix, fatal=True)
+    except TelegramAPIError as error:
+        detail = f"getMe failed: {type(error).__name__}: {error}"
+        return CheckResult("token", Status.FAIL, detail, "see the Bot API URL line")
+    finally:
+        await bot.session.close()
+    return ok("token", f"@{me.username} (getMe on {settings.telegram_api_url})")
+
+
+async def check_api_url(doctor: Doctor) -> CheckResult:
+    """Any HTTP answer from TELEGRAM_API_URL proves the server is reachable."""
+    url = doctor.settings.telegram_api_url
+    fix = "check TELEGRAM_API_URL, the network, or a proxy/firewall"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as http,
+            http.get(url) as response,
+        ):
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        detail = f"{url} unreachable: {type(error).__name__}: {error}"
+        return CheckResult("Bot API URL", Status.FAIL, detail, fix)
+    return ok("Bot API URL", f"{url} reachable (HTTP {status})")
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    database = make_url(url).database
+    return (
+        is_sqlite(url)
+        and database not in (None, "", ":memory:")
+        and not Path(database or "").exists()
+    )
+
+
+def _current_revisions(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+async def _revisions(url: str) -> tuple[str, ...]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current_revisions)
+    finally:
+        await engine.dispose()
+
+
+async def check_database(doctor: Doctor) -> CheckResult:
+    """DATABASE_URL answers and its schema is at the Alembic head."""
+    settings = doctor.settings
+    url = settings.database_url
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+        heads = tuple(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+        if _sqlite_file_missing(url):  # connecting would create it: say so instead
+            return _unmigrated(settings, f"{shown}: no file yet", heads)
+        current = await asyncio.wait_for(_revisions(url), TIMEOUT)
+    except (SQLAlchemyError, OSError, TimeoutError, ValueError) as error:
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        fix = f"check DATABASE_URL {ENV} and that the database server is running"
+        return CheckResult("database", Status.FAIL, f"cannot connect: {reason}", fix, fatal=True)
+    if set(current) == set(heads):
+        return ok("database", f"{shown} at revision {', '.join(heads)}")
+    return _unmigrated(settings, f"{shown} at {', '.join(current) or 'no revision'}", heads)
+
+
+def _unmigrated(settings: Settings, detail: str, heads: Sequence[str]) -> CheckResult:
+    head = ", ".join(heads) or "head"
+    if settings.auto_migrate:
+        detail = f"{detail}; `run` migrates it to {head} at start-up (AUTO_MIGRATE)"
+        return CheckResult("database", Status.WARN, detail, "or `snapreport db upgrade` now")
+    return CheckResult("database", Status.FAIL, f"{detail}, not {head}", "snapreport db upgrade")
+
+
+async def check_media_dir(doctor: Doctor) -> CheckResult:
+    """MEDIA_DIR can be written, and how much room is left."""
+    media = doctor.settings.media_dir
+    try:
+        media.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=media, prefix=".doctor-"):
+            pass
+        free = shutil.disk_usage(media).free
+    except OSError as error:
+        fix = f"create {media} writable by this user, or set MEDIA_DIR {ENV}"
+        return CheckResult("media", Status.FAIL, f"{media} not writable: {error}", fix)
+    detail = f"{media} writable, {free / (1 << 30):.1f} GiB free"
+    if free < MIN_FREE_BYTES:
+        return CheckResult("media", Status.WARN, detail, "free some disk space (photos need it)")
+    return ok("media", detail)
+
+
+async def check_font(doctor: Doctor) -> CheckResult:
+    """A font that draws Chinese, or every chart shows empty boxes."""
+    try:
+        family = doctor.find_font()
+    except CjkFontNotFound as error:
+        fix = "reinstall the Python packages (uv sync): the font ships with them"
+        return CheckResult("chart font", Status.FAIL, str(error).split(":")[0], fix)
+    return ok("chart font", family)
+
+
+async def check_timezone(doctor: Doctor) -> CheckResult:
+    """TIMEZONE names a zone of the IANA database."""
+    name = doctor.settings.timezone
+    try:
+        local = doctor.clock.now().astimezone(ZoneInfo(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        fix = "TIMEZONE=Asia/Shanghai (an IANA name); install tzdata if it is missing"
+        return CheckResult("time zone", Status.FAIL, f"unknown time zone {name!r}", fix)
+    return ok("time zone", f"{name}, local time {local:%Y-%m-%d %H:%M}")
+
+
+async def check_holidays(doctor: Doctor) -> CheckResult:
+    """HOLIDAYS_FILE loads, and the calendar covers today and the next 90 days."""
+    settings = doctor.settings
+    try:
+        calendar = load_calendar(settings.holidays_file)
+    except HolidaysFileError as error:
+        fix = "correct the entry (format in holidays.example.yaml)"
+        return CheckResult("holidays", Status.FAIL, str(error), fix, fatal=True)
+    today = doctor.clock.now().astimezone(settings.tz).date()
+    last = today + timedelta(days=LOOKAHEAD_DAYS)
+    source = f"package + {settings.holidays_file}" if settings.holidays_file else "package"
+    missing = calendar.uncovered_years(today, LOOKAHEAD_DAYS)
+    if missing:
+        years = ", ".join(map(str, missing))
+        detail = f"no schedule for {years} ({source}); deadlines there count Mon–Fri only"
+        fix = (
+            f"put the State Council's {years} schedule in HOLIDAYS_FILE "
+            "(see holidays.example.yaml), or upgrade chinesecalendar"
+        )
+        return CheckResult("holidays", Status.FAIL, detail, fix)
+    return ok("holidays", f"{today} – {last} covered ({source})")
+
+
+async def check_admins(doctor: Doctor) -> CheckResult:
+    """ADMIN_IDS: without them nobody can set up departments or hear of escalations."""
+    count = len(doctor.settings.admin_ids)
+    if count == 0:
+        detail = "ADMIN_IDS not set: no one can administer, escalations reach nobody"
+        fix = f"ADMIN_IDS=<your Telegram user id> {ENV}"
+        return CheckResult("admins", Status.WARN, detail, fix)
+    return ok("admins", f"{count} administrator(s)")
+
+
+async def check_webhook(doctor: Doctor) -> CheckResult:
+    """Webhook mode needs an https URL and a long secret that Telegram will accept."""
+    settings = doctor.settings
+    if not settings.webhook_url:
+        return ok("webhook", "not used (long polling; WEBHOOK_URL empty)")
+    if not settings.webhook_url.startswith("https://"):
+        fix = "WEBHOOK_URL=https://your.host (Telegram delivers only over https)"
+        return CheckResult("webhook", Status.FAIL, "WEBHOOK_URL is not https", fix)
+    if problem := webhook_secret_problem(settings):
+        detail = problem.split(" Make one with:")[0]
+        return CheckResult("webhook", Status.FAIL, detail, f"WEBHOOK_SECRET=$({MAKE_SECRET})")
+    return ok("webhook", f"{settings.webhook_url} with a secret")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_token,
+    check_api_url,
+    check_database,
+    check_media_dir,
+    check_font,
+    check_timezone,
+    check_holidays,
+    check_admins,
+    check_webhook,
+)
+
+
+async def run_checks(doctor: Doctor, checks: Sequence[Check] = CHECKS) -> list[CheckResult]:
+    """Run every check, one after another, in the order they are printed."""
+    return [await check(doctor) for check in checks]
+
+
+def exit_code(results: Sequence[CheckResult]) -> int:
+    """1 when anything failed, else 0 (warnings do not fail)."""
+    return int(any(result.status is Status.FAIL for result in results))
+
+
+def blocking(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """The failures `snapreport run` must not start with."""
+    return [result for result in results if result.fatal and result.status is Status.FAIL]

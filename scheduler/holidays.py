@@ -1,0 +1,66 @@
+"""The daily notice to administrators while the holiday calendar runs out within 90 days.
+
+Without a schedule for a year, deadlines in it silently count Monday–Friday (see
+`tickets.holidays`). Each day on which a year between today and today + 90 days is not
+covered, every administrator gets one message through the outbox saying which year and
+how to fix it. The row's idempotency key holds the local day, so a restart, a second
+runner or a second tick the same day queues nothing new.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from config.settings import Settings
+from outbox.notifier import OnceNotifier
+from storage.db import SessionFactory
+from tickets.clock import Clock
+from tickets.holidays import LOOKAHEAD_DAYS, WorkingCalendar
+
+log = structlog.get_logger(__name__)
+
+JOB_HOLIDAYS = "snapreport:holidays-coverage"
+PURPOSE = "notice:holidays"
+
+
+def uncovered_notice(years: list[int]) -> str:
+    """The administrators' message, in the current locale."""
+    return _(
+        "⚠️ <b>Holiday calendar missing for {years}</b>\n"
+        "Deadlines in those years count Monday–Friday only, ignoring public holidays and "
+        "make-up working days. Add the official schedule to HOLIDAYS_FILE (see "
+        "holidays.example.yaml) or upgrade the chinesecalendar package, then restart."
+    ).format(years=", ".join(str(year) for year in years))
+
+
+async def warn_uncovered_years(
+    session_factory: SessionFactory,
+    *,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    calendar: WorkingCalendar,
+) -> int:
+    """Queue today's notice for each administrator if a year ahead is uncovered; count rows."""
+    today = clock.now().astimezone(settings.tz).date()
+    years = calendar.uncovered_years(today, LOOKAHEAD_DAYS)
+    if not years:
+        return 0
+    written = 0
+    with i18n.context():
+        async with session_factory() as session, session.begin():
+            outbox = OnceNotifier(session, i18n, settings, clock=clock)
+            for admin_id in sorted(settings.admin_ids):
+                with i18n.use_locale(await outbox.language_of(admin_id)):
+                    text = uncovered_notice(years)
+                written += await outbox.once(
+                    admin_id,
+                    "sendMessage",
+                    {"text": text, "parse_mode": "HTML"},
+                    key=f"{PURPOSE}:{today.isoformat()}:{admin_id}",
+                    purpose=PURPOSE,
+                )
+    log.warning("holidays_uncovered", years=years, rows=written)
+    return written

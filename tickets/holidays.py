@@ -1,0 +1,75 @@
+"""The working-day calendar: the packaged holiday schedule plus the operator's own dates.
+
+`chinese_calendar` ships the State Council's holidays and make-up working days (调休)
+only for the years published when the package was built. A `WorkingCalendar` adds
+dates from HOLIDAYS_FILE on top of it (a date in the file wins over the package), so a
+deployment can follow next year's schedule the day it is announced instead of waiting
+for a package release. A year is *covered* when the package knows it or the file lists
+at least one date in it; for any other year days fall back to Monday–Friday, which is
+why an uncovered year ahead is reported (doctor, daily notice to administrators).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+
+import chinese_calendar
+
+LOOKAHEAD_DAYS = 90
+
+
+@dataclass(frozen=True)
+class DayOverride:
+    """One date from HOLIDAYS_FILE: a holiday (`working=False`) or a make-up working day."""
+
+    name: str
+    working: bool
+
+
+@lru_cache(maxsize=4096)
+def packaged_working_day(day: date) -> bool | None:
+    """Tell whether the package calls `day` a working day; None for a year it lacks."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which days are working days: file overrides first, then the package, then Mon–Fri."""
+
+    overrides: Mapping[date, DayOverride] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def __hash__(self) -> int:
+        # Frozen values holding a calendar (Workspace, Deadlines) stay hashable.
+        return hash(frozenset(self.overrides.items()))
+
+    def is_working_day(self, day: date) -> bool:
+        """Tell whether `day` is a working day in mainland China."""
+        override = self.overrides.get(day)
+        if override is not None:
+            return override.working
+        packaged = packaged_working_day(day)
+        return day.weekday() < 5 if packaged is None else packaged
+
+    def covers(self, year: int) -> bool:
+        """Tell whether the package or the file describes `year` (no Mon–Fri guessing)."""
+        if packaged_working_day(date(year, 1, 1)) is not None:
+            return True
+        return any(day.year == year for day in self.overrides)
+
+    def uncovered_years(self, today: date, days: int = LOOKAHEAD_DAYS) -> list[int]:
+        """Return the years from `today` to `today + days` this calendar does not cover."""
+        years = range(today.year, (today + timedelta(days=days)).year + 1)
+        return [year for year in years if not self.covers(year)]
+
+
+PACKAGED = WorkingCalendar()
