@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.fsm import DatabaseStorage
 from storage.models import FsmRecord
+from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
 from tickets.clock import ManualClock
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
@@ -69,3 +70,44 @@ async def test_concurrent_updates_of_one_key_lose_nothing(sessions: SessionFacto
     await asyncio.gather(*(storage.update_data(KEY, {f"k{i}": i}) for i in range(20)))
 
     assert await storage.get_data(KEY) == {f"k{i}": i for i in range(20)}
+
+
+async def test_inside_an_update_state_commits_with_the_update(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    async with sessions() as session:
+        token = CURRENT_UNIT.set(UnitOfWork(session))
+        try:
+            await storage.set_state(KEY, "Casework:writing_reply")
+            assert await storage.get_state(KEY) == "Casework:writing_reply"  # its own write
+            async with sessions() as other:  # not committed yet
+                assert await other.get(FsmRecord, "1:42:42:::default") is None
+            await session.commit()
+        finally:
+            CURRENT_UNIT.reset(token)
+    assert await DatabaseStorage(sessions).get_state(KEY) == "Casework:writing_reply"
+
+
+async def test_inside_an_update_state_rolls_back_with_the_update(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    await storage.set_state(KEY, "Casework:writing_reply")
+    async with sessions() as session:
+        token = CURRENT_UNIT.set(UnitOfWork(session))
+        try:
+            await storage.set_state(KEY, None)  # the step ends, then the effect fails
+            await session.rollback()
+        finally:
+            CURRENT_UNIT.reset(token)
+    assert await storage.get_state(KEY) == "Casework:writing_reply"
+
+
+async def test_a_task_spawned_by_the_update_writes_on_its_own(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    async with sessions() as session:
+        token = CURRENT_UNIT.set(UnitOfWork(session))
+        try:
+            # The task inherits the context but must not use the update's session.
+            await asyncio.create_task(storage.set_data(KEY, {"panel": 1}))
+            await session.rollback()
+        finally:
+            CURRENT_UNIT.reset(token)
+    assert await storage.get_data(KEY) == {"panel": 1}
