@@ -29,7 +29,7 @@ def get_routers() -> list[Router]:
     return [
         errors.create_router(),
         common.create_router(),
-        status.router.build(),
+        status.create_router(),
         admin.router.build(),
         deadlines.router.build(),
         supervisor.create_router(),

@@ -5,8 +5,9 @@ Dispatchers (the tests, the demo's restart). So a handler module declares its ha
 module-level `Blueprint` in aiogram's own syntax (`@router.message(...)`,
 `router.callback_query.middleware(...)`, `router.message.filter(...)`, `@router.errors(...)`,
 `@router.startup()`), and `handlers.get_routers()` calls the module's `create_router()`,
-which replays them, in order, onto a new Router. Converting a module: `router = Blueprint(__name__)` instead of
-`Router(name=__name__)`, and a `create_router()` returning `router.build()`.
+which replays them, in order, onto a new Router. Converting a module:
+`router = Blueprint(__name__)` instead of `Router(name=__name__)`, and a `create_router()`
+returning `router.build()`.
 """
 
 from __future__ import annotations

@@ -170,6 +170,12 @@ class CaseReads(Protocol):
         """The ticket whose question to the reporter was delivered as that message."""
         ...
 
+    async def reporter_tickets(
+        self, *, reporter_user_id: int, offset: int, limit: int
+    ) -> list[TicketView]:
+        """A reporter's own tickets, newest first."""
+        ...
+
 
 class SecurityLog(Protocol):
     async def record(self, *, actor_hash: str, kind: str, detail: str, at: datetime) -> None: ...
