@@ -31,7 +31,7 @@ def get_routers() -> list[Router]:
         common.create_router(),
         status.create_router(),
         admin.router.build(),
-        deadlines.router.build(),
+        deadlines.create_router(),
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),

@@ -138,6 +138,14 @@ class StaffDirectory(DirectoryRepository, DirectoryPort, Protocol):
 
     async def list_departments(self) -> list[DepartmentView]: ...
 
+    async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
+        """The per-category overrides: category → (accept days, resolve days)."""
+        ...
+
+    async def set_deadline_days(
+        self, *, category: str, accept_days: int, resolve_days: int
+    ) -> None: ...
+
 
 class StaffNotifier(Notifier, Protocol):
     """The notifier with the messages only staff actions cause."""
