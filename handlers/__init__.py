@@ -30,7 +30,7 @@ def get_routers() -> list[Router]:
         errors.create_router(),
         common.create_router(),
         status.create_router(),
-        admin.router.build(),
+        admin.create_router(),
         deadlines.create_router(),
         supervisor.create_router(),
         relay.create_router(),
