@@ -48,27 +48,23 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.workspace import workspace
 from config.settings import Settings
 from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
+from handlers.errors import refusing
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from handlers.routing import Blueprint
-from storage.fsm import DatabaseStorage, release_draft_photos
+from storage.fsm import DatabaseStorage
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore
-from storage.models import SourceTag
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
-from tickets.clock import Clock
-from tickets.errors import DomainError, ValidationError
-from tickets.holidays import WorkingCalendar
+from tickets.errors import ValidationError
+from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.views import NewReport, PhotoRef
-from ui.errors_text import error_text
 from ui.render import category_label, submitted_text
 
 log = structlog.get_logger(__name__)
@@ -402,13 +398,13 @@ async def start_from_link(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
-    tag = await session.get(SourceTag, payload) if SOURCE_TAG_RE.match(payload) else None
+    tag = await ws.directory.get_tag(tag=payload) if SOURCE_TAG_RE.match(payload) else None
     if tag is None:
         await message.answer(greeting_text(actor))
         return
@@ -552,11 +548,8 @@ async def not_a_photo(message: Message) -> None:
 
 @router.message(ReportDraft.describing, F.text, ~F.text.startswith("/"))
 async def take_description(message: Message, state: FSMContext, settings: Settings) -> None:
-    try:
+    with refusing(logged=()):  # too short or too long: say so; the step stays
         description = validate_description(message.text or "")
-    except ValidationError as error:
-        await message.answer(error_text(error))
-        return
     await state.update_data(description=description)
     await advance("describe", message, state, settings)
 
@@ -656,16 +649,13 @@ async def on_nav(
     query: CallbackQuery,
     callback_data: Nav,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     i18n: I18n,
-    calendar: WorkingCalendar,
-    media_store: MediaStore,
 ) -> None:
     data = await state.get_data()
     if callback_data.action == "confirm":
-        await confirm(query, callback_data, state, session, settings, clock, i18n, calendar)
+        await confirm(query, callback_data, state, ws, settings, i18n)
         return
     current = await state.get_state()
     if data.get("draft_id") != callback_data.draft or current is None:
@@ -673,7 +663,7 @@ async def on_nav(
         return
     if callback_data.action == "cancel":
         await query.answer()
-        await cancel_draft(query, state, session, media_store)
+        await cancel_draft(query, state, ws)
         return
     action = NAV_ACTIONS.get(callback_data.action)
     allowed = ACTION_STATES.get(callback_data.action)
@@ -758,11 +748,9 @@ async def nav_toggle_meta(
     await go_to("preview", query, state, settings)
 
 
-async def cancel_draft(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, media_store: MediaStore
-) -> None:
+async def cancel_draft(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
     keyboard_id = (await state.get_data()).get("keyboard_id")
-    await discard_draft(state, session, media_store)
+    await discard_draft(state, ws)
     message = query.message
     if not isinstance(message, Message):
         return
@@ -805,11 +793,11 @@ ACTION_STATES: dict[str, set[str | None]] = {
 """The states in which a button still means something; Back and Cancel work anywhere."""
 
 
-async def discard_draft(state: FSMContext, session: AsyncSession, media_store: MediaStore) -> None:
+async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:
     """Forget the draft and delete its photos, unless a ticket or another draft uses them."""
     data = await state.get_data()
     await state.clear()
-    await release_draft_photos(session, media_store, data)
+    await ws.drafts.release_photos(data)
 
 
 # -- submission -------------------------------------------------------------------------------
@@ -854,15 +842,12 @@ async def confirm(
     query: CallbackQuery,
     cb: Nav,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     i18n: I18n,
-    calendar: WorkingCalendar,
 ) -> None:
     """File the ticket; a second press (or a redelivered update) finds the same ticket."""
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     if data.get("draft_id") != cb.draft:
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"
@@ -878,17 +863,14 @@ async def confirm(
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
         await query.answer(_("Send at least one photo first."), show_alert=True)
         return
-    try:
+    # Refused (a limit, a bad draft): an alert, not a security event; the draft stays.
+    with refusing(logged=()):
         submission = await submit_report(
             ws,
             draft_value(data, query.from_user.id, i18n.current_locale),
             per_hour=settings.reports_per_hour,
         )
-    except DomainError as error:
-        await query.answer(error_text(error), show_alert=True)
-        return
-    await session.commit()  # the ticket exists before the draft is forgotten
-    await state.clear()
+    await state.clear()  # the ticket and the draft's end commit together
     await query.answer(_("Filed."))
     text = submitted_text(submission.ticket, settings.tz)
     if isinstance(query.message, Message):

@@ -282,6 +282,10 @@ class SqlDirectory:
                 row.department_id = department_id
         await self._session.flush()
 
+    async def get_tag(self, *, tag: str) -> TagView | None:
+        row = await self._session.get(SourceTag, tag)
+        return TagView(tag=row.tag, place_text=row.place_text) if row else None
+
     async def list_tags(self) -> list[TagView]:
         rows = await self._session.scalars(select(SourceTag).order_by(col(SourceTag.tag)))
         return [TagView(tag=row.tag, place_text=row.place_text) for row in rows]

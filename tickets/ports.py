@@ -142,6 +142,10 @@ class StaffDirectory(DirectoryRepository, DirectoryPort, Protocol):
 
     async def list_tags(self) -> list[TagView]: ...
 
+    async def get_tag(self, *, tag: str) -> TagView | None:
+        """The place tag a QR code or deep link carries, if registered."""
+        ...
+
     async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
         """The per-category overrides: category → (accept days, resolve days)."""
         ...
