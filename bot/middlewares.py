@@ -53,9 +53,13 @@ class DbSessionMiddleware(BaseMiddleware):
                 result = await handler(event, data)
                 await session.commit()
                 return result
+            except BaseException:
+                await session.rollback()
+                raise
             finally:
                 unit.open = False
                 CURRENT_UNIT.reset(token)
+                unit.release()  # after the commit or rollback: see `storage.fsm`
 
 
 class ActorMiddleware(BaseMiddleware):

@@ -8,7 +8,11 @@ test) each call is its own short transaction on the storage's fallback sessions.
 stamped with the injected clock, the same one the draft-expiry job measures age with.
 Writes to one key are serialised in the process, and `update_data` reads and writes under
 one row lock, so a background task (the album panel) and the next update of the same chat
-cannot lose each other's changes.
+cannot lose each other's changes. An update holds the key's lock from its first write until
+its transaction ends (as a database holds a row lock), so a background task never merges
+into data the update has written but not yet committed; should the update have to wait for
+such a task, it commits what it wrote so far first, or the task would wait for SQLite's
+write lock while the update waits for the task.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlmodel import col
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.models import Evidence, FsmRecord
-from storage.unit_of_work import CURRENT_UNIT
+from storage.unit_of_work import CURRENT_UNIT, UnitOfWork, commit_current_unit
 from tickets.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -65,19 +69,45 @@ class _KeyLocks:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def acquire(self, key: str) -> Callable[[], None]:
+        """Wait for `key`'s lock; return the function that lets it go."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
-                yield
+            await lock.acquire()
+        except BaseException:
+            self._drop(key)
+            raise
+
+        def release() -> None:
+            lock.release()
+            self._drop(key)
+
+        return release
+
+    def _drop(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users == 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        release = await self.acquire(key)
+        try:
+            yield
         finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            release()
+
+    async def hold_for(self, unit: UnitOfWork, key: str) -> None:
+        """Hold `key` until `unit` ends (`UnitOfWork.release`); at once if it holds it."""
+        if key in unit.held:
+            return
+        lock = self._locks.get(key)
+        if lock is not None and lock[0].locked():
+            await commit_current_unit()  # the holder may be waiting for our write lock
+        unit.held[key] = await self.acquire(key)
 
 
 class DatabaseStorage(BaseStorage):
@@ -151,40 +181,52 @@ class DatabaseStorage(BaseStorage):
         if self._owned_engine is not None:
             await self._owned_engine.dispose()
 
-    @contextlib.asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        """The update's session (committed by its middleware), else a short transaction."""
+    @staticmethod
+    def _unit() -> UnitOfWork | None:
+        """The update being handled, if this task is the one handling it."""
         unit = CURRENT_UNIT.get()
-        if unit is not None and unit.commit_allowed():
-            yield unit.session
-            return
-        async with self._sessions() as session, session.begin():
-            yield session
+        return unit if unit is not None and unit.commit_allowed() else None
 
     async def _get(self, key: str) -> FsmRecord | None:
-        async with self._session() as session:
-            return await session.get(FsmRecord, key, populate_existing=True)
+        unit = self._unit()
+        if unit is not None:
+            return await unit.session.get(FsmRecord, key, populate_existing=True)
+        async with self._locks.hold(key), self._sessions() as session:
+            return await session.get(FsmRecord, key)
 
     async def _write(self, key: str, change: Callable[[FsmRecord | None], dict[str, Any]]) -> None:
-        """Apply `change(current record) -> {field: value}` to a key under its row lock."""
-        async with self._locks.hold(key), self._session() as session:
-            stored = await session.scalar(
-                select(FsmRecord).where(col(FsmRecord.key) == key).with_for_update()
-            )
-            record = stored or FsmRecord(key=key)
-            for name, value in change(stored).items():
-                setattr(record, name, value)
-            record.updated_at = self._clock.now()
-            if record.state is None and not record.data:
-                # An empty record is the same as none: keep the table small.
-                if stored is not None:
-                    await session.delete(stored)
-                    await session.flush()
-                return
-            if stored is None:
-                session.add(record)
-            # Written now, so the update's own reads (and its commit-before-request) see it.
-            await session.flush()
+        """Apply `change(current record) -> {field: value}` to a key under its locks."""
+        unit = self._unit()
+        if unit is not None:
+            await self._locks.hold_for(unit, key)  # until the update commits or rolls back
+            await self._apply(unit.session, key, change)
+            return
+        async with self._locks.hold(key), self._sessions() as session, session.begin():
+            await self._apply(session, key, change)
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        key: str,
+        change: Callable[[FsmRecord | None], dict[str, Any]],
+    ) -> None:
+        """Apply the change on `session`, flushed so that session reads it at once."""
+        stored = await session.scalar(
+            select(FsmRecord).where(col(FsmRecord.key) == key).with_for_update()
+        )
+        record = stored or FsmRecord(key=key)
+        for name, value in change(stored).items():
+            setattr(record, name, value)
+        record.updated_at = self._clock.now()
+        if record.state is None and not record.data:
+            # An empty record is the same as none: keep the table small.
+            if stored is not None:
+                await session.delete(stored)
+                await session.flush()
+            return
+        if stored is None:
+            session.add(record)
+        await session.flush()
 
 
 DRAFT_STATE_PREFIX = "ReportDraft:"

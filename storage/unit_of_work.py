@@ -9,6 +9,7 @@ lock until the busy timeout).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -22,11 +23,19 @@ class UnitOfWork:
     session: AsyncSession
     owner: asyncio.Task[object] | None = field(default_factory=asyncio.current_task)
     open: bool = True
+    # What the unit holds until it ends (the FSM keys it wrote), and how to let each go.
+    held: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def commit_allowed(self) -> bool:
         # Tasks a handler spawns inherit the context but must not touch its session: an
         # AsyncSession is not safe for concurrent use, and it is closed once the handler ends.
         return self.open and asyncio.current_task() is self.owner
+
+    def release(self) -> None:
+        """Let go of what the unit held, once its transaction has ended."""
+        held, self.held = self.held, {}
+        for let_go in held.values():
+            let_go()
 
 
 CURRENT_UNIT: ContextVar[UnitOfWork | None] = ContextVar("current_unit_of_work", default=None)

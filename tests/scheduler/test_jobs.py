@@ -256,13 +256,13 @@ async def test_expired_drafts_and_their_unused_photos_are_deleted(
             [
                 FsmRecord(
                     key="old",
-                    state="NewReport:describing",
+                    state="ReportDraft:describing",
                     data={"photos": photos},
                     updated_at=old,
                 ),
                 FsmRecord(
                     key="fresh",
-                    state="NewReport:adding_photos",
+                    state="ReportDraft:adding_photos",
                     data={"photos": photos[2:]},
                     updated_at=clock.now(),
                 ),

@@ -75,7 +75,8 @@ async def test_concurrent_updates_of_one_key_lose_nothing(sessions: SessionFacto
 async def test_inside_an_update_state_commits_with_the_update(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
     async with sessions() as session:
-        token = CURRENT_UNIT.set(UnitOfWork(session))
+        unit = UnitOfWork(session)
+        token = CURRENT_UNIT.set(unit)
         try:
             await storage.set_state(KEY, "Casework:writing_reply")
             assert await storage.get_state(KEY) == "Casework:writing_reply"  # its own write
@@ -84,6 +85,7 @@ async def test_inside_an_update_state_commits_with_the_update(sessions: SessionF
             await session.commit()
         finally:
             CURRENT_UNIT.reset(token)
+            unit.release()
     assert await DatabaseStorage(sessions).get_state(KEY) == "Casework:writing_reply"
 
 
@@ -91,23 +93,47 @@ async def test_inside_an_update_state_rolls_back_with_the_update(sessions: Sessi
     storage = DatabaseStorage(sessions)
     await storage.set_state(KEY, "Casework:writing_reply")
     async with sessions() as session:
-        token = CURRENT_UNIT.set(UnitOfWork(session))
+        unit = UnitOfWork(session)
+        token = CURRENT_UNIT.set(unit)
         try:
             await storage.set_state(KEY, None)  # the step ends, then the effect fails
             await session.rollback()
         finally:
             CURRENT_UNIT.reset(token)
+            unit.release()
     assert await storage.get_state(KEY) == "Casework:writing_reply"
 
 
 async def test_a_task_spawned_by_the_update_writes_on_its_own(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
     async with sessions() as session:
-        token = CURRENT_UNIT.set(UnitOfWork(session))
+        unit = UnitOfWork(session)
+        token = CURRENT_UNIT.set(unit)
         try:
             # The task inherits the context but must not use the update's session.
             await asyncio.create_task(storage.set_data(KEY, {"panel": 1}))
             await session.rollback()
         finally:
             CURRENT_UNIT.reset(token)
+            unit.release()
     assert await storage.get_data(KEY) == {"panel": 1}
+
+
+async def test_a_task_waits_for_the_update_holding_the_key(sessions: SessionFactory) -> None:
+    storage = DatabaseStorage(sessions)
+    await storage.set_data(KEY, {"photos": ["a"]})
+    async with sessions() as session:
+        unit = UnitOfWork(session)
+        token = CURRENT_UNIT.set(unit)
+        try:
+            await storage.update_data(KEY, {"photos": ["a", "b"]})
+            # A panel refresh merging now would read the old list and lose "b".
+            panel = asyncio.create_task(storage.update_data(KEY, {"panel_id": 7}))
+            await asyncio.sleep(0.05)
+            assert not panel.done()
+            await session.commit()
+        finally:
+            CURRENT_UNIT.reset(token)
+            unit.release()
+    await panel
+    assert await storage.get_data(KEY) == {"photos": ["a", "b"], "panel_id": 7}
