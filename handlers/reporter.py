@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import html
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -644,8 +645,8 @@ async def use_the_buttons(message: Message, state: FSMContext, settings: Setting
 # -- buttons ----------------------------------------------------------------------------------
 
 
-@router.callback_query(Nav.filter())
-async def on_nav(
+@router.callback_query(Nav.filter(F.action == "confirm"))
+async def on_confirm(
     query: CallbackQuery,
     callback_data: Nav,
     state: FSMContext,
@@ -653,39 +654,65 @@ async def on_nav(
     settings: Settings,
     i18n: I18n,
 ) -> None:
+    await confirm(query, callback_data, state, ws, settings, i18n)
+
+
+async def stale_draft(query: CallbackQuery, callback_data: Nav, state: FSMContext) -> bool:
+    """Filter: the button belongs to another draft than the chat's, or to none."""
     data = await state.get_data()
-    if callback_data.action == "confirm":
-        await confirm(query, callback_data, state, ws, settings, i18n)
-        return
-    current = await state.get_state()
-    if data.get("draft_id") != callback_data.draft or current is None:
-        await query.answer(_("This draft is no longer active."), show_alert=True)
-        return
-    if callback_data.action == "cancel":
-        await query.answer()
-        await cancel_draft(query, state, ws)
-        return
-    action = NAV_ACTIONS.get(callback_data.action)
-    allowed = ACTION_STATES.get(callback_data.action)
-    if action is None or (allowed is not None and current not in allowed):
-        # A button of a step already answered (a double tap, an old panel): ignore it.
-        await query.answer(_("This button is no longer active."))
-        return
+    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
+
+
+@router.callback_query(Nav.filter(), stale_draft)
+async def on_stale_draft(query: CallbackQuery) -> None:
+    await query.answer(_("This draft is no longer active."), show_alert=True)
+
+
+@router.callback_query(Nav.filter(F.action == "cancel"))
+async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
     await query.answer()
-    await action(query, callback_data, state, settings)
+    await cancel_draft(query, state, ws)
 
 
+IDENTITY_STEPS = (ReportDraft.choosing_identity, ReportDraft.sharing_contact)
+NavStep = Callable[[CallbackQuery, Nav, FSMContext, Settings], Awaitable[None]]
+
+
+def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
+    """Route a draft button by its action, in the states where it still means something.
+
+    Back and Cancel work anywhere; any other press falls through to `on_dead_button`.
+    """
+
+    def register(step: NavStep) -> NavStep:
+        async def pressed(
+            query: CallbackQuery, callback_data: Nav, state: FSMContext, settings: Settings
+        ) -> None:
+            await query.answer()
+            await step(query, callback_data, state, settings)
+
+        pressed.__qualname__ = step.__qualname__
+        in_states = (StateFilter(*states),) if states else ()
+        router.callback_query(Nav.filter(F.action == action), *in_states)(pressed)
+        return step
+
+    return register
+
+
+@nav_step("next", ReportDraft.adding_photos)
 async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
     if not (await state.get_data())["photos"]:
         return  # the panel shows Next only once there is a photo
     await advance("photos", query, state, settings)
 
 
+@nav_step("goto")
 async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
     if cb.value in STEP_STATES:
         await go_to(cb.value, query, state, settings)
 
 
+@nav_step("category", ReportDraft.choosing_category)
 async def nav_category(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -695,6 +722,7 @@ async def nav_category(
     await advance("category", query, state, settings)
 
 
+@nav_step("place_keep", ReportDraft.locating)
 async def nav_place_keep(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -703,6 +731,7 @@ async def nav_place_keep(
     await advance("place", query, state, settings, note=note)
 
 
+@nav_step("place_skip", ReportDraft.locating)
 async def nav_place_skip(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -710,6 +739,7 @@ async def nav_place_skip(
     await advance("place", query, state, settings, note=_("⏭ No place given."))
 
 
+@nav_step("anonymous", *IDENTITY_STEPS)
 async def nav_anonymous(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -717,6 +747,7 @@ async def nav_anonymous(
     await go_to("preview", query, state, settings, note=_("🕶 You stay anonymous."))
 
 
+@nav_step("real_name", *IDENTITY_STEPS)
 async def nav_real_name(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -726,11 +757,13 @@ async def nav_real_name(
         await offer_reply_keyboard(query.message, state, text, contact_keyboard())
 
 
+@nav_step("edit", ReportDraft.confirming)
 async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
     text, markup = edit_prompt(await state.get_data())
     await show_panel(query, state, text, markup)
 
 
+@nav_step("edit_field", ReportDraft.confirming)
 async def nav_edit_field(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -740,6 +773,7 @@ async def nav_edit_field(
     await go_to(cb.value, query, state, settings)
 
 
+@nav_step("toggle_meta", ReportDraft.confirming)
 async def nav_toggle_meta(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -765,32 +799,10 @@ async def cancel_draft(query: CallbackQuery, state: FSMContext, ws: UpdateWorksp
             await message.chat.delete_message(stale)
 
 
-NAV_ACTIONS = {
-    "next": nav_next,
-    "goto": nav_goto,
-    "category": nav_category,
-    "place_keep": nav_place_keep,
-    "place_skip": nav_place_skip,
-    "anonymous": nav_anonymous,
-    "real_name": nav_real_name,
-    "edit": nav_edit,
-    "edit_field": nav_edit_field,
-    "toggle_meta": nav_toggle_meta,
-}
-_PHOTOS, _CATEGORY = ReportDraft.adding_photos.state, ReportDraft.choosing_category.state
-_IDENTITY = {ReportDraft.choosing_identity.state, ReportDraft.sharing_contact.state}
-ACTION_STATES: dict[str, set[str | None]] = {
-    "next": {_PHOTOS},
-    "category": {_CATEGORY},
-    "place_keep": {ReportDraft.locating.state},
-    "place_skip": {ReportDraft.locating.state},
-    "anonymous": set(_IDENTITY),
-    "real_name": set(_IDENTITY),
-    "edit": {ReportDraft.confirming.state},
-    "edit_field": {ReportDraft.confirming.state},
-    "toggle_meta": {ReportDraft.confirming.state},
-}
-"""The states in which a button still means something; Back and Cancel work anywhere."""
+@router.callback_query(Nav.filter())
+async def on_dead_button(query: CallbackQuery) -> None:
+    """A button of a step already answered (a double tap, an old panel): ignore it."""
+    await query.answer(_("This button is no longer active."))
 
 
 async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:
