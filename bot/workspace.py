@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from outbox.dispatcher import OutboxDeadLetters
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
 from storage.db import SessionFactory
@@ -80,4 +81,5 @@ def update_workspace(
         publications=SqlPublicationStore(session),
         channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
         exports=SessionExports(sessions, tz=settings.timezone),
+        dead_letters=OutboxDeadLetters(session),
     )

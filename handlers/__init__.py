@@ -29,9 +29,9 @@ def get_routers() -> list[Router]:
     return [
         errors.create_router(),
         common.create_router(),
-        status.router.build(),
-        admin.router.build(),
-        deadlines.router.build(),
+        status.create_router(),
+        admin.create_router(),
+        deadlines.create_router(),
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),

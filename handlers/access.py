@@ -11,15 +11,14 @@ naming the actor by hash, never by id.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from handlers.errors import refusing
 from tickets.actors import Actor
-from tickets.errors import DomainError, Forbidden
+from tickets.errors import Forbidden
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -43,15 +42,3 @@ class AccessMiddleware(BaseMiddleware):
         if isinstance(event, Message | CallbackQuery):
             raise Forbidden("not_admin" if need == "admin" else "not_staff")
         return None
-
-
-async def refuse(
-    event: Message | CallbackQuery, session: object, error: DomainError, **how: Any
-) -> NoReturn:
-    """Let `error` fly with a security-log `detail`: for handlers not yet taking `ws`.
-
-    Kept so `admin` works unchanged until it lets its domain errors fly itself; the
-    session and clock it is given are the errors router's now (`clock` is ignored).
-    """
-    with refusing(detail=str(how.get("detail", ""))):
-        raise error

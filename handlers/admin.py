@@ -22,7 +22,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from aiogram import Bot, F
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
@@ -30,19 +30,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.access import ADMIN, AccessMiddleware, refuse
+from handlers.access import ADMIN, AccessMiddleware
+from handlers.errors import refusing
 from handlers.routing import Blueprint
-from outbox.dispatcher import list_dead, requeue_dead
-from storage.directory import SqlDirectory
-from storage.people import PeopleRepo
-from storage.repositories import SqlTicketRepository
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
 from tickets.clock import Clock
-from tickets.errors import DomainError, NotFound
+from tickets.errors import NotFound
 from tickets.membership import (
     INVITE_PREFIX,
     DepartmentView,
@@ -62,8 +58,8 @@ from tickets.membership import (
     rename_department,
     unbind_group,
 )
+from tickets.ports import StaffDirectory, UpdateWorkspace
 from ui.commands import set_staff_menu
-from ui.errors_text import error_text
 from ui.render import category_label, local_time, role_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -119,7 +115,7 @@ def choice_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> InlineKe
 
 
 async def department_choices(
-    directory: SqlDirectory, pick: Callable[[int], CallbackData]
+    directory: StaffDirectory, pick: Callable[[int], CallbackData]
 ) -> InlineKeyboardMarkup | None:
     """A button per department that can take work, each carrying `pick(department_id)`."""
     departments = [d for d in await directory.list_departments() if not d.archived]
@@ -145,15 +141,18 @@ def category_choices(pick: Callable[[str], CallbackData]) -> InlineKeyboardMarku
 class AdminContext:
     """What every admin command works with, bound to one update."""
 
-    session: AsyncSession
+    ws: UpdateWorkspace
     actor: Actor
-    clock: Clock
     settings: Settings
     bot: Bot
 
     @property
-    def directory(self) -> SqlDirectory:
-        return SqlDirectory(self.session)
+    def directory(self) -> StaffDirectory:
+        return self.ws.directory
+
+    @property
+    def clock(self) -> Clock:
+        return self.ws.clock
 
 
 def split_args(text: str | None) -> list[str]:
@@ -174,8 +173,7 @@ def split_args(text: str | None) -> list[str]:
 async def join_by_invite(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    ws: UpdateWorkspace,
     bot: Bot,
     i18n: I18n,
     user_language: str | None = None,
@@ -183,23 +181,20 @@ async def join_by_invite(
     assert message.from_user is not None
     user = message.from_user
     token = parse_invite_payload(command.args)
-    try:
+    with refusing(detail="invite"):
         if token is None:
             raise NotFound("invite_unknown")
         joined = await redeem_invite(
-            SqlDirectory(session),
+            ws.directory,
             token=token,
             user_id=user.id,
             display_name=clean_display_name(user.first_name, user.last_name),
-            now=clock.now(),
+            now=ws.clock.now(),
         )
-    except DomainError as error:
-        await refuse(message, session, error, clock=clock, detail="invite")
-        return
     if user_language is None:
         # Alerts are written for their recipient; keep the language this member uses now.
-        await PeopleRepo(session).set_language(user_id=user.id, language=i18n.current_locale)
-    await session.commit()  # a member before they are told so
+        await ws.people.set_language(user_id=user.id, language=i18n.current_locale)
+    # A member before they are told so: the update's writes commit before the answer goes.
     await message.answer(
         _(
             "Welcome! You are now a {role} of {department}.\n"
@@ -381,28 +376,22 @@ async def run_verb(
 ) -> None:
     verb = args[0].lower() if args else default
     action = verbs.get(verb, verbs["help"])
-    try:
+    # An administrator's typo, not an intrusion: say what is wrong, log nothing.
+    with refusing(logged=()):
         text, markup = await action(ctx, args[1:])
-    except DomainError as error:
-        # An administrator's typo, not an intrusion: say what is wrong, log nothing.
-        await ctx.session.rollback()
-        await message.answer(error_text(error))
-        return
-    await ctx.session.commit()  # done before it is reported done
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)  # done (committed) before reported done
 
 
 @router.message(Command("dept"), flags=ADMIN)
 async def dept(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
-    ctx = AdminContext(session, actor, clock, settings, bot)
+    ctx = AdminContext(ws, actor, settings, bot)
     await run_verb(message, ctx, DEPT_VERBS, split_args(command.args), "list")
 
 
@@ -429,23 +418,17 @@ def panel_keyboard(department_id: int) -> InlineKeyboardMarkup:
 
 @router.callback_query(InvitePick.filter(), flags=ADMIN)
 async def on_invite_pick(
-    query: CallbackQuery, callback_data: InvitePick, session: AsyncSession, clock: Clock
+    query: CallbackQuery, callback_data: InvitePick, ws: UpdateWorkspace
 ) -> None:
-    try:
-        department = await department_ref(SqlDirectory(session), str(callback_data.department_id))
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock)
-        return
+    department = await department_ref(ws.directory, str(callback_data.department_id))
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(role_text(department), reply_markup=role_choices(department.id))
 
 
 @router.callback_query(DeptPanel.filter(), flags=ADMIN)
-async def on_panel(query: CallbackQuery, callback_data: DeptPanel, session: AsyncSession) -> None:
-    department = await SqlDirectory(session).get_department(
-        department_id=callback_data.department_id
-    )
+async def on_panel(query: CallbackQuery, callback_data: DeptPanel, ws: UpdateWorkspace) -> None:
+    department = await ws.directory.get_department(department_id=callback_data.department_id)
     await query.answer()
     if department is not None and isinstance(query.message, Message):
         await query.message.answer(
@@ -457,21 +440,13 @@ async def on_panel(query: CallbackQuery, callback_data: DeptPanel, session: Asyn
 async def on_invite(
     query: CallbackQuery,
     callback_data: DeptInvite,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
-    ctx = AdminContext(session, actor, clock, settings, bot)
-    try:
-        text = await invite_text(
-            ctx, ref=str(callback_data.department_id), role=callback_data.role
-        )
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock)
-        return
-    await session.commit()
+    ctx = AdminContext(ws, actor, settings, bot)
+    text = await invite_text(ctx, ref=str(callback_data.department_id), role=callback_data.role)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text)
@@ -481,13 +456,12 @@ async def on_invite(
 async def on_members(
     query: CallbackQuery,
     callback_data: DeptMembers,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
-    ctx = AdminContext(session, actor, clock, settings, bot)
+    ctx = AdminContext(ws, actor, settings, bot)
     department = await ctx.directory.get_department(department_id=callback_data.department_id)
     await query.answer()
     if department is not None and isinstance(query.message, Message):
@@ -499,21 +473,15 @@ async def on_members(
 async def on_remove_member(
     query: CallbackQuery,
     callback_data: RemoveMember,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
-    ctx = AdminContext(session, actor, clock, settings, bot)
-    try:
-        member = await remove_member(
-            ctx.directory, actor, member_id=callback_data.member_id, now=clock.now()
-        )
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock)
-        return
-    await session.commit()
+    ctx = AdminContext(ws, actor, settings, bot)
+    member = await remove_member(
+        ctx.directory, actor, member_id=callback_data.member_id, now=ws.clock.now()
+    )
     await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
     department = await ctx.directory.get_department(department_id=member.department_id)
     if department is not None and isinstance(query.message, Message):
@@ -530,40 +498,34 @@ in_group_query = F.message.chat.type.in_({"group", "supergroup"})
 
 @router.message(Command("bind"), in_group, flags=ADMIN)
 async def bind(
-    message: Message, command: CommandObject, session: AsyncSession, actor: Actor
+    message: Message, command: CommandObject, ws: UpdateWorkspace, actor: Actor
 ) -> None:
     if not command.args:
-        markup = await department_choices(
-            SqlDirectory(session), lambda d: BindPick(department_id=d)
-        )
+        markup = await department_choices(ws.directory, lambda d: BindPick(department_id=d))
         await message.answer(
             _("Which department's alerts should come to this group?"), reply_markup=markup
         )
         return
-    await bind_and_answer(message, session, actor, ref=command.args, chat_id=message.chat.id)
+    await bind_and_answer(message, ws, actor, ref=command.args, chat_id=message.chat.id)
 
 
 @router.callback_query(BindPick.filter(), in_group_query, flags=ADMIN)
 async def on_bind_pick(
-    query: CallbackQuery, callback_data: BindPick, session: AsyncSession, actor: Actor
+    query: CallbackQuery, callback_data: BindPick, ws: UpdateWorkspace, actor: Actor
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         ref, chat_id = str(callback_data.department_id), query.message.chat.id
-        await bind_and_answer(query.message, session, actor, ref=ref, chat_id=chat_id)
+        await bind_and_answer(query.message, ws, actor, ref=ref, chat_id=chat_id)
 
 
 async def bind_and_answer(
-    message: Message, session: AsyncSession, actor: Actor, *, ref: str, chat_id: int
+    message: Message, ws: UpdateWorkspace, actor: Actor, *, ref: str, chat_id: int
 ) -> None:
     """Bind the group to a department, typed or pressed, and say so in the group."""
-    try:
-        department = await bind_group(SqlDirectory(session), actor, ref=ref, chat_id=chat_id)
-    except DomainError as error:
-        await session.rollback()
-        await message.answer(error_text(error))
-        return
-    await session.commit()
+    # A typo, not an intrusion; a pressed button's refusal is said in the group too.
+    with refusing(logged=(), in_chat=True):
+        department = await bind_group(ws.directory, actor, ref=ref, chat_id=chat_id)
     await message.answer(
         _(
             "🔔 This group now receives the alerts of {name}. Its members act on them with "
@@ -573,12 +535,11 @@ async def bind_and_answer(
 
 
 @router.message(Command("unbind"), in_group, flags=ADMIN)
-async def unbind(message: Message, session: AsyncSession, actor: Actor) -> None:
-    unbound = await unbind_group(SqlDirectory(session), actor, chat_id=message.chat.id)
+async def unbind(message: Message, ws: UpdateWorkspace, actor: Actor) -> None:
+    unbound = await unbind_group(ws.directory, actor, chat_id=message.chat.id)
     if not unbound:
         await message.answer(_("No department sends its alerts to this group."))
         return
-    await session.commit()
     names = ", ".join(d.name for d in unbound)
     await message.answer(
         _("🔕 Alerts of {names} go to their supervisors again.").format(names=names)
@@ -659,9 +620,8 @@ async def add_rule_text(ctx: AdminContext, *, ref: str, terms: Sequence[str]) ->
 async def on_route_pick(
     query: CallbackQuery,
     callback_data: RoutePick,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
@@ -669,7 +629,7 @@ async def on_route_pick(
     if category is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
-    ctx = AdminContext(session, actor, clock, settings, bot)
+    ctx = AdminContext(ws, actor, settings, bot)
     if not callback_data.department_id:
         markup = await department_choices(
             ctx.directory, lambda d: RoutePick(category=category, department_id=d)
@@ -681,12 +641,7 @@ async def on_route_pick(
         )
         return
     terms = [f"category={category}"]
-    try:
-        text = await add_rule_text(ctx, ref=str(callback_data.department_id), terms=terms)
-    except DomainError as error:
-        await refuse(query, session, error, clock=clock)
-        return
-    await session.commit()  # done before it is reported done
+    text = await add_rule_text(ctx, ref=str(callback_data.department_id), terms=terms)
     await query.answer()
     await query.message.answer(text)
 
@@ -731,13 +686,12 @@ ROUTE_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]
 async def route(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
-    clock: Clock,
     settings: Settings,
     bot: Bot,
 ) -> None:
-    ctx = AdminContext(session, actor, clock, settings, bot)
+    ctx = AdminContext(ws, actor, settings, bot)
     await run_verb(message, ctx, ROUTE_VERBS, split_args(command.args), "list")
 
 
@@ -745,24 +699,20 @@ async def route(
 
 
 @router.message(Command("dead"), flags=ADMIN)
-async def dead(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock
-) -> None:
+async def dead(message: Message, command: CommandObject, ws: UpdateWorkspace) -> None:
     """Undelivered messages: what and why, never to whom (a reporter's chat is their id)."""
-    rows = await list_dead(session, limit=DEAD_SHOWN)
+    rows = await ws.dead_letters.newest(limit=DEAD_SHOWN)
     if (command.args or "").strip().lower() == "retry":
-        count = await requeue_dead(session, ids=[r.id for r in rows if r.id], now=clock.now())
-        await session.commit()
+        count = await ws.dead_letters.requeue(ids=[r.id for r in rows], now=ws.clock.now())
         await message.answer(_("{count} message(s) queued again.").format(count=count))
         return
     if not rows:
         await message.answer(_("No undelivered messages. 👍"))
         return
-    tickets = SqlTicketRepository(session)
     lines = [_("<b>Undelivered messages</b> (newest {count})").format(count=len(rows))]
     for row in rows:
-        ticket = await tickets.get(ticket_id=row.ticket_id) if row.ticket_id else None
-        recipient = _("group") if row.chat_id < 0 else _("person")
+        ticket = await ws.tickets.get(ticket_id=row.ticket_id) if row.ticket_id else None
+        recipient = _("group") if row.to_group else _("person")
         error = (row.last_error or "")[:ERROR_SHOWN]
         lines.append(
             f"#{row.id} {row.method} · {row.purpose or '-'} · {recipient}"
@@ -770,3 +720,8 @@ async def dead(
         )
     lines.append(_("/dead retry sends them again."))
     await message.answer("\n".join(lines))
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

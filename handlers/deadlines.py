@@ -12,7 +12,8 @@ flowchart LR
 ```
 A change applies to reports filed afterwards (and to the fresh resolve deadline of a ticket
 reopened afterwards); open tickets keep their deadlines. The `deadlines:` section of
-`snapreport routes load` writes the same rows within the same limits (`DaysSpec`).
+`snapreport routes load` writes the same rows within the same limits
+(`tickets.deadlines.DeadlineDays`).
 """
 
 from __future__ import annotations
@@ -20,19 +21,17 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.access import ADMIN, AccessMiddleware
 from handlers.routing import Blueprint
-from storage.directory import SqlDirectory
-from storage.routes_file import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DaysSpec
 from tickets.categories import Category, parse_category
-from tickets.deadlines import DeadlinePolicy
+from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DeadlineDays, DeadlinePolicy
+from tickets.ports import UpdateWorkspace
 from ui.render import category_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -106,22 +105,22 @@ def policy_text(overrides: Mapping[str, tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
-def parse_days(words: list[str]) -> DaysSpec | None:
+def parse_days(words: list[str]) -> DeadlineDays | None:
     """ACCEPT RESOLVE as whole working days within the limits, or None."""
     if len(words) != 2:
         return None
     try:
-        return DaysSpec(accept_days=int(words[0]), resolve_days=int(words[1]))
-    except (ValueError, ValidationError):
+        accept, resolve = int(words[0]), int(words[1])
+    except ValueError:
         return None
+    return DeadlineDays.checked(accept, resolve)
 
 
 @router.message(Command("deadline"), flags=ADMIN)
-async def deadline(message: Message, command: CommandObject, session: AsyncSession) -> None:
-    directory = SqlDirectory(session)
+async def deadline(message: Message, command: CommandObject, ws: UpdateWorkspace) -> None:
     args = (command.args or "").split()
     if not args:
-        overrides = await directory.list_deadline_days()
+        overrides = await ws.directory.list_deadline_days()
         await message.answer(policy_text(overrides), reply_markup=category_keyboard())
         return
     category = parse_category(args[0].lower())
@@ -136,12 +135,12 @@ async def deadline(message: Message, command: CommandObject, session: AsyncSessi
     if days is None:
         await message.answer(usage())
         return
-    await message.answer(await set_days(session, category, days))
+    await message.answer(await set_days(ws, category, days))
 
 
 @router.callback_query(DeadlinePick.filter(), flags=ADMIN)
 async def on_deadline_pick(
-    query: CallbackQuery, callback_data: DeadlinePick, session: AsyncSession
+    query: CallbackQuery, callback_data: DeadlinePick, ws: UpdateWorkspace
 ) -> None:
     category = parse_category(callback_data.category)
     days = parse_days([str(callback_data.accept), str(callback_data.resolve)])
@@ -152,16 +151,23 @@ async def on_deadline_pick(
     if days is None:  # only the category so far
         await query.message.answer(days_question(category), reply_markup=days_keyboard(category))
         return
-    await query.message.answer(await set_days(session, category, days))
+    await query.message.answer(await set_days(ws, category, days))
 
 
-async def set_days(session: AsyncSession, category: Category, days: DaysSpec) -> str:
-    """Store a category's deadline days, typed or pressed, and say what changed."""
-    await SqlDirectory(session).set_deadline_days(
+async def set_days(ws: UpdateWorkspace, category: Category, days: DeadlineDays) -> str:
+    """Store a category's deadline days, typed or pressed, and say what changed.
+
+    Stored before it is reported stored: the update's writes commit before the answer goes.
+    """
+    await ws.directory.set_deadline_days(
         category=category, accept_days=days.accept_days, resolve_days=days.resolve_days
     )
-    await session.commit()  # stored before it is reported stored
     return _(
         "⏱ {category}: accept within {accept} and resolve within {resolve} working days, "
         "for reports filed from now on."
     ).format(category=category_label(category), accept=days.accept_days, resolve=days.resolve_days)
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

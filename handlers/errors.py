@@ -117,11 +117,13 @@ async def on_domain_error(
     text = error_text(error)
     if how.retryable(error) and how.retry_hint:
         text += how.retry_hint
+    if how.ends_step and not how.retryable(error) and state is not None:
+        # Before the answer: it commits the update's writes (the Bot commits before each
+        # request), so whoever reads the answer finds the step already ended.
+        await state.clear()
     await answer(origin, text, in_chat=how.in_chat)
     if how.then is not None:
         await how.then(error)
-    if how.ends_step and not how.retryable(error) and state is not None:
-        await state.clear()
 
 
 async def answer(origin: Message | CallbackQuery, text: str, *, in_chat: bool) -> None:

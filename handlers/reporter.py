@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import html
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -48,27 +49,23 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.workspace import workspace
 from config.settings import Settings
 from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
+from handlers.errors import refusing
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from handlers.routing import Blueprint
-from storage.fsm import DatabaseStorage, release_draft_photos
+from storage.fsm import DatabaseStorage
 from storage.images import ImageLimits, ImageRejected
 from storage.media import MediaStore
-from storage.models import SourceTag
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
-from tickets.clock import Clock
-from tickets.errors import DomainError, ValidationError
-from tickets.holidays import WorkingCalendar
+from tickets.errors import ValidationError
+from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.views import NewReport, PhotoRef
-from ui.errors_text import error_text
 from ui.render import category_label, submitted_text
 
 log = structlog.get_logger(__name__)
@@ -402,13 +399,13 @@ async def start_from_link(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     actor: Actor,
     settings: Settings,
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
-    tag = await session.get(SourceTag, payload) if SOURCE_TAG_RE.match(payload) else None
+    tag = await ws.directory.get_tag(tag=payload) if SOURCE_TAG_RE.match(payload) else None
     if tag is None:
         await message.answer(greeting_text(actor))
         return
@@ -552,11 +549,8 @@ async def not_a_photo(message: Message) -> None:
 
 @router.message(ReportDraft.describing, F.text, ~F.text.startswith("/"))
 async def take_description(message: Message, state: FSMContext, settings: Settings) -> None:
-    try:
+    with refusing(logged=()):  # too short or too long: say so; the step stays
         description = validate_description(message.text or "")
-    except ValidationError as error:
-        await message.answer(error_text(error))
-        return
     await state.update_data(description=description)
     await advance("describe", message, state, settings)
 
@@ -651,51 +645,74 @@ async def use_the_buttons(message: Message, state: FSMContext, settings: Setting
 # -- buttons ----------------------------------------------------------------------------------
 
 
-@router.callback_query(Nav.filter())
-async def on_nav(
+@router.callback_query(Nav.filter(F.action == "confirm"))
+async def on_confirm(
     query: CallbackQuery,
     callback_data: Nav,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     i18n: I18n,
-    calendar: WorkingCalendar,
-    media_store: MediaStore,
 ) -> None:
+    await confirm(query, callback_data, state, ws, settings, i18n)
+
+
+async def stale_draft(query: CallbackQuery, callback_data: Nav, state: FSMContext) -> bool:
+    """Filter: the button belongs to another draft than the chat's, or to none."""
     data = await state.get_data()
-    if callback_data.action == "confirm":
-        await confirm(query, callback_data, state, session, settings, clock, i18n, calendar)
-        return
-    current = await state.get_state()
-    if data.get("draft_id") != callback_data.draft or current is None:
-        await query.answer(_("This draft is no longer active."), show_alert=True)
-        return
-    if callback_data.action == "cancel":
-        await query.answer()
-        await cancel_draft(query, state, session, media_store)
-        return
-    action = NAV_ACTIONS.get(callback_data.action)
-    allowed = ACTION_STATES.get(callback_data.action)
-    if action is None or (allowed is not None and current not in allowed):
-        # A button of a step already answered (a double tap, an old panel): ignore it.
-        await query.answer(_("This button is no longer active."))
-        return
+    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
+
+
+@router.callback_query(Nav.filter(), stale_draft)
+async def on_stale_draft(query: CallbackQuery) -> None:
+    await query.answer(_("This draft is no longer active."), show_alert=True)
+
+
+@router.callback_query(Nav.filter(F.action == "cancel"))
+async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
     await query.answer()
-    await action(query, callback_data, state, settings)
+    await cancel_draft(query, state, ws)
 
 
+IDENTITY_STEPS = (ReportDraft.choosing_identity, ReportDraft.sharing_contact)
+NavStep = Callable[[CallbackQuery, Nav, FSMContext, Settings], Awaitable[None]]
+
+
+def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
+    """Route a draft button by its action, in the states where it still means something.
+
+    Back and Cancel work anywhere; any other press falls through to `on_dead_button`.
+    """
+
+    def register(step: NavStep) -> NavStep:
+        async def pressed(
+            query: CallbackQuery, callback_data: Nav, state: FSMContext, settings: Settings
+        ) -> None:
+            await query.answer()
+            await step(query, callback_data, state, settings)
+
+        pressed.__qualname__ = step.__qualname__
+        in_states = (StateFilter(*states),) if states else ()
+        router.callback_query(Nav.filter(F.action == action), *in_states)(pressed)
+        return step
+
+    return register
+
+
+@nav_step("next", ReportDraft.adding_photos)
 async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
     if not (await state.get_data())["photos"]:
         return  # the panel shows Next only once there is a photo
     await advance("photos", query, state, settings)
 
 
+@nav_step("goto")
 async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
     if cb.value in STEP_STATES:
         await go_to(cb.value, query, state, settings)
 
 
+@nav_step("category", ReportDraft.choosing_category)
 async def nav_category(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -705,6 +722,7 @@ async def nav_category(
     await advance("category", query, state, settings)
 
 
+@nav_step("place_keep", ReportDraft.locating)
 async def nav_place_keep(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -713,6 +731,7 @@ async def nav_place_keep(
     await advance("place", query, state, settings, note=note)
 
 
+@nav_step("place_skip", ReportDraft.locating)
 async def nav_place_skip(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -720,6 +739,7 @@ async def nav_place_skip(
     await advance("place", query, state, settings, note=_("⏭ No place given."))
 
 
+@nav_step("anonymous", *IDENTITY_STEPS)
 async def nav_anonymous(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -727,6 +747,7 @@ async def nav_anonymous(
     await go_to("preview", query, state, settings, note=_("🕶 You stay anonymous."))
 
 
+@nav_step("real_name", *IDENTITY_STEPS)
 async def nav_real_name(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -736,11 +757,13 @@ async def nav_real_name(
         await offer_reply_keyboard(query.message, state, text, contact_keyboard())
 
 
+@nav_step("edit", ReportDraft.confirming)
 async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
     text, markup = edit_prompt(await state.get_data())
     await show_panel(query, state, text, markup)
 
 
+@nav_step("edit_field", ReportDraft.confirming)
 async def nav_edit_field(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -750,6 +773,7 @@ async def nav_edit_field(
     await go_to(cb.value, query, state, settings)
 
 
+@nav_step("toggle_meta", ReportDraft.confirming)
 async def nav_toggle_meta(
     query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
@@ -758,11 +782,9 @@ async def nav_toggle_meta(
     await go_to("preview", query, state, settings)
 
 
-async def cancel_draft(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, media_store: MediaStore
-) -> None:
+async def cancel_draft(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
     keyboard_id = (await state.get_data()).get("keyboard_id")
-    await discard_draft(state, session, media_store)
+    await discard_draft(state, ws)
     message = query.message
     if not isinstance(message, Message):
         return
@@ -777,39 +799,17 @@ async def cancel_draft(
             await message.chat.delete_message(stale)
 
 
-NAV_ACTIONS = {
-    "next": nav_next,
-    "goto": nav_goto,
-    "category": nav_category,
-    "place_keep": nav_place_keep,
-    "place_skip": nav_place_skip,
-    "anonymous": nav_anonymous,
-    "real_name": nav_real_name,
-    "edit": nav_edit,
-    "edit_field": nav_edit_field,
-    "toggle_meta": nav_toggle_meta,
-}
-_PHOTOS, _CATEGORY = ReportDraft.adding_photos.state, ReportDraft.choosing_category.state
-_IDENTITY = {ReportDraft.choosing_identity.state, ReportDraft.sharing_contact.state}
-ACTION_STATES: dict[str, set[str | None]] = {
-    "next": {_PHOTOS},
-    "category": {_CATEGORY},
-    "place_keep": {ReportDraft.locating.state},
-    "place_skip": {ReportDraft.locating.state},
-    "anonymous": set(_IDENTITY),
-    "real_name": set(_IDENTITY),
-    "edit": {ReportDraft.confirming.state},
-    "edit_field": {ReportDraft.confirming.state},
-    "toggle_meta": {ReportDraft.confirming.state},
-}
-"""The states in which a button still means something; Back and Cancel work anywhere."""
+@router.callback_query(Nav.filter())
+async def on_dead_button(query: CallbackQuery) -> None:
+    """A button of a step already answered (a double tap, an old panel): ignore it."""
+    await query.answer(_("This button is no longer active."))
 
 
-async def discard_draft(state: FSMContext, session: AsyncSession, media_store: MediaStore) -> None:
+async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:
     """Forget the draft and delete its photos, unless a ticket or another draft uses them."""
     data = await state.get_data()
     await state.clear()
-    await release_draft_photos(session, media_store, data)
+    await ws.drafts.release_photos(data)
 
 
 # -- submission -------------------------------------------------------------------------------
@@ -854,15 +854,12 @@ async def confirm(
     query: CallbackQuery,
     cb: Nav,
     state: FSMContext,
-    session: AsyncSession,
+    ws: UpdateWorkspace,
     settings: Settings,
-    clock: Clock,
     i18n: I18n,
-    calendar: WorkingCalendar,
 ) -> None:
     """File the ticket; a second press (or a redelivered update) finds the same ticket."""
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     if data.get("draft_id") != cb.draft:
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"
@@ -878,17 +875,14 @@ async def confirm(
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
         await query.answer(_("Send at least one photo first."), show_alert=True)
         return
-    try:
+    # Refused (a limit, a bad draft): an alert, not a security event; the draft stays.
+    with refusing(logged=()):
         submission = await submit_report(
             ws,
             draft_value(data, query.from_user.id, i18n.current_locale),
             per_hour=settings.reports_per_hour,
         )
-    except DomainError as error:
-        await query.answer(error_text(error), show_alert=True)
-        return
-    await session.commit()  # the ticket exists before the draft is forgotten
-    await state.clear()
+    await state.clear()  # the ticket and the draft's end commit together
     await query.answer(_("Filed."))
     text = submitted_text(submission.ticket, settings.tz)
     if isinstance(query.message, Message):

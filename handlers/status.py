@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -20,22 +20,17 @@ from aiogram.types import (
     Message,
     User,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.workspace import workspace
 from config.settings import Settings
+from handlers.errors import refusing
 from handlers.routing import Blueprint
-from storage.repositories import SqlTicketRepository
-from tickets.clock import Clock
 from tickets.codes import CodeProblem, CodeReading, format_code, read_code
-from tickets.errors import DomainError, ValidationError
-from tickets.holidays import WorkingCalendar
+from tickets.ports import UpdateWorkspace
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 from tickets.views import TicketView
-from ui.errors_text import code_problem_text, error_text
+from ui.errors_text import code_problem_text
 from ui.render import local_time, state_label, status_text
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -62,21 +57,20 @@ class AddingMaterial(StatesGroup):
 
 @router.message(Command("status"))
 async def show_status(
-    message: Message, command: CommandObject, session: AsyncSession, settings: Settings
+    message: Message, command: CommandObject, ws: UpdateWorkspace, settings: Settings
 ) -> None:
     if not command.args:
-        text, markup = await status_choices(session, message)
+        text, markup = await status_choices(ws, message)
         await message.answer(text, reply_markup=markup)
         return
     reading = read_code(command.args)
-    repo = SqlTicketRepository(session)
     if reading.code is None:
         await message.answer(code_problem_text(reading))
-        own = await own_ticket_by_body(repo, reading, message.from_user)
+        own = await own_ticket_by_body(ws, reading, message.from_user)
         if own is not None:
             await message.answer(status_text(own, settings.tz))
         return
-    ticket = await repo.get_by_code(code=reading.code)
+    ticket = await ws.tickets.get_by_code(code=reading.code)
     if ticket is None:
         await message.answer(_("No report with this code."))
         return
@@ -84,7 +78,7 @@ async def show_status(
 
 
 async def status_choices(
-    session: AsyncSession, message: Message
+    ws: UpdateWorkspace, message: Message
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The asker's own latest tickets as buttons; in a group only how to type a code.
 
@@ -93,7 +87,7 @@ async def status_choices(
     usage = _("Send /status followed by your tracking code, e.g. /status SR-7K3Q-9XPA-X.")
     if message.chat.type != "private" or message.from_user is None:
         return usage, None
-    rows = await SqlTicketRepository(session).list_by_reporter(
+    rows = await ws.cases.reporter_tickets(
         reporter_user_id=message.from_user.id, offset=0, limit=PAGE_SIZE
     )
     if not rows:
@@ -113,9 +107,9 @@ async def status_choices(
 
 @router.callback_query(StatusPick.filter())
 async def on_status_pick(
-    query: CallbackQuery, callback_data: StatusPick, session: AsyncSession, settings: Settings
+    query: CallbackQuery, callback_data: StatusPick, ws: UpdateWorkspace, settings: Settings
 ) -> None:
-    ticket = await SqlTicketRepository(session).get(ticket_id=callback_data.ticket_id)
+    ticket = await ws.tickets.get(ticket_id=callback_data.ticket_id)
     if ticket is None or ticket.reporter_user_id != query.from_user.id:
         # The button names the ticket by number, not by its code: only its reporter may.
         await query.answer(_("You are not allowed to do this."), show_alert=True)
@@ -126,7 +120,7 @@ async def on_status_pick(
 
 
 async def own_ticket_by_body(
-    repo: SqlTicketRepository, reading: CodeReading, user: User | None
+    ws: UpdateWorkspace, reading: CodeReading, user: User | None
 ) -> TicketView | None:
     """The asker's own ticket a code typed without its check symbol can only mean.
 
@@ -135,35 +129,32 @@ async def own_ticket_by_body(
     """
     if reading.problem is not CodeProblem.CHECK_MISSING or reading.body is None or user is None:
         return None
-    ticket = await repo.get_by_code(code=format_code(reading.body))
+    ticket = await ws.tickets.get_by_code(code=format_code(reading.body))
     return ticket if ticket is not None and ticket.reporter_user_id == user.id else None
 
 
 @router.message(Command("mytickets"), F.chat.type == "private")
-async def my_tickets(message: Message, session: AsyncSession, settings: Settings) -> None:
+async def my_tickets(message: Message, ws: UpdateWorkspace, settings: Settings) -> None:
     assert message.from_user is not None
-    text, markup = await tickets_page(session, settings, message.from_user.id, page=0)
+    text, markup = await tickets_page(ws, settings, message.from_user.id, page=0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(MyTickets.filter(F.page >= 0))
 async def my_tickets_page(
-    query: CallbackQuery, callback_data: MyTickets, session: AsyncSession, settings: Settings
+    query: CallbackQuery, callback_data: MyTickets, ws: UpdateWorkspace, settings: Settings
 ) -> None:
-    text, markup = await tickets_page(
-        session, settings, query.from_user.id, page=callback_data.page
-    )
+    text, markup = await tickets_page(ws, settings, query.from_user.id, page=callback_data.page)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
 
 async def tickets_page(
-    session: AsyncSession, settings: Settings, user_id: int, *, page: int
+    ws: UpdateWorkspace, settings: Settings, user_id: int, *, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of the user's tickets, newest first, with paging and 补充材料 buttons."""
-    repo = SqlTicketRepository(session)
-    rows = await repo.list_by_reporter(
+    rows = await ws.cases.reporter_tickets(
         reporter_user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
     )
     has_more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
@@ -205,9 +196,9 @@ async def tickets_page(
 
 @router.callback_query(Supplement.filter())
 async def begin_supplement(
-    query: CallbackQuery, callback_data: Supplement, session: AsyncSession, state: FSMContext
+    query: CallbackQuery, callback_data: Supplement, ws: UpdateWorkspace, state: FSMContext
 ) -> None:
-    ticket = await SqlTicketRepository(session).get(ticket_id=callback_data.ticket_id)
+    ticket = await ws.tickets.get(ticket_id=callback_data.ticket_id)
     if ticket is None or ticket.reporter_user_id != query.from_user.id:
         await query.answer(_("You are not allowed to do this."), show_alert=True)
         return
@@ -221,36 +212,27 @@ async def begin_supplement(
 
 
 @router.message(AddingMaterial.sending, F.text | F.photo)
-async def receive_supplement(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-    calendar: WorkingCalendar,
-) -> None:
+async def receive_supplement(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     assert message.from_user is not None
     data = await state.get_data()
-    ws = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
+    ticket_id = int(data["supplement_ticket"])
     photo_id = message.photo[-1].file_id if message.photo else None
-    try:
+    # Not a security event (as before); the ticket closed or is not theirs ends the step,
+    # since retrying cannot help, while a too-long text may be corrected.
+    with refusing(detail=f"ticket {ticket_id}", logged=(), ends_step=True):
         ticket = await add_supplement(
             ws,
-            ticket_id=int(data["supplement_ticket"]),
+            ticket_id=ticket_id,
             reporter_user_id=message.from_user.id,
             text=message.text or message.caption,
             photo_file_id=photo_id,
         )
-    except DomainError as error:
-        if not isinstance(error, ValidationError):
-            await state.clear()  # the ticket closed or is not theirs: retrying cannot help
-        await message.answer(error_text(error))
-        return
-    # Commit before the FSM storage writes in its own transaction: on SQLite it would wait
-    # for this session's write lock until the busy timeout.
-    await session.commit()
     await state.clear()
     await message.answer(
         _("Added to {code}. The department has been told.").format(code=html.escape(ticket.code))
     )
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,6 +49,7 @@ from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, OutboxMessage, Reporter
 from tickets.clock import Clock
+from tickets.ports import DeadMessage
 
 log = structlog.get_logger(__name__)
 
@@ -199,6 +200,30 @@ async def requeue_dead(session: AsyncSession, *, ids: Iterable[int], now: dateti
         .values(state=OutboxState.PENDING, attempts=0, not_before=now)
     )
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+class OutboxDeadLetters:
+    """`tickets.ports.DeadLetters` on the update's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def newest(self, *, limit: int) -> list[DeadMessage]:
+        return [
+            DeadMessage(
+                id=row.id or 0,
+                method=row.method,
+                purpose=row.purpose,
+                to_group=row.chat_id < 0,
+                ticket_id=row.ticket_id,
+                attempts=row.attempts,
+                last_error=row.last_error,
+            )
+            for row in await list_dead(self._session, limit=limit)
+        ]
+
+    async def requeue(self, *, ids: Collection[int], now: datetime) -> int:
+        return await requeue_dead(self._session, ids=ids, now=now)
 
 
 async def purge_sent(session: AsyncSession, *, older_than: datetime) -> int:

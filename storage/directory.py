@@ -22,7 +22,7 @@ from storage.models import (
     SourceTag,
 )
 from tickets.actors import Role
-from tickets.membership import DepartmentView, InviteView, MemberView, RuleView
+from tickets.membership import DepartmentView, InviteView, MemberView, RuleView, TagView
 
 DETAIL_MAX = 500
 INTAKE_DEPARTMENT_NAME = "受理中心"
@@ -282,8 +282,13 @@ class SqlDirectory:
                 row.department_id = department_id
         await self._session.flush()
 
-    async def list_tags(self) -> list[SourceTag]:
-        return list(await self._session.scalars(select(SourceTag).order_by(col(SourceTag.tag))))
+    async def get_tag(self, *, tag: str) -> TagView | None:
+        row = await self._session.get(SourceTag, tag)
+        return TagView(tag=row.tag, place_text=row.place_text) if row else None
+
+    async def list_tags(self) -> list[TagView]:
+        rows = await self._session.scalars(select(SourceTag).order_by(col(SourceTag.tag)))
+        return [TagView(tag=row.tag, place_text=row.place_text) for row in rows]
 
     # -- routing and deadline policy (the domain's `DirectoryRepository` port) -----------
 

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from storage.directory import SqlDirectory
 from storage.models import CardMessage, Member, OutboxMessage, Ticket, TicketEvent
-from storage.repositories import ticket_view
+from storage.repositories import SqlTicketRepository, ticket_view
 from tickets.casework import FindQuery
 from tickets.states import OPEN_STATES, TicketState
 from tickets.views import CardContext, HistoryEntry, TicketView
@@ -193,3 +193,10 @@ class SqlCaseReads:
 
     async def question_ticket(self, *, chat_id: int, message_id: int) -> int | None:
         return await question_ticket(self._session, chat_id=chat_id, message_id=message_id)
+
+    async def reporter_tickets(
+        self, *, reporter_user_id: int, offset: int, limit: int
+    ) -> list[TicketView]:
+        return await SqlTicketRepository(self._session).list_by_reporter(
+            reporter_user_id=reporter_user_id, offset=offset, limit=limit
+        )

@@ -31,10 +31,8 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
 from tickets.categories import Category
+from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX
 from tickets.routing import SOURCE_TAG_PATTERN
-
-ACCEPT_DAYS_MAX = 60
-RESOLVE_DAYS_MAX = 120
 
 
 class TagSpec(BaseModel):

@@ -27,6 +27,24 @@ from tickets.clock import as_utc
 from tickets.holidays import PACKAGED, WorkingCalendar
 
 REMINDER_FRACTIONS = (0.5, 0.8)
+# What an administrator may set for a category, in working days (`/deadline`, the routes file).
+ACCEPT_DAYS_MAX = 60
+RESOLVE_DAYS_MAX = 120
+
+
+@dataclass(frozen=True)
+class DeadlineDays:
+    """A category's deadlines as set by an administrator: resolving cannot be due first."""
+
+    accept_days: int
+    resolve_days: int
+
+    @classmethod
+    def checked(cls, accept_days: int, resolve_days: int) -> DeadlineDays | None:
+        """These days if they are within the limits, else None."""
+        if not 1 <= accept_days <= ACCEPT_DAYS_MAX or not 1 <= resolve_days <= RESOLVE_DAYS_MAX:
+            return None
+        return cls(accept_days, resolve_days) if resolve_days >= accept_days else None
 
 
 @dataclass(frozen=True)

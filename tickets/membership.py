@@ -71,6 +71,14 @@ class RuleView:
 
 
 @dataclass(frozen=True)
+class TagView:
+    """A place tag (a QR code or deep link) and the place it names."""
+
+    tag: str
+    place_text: str
+
+
+@dataclass(frozen=True)
 class Joined:
     """The outcome of opening an invite."""
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tickets.clock import Clock
-from tickets.membership import DepartmentView, DirectoryPort, MemberView
+from tickets.membership import DepartmentView, DirectoryPort, MemberView, RuleView, TagView
 from tickets.publishing import Channel, PublicationStore
 from tickets.views import CardContext, HistoryEntry, NewReport, TicketView
 
@@ -138,6 +138,22 @@ class StaffDirectory(DirectoryRepository, DirectoryPort, Protocol):
 
     async def list_departments(self) -> list[DepartmentView]: ...
 
+    async def list_rules(self) -> list[RuleView]: ...
+
+    async def list_tags(self) -> list[TagView]: ...
+
+    async def get_tag(self, *, tag: str) -> TagView | None:
+        """The place tag a QR code or deep link carries, if registered."""
+        ...
+
+    async def list_deadline_days(self) -> dict[str, tuple[int, int]]:
+        """The per-category overrides: category → (accept days, resolve days)."""
+        ...
+
+    async def set_deadline_days(
+        self, *, category: str, accept_days: int, resolve_days: int
+    ) -> None: ...
+
 
 class StaffNotifier(Notifier, Protocol):
     """The notifier with the messages only staff actions cause."""
@@ -168,6 +184,33 @@ class CaseReads(Protocol):
 
     async def question_ticket(self, *, chat_id: int, message_id: int) -> int | None:
         """The ticket whose question to the reporter was delivered as that message."""
+        ...
+
+    async def reporter_tickets(
+        self, *, reporter_user_id: int, offset: int, limit: int
+    ) -> list[TicketView]:
+        """A reporter's own tickets, newest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeadMessage:
+    """An outbox message the dispatcher gave up on: what and why, not to whom."""
+
+    id: int
+    method: str
+    purpose: str
+    to_group: bool
+    ticket_id: int | None
+    attempts: int
+    last_error: str | None
+
+
+class DeadLetters(Protocol):
+    async def newest(self, *, limit: int) -> list[DeadMessage]: ...
+
+    async def requeue(self, *, ids: Collection[int], now: datetime) -> int:
+        """Give those dead messages a fresh set of attempts; how many there were."""
         ...
 
 
@@ -256,3 +299,4 @@ class UpdateWorkspace(Workspace):
     publications: PublicationStore
     channel: ChannelPort
     exports: Exports
+    dead_letters: DeadLetters
