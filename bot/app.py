@@ -20,6 +20,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.fsm.context import FSMContext
 from aiogram.methods import GetUpdates
 from aiogram.types import Update, User
 from aiogram.utils.backoff import Backoff, BackoffConfig
@@ -34,17 +35,19 @@ from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
 from handlers.album_panels import AlbumPanels
+from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.digests import DigestConfig
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.images import ImageLimits
+from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
+from tickets.photos import ImageLimits
 from ui.commands import set_commands
 from ui.i18n import create_i18n
 
@@ -121,6 +124,7 @@ class SnapreportApp:
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+        await self._resume_album_panels()
         self.scheduler = await start_scheduler(
             bot=self.bot,
             engine=self.engine,
@@ -154,6 +158,25 @@ class SnapreportApp:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="polling")
         log.info("bot_started", username=self.me.username, api=self.settings.telegram_api_url)
+
+    async def _resume_album_panels(self) -> None:
+        """Send the panels owed for albums that arrived just before the bot stopped."""
+        storage = self.dp.storage
+        if not isinstance(storage, DatabaseStorage):
+            return
+        adding_photos = ReportDraft.adding_photos.state or ""
+        owed = await storage.keys_with(state=adding_photos, field=PANEL_OWED)
+        for key, data in owed:
+            resume_album_panel(
+                self.bot,
+                FSMContext(storage, key),
+                chat_id=key.chat_id,
+                locale=str(data[PANEL_OWED]),
+                album_panels=self.album_panels,
+                i18n=self.i18n,
+            )
+        if owed:
+            log.info("album_panels_resumed", count=len(owed))
 
     async def run_forever(self) -> None:
         await self.start()

@@ -32,6 +32,7 @@ from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from tickets.clock import Clock
 from tickets.holidays import WorkingCalendar
+from tickets.photos import ImageLimits
 from ui.i18n import LocaleMiddleware
 
 
@@ -65,6 +66,7 @@ def create_dispatcher(
     clock: Clock,
     calendar: WorkingCalendar,
     media_store: MediaStore,
+    image_limits: ImageLimits,
     **workflow: Any,
 ) -> Dispatcher:
     """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
@@ -87,6 +89,7 @@ def create_dispatcher(
         i18n=i18n,
         calendar=calendar,
         media=media_store,
+        image_limits=image_limits,
     )
     # Order matters: the log line wraps everything, the session exists before the actor
     # is looked up and the workspace built on it, a refusal is answered inside the unit of

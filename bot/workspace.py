@@ -21,7 +21,7 @@ from outbox.statistics import ChannelPublisher, SessionExports
 from storage.db import SessionFactory
 from storage.directory import SecurityLog, SqlDirectory
 from storage.fsm import DraftPhotos
-from storage.media import MediaStore
+from storage.media import MediaPhotoIntake, MediaStore
 from storage.people import PeopleRepo
 from storage.publications import SqlPublicationStore
 from storage.reads import SqlCaseReads
@@ -29,6 +29,7 @@ from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from storage.stats import SqlStatsReads
 from tickets.clock import Clock
 from tickets.holidays import WorkingCalendar
+from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace, Workspace
 
 
@@ -62,6 +63,7 @@ def update_workspace(
     i18n: I18n,
     calendar: WorkingCalendar,
     media: MediaStore,
+    image_limits: ImageLimits,
 ) -> UpdateWorkspace:
     """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
     return UpdateWorkspace(
@@ -77,6 +79,7 @@ def update_workspace(
         security=SecurityLog(session),
         people=PeopleRepo(session),
         drafts=DraftPhotos(session, media),
+        photos=MediaPhotoIntake(media, limits=image_limits, tz=settings.tz),
         stats=SqlStatsReads(sessions, session, tz=settings.timezone),
         publications=SqlPublicationStore(session),
         channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),

@@ -1,14 +1,15 @@
-"""Fetch a photo the citizen sent (getFile + download) and run it through the pipeline.
+"""Fetch a photo the citizen sent (getFile + download) and hand it to the photo intake.
 
-The size is checked before downloading: Telegram refuses bots files over 20 MB, and
-there is no point in pulling a file we would reject anyway.
+Downloading is Telegram's business and stays here; checking, normalising and storing the
+bytes is `ws.photos` (`tickets.ports.PhotoIntake`). The size is checked before downloading:
+Telegram refuses bots files over 20 MB, and there is no point in pulling a file we would
+reject anyway.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import tzinfo
 
 import aiohttp
 import structlog
@@ -17,8 +18,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from storage.images import ImageLimits, ImageRejected, RejectReason
-from storage.media import MediaStore, process_and_store
+from tickets.photos import ImageRejected, RejectReason
+from tickets.ports import PhotoIntake
+from tickets.views import PhotoRef
 
 ACCEPTED_DOCUMENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 log = structlog.get_logger(__name__)
@@ -46,10 +48,9 @@ def incoming_photo(message: Message) -> IncomingPhoto | None:
     return None
 
 
-async def ingest_photo(
-    bot: Bot, store: MediaStore, photo: IncomingPhoto, limits: ImageLimits, tz: tzinfo
-) -> dict[str, object]:
-    """Download, verify, strip and store one photo; returns JSON-safe draft data."""
+async def ingest_photo(bot: Bot, photos: PhotoIntake, photo: IncomingPhoto) -> dict[str, object]:
+    """Download one photo for `photos` to verify, strip and store; returns JSON-safe draft data."""
+    limits = photos.limits
     if photo.file_size is not None and photo.file_size > limits.max_bytes:
         raise ImageRejected(RejectReason.TOO_LARGE)
     try:
@@ -72,19 +73,22 @@ async def ingest_photo(
         status = getattr(error, "status", None)
         log.warning("photo_download_failed", error=type(error).__name__, status=status)
         raise PhotoDownloadError(f"{type(error).__name__} {status or ''}".strip()) from None
-    stored = await process_and_store(store, buffer.getvalue(), keep_metadata=True, limits=limits)
-    meta = stored.metadata
-    captured = meta.captured_at_in(tz) if meta else None
+    file_id = photo.file_id if not photo.as_document else None
+    return draft_photo(await photos.store(buffer.getvalue(), telegram_file_id=file_id))
+
+
+def draft_photo(ref: PhotoRef) -> dict[str, object]:
+    """A stored photo as the draft's FSM data keeps it (JSON-safe)."""
     return {
-        "sha256": stored.sha256,
-        "phash": stored.phash,
-        "size_bytes": stored.size_bytes,
-        "width": stored.width,
-        "height": stored.height,
-        "file_id": photo.file_id if not photo.as_document else None,
-        "captured_at": captured.isoformat() if captured else None,
-        "gps_lat": meta.latitude if meta else None,
-        "gps_lon": meta.longitude if meta else None,
+        "sha256": ref.sha256,
+        "phash": ref.phash,
+        "size_bytes": ref.size_bytes,
+        "width": ref.width,
+        "height": ref.height,
+        "file_id": ref.telegram_file_id,
+        "captured_at": ref.captured_at.isoformat() if ref.captured_at else None,
+        "gps_lat": ref.gps_lat,
+        "gps_lon": ref.gps_lon,
     }
 
 

@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 import structlog
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -56,12 +56,10 @@ from handlers.common import greeting_text
 from handlers.errors import refusing
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from handlers.routing import Blueprint
-from storage.fsm import DatabaseStorage
-from storage.images import ImageLimits, ImageRejected
-from storage.media import MediaStore
 from tickets.actors import Actor
 from tickets.categories import Category, parse_category
 from tickets.errors import ValidationError
+from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
@@ -457,9 +455,7 @@ async def add_photo(
     message: Message,
     state: FSMContext,
     bot: Bot,
-    media_store: MediaStore,
-    image_limits: ImageLimits,
-    settings: Settings,
+    ws: UpdateWorkspace,
     album_panels: AlbumPanels,
     i18n: I18n,
 ) -> None:
@@ -469,7 +465,7 @@ async def add_photo(
     photo = incoming_photo(message)
     assert photo is not None
     try:
-        entry = await ingest_photo(bot, media_store, photo, image_limits, settings.tz)
+        entry = await ingest_photo(bot, ws.photos, photo)
     except ImageRejected as error:
         await message.answer(rejection_text(error))
         return
@@ -508,23 +504,24 @@ async def refresh_photo_panel(bot: Bot, chat_id: int, state: FSMContext) -> None
     await state.update_data({PANEL_OWED: None})
 
 
-@router.startup()
-async def resume_album_panels(
-    bot: Bot, dispatcher: Dispatcher, album_panels: AlbumPanels, i18n: I18n
+def resume_album_panel(
+    bot: Bot,
+    state: FSMContext,
+    *,
+    chat_id: int,
+    locale: str,
+    album_panels: AlbumPanels,
+    i18n: I18n,
 ) -> None:
-    """Send the panels owed for albums that arrived just before the bot stopped."""
-    storage = dispatcher.storage
-    if not isinstance(storage, DatabaseStorage):
-        return
-    adding_photos = ReportDraft.adding_photos.state or ""
-    owed = await storage.keys_with(state=adding_photos, field=PANEL_OWED)
-    for key, data in owed:
-        refresh = partial(refresh_photo_panel, bot, key.chat_id, FSMContext(storage, key))
-        # The task copies this context: the panel speaks the language the album came in.
-        with i18n.context(), i18n.use_locale(str(data[PANEL_OWED])):
-            album_panels.schedule(key.chat_id, refresh, delay=0)  # the album settled long ago
-    if owed:
-        log.info("album_panels_resumed", count=len(owed))
+    """Send the panel owed for an album that arrived just before the bot stopped.
+
+    The composition root finds the drafts in `ReportDraft.adding_photos` whose data holds
+    `PANEL_OWED` (the locale) at start-up and calls this for each.
+    """
+    refresh = partial(refresh_photo_panel, bot, chat_id, state)
+    # The task copies this context: the panel speaks the language the album came in.
+    with i18n.context(), i18n.use_locale(locale):
+        album_panels.schedule(chat_id, refresh, delay=0)  # the album settled long ago
 
 
 @router.message(ReportDraft.adding_photos, F.text, ~F.text.startswith("/"))

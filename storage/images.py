@@ -12,7 +12,6 @@ consented. Everything here is CPU-bound and blocking: callers run it in a worker
 from __future__ import annotations
 
 import contextlib
-import enum
 import hashlib
 import io
 import re
@@ -26,7 +25,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 import imagehash
 from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 
-MB = 1024 * 1024
+# The limits and refusals are domain values; re-exported so this module keeps its API.
+from tickets.photos import MB as MB
+from tickets.photos import ImageLimits as ImageLimits
+from tickets.photos import ImageRejected as ImageRejected
+from tickets.photos import RejectReason as RejectReason
+
 POSSIBLE_DUPLICATE_DISTANCE = 6
 """Hamming distance between perceptual hashes at or below which two photos look alike."""
 
@@ -47,36 +51,6 @@ _UPRIGHT = {
 }
 # Pillow's thumbnail default; LANCZOS costs a third more at 12 MP for no visible difference.
 _RESAMPLE = Image.Resampling.BICUBIC
-
-
-class RejectReason(enum.StrEnum):
-    """Why an upload was refused; stable codes that handlers translate."""
-
-    TOO_LARGE = "too_large"
-    NOT_AN_IMAGE = "not_an_image"
-    TRUNCATED = "truncated"
-    TOO_MANY_PIXELS = "too_many_pixels"
-
-
-class ImageRejected(Exception):
-    """The upload cannot be used as a photo."""
-
-    def __init__(self, reason: RejectReason) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """What we accept and what we store."""
-
-    max_bytes: int = 20 * MB
-    max_pixels: int = 50_000_000
-    max_side: int = 2560
-    thumb_side: int = 320
-    jpeg_quality: int = 85
-    thumb_quality: int = 75
-    formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
 
 
 DEFAULT_LIMITS = ImageLimits()

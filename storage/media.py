@@ -17,9 +17,11 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 
 from storage.images import DEFAULT_LIMITS, ImageLimits, PhotoMetadata, normalize_photo
+from tickets.views import PhotoRef
 
 PHOTO_SUFFIX = ".jpg"
 THUMB_SUFFIX = "_thumb.jpg"
@@ -93,6 +95,36 @@ async def process_and_store(
     return await asyncio.to_thread(
         _process_and_store, store, data, keep_metadata=keep_metadata, limits=limits
     )
+
+
+class MediaPhotoIntake:
+    """`tickets.ports.PhotoIntake` on the media store, Pillow's work in a worker thread."""
+
+    def __init__(self, store: MediaStore, *, limits: ImageLimits, tz: tzinfo) -> None:
+        self._store = store
+        self._limits = limits
+        self._tz = tz
+
+    @property
+    def limits(self) -> ImageLimits:
+        return self._limits
+
+    async def store(self, data: bytes, *, telegram_file_id: str | None) -> PhotoRef:
+        stored = await process_and_store(
+            self._store, data, keep_metadata=True, limits=self._limits
+        )
+        meta = stored.metadata
+        return PhotoRef(
+            sha256=stored.sha256,
+            phash=stored.phash,
+            size_bytes=stored.size_bytes,
+            width=stored.width,
+            height=stored.height,
+            telegram_file_id=telegram_file_id,
+            captured_at=meta.captured_at_in(self._tz) if meta else None,
+            gps_lat=meta.latitude if meta else None,
+            gps_lon=meta.longitude if meta else None,
+        )
 
 
 def _process_and_store(

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from tickets.clock import Clock
 from tickets.membership import DepartmentView, DirectoryPort, MemberView, RuleView, TagView
+from tickets.photos import ImageLimits
 from tickets.publishing import Channel, PublicationStore
-from tickets.views import CardContext, HistoryEntry, NewReport, TicketView
+from tickets.views import CardContext, HistoryEntry, NewReport, PhotoRef, TicketView
 
 if TYPE_CHECKING:  # these modules import this one
     from tickets.casework import FindQuery
@@ -228,6 +229,23 @@ class Drafts(Protocol):
         ...
 
 
+class PhotoIntake(Protocol):
+    """Where a citizen's upload becomes evidence: checked, made safe and stored (files only)."""
+
+    @property
+    def limits(self) -> ImageLimits:
+        """What is accepted, so a caller can refuse a file before fetching it."""
+        ...
+
+    async def store(self, data: bytes, *, telegram_file_id: str | None) -> PhotoRef:
+        """Normalise an upload off the event loop and store it; `ImageRejected` if unusable.
+
+        The photo keeps its capture time and position, the time made aware in the bot's
+        time zone unless the camera recorded its own offset.
+        """
+        ...
+
+
 class StatsReads(Protocol):
     """The figures; they may read on sessions of their own, in parallel."""
 
@@ -295,6 +313,7 @@ class UpdateWorkspace(Workspace):
     security: SecurityLog
     people: People
     drafts: Drafts
+    photos: PhotoIntake
     stats: StatsReads
     publications: PublicationStore
     channel: ChannelPort

@@ -14,9 +14,9 @@ from aiogram.methods import GetFile
 from aiogram.types import File
 
 from handlers.photos import IncomingPhoto, ingest_photo
-from storage.images import MB, ImageLimits, ImageRejected, RejectReason
-from storage.media import MediaStore
+from storage.media import MediaPhotoIntake, MediaStore
 from tests.imagefactory import jpeg_bytes
+from tickets.photos import MB, ImageLimits, ImageRejected, RejectReason
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -40,7 +40,8 @@ class FakeBot:
 
 async def ingest(bot: FakeBot, tmp_path: Path, *, size: int | None = None) -> dict[str, Any]:
     photo = IncomingPhoto("f1", size, as_document=True)
-    return await ingest_photo(cast(Bot, bot), MediaStore(tmp_path), photo, ImageLimits(), TZ)
+    intake = MediaPhotoIntake(MediaStore(tmp_path), limits=ImageLimits(), tz=TZ)
+    return await ingest_photo(cast(Bot, bot), intake, photo)
 
 
 async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
