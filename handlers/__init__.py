@@ -35,6 +35,6 @@ def get_routers() -> list[Router]:
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),
-        reporter.router.build(),
+        reporter.create_router(),
         fallback.create_router(),
     ]

@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 import structlog
-from aiogram import Bot, F
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -884,3 +884,8 @@ async def confirm(
     text = submitted_text(submission.ticket, settings.tz)
     if isinstance(query.message, Message):
         await query.message.edit_text(text)
+
+
+def create_router() -> Router:
+    """This module's handlers on a fresh Router, for one Dispatcher."""
+    return router.build()
