@@ -165,7 +165,12 @@ class WeChatService:
         except Exception as error:
             failure = self.channel.classify(error)
             now = self._clock.now()
-            if failure.kind in (FailureKind.FLOOD, FailureKind.TRANSIENT):
+            # Our credentials (UNAUTHORIZED) are fixed by an operator, not by giving up.
+            if failure.kind in (
+                FailureKind.FLOOD,
+                FailureKind.TRANSIENT,
+                FailureKind.UNAUTHORIZED,
+            ):
                 wait = timedelta(seconds=failure.retry_after) or TRANSIENT_RETRY
                 await self.inbox.postpone(push_id, until=now + wait, error=failure.reason)
                 log.info("wechat_push_postponed", push_id=push_id, kind=str(failure.kind))
@@ -179,12 +184,20 @@ class WeChatService:
 class WeChatApp:
     """The WeChat channel alone (no BOT_TOKEN): its own engine and HTTP server."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        handler: PushHandler = acknowledge,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.session_factory = create_session_factory(self.engine)
-        self.service = WeChatService(settings, self.session_factory, clock=self.clock)
+        self.service = WeChatService(
+            settings, self.session_factory, clock=self.clock, handler=handler
+        )
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -221,3 +234,25 @@ class WeChatApp:
             self._runner = None
         await self.service.stop()
         await self.engine.dispose()
+
+
+async def run_channels(settings: Settings) -> None:
+    """Run what is configured: Telegram (BOT_TOKEN), WeChat (WECHAT_APP_ID), or both.
+
+    Both at once share the database but not the HTTP port: Telegram in webhook mode and
+    WeChat both listen on WEBHOOK_HOST:WEBHOOK_PORT, so that pair is refused for now.
+    """
+    from bot.app import SnapreportApp
+
+    if settings.wechat_app_id is None:
+        await SnapreportApp(settings).run_forever()
+        return
+    if settings.bot_token is None:
+        await WeChatApp(settings).run_forever()
+        return
+    if settings.webhook_url:
+        raise InsecureWeChatError(
+            "Telegram webhook mode (WEBHOOK_URL) and WeChat would both listen on "
+            "WEBHOOK_PORT: run Telegram with long polling beside WeChat for now."
+        )
+    await asyncio.gather(SnapreportApp(settings).run_forever(), WeChatApp(settings).run_forever())

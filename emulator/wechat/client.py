@@ -58,14 +58,14 @@ class WeChatUser:
         async with self._http.post(f"{self._url}/control/redeliver", json=body) as response:
             return list((await response.json())["attempts"])
 
-    async def received(self, count: int = 0, timeout: float = 5.0) -> list[dict[str, Any]]:
-        params = {"openid": self.open_id, "count": str(count), "timeout": str(timeout)}
+    async def received(self, count: int = 0, wait: float = 5.0) -> list[dict[str, Any]]:
+        params = {"openid": self.open_id, "count": str(count), "timeout": str(wait)}
         async with self._http.get(f"{self._url}/control/received", params=params) as response:
             return list((await response.json())["messages"])
 
-    async def expect(self, text: str, timeout: float = 5.0) -> str:
+    async def expect(self, text: str, wait: float = 5.0) -> str:
         """Wait for the next message to this follower and check it contains `text`."""
-        messages = await self.received(self._seen + 1, timeout)
+        messages = await self.received(self._seen + 1, wait)
         if len(messages) <= self._seen:
             raise AssertionError(f"no message arrived; expected one with {text!r}")
         message = messages[self._seen]

@@ -69,6 +69,7 @@ class WeChatEmulator:
         self.qrcodes: dict[str, str] = {}  # ticket -> scene
         self.menu: dict[str, Any] | None = None
         self.deliveries: list[Delivery] = []
+        self.faults: dict[str, list[int]] = {}  # API path -> errcodes to answer next
         self._ids = itertools.count(10_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -97,6 +98,9 @@ class WeChatEmulator:
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         self._http = aiohttp.ClientSession()
+
+    async def set_mode(self, mode: Mode) -> None:
+        self.config.mode = mode
 
     async def stop(self) -> None:
         if self._http is not None:
@@ -150,7 +154,10 @@ class WeChatEmulator:
             )
             envelope = build_xml({"ToUserName": ACCOUNT, "Encrypt": encrypted})
             # Compatible mode sends the plain fields beside the ciphertext.
-            body = xml[:-6] + envelope[5:] if self.config.mode == "compatible" else envelope
+            if self.config.mode == "compatible":
+                body = xml.removesuffix("</xml>") + build_xml({"Encrypt": encrypted})[5:]
+            else:
+                body = envelope
         try:
             async with self._http.post(
                 f"{self.bot_url}?{urlencode(query)}",
@@ -160,6 +167,8 @@ class WeChatEmulator:
                 return f"{response.status} {await response.text()}"
         except TimeoutError:
             return "timeout"
+        except aiohttp.ClientError as error:
+            return f"unreachable {type(error).__name__}"
 
     async def verify_url(self, *, echostr: str, token: str | None = None) -> tuple[int, str]:
         """Do WeChat's URL verification GET (with a wrong token to test refusal)."""
@@ -179,7 +188,13 @@ class WeChatEmulator:
 
     # The API side: what the bot calls.
 
+    def fail_next(self, path: str, errcode: int, times: int = 1) -> None:
+        """Make the next calls to an API path fail with `errcode` (quota, rate, busy)."""
+        self.faults.setdefault(path, []).extend([errcode] * times)
+
     def _check_token(self, request: web.Request) -> dict[str, Any] | None:
+        if pending := self.faults.get(request.path):
+            return _error(pending.pop(0), "injected by the emulator")
         token = request.query.get("access_token")
         if not token:
             return _error(41001, "access_token missing")
@@ -269,15 +284,10 @@ class WeChatEmulator:
             self.transcript.append(f"bot → {open_id}: {_sent_summary(body)}")
             self._changed.notify_all()
 
-    async def wait_received(
-        self, open_id: str, count: int, timeout: float
-    ) -> list[dict[str, Any]]:
+    async def wait_received(self, open_id: str, count: int) -> list[dict[str, Any]]:
         """Wait until the follower has received at least `count` messages."""
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.inbox.get(open_id, [])) >= count),
-                timeout,
-            )
+            await self._changed.wait_for(lambda: len(self.inbox.get(open_id, [])) >= count)
         return self.inbox.get(open_id, [])
 
     # The control API.
