@@ -18,7 +18,6 @@ import aiohttp
 from aiohttp import web
 
 from wechat.crypto import MessageCipher
-from wechat.messages import encrypted_envelope
 from wechat.signature import message_signature, url_signature
 from wechat.xml import build_xml
 
@@ -178,13 +177,6 @@ class WeChatEmulator:
         params = {"signature": signature, "timestamp": timestamp, "nonce": nonce}
         async with self._http.get(self.bot_url, params={**params, "echostr": echostr}) as answer:
             return answer.status, await answer.text()
-
-    def sealed_reply(self, xml: str) -> str:
-        """Encrypt a passive reply as the bot would (for tests of the envelope)."""
-        cipher = MessageCipher(self.config.aes_key, self.config.app_id)
-        encrypted = cipher.encrypt(xml.encode())
-        signature = message_signature(self.config.token, str(self.now), "n", encrypted)
-        return encrypted_envelope(encrypted, signature, str(self.now), "n")
 
     # The API side: what the bot calls.
 
