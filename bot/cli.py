@@ -45,13 +45,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @app.command()
 def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
-    from bot.app import BadTokenError, InsecureWebhookError, SnapreportApp
+    from bot.app import BadTokenError, InsecureWebhookError
     from bot.doctor import Doctor, Status, blocking, run_checks
     from bot.factory import MissingTokenError
+    from bot.wechat_app import InsecureWeChatError, run_channels
     from config.logs import configure_logging
+    from config.settings import wechat_problem
 
     settings = Settings()
-    if problem := webhook_secret_problem(settings):
+    if problem := webhook_secret_problem(settings) or wechat_problem(settings):
         raise fail(problem)
     hash_key = settings.log_hash_key
     configure_logging(
@@ -60,15 +62,17 @@ def run() -> None:
         hash_key=hash_key.get_secret_value() if hash_key else None,
         secrets=settings.secret_values(),
     )
-    results = asyncio.run(run_checks(Doctor(settings)))
-    for result in results:
-        if result.status is not Status.OK:
-            typer.echo(result.line(), err=True)
-    if stoppers := blocking(results):
-        raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
+    # The doctor checks the Telegram side; WeChat alone (no BOT_TOKEN) skips it.
+    if settings.bot_token is not None or settings.wechat_app_id is None:
+        results = asyncio.run(run_checks(Doctor(settings)))
+        for result in results:
+            if result.status is not Status.OK:
+                typer.echo(result.line(), err=True)
+        if stoppers := blocking(results):
+            raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
     try:
-        asyncio.run(SnapreportApp(settings).run_forever())
-    except (MissingTokenError, BadTokenError, InsecureWebhookError) as error:
+        asyncio.run(run_channels(settings))
+    except (MissingTokenError, BadTokenError, InsecureWebhookError, InsecureWeChatError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         pass

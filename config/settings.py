@@ -20,6 +20,15 @@ WEBHOOK_SECRET_MIN_LENGTH = 32
 # Telegram accepts 1-256 of these in a secret_token.
 _WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAKE_SECRET_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+WECHAT_API_URL = "https://api.weixin.qq.com"
+# WeChat takes a Token of 3-32 letters and digits; we require the longest, random one.
+WECHAT_TOKEN_LENGTH = 32
+_WECHAT_TOKEN_CHARS = re.compile(r"[A-Za-z0-9]{32}")
+_WECHAT_AES_KEY_CHARS = re.compile(r"[A-Za-z0-9+/]{43}")
+MAKE_WECHAT_TOKEN_HINT = (
+    'python -c "import secrets, string; a = string.ascii_letters + string.digits; '
+    "print(''.join(secrets.choice(a) for _ in range(32)))\""
+)
 
 
 class Settings(BaseSettings):
@@ -60,6 +69,16 @@ class Settings(BaseSettings):
     rate_private_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: float = Field(default=20.0, gt=0)
 
+    # WeChat Official Account (微信公众号): set WECHAT_APP_ID to serve /wechat.
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    # EncodingAESKey (43 characters) for safe/compatible mode; unset = plain mode only.
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_url: str = WECHAT_API_URL
+    # Template message ids by purpose: `survey=AbC…,deadline=XyZ…`.
+    wechat_template_ids: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
     # Transparency channel: a numeric chat id (-100…) or @username; unset = nothing public.
     public_channel_id: int | str | None = None
 
@@ -71,6 +90,37 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("wechat_app_id", mode="before")
+    @classmethod
+    def _no_app_id(cls, value: object) -> object:
+        """`WECHAT_APP_ID=` (empty, as in .env.example) means no WeChat channel."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("wechat_aes_key", mode="before")
+    @classmethod
+    def _aes_key(cls, value: object) -> object:
+        """An EncodingAESKey is 43 base64 characters; a typo must fail at start-up."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _WECHAT_AES_KEY_CHARS.fullmatch(value):
+                raise ValueError(
+                    "WECHAT_AES_KEY is the 43-character EncodingAESKey (A-Z a-z 0-9 + /)"
+                )
+        return value
+
+    @field_validator("wechat_template_ids", mode="before")
+    @classmethod
+    def _template_ids(cls, value: object) -> object:
+        """Accept `name=id,name=id` (the natural way to write a mapping in `.env`)."""
+        if isinstance(value, str):
+            pairs = [part.split("=", 1) for part in value.replace(" ", "").split(",") if part]
+            if any(len(pair) != 2 or not all(pair) for pair in pairs):
+                raise ValueError("WECHAT_TEMPLATE_IDS is name=template_id,name=template_id")
+            return dict(pairs)
         return value
 
     @field_validator("holidays_file", mode="before")
@@ -115,7 +165,14 @@ class Settings(BaseSettings):
         """Every secret the logs must never show, to redact them verbatim."""
         values = [
             secret.get_secret_value()
-            for secret in (self.bot_token, self.webhook_secret, self.log_hash_key)
+            for secret in (
+                self.bot_token,
+                self.webhook_secret,
+                self.log_hash_key,
+                self.wechat_app_secret,
+                self.wechat_token,
+                self.wechat_aes_key,
+            )
             if secret is not None
         ]
         password = urlsplit(self.database_url).password
@@ -148,4 +205,28 @@ def webhook_secret_problem(settings: Settings) -> str | None:
         )
     if len(set(secret)) < WEBHOOK_SECRET_MIN_LENGTH // 4:
         return f"WEBHOOK_SECRET repeats a few characters: it does not look random. {make}"
+    return None
+
+
+def wechat_problem(settings: Settings) -> str | None:
+    """Why the WeChat channel must not start with these settings, or None (also when off).
+
+    The Token is the only thing that tells WeChat's pushes from anyone's: a short one is
+    guessable, and then anyone could post messages as any follower.
+    """
+    if not settings.wechat_app_id:
+        return None
+    if settings.wechat_app_secret is None or not settings.wechat_app_secret.get_secret_value():
+        return "WECHAT_APP_SECRET is not set, and the WeChat channel (WECHAT_APP_ID) needs it."
+    token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
+    make = f"Make one with: {MAKE_WECHAT_TOKEN_HINT}"
+    if not token:
+        return f"WECHAT_TOKEN is not set, and the WeChat channel (WECHAT_APP_ID) needs it. {make}"
+    if not _WECHAT_TOKEN_CHARS.fullmatch(token):
+        return (
+            f"WECHAT_TOKEN must be {WECHAT_TOKEN_LENGTH} random letters and digits (WeChat "
+            f"accepts at most 32, only A-Z a-z 0-9); it is {len(token)} characters. {make}"
+        )
+    if len(set(token)) < WECHAT_TOKEN_LENGTH // 4:
+        return f"WECHAT_TOKEN repeats a few characters: it does not look random. {make}"
     return None

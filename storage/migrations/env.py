@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.models
+import storage.wechat  # noqa: F401  (the WeChat inbox and token tables)
 from storage.db import create_engine
 
 target_metadata = SQLModel.metadata

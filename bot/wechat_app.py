@@ -1,0 +1,258 @@
+"""The WeChat channel's composition: endpoint, push inbox, handling, API client, adapter.
+
+Pushes are stored by the endpoint, answered `success`, then handled here one after
+another by a `PushHandler`. The handler is the extension point for the citizen flow: it
+receives the parsed push and a `WeChatReplies` and will, in a later step, drive the same
+use cases as the Telegram handlers (a draft per follower, numbered choices instead of
+buttons, QR scenes as source tags). Today's `acknowledge` only proves the path end to end.
+A handler that fails for a passing reason (rate limit, the 48-hour window, the network)
+leaves its push pending for `sweep()`; any other failure marks it handled with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import structlog
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.wechat_endpoint import EndpointConfig, wechat_app
+from config.logs import user_hash
+from config.settings import Settings, wechat_problem
+from outbox.channel import FailureKind
+from outbox.wechat import WeChatChannel, chat_key
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.directory import SecurityLog
+from storage.migrate import upgrade
+from storage.wechat import PushInbox, SqlTokenStore
+from tickets.clock import Clock, SystemClock
+from wechat.api import WeChatApi
+from wechat.crypto import MessageCipher
+from wechat.messages import Push, SubscribeEvent, TextMessage, parse_push
+
+log = structlog.get_logger(__name__)
+SWEEP_SECONDS = 30.0
+TRANSIENT_RETRY = timedelta(minutes=1)
+ACKNOWLEDGMENT = "您的消息已收到，我们会尽快处理。举报功能即将在公众号开放，敬请关注。"
+WELCOME = "感谢关注！您可以在这里随手拍举报公职人员的不当行为。"
+
+
+class InsecureWeChatError(RuntimeError):
+    """The WeChat channel is configured without a usable secret, Token or AES key."""
+
+
+class WeChatReplies:
+    """What a handler may send: customer-service messages through the outbox adapter."""
+
+    def __init__(self, channel: WeChatChannel) -> None:
+        self._channel = channel
+
+    async def text(self, open_id: str, content: str) -> None:
+        payload = {"touser": open_id, "content": content}
+        await self._channel.deliver(chat_key(open_id), "text", payload, {})
+
+
+PushHandler = Callable[[Push, WeChatReplies], Awaitable[None]]
+
+
+async def acknowledge(push: Push, replies: WeChatReplies) -> None:
+    """Answer a text with an acknowledgment and a follow with a welcome (a placeholder flow)."""
+    if isinstance(push, TextMessage):
+        await replies.text(push.from_user, ACKNOWLEDGMENT)
+    elif isinstance(push, SubscribeEvent):
+        await replies.text(push.from_user, WELCOME)
+
+
+class WeChatService:
+    """The WeChat channel on a session factory shared with (or apart from) Telegram."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: SessionFactory,
+        *,
+        clock: Clock,
+        handler: PushHandler = acknowledge,
+    ) -> None:
+        if problem := wechat_problem(settings):
+            raise InsecureWeChatError(problem)
+        assert settings.wechat_app_id and settings.wechat_app_secret and settings.wechat_token
+        self._sessions = session_factory
+        self._clock = clock
+        self._handler = handler
+        self.inbox = PushInbox(session_factory)
+        self.api = WeChatApi(
+            app_id=settings.wechat_app_id,
+            app_secret=settings.wechat_app_secret.get_secret_value(),
+            store=SqlTokenStore(session_factory),
+            now=clock.now,
+            base_url=settings.wechat_api_url,
+        )
+        self.channel = WeChatChannel(self.api)
+        self.replies = WeChatReplies(self.channel)
+        aes = settings.wechat_aes_key
+        self.endpoint = EndpointConfig(
+            token=settings.wechat_token.get_secret_value(),
+            cipher=MessageCipher(aes.get_secret_value(), settings.wechat_app_id) if aes else None,
+        )
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    def web_app(self) -> web.Application:
+        return wechat_app(self.endpoint, store=self._store, forged=self._forged, fresh=self.submit)
+
+    async def start(self) -> None:
+        """Start handling, beginning with what a previous run stored but did not handle."""
+        self._worker = asyncio.create_task(self._work(), name="wechat-pushes")
+        await self.sweep()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        await self.api.close()
+
+    def submit(self, push_id: int) -> None:
+        self._queue.put_nowait(push_id)
+
+    async def sweep(self) -> int:
+        """Queue every pending push whose retry time has come; return how many."""
+        due = await self.inbox.list_pending(now=self._clock.now())
+        for row in due:
+            assert row.id is not None
+            self.submit(row.id)
+        return len(due)
+
+    async def idle(self) -> None:
+        """Wait until every queued push is handled (tests, shutdown)."""
+        await self._queue.join()
+
+    async def _store(self, push: Push, xml: str) -> int | None:
+        return await self.inbox.add(
+            dedup_key=push.dedup_key, open_id=push.from_user, msg_type=push.msg_type, xml=xml
+        )
+
+    async def _forged(self, open_id: str, what: str) -> None:
+        actor = user_hash(chat_key(open_id)) if open_id else "-"
+        async with self._sessions() as session, session.begin():
+            await SecurityLog(session).record(
+                actor_hash=actor, kind="wechat_forged_request", detail=what, at=self._clock.now()
+            )
+
+    async def _work(self) -> None:
+        while True:
+            push_id = await self._queue.get()
+            try:
+                await self._handle(push_id)
+            except Exception:  # the worker must survive one bad push
+                log.exception("wechat_push_failed", push_id=push_id)
+            finally:
+                self._queue.task_done()
+
+    async def _handle(self, push_id: int) -> None:
+        row = await self.inbox.get(push_id)
+        if row is None or row.handled_at is not None:
+            return
+        push = parse_push(row.xml)
+        try:
+            await self._handler(push, self.replies)
+        except Exception as error:
+            failure = self.channel.classify(error)
+            now = self._clock.now()
+            # Our credentials (UNAUTHORIZED) are fixed by an operator, not by giving up.
+            if failure.kind in (
+                FailureKind.FLOOD,
+                FailureKind.TRANSIENT,
+                FailureKind.UNAUTHORIZED,
+            ):
+                wait = timedelta(seconds=failure.retry_after) or TRANSIENT_RETRY
+                await self.inbox.postpone(push_id, until=now + wait, error=failure.reason)
+                log.info("wechat_push_postponed", push_id=push_id, kind=str(failure.kind))
+            else:
+                await self.inbox.mark_handled(push_id, at=now, error=failure.reason)
+                log.warning("wechat_push_given_up", push_id=push_id, kind=str(failure.kind))
+            return
+        await self.inbox.mark_handled(push_id, at=self._clock.now())
+
+
+class WeChatApp:
+    """The WeChat channel alone (no BOT_TOKEN): its own engine and HTTP server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        handler: PushHandler = acknowledge,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.session_factory = create_session_factory(self.engine)
+        self.service = WeChatService(
+            settings, self.session_factory, clock=self.clock, handler=handler
+        )
+        self._runner: web.AppRunner | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.settings.auto_migrate:
+            await asyncio.to_thread(upgrade, self.settings.database_url)
+        await self.service.start()
+        self._runner = web.AppRunner(self.service.web_app())
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.webhook_host, self.settings.webhook_port)
+        await site.start()
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="wechat-sweep")
+        log.info("wechat_started", api=self.settings.wechat_api_url)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            await self.service.sweep()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.service.stop()
+        await self.engine.dispose()
+
+
+async def run_channels(settings: Settings) -> None:
+    """Run what is configured: Telegram (BOT_TOKEN), WeChat (WECHAT_APP_ID), or both.
+
+    Both at once share the database but not the HTTP port: Telegram in webhook mode and
+    WeChat both listen on WEBHOOK_HOST:WEBHOOK_PORT, so that pair is refused for now.
+    """
+    from bot.app import SnapreportApp
+
+    if settings.wechat_app_id is None:
+        await SnapreportApp(settings).run_forever()
+        return
+    if settings.bot_token is None:
+        await WeChatApp(settings).run_forever()
+        return
+    if settings.webhook_url:
+        raise InsecureWeChatError(
+            "Telegram webhook mode (WEBHOOK_URL) and WeChat would both listen on "
+            "WEBHOOK_PORT: run Telegram with long polling beside WeChat for now."
+        )
+    await asyncio.gather(SnapreportApp(settings).run_forever(), WeChatApp(settings).run_forever())

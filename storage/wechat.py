@@ -1,0 +1,120 @@
+"""WeChat's durable state: the push inbox and the shared access_token.
+
+A push is stored before WeChat is answered `success`: its `dedup_key` (MsgId, or sender
++ CreateTime + event for events) is unique, so WeChat's retries of an unanswered push
+become no-ops. The access_token is one per AppID and a new one invalidates the old after
+five minutes, so replicas share one row instead of each fetching their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col
+
+from storage.db import SessionFactory
+from storage.models import utcnow
+from storage.types import UTCDateTime
+from wechat.api import AccessToken
+
+
+class WeChatPush(SQLModel, table=True):
+    """One push from WeChat, kept from receipt until it is handled."""
+
+    __tablename__ = "wechat_push"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=160, unique=True)
+    open_id: str = Field(max_length=64, index=True)
+    msg_type: str = Field(max_length=16)
+    xml: str
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # A push whose handling failed for a while (rate limit, 48-hour window) waits here.
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class WeChatToken(SQLModel, table=True):
+    """The current access_token of one AppID, shared by every replica."""
+
+    __tablename__ = "wechat_token"
+
+    app_id: str = Field(primary_key=True, max_length=64)
+    access_token: str = Field(max_length=1024)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PushInbox:
+    """Repository of received pushes."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    async def add(self, *, dedup_key: str, open_id: str, msg_type: str, xml: str) -> int | None:
+        """Store a push not seen before and return its id; None for a retry of a stored one."""
+        async with self._sessions() as session:
+            seen = await session.scalar(
+                select(col(WeChatPush.id)).where(col(WeChatPush.dedup_key) == dedup_key)
+            )
+            if seen is not None:
+                return None
+            row = WeChatPush(dedup_key=dedup_key, open_id=open_id, msg_type=msg_type, xml=xml)
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:  # a retry that raced the first delivery
+                await session.rollback()
+                return None
+            return row.id
+
+    async def get(self, push_id: int) -> WeChatPush | None:
+        async with self._sessions() as session:
+            return await session.get(WeChatPush, push_id)
+
+    async def list_pending(self, *, now: datetime) -> list[WeChatPush]:
+        """Unhandled pushes whose retry time (if any) has come, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(WeChatPush)
+                .where(col(WeChatPush.handled_at).is_(None))
+                .where(col(WeChatPush.retry_at).is_(None) | (col(WeChatPush.retry_at) <= now))
+                .order_by(col(WeChatPush.id))
+            )
+            return list(rows)
+
+    async def mark_handled(self, push_id: int, *, at: datetime, error: str | None = None) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(WeChatPush, push_id)
+            if row is not None:
+                row.handled_at, row.last_error = at, error
+
+    async def postpone(self, push_id: int, *, until: datetime, error: str) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(WeChatPush, push_id)
+            if row is not None:
+                row.retry_at, row.last_error = until, error[:2000]
+                row.attempts += 1
+
+
+class SqlTokenStore:
+    """The access_token in the database, so replicas share one."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    async def load(self, app_id: str) -> AccessToken | None:
+        async with self._sessions() as session:
+            row = await session.get(WeChatToken, app_id)
+            return None if row is None else AccessToken(row.access_token, row.expires_at)
+
+    async def save(self, app_id: str, token: AccessToken) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(WeChatToken, app_id)
+            if row is None:
+                session.add(WeChatToken(app_id=app_id, **vars(token)))
+            else:
+                row.access_token, row.expires_at = token.access_token, token.expires_at
