@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     tasks_concurrency_limit: int = Field(default=100, ge=1)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True
+    # A write transaction held longer than this is logged (it blocks every other writer).
+    slow_write_seconds: float = Field(default=1.0, ge=0)
 
     rate_global_per_second: float = Field(default=30.0, gt=0)
     rate_private_per_second: float = Field(default=1.0, gt=0)
