@@ -11,6 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
+from bot.callback_answers import LenientCallbackAnswers
 from bot.i18n import LocaleMiddleware
 from bot.middlewares import (
     ActorMiddleware,
@@ -21,6 +22,7 @@ from bot.middlewares import (
 )
 from bot.pacing import PacingMiddleware
 from bot.settings import Settings
+from bot.unit_of_work import CommitBeforeRequest
 from handlers import get_routers
 from scheduler.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory
@@ -39,6 +41,9 @@ def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
             "(see .env.example), or run `snapreport demo` to try it without one."
         )
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Outermost first: commit the update's writes before anything waits (pacing included).
+    session.middleware(CommitBeforeRequest())
+    session.middleware(LenientCallbackAnswers())
     session.middleware(PacingMiddleware(limiter))
     return Bot(
         token=settings.bot_token.get_secret_value(),

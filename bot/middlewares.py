@@ -13,6 +13,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, TelegramObject, Update, User
 
+from bot.unit_of_work import CURRENT_UNIT, UnitOfWork
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
 
@@ -26,17 +27,27 @@ def user_hash(user_id: int) -> str:
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One session per update: commit when the handler returns, roll back when it raises."""
+    """One session per update: commit when the handler returns, roll back when it raises.
+
+    The session is also the current `UnitOfWork`, which the Bot commits before each API call
+    (see `bot.unit_of_work`), so no write transaction waits on Telegram.
+    """
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self._sessions() as session:
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
-            return result
+            unit = UnitOfWork(session)
+            token = CURRENT_UNIT.set(unit)
+            try:
+                data["session"] = session
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            finally:
+                unit.open = False
+                CURRENT_UNIT.reset(token)
 
 
 class ActorMiddleware(BaseMiddleware):

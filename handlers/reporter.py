@@ -837,12 +837,15 @@ async def confirm(
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"
         )
-        text = (
-            _("Already filed as {code}.").format(code=existing.code)
-            if existing
-            else _("This draft is no longer active.")
-        )
-        await query.answer(text, show_alert=True)
+        if existing is None:
+            await query.answer(_("This draft is no longer active."), show_alert=True)
+            return
+        await query.answer(_("Already filed as {code}.").format(code=existing.code))
+        # A press replayed after a crash that came between filing and showing the code:
+        # the panel must still end up showing it (an edit to the same text is a no-op).
+        if isinstance(query.message, Message):
+            with contextlib.suppress(TelegramBadRequest):
+                await query.message.edit_text(submitted_text(existing, settings.tz))
         return
     if not data.get("photos"):
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
