@@ -37,6 +37,7 @@ def run() -> None:
     """Run the bot (long polling) against TELEGRAM_API_URL with the settings in .env."""
     from bot.app import BadTokenError, SnapreportApp
     from bot.factory import MissingTokenError
+    from bot.inbox import ReceiveStalled
     from bot.logs import configure_logging
 
     settings = Settings()
@@ -45,6 +46,9 @@ def run() -> None:
         asyncio.run(SnapreportApp(settings).run_forever())
     except (MissingTokenError, BadTokenError) as error:
         raise fail(str(error)) from None
+    except ReceiveStalled as error:
+        # Exit non-zero so that a supervisor (systemd, Docker, Kubernetes) starts a fresh one.
+        raise fail(f"stopped receiving updates: {error}", code=1) from None
     except KeyboardInterrupt:
         pass
 
