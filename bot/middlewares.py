@@ -13,9 +13,9 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, TelegramObject, Update, User
 
-from bot.unit_of_work import CURRENT_UNIT, UnitOfWork
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
+from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)

@@ -842,10 +842,8 @@ async def confirm(
             return
         await query.answer(_("Already filed as {code}.").format(code=existing.code))
         # A press replayed after a crash that came between filing and showing the code:
-        # the panel must still end up showing it (an edit to the same text is a no-op).
-        if isinstance(query.message, Message):
-            with contextlib.suppress(TelegramBadRequest):
-                await query.message.edit_text(submitted_text(existing, settings.tz))
+        # the citizen must still end up seeing it.
+        await show_outcome(query, submitted_text(existing, settings.tz))
         return
     if not data.get("photos"):
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
@@ -863,6 +861,21 @@ async def confirm(
     await session.commit()  # the ticket exists before the draft is forgotten
     await state.clear()
     await query.answer(_("Filed."))
-    text = submitted_text(submission.ticket, settings.tz)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
+    await show_outcome(query, submitted_text(submission.ticket, settings.tz))
+
+
+async def show_outcome(query: CallbackQuery, text: str) -> None:
+    """Put `text` on the pressed panel, or in a new message if that panel is gone.
+
+    A press can outlive its panel: pressed while the bot was down, it is handled after a
+    /report that already replaced the panel with a fresh one.
+    """
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text)
+    except TelegramBadRequest as error:
+        if "not modified" in error.message:
+            return  # already showing it
+        await message.answer(text)

@@ -25,6 +25,7 @@ from sqlmodel import col
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import MediaStore
 from storage.models import Evidence, FsmRecord
+from storage.unit_of_work import commit_current_unit
 from tickets.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -132,6 +133,11 @@ class DatabaseStorage(BaseStorage):
 
     async def _write(self, key: str, change: Callable[[FsmRecord | None], dict[str, Any]]) -> None:
         """Apply `change(current record) -> {field: value}` to a key in one transaction."""
+        # This connection is not the update's: if the update's session held SQLite's write
+        # lock, this write would wait for it until the busy timeout while the update waits
+        # for this write. Commit it first (effect before conversation progress, as handlers
+        # that commit by hand already do).
+        await commit_current_unit()
         async with self._locks.hold(key), self._sessions() as session, session.begin():
             stored = await session.scalar(
                 select(FsmRecord).where(col(FsmRecord.key) == key).with_for_update()

@@ -32,6 +32,10 @@ class WriteTransactionWatch:
     longest_statement: str = ""
     count: int = 0
 
+    def __post_init__(self) -> None:
+        # Per watch: two watches on one engine must not take each other's start times.
+        self._key = f"{_STARTED}:{id(self)}"
+
     def install(self, engine: AsyncEngine) -> WriteTransactionWatch:
         """Listen on `engine`'s connections; returns self so it reads as one line."""
         sync = engine.sync_engine
@@ -40,12 +44,16 @@ class WriteTransactionWatch:
         event.listen(sync, "rollback", self._end)
         return self
 
+    def reset(self) -> None:
+        """Forget what was seen so far (after a benchmark's warm-up)."""
+        self.longest, self.longest_statement, self.count = 0.0, "", 0
+
     def _before_execute(self, conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _STARTED not in conn.info and statement.lstrip()[:7].lower().startswith(_WRITES):
-            conn.info[_STARTED] = (time.perf_counter(), " ".join(statement.split()[:3]))
+        if self._key not in conn.info and statement.lstrip()[:7].lower().startswith(_WRITES):
+            conn.info[self._key] = (time.perf_counter(), " ".join(statement.split()[:3]))
 
     def _end(self, conn: Connection) -> None:
-        started = conn.info.pop(_STARTED, None)
+        started = conn.info.pop(self._key, None)
         if started is None:
             return
         held = time.perf_counter() - started[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from emulator.client import ChatUser
+from emulator.client import ChatUser, ControlApiError
 from emulator.views import ChatMessage
 from tests.imagefactory import jpeg_bytes
 
@@ -34,10 +34,10 @@ class CrashCitizen:
         await self._send_evidence()
         stalls = 0
         while (left := deadline - _now()) > 0:
-            panel = await self._panel()
-            if panel is not None and (code := _code_in(panel.content)) is not None:
+            if (code := await self._code_shown()) is not None:
                 self.code = code
                 return code
+            panel = await self._panel()
             before = _signature(panel)
             await self._act(panel, stalls)
             if await self._changed(before, min(self.stall_seconds, left)):
@@ -87,8 +87,22 @@ class CrashCitizen:
 
     async def _press(self, label: str) -> None:
         self.actions.append(label)
-        # Do not wait for the answer: while the bot is down nobody answers.
-        await self.user.press(label, wait=0)
+        try:
+            # Do not wait for the answer: while the bot is down nobody answers.
+            await self.user.press(label, wait=0)
+        except ControlApiError as error:
+            if error.status != 404:
+                raise
+            self.actions.append("missed")  # the bot replaced the panel under their thumb
+        except AssertionError:
+            self.actions.append("missed")  # the button went between looking and pressing
+
+    async def _code_shown(self) -> str | None:
+        """The tracking code, once any bot message in the chat shows one: then they stop."""
+        for message in await self.user.messages():
+            if message.from_bot and (code := _code_in(message.content)) is not None:
+                return code
+        return None
 
     async def _panel(self) -> ChatMessage | None:
         for message in reversed(await self.user.messages()):
@@ -114,10 +128,8 @@ def _signature(panel: ChatMessage | None) -> tuple[int, str] | None:
 
 
 def _code_in(content: str) -> str | None:
-    for marker in ("Tracking code: ", "Already filed as "):
-        if marker in content:
-            return content.split(marker)[1].split()[0].rstrip(".")
-    return None
+    marker = "Tracking code: "
+    return content.split(marker)[1].split()[0] if marker in content else None
 
 
 def _now() -> float:
