@@ -239,9 +239,10 @@ class SnapreportApp:
             self._die(task.exception() or ReceiveStalled("the polling loop ended"))
 
     def _die(self, error: BaseException) -> None:
+        if self._fatal is None or self._fatal.done():
+            return  # already dying (the stalled poller ends after reporting it)
         log.error("receiving_stopped", error=str(error) or type(error).__name__)
-        if self._fatal is not None and not self._fatal.done():
-            self._fatal.set_exception(error)
+        self._fatal.set_exception(error)
 
     async def stop(self) -> None:
         if self._fatal is not None:
