@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -42,6 +43,8 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from storage.fsm import DatabaseStorage
+from storage.txwatch import WriteTransactionWatch
 
 UPDATES_PER_REPORT = 7  # photo, Next, description, category, Skip, Anonymous, Confirm
 DESCRIPTION = "The clerk at window {n} has been playing games on his phone for an hour."
@@ -100,7 +103,7 @@ def intake_settings(server: EmulatorServer, tmp: Path) -> Settings:
 
 async def measure_intake(
     server: EmulatorServer, citizens: int, reports: int, database_url: str | None
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Complete reports per second with `citizens` people filing `reports` each."""
     photos = [phone_photo(seed) for seed in range(citizens * reports + 1)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,6 +111,10 @@ async def measure_intake(
         if database_url:
             settings = settings.model_copy(update={"database_url": database_url})
         app = SnapreportApp(settings)
+        # Installed here rather than read from the app, so the bench measures any revision.
+        watch = WriteTransactionWatch(threshold=float("inf")).install(app.engine)
+        if isinstance(app.dp.storage, DatabaseStorage) and app.dp.storage.owned_engine:
+            watch.install(app.dp.storage.owned_engine)
         await app.start()
         try:
             async with EmulatorClient(server.url) as client:
@@ -119,6 +126,7 @@ async def measure_intake(
                     for i in range(citizens)
                 ]
                 calls_before = await bot_calls(client)
+                watch.reset()
 
                 async def citizen_files(index: int, citizen: ChatUser) -> list[float]:
                     return [
@@ -142,6 +150,9 @@ async def measure_intake(
         "report_latency_p50_s": statistics.median(flat),
         "report_latency_p95_s": flat[min(len(flat) - 1, int(0.95 * len(flat)))],
         "bot_api_calls_per_report": calls / total,
+        "longest_write_transaction_ms": watch.longest * 1000,
+        "longest_write_first_statement": watch.longest_statement,
+        "write_transactions": watch.count,
     }
 
 
@@ -191,6 +202,10 @@ async def run(
         "report_latency_p50_s": round(intake["report_latency_p50_s"], 3),
         "report_latency_p95_s": round(intake["report_latency_p95_s"], 3),
         "bot_api_calls_per_report": round(intake["bot_api_calls_per_report"], 1),
+        # On SQLite the one write lock: what every other writer may have had to wait for.
+        "longest_write_transaction_ms": round(intake["longest_write_transaction_ms"], 1),
+        "longest_write_first_statement": intake["longest_write_first_statement"],
+        "write_transactions": intake["write_transactions"],
     }
 
 

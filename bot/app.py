@@ -26,11 +26,12 @@ from aiogram.types import Update, User
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
-from bot.inbox import Inbox, LaneScheduler
+from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
@@ -45,6 +46,7 @@ from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from storage.migrate import upgrade
+from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
@@ -53,6 +55,12 @@ from ui.i18n import create_i18n
 
 log = structlog.get_logger(__name__)
 POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0.1)
+# What the database may throw at the receive loop and the lanes: a busy SQLite, a dropped
+# PostgreSQL connection (asyncpg can raise a bare OSError while connecting).
+STORAGE_ERRORS = (SQLAlchemyError, OSError)
+REPLAY_BATCH = 20  # pending updates loaded and queued at a time after a restart
+MARK_RETRIES = (0.2, 1.0)  # seconds between tries to mark an update handled
+STOP_TIMEOUT = 20.0
 
 
 class BadTokenError(RuntimeError):
@@ -91,6 +99,8 @@ class SnapreportApp:
         # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
         self.calendar = load_calendar(self.settings.holidays_file)
         self.engine = create_engine(self.settings.database_url)
+        self.write_watch = WriteTransactionWatch(self.settings.slow_write_seconds)
+        self.write_watch.install(self.engine)
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
@@ -108,9 +118,15 @@ class SnapreportApp:
             image_limits=ImageLimits(),
             album_panels=self.album_panels,
         )
+        if isinstance(self.dp.storage, DatabaseStorage) and self.dp.storage.owned_engine:
+            self.write_watch.install(self.dp.storage.owned_engine)
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
+        self.receive_health = ReceiveHealth()
+        self.poll_backoff = POLL_BACKOFF
+        self.replay_batch = REPLAY_BATCH
         self._poller: asyncio.Task[None] | None = None
+        self._fatal: asyncio.Future[None] | None = None
         self._web_runner: web.AppRunner | None = None
         self.scheduler: SnapreportScheduler | None = None
 
@@ -150,14 +166,20 @@ class SnapreportApp:
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
         )
-        for row in await self.inbox.pending():
-            self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
+        self._fatal = asyncio.get_running_loop().create_future()
+        replayed = await self._replay_pending()
         if self.settings.webhook_url:
             await self._start_webhook()
         else:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="polling")
-        log.info("bot_started", username=self.me.username, api=self.settings.telegram_api_url)
+            self._poller.add_done_callback(self._poller_ended)
+        log.info(
+            "bot_started",
+            username=self.me.username,
+            api=self.settings.telegram_api_url,
+            replayed=replayed,
+        )
 
     async def _resume_album_panels(self) -> None:
         """Send the panels owed for albums that arrived just before the bot stopped."""
@@ -179,20 +201,48 @@ class SnapreportApp:
             log.info("album_panels_resumed", count=len(owed))
 
     async def run_forever(self) -> None:
+        """Run until cancelled, or raise `ReceiveStalled` when updates can no longer be taken
+        in: a process that answers nobody must exit so that its supervisor restarts it."""
         await self.start()
         try:
-            if self._poller is not None:
-                await self._poller
-            else:
-                await asyncio.Event().wait()  # the webhook server runs until cancelled
+            assert self._fatal is not None
+            await self._fatal
         finally:
-            await self.stop()
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    await self.stop()
+            except TimeoutError:
+                log.error("stop_timed_out", seconds=STOP_TIMEOUT)
+
+    @property
+    def healthy(self) -> bool:
+        """Updates are being received and stored (what `/healthz` reports)."""
+        dead = self._fatal is not None and self._fatal.done()
+        polling = self._poller is None or not self._poller.done()
+        return not dead and polling and self.receive_health.ok
+
+    async def _replay_pending(self) -> int:
+        """Queue the updates a previous run stored but did not finish, oldest first.
+
+        A page at a time, waiting for the lanes to work the backlog down before loading the
+        next, so a long outage's backlog is never all in memory; all of it is queued before
+        polling starts, so each user's new updates line up behind their old ones.
+        """
+        after, replayed = 0, 0
+        while rows := await self.inbox.pending(after=after, limit=self.replay_batch):
+            for row in rows:
+                self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
+            after, replayed = rows[-1].update_id, replayed + len(rows)
+            await self.lanes.backlog_below(self.replay_batch)
+        return replayed
 
     async def _start_webhook(self) -> None:
         if self.settings.webhook_secret is None:  # start() refused it already; kept explicit
             raise InsecureWebhookError("WEBHOOK_SECRET is not set")
         secret = self.settings.webhook_secret.get_secret_value()
-        app = webhook_app(self.receive, secret=secret, context_bot=self.bot)
+        app = webhook_app(
+            self.receive, health=lambda: self.healthy, secret=secret, context_bot=self.bot
+        )
         self._web_runner = web.AppRunner(app)
         await self._web_runner.setup()
         site = web.TCPSite(
@@ -206,11 +256,45 @@ class SnapreportApp:
         )
 
     async def receive(self, update: Update) -> None:
-        """Persist an update (once), then queue it in its user's lane."""
-        for fresh in await self.inbox.store([update]):
+        """Persist an update (once), then queue it in its user's lane.
+
+        Raises when it cannot be stored, so the webhook answers 500 and Telegram retries.
+        """
+        try:
+            await self._accept([update])
+        except STORAGE_ERRORS as error:
+            self._receive_failed(error)
+            raise
+
+    async def _accept(self, updates: list[Update]) -> None:
+        for fresh in await self.inbox.store(updates):
             self.lanes.submit(fresh)
+        self.receive_health.succeeded()
+
+    def _receive_failed(self, error: BaseException) -> None:
+        try:
+            self.receive_health.failed(error, asyncio.get_running_loop().time())
+        except ReceiveStalled as stalled:
+            self._die(stalled)
+            raise
+
+    def _poller_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():  # stop() cancels it; anything else is fatal
+            self._die(task.exception() or ReceiveStalled("the polling loop ended"))
+
+    def _die(self, error: BaseException) -> None:
+        if self._fatal is None or self._fatal.done():
+            return  # already dying (the stalled poller ends after reporting it)
+        log.error("receiving_stopped", error=str(error) or type(error).__name__)
+        self._fatal.set_exception(error)
 
     async def stop(self) -> None:
+        if self._fatal is not None:
+            if self._fatal.done():
+                self._fatal.exception()  # seen: run_forever (if any) has raised it
+            else:
+                self._fatal.cancel()
+            self._fatal = None
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -240,7 +324,13 @@ class SnapreportApp:
             ) from error
 
     async def _poll(self) -> None:
-        backoff = Backoff(POLL_BACKOFF)
+        """Long-poll, store, confirm: an update is durable before the next offset confirms it.
+
+        Telegram errors and storage errors back off and retry with one log line each; a
+        storage outage past `receive_health`'s budget raises `ReceiveStalled`, which ends
+        the process (see `run_forever`).
+        """
+        backoff = Backoff(self.poll_backoff)
         timeout = self.settings.poll_timeout
         request = GetUpdates(timeout=timeout, allowed_updates=self.dp.resolve_used_update_types())
         while True:
@@ -256,18 +346,44 @@ class SnapreportApp:
                 log.warning("polling_failed", error=type(error).__name__)
                 await backoff.asleep()
                 continue
-            backoff.reset()
-            if not updates:
+            try:
+                await self._accept(updates)
+            except STORAGE_ERRORS as error:
+                # Not confirmed (the offset stays put), so Telegram hands them out again.
+                self._receive_failed(error)
+                await backoff.asleep()
                 continue
-            # Durable first: the next getUpdates (with the new offset) confirms them.
-            for update in await self.inbox.store(updates):
-                self.lanes.submit(update)
-            request.offset = updates[-1].update_id + 1
+            backoff.reset()
+            if updates:
+                request.offset = updates[-1].update_id + 1
 
     async def _handle(self, update: Update) -> None:
+        """Handle one update; mark it handled unless storage failed (then it is replayed).
+
+        A handler that raised anything else would raise again on every restart, so it is
+        logged and marked handled rather than replayed for ever.
+        """
         token = DIRECT_ANSWER.set(True)
         try:
             await self.dp.feed_update(self.bot, update)
+        except STORAGE_ERRORS as error:
+            log.warning("update_left_pending", update_id=update.update_id, error=repr(error))
+            return
+        except Exception:
+            log.exception("update_failed", update_id=update.update_id)
         finally:
             DIRECT_ANSWER.reset(token)
-        await self.inbox.mark_handled(update.update_id)
+        await self._mark_handled(update.update_id)
+
+    async def _mark_handled(self, update_id: int) -> None:
+        """Record the update as handled; if storage refuses, it is replayed at the next start,
+        where its committed effects make it a no-op."""
+        for pause in (*MARK_RETRIES, None):
+            try:
+                await self.inbox.mark_handled(update_id)
+                return
+            except STORAGE_ERRORS as error:
+                if pause is None:
+                    log.warning("mark_handled_failed", update_id=update_id, error=repr(error))
+                    return
+                await asyncio.sleep(pause)

@@ -48,6 +48,7 @@ def run() -> None:
     from bot.app import BadTokenError, InsecureWebhookError
     from bot.doctor import Doctor, Status, blocking, run_checks
     from bot.factory import MissingTokenError
+    from bot.inbox import ReceiveStalled
     from bot.wechat_app import InsecureWeChatError, run_channels
     from config.logs import configure_logging
     from config.settings import wechat_problem
@@ -74,6 +75,9 @@ def run() -> None:
         asyncio.run(run_channels(settings))
     except (MissingTokenError, BadTokenError, InsecureWebhookError, InsecureWeChatError) as error:
         raise fail(str(error)) from None
+    except ReceiveStalled as error:
+        # Exit non-zero so that a supervisor (systemd, Docker, Kubernetes) starts a fresh one.
+        raise fail(f"stopped receiving updates: {error}", code=1) from None
     except KeyboardInterrupt:
         pass
 

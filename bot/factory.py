@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
+from bot.callback_answers import LenientCallbackAnswers
 from bot.middlewares import (
     ActorMiddleware,
     DbSessionMiddleware,
@@ -50,6 +51,7 @@ def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     # Outermost first: commit the update's writes before anything waits (pacing included).
     session.middleware(CommitBeforeRequest())
+    session.middleware(LenientCallbackAnswers())
     session.middleware(PacingMiddleware(limiter))
     return Bot(
         token=settings.bot_token.get_secret_value(),

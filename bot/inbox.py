@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -50,12 +51,14 @@ class Inbox:
             )
         return fresh
 
-    async def pending(self) -> list[InboxUpdate]:
+    async def pending(self, *, after: int = 0, limit: int = 100) -> list[InboxUpdate]:
+        """Up to `limit` unhandled updates with ids above `after`, in `update_id` order."""
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(InboxUpdate)
-                .where(col(InboxUpdate.handled_at).is_(None))
+                .where(col(InboxUpdate.handled_at).is_(None), col(InboxUpdate.update_id) > after)
                 .order_by(col(InboxUpdate.update_id))
+                .limit(limit)
             )
             return list(rows)
 
@@ -91,6 +94,8 @@ class LaneScheduler:
         self._limit = asyncio.Semaphore(concurrency)
         self._lanes: dict[int, asyncio.Queue[Update]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.backlog = 0  # submitted, not yet handled
+        self._progress = asyncio.Event()
 
     def submit(self, update: Update) -> None:
         key = lane_key(update)
@@ -101,6 +106,13 @@ class LaneScheduler:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         lane.put_nowait(update)
+        self.backlog += 1
+
+    async def backlog_below(self, limit: int) -> None:
+        """Wait until fewer than `limit` submitted updates are still to be handled."""
+        while self.backlog >= limit:
+            self._progress.clear()
+            await self._progress.wait()
 
     async def _drain(self, key: int, lane: asyncio.Queue[Update]) -> None:
         while not lane.empty():
@@ -110,6 +122,9 @@ class LaneScheduler:
                     await self._handle(update)
                 except Exception:  # the lane must survive one bad update
                     log.exception("update_failed", update_id=update.update_id)
+                finally:
+                    self.backlog -= 1
+                    self._progress.set()
         del self._lanes[key]
 
     async def idle(self) -> None:
@@ -121,3 +136,41 @@ class LaneScheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+@dataclass
+class ReceiveHealth:
+    """Whether updates can still be received: storing them in the inbox keeps failing or not.
+
+    One storage failure is a hiccup (SQLite busy, a PostgreSQL failover): back off and retry.
+    `max_failures` in a row spread over at least `budget` seconds is an outage this process
+    will not recover from by itself; it should exit and let its supervisor start a fresh one.
+    """
+
+    max_failures: int = 10
+    budget: float = 120.0
+    failures: int = 0
+    failing_since: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
+
+    def succeeded(self) -> None:
+        self.failures, self.failing_since = 0, None
+
+    def failed(self, error: BaseException, now: float) -> None:
+        """Count a failure (one log line, no traceback); raise `ReceiveStalled` past budget."""
+        self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = now
+        log.warning("receive_failed", error=type(error).__name__, failures=self.failures)
+        if self.failures >= self.max_failures and now - self.failing_since >= self.budget:
+            raise ReceiveStalled(
+                f"updates could not be stored {self.failures} times in a row over "
+                f"{now - self.failing_since:.0f} s (last: {type(error).__name__})"
+            ) from error
+
+
+class ReceiveStalled(RuntimeError):
+    """The inbox cannot store updates: the process must exit rather than answer nobody."""

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     album_settle_seconds: float = Field(default=1.0, gt=0, le=30)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     auto_migrate: bool = True
+    # A write transaction held longer than this is logged (it blocks every other writer).
+    slow_write_seconds: float = Field(default=1.0, ge=0)
     # The weekly and daily digests run on the wall clock (cron in TIMEZONE); tests that
     # move a ManualClock switch them off so the real time of day cannot change what they see.
     digests_enabled: bool = True

@@ -182,10 +182,21 @@ def press(world: World, user: UserRec, room: ChatRec, message_id: int, data: str
         chat_id=room.id,
         message_id=message_id,
         data=data,
+        pressed_at=world.config.monotonic(),
     )
     world.callbacks[query.id] = query
     world.updates.push("callback_query", shapes.callback_query(world, query))
     return query
+
+
+def expire_callbacks(world: World) -> int:
+    """Age every unanswered press past the answer window, as if the bot had been away."""
+    expired = 0
+    for query in world.callbacks.values():
+        if query.answer is None:
+            query.pressed_at -= world.config.callback_answer_window + 1
+            expired += 1
+    return expired
 
 
 def file_bytes(world: World, file_id: str) -> bytes:

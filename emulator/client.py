@@ -280,6 +280,12 @@ class EmulatorClient:
         }
         return CallbackAnswer.model_validate(await self._post("/control/callbacks", body))
 
+    async def expire_callbacks(self) -> int:
+        """Make every unanswered button press too old to answer (Telegram's ~15 s window
+        has passed); returns how many. Answering one then gets Telegram's 400."""
+        result = await self._post("/control/callbacks/expire", {})
+        return int(result["expired"]) if isinstance(result, dict) else 0
+
     # What chats show
 
     async def chat(self, chat_id: int) -> ChatInfo:

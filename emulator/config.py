@@ -72,6 +72,8 @@ class EmulatorConfig:
     webhook_retry_min: float = 0.1
     webhook_retry_max: float = 5.0
     webhook_timeout: float = 10.0
+    # Telegram takes answerCallbackQuery for about 15 s after the press, then says "too old".
+    callback_answer_window: float = 15.0
     max_download_bytes: int = 20 * MB
     max_upload_bytes: int = 50 * MB
     monotonic: Callable[[], float] = field(default=time.monotonic)

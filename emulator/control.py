@@ -205,6 +205,7 @@ class ControlApi:
             post("/control/messages/contact", self._wrap(self.send_contact)),
             post("/control/messages/edit", self._wrap(self.edit_text)),
             post("/control/callbacks", self._wrap(self.press)),
+            post("/control/callbacks/expire", self._wrap(self.expire_callbacks)),
             get("/control/chats/{chat_id}", self._wrap(self.chat)),
             get("/control/chats/{chat_id}/transcript", self._wrap(self.transcript)),
             get("/control/chats/{chat_id}/events", self._wrap(self.events)),
@@ -358,6 +359,9 @@ class ControlApi:
             show_alert=answer.get("show_alert") is True,
             url=_optional_str(answer.get("url")),
         )
+
+    async def expire_callbacks(self, request: web.Request, world: World) -> object:
+        return {"expired": actors.expire_callbacks(world)}
 
     async def chat(self, request: web.Request, world: World) -> object:
         return chat_info(_room(world, request))

@@ -193,6 +193,8 @@ async def answer_callback_query(world: World, params: Params) -> object:
     query = world.callbacks.get(query_id)
     if query is None or query.answer is not None:
         raise bad_request(BAD_QUERY)
+    if world.config.monotonic() - query.pressed_at > world.config.callback_answer_window:
+        raise bad_request(BAD_QUERY)
     text = params.text("text")
     if text is not None and len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")

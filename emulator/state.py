@@ -166,6 +166,7 @@ class CallbackRec:
     chat_id: int
     message_id: int
     data: str
+    pressed_at: float = 0.0  # the emulator's monotonic clock
     answer: Json | None = None
     answered: Signal = field(default_factory=Signal)
 

@@ -861,12 +861,13 @@ async def confirm(
         existing = await ws.tickets.get_by_submit_key(
             submit_key=f"{query.from_user.id}:{cb.draft}"
         )
-        text = (
-            _("Already filed as {code}.").format(code=existing.code)
-            if existing
-            else _("This draft is no longer active.")
-        )
-        await query.answer(text, show_alert=True)
+        if existing is None:
+            await query.answer(_("This draft is no longer active."), show_alert=True)
+            return
+        await query.answer(_("Already filed as {code}.").format(code=existing.code))
+        # A press replayed after a crash that came between filing and showing the code:
+        # the citizen must still end up seeing it.
+        await show_outcome(query, submitted_text(existing, settings.tz))
         return
     if not data.get("photos"):
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
@@ -881,9 +882,24 @@ async def confirm(
         )
     await state.clear()  # the ticket and the draft's end commit together
     await query.answer(_("Filed."))
-    text = submitted_text(submission.ticket, settings.tz)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text)
+    await show_outcome(query, submitted_text(submission.ticket, settings.tz))
+
+
+async def show_outcome(query: CallbackQuery, text: str) -> None:
+    """Put `text` on the pressed panel, or in a new message if that panel is gone.
+
+    A press can outlive its panel: pressed while the bot was down, it is handled after a
+    /report that already replaced the panel with a fresh one.
+    """
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text)
+    except TelegramBadRequest as error:
+        if "not modified" in error.message:
+            return  # already showing it
+        await message.answer(text)
 
 
 def create_router() -> Router:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -305,8 +306,16 @@ class SqlDirectory:
         row = await self._session.scalar(select(Department).where(col(Department.is_intake)))
         if row is None:
             row = Department(name=INTAKE_DEPARTMENT_NAME, is_intake=True)
-            self._session.add(row)
-            await self._session.flush()
+            try:
+                # A savepoint: two first reports at once on PostgreSQL both try to create it,
+                # and the loser must not lose its whole transaction (the ticket) with it.
+                async with self._session.begin_nested():
+                    self._session.add(row)
+            except IntegrityError:
+                row = await self._session.scalar(
+                    select(Department).where(col(Department.is_intake))
+                )
+                assert row is not None, "the intake department's name is taken"
         assert row.id is not None
         return row.id
 

@@ -138,6 +138,11 @@ class DatabaseStorage(BaseStorage):
         engine = create_engine(url)
         return cls(create_session_factory(engine), clock=clock, owned_engine=engine)
 
+    @property
+    def owned_engine(self) -> AsyncEngine | None:
+        """The storage's own pool, if it has one (to instrument it like the main one)."""
+        return self._owned_engine
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._write(storage_key_to_str(key), lambda record: {"state": value})

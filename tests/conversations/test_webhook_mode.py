@@ -88,3 +88,28 @@ async def test_the_webhook_route_cannot_be_built_without_a_secret() -> None:
 
     with pytest.raises(ValueError, match="secret"):
         make_webhook_app(receive, secret="", context_bot=None)
+
+
+async def test_healthz_turns_503_while_updates_cannot_be_stored(
+    webhook_app: SnapreportApp,
+) -> None:
+    import aiohttp
+    from sqlalchemy.exc import OperationalError
+
+    async def locked(updates: object) -> list[object]:
+        raise OperationalError("INSERT INTO inbox_update", {}, Exception("database is locked"))
+
+    base = webhook_app.settings.webhook_url
+    update = {
+        "update_id": 77,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}},
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as response:
+            assert response.status == 200
+        webhook_app.inbox.store = locked  # type: ignore[method-assign,assignment]
+        async with http.post(f"{base}/telegram/webhook", json=update, headers=headers) as sent:
+            assert sent.status == 500  # Telegram retries it later
+        async with http.get(f"{base}/healthz") as response:
+            assert response.status == 503 and (await response.json()) == {"ok": False}

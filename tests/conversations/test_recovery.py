@@ -1,0 +1,152 @@
+"""What a restart, a late button press and a failing database must not cost a citizen.
+
+The bot is stopped and started in-process (the SIGKILL version is tests/crash); presses made
+while it is down are aged past Telegram's answer window through the emulator's control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import structlog
+from aiogram.types import Chat, Message, Update, User
+from aiogram.utils.backoff import BackoffConfig
+from sqlalchemy.exc import OperationalError
+
+from bot.app import SnapreportApp
+from bot.inbox import ReceiveHealth, ReceiveStalled
+from config.settings import Settings
+from emulator.client import ChatUser, EmulatorClient
+from storage.migrate import upgrade
+from tests.conversations.steps import count_tickets, to_preview
+from tickets.clock import ManualClock
+
+
+async def test_a_press_too_old_to_answer_still_files_the_report(
+    citizen: ChatUser,
+    app: SnapreportApp,
+    settings: Settings,
+    clock: ManualClock,
+    client: EmulatorClient,
+) -> None:
+    await to_preview(citizen)
+    await app.stop()
+    answer = await citizen.press("Confirm", wait=0)  # pressed while the bot is down
+    assert await client.expire_callbacks() == 1  # ... and down longer than Telegram waits
+    restarted = SnapreportApp(settings, clock=clock)
+    await restarted.start()
+    try:
+        filed = await citizen.expect("Tracking code")
+        assert "filed" in filed.content
+        assert await count_tickets(restarted) == 1
+        assert not answer.answered
+    finally:
+        await restarted.stop()
+
+
+def text_update(update_id: int, user: ChatUser, text: str) -> Update:
+    """An update as Telegram would have delivered it to a bot that then died."""
+    person = User(id=user.id, is_bot=False, first_name="Wei", language_code="en")
+    message = Message(
+        message_id=update_id,
+        date=datetime.now(UTC),
+        chat=Chat(id=user.chat_id, type="private"),
+        from_user=person,
+        text=text,
+    )
+    return Update(update_id=update_id, message=message)
+
+
+class Recorder:
+    """Outer update middleware: which updates were handled, and the backlog at the time."""
+
+    def __init__(self, app: SnapreportApp) -> None:
+        self.app = app
+        self.handled: list[int] = []
+        self.backlog: list[int] = []
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        self.handled.append(event.update_id)
+        self.backlog.append(self.app.lanes.backlog)
+        return await handler(event, data)
+
+
+async def test_pending_updates_replay_in_order_a_few_at_a_time_before_new_ones(
+    settings: Settings, clock: ManualClock, client: EmulatorClient
+) -> None:
+    citizen = await client.chat_user(first_name="Wei", language_code="en")
+    other = await client.chat_user(first_name="Li", language_code="en")
+    await asyncio.to_thread(upgrade, settings.database_url)
+    app = SnapreportApp(settings, clock=clock)
+    app.replay_batch = 3
+    recorder = Recorder(app)
+    app.dp.update.outer_middleware(recorder)
+    backlog = [text_update(900 + n, citizen if n % 3 else other, "/help") for n in range(12)]
+    assert len(await app.inbox.store(reversed(backlog))) == 12  # stored out of order
+    await app.start()
+    try:
+        await citizen.send("/help")  # new: must queue behind the citizen's replayed updates
+        await app.lanes.idle()
+        replayed = [u for u in recorder.handled if u >= 900]
+        assert sorted(replayed) == [u.update_id for u in backlog]
+        mine = [u.update_id for u in backlog if u.message and u.message.chat.id == citizen.id]
+        citizen_order = [u for u in recorder.handled if u in mine or u < 900]
+        assert citizen_order == [*mine, citizen_order[-1]] and citizen_order[-1] < 900
+        assert max(recorder.backlog) < 2 * app.replay_batch  # never the whole backlog
+        assert await app.inbox.pending() == []
+        assert await app.inbox.store(backlog) == []  # a redelivery is not handled again
+    finally:
+        await app.stop()
+
+
+def flaky_store(app: SnapreportApp, failures: int | None) -> Callable[..., Any]:
+    """`app.inbox.store` failing like a locked SQLite `failures` times (None: for ever)."""
+    real = app.inbox.store
+    left = [failures]
+
+    async def store(updates: Iterable[Update]) -> list[Update]:
+        if left[0] is None or left[0] > 0:
+            left[0] = None if left[0] is None else left[0] - 1
+            raise OperationalError("INSERT INTO inbox_update", {}, Exception("database is locked"))
+        return await real(updates)
+
+    return store
+
+
+QUICK_BACKOFF = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.1)
+
+
+async def test_the_receive_loop_backs_off_through_storage_errors_with_one_line_each(
+    settings: Settings, clock: ManualClock, client: EmulatorClient
+) -> None:
+    citizen = await client.chat_user(first_name="Wei", language_code="en")
+    app = SnapreportApp(settings, clock=clock)
+    app.poll_backoff = QUICK_BACKOFF
+    app.inbox.store = flaky_store(app, failures=3)  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        await app.start()
+        try:
+            await citizen.send("/help")
+            await citizen.expect("/status")
+            assert app.healthy
+        finally:
+            await app.stop()
+    failed = [line for line in logs if line["event"] == "receive_failed"]
+    assert [line["failures"] for line in failed] == [1, 2, 3]
+    assert not any("exc_info" in line for line in failed)
+
+
+async def test_a_receive_loop_that_cannot_store_ends_the_process(
+    settings: Settings, clock: ManualClock
+) -> None:
+    app = SnapreportApp(settings, clock=clock)
+    app.poll_backoff = QUICK_BACKOFF
+    app.receive_health = ReceiveHealth(max_failures=3, budget=0.0)
+    app.inbox.store = flaky_store(app, failures=None)  # type: ignore[method-assign]
+    with pytest.raises(ReceiveStalled, match="3 times in a row"):
+        async with asyncio.timeout(30):
+            await app.run_forever()
