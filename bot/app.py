@@ -297,7 +297,9 @@ class SnapreportApp:
             self._fatal = None
         if self._poller is not None:
             self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A poller that ended with `ReceiveStalled` has said so through `_fatal` already;
+            # re-raising it here would leave everything below unclosed.
+            with contextlib.suppress(asyncio.CancelledError, ReceiveStalled):
                 await self._poller
             self._poller = None
         if self._web_runner is not None:
