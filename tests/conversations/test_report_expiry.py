@@ -21,6 +21,16 @@ async def expire(app: SnapreportApp, settings: Settings, clock: ManualClock) -> 
     )
 
 
+async def quiet(app: SnapreportApp) -> None:
+    """Let the bot finish what it is handling before time moves.
+
+    A handler may still write the draft after its answer is visible; moved first, the
+    clock would stamp that write at the later time and the draft would look touched then.
+    """
+    await app.album_panels.wait_idle()
+    await app.lanes.idle()
+
+
 async def test_abandoned_draft_is_deleted_with_its_photos(
     citizen: ChatUser,
     client: EmulatorClient,
@@ -30,10 +40,7 @@ async def test_abandoned_draft_is_deleted_with_its_photos(
 ) -> None:
     await begin_with_photo(citizen, seed=31)
     [abandoned] = [p["sha256"] for p in (await draft_data(app, citizen.id))["photos"]]
-    # The handler may still write after its answer is visible: let it finish before
-    # time moves, or the draft looks touched at the later time.
-    await app.album_panels.wait_idle()
-    await app.lanes.idle()
+    await quiet(app)
     clock.advance(timedelta(hours=settings.draft_ttl_hours - 1))
     neighbour = await client.chat_user(first_name="Li", language_code="en")
     await begin_with_photo(neighbour, seed=32)
@@ -42,6 +49,7 @@ async def test_abandoned_draft_is_deleted_with_its_photos(
     await expire(app, settings, clock)
     assert await fsm_records(app, citizen.id), "not yet: the draft is younger than the TTL"
 
+    await quiet(app)
     clock.advance(timedelta(hours=1, minutes=1))
     await expire(app, settings, clock)
 
@@ -79,6 +87,7 @@ async def test_expiry_keeps_a_photo_that_is_evidence_elsewhere(
     await begin_with_photo(neighbour, seed=34)  # the same picture, stored once
     [shared] = [p["sha256"] for p in (await draft_data(app, neighbour.id))["photos"]]
 
+    await quiet(app)
     clock.advance(timedelta(hours=settings.draft_ttl_hours + 1))
     await expire(app, settings, clock)
 
