@@ -42,6 +42,7 @@ from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_schedul
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.images import ImageLimits
 from storage.media import MediaStore
+from storage.mediastores import open_media_store
 from storage.migrate import upgrade
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
@@ -91,7 +92,7 @@ class SnapreportApp:
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
-        self.media_store = MediaStore(self.settings.media_dir)
+        self.media_store = open_media_store(self.settings)
         self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
         self.bot = create_bot(self.settings, self.limiter)
         self.dp = create_dispatcher(

@@ -15,7 +15,7 @@ from aiogram.types import File
 
 from handlers.photos import IncomingPhoto, ingest_photo
 from storage.images import MB, ImageLimits, ImageRejected, RejectReason
-from storage.media import MediaStore
+from storage.media import LocalMediaStore
 from tests.imagefactory import jpeg_bytes
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,7 +40,7 @@ class FakeBot:
 
 async def ingest(bot: FakeBot, tmp_path: Path, *, size: int | None = None) -> dict[str, Any]:
     photo = IncomingPhoto("f1", size, as_document=True)
-    return await ingest_photo(cast(Bot, bot), MediaStore(tmp_path), photo, ImageLimits(), TZ)
+    return await ingest_photo(cast(Bot, bot), LocalMediaStore(tmp_path), photo, ImageLimits(), TZ)
 
 
 async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
 
     entry = await ingest(bot, tmp_path)
 
-    assert MediaStore(tmp_path).exists(str(entry["sha256"]))
+    assert LocalMediaStore(tmp_path).exists(str(entry["sha256"]))
     assert entry["file_id"] is None  # a document's file id would resend the EXIF original
 
 
