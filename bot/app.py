@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -30,6 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, LaneScheduler
+from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
+from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
@@ -44,6 +47,7 @@ from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.mediastores import open_media_store
 from storage.migrate import upgrade
+from storage.ops import OpsCounts, ops_counts
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from ui.commands import set_commands
@@ -106,6 +110,17 @@ class SnapreportApp:
             image_limits=ImageLimits(),
             album_panels=self.album_panels,
         )
+        self.metrics = AppMetrics(counts=self._ops_counts, is_leader=self._is_leader)
+        for name, observer in self.dp.observers.items():
+            if name not in ("update", "error"):
+                observer.middleware(HandlerTraceMiddleware())
+        self.ops = Ops(
+            engine=self.engine,
+            media=self.media_store,
+            metrics=self.metrics,
+            redis_url=self.settings.redis_url,
+        )
+        self._ops_runner: web.AppRunner | None = None
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
         self._poller: asyncio.Task[None] | None = None
@@ -146,6 +161,7 @@ class SnapreportApp:
                 ),
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
+            on_outcome=self.metrics.outbox_outcome,
         )
         for row in await self.inbox.pending():
             self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
@@ -154,6 +170,8 @@ class SnapreportApp:
         else:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="polling")
+        if self.settings.metrics_port is not None:
+            await self._start_ops_server(self.settings.metrics_port)
         log.info("bot_started", username=self.me.username, api=self.settings.telegram_api_url)
 
     async def run_forever(self) -> None:
@@ -171,6 +189,8 @@ class SnapreportApp:
             raise InsecureWebhookError("WEBHOOK_SECRET is not set")
         secret = self.settings.webhook_secret.get_secret_value()
         app = webhook_app(self.receive, secret=secret, context_bot=self.bot)
+        if self.settings.metrics_port is None:  # else they get a server of their own
+            add_ops_routes(app, self.ops)
         self._web_runner = web.AppRunner(app)
         await self._web_runner.setup()
         site = web.TCPSite(
@@ -182,6 +202,18 @@ class SnapreportApp:
             secret_token=secret,
             allowed_updates=self.dp.resolve_used_update_types(),
         )
+
+    async def _start_ops_server(self, port: int) -> None:
+        self._ops_runner = web.AppRunner(ops_app(self.ops))
+        await self._ops_runner.setup()
+        await web.TCPSite(self._ops_runner, self.settings.metrics_host, port).start()
+
+    async def _ops_counts(self) -> OpsCounts:
+        async with self.session_factory() as session:
+            return await ops_counts(session, now=self.clock.now())
+
+    def _is_leader(self) -> bool:
+        return self.scheduler is not None and self.scheduler.is_leader
 
     async def receive(self, update: Update) -> None:
         """Persist an update (once), then queue it in its user's lane."""
@@ -197,6 +229,9 @@ class SnapreportApp:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
             self._web_runner = None
+        if self._ops_runner is not None:
+            await self._ops_runner.cleanup()
+            self._ops_runner = None
         await self.lanes.close()
         # After the lanes: a photo handled last may still have scheduled a refresh. What is
         # cancelled here is remembered in the drafts and sent at the next start.
@@ -244,8 +279,11 @@ class SnapreportApp:
 
     async def _handle(self, update: Update) -> None:
         token = DIRECT_ANSWER.set(True)
+        trace = HandlerTrace()
+        started = time.perf_counter()
         try:
-            await self.dp.feed_update(self.bot, update)
+            await self.dp.feed_update(self.bot, update, metrics_trace=trace)
         finally:
             DIRECT_ANSWER.reset(token)
+            self.metrics.observe_update(update, trace, time.perf_counter() - started)
         await self.inbox.mark_handled(update.update_id)

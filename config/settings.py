@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # /healthz, /readyz and /metrics: on the webhook server in webhook mode; on their own
+    # server when METRICS_PORT is set (needed for them at all when polling).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = False
     # Keys the user hashes in logs; unset, a random per-process key is used.
@@ -93,7 +97,9 @@ class Settings(BaseSettings):
                 raise ValueError("MEDIA_URL is s3://bucket or s3://bucket/prefix (or empty)")
         return value
 
-    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_region", mode="before")
+    @field_validator(
+        "s3_endpoint_url", "s3_access_key_id", "s3_region", "metrics_port", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`S3_REGION=` (empty, as in .env.example) leaves the client's default."""

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 from storage.db import ensure_sqlite_dir, is_sqlite
 
@@ -39,6 +40,11 @@ def alembic_config(database_url: str) -> Config:
 def head_revisions() -> tuple[str, ...]:
     """The revisions the code expects the database to be at."""
     return tuple(ScriptDirectory.from_config(alembic_config("")).get_heads())
+
+
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revisions a database is at (empty before the first migration)."""
+    return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
