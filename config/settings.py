@@ -98,11 +98,16 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "s3_endpoint_url", "s3_access_key_id", "s3_region", "metrics_port", mode="before"
+        "s3_endpoint_url",
+        "s3_access_key_id",
+        "s3_secret_access_key",
+        "s3_region",
+        "metrics_port",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """`S3_REGION=` (empty, as in .env.example) leaves the client's default."""
+        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("holidays_file", mode="before")

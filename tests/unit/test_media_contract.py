@@ -177,3 +177,9 @@ def test_without_media_url_photos_stay_in_media_dir(tmp_path: Path) -> None:
 def test_a_media_url_that_is_not_a_bucket_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="MEDIA_URL"):
         Settings(_env_file=None, media_url=url)
+
+
+def test_the_example_env_file_leaves_media_on_disk_and_metrics_off() -> None:
+    settings = Settings(_env_file=Path(__file__).parents[2] / ".env.example")
+    assert settings.media_bucket is None and settings.s3_secret_access_key is None
+    assert settings.metrics_port is None
