@@ -28,7 +28,9 @@ from outbox.dispatcher import (
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, Reporter
+from storage.s3media import S3MediaStore
 from tests.factories import add_department, add_ticket
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, free_port
 from tests.scheduler.conftest import (
     MakeDispatcher,
     Texts,
@@ -228,6 +230,36 @@ async def test_media_from_the_store_is_uploaded(
     assert all(m.photo for m in photos)
     assert photos[1].media_group_id is not None
     assert photos[1].media_group_id == photos[2].media_group_id
+
+
+async def test_photos_in_a_bucket_are_uploaded_and_an_outage_is_retried(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    s3: S3Server,
+    bucket: str,
+) -> None:
+    def store(name: str, url: str) -> S3MediaStore:
+        return S3MediaStore(
+            name, endpoint_url=url, access_key_id=ACCESS_KEY,
+            secret_access_key=SECRET_KEY, region=REGION,
+        )  # fmt: skip
+
+    (chat,) = await users(client, 1)
+    sha = await asyncio.to_thread(store(bucket, s3.url).put, jpeg((0, 150, 0)))
+    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
+    await deliver_all(make_dispatcher(media=store(bucket, s3.url)), session_factory, clock)
+    (sent,) = await rows(session_factory)
+    assert sent.state == "sent"
+
+    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
+    down = store(bucket, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    await make_dispatcher(media=down).send_due()
+
+    _, waiting = await rows(session_factory)
+    # An unreachable bucket is an outage to wait out, not a message to give up on.
+    assert waiting.state == "pending" and waiting.attempts == 1
 
 
 async def test_card_is_recorded_and_an_unchanged_edit_counts_as_sent(
