@@ -22,6 +22,7 @@ import structlog
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -120,7 +121,7 @@ class AppMetrics:
         """Count one handled update and its latency."""
         try:
             kind = update.event_type
-        except Exception:  # an update type newer than this aiogram knows
+        except UpdateTypeLookupError:  # an update type newer than this aiogram knows
             kind = "unknown"
         labels = {"channel": TELEGRAM, "type": kind, "handler": trace.handler}
         self.updates.labels(**labels).inc()
