@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled
+from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
+from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
@@ -45,7 +48,9 @@ from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_schedul
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
+from storage.mediastores import open_media_store
 from storage.migrate import upgrade
+from storage.ops import OpsCounts, ops_counts
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
@@ -104,7 +109,7 @@ class SnapreportApp:
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
-        self.media_store = MediaStore(self.settings.media_dir)
+        self.media_store = open_media_store(self.settings)
         self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
         self.bot = create_bot(self.settings, self.limiter)
         self.dp = create_dispatcher(
@@ -120,6 +125,18 @@ class SnapreportApp:
         )
         if isinstance(self.dp.storage, DatabaseStorage) and self.dp.storage.owned_engine:
             self.write_watch.install(self.dp.storage.owned_engine)
+        self.metrics = AppMetrics(counts=self._ops_counts, is_leader=self._is_leader)
+        for name, observer in self.dp.observers.items():
+            if name not in ("update", "error"):
+                observer.middleware(HandlerTraceMiddleware())
+        self.ops = Ops(
+            engine=self.engine,
+            media=self.media_store,
+            metrics=self.metrics,
+            redis_url=self.settings.redis_url,
+            alive=lambda: self.healthy,
+        )
+        self._ops_runner: web.AppRunner | None = None
         self.inbox = Inbox(self.session_factory)
         self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
         self.receive_health = ReceiveHealth()
@@ -165,6 +182,7 @@ class SnapreportApp:
                 ),
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
+            on_outcome=self.metrics.outbox_outcome,
         )
         self._fatal = asyncio.get_running_loop().create_future()
         replayed = await self._replay_pending()
@@ -174,6 +192,8 @@ class SnapreportApp:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="polling")
             self._poller.add_done_callback(self._poller_ended)
+        if self.settings.metrics_port is not None:
+            await self._start_ops_server(self.settings.metrics_port)
         log.info(
             "bot_started",
             username=self.me.username,
@@ -240,9 +260,9 @@ class SnapreportApp:
         if self.settings.webhook_secret is None:  # start() refused it already; kept explicit
             raise InsecureWebhookError("WEBHOOK_SECRET is not set")
         secret = self.settings.webhook_secret.get_secret_value()
-        app = webhook_app(
-            self.receive, health=lambda: self.healthy, secret=secret, context_bot=self.bot
-        )
+        app = webhook_app(self.receive, secret=secret, context_bot=self.bot)
+        if self.settings.metrics_port is None:  # else they get a server of their own
+            add_ops_routes(app, self.ops)
         self._web_runner = web.AppRunner(app)
         await self._web_runner.setup()
         site = web.TCPSite(
@@ -254,6 +274,18 @@ class SnapreportApp:
             secret_token=secret,
             allowed_updates=self.dp.resolve_used_update_types(),
         )
+
+    async def _start_ops_server(self, port: int) -> None:
+        self._ops_runner = web.AppRunner(ops_app(self.ops))
+        await self._ops_runner.setup()
+        await web.TCPSite(self._ops_runner, self.settings.metrics_host, port).start()
+
+    async def _ops_counts(self) -> OpsCounts:
+        async with self.session_factory() as session:
+            return await ops_counts(session, now=self.clock.now())
+
+    def _is_leader(self) -> bool:
+        return self.scheduler is not None and self.scheduler.is_leader
 
     async def receive(self, update: Update) -> None:
         """Persist an update (once), then queue it in its user's lane.
@@ -305,6 +337,9 @@ class SnapreportApp:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
             self._web_runner = None
+        if self._ops_runner is not None:
+            await self._ops_runner.cleanup()
+            self._ops_runner = None
         await self.lanes.close()
         # After the lanes: a photo handled last may still have scheduled a refresh. What is
         # cancelled here is remembered in the drafts and sent at the next start.
@@ -366,8 +401,10 @@ class SnapreportApp:
         logged and marked handled rather than replayed for ever.
         """
         token = DIRECT_ANSWER.set(True)
+        trace = HandlerTrace()
+        started = time.perf_counter()
         try:
-            await self.dp.feed_update(self.bot, update)
+            await self.dp.feed_update(self.bot, update, metrics_trace=trace)
         except STORAGE_ERRORS as error:
             log.warning("update_left_pending", update_id=update.update_id, error=repr(error))
             return
@@ -375,6 +412,7 @@ class SnapreportApp:
             log.exception("update_failed", update_id=update.update_id)
         finally:
             DIRECT_ANSWER.reset(token)
+            self.metrics.observe_update(update, trace, time.perf_counter() - started)
         await self._mark_handled(update.update_id)
 
     async def _mark_handled(self, update_id: int) -> None:

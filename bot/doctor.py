@@ -37,6 +37,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.holidays_file import HolidaysFileError, load_calendar
 from config.settings import Settings, webhook_secret_problem
 from storage.db import is_sqlite
+from storage.media import MediaUnavailable
+from storage.mediastores import open_media_store
 from storage.migrate import alembic_config
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import LOOKAHEAD_DAYS
@@ -178,8 +180,11 @@ def _unmigrated(settings: Settings, detail: str, heads: Sequence[str]) -> CheckR
 
 
 async def check_media_dir(doctor: Doctor) -> CheckResult:
-    """MEDIA_DIR can be written, and how much room is left."""
-    media = doctor.settings.media_dir
+    """The media store can be written: MEDIA_DIR and its free space, or the MEDIA_URL bucket."""
+    settings = doctor.settings
+    if settings.media_bucket is not None:
+        return await _check_bucket(settings)
+    media = settings.media_dir
     try:
         media.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=media, prefix=".doctor-"):
@@ -192,6 +197,20 @@ async def check_media_dir(doctor: Doctor) -> CheckResult:
     if free < MIN_FREE_BYTES:
         return CheckResult("media", Status.WARN, detail, "free some disk space (photos need it)")
     return ok("media", detail)
+
+
+async def _check_bucket(settings: Settings) -> CheckResult:
+    try:
+        store = open_media_store(settings)
+        where = await asyncio.wait_for(asyncio.to_thread(store.check), TIMEOUT * 3)
+    except (MediaUnavailable, TimeoutError, ValueError) as error:
+        fix = (
+            f"check MEDIA_URL, S3_ENDPOINT_URL, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY {ENV}, "
+            "and that the bucket exists"
+        )
+        detail = f"bucket unreachable: {type(error).__name__}: {error}"
+        return CheckResult("media", Status.FAIL, detail, fix)
+    return ok("media", f"{where} reachable")
 
 
 async def check_font(doctor: Doctor) -> CheckResult:

@@ -16,7 +16,6 @@ from aiohttp import web
 log = structlog.get_logger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
-HEALTH_PATH = "/healthz"
 
 Receive = Callable[[Update], Awaitable[None]]
 
@@ -26,13 +25,8 @@ def webhook_app(
     *,
     secret: str,
     context_bot: object,
-    health: Callable[[], bool] | None = None,
 ) -> web.Application:
-    """An aiohttp app with the webhook route; `receive` must persist before returning.
-
-    `GET /healthz` answers 200 while `health()` says updates are being received and 503
-    otherwise, for a supervisor's liveness probe.
-    """
+    """An aiohttp app with the webhook route; `receive` must persist before returning."""
     if not secret:
         # Unauthenticated, anyone could post an update with an administrator's `from.id`.
         raise ValueError("the webhook needs a secret")
@@ -48,11 +42,6 @@ def webhook_app(
         await receive(update)
         return web.Response(status=200)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        ok = health is None or health()
-        return web.json_response({"ok": ok}, status=200 if ok else 503)
-
     app = web.Application()
     app.router.add_post(WEBHOOK_PATH, handle)
-    app.router.add_get(HEALTH_PATH, healthz)
     return app

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/snapreport.sqlite3"
     redis_url: str | None = None
     media_dir: Path = Path("var/media")
+    # Unset: photos live under MEDIA_DIR on this machine. `s3://bucket/prefix`: in a bucket
+    # every replica shares (any S3-compatible server; S3_ENDPOINT_URL for non-AWS ones).
+    media_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -49,6 +56,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # /healthz, /readyz and /metrics: on the webhook server in webhook mode; on their own
+    # server when METRICS_PORT is set (needed for them at all when polling).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = False
     # Keys the user hashes in logs; unset, a random per-process key is used.
@@ -125,6 +136,32 @@ class Settings(BaseSettings):
             return dict(pairs)
         return value
 
+    @field_validator("media_url", mode="before")
+    @classmethod
+    def _media_url(cls, value: object) -> object:
+        """Empty means MEDIA_DIR; anything else must name a bucket, so a typo fails at start."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            split = urlsplit(value)
+            if split.scheme != "s3" or not split.netloc or split.query or split.fragment:
+                raise ValueError("MEDIA_URL is s3://bucket or s3://bucket/prefix (or empty)")
+        return value
+
+    @field_validator(
+        "s3_endpoint_url",
+        "s3_access_key_id",
+        "s3_secret_access_key",
+        "s3_region",
+        "metrics_port",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("holidays_file", mode="before")
     @classmethod
     def _no_file(cls, value: object) -> object:
@@ -160,6 +197,14 @@ class Settings(BaseSettings):
         return normalized
 
     @property
+    def media_bucket(self) -> tuple[str, str] | None:
+        """(bucket, key prefix without slashes) when MEDIA_URL names a bucket, else None."""
+        if self.media_url is None:
+            return None
+        split = urlsplit(self.media_url)
+        return split.netloc, split.path.strip("/")
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -174,6 +219,7 @@ class Settings(BaseSettings):
                 self.wechat_app_secret,
                 self.wechat_token,
                 self.wechat_aes_key,
+                self.s3_secret_access_key,
             )
             if secret is not None
         ]

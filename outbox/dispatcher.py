@@ -64,6 +64,18 @@ class OutboxState(StrEnum):
     DEAD = "dead"
 
 
+class Outcome(StrEnum):
+    """What happened to one send, for the metrics (a counter per outcome)."""
+
+    SENT = "sent"
+    RETRY = "retry"  # a transient failure, tried again later
+    RATE_LIMITED = "rate_limited"  # Telegram answered 429
+    DEAD = "dead"  # given up
+
+
+OutcomeHook = Callable[[Outcome], None]
+
+
 @dataclass(frozen=True)
 class DispatchConfig:
     """How hard the dispatcher tries, how fast it notices new rows, and how wide it runs."""
@@ -258,6 +270,7 @@ class OutboxDispatcher:
         on_dead: DeadHook | None = None,
         rng: random.Random | None = None,
         channel: ChannelAdapter | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         # Telegram is the first channel; another one (WeChat) is passed in as `channel`.
         self._channel: ChannelAdapter = channel or TelegramChannel(
@@ -278,6 +291,7 @@ class OutboxDispatcher:
         self._runner: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self._on_outcome = on_outcome
         self.sent = 0
 
     # -- life cycle -------------------------------------------------------------------------
@@ -517,6 +531,7 @@ class OutboxDispatcher:
                     session.add(_refresh_card(row, ids[0], now))
         self._flood_waits.pop(sent.id or 0, None)
         self.sent += 1
+        self._tell(Outcome.SENT)
 
     async def _mark_failed(self, failed: OutboxMessage, failure: Failure) -> None:
         now = self._clock.now()
@@ -529,6 +544,7 @@ class OutboxDispatcher:
             row.state = OutboxState.PENDING
             kind = failure.kind
             if kind is FailureKind.FLOOD:
+                self._tell(Outcome.RATE_LIMITED)
                 waits = self._flood_waits[row_id] = self._flood_waits.get(row_id, 0) + 1
                 if waits <= self.config.max_flood_waits:
                     row.not_before = now + timedelta(seconds=failure.retry_after)
@@ -541,6 +557,7 @@ class OutboxDispatcher:
                 else:
                     delay = max(self._backoff(row.attempts), failure.retry_after)
                     row.not_before = now + timedelta(seconds=delay)
+                    self._tell(Outcome.RETRY)
             elif kind is FailureKind.UNAUTHORIZED:
                 row.not_before = now + timedelta(seconds=self.config.backoff_max)
                 log.error("outbox_unauthorized", row_id=row_id)
@@ -564,7 +581,12 @@ class OutboxDispatcher:
             self._flood_waits.pop(row_id, None)
         log.info("outbox_send_failed", row_id=row_id, kind=str(kind), attempts=row.attempts)
 
+    def _tell(self, outcome: Outcome) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
+
     async def _kill(self, session: AsyncSession, row: OutboxMessage, reason: str) -> None:
+        self._tell(Outcome.DEAD)
         row.state = OutboxState.DEAD
         row.last_error = reason[:2000]
         self._flood_waits.pop(row.id or 0, None)

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from outbox.dispatcher import DeadHook, DispatchConfig, OutboxDispatcher
+from outbox.dispatcher import DeadHook, DispatchConfig, OutboxDispatcher, OutcomeHook
 from outbox.ratelimit import TelegramRateLimiter
 from scheduler.digests import DigestConfig, digest_jobs
 from scheduler.jobs import (
@@ -130,6 +130,7 @@ class SnapreportScheduler:
         media: MediaStore | None = None,
         config: SchedulerConfig | None = None,
         on_dead: DeadHook | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         self.config = config or SchedulerConfig()
         self.session_factory = session_factory
@@ -146,6 +147,7 @@ class SnapreportScheduler:
             media=media,
             config=self.config.dispatch,
             on_dead=on_dead,
+            on_outcome=on_outcome,
         )
         self.is_leader = False
         self.jobs_running: set[asyncio.Task[Any]] = set()
@@ -302,6 +304,7 @@ async def start_scheduler(
     config: SchedulerConfig | None = None,
     on_dead: DeadHook | None = None,
     lock: RunnerLock | None = None,
+    on_outcome: OutcomeHook | None = None,
 ) -> SnapreportScheduler:
     """Build and start the scheduler; stop it with `await scheduler.stop()`."""
     scheduler = SnapreportScheduler(
@@ -315,6 +318,7 @@ async def start_scheduler(
         media=media,
         config=config,
         on_dead=on_dead,
+        on_outcome=on_outcome,
     )
     await scheduler.start()
     return scheduler

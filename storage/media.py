@@ -1,11 +1,16 @@
-"""A content-addressed file store for evidence photos, and the async door into it.
+"""The content-addressed media store for evidence photos, and the async door into it.
 
-Files are named by the sha256 of their bytes and fanned out as `root/ab/cd/<sha256>.jpg`, so
-the same photo sent twice is stored once and a database row needs only the hash. Writes go
-to a temporary file in the target directory and are renamed into place, so a reader never
-sees half a file and a crash leaves at most a stray temporary. A photo's thumbnail sits
-next to it as `<sha256>_thumb.jpg`. Files are created readable by the bot's user only:
-they are evidence, sometimes of who took them.
+`MediaStore` is the port every user of media goes through (intake, the outbox, draft clean-up,
+charts): bytes in and out by sha256, never a file path, so a deployment can swap the local
+directory (one machine, the default) for an S3-compatible bucket (`storage.s3media`, shared
+by every replica) without touching a caller. The methods block: call them in a worker thread.
+
+`LocalMediaStore`: files are named by the sha256 of their bytes and fanned out as
+`root/ab/cd/<sha256>.jpg`, so the same photo sent twice is stored once and a database row
+needs only the hash. Writes go to a temporary file in the target directory and are renamed
+into place, so a reader never sees half a file and a crash leaves at most a stray temporary.
+A photo's thumbnail sits next to it as `<sha256>_thumb.jpg`. Files are created readable by
+the bot's user only: they are evidence, sometimes of who took them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import Protocol
 
 from storage.images import DEFAULT_LIMITS, ImageLimits, PhotoMetadata, normalize_photo
 from tickets.views import PhotoRef
@@ -41,7 +47,70 @@ class StoredPhoto:
     metadata: PhotoMetadata | None
 
 
-class MediaStore:
+class MediaStore(Protocol):
+    """Content-addressed bytes: what intake, the outbox and the clean-up jobs need of media.
+
+    Every implementation refuses a `sha` that is not lowercase hex sha256 and an unsafe
+    `suffix` with ValueError (they come from callback data and rows), and answers a missing
+    file with FileNotFoundError, so callers handle both stores alike.
+    """
+
+    def put(self, data: bytes, *, suffix: str = PHOTO_SUFFIX) -> str:
+        """Store bytes under their sha256 unless already there; return the sha256."""
+        ...
+
+    def put_thumb(self, sha: str, data: bytes) -> None:
+        """Store the thumbnail of the photo `sha` unless it has one already."""
+        ...
+
+    def get(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> bytes:
+        """Read a stored file; FileNotFoundError if it is not there."""
+        ...
+
+    def get_thumb(self, sha: str) -> bytes:
+        """Read the thumbnail of the photo `sha`."""
+        ...
+
+    def exists(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> bool:
+        """Tell whether a file is stored."""
+        ...
+
+    def size(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> int:
+        """The stored file's length in bytes, without reading it; FileNotFoundError if absent."""
+        ...
+
+    def delete(self, sha: str) -> None:
+        """Remove a photo and its thumbnail; nothing happens if they are gone already."""
+        ...
+
+    def check(self) -> str:
+        """Prove the store can be written and read now; return where it is (no secrets).
+
+        Raises `MediaUnavailable` with the reason otherwise (readiness probe and doctor).
+        """
+        ...
+
+
+class MediaUnavailable(RuntimeError):
+    """The media store cannot be reached or written."""
+
+
+def validate_key(sha: str, suffix: str) -> None:
+    """Refuse anything but a lowercase hex sha256 and a plain suffix (ValueError)."""
+    # Hashes and suffixes may come from callback data or the database: never from a path.
+    if not _SHA256.fullmatch(sha):
+        raise ValueError("not a lowercase hex sha256")
+    if not _SUFFIX.fullmatch(suffix) or ".." in suffix:
+        raise ValueError("unsafe file suffix")
+
+
+def relative_key(sha: str, suffix: str = PHOTO_SUFFIX) -> str:
+    """`ab/cd/<sha><suffix>`: the same layout on disk and in a bucket, so a copy migrates."""
+    validate_key(sha, suffix)
+    return f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+
+
+class LocalMediaStore:
     """Files under one root directory, addressed by the sha256 of the photo."""
 
     def __init__(self, root: Path) -> None:
@@ -73,19 +142,28 @@ class MediaStore:
         """Tell whether a file is stored."""
         return self.path(sha, suffix=suffix).is_file()
 
+    def size(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> int:
+        """The stored file's length in bytes; FileNotFoundError if it is not there."""
+        return self.path(sha, suffix=suffix).stat().st_size
+
     def delete(self, sha: str) -> None:
         """Remove a photo and its thumbnail; nothing happens if they are gone already."""
         for suffix in (PHOTO_SUFFIX, THUMB_SUFFIX):
             self.path(sha, suffix=suffix).unlink(missing_ok=True)
 
+    def check(self) -> str:
+        """Create the root if needed and write a probe file into it."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+                pass
+        except OSError as error:
+            raise MediaUnavailable(f"{self.root} not writable: {error}") from error
+        return str(self.root)
+
     def path(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> Path:
-        """Return where a file lives (or would live)."""
-        # Hashes and suffixes may come from callback data or the database: never from a path.
-        if not _SHA256.fullmatch(sha):
-            raise ValueError("not a lowercase hex sha256")
-        if not _SUFFIX.fullmatch(suffix) or ".." in suffix:
-            raise ValueError("unsafe file suffix")
-        return self.root / sha[:2] / sha[2:4] / f"{sha}{suffix}"
+        """Return where a file lives (or would live): for this store and its tests only."""
+        return self.root / relative_key(sha, suffix)
 
 
 async def process_and_store(

@@ -23,6 +23,7 @@ from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from tests.factories import add_department, member_row
 from tests.pgserver import PostgresServer, PostgresUnavailable
+from tests.s3server import S3Server, s3_server
 from tickets.clock import ManualClock
 
 ADMIN_ID = 700_000_001
@@ -49,6 +50,21 @@ def pg_server() -> Iterator[PostgresServer]:
         pytest.skip(f"PostgreSQL unavailable here: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """moto's S3 server on loopback, for the session (buckets keep tests apart)."""
+    with s3_server() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(s3: S3Server) -> str:
+    """A fresh, empty bucket on the session's S3 server."""
+    name = f"snap-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(name)
+    return name
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models
 import storage.wechat  # noqa: F401  (the WeChat inbox and token tables)
 from storage.db import create_engine
+from storage.migrate import MIGRATION_LOCK_KEY
 
 target_metadata = SQLModel.metadata
+_LOCK = "SELECT pg_advisory_lock(:key)"
+_UNLOCK = "SELECT pg_advisory_unlock(:key)"
 
 
 def _run(connection: Connection) -> None:
@@ -28,9 +32,24 @@ def _run(connection: Connection) -> None:
 
 async def _run_async(url: str) -> None:
     engine = create_engine(url)
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                # Replicas starting together wait here; the next one then finds the schema
+                # at head. Session-level, so it outlives the commit below and the
+                # migrations' own transaction, and dies with the connection.
+                await connection.execute(text(_LOCK), {"key": MIGRATION_LOCK_KEY})
+                await connection.commit()
+            try:
+                await connection.run_sync(_run)
+            finally:
+                if postgres:
+                    await connection.rollback()
+                    await connection.execute(text(_UNLOCK), {"key": MIGRATION_LOCK_KEY})
+                    await connection.commit()
+    finally:
+        await engine.dispose()
 
 
 def run_migrations_online() -> None:

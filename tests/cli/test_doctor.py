@@ -15,6 +15,7 @@ from bot.doctor import (
     Doctor,
     Status,
     blocking,
+    check_media_dir,
     check_webhook,
     exit_code,
     run_checks,
@@ -23,6 +24,7 @@ from config.settings import Settings
 from emulator.server import EmulatorServer
 from storage.migrate import upgrade
 from tests.cli.test_run_command import project_env, run_cli
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tickets.clock import ManualClock
 from ui.charts import CjkFontNotFound
 
@@ -185,3 +187,34 @@ async def test_a_corrupt_holidays_file_stops_doctor_and_run_naming_file_and_line
     code, output = await run_cli("run", env=env, cwd=tmp_path)
     assert code == 2, output
     assert expected in output and "not starting: holidays" in output
+
+
+def bucket_settings(settings: Settings, s3: S3Server, bucket: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "media_url": f"s3://{bucket}/media",
+            "s3_endpoint_url": s3.url,
+            "s3_access_key_id": ACCESS_KEY,
+            "s3_secret_access_key": SecretStr(SECRET_KEY),
+            "s3_region": REGION,
+        }
+    )
+
+
+async def test_a_reachable_media_bucket_passes(
+    settings: Settings, s3: S3Server, bucket: str
+) -> None:
+    media = await check_media_dir(Doctor(bucket_settings(settings, s3, bucket)))
+
+    assert media.status is Status.OK
+    assert f"s3://{bucket}/media" in media.detail
+
+
+async def test_a_missing_media_bucket_fails_with_the_settings_to_check(
+    settings: Settings, s3: S3Server
+) -> None:
+    media = await check_media_dir(Doctor(bucket_settings(settings, s3, "not-created")))
+
+    assert media.status is Status.FAIL
+    assert "not-created" in media.detail and "MEDIA_URL" in media.fix
+    assert SECRET_KEY not in media.line()

@@ -6,6 +6,7 @@ import pytest
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
+from storage.media import LocalMediaStore
 from tests.conversations.steps import (
     begin_with_photo,
     categorize,
@@ -82,6 +83,7 @@ async def assert_nothing_kept(citizen: ChatUser, app: SnapreportApp) -> None:
     assert await count_tickets(app) == 0
     assert await fsm_records(app, citizen.id) == []
     assert await reply_keyboard(citizen) == []
+    assert isinstance(app.media_store, LocalMediaStore)  # the default without MEDIA_URL
     assert [p for p in app.media_store.root.rglob("*") if p.is_file()] == []  # photos deleted
 
 

@@ -55,7 +55,7 @@ async def test_abandoned_draft_is_deleted_with_its_photos(
 
     assert await fsm_records(app, citizen.id) == []
     assert not app.media_store.exists(abandoned)
-    assert not app.media_store.path(abandoned, suffix="_thumb.jpg").exists()
+    assert not app.media_store.exists(abandoned, suffix="_thumb.jpg")
     assert await fsm_records(app, neighbour.id) and app.media_store.exists(fresh)
     answer = await citizen.press("Next")
     assert answer.text is not None and "no longer active" in answer.text

@@ -11,6 +11,7 @@ from PIL import Image
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
+from storage.media import LocalMediaStore
 from tests.conversations.steps import (
     begin_with_photo,
     categorize,
@@ -55,6 +56,7 @@ async def test_bad_image_sent_as_a_file_is_refused_and_not_added(
     await citizen.expect_nothing()
     after = await draft_data(app, citizen.id)
     assert after["photos"] == before["photos"]
+    assert isinstance(app.media_store, LocalMediaStore)  # the default without MEDIA_URL
     assert sum(1 for _ in app.media_store.root.rglob("*_thumb.jpg")) == 1
 
 

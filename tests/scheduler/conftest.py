@@ -24,7 +24,7 @@ from emulator.server import EmulatorServer
 from outbox.dispatcher import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.media import MediaStore
+from storage.media import LocalMediaStore, MediaStore
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tickets.clock import ManualClock
@@ -71,7 +71,7 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
 
 @pytest.fixture
 def media(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media")
+    return LocalMediaStore(tmp_path / "media")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 from outbox.dispatcher import (
     DispatchConfig,
+    Outcome,
     count_by_state,
     list_dead,
     requeue_dead,
@@ -27,7 +28,9 @@ from outbox.dispatcher import (
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.models import CardMessage, Reporter
+from storage.s3media import S3MediaStore
 from tests.factories import add_department, add_ticket
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, free_port
 from tests.scheduler.conftest import (
     MakeDispatcher,
     Texts,
@@ -97,13 +100,18 @@ async def test_flaky_telegram_loses_nothing_and_breaks_no_limit(
         share_429=0.07, share_500=0.07, share_timeout=0.06, timeout_delay=1.5, seed=11
     )
 
-    await deliver_in_background(make_dispatcher(), session_factory, clock)
+    outcomes: list[Outcome] = []
+    dispatcher = make_dispatcher(on_outcome=outcomes.append)
+    await deliver_in_background(dispatcher, session_factory, clock)
 
     for chat in chats:
         assert await bot_texts(chat) == [f"{chat}:{n}" for n in range(5)]
     assert await _states(session_factory) == {"sent": 50}
     stats = await client.stats()
     assert sum(stats.faults.values()) > 0
+    # What the metrics count: every 429 answer, and each row sent once.
+    assert outcomes.count(Outcome.SENT) == 50
+    assert outcomes.count(Outcome.RATE_LIMITED) == stats.faults.get("429", 0) > 0
     assert stats.limit_violations == 0
 
 
@@ -224,6 +232,36 @@ async def test_media_from_the_store_is_uploaded(
     assert photos[1].media_group_id == photos[2].media_group_id
 
 
+async def test_photos_in_a_bucket_are_uploaded_and_an_outage_is_retried(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    s3: S3Server,
+    bucket: str,
+) -> None:
+    def store(name: str, url: str) -> S3MediaStore:
+        return S3MediaStore(
+            name, endpoint_url=url, access_key_id=ACCESS_KEY,
+            secret_access_key=SECRET_KEY, region=REGION,
+        )  # fmt: skip
+
+    (chat,) = await users(client, 1)
+    sha = await asyncio.to_thread(store(bucket, s3.url).put, jpeg((0, 150, 0)))
+    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
+    await deliver_all(make_dispatcher(media=store(bucket, s3.url)), session_factory, clock)
+    (sent,) = await rows(session_factory)
+    assert sent.state == "sent"
+
+    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
+    down = store(bucket, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    await make_dispatcher(media=down).send_due()
+
+    _, waiting = await rows(session_factory)
+    # An unreachable bucket is an outage to wait out, not a message to give up on.
+    assert waiting.state == "pending" and waiting.attempts == 1
+
+
 async def test_card_is_recorded_and_an_unchanged_edit_counts_as_sent(
     client: EmulatorClient,
     session_factory: SessionFactory,
@@ -282,7 +320,8 @@ async def test_server_errors_back_off_exponentially_then_give_up(
     (row_id,) = await add_rows(session_factory, clock, chat, ["never arrives"])
     await client.set_faults(share_500=1.0)
     config = DispatchConfig(max_attempts=4, backoff_base=10.0, backoff_max=1000.0)
-    dispatcher = make_dispatcher(config=config)
+    outcomes: list[Outcome] = []
+    dispatcher = make_dispatcher(config=config, on_outcome=outcomes.append)
     started = clock.now()
     delays = []
     for _ in range(3):
@@ -295,6 +334,7 @@ async def test_server_errors_back_off_exponentially_then_give_up(
     (row,) = await rows(session_factory)
     assert row.id == row_id and row.state == "dead" and row.attempts == 4
     assert "Internal Server Error" in (row.last_error or "")
+    assert outcomes == [Outcome.RETRY] * 3 + [Outcome.DEAD]  # what the metrics count
     # Exponential with jitter in [50 %, 100 %] of 10 s, 20 s, 40 s.
     for delay, ceiling in zip(delays, (10, 20, 40), strict=True):
         assert ceiling / 2 <= delay <= ceiling

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from storage.images import ImageLimits, ImageRejected, RejectReason, normalize_photo
-from storage.media import MediaStore, StoredPhoto, process_and_store
+from storage.media import LocalMediaStore, StoredPhoto, process_and_store
 from tests import imagefactory as factory
 
 DATA = b"evidence bytes"
@@ -21,15 +21,15 @@ SHA = hashlib.sha256(DATA).hexdigest()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media")
+def store(tmp_path: Path) -> LocalMediaStore:
+    return LocalMediaStore(tmp_path / "media")
 
 
 def stored_files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
 
 
-def test_put_names_the_file_by_its_sha256_under_two_fan_out_levels(store: MediaStore) -> None:
+def test_put_names_the_file_by_its_sha256_under_two_fan_out_levels(store: LocalMediaStore) -> None:
     sha = store.put(DATA)
 
     assert sha == SHA
@@ -38,17 +38,17 @@ def test_put_names_the_file_by_its_sha256_under_two_fan_out_levels(store: MediaS
     assert store.exists(sha)
 
 
-def test_putting_the_same_bytes_twice_stores_one_file(store: MediaStore) -> None:
+def test_putting_the_same_bytes_twice_stores_one_file(store: LocalMediaStore) -> None:
     assert store.put(DATA) == store.put(DATA)
     assert stored_files(store.root) == [store.path(SHA)]
 
 
-def test_files_are_private_to_the_bot_user(store: MediaStore) -> None:
+def test_files_are_private_to_the_bot_user(store: LocalMediaStore) -> None:
     mode = stat.S_IMODE(store.path(store.put(DATA)).stat().st_mode)
     assert mode & 0o077 == 0
 
 
-def test_thumbnail_lives_next_to_its_photo(store: MediaStore) -> None:
+def test_thumbnail_lives_next_to_its_photo(store: LocalMediaStore) -> None:
     sha = store.put(DATA)
     store.put_thumb(sha, b"small")
 
@@ -56,7 +56,7 @@ def test_thumbnail_lives_next_to_its_photo(store: MediaStore) -> None:
     assert store.path(sha, suffix="_thumb.jpg").parent == store.path(sha).parent
 
 
-def test_delete_removes_photo_and_thumbnail_and_tolerates_repeats(store: MediaStore) -> None:
+def test_delete_removes_photo_and_thumbnail_and_tolerates_repeats(store: LocalMediaStore) -> None:
     sha = store.put(DATA)
     store.put_thumb(sha, b"small")
 
@@ -67,25 +67,25 @@ def test_delete_removes_photo_and_thumbnail_and_tolerates_repeats(store: MediaSt
     assert stored_files(store.root) == []
 
 
-def test_missing_file_raises_file_not_found(store: MediaStore) -> None:
+def test_missing_file_raises_file_not_found(store: LocalMediaStore) -> None:
     with pytest.raises(FileNotFoundError):
         store.get(SHA)
 
 
 @pytest.mark.parametrize("sha", ["../../etc/passwd", SHA.upper(), SHA[:-1], f"{SHA}/x", ""])
-def test_anything_but_a_lowercase_sha256_is_refused(store: MediaStore, sha: str) -> None:
+def test_anything_but_a_lowercase_sha256_is_refused(store: LocalMediaStore, sha: str) -> None:
     with pytest.raises(ValueError, match="sha256"):
         store.path(sha)
 
 
 @pytest.mark.parametrize("suffix", ["/../x", "..", ".jpg/evil"])
-def test_unsafe_suffixes_are_refused(store: MediaStore, suffix: str) -> None:
+def test_unsafe_suffixes_are_refused(store: LocalMediaStore, suffix: str) -> None:
     with pytest.raises(ValueError, match="suffix"):
         store.put(DATA, suffix=suffix)
 
 
 def test_a_failed_write_leaves_neither_file_nor_temporary(
-    store: MediaStore, monkeypatch: pytest.MonkeyPatch
+    store: LocalMediaStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def disk_full(src: object, dst: object) -> None:
         raise OSError("no space left on device")
@@ -101,7 +101,7 @@ def test_a_failed_write_leaves_neither_file_nor_temporary(
 
 
 async def test_process_and_store_keeps_the_normalised_photo_and_its_thumbnail(
-    store: MediaStore,
+    store: LocalMediaStore,
 ) -> None:
     data = factory.phone_jpeg()
     expected = normalize_photo(data, keep_metadata=True)
@@ -121,12 +121,12 @@ async def test_process_and_store_keeps_the_normalised_photo_and_its_thumbnail(
     assert len(Image.open(io.BytesIO(store.get(stored.sha256))).getexif()) == 0
 
 
-async def test_process_and_store_drops_metadata_without_consent(store: MediaStore) -> None:
+async def test_process_and_store_drops_metadata_without_consent(store: LocalMediaStore) -> None:
     stored = await process_and_store(store, factory.phone_jpeg(), keep_metadata=False)
     assert stored.metadata is None
 
 
-async def test_the_same_photo_sent_twice_is_stored_once(store: MediaStore) -> None:
+async def test_the_same_photo_sent_twice_is_stored_once(store: LocalMediaStore) -> None:
     data = factory.jpeg_bytes()
     first = await process_and_store(store, data, keep_metadata=False)
     second = await process_and_store(store, data, keep_metadata=False)
@@ -134,14 +134,14 @@ async def test_the_same_photo_sent_twice_is_stored_once(store: MediaStore) -> No
     assert len(stored_files(store.root)) == 2  # the photo and its thumbnail
 
 
-async def test_a_rejected_upload_stores_nothing(store: MediaStore) -> None:
+async def test_a_rejected_upload_stores_nothing(store: LocalMediaStore) -> None:
     with pytest.raises(ImageRejected) as caught:
         await process_and_store(store, factory.truncated_jpeg(), keep_metadata=False)
     assert caught.value.reason is RejectReason.TRUNCATED
     assert not store.root.exists()
 
 
-class ThreadRecordingStore(MediaStore):
+class ThreadRecordingStore(LocalMediaStore):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.threads: set[int] = set()

@@ -14,7 +14,7 @@ from aiogram.methods import GetFile
 from aiogram.types import File
 
 from handlers.photos import IncomingPhoto, ingest_photo
-from storage.media import MediaPhotoIntake, MediaStore
+from storage.media import LocalMediaStore, MediaPhotoIntake
 from tests.imagefactory import jpeg_bytes
 from tickets.photos import MB, ImageLimits, ImageRejected, RejectReason
 
@@ -40,7 +40,7 @@ class FakeBot:
 
 async def ingest(bot: FakeBot, tmp_path: Path, *, size: int | None = None) -> dict[str, Any]:
     photo = IncomingPhoto("f1", size, as_document=True)
-    intake = MediaPhotoIntake(MediaStore(tmp_path), limits=ImageLimits(), tz=TZ)
+    intake = MediaPhotoIntake(LocalMediaStore(tmp_path), limits=ImageLimits(), tz=TZ)
     return await ingest_photo(cast(Bot, bot), intake, photo)
 
 
@@ -49,7 +49,7 @@ async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
 
     entry = await ingest(bot, tmp_path)
 
-    assert MediaStore(tmp_path).exists(str(entry["sha256"]))
+    assert LocalMediaStore(tmp_path).exists(str(entry["sha256"]))
     assert entry["file_id"] is None  # a document's file id would resend the EXIF original
 
 

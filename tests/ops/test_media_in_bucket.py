@@ -1,0 +1,57 @@
+"""A replica with MEDIA_URL keeps photos in the bucket: intake writes there, the alert and
+the readiness probe read there, and nothing lands in MEDIA_DIR."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.app import SnapreportApp
+from config.settings import Settings
+from emulator.client import ChatUser
+from storage.s3media import S3MediaStore
+from tests.conversations.steps import evidence_of, file_report, ticket_by_code
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+
+
+@pytest.fixture
+def settings(settings: Settings, s3: S3Server, bucket: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "media_url": f"s3://{bucket}/evidence",
+            "s3_endpoint_url": s3.url,
+            "s3_access_key_id": ACCESS_KEY,
+            "s3_secret_access_key": SecretStr(SECRET_KEY),
+            "s3_region": REGION,
+        }
+    )
+
+
+async def test_a_report_filed_on_a_bucket_replica_keeps_its_photo_in_the_bucket(
+    app: SnapreportApp,
+    citizen: ChatUser,
+    supervisor: ChatUser,
+    s3: S3Server,
+    bucket: str,
+    settings: Settings,
+) -> None:
+    assert isinstance(app.media_store, S3MediaStore)
+
+    code = await file_report(citizen)
+    await supervisor.expect(code)
+
+    ticket = await ticket_by_code(app, code)
+    [evidence] = await evidence_of(app, ticket.id)
+    sha = evidence.sha256
+    assert s3.list_keys(bucket) == [
+        f"evidence/{sha[:2]}/{sha[2:4]}/{sha}.jpg",
+        f"evidence/{sha[:2]}/{sha[2:4]}/{sha}_thumb.jpg",
+    ]
+    assert not await asyncio.to_thread(settings.media_dir.exists)
+    url = f"http://{settings.metrics_host}:{settings.metrics_port}/readyz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        body = await response.json()
+    assert response.status == 200 and body["checks"]["media"] == "ok"

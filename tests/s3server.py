@@ -1,0 +1,63 @@
+"""A real S3 HTTP server on loopback for the test session: moto's server mode.
+
+No MinIO package is reachable here; moto serves the S3 REST protocol over HTTP, so the store
+runs through boto3, botocore's signing and retries, and a real socket, as against a bucket.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+ACCESS_KEY = "test-access-key"
+SECRET_KEY = "test-secret-key"  # moto accepts any pair; the store must still sign with it
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class S3Server:
+    url: str
+
+    def create_bucket(self, name: str) -> None:
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name=REGION,
+        )
+        client.create_bucket(Bucket=name)
+
+    def list_keys(self, bucket: str) -> list[str]:
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name=REGION,
+        )
+        listed = client.list_objects_v2(Bucket=bucket)
+        return sorted(item["Key"] for item in listed.get("Contents", []) if "Key" in item)
+
+
+@contextmanager
+def s3_server() -> Iterator[S3Server]:
+    """Start moto's threaded server on a free loopback port; stop it afterwards."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield S3Server(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
