@@ -42,6 +42,7 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from storage.identity import generate_key
 
 UPDATES_PER_REPORT = 7  # photo, Next, description, category, Skip, Anonymous, Confirm
 DESCRIPTION = "The clerk at window {n} has been playing games on his phone for an hour."
@@ -89,6 +90,7 @@ def intake_settings(server: EmulatorServer, tmp: Path) -> Settings:
         bot_token=server.token,
         telegram_api_url=server.url,
         database_url=f"sqlite+aiosqlite:///{tmp / 'intake.sqlite3'}",
+        identity_key=generate_key(),
         media_dir=tmp / "media",
         poll_timeout=1,
         rate_global_per_second=1e6,

@@ -39,7 +39,7 @@ from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.digests import DigestConfig
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.images import ImageLimits
 from storage.media import MediaStore
 from storage.migrate import upgrade
@@ -87,7 +87,8 @@ class SnapreportApp:
     def __post_init__(self) -> None:
         # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
         self.calendar = load_calendar(self.settings.holidays_file)
-        self.engine = create_engine(self.settings.database_url)
+        # Without IDENTITY_KEY nothing starts: identities are never stored in the clear.
+        self.engine = engine_for(self.settings)
         self.session_factory = create_session_factory(self.engine)
         self.limiter = TelegramRateLimiter(rate_limits(self.settings))
         self.i18n = create_i18n(self.settings.default_language)
@@ -116,7 +117,9 @@ class SnapreportApp:
         if problem := webhook_secret_problem(self.settings):
             raise InsecureWebhookError(problem)
         if self.settings.auto_migrate:
-            await asyncio.to_thread(upgrade, self.settings.database_url)
+            await asyncio.to_thread(
+                upgrade, self.settings.database_url, keys=identity_keys(self.settings)
+            )
         self.me = await self._check_token()
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Keys the user hashes in logs; unset, a random per-process key is used.
     log_hash_key: SecretStr | None = None
+    # Encrypts who reporters are at rest (storage.identity); base64 of 32 bytes. Required
+    # by `run`; `snapreport keys init` writes one. IDENTITY_KEY_OLD: the previous key,
+    # only read while `snapreport keys rotate` re-encrypts (and by migrations).
+    identity_key: SecretStr | None = None
+    identity_key_old: SecretStr | None = None
 
     draft_ttl_hours: int = Field(default=24, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
@@ -115,7 +120,13 @@ class Settings(BaseSettings):
         """Every secret the logs must never show, to redact them verbatim."""
         values = [
             secret.get_secret_value()
-            for secret in (self.bot_token, self.webhook_secret, self.log_hash_key)
+            for secret in (
+                self.bot_token,
+                self.webhook_secret,
+                self.log_hash_key,
+                self.identity_key,
+                self.identity_key_old,
+            )
             if secret is not None
         ]
         password = urlsplit(self.database_url).password

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.identity import lookup_hash
 from storage.models import (
     Department,
     Evidence,
@@ -141,7 +142,8 @@ class SqlTicketRepository:
         """The reporter row for a Telegram user, created on first use."""
         row = await self._session.scalar(
             select(Reporter).where(
-                col(Reporter.channel) == "telegram", col(Reporter.channel_user_id) == user_id
+                col(Reporter.channel) == "telegram",
+                col(Reporter.user_hash) == lookup_hash(self._session, user_id),
             )
         )
         if row is None:
@@ -191,7 +193,8 @@ class SqlTicketRepository:
             select(func.count(col(Ticket.id)))
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
             .where(
-                col(Reporter.channel_user_id) == reporter_user_id, col(Ticket.created_at) >= since
+                col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id),
+                col(Ticket.created_at) >= since,
             )
         )
         return int(count or 0)
@@ -219,7 +222,7 @@ class SqlTicketRepository:
         rows = await self._session.scalars(
             select(Ticket)
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
-            .where(col(Reporter.channel_user_id) == reporter_user_id)
+            .where(col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id))
             .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
             .offset(offset)
             .limit(limit)

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import create_engine
+from storage.identity import IdentityKeys
 
 target_metadata = SQLModel.metadata
 
@@ -26,7 +27,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_engine(url)
+    keys = context.config.attributes.get("identity_keys") or IdentityKeys.from_environment()
+    engine = create_engine(url, keys=keys)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
