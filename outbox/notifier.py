@@ -309,7 +309,8 @@ class OutboxNotifier:
         if row.purpose.startswith(ADMIN_PURPOSE) or row.dead_noticed:
             return
         row.dead_noticed = True
-        about = f"dead:{row.ticket_id or '-'}:{row.chat_id}"
+        # The chat by a prefix of its keyed hash: a reporter who blocked the bot is a chat too.
+        about = f"dead:{row.ticket_id or '-'}:{lookup_hash(self._session, row.chat_id)[:16]}"
         told = await self._session.scalar(
             select(col(OutboxMessage.id))
             .where(col(OutboxMessage.idempotency_key).startswith(f"{about}:"))

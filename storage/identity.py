@@ -74,6 +74,11 @@ def parse_key(text: str, *, name: str = "IDENTITY_KEY") -> bytes:
     return raw
 
 
+def is_encrypted(value: str) -> bool:
+    """Whether a stored value has the form of `IdentityKeys.encrypt`'s output."""
+    return value.startswith(_PREFIX)
+
+
 def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(
         master

@@ -126,6 +126,7 @@ class Ticket(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
+    # Keyed hash of the draft's submit key (which names the reporter's id).
     submit_key: str = Field(max_length=64, unique=True)
     category: str = Field(max_length=32, index=True)
     description: str = Field(sa_type=Text)
@@ -299,12 +300,14 @@ class SecurityEvent(SQLModel, table=True):
 class UserPref(SQLModel, table=True):
     """A Telegram user's chosen interface language (any role: citizen, supervisor, admin).
 
-    Keyed by the keyed hash of the user id alone: nothing ever lists these users.
+    Keyed by the keyed hash of the user id; the id itself is kept encrypted only so that
+    a key rotation can compute the new hash.
     """
 
     __tablename__ = "user_pref"
 
     user_hash: str = Field(primary_key=True, max_length=HASH_CHARS)
+    channel_user_id: int | None = Field(default=None, sa_type=EncryptedInt)
     language: str = Field(max_length=8)
 
 

@@ -38,7 +38,9 @@ class PeopleRepo:
         user_hash = lookup_hash(self._session, user_id)
         pref = await self._session.get(UserPref, user_hash)
         if pref is None:
-            self._session.add(UserPref(user_hash=user_hash, language=language))
+            self._session.add(
+                UserPref(user_hash=user_hash, channel_user_id=user_id, language=language)
+            )
         else:
             pref.language = language
 

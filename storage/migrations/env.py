@@ -29,9 +29,11 @@ def _run(connection: Connection) -> None:
 async def _run_async(url: str) -> None:
     keys = context.config.attributes.get("identity_keys") or IdentityKeys.from_environment()
     engine = create_engine(url, keys=keys)
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()  # also when a migration fails (one that needs a key, say)
 
 
 def run_migrations_online() -> None:

@@ -92,7 +92,7 @@ def _any_rows() -> bool:
     bind = op.get_bind()
     return any(
         bind.execute(sa.select(sa.literal(1)).select_from(sa.table(t)).limit(1)).first()
-        for t in [*ENCRYPTED, "fsm_record", "user_pref"]
+        for t in [*ENCRYPTED, "fsm_record", "user_pref", "ticket"]
     )
 
 
@@ -172,17 +172,33 @@ def upgrade() -> None:
             .values(key=ring.fsm_key(key), storage_key=ring.encrypt("str", key),
                     data=ring.encrypt("json", data))
         )
+    # A submit key begins with the reporter's id; only its keyed hash is ever compared.
+    for ticket_id, submit_key in _rows("ticket", ["id", "submit_key"]):
+        op.get_bind().execute(
+            sa.update(sa.table("ticket", sa.column("id"), sa.column("submit_key")))
+            .where(sa.column("id") == ticket_id)
+            .values(submit_key=ring.keys.lookup_hash(str(submit_key)))
+        )
     prefs = _rows("user_pref", ["channel_user_id", "language"])
     op.drop_table("user_pref")
     user_pref = op.create_table(
         "user_pref",
         sa.Column("user_hash", sa.String(HASH_CHARS), nullable=False),
+        sa.Column("channel_user_id", sa.Text(), nullable=True),
         sa.Column("language", sa.String(8), nullable=False),
         sa.PrimaryKeyConstraint("user_hash"),
     )
     if prefs:
         op.bulk_insert(
-            user_pref, [{"user_hash": ring.hash(u), "language": lang} for u, lang in prefs]
+            user_pref,
+            [
+                {
+                    "user_hash": ring.hash(user_id),
+                    "channel_user_id": ring.encrypt("int", user_id),
+                    "language": language,
+                }
+                for user_id, language in prefs
+            ],
         )
     if pg:
         for table, (hash_column, _source) in HASHES.items():
@@ -210,14 +226,23 @@ def downgrade() -> None:
             .where(sa.column("key") == key)
             .values(key=ring.decrypt("str", storage_key), data=ring.decrypt("json", data))
         )
-    # A language preference keyed by a hash cannot be given back its user id: they go,
-    # and those users see DEFAULT_LANGUAGE (or their reporter language) until /lang.
+    # Tickets keep their hashed submit keys: a hash cannot be undone, and the key only
+    # guards against a Confirm pressed twice, long past for any stored ticket.
+    prefs = _rows("user_pref", ["channel_user_id", "language"])
     op.drop_table("user_pref")
-    op.create_table(
+    user_pref = op.create_table(
         "user_pref",
         sa.Column("channel_user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.PrimaryKeyConstraint("channel_user_id"),
+    )
+    op.bulk_insert(
+        user_pref,
+        [
+            {"channel_user_id": int(ring.decrypt("int", user_id)), "language": language}
+            for user_id, language in prefs
+            if user_id is not None
+        ],
     )
     op.drop_column("fsm_record", "storage_key")
     for table, (hash_column, _source) in HASHES.items():
