@@ -33,7 +33,8 @@ def _ts(*, nullable: bool = True, index: bool = False) -> Any:
 class Reporter(SQLModel, table=True):
     """A citizen as seen through one channel; identity fields only when they chose real name."""
 
-    __table_args__ = (Index("uq_reporter_user_hash", "channel", "user_hash", unique=True),)
+    # The hash leads: most lookups name the user alone (their tickets, their language).
+    __table_args__ = (Index("uq_reporter_user_hash", "user_hash", "channel", unique=True),)
     lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("channel_user_id", "user_hash"),)
 
     id: int | None = Field(default=None, primary_key=True)

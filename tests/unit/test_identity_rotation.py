@@ -4,7 +4,6 @@ out of, and back into, the clear) and stay readable and findable, with the new k
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -176,46 +175,63 @@ def test_keys_rotate_command(url: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     asyncio.run(read_back(url, IdentityKeys.from_text(new_text)))
 
 
-def plain_rows(path: Path) -> list[tuple[object, ...]]:
-    connection = sqlite3.connect(path)
+async def plain_rows(url: str) -> list[tuple[object, ...]]:
+    """The reporter rows as stored, read with no key at all."""
+    engine = create_engine(url)
     try:
-        return list(connection.execute("SELECT channel_user_id, real_name, phone FROM reporter"))
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT channel_user_id, real_name, phone FROM reporter")
+            )
+            return [tuple(row) for row in rows]
     finally:
-        connection.close()
+        await engine.dispose()
+
+
+async def old_rows(url: str) -> None:
+    """Rows as revision 0002 stored them: in the clear."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO reporter (id, channel, channel_user_id, real_name, phone,"
+                    " reachable, created_at) VALUES (1, 'telegram', :id, :name, :phone, true,"
+                    " '2026-01-01 00:00:00+00:00')"
+                ),
+                {"id": USER_ID, "name": NAME, "phone": PHONE},
+            )
+            await connection.execute(
+                text("INSERT INTO user_pref (channel_user_id, language) VALUES (:id, 'en')"),
+                {"id": USER_ID},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO fsm_record (key, state, data, updated_at) VALUES (:key, 'S',"
+                    " :data, '2026-01-01 00:00:00+00:00')"
+                ),
+                {"key": f"1:{USER_ID}:{USER_ID}:::default", "data": f'{{"phone": "{PHONE}"}}'},
+            )
+    finally:
+        await engine.dispose()
 
 
 async def test_migration_encrypts_existing_rows_and_downgrade_decrypts_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "old.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
+    url = database_url
     await asyncio.to_thread(upgrade, url, "0002")
-    connection = sqlite3.connect(path)
-    with connection:
-        connection.execute(
-            "INSERT INTO reporter (id, channel, channel_user_id, real_name, phone, reachable,"
-            " created_at) VALUES (1, 'telegram', ?, ?, ?, 1, '2026-01-01 00:00:00')",
-            (USER_ID, NAME, PHONE),
-        )
-        connection.execute(
-            "INSERT INTO user_pref (channel_user_id, language) VALUES (?, 'en')", (USER_ID,)
-        )
-        connection.execute(
-            "INSERT INTO fsm_record (key, state, data, updated_at) VALUES (?, 'S', ?, "
-            "'2026-01-01 00:00:00')",
-            (f"1:{USER_ID}:{USER_ID}:::default", f'{{"phone": "{PHONE}"}}'),
-        )
-    connection.close()
+    await old_rows(url)
     keys = IdentityKeys.from_text(generate_key())
 
     with monkeypatch.context() as without_key:
         without_key.delenv("IDENTITY_KEY")
         with pytest.raises(IdentityKeyError, match="needs IDENTITY_KEY"):
             await asyncio.to_thread(upgrade, url)
-    assert plain_rows(path) == [(USER_ID, NAME, PHONE)]  # the failed run changed nothing
+    assert await plain_rows(url) == [(USER_ID, NAME, PHONE)]  # the failed run changed nothing
     await asyncio.to_thread(upgrade, url, "head", keys)
 
-    [(stored_id, stored_name, stored_phone)] = plain_rows(path)
+    [(stored_id, stored_name, stored_phone)] = await plain_rows(url)
     assert str(USER_ID) not in str(stored_id) and stored_name != NAME and stored_phone != PHONE
     engine = create_engine(url, keys=keys)
     sessions = create_session_factory(engine)
@@ -231,4 +247,4 @@ async def test_migration_encrypts_existing_rows_and_downgrade_decrypts_them(
     await engine.dispose()
 
     await asyncio.to_thread(downgrade, url, "0002", keys)
-    assert plain_rows(path) == [(USER_ID, NAME, PHONE)]
+    assert await plain_rows(url) == [(USER_ID, NAME, PHONE)]

@@ -179,3 +179,28 @@ def test_generated_keys_parse_in_standard_and_url_safe_base64() -> None:
     key = generate_key()
     urlsafe = key.replace("+", "-").replace("/", "_").rstrip("=")
     assert parse_key(key) == parse_key(urlsafe)
+
+
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        (Reporter, "user_hash"),
+        (OutboxMessage, "chat_hash"),
+    ],
+)
+async def test_lookups_by_id_are_index_probes_not_scans(
+    url: str, model: type[SQLModel], column: str
+) -> None:
+    # A scan would have to decrypt every row to find one: the hash column is indexed.
+    engine = await engine_with(url, IdentityKeys.from_text(generate_key()))
+    try:
+        statement = select(model).where(col(getattr(model, column)) == "0" * 32)
+        compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+        async with engine.connect() as connection:
+            plan = " ".join(
+                str(row[-1])
+                for row in await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+        assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+    finally:
+        await engine.dispose()

@@ -203,7 +203,7 @@ def upgrade() -> None:
     if pg:
         for table, (hash_column, _source) in HASHES.items():
             op.alter_column(table, hash_column, nullable=False)
-    op.create_index("uq_reporter_user_hash", "reporter", ["channel", "user_hash"], unique=True)
+    op.create_index("uq_reporter_user_hash", "reporter", ["user_hash", "channel"], unique=True)
     op.create_index("uq_card_message_chat", "card_message", ["ticket_id", "chat_hash"],
                     unique=True)
     op.create_index("ix_outbox_message_chat_hash", "outbox_message", ["chat_hash"])
