@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.types import TypeDecorator
 
@@ -152,13 +152,6 @@ class IdentityKeys:
                 "encrypted identity value failed authentication: altered or corrupted"
             ) from None
 
-    def is_current(self, token: str) -> bool:
-        """Whether `token` is already encrypted with the current key (rotation skips it)."""
-        head = token[len(_PREFIX) : len(_PREFIX) + 8]  # 8 characters: the first 6 bytes
-        if not token.startswith(_PREFIX) or len(head) < 8:
-            return False
-        return base64.urlsafe_b64decode(head)[:_KEY_ID_BYTES] == self._current.key_id
-
     def lookup_hash(self, value: int | str) -> str:
         """The keyed hash that finds a row by `value` without storing `value`."""
         tagged = f"i:{value}" if isinstance(value, int) else f"s:{value}"
@@ -208,8 +201,8 @@ def lookup_hash(where: AsyncSession | Session | AsyncConnection | Connection, va
 class _Encrypted(TypeDecorator[Any]):
     """Base of the encrypted column types: text in the database, a value in Python.
 
-    Comparing such a column with a value would compare a fresh random ciphertext and
-    silently match nothing; only IS [NOT] NULL is allowed, the rest raises.
+    Comparing such a column with a Python value would compare a fresh random ciphertext
+    and silently match nothing: that raises (IS [NOT] NULL excepted).
     """
 
     impl = Text
@@ -218,7 +211,10 @@ class _Encrypted(TypeDecorator[Any]):
 
     class comparator_factory(TypeDecorator.Comparator[Any]):
         def operate(self, op: OperatorType, *other: Any, **kwargs: Any) -> ColumnElement[Any]:
-            if op in (operators.is_, operators.is_not):
+            # SQL expressions pass (SQLAlchemy itself compares columns, e.g. as dict keys);
+            # a Python value would be bound as a fresh ciphertext and match nothing.
+            literal = any(not isinstance(o, ClauseElement) for o in other)
+            if op in (operators.is_, operators.is_not) or not literal:
                 return super().operate(op, *other, **kwargs)
             raise TypeError(
                 f"{self.expr} is encrypted: compare its keyed-hash column "

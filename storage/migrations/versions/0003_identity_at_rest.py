@@ -1,6 +1,6 @@
 """identity at rest: encrypt who people are, look them up by keyed hash
 
-Revision ID: 0003
+Revision ID: 0003_identity
 Revises: 0002
 Create Date: 2026-12-04 18:30:00
 
@@ -12,6 +12,9 @@ downgrade decrypts them again (it needs the same key). The key comes from the ca
 database needs none. On SQLite the declared column types stay (a column's type is only an
 affinity there, and rebuilding `reporter` would trip the foreign keys that point at it);
 PostgreSQL's columns become TEXT.
+
+Written beside the WeChat branch's `0003_wechat`, which also revises 0002: when both are
+merged, the later one revises the other (its wechat_push.open_id needs the same care).
 """
 
 import json
@@ -23,7 +26,7 @@ from alembic import op
 
 from storage.identity import HASH_CHARS, IdentityKeyError, IdentityKeys, keys_of
 
-revision: str = "0003"
+revision: str = "0003_identity"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
