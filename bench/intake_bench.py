@@ -44,6 +44,7 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from storage.fsm import DatabaseStorage
+from storage.identity import generate_key
 from storage.txwatch import WriteTransactionWatch
 
 UPDATES_PER_REPORT = 7  # photo, Next, description, category, Skip, Anonymous, Confirm
@@ -92,6 +93,7 @@ def intake_settings(server: EmulatorServer, tmp: Path) -> Settings:
         bot_token=server.token,
         telegram_api_url=server.url,
         database_url=f"sqlite+aiosqlite:///{tmp / 'intake.sqlite3'}",
+        identity_key=generate_key(),
         media_dir=tmp / "media",
         poll_timeout=1,
         rate_global_per_second=1e6,

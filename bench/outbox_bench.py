@@ -40,6 +40,7 @@ from emulator.config import DEFAULT_TOKEN
 from outbox.dispatcher import DispatchConfig, OutboxDispatcher, count_by_state, next_due_at
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from storage.db import create_engine, create_session_factory
+from storage.identity import IdentityKeys, generate_key
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tickets.clock import SystemClock
@@ -84,7 +85,7 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="outbox-bench-") as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.sqlite3'}"
         await asyncio.to_thread(upgrade, url)
-        engine = create_engine(url)
+        engine = create_engine(url, keys=IdentityKeys.from_text(generate_key()))
         sessions = create_session_factory(engine)
         limiter = TelegramRateLimiter(RateLimits(headroom=headroom, global_burst=global_burst))
         async with emulator_process() as api_url, EmulatorClient(api_url) as client:

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from storage.db import create_engine, create_session_factory, is_sqlite
+from storage.identity import IdentityKeys, generate_key
 from storage.migrate import upgrade
 from storage.models import Ticket
 from storage.stats import (
@@ -91,7 +92,7 @@ class Generator:
     def reporter_rows(self) -> Iterator[list[dict[str, Any]]]:
         for first in range(0, self.reporters, CHUNK):
             yield [{"id": n + 1, "channel": "telegram", "channel_user_id": 10_000_000 + n,
-                    "reachable": True, "created_at": self.start}
+                    "user_hash": f"bench-{n}", "reachable": True, "created_at": self.start}
                    for n in range(first, min(first + CHUNK, self.reporters))]  # fmt: skip
 
     def ticket_chunks(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
@@ -325,7 +326,7 @@ async def _measure(engine: AsyncEngine, args: argparse.Namespace) -> dict[str, A
 async def run_backend(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Migrate, fill, and measure one database (again with the extra indexes if asked)."""
     await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
+    engine = create_engine(url, keys=IdentityKeys.from_text(generate_key()))
     try:
         result = {
             "backend": "sqlite" if is_sqlite(url) else engine.dialect.name,

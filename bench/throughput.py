@@ -25,6 +25,7 @@ from config.logs import configure_logging
 from emulator.client import EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from storage.identity import generate_key
 
 SendOne = Callable[[EmulatorClient, int, int], Awaitable[object]]
 
@@ -84,6 +85,7 @@ async def measure_snapreport(server: EmulatorServer, users: int, messages: int) 
             bot_token=server.token,
             telegram_api_url=server.url,
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}",
+            identity_key=generate_key(),
             media_dir=Path(tmp) / "media",
             poll_timeout=1,
             rate_global_per_second=1e6,

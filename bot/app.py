@@ -45,7 +45,7 @@ from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.digests import DigestConfig
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from storage.mediastores import open_media_store
@@ -103,7 +103,8 @@ class SnapreportApp:
     def __post_init__(self) -> None:
         # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
         self.calendar = load_calendar(self.settings.holidays_file)
-        self.engine = create_engine(self.settings.database_url)
+        # Without IDENTITY_KEY nothing starts: identities are never stored in the clear.
+        self.engine = engine_for(self.settings)
         self.write_watch = WriteTransactionWatch(self.settings.slow_write_seconds)
         self.write_watch.install(self.engine)
         self.session_factory = create_session_factory(self.engine)
@@ -152,7 +153,9 @@ class SnapreportApp:
         if problem := webhook_secret_problem(self.settings):
             raise InsecureWebhookError(problem)
         if self.settings.auto_migrate:
-            await asyncio.to_thread(upgrade, self.settings.database_url)
+            await asyncio.to_thread(
+                upgrade, self.settings.database_url, keys=identity_keys(self.settings)
+            )
         self.me = await self._check_token()
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)

@@ -248,11 +248,13 @@ def _env_line(name: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*(?:export\s+)?{name}\s*=\s*(?P<value>.*?)\s*$")
 
 
-def ensure_env_key(env_file: Path, name: str) -> bool:
+def ensure_env_key(
+    env_file: Path, name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)
+) -> bool:
     """Give `name` a fresh random value in `env_file` unless it has one; True if written."""
     pattern = _env_line(name)
     lines = env_file.read_text(encoding="utf-8").splitlines() if env_file.exists() else []
-    line = f"{name}={secrets.token_urlsafe(32)}"
+    line = f"{name}={make()}"
     for index, existing in enumerate(lines):
         found = pattern.match(existing)
         if found is None:
@@ -278,11 +280,72 @@ def ensure_env_key(env_file: Path, name: str) -> bool:
 def keys_init(
     env_file: Annotated[Path, typer.Option(help="The .env file to complete.")] = Path(".env"),
 ) -> None:
-    """Write a random LOG_HASH_KEY into .env if it has none (safe to run again)."""
-    if ensure_env_key(env_file, "LOG_HASH_KEY"):
-        typer.echo(f"LOG_HASH_KEY written to {env_file}")
-    else:
-        typer.echo(f"LOG_HASH_KEY already set in {env_file}; left as it is")
+    """Write a random LOG_HASH_KEY and IDENTITY_KEY into .env where unset (safe to rerun)."""
+    from storage.identity import generate_key
+
+    for name, make in (("LOG_HASH_KEY", None), ("IDENTITY_KEY", generate_key)):
+        if ensure_env_key(env_file, name, *([make] if make else [])):
+            typer.echo(f"{name} written to {env_file}")
+        else:
+            typer.echo(f"{name} already set in {env_file}; left as it is")
+    typer.echo(
+        "Keep a copy of IDENTITY_KEY apart from the database backups: without it the "
+        "stored identities cannot be read; with it, a stolen backup can."
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    old_key: Annotated[
+        str | None,
+        typer.Option(
+            "--old-key",
+            envvar="IDENTITY_KEY_OLD",
+            show_envvar=False,
+            help="The key the data is encrypted with now (default: IDENTITY_KEY_OLD).",
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per batch.")] = 500,
+) -> None:
+    """Re-encrypt every stored identity under IDENTITY_KEY (stop the bot first).
+
+    Put the new key in IDENTITY_KEY and the current one in IDENTITY_KEY_OLD (or give
+    --old-key); one transaction: on any error nothing changes. Remove IDENTITY_KEY_OLD
+    afterwards.
+    """
+    from storage.db import create_engine, create_session_factory
+    from storage.identity import IdentityKeyError, IdentityKeys
+    from storage.migrate import upgrade
+    from storage.rotation import rotate_identity_keys
+
+    settings = Settings()
+    old = old_key or (
+        settings.identity_key_old.get_secret_value() if settings.identity_key_old else ""
+    )
+    if settings.identity_key is None or not old.strip():
+        raise fail(
+            "set IDENTITY_KEY to the new key and IDENTITY_KEY_OLD (or --old-key) to the old"
+        )
+    try:
+        keys = IdentityKeys.from_text(settings.identity_key.get_secret_value(), old=[old])
+    except IdentityKeyError as error:
+        raise fail(str(error)) from None
+
+    async def rotate() -> int:
+        await asyncio.to_thread(upgrade, settings.database_url, keys=keys)
+        engine = create_engine(settings.database_url, keys=keys)
+        try:
+            report = await rotate_identity_keys(
+                create_session_factory(engine), batch_size=batch_size
+            )
+        finally:
+            await engine.dispose()
+        for table, count in report.rows.items():
+            typer.echo(f"{table}: {count} row(s)")
+        return report.total()
+
+    total = asyncio.run(rotate())
+    typer.echo(f"{total} row(s) now under key id {keys.key_id}; remove IDENTITY_KEY_OLD from .env")
 
 
 def main() -> None:

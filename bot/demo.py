@@ -25,6 +25,7 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from emulator.views import ChatMessage
+from storage.identity import generate_key
 from tickets.clock import ManualClock
 
 ADMIN_ID = 10_001
@@ -117,6 +118,7 @@ def demo_settings(server: EmulatorServer, root: Path) -> Settings:
         bot_token=server.token,
         telegram_api_url=server.url,
         database_url=f"sqlite+aiosqlite:///{root / 'demo.sqlite3'}",
+        identity_key=generate_key(),  # a throwaway database, a throwaway key
         media_dir=root / "media",
         admin_ids=frozenset({ADMIN_ID}),
         poll_timeout=1,

@@ -30,13 +30,15 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.utils.token import TokenValidationError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.holidays_file import HolidaysFileError, load_calendar
 from config.settings import Settings, webhook_secret_problem
-from storage.db import is_sqlite
+from storage.db import identity_keys, is_sqlite
+from storage.identity import IdentityDecryptError, IdentityKeyError, is_encrypted
 from storage.media import MediaUnavailable
 from storage.mediastores import open_media_store
 from storage.migrate import alembic_config
@@ -281,6 +283,47 @@ async def check_webhook(doctor: Doctor) -> CheckResult:
     return ok("webhook", f"{settings.webhook_url} with a secret")
 
 
+async def check_identity_key(doctor: Doctor) -> CheckResult:
+    """IDENTITY_KEY: set, well-formed, and the key the stored identities were encrypted with.
+
+    Starting with another key would file new reports under it while every stored
+    identity stays unreadable: refused, as is starting without one.
+    """
+    fix = "`snapreport keys init` writes one into .env; keep a copy, it cannot be recovered"
+    try:
+        keys = identity_keys(doctor.settings)
+    except IdentityKeyError as error:
+        detail = str(error).split(". ")[0]
+        return CheckResult("identity key", Status.FAIL, detail, fix, fatal=True)
+    try:
+        stored = await asyncio.wait_for(_stored_identity(doctor.settings.database_url), TIMEOUT)
+        # Ids still in the clear: a database from before encryption, which `run` migrates.
+        if stored is not None and is_encrypted(stored):
+            keys.decrypt(stored, context=b"int")
+    except (IdentityKeyError, IdentityDecryptError) as error:
+        detail = f"the stored identities do not open with IDENTITY_KEY: {error}"
+        wrong = "use the IDENTITY_KEY this database was written with"
+        return CheckResult("identity key", Status.FAIL, detail, wrong, fatal=True)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        pass  # no database or no table yet: the database line says so
+    return ok("identity key", f"key id {keys.key_id}")
+
+
+async def _stored_identity(url: str) -> str | None:
+    """One stored, encrypted reporter id, read raw (no key needed to fetch it)."""
+    if _sqlite_file_missing(url):
+        return None
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            value = await connection.scalar(
+                text("SELECT channel_user_id FROM reporter ORDER BY id LIMIT 1")
+            )
+    finally:
+        await engine.dispose()
+    return None if value is None else str(value)
+
+
 CHECKS: tuple[Check, ...] = (
     check_token,
     check_api_url,
@@ -291,6 +334,7 @@ CHECKS: tuple[Check, ...] = (
     check_holidays,
     check_admins,
     check_webhook,
+    check_identity_key,
 )
 
 

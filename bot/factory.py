@@ -28,7 +28,7 @@ from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
 from outbox.ratelimit import TelegramRateLimiter
-from storage.db import SessionFactory
+from storage.db import SessionFactory, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from tickets.clock import Clock
@@ -74,7 +74,9 @@ def create_dispatcher(
     """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
     dp = Dispatcher(
         # Drafts are stamped with the same clock the draft-expiry job measures age by.
-        storage=DatabaseStorage.with_own_pool(settings.database_url, clock=clock),
+        storage=DatabaseStorage.with_own_pool(
+            settings.database_url, keys=identity_keys(settings), clock=clock
+        ),
         settings=settings,
         session_factory=session_factory,
         clock=clock,

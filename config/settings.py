@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Keys the user hashes in logs; unset, a random per-process key is used.
     log_hash_key: SecretStr | None = None
+    # Encrypts who reporters are at rest (storage.identity); base64 of 32 bytes. Required
+    # by `run`; `snapreport keys init` writes one. IDENTITY_KEY_OLD: the previous key,
+    # only read while `snapreport keys rotate` re-encrypts (and by migrations).
+    identity_key: SecretStr | None = None
+    identity_key_old: SecretStr | None = None
 
     draft_ttl_hours: int = Field(default=24, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
@@ -220,6 +225,8 @@ class Settings(BaseSettings):
                 self.wechat_token,
                 self.wechat_aes_key,
                 self.s3_secret_access_key,
+                self.identity_key,
+                self.identity_key_old,
             )
             if secret is not None
         ]

@@ -46,6 +46,7 @@ from outbox.channel import ChannelAdapter, Failure, FailureKind, PayloadError
 from outbox.ratelimit import TelegramRateLimiter
 from outbox.telegram import TelegramChannel
 from storage.db import SessionFactory
+from storage.identity import lookup_hash
 from storage.media import MediaStore
 from storage.models import CardMessage, OutboxMessage, Reporter
 from tickets.clock import Clock
@@ -122,7 +123,7 @@ def _is_chat_head() -> Any:
     return ~(
         select(col(earlier.id))
         .where(
-            col(earlier.chat_id) == col(OutboxMessage.chat_id),
+            col(earlier.chat_hash) == col(OutboxMessage.chat_hash),
             col(earlier.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
             col(earlier.id) < col(OutboxMessage.id),
         )
@@ -152,7 +153,7 @@ async def chat_head(session: AsyncSession, *, chat_id: int) -> OutboxMessage | N
         await session.scalar(
             select(OutboxMessage)
             .where(
-                col(OutboxMessage.chat_id) == chat_id,
+                col(OutboxMessage.chat_hash) == lookup_hash(session, chat_id),
                 col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
             )
             .order_by(col(OutboxMessage.id))
@@ -355,7 +356,9 @@ class OutboxDispatcher:
                 await session.scalars(
                     select(OutboxMessage).where(
                         col(OutboxMessage.state) == OutboxState.SENDING,
-                        col(OutboxMessage.chat_id).not_in(list(self._active)),
+                        col(OutboxMessage.chat_hash).not_in(
+                            [lookup_hash(session, chat_id) for chat_id in self._active]
+                        ),
                     )
                 )
             )
@@ -570,7 +573,7 @@ class OutboxDispatcher:
                         update(Reporter)
                         .where(
                             col(Reporter.channel) == "telegram",
-                            col(Reporter.channel_user_id) == row.chat_id,
+                            col(Reporter.user_hash) == lookup_hash(session, row.chat_id),
                         )
                         .values(reachable=False)
                     )
@@ -635,7 +638,8 @@ def _edited_ids(row: OutboxMessage) -> list[int]:
 async def _save_card(session: AsyncSession, ticket_id: int, chat_id: int, message_id: int) -> None:
     card = await session.scalar(
         select(CardMessage).where(
-            col(CardMessage.ticket_id) == ticket_id, col(CardMessage.chat_id) == chat_id
+            col(CardMessage.ticket_id) == ticket_id,
+            col(CardMessage.chat_hash) == lookup_hash(session, chat_id),
         )
     )
     if card is None:

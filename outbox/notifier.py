@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from config.settings import Settings
 from outbox.dispatcher import DeadHook
+from storage.identity import lookup_hash
 from storage.models import (
     CardMessage,
     Department,
@@ -95,12 +96,14 @@ class OutboxNotifier:
     async def language_of(self, chat_id: int) -> str:
         if chat_id < 0:
             return self._settings.default_language
-        pref = await self._session.get(UserPref, chat_id)
+        pref = await self._session.get(UserPref, lookup_hash(self._session, chat_id))
         if pref is not None:
             return pref.language
         # The language the reporter wrote in (their Telegram client's), kept at filing.
         reporter_language = await self._session.scalar(
-            select(col(Reporter.language)).where(col(Reporter.channel_user_id) == chat_id)
+            select(col(Reporter.language)).where(
+                col(Reporter.user_hash) == lookup_hash(self._session, chat_id)
+            )
         )
         return reporter_language or self._settings.default_language
 
@@ -119,8 +122,10 @@ class OutboxNotifier:
         now = self._clock.now()
         row = OutboxMessage(
             # Unique per decision: the key names what it is for, the suffix keeps two
-            # decisions of the same kind (two questions on one ticket) apart.
-            idempotency_key=f"{key}:{chat_id}:{uuid.uuid4().hex[:12]}",
+            # decisions of the same kind (two questions on one ticket) apart. The chat is
+            # named by a prefix of its keyed hash: the key is stored in the clear.
+            idempotency_key=f"{key}:{lookup_hash(self._session, chat_id)[:16]}:"
+            f"{uuid.uuid4().hex[:12]}",
             chat_id=chat_id,
             method=method,
             payload={"chat_id": chat_id, **params},
@@ -304,7 +309,8 @@ class OutboxNotifier:
         if row.purpose.startswith(ADMIN_PURPOSE) or row.dead_noticed:
             return
         row.dead_noticed = True
-        about = f"dead:{row.ticket_id or '-'}:{row.chat_id}"
+        # The chat by a prefix of its keyed hash: a reporter who blocked the bot is a chat too.
+        about = f"dead:{row.ticket_id or '-'}:{lookup_hash(self._session, row.chat_id)[:16]}"
         told = await self._session.scalar(
             select(col(OutboxMessage.id))
             .where(col(OutboxMessage.idempotency_key).startswith(f"{about}:"))

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from outbox.notifier import OnceNotifier
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_session_factory, engine_for
 from storage.media import MediaStore
 from storage.stats import load_department_measures, load_event_records, load_ticket_records
 from tickets.clock import Clock, SystemClock
@@ -317,7 +317,7 @@ async def export_to_file(
     """
     locale = lang or settings.default_language
     tr = translator(create_i18n(locale), locale)
-    engine = create_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         made = await build_export(
             create_session_factory(engine),

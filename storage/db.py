@@ -1,7 +1,8 @@
 """Async engine and session factory, the one way code reaches the database.
 
 SQLite gets WAL, foreign keys and a busy timeout so that the bot, the scheduler and the
-outbox dispatcher can share one file; PostgreSQL needs nothing special.
+outbox dispatcher can share one file; PostgreSQL needs nothing special. An engine carries
+the identity key ring its column types encrypt and hash with (`storage.identity`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from config.settings import Settings
+from storage.identity import IdentityKeyError, IdentityKeys, attach_keys
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -32,13 +36,41 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Build the async engine with per-backend settings."""
+def identity_keys(settings: Settings) -> IdentityKeys:
+    """The key ring of IDENTITY_KEY (and IDENTITY_KEY_OLD); a clear error when unset."""
+    if settings.identity_key is None or not settings.identity_key.get_secret_value().strip():
+        raise IdentityKeyError(
+            "IDENTITY_KEY is not set: reporters' identities cannot be stored. "
+            "Run `snapreport keys init` to write one into .env, and keep a copy: "
+            "without it the stored identities cannot be read."
+        )
+    old = settings.identity_key_old
+    return IdentityKeys.from_text(
+        settings.identity_key.get_secret_value(),
+        old=[old.get_secret_value()] if old is not None else [],
+    )
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine of DATABASE_URL with the settings' identity keys."""
+    return create_engine(settings.database_url, keys=identity_keys(settings))
+
+
+def create_engine(
+    url: str, *, keys: IdentityKeys | None = None, echo: bool = False
+) -> AsyncEngine:
+    """Build the async engine with per-backend settings.
+
+    Without `keys` it still connects, but reading or writing an identity column fails
+    with `IdentityKeyError` (the scheduler lock, say, needs none).
+    """
     ensure_sqlite_dir(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if not is_sqlite(url):
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
+    if keys is not None:
+        attach_keys(engine, keys)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.identity import lookup_hash
 from storage.models import (
     DeadlinePolicyRow,
     Department,
@@ -171,7 +172,7 @@ class SqlDirectory:
     async def active_member(self, *, user_id: int, department_id: int) -> MemberView | None:
         row = await self._session.scalar(
             select(Member).where(
-                col(Member.channel_user_id) == user_id,
+                col(Member.user_hash) == lookup_hash(self._session, user_id),
                 col(Member.department_id) == department_id,
                 active(),
             )
@@ -217,7 +218,11 @@ class SqlDirectory:
             return {}
         rows = await self._session.scalars(
             select(Member)
-            .where(col(Member.channel_user_id).in_(sorted(user_ids)))
+            .where(
+                col(Member.user_hash).in_(
+                    sorted(lookup_hash(self._session, user_id) for user_id in user_ids)
+                )
+            )
             .order_by(col(Member.id))
         )
         return {row.channel_user_id: row.display_name for row in rows}

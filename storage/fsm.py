@@ -12,7 +12,9 @@ cannot lose each other's changes. An update holds the key's lock from its first 
 its transaction ends (as a database holds a row lock), so a background task never merges
 into data the update has written but not yet committed; should the update have to wait for
 such a task, it commits what it wrote so far first, or the task would wait for SQLite's
-write lock while the update waits for the task.
+write lock while the update waits for the task. A row is keyed by `fsm_row_key`: the
+storage key with its chat and user ids replaced by their keyed hashes, so the table names
+nobody; the original key is kept encrypted beside it for the work a restart resumes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.identity import IdentityKeys, keys_of
 from storage.media import MediaStore
 from storage.models import Evidence, FsmRecord
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork, commit_current_unit
@@ -47,6 +50,14 @@ def storage_key_to_str(key: StorageKey) -> str:
         key.business_connection_id or "",
         key.destiny,
     ]
+    return ":".join(parts)
+
+
+def fsm_row_key(keys: IdentityKeys, key: StorageKey) -> str:
+    """The `fsm_record.key` of `key`: its chat and user ids as keyed hashes."""
+    parts = storage_key_to_str(key).split(":")
+    parts[1] = keys.lookup_hash(key.chat_id)
+    parts[2] = keys.lookup_hash(key.user_id)
     return ":".join(parts)
 
 
@@ -126,7 +137,9 @@ class DatabaseStorage(BaseStorage):
         self._owned_engine = owned_engine
 
     @classmethod
-    def with_own_pool(cls, url: str, *, clock: Clock | None = None) -> DatabaseStorage:
+    def with_own_pool(
+        cls, url: str, *, keys: IdentityKeys, clock: Clock | None = None
+    ) -> DatabaseStorage:
         """A storage whose fallback sessions have their own pool, closed with the Dispatcher.
 
         Inside an update the FSM uses the update's session, so an update needs one
@@ -135,7 +148,7 @@ class DatabaseStorage(BaseStorage):
         handler spawned may run while its update still holds a connection), keeps a pool
         of its own so that it never waits for the main one.
         """
-        engine = create_engine(url)
+        engine = create_engine(url, keys=keys)
         return cls(create_session_factory(engine), clock=clock, owned_engine=engine)
 
     @property
@@ -145,17 +158,17 @@ class DatabaseStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._write(storage_key_to_str(key), lambda record: {"state": value})
+        await self._write(key, lambda record: {"state": value})
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._get(storage_key_to_str(key))
+        record = await self._get(key)
         return record.state if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._write(storage_key_to_str(key), lambda record: {"data": dict(data)})
+        await self._write(key, lambda record: {"data": dict(data)})
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._get(storage_key_to_str(key))
+        record = await self._get(key)
         return dict(record.data) if record else {}
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,7 +179,7 @@ class DatabaseStorage(BaseStorage):
             merged.update(data)
             return {"data": dict(merged)}
 
-        await self._write(storage_key_to_str(key), merge)
+        await self._write(key, merge)
         return merged
 
     async def keys_with(
@@ -176,9 +189,9 @@ class DatabaseStorage(BaseStorage):
         async with self._sessions() as session:
             records = await session.scalars(select(FsmRecord).where(col(FsmRecord.state) == state))
             return [
-                (storage_key_from_str(record.key), dict(record.data))
+                (storage_key_from_str(record.storage_key), dict(record.data))
                 for record in records
-                if record.data.get(field)
+                if record.data.get(field) and record.storage_key
             ]
 
     async def close(self) -> None:
@@ -192,34 +205,39 @@ class DatabaseStorage(BaseStorage):
         unit = CURRENT_UNIT.get()
         return unit if unit is not None and unit.commit_allowed() else None
 
-    async def _get(self, key: str) -> FsmRecord | None:
+    async def _get(self, key: StorageKey) -> FsmRecord | None:
         unit = self._unit()
         if unit is not None:
-            return await unit.session.get(FsmRecord, key, populate_existing=True)
-        async with self._locks.hold(key), self._sessions() as session:
-            return await session.get(FsmRecord, key)
+            row_key = fsm_row_key(keys_of(unit.session), key)
+            return await unit.session.get(FsmRecord, row_key, populate_existing=True)
+        async with self._locks.hold(storage_key_to_str(key)), self._sessions() as session:
+            return await session.get(FsmRecord, fsm_row_key(keys_of(session), key))
 
-    async def _write(self, key: str, change: Callable[[FsmRecord | None], dict[str, Any]]) -> None:
+    async def _write(
+        self, key: StorageKey, change: Callable[[FsmRecord | None], dict[str, Any]]
+    ) -> None:
         """Apply `change(current record) -> {field: value}` to a key under its locks."""
+        lock_key = storage_key_to_str(key)  # in memory only: the plain key names nobody
         unit = self._unit()
         if unit is not None:
-            await self._locks.hold_for(unit, key)  # until the update commits or rolls back
+            await self._locks.hold_for(unit, lock_key)  # until the update commits or rolls back
             await self._apply(unit.session, key, change)
             return
-        async with self._locks.hold(key), self._sessions() as session, session.begin():
+        async with self._locks.hold(lock_key), self._sessions() as session, session.begin():
             await self._apply(session, key, change)
 
     async def _apply(
         self,
         session: AsyncSession,
-        key: str,
+        key: StorageKey,
         change: Callable[[FsmRecord | None], dict[str, Any]],
     ) -> None:
         """Apply the change on `session`, flushed so that session reads it at once."""
+        row_key = fsm_row_key(keys_of(session), key)
         stored = await session.scalar(
-            select(FsmRecord).where(col(FsmRecord.key) == key).with_for_update()
+            select(FsmRecord).where(col(FsmRecord.key) == row_key).with_for_update()
         )
-        record = stored or FsmRecord(key=key)
+        record = stored or FsmRecord(key=row_key, storage_key=storage_key_to_str(key))
         for name, value in change(stored).items():
             setattr(record, name, value)
         record.updated_at = self._clock.now()

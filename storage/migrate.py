@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 
 from storage.db import ensure_sqlite_dir, is_sqlite
+from storage.identity import IdentityKeys
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # A signed 64-bit key of its own: the scheduler's runner lock uses another one.
@@ -30,8 +31,11 @@ MIGRATION_LOCK_KEY = int.from_bytes(
 )
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, keys: IdentityKeys | None = None) -> Config:
     config = Config()
+    # Data migrations that encrypt or decrypt identities read the ring from here; without
+    # it they fall back to IDENTITY_KEY in the environment.
+    config.attributes["identity_keys"] = keys
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
@@ -47,17 +51,17 @@ def current_revisions(connection: Connection) -> tuple[str, ...]:
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head", keys: IdentityKeys | None = None) -> None:
     """Bring the schema to `revision` (blocking: call it in a thread from async code)."""
     ensure_sqlite_dir(database_url)
     with sqlite_file_lock(database_url):
-        command.upgrade(alembic_config(database_url), revision)
+        command.upgrade(alembic_config(database_url, keys), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
+def downgrade(database_url: str, revision: str, keys: IdentityKeys | None = None) -> None:
     """Take the schema back to `revision` (`base`: empty)."""
     with sqlite_file_lock(database_url):
-        command.downgrade(alembic_config(database_url), revision)
+        command.downgrade(alembic_config(database_url, keys), revision)
 
 
 @contextmanager

@@ -1,18 +1,24 @@
 """SQLModel tables: the durable truth of snapreport.
 
 Tickets, their append-only events, follow-ups and outbox rows are written together in one
-transaction per use case (see DESIGN.md §1). Telegram user and chat ids are 64-bit, hence
-`BigInteger`; every timestamp is UTC and time-zone aware (`UTCDateTime`).
+transaction per use case (see DESIGN.md §1). Every timestamp is UTC and time-zone aware
+(`UTCDateTime`). Who people are is stored encrypted (`storage.identity`): citizens' and
+staff's channel ids, names, phones, the chats outbox rows and cards go to, FSM data and raw
+updates; a `*_hash` column beside an encrypted id (kept in step by a mapper hook) is what
+queries compare, so a lookup by id stays an index lookup.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Text, event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
+from storage.identity import HASH_CHARS, EncryptedInt, EncryptedJSON, EncryptedStr, keys_of
 from storage.types import UTCDateTime
 
 
@@ -27,14 +33,18 @@ def _ts(*, nullable: bool = True, index: bool = False) -> Any:
 class Reporter(SQLModel, table=True):
     """A citizen as seen through one channel; identity fields only when they chose real name."""
 
-    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+    # The hash leads: most lookups name the user alone (their tickets, their language).
+    __table_args__ = (Index("uq_reporter_user_hash", "user_hash", "channel", unique=True),)
+    lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("channel_user_id", "user_hash"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(default="telegram", max_length=16)
-    channel_user_id: int = Field(sa_type=BigInteger)
+    channel_user_id: int = Field(sa_type=EncryptedInt)
+    # Keyed hash of channel_user_id: find a reporter by id without storing the id.
+    user_hash: str = Field(default="", max_length=HASH_CHARS)
     language: str | None = Field(default=None, max_length=8)
-    real_name: str | None = Field(default=None, max_length=128)
-    phone: str | None = Field(default=None, max_length=32)
+    real_name: str | None = Field(default=None, sa_type=EncryptedStr)
+    phone: str | None = Field(default=None, sa_type=EncryptedStr)
     reachable: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -53,9 +63,13 @@ class Department(SQLModel, table=True):
 class Member(SQLModel, table=True):
     """A department's supervisor or handler, identified by their Telegram user id."""
 
+    lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("channel_user_id", "user_hash"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    channel_user_id: int = Field(sa_type=BigInteger, index=True)
-    display_name: str = Field(default="", max_length=128)
+    # Staff are citizens too (and may report): their ids and names are kept like reporters'.
+    channel_user_id: int = Field(sa_type=EncryptedInt)
+    user_hash: str = Field(default="", max_length=HASH_CHARS, index=True)
+    display_name: str = Field(default="", sa_type=EncryptedStr)
     role: str = Field(max_length=16)
     department_id: int = Field(foreign_key="department.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -69,10 +83,10 @@ class Invite(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)
     department_id: int = Field(foreign_key="department.id")
     role: str = Field(max_length=16)
-    created_by: int = Field(sa_type=BigInteger)
+    created_by: int = Field(sa_type=EncryptedInt)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = _ts()
-    used_by: int | None = Field(default=None, sa_type=BigInteger)
+    used_by: int | None = Field(default=None, sa_type=EncryptedInt)
 
 
 class SourceTag(SQLModel, table=True):
@@ -113,6 +127,7 @@ class Ticket(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
+    # Keyed hash of the draft's submit key (which names the reporter's id).
     submit_key: str = Field(max_length=64, unique=True)
     category: str = Field(max_length=32, index=True)
     description: str = Field(sa_type=Text)
@@ -169,7 +184,7 @@ class TicketEvent(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     actor_kind: str = Field(max_length=16)
-    actor_id: int | None = Field(default=None, sa_type=BigInteger)
+    actor_id: int | None = Field(default=None, sa_type=EncryptedInt)
     kind: str = Field(max_length=32)
     from_state: str | None = Field(default=None, max_length=16)
     to_state: str | None = Field(default=None, max_length=16)
@@ -198,12 +213,16 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "state", "not_before"),)
+    lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("chat_id", "chat_hash"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=128, unique=True)
-    chat_id: int = Field(sa_type=BigInteger, index=True)
+    # Decrypted at send time; rows of one chat are ordered and found by chat_hash.
+    chat_id: int = Field(sa_type=EncryptedInt)
+    chat_hash: str = Field(default="", max_length=HASH_CHARS, index=True)
     method: str = Field(max_length=32)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The Bot API parameters: they name the chat and quote real names on cards.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     purpose: str = Field(default="", max_length=32)
     state: str = Field(default="pending", max_length=16)
@@ -221,22 +240,30 @@ class CardMessage(SQLModel, table=True):
     """Where a ticket's summary card was posted, so it can be edited in place."""
 
     __tablename__ = "card_message"
-    __table_args__ = (UniqueConstraint("ticket_id", "chat_id"),)
+    __table_args__ = (Index("uq_card_message_chat", "ticket_id", "chat_hash", unique=True),)
+    lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("chat_id", "chat_hash"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=EncryptedInt)
+    chat_hash: str = Field(default="", max_length=HASH_CHARS)
     message_id: int = Field(sa_type=BigInteger)
 
 
 class FsmRecord(SQLModel, table=True):
-    """aiogram FSM state and data, so drafts survive restarts."""
+    """aiogram FSM state and data, so drafts survive restarts.
+
+    `key` is the storage key with its chat and user ids replaced by their keyed hashes;
+    `storage_key` is the original, encrypted, for the work a restart resumes.
+    """
 
     __tablename__ = "fsm_record"
 
     key: str = Field(primary_key=True, max_length=160)
+    storage_key: str | None = Field(default=None, sa_type=EncryptedStr)
     state: str | None = Field(default=None, max_length=128)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # A draft holds the reporter's name and phone until it is filed.
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
@@ -253,7 +280,8 @@ class InboxUpdate(SQLModel, table=True):
     update_id: int = Field(
         primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
     )
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The raw update: ids, names, usernames, shared contacts' phones.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     handled_at: datetime | None = _ts(index=True)
 
@@ -271,11 +299,29 @@ class SecurityEvent(SQLModel, table=True):
 
 
 class UserPref(SQLModel, table=True):
-    """A Telegram user's chosen interface language (any role: citizen, supervisor, admin)."""
+    """A Telegram user's chosen interface language (any role: citizen, supervisor, admin).
+
+    Keyed by the keyed hash of the user id; the id itself is kept encrypted only so that
+    a key rotation can compute the new hash.
+    """
 
     __tablename__ = "user_pref"
 
-    channel_user_id: int = Field(
-        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
-    )
+    user_hash: str = Field(primary_key=True, max_length=HASH_CHARS)
+    channel_user_id: int | None = Field(default=None, sa_type=EncryptedInt)
     language: str = Field(max_length=8)
+
+
+def _fill_lookup_hashes(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    """Keep each `*_hash` column the keyed hash of its encrypted id, on insert and change."""
+    state = inspect(target)
+    for source, hashed in target.lookup_hashes:
+        value = getattr(target, source)
+        if state.persistent and not state.attrs[source].history.has_changes():
+            continue
+        setattr(target, hashed, None if value is None else keys_of(connection).lookup_hash(value))
+
+
+for _model in (Reporter, Member, OutboxMessage, CardMessage):
+    event.listen(_model, "before_insert", _fill_lookup_hashes)
+    event.listen(_model, "before_update", _fill_lookup_hashes)

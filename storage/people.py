@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.identity import lookup_hash
 from storage.models import Member, Reporter, UserPref
 from tickets.actors import Actor, Membership, Role
 
@@ -19,7 +20,7 @@ class PeopleRepo:
     async def actor(self, *, user_id: int, admin_ids: frozenset[int]) -> Actor:
         rows = await self._session.scalars(
             select(Member).where(
-                col(Member.channel_user_id) == user_id,
+                col(Member.user_hash) == lookup_hash(self._session, user_id),
                 col(Member.removed_at).is_(None),
             )
         )
@@ -30,13 +31,16 @@ class PeopleRepo:
         return Actor(user_id=user_id, is_admin=user_id in admin_ids, memberships=memberships)
 
     async def get_language(self, *, user_id: int) -> str | None:
-        pref = await self._session.get(UserPref, user_id)
+        pref = await self._session.get(UserPref, lookup_hash(self._session, user_id))
         return pref.language if pref else None
 
     async def set_language(self, *, user_id: int, language: str) -> None:
-        pref = await self._session.get(UserPref, user_id)
+        user_hash = lookup_hash(self._session, user_id)
+        pref = await self._session.get(UserPref, user_hash)
         if pref is None:
-            self._session.add(UserPref(channel_user_id=user_id, language=language))
+            self._session.add(
+                UserPref(user_hash=user_hash, channel_user_id=user_id, language=language)
+            )
         else:
             pref.language = language
 
@@ -45,7 +49,7 @@ class PeopleRepo:
         reporter = await self._session.scalar(
             select(Reporter).where(
                 col(Reporter.channel) == "telegram",
-                col(Reporter.channel_user_id) == user_id,
+                col(Reporter.user_hash) == lookup_hash(self._session, user_id),
                 col(Reporter.reachable).is_(False),
             )
         )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.directory import SqlDirectory
+from storage.identity import lookup_hash
 from storage.models import CardMessage, Member, OutboxMessage, Ticket, TicketEvent
 from storage.repositories import SqlTicketRepository, ticket_view
 from tickets.casework import FindQuery
@@ -144,7 +145,7 @@ async def question_ticket(session: AsyncSession, *, chat_id: int, message_id: in
     rows = await session.scalars(
         select(OutboxMessage)
         .where(
-            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.chat_hash) == lookup_hash(session, chat_id),
             col(OutboxMessage.purpose) == "reporter:question",
             col(OutboxMessage.state) == "sent",
         )
@@ -185,7 +186,7 @@ class SqlCaseReads:
         tracked = await self._session.scalar(
             select(col(CardMessage.id)).where(
                 col(CardMessage.ticket_id) == ticket_id,
-                col(CardMessage.chat_id) == chat_id,
+                col(CardMessage.chat_hash) == lookup_hash(self._session, chat_id),
                 col(CardMessage.message_id) == message_id,
             )
         )

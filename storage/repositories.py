@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.identity import keys_of, lookup_hash
 from storage.models import (
     Department,
     Evidence,
@@ -76,9 +77,13 @@ class SqlTicketRepository:
         row = await self._session.scalar(select(Ticket).where(col(Ticket.code) == code))
         return await ticket_view(self._session, row) if row else None
 
+    def _submit_digest(self, submit_key: str) -> str:
+        """Stored instead of the draft's submit key, which begins with the reporter's id."""
+        return keys_of(self._session).lookup_hash(submit_key)
+
     async def get_by_submit_key(self, *, submit_key: str) -> TicketView | None:
         row = await self._session.scalar(
-            select(Ticket).where(col(Ticket.submit_key) == submit_key)
+            select(Ticket).where(col(Ticket.submit_key) == self._submit_digest(submit_key))
         )
         return await ticket_view(self._session, row) if row else None
 
@@ -99,7 +104,7 @@ class SqlTicketRepository:
             reporter.real_name, reporter.phone = draft.real_name, draft.phone
         ticket = Ticket(
             code=code,
-            submit_key=draft.submit_key,
+            submit_key=self._submit_digest(draft.submit_key),
             category=draft.category,
             description=draft.description,
             place_text=draft.place_text,
@@ -141,7 +146,8 @@ class SqlTicketRepository:
         """The reporter row for a Telegram user, created on first use."""
         row = await self._session.scalar(
             select(Reporter).where(
-                col(Reporter.channel) == "telegram", col(Reporter.channel_user_id) == user_id
+                col(Reporter.channel) == "telegram",
+                col(Reporter.user_hash) == lookup_hash(self._session, user_id),
             )
         )
         if row is None:
@@ -191,7 +197,8 @@ class SqlTicketRepository:
             select(func.count(col(Ticket.id)))
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
             .where(
-                col(Reporter.channel_user_id) == reporter_user_id, col(Ticket.created_at) >= since
+                col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id),
+                col(Ticket.created_at) >= since,
             )
         )
         return int(count or 0)
@@ -219,7 +226,7 @@ class SqlTicketRepository:
         rows = await self._session.scalars(
             select(Ticket)
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
-            .where(col(Reporter.channel_user_id) == reporter_user_id)
+            .where(col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id))
             .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
             .offset(offset)
             .limit(limit)

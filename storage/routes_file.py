@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from config.settings import Settings
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, identity_keys
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
 from tickets.categories import Category
@@ -127,8 +127,9 @@ def parse_routes(text: str) -> RoutesFile:
 
 
 async def _in_session(settings: Settings, work: Any) -> Any:
-    await asyncio.to_thread(upgrade, settings.database_url)
-    engine = create_engine(settings.database_url)
+    keys = identity_keys(settings)
+    await asyncio.to_thread(upgrade, settings.database_url, keys=keys)
+    engine = create_engine(settings.database_url, keys=keys)
     try:
         async with create_session_factory(engine)() as session, session.begin():
             return await work(session)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -42,6 +43,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import SessionFactory
+from storage.identity import EncryptedStr
 from tickets.calendar import DEFAULT_TZ
 from tickets.measures import (
     Counts,
@@ -467,9 +469,13 @@ def _identity_columns(include_identity: bool) -> list[ColumnElement[Any]]:
         return [literal(None).label("real_name"), literal(None).label("phone")]
     # Decided in SQL so an anonymous reporter's identity is never even fetched.
     anonymous = TICKET.c.anonymous.is_(True)
+    # type_coerce: a CASE takes its type from its first branch (NULL), and the stored
+    # names and phones are ciphertexts that only the column type decrypts.
     return [
-        case((anonymous, None), else_=REPORTER.c.real_name).label("real_name"),
-        case((anonymous, None), else_=REPORTER.c.phone).label("phone"),
+        type_coerce(case((anonymous, None), else_=REPORTER.c.real_name), EncryptedStr).label(
+            "real_name"
+        ),
+        type_coerce(case((anonymous, None), else_=REPORTER.c.phone), EncryptedStr).label("phone"),
     ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.keys  # noqa: F401  (IDENTITY_KEY for every Settings, before any is built)
 from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient

@@ -109,6 +109,29 @@ class PostgresServer:
         )
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
 
+    def dump(self, name: str) -> str:
+        """`pg_dump` of a database, schema and data, as the text SQL a backup would hold."""
+        result = subprocess.run(
+            _as_server_user(
+                [
+                    str(_bin_dir() / "pg_dump"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    name,
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PostgresUnavailable(f"pg_dump failed: {result.stderr.strip()[-2000:]}")
+        return result.stdout
+
     def stop(self) -> None:
         if self.data_dir is None:
             return

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import storage.models
 import storage.wechat  # noqa: F401  (the WeChat inbox and token tables)
 from storage.db import create_engine
+from storage.identity import IdentityKeys
 from storage.migrate import MIGRATION_LOCK_KEY
 
 target_metadata = SQLModel.metadata
@@ -31,7 +32,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_engine(url)
+    keys = context.config.attributes.get("identity_keys") or IdentityKeys.from_environment()
+    engine = create_engine(url, keys=keys)
     try:
         async with engine.connect() as connection:
             postgres = connection.dialect.name == "postgresql"

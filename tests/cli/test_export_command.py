@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 from bot.cli import app
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
+from tests.keys import TEST_KEYS
 from tests.stats.dataset import ANON_NAME, ANON_PHONE, REAL_NAME, REAL_PHONE, build_dataset
 
 
 async def load_dataset(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, keys=TEST_KEYS)
     try:
         await build_dataset(create_session_factory(engine))
     finally:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from storage.db import create_engine, create_session_factory
 from storage.models import RoutingRule, SourceTag
 from tests.cli.test_run_command import project_env, run_cli
+from tests.keys import TEST_KEYS
 from ui.i18n import create_i18n, translator
 from ui.qr import TEXT_WIDTH, compose, fitting_font
 
@@ -41,7 +42,7 @@ async def test_qr_writes_png_and_svg_and_registers_the_tag(tmp_path: Path) -> No
     poster = Image.open(io.BytesIO(png))
     assert poster.format == "PNG" and poster.width >= 1000
     assert (tmp_path / "posters" / "hall_01.svg").read_text().lstrip().startswith("<?xml")
-    engine = create_engine(env["DATABASE_URL"])
+    engine = create_engine(env["DATABASE_URL"], keys=TEST_KEYS)
     try:
         async with create_session_factory(engine)() as session:
             tag = await session.get(SourceTag, "hall_01")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from config.settings import Settings, webhook_secret_problem
+from storage.identity import parse_key
 from tests.cli.test_run_command import SNAPREPORT, project_env
 from tests.conftest import WEBHOOK_SECRET
 
@@ -54,7 +55,18 @@ def test_keys_init_leaves_an_existing_key_alone(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text('export LOG_HASH_KEY="chosen-by-the-operator"\n', encoding="utf-8")
     keys_init(env_file)
-    assert env_file.read_text(encoding="utf-8") == 'export LOG_HASH_KEY="chosen-by-the-operator"\n'
+    lines = env_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == 'export LOG_HASH_KEY="chosen-by-the-operator"'
+    assert [line.split("=")[0] for line in lines[1:]] == ["IDENTITY_KEY"]  # only what was missing
+
+
+def test_keys_init_writes_a_32_byte_identity_key_once(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    assert "IDENTITY_KEY written" in keys_init(env_file)
+    key = Settings(_env_file=env_file).identity_key
+    assert key is not None and len(parse_key(key.get_secret_value())) == 32
+    assert "IDENTITY_KEY already set" in keys_init(env_file)
+    assert Settings(_env_file=env_file).identity_key == key
 
 
 def webhook_settings(secret: str | None) -> Settings:

@@ -13,6 +13,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from emulator.views import BotAction
+from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
 from tests.imagefactory import jpeg_bytes
 
@@ -122,15 +123,16 @@ async def events_of(app: SnapreportApp, ticket_id: int | None) -> list[TicketEve
 async def reporter_of(app: SnapreportApp, user_id: int) -> Reporter | None:
     async with app.session_factory() as session:
         return await session.scalar(
-            select(Reporter).where(col(Reporter.channel_user_id) == user_id)
+            select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, user_id))
         )
 
 
 async def fsm_records(app: SnapreportApp, user_id: int) -> list[FsmRecord]:
-    """The FSM rows of a user's private chat (the key holds bot:chat:user:...)."""
+    """The FSM rows of a user's private chat (the key holds bot:chat:user:..., hashed)."""
     async with app.session_factory() as session:
+        hashed = lookup_hash(session, user_id)
         rows = await session.scalars(
-            select(FsmRecord).where(col(FsmRecord.key).contains(f":{user_id}:{user_id}:"))
+            select(FsmRecord).where(col(FsmRecord.key).contains(f":{hashed}:{hashed}:"))
         )
         return list(rows)
 

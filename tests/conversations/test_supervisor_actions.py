@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
+from storage.identity import lookup_hash
 from storage.models import OutboxMessage, TicketEvent
 from tests.conftest import make_department
 from tests.conversations.staff import (
@@ -241,7 +242,9 @@ async def test_another_departments_supervisor_is_refused_and_logged(
     async with app.session_factory() as session:
         alerts = list(
             await session.scalars(
-                select(OutboxMessage).where(col(OutboxMessage.chat_id) == outsider.id)
+                select(OutboxMessage).where(
+                    col(OutboxMessage.chat_hash) == lookup_hash(session, outsider.id)
+                )
             )
         )
     assert alerts == []

@@ -27,6 +27,7 @@ from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.media import LocalMediaStore, MediaStore
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
+from tests.keys import TEST_KEYS
 from tickets.clock import ManualClock
 
 # Monday 3 March 2025, 09:00 in Shanghai: a working day.
@@ -59,7 +60,7 @@ async def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=TEST_KEYS)
     yield engine
     await engine.dispose()
 

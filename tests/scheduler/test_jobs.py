@@ -16,6 +16,7 @@ from outbox.dispatcher import OutboxDispatcher
 from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
 from scheduler.runner import run_due_once
 from storage.db import SessionFactory
+from storage.identity import lookup_hash
 from storage.media import MediaStore
 from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
 from tests.factories import photo_ref, report_draft
@@ -68,7 +69,7 @@ async def texts_to(session_factory: SessionFactory, chat_id: int) -> list[str]:
     async with session_factory() as session:
         found = await session.scalars(
             select(OutboxMessage)
-            .where(col(OutboxMessage.chat_id) == chat_id)
+            .where(col(OutboxMessage.chat_hash) == lookup_hash(session, chat_id))
             .order_by(col(OutboxMessage.id))
         )
         return [str(row.payload.get("text", "")) for row in found]

@@ -19,6 +19,7 @@ import pytest_asyncio
 
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
+from tests.keys import TEST_KEYS
 from tests.pgserver import PostgresServer
 from tests.stats.dataset import Ids, build_dataset
 
@@ -46,7 +47,7 @@ def _sqlite_copy(template: Path, folder: Path) -> str:
 async def session_factory(
     migrated_template: Path, tmp_path: Path
 ) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(_sqlite_copy(migrated_template, tmp_path))
+    engine = create_engine(_sqlite_copy(migrated_template, tmp_path), keys=TEST_KEYS)
     try:
         yield create_session_factory(engine)
     finally:
@@ -78,7 +79,7 @@ class StatsDb:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stats_db(stats_url: str) -> AsyncIterator[StatsDb]:
-    engine = create_engine(stats_url)
+    engine = create_engine(stats_url, keys=TEST_KEYS)
     sessions = create_session_factory(engine)
     try:
         yield StatsDb(sessions, await build_dataset(sessions), engine.dialect.name)

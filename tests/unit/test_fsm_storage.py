@@ -12,9 +12,10 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlmodel import SQLModel
 
 from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.fsm import DatabaseStorage
+from storage.fsm import DatabaseStorage, fsm_row_key
 from storage.models import FsmRecord
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from tests.keys import TEST_KEYS
 from tickets.clock import ManualClock
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
@@ -22,7 +23,7 @@ KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}", keys=TEST_KEYS)
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all)
     yield create_session_factory(engine)
@@ -47,7 +48,7 @@ async def test_clearing_deletes_the_row(sessions: SessionFactory) -> None:
     await storage.set_data(KEY, {})
 
     async with sessions() as session:
-        assert await session.get(FsmRecord, "1:42:42:::default") is None
+        assert await session.get(FsmRecord, fsm_row_key(TEST_KEYS, KEY)) is None
 
 
 async def test_rows_are_stamped_with_the_injected_clock(sessions: SessionFactory) -> None:
@@ -59,7 +60,7 @@ async def test_rows_are_stamped_with_the_injected_clock(sessions: SessionFactory
     await storage.update_data(KEY, {"description": "x"})
 
     async with sessions() as session:
-        record = await session.get(FsmRecord, "1:42:42:::default")
+        record = await session.get(FsmRecord, fsm_row_key(TEST_KEYS, KEY))
     assert record is not None and record.updated_at == datetime(2030, 1, 1, 3, tzinfo=UTC)
 
 
@@ -81,7 +82,7 @@ async def test_inside_an_update_state_commits_with_the_update(sessions: SessionF
             await storage.set_state(KEY, "Casework:writing_reply")
             assert await storage.get_state(KEY) == "Casework:writing_reply"  # its own write
             async with sessions() as other:  # not committed yet
-                assert await other.get(FsmRecord, "1:42:42:::default") is None
+                assert await other.get(FsmRecord, fsm_row_key(TEST_KEYS, KEY)) is None
             await session.commit()
         finally:
             CURRENT_UNIT.reset(token)
