@@ -29,6 +29,7 @@ from storage.models import OutboxMessage, Reporter, Ticket
 from tests.conftest import RATE_SCALE
 from tests.crash.botproc import ROOT, BotProcess
 from tests.crash.citizens import CrashCitizen
+from tests.keys import TEST_KEYS
 
 ADMIN = 700_000_101
 CITIZENS = 12
@@ -116,7 +117,7 @@ async def kill_and_restart(bot: BotProcess, rng: random.Random) -> None:
 
 async def check_database(database_url: str, citizens: list[CrashCitizen], codes: list[str]) -> int:
     """Exactly one ticket per citizen, the one whose code they saw; no outbox row stuck."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=TEST_KEYS)
     sessions = create_session_factory(engine)
     try:
         for citizen, code in zip(citizens, codes, strict=True):
@@ -125,7 +126,7 @@ async def check_database(database_url: str, citizens: list[CrashCitizen], codes:
                     await session.scalars(
                         select(col(Ticket.code))
                         .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
-                        .where(col(Reporter.channel_user_id) == citizen.user.id)
+                        .where(col(Reporter.user_hash) == TEST_KEYS.lookup_hash(citizen.user.id))
                     )
                 )
             assert mine == [code], (citizen.number, mine, citizen.actions)

@@ -14,12 +14,13 @@ from storage.models import InboxUpdate, OutboxMessage
 from storage.ops import ops_counts
 from tests.conftest import START
 from tests.factories import add_department, add_ticket
+from tests.keys import TEST_KEYS
 
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
     await asyncio.to_thread(upgrade, database_url)
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=TEST_KEYS)
     yield create_session_factory(engine)
     await engine.dispose()
 
