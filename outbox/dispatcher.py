@@ -399,7 +399,7 @@ class OutboxDispatcher:
     async def _loop_forever(self) -> None:
         loop = asyncio.get_running_loop()
         next_recovery = loop.time() + self.config.recover_every
-        while True:
+        while not self._stopping:
             self._wakeup.clear()
             try:
                 await self._pump()
@@ -411,9 +411,20 @@ class OutboxDispatcher:
             wait = self.config.poll_interval
             if self._deferred:
                 wait = min(wait, max(0.0, min(self._deferred.values()) - loop.time()))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wakeup.wait()
+            await self._sleep_until_woken(wait)
+
+    async def _sleep_until_woken(self, seconds: float) -> None:
+        """Wait for `wake()` or `seconds`, whichever comes first.
+
+        Not `asyncio.timeout` + `suppress(TimeoutError)`: on Python 3.11 a `cancel()` that
+        lands as the timeout expires comes out as TimeoutError, is suppressed, and `stop()`
+        then waits for ever on a loop that never ends.
+        """
+        woken = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            woken.cancel()
 
     async def _pump(self) -> int:
         """Start a worker for each chat whose first row is due, up to the concurrency bound."""

@@ -8,7 +8,9 @@ emulator's control API, exactly as people do through Telegram.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -28,6 +30,8 @@ from tests.s3server import S3Server, s3_server
 from tickets.clock import ManualClock
 
 ADMIN_ID = 700_000_001
+# A stop that takes longer has hung (the app bounds its own graceful stop well below).
+STOP_LIMIT = 60.0
 SUPERVISOR_ID = 700_000_002
 # Tests run 20x faster than Telegram's limits; the bot's limiter is scaled the same way.
 RATE_SCALE = 20.0
@@ -112,7 +116,18 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Snaprepor
     application = SnapreportApp(settings, clock=clock)
     await application.start()
     yield application
-    await application.stop()
+    await stop_or_explain(application)
+
+
+async def stop_or_explain(application: SnapreportApp) -> None:
+    """Stop the app; if that hangs, fail with every task's stack instead of hanging CI."""
+    try:
+        async with asyncio.timeout(STOP_LIMIT):
+            await application.stop()
+    except TimeoutError:
+        for task in asyncio.all_tasks():
+            task.print_stack(file=sys.stderr)
+        raise
 
 
 @pytest.fixture
