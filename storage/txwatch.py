@@ -53,6 +53,10 @@ class WriteTransactionWatch:
             conn.info[self._key] = (time.perf_counter(), " ".join(statement.split()[:3]))
 
     def _end(self, conn: Connection) -> None:
+        if conn.invalidated:
+            # A connection cut off mid-statement (a cancelled task) is rolled back as it is
+            # discarded; reading its `info` would raise instead of letting it go.
+            return
         started = conn.info.pop(self._key, None)
         if started is None:
             return
