@@ -50,13 +50,49 @@ async def stay_anonymous(citizen: ChatUser) -> None:
     await citizen.expect("Please check your report")
 
 
-async def to_preview(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
-    """From nothing to the preview of an anonymous report with one photo."""
+async def to_place(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to step 4 (the place) of a report with one photo."""
     await begin_with_photo(citizen, seed=seed)
     await describe(citizen, description)
     await categorize(citizen)
+
+
+async def to_identity(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to step 5 (anonymous or real name), the place skipped."""
+    await to_place(citizen, seed=seed, description=description)
     await skip_place(citizen)
+
+
+async def to_preview(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to the preview of an anonymous report with one photo."""
+    await to_identity(citizen, seed=seed, description=description)
     await stay_anonymous(citizen)
+
+
+async def next_past_caption(citizen: ChatUser) -> None:
+    """Press Next on the photos panel when a caption already gave the description."""
+    await citizen.press("Next")
+    await citizen.expect("Step 3/5")
+
+
+async def ask_for_real_name(citizen: ChatUser) -> None:
+    await citizen.press("Real name")
+    await citizen.expect("share your phone number")
+
+
+async def edit_from_preview(citizen: ChatUser, part: str, step: str) -> None:
+    """Press Edit on the preview, pick `part`, and wait for its `step` panel."""
+    await citizen.press("Edit")
+    await citizen.expect("What would you like to change?")
+    await citizen.press(part)
+    await citizen.expect(step)
+
+
+async def the_one_panel(citizen: ChatUser) -> Any:
+    """The only bot message in the chat that still has inline buttons."""
+    panels = [m for m in await citizen.messages() if m.from_bot and m.inline_buttons]
+    assert len(panels) == 1, [m.describe() for m in panels]
+    return panels[0]
 
 
 async def confirm(citizen: ChatUser) -> str:
