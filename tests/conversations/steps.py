@@ -5,13 +5,15 @@ Conversation tests compose these so each test spells out only the part it is abo
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from emulator.client import ChatUser
+from emulator.client import ChatUser, EmulatorClient
 from emulator.views import BotAction
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
 from tests.imagefactory import jpeg_bytes
@@ -120,6 +122,33 @@ async def actions_since(citizen: ChatUser, seq: int, *, within: float = 0.3) -> 
         found += actions
         seq = actions[-1].seq
     return found
+
+
+async def many_citizens(client: EmulatorClient, count: int = 5) -> list[ChatUser]:
+    """`count` English-speaking citizens with the bot's chat open, Citizen0 on."""
+    return [
+        await client.chat_user(first_name=f"Citizen{n}", language_code="en") for n in range(count)
+    ]
+
+
+async def all_at_once(
+    app: SnapreportApp,
+    citizens: list[ChatUser],
+    start: Callable[[ChatUser, int], Awaitable[int]],
+    seed: int,
+) -> list[list[BotAction]]:
+    """Run `start(citizen, seed)` for every citizen at once (seeds 10 apart), let the album
+    panels settle, and return what the bot did in each chat after the seq `start` gave."""
+    seqs = await asyncio.gather(*(start(c, seed + 10 * n) for n, c in enumerate(citizens)))
+    await app.album_panels.wait_idle()
+    return [
+        await actions_since(citizen, seq, within=0.1)
+        for citizen, seq in zip(citizens, seqs, strict=True)
+    ]
+
+
+async def live_panels(citizen: ChatUser, panel: str) -> list[Any]:
+    return [m for m in await citizen.messages() if m.from_bot and panel in m.content]
 
 
 # -- the database -----------------------------------------------------------------------------
