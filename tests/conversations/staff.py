@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import CallbackAnswer, ChatMessage
 from storage.directory import SqlDirectory
@@ -71,13 +70,7 @@ async def new_ticket(
         phone=reporter.phone_number if real_name else None,
     )
     async with app.session_factory() as session, session.begin():
-        ws = workspace(
-            session,
-            clock=app.clock,
-            settings=app.settings,
-            i18n=app.i18n,
-            calendar=app.calendar,
-        )
+        ws = app.workspace(session)
         with app.i18n.context():
             submission = await submit_report(ws, draft, per_hour=1000)
     return submission.ticket
@@ -90,13 +83,7 @@ async def staff_action(
     admin = Actor(user_id=next(iter(app.settings.admin_ids)), is_admin=True)
     command["action"] = Action(action)
     async with app.session_factory() as session, session.begin():
-        ws = workspace(
-            session,
-            clock=app.clock,
-            settings=app.settings,
-            i18n=app.i18n,
-            calendar=app.calendar,
-        )
+        ws = app.workspace(session)
         with app.i18n.context():
             return await perform(ws, admin, StaffCommand(ticket_id=ticket_id, **command))
 

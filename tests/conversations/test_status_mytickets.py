@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from handlers.status import Supplement
 from storage.models import OutboxMessage, Ticket
@@ -30,13 +29,7 @@ async def seed_ticket(app: SnapreportApp, user_id: int, number: int) -> str:
     )
     with app.i18n.context():
         async with app.session_factory() as session, session.begin():
-            ws = workspace(
-                session,
-                clock=app.clock,
-                settings=app.settings,
-                i18n=app.i18n,
-                calendar=app.calendar,
-            )
+            ws = app.workspace(session)
             return (await submit_report(ws, draft, per_hour=1000)).ticket.code
 
 
