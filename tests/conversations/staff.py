@@ -23,6 +23,7 @@ from storage.directory import SqlDirectory
 from storage.models import OutboxMessage, RoutingRule, SecurityEvent, Ticket
 from storage.people import PeopleRepo
 from tests import factories
+from tests.conversations.steps import file_report
 from tests.factories import add_department, report_draft
 from tickets.actors import Actor
 from tickets.reports import submit_report
@@ -164,6 +165,15 @@ async def prefer_language(app: SnapreportApp, *users: ChatUser, language: str = 
     async with app.session_factory() as session, session.begin():
         for user in users:
             await PeopleRepo(session).set_language(user_id=user.id, language=language)
+
+
+async def filed_and_alerted(app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser) -> str:
+    """Both in English, the citizen files a report and its card reaches the supervisor."""
+    await prefer_language(app, supervisor, citizen)
+    code = await file_report(citizen)
+    await deliver(app)
+    await supervisor.expect("Reporter: anonymous")
+    return code
 
 
 async def staff_user(client: EmulatorClient, name: str, **user: Any) -> ChatUser:
