@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from functools import partial
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -28,7 +27,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
@@ -55,6 +54,7 @@ from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
+from tickets.ports import Workspace
 from ui.commands import set_commands
 from ui.i18n import create_i18n
 
@@ -148,6 +148,16 @@ class SnapreportApp:
         self._web_runner: web.AppRunner | None = None
         self.scheduler: SnapreportScheduler | None = None
 
+    def workspace(self, session: AsyncSession) -> Workspace:
+        """The domain's ports on `session`, with this app's clock, settings and calendar."""
+        return workspace(
+            session,
+            clock=self.clock,
+            settings=self.settings,
+            i18n=self.i18n,
+            calendar=self.calendar,
+        )
+
     async def start(self) -> None:
         """Migrate, check the token, set the menu, replay unhandled updates, start polling."""
         if problem := webhook_secret_problem(self.settings):
@@ -166,13 +176,7 @@ class SnapreportApp:
             engine=self.engine,
             session_factory=self.session_factory,
             clock=self.clock,
-            make_workspace=partial(
-                workspace,
-                clock=self.clock,
-                settings=self.settings,
-                i18n=self.i18n,
-                calendar=self.calendar,
-            ),
+            make_workspace=self.workspace,
             i18n=self.i18n,
             limiter=self.limiter,
             media=self.media_store,

@@ -66,15 +66,9 @@ def update_workspace(
     image_limits: ImageLimits,
 ) -> UpdateWorkspace:
     """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
+    ports = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
     return UpdateWorkspace(
-        tickets=SqlTicketRepository(session),
-        directory=SqlDirectory(session),
-        followups=SqlFollowUpRepository(session),
-        notifier=OutboxNotifier(session, i18n, settings, clock=clock),
-        clock=clock,
-        timezone=settings.timezone,
-        survey_window=timedelta(days=settings.survey_days),
-        calendar=calendar,
+        **vars(ports),
         cases=SqlCaseReads(session),
         security=SecurityLog(session),
         people=PeopleRepo(session),

@@ -161,8 +161,20 @@ class EmulatorClient:
         entities: list[dict[str, object]] | None = None,
     ) -> ChatMessage:
         """Send text; commands get their bot_command entities unless entities are given."""
-        body = _sent(user_id, chat_id, reply_to) | {"text": text, "entities": entities}
-        return ChatMessage.model_validate(await self._post("/control/messages/text", body))
+        fields = {"text": text, "entities": entities}
+        return await self._user_message("text", user_id, chat_id, reply_to, fields)
+
+    async def _user_message(
+        self,
+        kind: str,
+        user_id: int,
+        chat_id: int | None,
+        reply_to: int | None,
+        fields: Mapping[str, object],
+    ) -> ChatMessage:
+        """Post a message of `kind` (text, photo, ...) as sent by the user."""
+        body = {**_sent(user_id, chat_id, reply_to), **fields}
+        return ChatMessage.model_validate(await self._post(f"/control/messages/{kind}", body))
 
     async def send_command(
         self, user_id: int, command: str, args: str = "", *, chat_id: int | None = None
@@ -180,8 +192,8 @@ class EmulatorClient:
         reply_to: int | None = None,
     ) -> ChatMessage:
         """Send a photo; the bot gets re-encoded JPEG sizes without EXIF, as from Telegram."""
-        body = _sent(user_id, chat_id, reply_to) | {"photo": _b64(data), "caption": caption}
-        return ChatMessage.model_validate(await self._post("/control/messages/photo", body))
+        fields = {"photo": _b64(data), "caption": caption}
+        return await self._user_message("photo", user_id, chat_id, reply_to, fields)
 
     async def send_album(
         self,
@@ -210,13 +222,13 @@ class EmulatorClient:
         reply_to: int | None = None,
     ) -> ChatMessage:
         """Send a file as is (EXIF and all)."""
-        body = _sent(user_id, chat_id, reply_to) | {
+        fields = {
             "data": _b64(data),
             "file_name": file_name,
             "mime_type": mime_type,
             "caption": caption,
         }
-        return ChatMessage.model_validate(await self._post("/control/messages/document", body))
+        return await self._user_message("document", user_id, chat_id, reply_to, fields)
 
     async def send_location(
         self,
@@ -228,12 +240,12 @@ class EmulatorClient:
         chat_id: int | None = None,
         reply_to: int | None = None,
     ) -> ChatMessage:
-        body = _sent(user_id, chat_id, reply_to) | {
+        fields = {
             "latitude": latitude,
             "longitude": longitude,
             "horizontal_accuracy": horizontal_accuracy,
         }
-        return ChatMessage.model_validate(await self._post("/control/messages/location", body))
+        return await self._user_message("location", user_id, chat_id, reply_to, fields)
 
     async def send_contact(
         self,
@@ -246,13 +258,13 @@ class EmulatorClient:
         chat_id: int | None = None,
         reply_to: int | None = None,
     ) -> ChatMessage:
-        body = _sent(user_id, chat_id, reply_to) | {
+        fields = {
             "phone_number": phone_number,
             "first_name": first_name,
             "last_name": last_name,
             "contact_user_id": contact_user_id,
         }
-        return ChatMessage.model_validate(await self._post("/control/messages/contact", body))
+        return await self._user_message("contact", user_id, chat_id, reply_to, fields)
 
     async def edit_text(
         self, user_id: int, chat_id: int, message_id: int, text: str

@@ -15,7 +15,7 @@ from emulator import media, shapes
 from emulator.errors import ApiError, bad_request, forbidden, too_many_requests
 from emulator.formatting import Entity, FormattedText, parse_html, trim, utf16_len
 from emulator.markup import check_markup
-from emulator.params import Params
+from emulator.params import Params, Upload
 from emulator.state import ChatRec, ChatType, EventKind, Json, MessageRec, World
 
 Method = Callable[[World, Params], Awaitable[object]]
@@ -146,27 +146,31 @@ async def send_message(world: World, params: Params) -> object:
 
 
 async def send_photo(world: World, params: Params) -> object:
-    chat = writable_chat(world, params)
-    caption, source = caption_content(world, params)
-    markup = check_markup(params.json("reply_markup"))
-    reply_to = reply_target(chat, params)
-    photo = await media.photo_sizes(world, params.input_file("photo"))
-    charge(world, chat)
-    content = {"photo": photo, **caption}
-    message = post(world, chat, content, source=source, markup=markup, reply_to=reply_to)
-    return shapes.message(world, message)
+    return await _send_file(world, params, "photo")
 
 
 async def send_document(world: World, params: Params) -> object:
+    return await _send_file(world, params, "document")
+
+
+async def _send_file(world: World, params: Params, kind: str) -> object:
+    """sendPhoto and sendDocument: the file in the parameter named `kind`, with a caption."""
     chat = writable_chat(world, params)
     caption, source = caption_content(world, params)
     markup = check_markup(params.json("reply_markup"))
     reply_to = reply_target(chat, params)
-    document = media.document(world, params.input_file("document"))
+    file = await _file_object(world, kind, params.input_file(kind))
     charge(world, chat)
-    content = {"document": document, **caption}
+    content = {kind: file, **caption}
     message = post(world, chat, content, source=source, markup=markup, reply_to=reply_to)
     return shapes.message(world, message)
+
+
+async def _file_object(world: World, kind: str, value: Upload | str | None) -> object:
+    """A photo's sizes or a document object, as Telegram shows the file in a message."""
+    if kind == "photo":
+        return await media.photo_sizes(world, value)
+    return media.document(world, value)
 
 
 async def send_location(world: World, params: Params) -> object:
@@ -291,9 +295,8 @@ async def _album_item(world: World, item: Params) -> tuple[Json, str | None]:
         value = None
     if value is None:
         raise bad_request("can't parse InputMedia: media not found")
-    if item.text("type") == "photo":
-        return {"photo": await media.photo_sizes(world, value), **caption}, source
-    return {"document": media.document(world, value), **caption}, source
+    kind = "photo" if item.text("type") == "photo" else "document"
+    return {kind: await _file_object(world, kind, value), **caption}, source
 
 
 def _source_message(world: World, params: Params, missing: str) -> MessageRec:

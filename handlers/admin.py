@@ -382,19 +382,6 @@ async def run_verb(
     await message.answer(text, reply_markup=markup)  # done (committed) before reported done
 
 
-@router.message(Command("dept"), flags=ADMIN)
-async def dept(
-    message: Message,
-    command: CommandObject,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    ctx = AdminContext(ws, actor, settings, bot)
-    await run_verb(message, ctx, DEPT_VERBS, split_args(command.args), "list")
-
-
 def invite_row(department_id: int) -> list[InlineKeyboardButton]:
     """The two invite buttons: the same press as `/dept invite DEPT ROLE`."""
     return [
@@ -682,8 +669,11 @@ ROUTE_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]
 }
 
 
-@router.message(Command("route"), flags=ADMIN)
-async def route(
+VERBS_OF_COMMAND = {"dept": DEPT_VERBS, "route": ROUTE_VERBS}
+
+
+@router.message(Command(*VERBS_OF_COMMAND), flags=ADMIN)
+async def dept_or_route(
     message: Message,
     command: CommandObject,
     ws: UpdateWorkspace,
@@ -691,8 +681,10 @@ async def route(
     settings: Settings,
     bot: Bot,
 ) -> None:
+    """/dept and /route: a verb (list when none) and its arguments."""
     ctx = AdminContext(ws, actor, settings, bot)
-    await run_verb(message, ctx, ROUTE_VERBS, split_args(command.args), "list")
+    verbs = VERBS_OF_COMMAND[command.command.lower()]
+    await run_verb(message, ctx, verbs, split_args(command.args), "list")
 
 
 # -- /dead ------------------------------------------------------------------------------------

@@ -105,14 +105,24 @@ async def status_choices(
     return text, InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
+async def own_ticket(
+    query: CallbackQuery, ws: UpdateWorkspace, ticket_id: int
+) -> TicketView | None:
+    """The pressed button's ticket if it is the presser's own report; else refuse (alert)."""
+    ticket = await ws.tickets.get(ticket_id=ticket_id)
+    if ticket is None or ticket.reporter_user_id != query.from_user.id:
+        # The button names the ticket by number, not by its code: only its reporter may.
+        await query.answer(_("You are not allowed to do this."), show_alert=True)
+        return None
+    return ticket
+
+
 @router.callback_query(StatusPick.filter())
 async def on_status_pick(
     query: CallbackQuery, callback_data: StatusPick, ws: UpdateWorkspace, settings: Settings
 ) -> None:
-    ticket = await ws.tickets.get(ticket_id=callback_data.ticket_id)
-    if ticket is None or ticket.reporter_user_id != query.from_user.id:
-        # The button names the ticket by number, not by its code: only its reporter may.
-        await query.answer(_("You are not allowed to do this."), show_alert=True)
+    ticket = await own_ticket(query, ws, callback_data.ticket_id)
+    if ticket is None:
         return
     await query.answer()
     if isinstance(query.message, Message):
@@ -198,9 +208,8 @@ async def tickets_page(
 async def begin_supplement(
     query: CallbackQuery, callback_data: Supplement, ws: UpdateWorkspace, state: FSMContext
 ) -> None:
-    ticket = await ws.tickets.get(ticket_id=callback_data.ticket_id)
-    if ticket is None or ticket.reporter_user_id != query.from_user.id:
-        await query.answer(_("You are not allowed to do this."), show_alert=True)
+    ticket = await own_ticket(query, ws, callback_data.ticket_id)
+    if ticket is None:
         return
     await state.set_state(AddingMaterial.sending)
     await state.update_data(supplement_ticket=ticket.id)

@@ -288,12 +288,6 @@ async def on_card_button(
 
 async def offer_members(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
     members = await ws.directory.list_members(department_id=ticket.department_id)
-    if not members:
-        await query.answer(
-            _("This department has no members yet: an administrator can invite them (/dept)."),
-            show_alert=True,
-        )
-        return
     choices = [
         (
             f"👤 {member.display_name} · {role_label(member.role)}",
@@ -302,7 +296,8 @@ async def offer_members(query: CallbackQuery, ws: UpdateWorkspace, ticket: Ticke
         for member in members
     ]
     prompt = _("Who should handle {code}?").format(code=ticket.code)
-    await show_choices(query, ticket, choices, prompt)
+    none = _("This department has no members yet: an administrator can invite them (/dept).")
+    await show_choices(query, ticket, choices, prompt, none=none)
 
 
 async def show_choices(
@@ -310,8 +305,14 @@ async def show_choices(
     ticket: TicketView,
     choices: Sequence[tuple[str, CallbackData]],
     prompt: str,
+    *,
+    none: str,
 ) -> None:
-    """Swap the card's buttons for one button per choice (at most 20) and a Back."""
+    """Swap the card's buttons for one button per choice (at most 20) and a Back;
+    with no choice at all, alert `none` instead."""
+    if not choices:
+        await query.answer(none, show_alert=True)
+        return
     rows = [
         [InlineKeyboardButton(text=text, callback_data=data.pack())] for text, data in choices[:20]
     ]
@@ -354,12 +355,6 @@ async def offer_departments(query: CallbackQuery, ws: UpdateWorkspace, ticket: T
         for d in await ws.directory.list_departments()
         if d.id != ticket.department_id and not d.archived
     ]
-    if not departments:
-        await query.answer(
-            _("There is no other department yet: an administrator can add one (/dept)."),
-            show_alert=True,
-        )
-        return
     choices = [
         (
             f"🔀 {department.name}",
@@ -368,7 +363,8 @@ async def offer_departments(query: CallbackQuery, ws: UpdateWorkspace, ticket: T
         for department in departments
     ]
     prompt = _("Which department should handle {code}?").format(code=ticket.code)
-    await show_choices(query, ticket, choices, prompt)
+    none = _("There is no other department yet: an administrator can add one (/dept).")
+    await show_choices(query, ticket, choices, prompt, none=none)
 
 
 @router.callback_query(RouteTo.filter(), flags=STAFF)

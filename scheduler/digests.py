@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from config.settings import Settings
 from outbox.notifier import OnceNotifier
 from outbox.statistics import ChannelPublisher
+from scheduler.admin_notices import notify_admins_once
 from scheduler.holidays import JOB_HOLIDAYS, warn_uncovered_years
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_stats
@@ -56,20 +57,15 @@ async def weekly_digest(
     week = Period.week_of(local_today(clock, tz) - timedelta(days=7), tz)
     stats = await load_stats(session_factory, week, as_of=clock.now(), tz=settings.timezone)
     key = f"digest:weekly:{week.start.astimezone(tz).date().isoformat()}"
-    written = 0
-    with i18n.context():
-        async with session_factory() as session, session.begin():
-            outbox = OnceNotifier(session, i18n, settings, clock=clock)
-            for admin_id in sorted(settings.admin_ids):
-                with i18n.use_locale(await outbox.language_of(admin_id)):
-                    text = weekly_digest_text(stats, tz)
-                written += await outbox.once(
-                    admin_id,
-                    "sendMessage",
-                    html_text(text),
-                    key=f"{key}:{admin_id}",
-                    purpose="digest:weekly",
-                )
+    written = await notify_admins_once(
+        session_factory,
+        clock=clock,
+        settings=settings,
+        i18n=i18n,
+        render=lambda: weekly_digest_text(stats, tz),
+        key=key,
+        purpose="digest:weekly",
+    )
     log.info("weekly_digest", rows=written, received=stats.overall.counts.received)
     return written
 

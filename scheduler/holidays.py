@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
-from outbox.notifier import OnceNotifier
+from scheduler.admin_notices import notify_admins_once
 from storage.db import SessionFactory
 from tickets.clock import Clock
 from tickets.holidays import LOOKAHEAD_DAYS, WorkingCalendar
@@ -48,19 +48,14 @@ async def warn_uncovered_years(
     years = calendar.uncovered_years(today, LOOKAHEAD_DAYS)
     if not years:
         return 0
-    written = 0
-    with i18n.context():
-        async with session_factory() as session, session.begin():
-            outbox = OnceNotifier(session, i18n, settings, clock=clock)
-            for admin_id in sorted(settings.admin_ids):
-                with i18n.use_locale(await outbox.language_of(admin_id)):
-                    text = uncovered_notice(years)
-                written += await outbox.once(
-                    admin_id,
-                    "sendMessage",
-                    {"text": text, "parse_mode": "HTML"},
-                    key=f"{PURPOSE}:{today.isoformat()}:{admin_id}",
-                    purpose=PURPOSE,
-                )
+    written = await notify_admins_once(
+        session_factory,
+        clock=clock,
+        settings=settings,
+        i18n=i18n,
+        render=lambda: uncovered_notice(years),
+        key=f"{PURPOSE}:{today.isoformat()}",
+        purpose=PURPOSE,
+    )
     log.warning("holidays_uncovered", years=years, rows=written)
     return written

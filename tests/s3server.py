@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -29,24 +30,22 @@ def free_port() -> int:
 class S3Server:
     url: str
 
-    def create_bucket(self, name: str) -> None:
-        client = boto3.session.Session().client(
+    def client(self) -> Any:
+        """A boto3 S3 client for this server, with the test credentials."""
+        return boto3.session.Session().client(
             "s3",
             endpoint_url=self.url,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
             region_name=REGION,
         )
+
+    def create_bucket(self, name: str) -> None:
+        client = self.client()
         client.create_bucket(Bucket=name)
 
     def list_keys(self, bucket: str) -> list[str]:
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.url,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            region_name=REGION,
-        )
+        client = self.client()
         listed = client.list_objects_v2(Bucket=bucket)
         return sorted(item["Key"] for item in listed.get("Contents", []) if "Key" in item)
 

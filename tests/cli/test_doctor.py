@@ -134,14 +134,19 @@ async def test_webhook_settings_must_be_https_with_a_long_secret(
         assert "secrets.token_urlsafe(32)" in line
 
 
-async def test_run_refuses_to_start_with_a_broken_database_url(
-    tmp_path: Path, emulator: EmulatorServer
-) -> None:
-    env = project_env(tmp_path) | {
+def broken_db_env(tmp_path: Path, emulator: EmulatorServer) -> dict[str, str]:
+    """The environment of a project whose DATABASE_URL cannot connect."""
+    return project_env(tmp_path) | {
         "BOT_TOKEN": emulator.token,
         "TELEGRAM_API_URL": emulator.url,
         "DATABASE_URL": BROKEN_DB,
     }
+
+
+async def test_run_refuses_to_start_with_a_broken_database_url(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    env = broken_db_env(tmp_path, emulator)
     code, output = await run_cli("run", env=env, cwd=tmp_path)
     assert code == 2
     assert "✗ database: cannot connect" in output and "DATABASE_URL" in output
@@ -151,11 +156,7 @@ async def test_run_refuses_to_start_with_a_broken_database_url(
 async def test_doctor_command_prints_a_line_per_check_and_exits_1_on_a_failure(
     tmp_path: Path, emulator: EmulatorServer
 ) -> None:
-    env = project_env(tmp_path) | {
-        "BOT_TOKEN": emulator.token,
-        "TELEGRAM_API_URL": emulator.url,
-        "DATABASE_URL": BROKEN_DB,
-    }
+    env = broken_db_env(tmp_path, emulator)
     code, output = await run_cli("doctor", env=env, cwd=tmp_path)
     assert code == 1, output
     lines = output.splitlines()

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import CallbackAnswer, ChatMessage
 from storage.directory import SqlDirectory
 from storage.models import OutboxMessage, RoutingRule, SecurityEvent, Ticket
 from storage.people import PeopleRepo
 from tests import factories
+from tests.conversations.steps import file_report
 from tests.factories import add_department, report_draft
 from tickets.actors import Actor
 from tickets.reports import submit_report
@@ -71,13 +71,7 @@ async def new_ticket(
         phone=reporter.phone_number if real_name else None,
     )
     async with app.session_factory() as session, session.begin():
-        ws = workspace(
-            session,
-            clock=app.clock,
-            settings=app.settings,
-            i18n=app.i18n,
-            calendar=app.calendar,
-        )
+        ws = app.workspace(session)
         with app.i18n.context():
             submission = await submit_report(ws, draft, per_hour=1000)
     return submission.ticket
@@ -90,13 +84,7 @@ async def staff_action(
     admin = Actor(user_id=next(iter(app.settings.admin_ids)), is_admin=True)
     command["action"] = Action(action)
     async with app.session_factory() as session, session.begin():
-        ws = workspace(
-            session,
-            clock=app.clock,
-            settings=app.settings,
-            i18n=app.i18n,
-            calendar=app.calendar,
-        )
+        ws = app.workspace(session)
         with app.i18n.context():
             return await perform(ws, admin, StaffCommand(ticket_id=ticket_id, **command))
 
@@ -177,6 +165,15 @@ async def prefer_language(app: SnapreportApp, *users: ChatUser, language: str = 
     async with app.session_factory() as session, session.begin():
         for user in users:
             await PeopleRepo(session).set_language(user_id=user.id, language=language)
+
+
+async def filed_and_alerted(app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser) -> str:
+    """Both in English, the citizen files a report and its card reaches the supervisor."""
+    await prefer_language(app, supervisor, citizen)
+    code = await file_report(citizen)
+    await deliver(app)
+    await supervisor.expect("Reporter: anonymous")
+    return code
 
 
 async def staff_user(client: EmulatorClient, name: str, **user: Any) -> ChatUser:

@@ -5,13 +5,15 @@ Conversation tests compose these so each test spells out only the part it is abo
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from emulator.client import ChatUser
+from emulator.client import ChatUser, EmulatorClient
 from emulator.views import BotAction
 from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
@@ -51,13 +53,49 @@ async def stay_anonymous(citizen: ChatUser) -> None:
     await citizen.expect("Please check your report")
 
 
-async def to_preview(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
-    """From nothing to the preview of an anonymous report with one photo."""
+async def to_place(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to step 4 (the place) of a report with one photo."""
     await begin_with_photo(citizen, seed=seed)
     await describe(citizen, description)
     await categorize(citizen)
+
+
+async def to_identity(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to step 5 (anonymous or real name), the place skipped."""
+    await to_place(citizen, seed=seed, description=description)
     await skip_place(citizen)
+
+
+async def to_preview(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
+    """From nothing to the preview of an anonymous report with one photo."""
+    await to_identity(citizen, seed=seed, description=description)
     await stay_anonymous(citizen)
+
+
+async def next_past_caption(citizen: ChatUser) -> None:
+    """Press Next on the photos panel when a caption already gave the description."""
+    await citizen.press("Next")
+    await citizen.expect("Step 3/5")
+
+
+async def ask_for_real_name(citizen: ChatUser) -> None:
+    await citizen.press("Real name")
+    await citizen.expect("share your phone number")
+
+
+async def edit_from_preview(citizen: ChatUser, part: str, step: str) -> None:
+    """Press Edit on the preview, pick `part`, and wait for its `step` panel."""
+    await citizen.press("Edit")
+    await citizen.expect("What would you like to change?")
+    await citizen.press(part)
+    await citizen.expect(step)
+
+
+async def the_one_panel(citizen: ChatUser) -> Any:
+    """The only bot message in the chat that still has inline buttons."""
+    panels = [m for m in await citizen.messages() if m.from_bot and m.inline_buttons]
+    assert len(panels) == 1, [m.describe() for m in panels]
+    return panels[0]
 
 
 async def confirm(citizen: ChatUser) -> str:
@@ -85,6 +123,33 @@ async def actions_since(citizen: ChatUser, seq: int, *, within: float = 0.3) -> 
         found += actions
         seq = actions[-1].seq
     return found
+
+
+async def many_citizens(client: EmulatorClient, count: int = 5) -> list[ChatUser]:
+    """`count` English-speaking citizens with the bot's chat open, Citizen0 on."""
+    return [
+        await client.chat_user(first_name=f"Citizen{n}", language_code="en") for n in range(count)
+    ]
+
+
+async def all_at_once(
+    app: SnapreportApp,
+    citizens: list[ChatUser],
+    start: Callable[[ChatUser, int], Awaitable[int]],
+    seed: int,
+) -> list[list[BotAction]]:
+    """Run `start(citizen, seed)` for every citizen at once (seeds 10 apart), let the album
+    panels settle, and return what the bot did in each chat after the seq `start` gave."""
+    seqs = await asyncio.gather(*(start(c, seed + 10 * n) for n, c in enumerate(citizens)))
+    await app.album_panels.wait_idle()
+    return [
+        await actions_since(citizen, seq, within=0.1)
+        for citizen, seq in zip(citizens, seqs, strict=True)
+    ]
+
+
+async def live_panels(citizen: ChatUser, panel: str) -> list[Any]:
+    return [m for m in await citizen.messages() if m.from_bot and panel in m.content]
 
 
 # -- the database -----------------------------------------------------------------------------

@@ -7,14 +7,12 @@ Telegram to delete the same panel twice ("message to delete not found").
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.steps import actions_since
+from tests.conversations.steps import all_at_once, begin_with_photo, live_panels, many_citizens
 from tests.imagefactory import jpeg_bytes
 
 PANEL = "Step 1/5"
@@ -28,8 +26,7 @@ def settings(settings: Settings) -> Settings:
 
 async def albums_after_a_photo(citizen: ChatUser, seed: int) -> int:
     """A photo (so there is a panel to replace), then three albums back to back."""
-    await citizen.send_photo(jpeg_bytes(seed=seed))
-    await citizen.expect("Received: 1 photo")
+    await begin_with_photo(citizen, seed=seed)
     seq = citizen.seq
     for album in range(3):
         first = seed + 1 + 3 * album
@@ -41,22 +38,16 @@ async def albums_after_a_photo(citizen: ChatUser, seed: int) -> int:
 async def test_overlapping_refreshes_never_delete_a_panel_twice(
     client: EmulatorClient, app: SnapreportApp
 ) -> None:
-    citizens = [
-        await client.chat_user(first_name=f"Citizen{n}", language_code="en") for n in range(5)
-    ]
+    citizens = await many_citizens(client)
     before = await client.stats()
 
-    seqs = await asyncio.gather(
-        *(albums_after_a_photo(c, seed=100 + 10 * n) for n, c in enumerate(citizens))
-    )
-    await app.album_panels.wait_idle()
+    seen = await all_at_once(app, citizens, albums_after_a_photo, seed=100)
 
-    for citizen, seq in zip(citizens, seqs, strict=True):
-        actions = await actions_since(citizen, seq, within=0.1)
+    for citizen, actions in zip(citizens, seen, strict=True):
         deleted = [a.message_id for a in actions if a.kind == "delete"]
         sent = [a for a in actions if a.kind == "send" and PANEL in a.message.content]
         assert len(deleted) == len(set(deleted)) == len(sent)  # each old panel, once
-        live = [m for m in await citizen.messages() if m.from_bot and PANEL in m.content]
+        live = await live_panels(citizen, PANEL)
         assert len(live) == 1 and "Received: 10 photo" in live[0].content
     after = await client.stats()
     assert after.errors == before.errors  # no "message to delete not found", nor anything else

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.steps import actions_since
+from tests.conversations.steps import all_at_once, begin_with_photo, live_panels, many_citizens
 from tests.imagefactory import jpeg_bytes
 
 PANEL = "Step 1/5"
@@ -14,8 +12,7 @@ PANEL = "Step 1/5"
 
 async def album_after_a_photo(citizen: ChatUser, seed: int) -> int:
     """A photo (so there is a panel to replace), then an album of four."""
-    await citizen.send_photo(jpeg_bytes(seed=seed))
-    await citizen.expect("Received: 1 photo")
+    await begin_with_photo(citizen, seed=seed)
     seq = citizen.seq
     await citizen.send_album([jpeg_bytes(seed=seed + n) for n in range(1, 5)])
     await citizen.expect("Received: 5 photo")
@@ -25,21 +22,15 @@ async def album_after_a_photo(citizen: ChatUser, seed: int) -> int:
 async def test_concurrent_albums_each_get_exactly_one_panel(
     client: EmulatorClient, app: SnapreportApp
 ) -> None:
-    citizens = [
-        await client.chat_user(first_name=f"Citizen{n}", language_code="en") for n in range(5)
-    ]
+    citizens = await many_citizens(client)
     before = await client.stats()
 
-    seqs = await asyncio.gather(
-        *(album_after_a_photo(c, seed=200 + 10 * n) for n, c in enumerate(citizens))
-    )
-    await app.album_panels.wait_idle()
+    seen = await all_at_once(app, citizens, album_after_a_photo, seed=200)
 
-    for citizen, seq in zip(citizens, seqs, strict=True):
-        actions = await actions_since(citizen, seq, within=0.1)
+    for citizen, actions in zip(citizens, seen, strict=True):
         assert [a.kind for a in actions] == ["delete", "send"]  # the old panel, the new one
         assert PANEL in actions[1].message.content
-        live = [m for m in await citizen.messages() if m.from_bot and PANEL in m.content]
+        live = await live_panels(citizen, PANEL)
         assert len(live) == 1
     after = await client.stats()
     assert after.requests.get("deleteMessage", 0) - before.requests.get("deleteMessage", 0) == 5

@@ -11,6 +11,7 @@ from storage.models import OutboxMessage
 from tests.conversations.steps import (
     DESCRIPTION,
     actions_since,
+    ask_for_real_name,
     begin_with_photo,
     categorize,
     code_of,
@@ -18,14 +19,19 @@ from tests.conversations.steps import (
     count_tickets,
     describe,
     draft_data,
+    edit_from_preview,
     events_of,
     evidence_of,
     file_report,
     fsm_records,
+    next_past_caption,
     reporter_of,
     skip_place,
     stay_anonymous,
+    the_one_panel,
     ticket_by_code,
+    to_identity,
+    to_place,
     to_preview,
 )
 from tests.imagefactory import jpeg_bytes
@@ -48,15 +54,9 @@ async def test_happy_path_with_one_photo_files_a_ticket(
 
 
 async def test_steps_edit_one_panel_in_place(citizen: ChatUser) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
+    await to_preview(citizen)
 
-    panels = [m for m in await citizen.messages() if m.from_bot and m.inline_buttons]
-    assert len(panels) == 1, [m.describe() for m in panels]
-    assert "Please check your report" in panels[0].content
+    assert "Please check your report" in (await the_one_panel(citizen)).content
 
 
 async def test_album_of_five_gives_one_panel_and_five_evidence_rows(
@@ -89,8 +89,7 @@ async def test_caption_becomes_the_description_and_skips_step_two(
     caption = "The officer at the gate asked me for a red envelope"
     await begin_with_photo(citizen, caption=caption)
 
-    await citizen.press("Next")
-    await citizen.expect("Step 3/5")
+    await next_past_caption(citizen)
     await categorize(citizen, "red envelopes")
     await skip_place(citizen)
     await stay_anonymous(citizen)
@@ -119,12 +118,8 @@ async def test_typing_after_the_photos_is_taken_as_the_description(
 async def test_real_name_report_keeps_name_and_phone_on_the_reporter(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await to_identity(citizen)
+    await ask_for_real_name(citizen)
 
     await citizen.tap("Share my phone number")
     await citizen.expect("Thank you, Wei Zhang")
@@ -151,12 +146,8 @@ async def test_anonymous_report_stores_no_name_or_phone(
 
 
 async def test_someone_elses_contact_is_refused(citizen: ChatUser, app: SnapreportApp) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await to_identity(citizen)
+    await ask_for_real_name(citizen)
 
     await citizen.client.send_contact(
         citizen.id, "+8613900000000", "Li", contact_user_id=citizen.id + 1, chat_id=citizen.id
@@ -175,18 +166,11 @@ async def test_someone_elses_contact_is_refused(citizen: ChatUser, app: Snaprepo
 async def test_changing_the_mind_back_to_anonymous_drops_the_phone(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await to_identity(citizen)
+    await ask_for_real_name(citizen)
     await citizen.tap("Share my phone number")
     await citizen.expect("Please check your report")
-    await citizen.press("Edit")
-    await citizen.expect("What would you like to change?")
-    await citizen.press("Identity")
-    await citizen.expect("Step 5/5")
+    await edit_from_preview(citizen, "Identity", "Step 5/5")
     await citizen.press("Anonymous")
     preview = await citizen.expect("Please check your report")
     assert citizen.phone_number not in preview.content
@@ -200,9 +184,7 @@ async def test_changing_the_mind_back_to_anonymous_drops_the_phone(
 async def test_shared_location_is_kept_on_the_ticket(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
+    await to_place(citizen)
     await citizen.expect("Or use the button")
 
     await citizen.tap("Share my location", location=(31.2304, 121.4737))
@@ -215,9 +197,7 @@ async def test_shared_location_is_kept_on_the_ticket(
 
 
 async def test_typed_address_is_the_place(citizen: ChatUser, app: SnapreportApp) -> None:
-    await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
+    await to_place(citizen)
 
     await citizen.send("No. 1 Renmin Road, service hall")
     await citizen.expect("Step 5/5")
@@ -232,10 +212,7 @@ async def test_edit_from_the_preview_changes_the_category(
 ) -> None:
     await to_preview(citizen)
 
-    await citizen.press("Edit")
-    await citizen.expect("What would you like to change?")
-    await citizen.press("Category")
-    await citizen.expect("Step 3/5")
+    await edit_from_preview(citizen, "Category", "Step 3/5")
     await citizen.press("Improper dining")
     preview = await citizen.expect("Please check your report")
     assert "Category: Improper dining" in preview.content
@@ -250,10 +227,7 @@ async def test_edit_the_description_returns_to_the_preview(
 ) -> None:
     await to_preview(citizen)
 
-    await citizen.press("Edit")
-    await citizen.expect("What would you like to change?")
-    await citizen.press("Description")
-    await citizen.expect("Step 2/5")
+    await edit_from_preview(citizen, "Description", "Step 2/5")
     await citizen.send("Actually it was the clerk at window 4")
     preview = await citizen.expect("Please check your report")
     assert "window 4" in preview.content
@@ -267,10 +241,7 @@ async def test_edit_photos_adds_one_and_returns_to_the_preview(
 ) -> None:
     await to_preview(citizen)
 
-    await citizen.press("Edit")
-    await citizen.expect("What would you like to change?")
-    await citizen.press("Photos")
-    await citizen.expect("Step 1/5")
+    await edit_from_preview(citizen, "Photos", "Step 1/5")
     await citizen.send_photo(jpeg_bytes(seed=2))
     await citizen.expect("Received: 2 photo")
     await citizen.press("Next")
@@ -319,8 +290,7 @@ async def test_album_caption_becomes_the_description(
     await citizen.send_album([jpeg_bytes(seed=s) for s in (50, 51, 52)], caption)
     await citizen.expect("Received: 3 photo")
 
-    await citizen.press("Next")
-    await citizen.expect("Step 3/5")
+    await next_past_caption(citizen)
     await categorize(citizen, "Improper dining")
     await skip_place(citizen)
     await stay_anonymous(citizen)
@@ -349,9 +319,7 @@ async def test_typing_where_a_button_is_expected_brings_the_panel_back(
 
     await citizen.expect("Please use the buttons")
     await citizen.expect("Step 3/5")
-    panels = [m for m in await citizen.messages() if m.from_bot and m.inline_buttons]
-    assert len(panels) == 1, [m.describe() for m in panels]
-    assert "Step 3/5" in panels[0].content  # moved down, not doubled
+    assert "Step 3/5" in (await the_one_panel(citizen)).content  # moved down, not doubled
 
 
 async def test_a_double_tap_on_a_category_does_not_skip_a_step(citizen: ChatUser) -> None:

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
-from bot.workspace import workspace
 from emulator.client import ChatUser, EmulatorClient
 from handlers.status import Supplement
 from storage.models import OutboxMessage, Ticket
@@ -30,14 +29,18 @@ async def seed_ticket(app: SnapreportApp, user_id: int, number: int) -> str:
     )
     with app.i18n.context():
         async with app.session_factory() as session, session.begin():
-            ws = workspace(
-                session,
-                clock=app.clock,
-                settings=app.settings,
-                i18n=app.i18n,
-                calendar=app.calendar,
-            )
+            ws = app.workspace(session)
             return (await submit_report(ws, draft, per_hour=1000)).ticket.code
+
+
+async def file_and_begin_a_supplement(citizen: ChatUser) -> str:
+    """File a report, then press its "Add material" button under /mytickets."""
+    code = await file_report(citizen)
+    await citizen.command("mytickets")
+    await citizen.expect("Your reports")
+    await citizen.press("Add material to " + code)
+    await citizen.expect("Send a photo or a text to add to " + code)
+    return code
 
 
 async def test_mytickets_lists_newest_first(
@@ -95,12 +98,7 @@ async def test_mytickets_with_no_reports_says_how_to_start(citizen: ChatUser) ->
 async def test_supplement_text_adds_an_event_and_tells_the_department(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    code = await file_report(citizen)
-    await citizen.command("mytickets")
-    await citizen.expect("Your reports")
-
-    await citizen.press("Add material to " + code)
-    await citizen.expect("Send a photo or a text to add to " + code)
+    code = await file_and_begin_a_supplement(citizen)
     await citizen.send("He was back at 11:40, <b>laughing</b> about it")
     await citizen.expect("Added to " + code)
 
@@ -122,11 +120,7 @@ async def test_supplement_text_adds_an_event_and_tells_the_department(
 
 
 async def test_supplement_photo_adds_an_event(citizen: ChatUser, app: SnapreportApp) -> None:
-    code = await file_report(citizen)
-    await citizen.command("mytickets")
-    await citizen.expect("Your reports")
-    await citizen.press("Add material to " + code)
-    await citizen.expect("Send a photo or a text")
+    code = await file_and_begin_a_supplement(citizen)
 
     await citizen.send_photo(jpeg_bytes(seed=40), caption="From the other side")
     await citizen.expect("Added to " + code)
@@ -158,11 +152,7 @@ async def test_supplement_to_someone_elses_ticket_is_refused(
 async def test_supplement_to_a_closed_ticket_is_refused(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    code = await file_report(citizen)
-    await citizen.command("mytickets")
-    await citizen.expect("Your reports")
-    await citizen.press("Add material to " + code)
-    await citizen.expect("Send a photo or a text")
+    code = await file_and_begin_a_supplement(citizen)
     async with app.session_factory() as session, session.begin():
         row = await session.scalar(select(Ticket).where(col(Ticket.code) == code))
         assert row is not None
@@ -178,11 +168,7 @@ async def test_supplement_to_a_closed_ticket_is_refused(
 async def test_supplement_too_long_stays_in_the_step(
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
-    code = await file_report(citizen)
-    await citizen.command("mytickets")
-    await citizen.expect("Your reports")
-    await citizen.press("Add material to " + code)
-    await citizen.expect("Send a photo or a text")
+    code = await file_and_begin_a_supplement(citizen)
 
     await citizen.send("z" * 2001)
     await citizen.expect("2000")

@@ -10,6 +10,7 @@ from tests.conversations.staff import (
     add_member,
     deliver,
     dump,
+    filed_and_alerted,
     leaks,
     make_department_with_rule,
     new_ticket,
@@ -48,10 +49,7 @@ async def test_anonymous_relay_both_ways_shows_staff_nothing_of_the_reporter(
     citizen = await client.chat_user(
         first_name="Wei", last_name="Zhang", username="wei_zhang_88", language_code="en"
     )
-    await prefer_language(app, supervisor, citizen)
-    code = await file_report(citizen)
-    await deliver(app)
-    await supervisor.expect("Reporter: anonymous")
+    code = await filed_and_alerted(app, supervisor, citizen)
     await supervisor.press("Ask reporter")
     await supervisor.expect("Type your question")
     await supervisor.send("Which window was it, and at what time?")
@@ -81,10 +79,7 @@ async def test_anonymous_relay_both_ways_shows_staff_nothing_of_the_reporter(
 async def test_resolution_reaches_the_reporter_then_the_survey_reopens_it(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser
 ) -> None:
-    await prefer_language(app, supervisor, citizen)
-    code = await file_report(citizen)
-    await deliver(app)
-    await supervisor.expect("Reporter: anonymous")
+    code = await filed_and_alerted(app, supervisor, citizen)
     await supervisor.press("Accept")
     await deliver(app)
     await supervisor.expect("Accepted — Sup")

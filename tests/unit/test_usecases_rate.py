@@ -17,6 +17,19 @@ from tickets.workflow import StaffCommand, perform, rate
 RESOLVE_KINDS = {str(k) for k in kinds_of([Phase.RESOLVE])}
 
 
+async def rate_as_reporter(
+    fakes: Fakes, ticket: TicketView, rating: str, comment: str | None = None
+) -> TicketView:
+    """The reporter answers the survey of `ticket`."""
+    return await rate(
+        fakes.ws,
+        ticket_id=ticket.id,
+        reporter_user_id=REPORTER_USER_ID,
+        rating=rating,
+        comment=comment,
+    )
+
+
 async def resolved(fakes: Fakes) -> TicketView:
     """A ticket resolved now, its survey and auto-close planned."""
     ticket = fakes.tickets.seed(ticket_view(state=TicketState.IN_PROGRESS))
@@ -28,13 +41,7 @@ async def test_satisfied_or_fair_rating_closes_the_ticket(fakes: Fakes, rating: 
     ticket = await resolved(fakes)
     fakes.clock.advance(timedelta(hours=3))
 
-    closed = await rate(
-        fakes.ws,
-        ticket_id=ticket.id,
-        reporter_user_id=REPORTER_USER_ID,
-        rating=rating,
-        comment=None,
-    )
+    closed = await rate_as_reporter(fakes, ticket, rating)
 
     assert (closed.state, closed.satisfaction) == ("closed", rating)
     assert closed.closed_at == fakes.clock.now()
@@ -48,13 +55,7 @@ async def test_unsatisfied_rating_reopens_ticket(fakes: Fakes) -> None:
     ticket = await resolved(fakes)
     fakes.clock.advance(timedelta(hours=3))
 
-    reopened = await rate(
-        fakes.ws,
-        ticket_id=ticket.id,
-        reporter_user_id=REPORTER_USER_ID,
-        rating="unsatisfied",
-        comment="Still nobody there",
-    )
+    reopened = await rate_as_reporter(fakes, ticket, "unsatisfied", "Still nobody there")
 
     assert (reopened.state, reopened.satisfaction) == ("reopened", "unsatisfied")
     assert reopened.closed_at is None
@@ -70,13 +71,7 @@ async def test_unsatisfied_rating_reopens_ticket(fakes: Fakes) -> None:
 async def test_reopening_gives_a_fresh_resolve_deadline_and_its_follow_ups(fakes: Fakes) -> None:
     ticket = await resolved(fakes)  # Monday 23 Nov, 09:00 Shanghai
 
-    reopened = await rate(
-        fakes.ws,
-        ticket_id=ticket.id,
-        reporter_user_id=REPORTER_USER_ID,
-        rating="unsatisfied",
-        comment=None,
-    )
+    reopened = await rate_as_reporter(fakes, ticket, "unsatisfied")
 
     fresh = datetime(2026, 11, 30, 10, tzinfo=UTC)  # five working days on, 18:00 local
     assert reopened.resolve_by == fresh
@@ -87,13 +82,7 @@ async def test_reopening_gives_a_fresh_resolve_deadline_and_its_follow_ups(fakes
 
 async def test_a_reopened_ticket_can_be_resolved_again(fakes: Fakes) -> None:
     ticket = await resolved(fakes)
-    await rate(
-        fakes.ws,
-        ticket_id=ticket.id,
-        reporter_user_id=REPORTER_USER_ID,
-        rating="unsatisfied",
-        comment=None,
-    )
+    await rate_as_reporter(fakes, ticket, "unsatisfied")
 
     again = await perform(
         fakes.ws, staff(), StaffCommand(ticket.id, Action.RESOLVE, text="Fixed for real")
@@ -118,35 +107,17 @@ async def test_an_unknown_rating_is_refused(fakes: Fakes) -> None:
     ticket = await resolved(fakes)
 
     with pytest.raises(ValidationError) as raised:
-        await rate(
-            fakes.ws,
-            ticket_id=ticket.id,
-            reporter_user_id=REPORTER_USER_ID,
-            rating="great",
-            comment=None,
-        )
+        await rate_as_reporter(fakes, ticket, "great")
 
     assert raised.value.code == "rating"
 
 
 async def test_a_survey_answers_only_once(fakes: Fakes) -> None:
     ticket = await resolved(fakes)
-    await rate(
-        fakes.ws,
-        ticket_id=ticket.id,
-        reporter_user_id=REPORTER_USER_ID,
-        rating="satisfied",
-        comment=None,
-    )
+    await rate_as_reporter(fakes, ticket, "satisfied")
 
     with pytest.raises(Conflict) as raised:
-        await rate(
-            fakes.ws,
-            ticket_id=ticket.id,
-            reporter_user_id=REPORTER_USER_ID,
-            rating="unsatisfied",
-            comment=None,
-        )
+        await rate_as_reporter(fakes, ticket, "unsatisfied")
 
     assert raised.value.code == "survey_answered"
     assert fakes.tickets.tickets[ticket.id].state == "closed"
