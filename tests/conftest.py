@@ -9,6 +9,8 @@ emulator's control API, exactly as people do through Telegram.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import os
 import sys
 import uuid
@@ -24,6 +26,7 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from tests import hangs
 from tests.factories import add_department, member_row
 from tests.pgserver import PostgresServer, PostgresUnavailable
 from tests.s3server import S3Server, s3_server
@@ -42,6 +45,24 @@ BACKENDS = [
 WEBHOOK_SECRET = "tW8q-Zr3xN0vLk5_HcYp2uJm9sBe4GdA7fQi"
 # Monday 2026-11-23 09:00 in Shanghai: a working day, office hours.
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every coroutine test gets the hang watchdog, set up before its other fixtures."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if inspect.iscoroutinefunction(function):
+            item.fixturenames.insert(0, "hang_watchdog")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    code = getattr(request.function, "__code__", None)
+    watchdog = asyncio.create_task(hangs.watch(request.node.nodeid, code), name="hang-watchdog")
+    yield
+    watchdog.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watchdog
 
 
 @pytest.fixture(scope="session")

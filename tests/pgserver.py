@@ -147,7 +147,12 @@ class PostgresServer:
         self.data_dir = None
 
     def _run(self, args: list[str]) -> None:
-        result = subprocess.run(_as_server_user(args), capture_output=True, text=True, check=False)
+        try:
+            result = subprocess.run(
+                _as_server_user(args), capture_output=True, text=True, check=False, timeout=120
+            )
+        except subprocess.TimeoutExpired as error:
+            raise PostgresUnavailable(f"{args[0]} did not finish within 120 s") from error
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stderr.strip()[-2000:]}")
 
