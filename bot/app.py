@@ -7,7 +7,6 @@ the code that runs in tests is the code that runs in production.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
+from config.tasks import end_task
 from handlers.album_panels import AlbumPanels
 from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
@@ -144,6 +144,8 @@ class SnapreportApp:
         self.poll_backoff = POLL_BACKOFF
         self.replay_batch = REPLAY_BATCH
         self._poller: asyncio.Task[None] | None = None
+        # Set by stop(): the receive loop ends even if a cancel was turned into an error.
+        self._stopping = False
         self._fatal: asyncio.Future[None] | None = None
         self._web_runner: web.AppRunner | None = None
         self.scheduler: SnapreportScheduler | None = None
@@ -192,6 +194,7 @@ class SnapreportApp:
             on_outcome=self.metrics.outbox_outcome,
         )
         self._fatal = asyncio.get_running_loop().create_future()
+        self._stopping = False
         replayed = await self._replay_pending()
         if self.settings.webhook_url:
             await self._start_webhook()
@@ -318,7 +321,7 @@ class SnapreportApp:
             raise
 
     def _poller_ended(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled():  # stop() cancels it; anything else is fatal
+        if not task.cancelled() and not self._stopping:  # stop() ends it; else fatal
             self._die(task.exception() or ReceiveStalled("the polling loop ended"))
 
     def _die(self, error: BaseException) -> None:
@@ -328,6 +331,7 @@ class SnapreportApp:
         self._fatal.set_exception(error)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._fatal is not None:
             if self._fatal.done():
                 self._fatal.exception()  # seen: run_forever (if any) has raised it
@@ -335,11 +339,9 @@ class SnapreportApp:
                 self._fatal.cancel()
             self._fatal = None
         if self._poller is not None:
-            self._poller.cancel()
             # A poller that ended with `ReceiveStalled` has said so through `_fatal` already;
             # re-raising it here would leave everything below unclosed.
-            with contextlib.suppress(asyncio.CancelledError, ReceiveStalled):
-                await self._poller
+            await end_task(self._poller)
             self._poller = None
         if self._web_runner is not None:
             await self._web_runner.cleanup()
@@ -377,7 +379,7 @@ class SnapreportApp:
         backoff = Backoff(self.poll_backoff)
         timeout = self.settings.poll_timeout
         request = GetUpdates(timeout=timeout, allowed_updates=self.dp.resolve_used_update_types())
-        while True:
+        while not self._stopping:
             try:
                 updates = await self.bot(request, request_timeout=timeout + 30)
             except (

@@ -17,6 +17,7 @@ from aiogram.types import Update
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from config.tasks import end_tasks
 from storage.db import SessionFactory
 from storage.models import InboxUpdate, utcnow
 
@@ -133,9 +134,7 @@ class LaneScheduler:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await end_tasks(self._tasks)
 
 
 @dataclass

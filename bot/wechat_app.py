@@ -12,7 +12,6 @@ leaves its push pending for `sweep()`; any other failure marks it handled with t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.wechat_endpoint import EndpointConfig, wechat_app
 from config.logs import user_hash
 from config.settings import Settings, wechat_problem
+from config.tasks import end_task
 from outbox.channel import FailureKind
 from outbox.wechat import WeChatChannel, chat_key
 from storage.db import SessionFactory, create_engine, create_session_factory
@@ -112,9 +112,7 @@ class WeChatService:
 
     async def stop(self) -> None:
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            await end_task(self._worker)
             self._worker = None
         await self.api.close()
 
@@ -226,9 +224,7 @@ class WeChatApp:
 
     async def stop(self) -> None:
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await end_task(self._sweeper)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

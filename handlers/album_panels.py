@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 
+from config.tasks import end_tasks
+
 log = structlog.get_logger(__name__)
 
 Refresh = Callable[[], Awaitable[None]]
@@ -68,10 +70,7 @@ class AlbumPanels:
     async def close(self) -> None:
         """Cancel every refresh (the drafts remember theirs) and wait for them to end."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await end_tasks(self._tasks)
         self._waiting.clear()
 
     async def _settle(self, chat_id: int, refresh: Refresh, delay: float) -> None:

@@ -26,7 +26,6 @@ Edits are idempotent (a repeat is "message is not modified"), so only new messag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
+from config.tasks import end_task, end_tasks
 from outbox.channel import ChannelAdapter, Failure, FailureKind, PayloadError
 from outbox.ratelimit import TelegramRateLimiter
 from outbox.telegram import TelegramChannel
@@ -319,10 +319,7 @@ class OutboxDispatcher:
             await self._loop_forever()
         finally:
             self._unwatch_commits()
-            workers = list(self._active.values())
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await end_tasks(self._active.values())
 
     async def stop(self) -> None:
         """Stop taking rows, let calls in flight finish (up to `stop_grace`), then cancel."""
@@ -333,13 +330,8 @@ class OutboxDispatcher:
             await asyncio.wait(workers, timeout=self.config.stop_grace)
         runner, self._runner = self._runner, None
         if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        late = list(self._active.values())
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+            await end_task(runner)
+        await end_tasks(self._active.values())
 
     def wake(self) -> None:
         """Look for due rows now (called after a commit that wrote outbox rows)."""

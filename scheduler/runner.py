@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config.tasks import end_tasks
 from outbox.dispatcher import DeadHook, DispatchConfig, OutboxDispatcher, OutcomeHook
 from outbox.ratelimit import TelegramRateLimiter
 from scheduler.digests import DigestConfig, digest_jobs
@@ -239,9 +240,7 @@ class SnapreportScheduler:
         if aps is not None and aps.running:
             aps.shutdown(wait=False)
             await asyncio.sleep(0)  # APScheduler shuts down on the loop's next turn
-        for task in list(self.jobs_running):
-            task.cancel()
-        await asyncio.gather(*self.jobs_running, return_exceptions=True)
+        await end_tasks(self.jobs_running)
         async with self._leadership:
             await self._step_down()
         await self.lock.release()
