@@ -204,21 +204,29 @@ class SqlTicketRepository:
         return int(count or 0)
 
     async def similar_photo_codes(
-        self, *, phashes: Sequence[str], exclude_ticket_id: int
+        self, *, phashes: Sequence[str], like: TicketView, limit: int
     ) -> list[str]:
-        """Codes of other tickets holding a photo with the same perceptual hash."""
+        """Newest codes of other tickets of `like`'s department and anonymity sharing a photo.
+
+        A hint must not tell the department more than the ticket does: another
+        department's tickets, or a real-name ticket beside an anonymous one, are never named.
+        """
         if not phashes:
             return []
-        rows = await self._session.scalars(
-            select(col(Ticket.code))
+        rows = await self._session.execute(
+            select(col(Ticket.code), func.max(col(Ticket.id)))
             .join(Evidence, col(Evidence.ticket_id) == col(Ticket.id))
             .where(
                 col(Evidence.phash).in_(phashes),
-                col(Ticket.id) != exclude_ticket_id,
+                col(Ticket.id) != like.id,
+                col(Ticket.department_id) == like.department_id,
+                col(Ticket.anonymous) == like.anonymous,
             )
-            .distinct()
+            .group_by(col(Ticket.code))
+            .order_by(func.max(col(Ticket.id)).desc())
+            .limit(limit)
         )
-        return list(rows)
+        return [code for code, _ in rows]
 
     async def list_by_reporter(
         self, *, reporter_user_id: int, offset: int, limit: int

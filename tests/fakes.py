@@ -170,14 +170,17 @@ class FakeTicketRepository:
         )
 
     async def similar_photo_codes(
-        self, *, phashes: Sequence[str], exclude_ticket_id: int
+        self, *, phashes: Sequence[str], like: TicketView, limit: int
     ) -> list[str]:
         wanted = set(phashes)
         return [
             self.tickets[ticket_id].code
-            for ticket_id, held in self.phashes.items()
-            if ticket_id != exclude_ticket_id and held & wanted
-        ]
+            for ticket_id, held in sorted(self.phashes.items(), reverse=True)
+            if ticket_id != like.id
+            and held & wanted
+            and self.tickets[ticket_id].department_id == like.department_id
+            and self.tickets[ticket_id].anonymous == like.anonymous
+        ][:limit]
 
     def event_kinds(self, ticket_id: int) -> list[str]:
         return [e.kind for e in self.events if e.ticket_id == ticket_id]

@@ -69,7 +69,7 @@ class TicketRepository(Protocol):
     async def count_submitted_since(self, *, reporter_user_id: int, since: datetime) -> int: ...
 
     async def similar_photo_codes(
-        self, *, phashes: Sequence[str], exclude_ticket_id: int
+        self, *, phashes: Sequence[str], like: TicketView, limit: int
     ) -> list[str]: ...
 
 

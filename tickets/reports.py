@@ -22,6 +22,8 @@ from tickets.views import NewReport, Submission
 DESCRIPTION_MIN = 5
 DESCRIPTION_MAX = 2000
 PHOTOS_MAX = 10
+# More hints than this make a card unreadable (and past ~110 codes, unsendable).
+DUPLICATE_HINTS_MAX = 5
 
 
 def validate_description(text: str) -> str:
@@ -89,7 +91,7 @@ async def submit_report(ws: Workspace, draft: NewReport, *, per_hour: int) -> Su
         payload={"photos": len(draft.photos)},
     )
     hints = await ws.tickets.similar_photo_codes(
-        phashes=[p.phash for p in draft.photos if p.phash], exclude_ticket_id=ticket.id
+        phashes=[p.phash for p in draft.photos if p.phash], like=ticket, limit=DUPLICATE_HINTS_MAX
     )
     await ws.followups.schedule(ticket_id=ticket.id, plan=plan_on_submit(now, deadlines))
     await ws.notifier.ticket_filed(ticket, duplicate_hints=hints)

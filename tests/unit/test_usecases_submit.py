@@ -145,3 +145,27 @@ async def test_a_photo_seen_on_another_ticket_is_hinted_as_duplicate(fakes: Fake
 
     assert second.duplicate_hints == (first.code,)
     assert fakes.notifier.sent[-1].text == first.code
+
+
+async def test_duplicate_hints_stay_in_the_department_and_the_anonymity(fakes: Fakes) -> None:
+    photo = photo_ref(phash="ffee00aa11223344")
+    fakes.directory.rules = [RoutingRule(department_id=2, category=Category.EXTORTION)]
+    await submit_report(fakes.ws, report_draft(photos=(photo,), category="extortion"), per_hour=9)
+    named = report_draft(photos=(photo,), anonymous=False, real_name="Li Si", phone="13900139000")
+    await submit_report(fakes.ws, named, per_hour=9)
+
+    anonymous = await submit_report(fakes.ws, report_draft(photos=(photo,)), per_hour=9)
+
+    assert anonymous.duplicate_hints == ()
+
+
+async def test_at_most_five_duplicate_hints(fakes: Fakes) -> None:
+    photo = photo_ref(phash="ffee00aa11223344")
+    earlier = [
+        (await submit_report(fakes.ws, report_draft(photos=(photo,)), per_hour=9)).ticket.code
+        for _ in range(7)
+    ]
+
+    latest = await submit_report(fakes.ws, report_draft(photos=(photo,)), per_hour=9)
+
+    assert latest.duplicate_hints == tuple(reversed(earlier))[:5]
