@@ -81,7 +81,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: under WAL, NORMAL can lose the last commits on a power cut, and a reporter
+    # may already hold the tracking code of a ticket such a commit wrote.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
