@@ -200,7 +200,7 @@ async def join_by_invite(
             "Welcome! You are now a {role} of {department}.\n"
             "New reports of the department reach you here. /queue lists its open tickets, "
             "/help shows more."
-        ).format(role=role_label(joined.role), department=joined.department.name)
+        ).format(role=role_label(joined.role), department=html.escape(joined.department.name))
     )
     await set_staff_menu(bot, message.chat.id)
 
@@ -261,7 +261,7 @@ async def dept_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
     )
     text = _(
         "🏢 Department #{id} {name} created.\nInvite its supervisor: /dept invite {id} supervisor"
-    ).format(id=department.id, name=department.name)
+    ).format(id=department.id, name=html.escape(department.name))
     return text, panel_keyboard(department.id)
 
 
@@ -271,7 +271,9 @@ async def dept_rename(ctx: AdminContext, args: Sequence[str]) -> Reply:
     old, department = await rename_department(
         ctx.directory, ctx.actor, ref=args[0], name=" ".join(args[1:])
     )
-    return _("✏️ {old} is now called {name}.").format(old=old, name=department.name), None
+    return _("✏️ {old} is now called {name}.").format(
+        old=html.escape(old), name=html.escape(department.name)
+    ), None
 
 
 async def dept_archive(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -280,7 +282,7 @@ async def dept_archive(ctx: AdminContext, args: Sequence[str]) -> Reply:
     department = await archive_department(ctx.directory, ctx.actor, ref=" ".join(args))
     return _(
         "🗄 {name} is archived: no new reports are routed there; its open tickets stay."
-    ).format(name=department.name), None
+    ).format(name=html.escape(department.name)), None
 
 
 async def dept_invite(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -294,7 +296,7 @@ async def dept_invite(ctx: AdminContext, args: Sequence[str]) -> Reply:
 
 
 def role_text(department: DepartmentView) -> str:
-    return _("Invite to {department} as what?").format(department=department.name)
+    return _("Invite to {department} as what?").format(department=html.escape(department.name))
 
 
 async def invite_text(ctx: AdminContext, *, ref: str, role: str) -> str:
@@ -324,12 +326,13 @@ async def dept_members(ctx: AdminContext, args: Sequence[str]) -> Reply:
 
 async def members_text(ctx: AdminContext, department: DepartmentView) -> Reply:
     members = await ctx.directory.list_members(department_id=department.id)
-    lines = [_("<b>Members of {name}</b>").format(name=department.name)]
+    lines = [_("<b>Members of {name}</b>").format(name=html.escape(department.name))]
     if not members:
         lines.append(_("Nobody yet: /dept invite {id} supervisor").format(id=department.id))
     for member in members:
         since = local_time(member.joined_at, ctx.settings.tz)
-        lines.append(f"#{member.id} {member.display_name} · {role_label(member.role)} · {since}")
+        name = html.escape(member.display_name)
+        lines.append(f"#{member.id} {name} · {role_label(member.role)} · {since}")
     rows = [
         [
             InlineKeyboardButton(
@@ -348,7 +351,7 @@ async def dept_remove(ctx: AdminContext, args: Sequence[str]) -> Reply:
     member = await remove_member(
         ctx.directory, ctx.actor, member_id=int(args[0].lstrip("#")), now=ctx.clock.now()
     )
-    return _("{name} is no longer a member.").format(name=member.display_name), None
+    return _("{name} is no longer a member.").format(name=html.escape(member.display_name)), None
 
 
 async def dept_help(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -517,7 +520,7 @@ async def bind_and_answer(
         _(
             "🔔 This group now receives the alerts of {name}. Its members act on them with "
             "the buttons; the reporter's identity is never shown."
-        ).format(name=department.name)
+        ).format(name=html.escape(department.name))
     )
 
 

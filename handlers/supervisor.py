@@ -66,7 +66,7 @@ from tickets.errors import DomainError, Forbidden
 from tickets.ports import UpdateWorkspace
 from tickets.states import Action, TicketState
 from tickets.views import HistoryEntry, TicketView
-from tickets.workflow import StaffCommand, clean_text
+from tickets.workflow import StaffCommand, action_text
 from ui.errors_text import code_problem_text
 from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from ui.render import (
@@ -499,7 +499,7 @@ async def take_original(
 
 @router.message(Casework.writing_reply, typed_text, flags=STAFF)
 async def take_reply(message: Message, state: FSMContext) -> None:
-    reply = clean_text(Action.RESOLVE, message.text)  # a ValidationError keeps the step
+    reply = action_text(Action.RESOLVE, message.text)  # a ValidationError keeps the step
     data = await state.update_data(reply=reply, photos=[])
     await state.set_state(Casework.adding_result_photos)
     await message.answer(

@@ -28,6 +28,7 @@ from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from tests import hangs
 from tests.factories import add_department, member_row
+from tests.fakes import Fakes
 from tests.pgserver import PostgresServer, PostgresUnavailable
 from tests.s3server import S3Server, s3_server
 from tickets.clock import ManualClock
@@ -100,6 +101,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'snapreport.sqlite3'}"
     server: PostgresServer = request.getfixturevalue("pg_server")
     return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    """The in-memory ports the use cases run with."""
+    return Fakes()
 
 
 @pytest.fixture

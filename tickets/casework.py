@@ -23,6 +23,7 @@ from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, Val
 from tickets.membership import MemberView
 from tickets.ports import Workspace
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_open, transition
+from tickets.text import clean_text
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, load, perform
 
@@ -184,7 +185,7 @@ async def resolve(
 
 
 def clean_message(text: str | None, photo_file_id: str | None, *, maximum: int) -> str | None:
-    cleaned = (text or "").strip()
+    cleaned = clean_text(text)
     if len(cleaned) > maximum or not (cleaned or photo_file_id):
         raise ValidationError("answer_length", maximum=maximum)
     return cleaned or None

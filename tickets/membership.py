@@ -19,6 +19,7 @@ from typing import Protocol
 from tickets.actors import Actor, Role
 from tickets.categories import Category, parse_category
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
+from tickets.text import one_line
 
 INVITE_TTL = timedelta(hours=72)
 INVITE_PREFIX = "inv_"
@@ -200,7 +201,7 @@ def parse_role(text: str) -> Role:
 
 
 def clean_department_name(text: str) -> str:
-    name = " ".join(text.split())
+    name = one_line(text)
     if not NAME_MIN <= len(name) <= NAME_MAX or name.isdigit():
         raise ValidationError("department_name", minimum=NAME_MIN, maximum=NAME_MAX)
     return name
@@ -208,7 +209,7 @@ def clean_department_name(text: str) -> str:
 
 def clean_display_name(first: str, last: str | None) -> str:
     """Staff are known to staff by their Telegram name (never shown to reporters)."""
-    name = " ".join(part for part in (first, last or "") if part).strip()
+    name = one_line(" ".join(part for part in (first, last or "") if part))
     return name[:DISPLAY_NAME_MAX] or "—"
 
 

@@ -7,6 +7,7 @@ twice, files one ticket.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from tickets.categories import parse_category
@@ -17,6 +18,7 @@ from tickets.followups import plan_on_submit
 from tickets.ports import Workspace
 from tickets.routing import route
 from tickets.states import TicketState
+from tickets.text import clean_text, one_line
 from tickets.views import NewReport, Submission
 
 DESCRIPTION_MIN = 5
@@ -28,7 +30,7 @@ DUPLICATE_HINTS_MAX = 5
 
 def validate_description(text: str) -> str:
     """Return the trimmed description, or raise with the limits the user must meet."""
-    cleaned = text.strip()
+    cleaned = clean_text(text)
     if not DESCRIPTION_MIN <= len(cleaned) <= DESCRIPTION_MAX:
         raise ValidationError(
             "description_length",
@@ -37,6 +39,17 @@ def validate_description(text: str) -> str:
             length=len(cleaned),
         )
     return cleaned
+
+
+def cleaned_draft(draft: NewReport) -> NewReport:
+    """Return `draft` with its typed fields cleaned; the one-line ones flattened."""
+    return dataclasses.replace(
+        draft,
+        description=clean_text(draft.description),
+        place_text=one_line(draft.place_text) or None,
+        real_name=one_line(draft.real_name) or None,
+        phone=one_line(draft.phone) or None,
+    )
 
 
 def validate_draft(draft: NewReport) -> None:
@@ -54,6 +67,7 @@ async def submit_report(ws: Workspace, draft: NewReport, *, per_hour: int) -> Su
     existing = await ws.tickets.get_by_submit_key(submit_key=draft.submit_key)
     if existing is not None:
         return Submission(ticket=existing, created=False)
+    draft = cleaned_draft(draft)
     validate_draft(draft)
     now = ws.clock.now()
     recent = await ws.tickets.count_submitted_since(

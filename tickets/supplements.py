@@ -5,6 +5,7 @@ from __future__ import annotations
 from tickets.errors import Forbidden, IllegalTransition, NotFound, ValidationError
 from tickets.ports import Workspace
 from tickets.states import TicketState, is_open
+from tickets.text import clean_text
 from tickets.views import TicketView
 
 SUPPLEMENT_MAX = 2000
@@ -26,7 +27,7 @@ async def add_supplement(
         raise Forbidden()
     if not is_open(TicketState(ticket.state)):
         raise IllegalTransition(ticket.state, "supplement")
-    cleaned = (text or "").strip()
+    cleaned = clean_text(text)
     if len(cleaned) > SUPPLEMENT_MAX or not (cleaned or photo_file_id):
         raise ValidationError("supplement_length", maximum=SUPPLEMENT_MAX)
     await ws.tickets.add_event(

@@ -16,6 +16,7 @@ from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
 from tickets.followups import FollowUpSettings, plan_transition
 from tickets.ports import Workspace
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, transition
+from tickets.text import clean_text
 from tickets.views import TicketView
 
 TEXT_MAX = 2000
@@ -52,8 +53,8 @@ async def load(ws: Workspace, ticket_id: int) -> TicketView:
     return ticket
 
 
-def clean_text(action: Action, text: str | None) -> str | None:
-    cleaned = (text or "").strip()
+def action_text(action: Action, text: str | None) -> str | None:
+    cleaned = clean_text(text)
     if action in NEEDS_TEXT and not cleaned:
         raise ValidationError("text_required", action=str(action))
     if len(cleaned) > TEXT_MAX:
@@ -72,7 +73,7 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         raise Forbidden("not_your_department")
     if command.expected_state and command.expected_state != ticket.state:
         raise Conflict("stale_card", state=ticket.state)
-    text = clean_text(command.action, command.text)
+    text = action_text(command.action, command.text)
     new_state = transition(TicketState(ticket.state), command.action)
     now = ws.clock.now()
     changes = await staff_changes(ws, ticket, command, text, now)
