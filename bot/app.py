@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -42,6 +44,7 @@ from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
+from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
@@ -49,6 +52,7 @@ from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
 from storage.mediastores import open_media_store
 from storage.migrate import upgrade
+from storage.models import InboxUpdate
 from storage.ops import OpsCounts, ops_counts
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
@@ -57,6 +61,7 @@ from tickets.photos import ImageLimits
 from tickets.ports import Workspace
 from ui.commands import set_commands
 from ui.i18n import create_i18n
+from ui.render import quarantine_notice
 
 log = structlog.get_logger(__name__)
 POLL_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=10.0, factor=1.6, jitter=0.1)
@@ -144,6 +149,8 @@ class SnapreportApp:
         self.poll_backoff = POLL_BACKOFF
         self.replay_batch = REPLAY_BATCH
         self._poller: asyncio.Task[None] | None = None
+        # Stored updates queued again at start: each handling begun is counted.
+        self._replaying: set[int] = set()
         # Set by stop(): the receive loop ends even if a cancel was turned into an error.
         self._stopping = False
         self._fatal: asyncio.Future[None] | None = None
@@ -260,11 +267,34 @@ class SnapreportApp:
         """
         after, replayed = 0, 0
         while rows := await self.inbox.pending(after=after, limit=self.replay_batch):
+            after = rows[-1].update_id
+            set_aside = await self.inbox.set_aside_failing(rows)
+            await self._tell_set_aside(set_aside)
+            skipped = {row.update_id for row in set_aside}
             for row in rows:
-                self.lanes.submit(Update.model_validate(row.payload, context={"bot": self.bot}))
-            after, replayed = rows[-1].update_id, replayed + len(rows)
+                if row.update_id not in skipped:
+                    self._replaying.add(row.update_id)
+                    self.lanes.submit(
+                        Update.model_validate(row.payload, context={"bot": self.bot})
+                    )
+                    replayed += 1
             await self.lanes.backlog_below(self.replay_batch)
         return replayed
+
+    async def _tell_set_aside(self, rows: Sequence[InboxUpdate]) -> None:
+        """Log each quarantined update and tell the administrators (by update id only)."""
+        for row in rows:
+            failures = row.attempts + 1
+            log.error("update_quarantined", update_id=row.update_id, failures=failures)
+            await notify_admins_once(
+                self.session_factory,
+                clock=self.clock,
+                settings=self.settings,
+                i18n=self.i18n,
+                render=partial(quarantine_notice, row.update_id, failures),
+                key=f"inbox:quarantine:{row.update_id}",
+                purpose="inbox_quarantine",
+            )
 
     async def _start_webhook(self) -> None:
         if self.settings.webhook_secret is None:  # start() refused it already; kept explicit
@@ -413,6 +443,9 @@ class SnapreportApp:
         trace = HandlerTrace()
         started = time.perf_counter()
         try:
+            if update.update_id in self._replaying:
+                self._replaying.discard(update.update_id)
+                await self.inbox.begin_replay(update.update_id)
             await self.dp.feed_update(self.bot, update, metrics_trace=trace)
         except STORAGE_ERRORS as error:
             log.warning("update_left_pending", update_id=update.update_id, error=repr(error))

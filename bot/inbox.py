@@ -8,13 +8,12 @@ presses of the same button are never interleaved.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import structlog
 from aiogram.types import Update
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from config.tasks import end_tasks
@@ -23,6 +22,8 @@ from storage.models import InboxUpdate, utcnow
 
 log = structlog.get_logger(__name__)
 UpdateHandler = Callable[[Update], Awaitable[None]]
+# Failed handlings after which an update is set aside instead of replayed again.
+QUARANTINE_AFTER = 3
 
 
 class Inbox:
@@ -57,24 +58,44 @@ class Inbox:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(InboxUpdate)
-                .where(col(InboxUpdate.handled_at).is_(None), col(InboxUpdate.update_id) > after)
+                .where(
+                    col(InboxUpdate.handled_at).is_(None),
+                    col(InboxUpdate.quarantined_at).is_(None),
+                    col(InboxUpdate.update_id) > after,
+                )
                 .order_by(col(InboxUpdate.update_id))
                 .limit(limit)
             )
             return list(rows)
+
+    async def set_aside_failing(self, rows: Sequence[InboxUpdate]) -> list[InboxUpdate]:
+        """Quarantine those of `rows` whose handling has failed `QUARANTINE_AFTER` times
+        (the first handling and each replay begun) and return them; replay the others."""
+        failing = [r.update_id for r in rows if r.attempts + 1 >= QUARANTINE_AFTER]
+        if not failing:
+            return []
+        async with self._sessions() as session, session.begin():
+            set_aside = list(
+                await session.scalars(
+                    select(InboxUpdate).where(col(InboxUpdate.update_id).in_(failing))
+                )
+            )
+            for row in set_aside:
+                row.quarantined_at = utcnow()
+        return set_aside
+
+    async def begin_replay(self, update_id: int) -> None:
+        """Count a replay of `update_id` as begun: if it never ends, the next start knows."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(InboxUpdate, update_id)
+            if row is not None:
+                row.attempts += 1
 
     async def mark_handled(self, update_id: int) -> None:
         async with self._sessions() as session, session.begin():
             row = await session.get(InboxUpdate, update_id)
             if row is not None:
                 row.handled_at = utcnow()
-
-    async def purge(self, *, older_than: timedelta) -> None:
-        """Forget handled updates; Telegram never redelivers after a day."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                delete(InboxUpdate).where(col(InboxUpdate.handled_at) < utcnow() - older_than)
-            )
 
 
 def lane_key(update: Update) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from aiogram.utils.i18n import I18n
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -215,10 +215,17 @@ async def expire_drafts(
 async def purge_handled_updates(
     session_factory: SessionFactory, *, clock: Clock, older_than: timedelta
 ) -> int:
-    """Forget inbox updates handled before `older_than` ago (Telegram redelivers within a day)."""
+    """Forget inbox updates handled (or set aside) before `older_than` ago (Telegram
+    redelivers within a day; a set-aside update's log lines name it by id)."""
+    cutoff = clock.now() - older_than
     async with session_factory() as session, session.begin():
         result = await session.execute(
-            delete(InboxUpdate).where(col(InboxUpdate.handled_at) < clock.now() - older_than)
+            delete(InboxUpdate).where(
+                or_(
+                    col(InboxUpdate.handled_at) < cutoff,
+                    col(InboxUpdate.quarantined_at) < cutoff,
+                )
+            )
         )
     return int(getattr(result, "rowcount", 0) or 0)
 

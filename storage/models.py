@@ -284,6 +284,10 @@ class InboxUpdate(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     handled_at: datetime | None = _ts(index=True)
+    # Handlings that ended without marking it handled (counted when it is replayed): a
+    # poison update is set aside after a few instead of crashing every restart.
+    attempts: int = 0
+    quarantined_at: datetime | None = _ts()
 
 
 class SecurityEvent(SQLModel, table=True):

@@ -200,3 +200,13 @@ def queue_line(ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:
 
 def role_label(role: str) -> str:
     return {"supervisor": _("supervisor"), "handler": _("handler")}.get(role, role)
+
+
+def quarantine_notice(update_id: int, failures: int) -> str:
+    """The administrators' message about an update set aside after failing repeatedly."""
+    return _(
+        "⚠️ <b>An update was set aside</b>\n"
+        "Update {update_id} failed {failures} times and will not be handled again, so it "
+        "cannot stop the bot at every restart. The log lines with update_id={update_id} say "
+        "why; the person who sent it may need to send it again."
+    ).format(update_id=update_id, failures=failures)

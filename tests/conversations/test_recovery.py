@@ -150,3 +150,61 @@ async def test_a_receive_loop_that_cannot_store_ends_the_process(
     with pytest.raises(ReceiveStalled, match="3 times in a row"):
         async with asyncio.timeout(30):
             await app.run_forever()
+
+
+class PoisonUpdate:
+    """Wraps `feed_update`: one update's handling always ends in a storage error (the
+    handler failed on the database, and so did the apology's commit)."""
+
+    def __init__(self, update_id: int) -> None:
+        self.update_id = update_id
+        self.tries = 0
+
+    def install(self, app: SnapreportApp) -> None:
+        feed = app.dp.feed_update
+
+        async def feed_or_fail(bot: Any, update: Update, **kwargs: Any) -> Any:
+            if update.update_id == self.update_id:
+                self.tries += 1
+                raise OperationalError("UPDATE ticket ...", {}, Exception("disk I/O error"))
+            return await feed(bot, update, **kwargs)
+
+        app.dp.feed_update = feed_or_fail  # type: ignore[method-assign]
+
+
+async def test_an_update_failing_three_times_is_set_aside_and_admins_are_told(
+    settings: Settings, clock: ManualClock, client: EmulatorClient
+) -> None:
+    citizen = await client.chat_user(first_name="Wei", language_code="en")
+    admin = await client.chat_user(user_id=min(settings.admin_ids), first_name="Admin")
+    await asyncio.to_thread(upgrade, settings.database_url)
+    poison = PoisonUpdate(update_id=777)
+    stored = SnapreportApp(settings, clock=clock)
+    assert await stored.inbox.store([text_update(777, citizen, "/help")])
+    await stored.engine.dispose()
+    # Stored by a run that died handling it: each start replays it, until the third failure.
+    for start in range(3):
+        app = SnapreportApp(settings, clock=clock)
+        poison.install(app)
+        await app.start()
+        try:
+            await app.lanes.idle()
+            pending = [row.update_id for row in await app.inbox.pending()]
+            assert pending == ([] if start == 2 else [777])
+        finally:
+            await app.stop()
+
+    assert poison.tries == 2
+    notice = await admin.expect("update_id=777")  # in the default language, Chinese
+    assert "消息 777 处理失败 3 次" in notice.content
+    assert str(citizen.id) not in notice.content
+    app = SnapreportApp(settings, clock=clock)
+    poison.install(app)
+    await app.start()
+    try:
+        await citizen.send("/help")  # the citizen's lane is free: new updates are handled
+        await citizen.expect("/status")
+        await app.lanes.idle()
+        assert poison.tries == 2 and await app.inbox.pending() == []
+    finally:
+        await app.stop()
