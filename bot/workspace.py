@@ -18,6 +18,7 @@ from config.settings import Settings
 from outbox.dispatcher import OutboxDeadLetters
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
+from storage.audit import SqlIdentityViews
 from storage.db import SessionFactory
 from storage.directory import SecurityLog, SqlDirectory
 from storage.fsm import DraftPhotos
@@ -71,6 +72,7 @@ def update_workspace(
         **vars(ports),
         cases=SqlCaseReads(session),
         security=SecurityLog(session),
+        identity_views=SqlIdentityViews(session),
         people=PeopleRepo(session),
         drafts=DraftPhotos(session, media),
         photos=MediaPhotoIntake(media, limits=image_limits, tz=settings.tz),

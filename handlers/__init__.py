@@ -8,6 +8,7 @@ from handlers import (
     admin,
     common,
     deadlines,
+    disclosure,
     errors,
     fallback,
     relay,
@@ -24,11 +25,13 @@ def get_routers() -> list[Router]:
     `admin` comes before `reporter` so `/start inv_…` joins a department instead of opening
     a draft; `supervisor` and `relay` come before it so their steps (a reply being typed, a
     result photo, an answer to a question) win over "a photo starts a new report"; so does
-    `stats`, whose custom period is typed as text.
+    `stats`, whose custom period is typed as text. `disclosure` comes before `supervisor`
+    and `stats` so a ticket command typed in a group is answered with its note.
     """
     return [
         errors.create_router(),
         common.create_router(),
+        disclosure.create_router(),
         status.create_router(),
         admin.create_router(),
         deadlines.create_router(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, F
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -24,6 +24,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
+# What shows a ticket in full, or many: never in a group, where everyone reads the answer.
+in_private = F.chat.type == "private"
 
 
 def allowed(actor: object, need: str) -> bool:

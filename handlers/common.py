@@ -72,6 +72,7 @@ def help_text(actor: Actor | None) -> str:
         lines.append(_("/route — routing rules · /bind — alerts to a group · /dead"))
         lines.append(_("/deadline — working days to accept and resolve, per category"))
         lines.append(_("/ranking — quarterly ranking · /publish CODE — to the public channel"))
+        lines.append(_("/audit CODE — who viewed a real-name reporter's identity"))
     return "\n".join(lines)
 
 

@@ -16,6 +16,8 @@ refused (`ScopeMiddleware`). Rankings and publishing are for administrators only
 charts and files are the direct answer to a command, so the bot sends them itself; what
 goes to the channel goes through the outbox (`ws.channel`), once per key. Figures and
 exports come from `ws.stats` and `ws.exports`; refusals fly to `handlers.errors`.
+`/export` answers in private chats only: its files can hold real names (`handlers.disclosure`
+answers it in a group).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from aiogram.utils.i18n import gettext as _
 
 from config.logs import user_hash
 from config.settings import Settings
-from handlers.access import ADMIN, AccessMiddleware
+from handlers.access import ADMIN, AccessMiddleware, in_private
 from handlers.errors import refusing
 from handlers.routing import Blueprint
 from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
@@ -441,7 +443,7 @@ def parse_export(args: str | None, day: date, tz: ZoneInfo) -> ExportRequest:
     return ExportRequest(parse_days(" ".join(rest), tz), identity)
 
 
-@router.message(Command("export"), flags=STATS)
+@router.message(Command("export"), in_private, flags=STATS)
 async def export(
     message: Message,
     command: CommandObject,

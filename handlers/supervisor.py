@@ -1,5 +1,8 @@
 """Department staff at work: the ticket card's buttons, `/queue`, `/ticket CODE`, `/find`.
 
+`/ticket` and `/find` answer in private chats only (`handlers.disclosure` answers them in a
+group with a pointer to the private chat).
+
 ```mermaid
 stateDiagram-v2
   [*] --> card: alert / /queue / /ticket CODE
@@ -44,7 +47,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
-from handlers.access import STAFF, AccessMiddleware
+from handlers.access import STAFF, AccessMiddleware, in_private
 from handlers.errors import AfterRefusal, Refusal, refusing
 from handlers.routing import Blueprint
 from handlers.stats import publish_button
@@ -186,7 +189,7 @@ async def redraw_card(
             text=await card_text(ws, ticket, settings),
             chat_id=chat_id,
             message_id=message_id,
-            reply_markup=card_keyboard(ticket.id, ticket.state),
+            reply_markup=card_keyboard(ticket),
         )
 
 
@@ -427,7 +430,7 @@ async def on_open_card(
     if not isinstance(query.message, Message):
         return
     text = await card_text(ws, ticket, settings)
-    markup = card_keyboard(ticket.id, ticket.state)
+    markup = card_keyboard(ticket)
     if callback_data.edit:
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_text(text, reply_markup=markup)
@@ -702,7 +705,7 @@ async def turn_queue_page(
             await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.message(Command("ticket"), flags=STAFF)
+@router.message(Command("ticket"), in_private, flags=STAFF)
 async def show_ticket(
     message: Message,
     command: CommandObject,
@@ -724,10 +727,12 @@ async def show_ticket(
         ticket = await visible_ticket(ws, actor, code=code)
     entries = await ws.cases.history(ticket_id=ticket.id)
     await message.answer(history_text(ticket, entries, settings))
-    markup = card_keyboard(ticket.id, ticket.state)
+    markup = card_keyboard(ticket)
     if actor.is_admin and settings.public_channel_id and ticket.state == TicketState.CLOSED:
-        # A closed case can go to the transparency channel, from its own card.
-        markup = InlineKeyboardMarkup(inline_keyboard=[[publish_button(ticket.id)]])
+        # A closed case can go to the transparency channel, from its own card (which has
+        # no action left, only "View real-name info" on a real-name ticket).
+        rows = [[publish_button(ticket.id)], *(markup.inline_keyboard if markup else [])]
+        markup = InlineKeyboardMarkup(inline_keyboard=rows)
     await message.answer(await card_text(ws, ticket, settings), reply_markup=markup)
 
 
@@ -745,7 +750,7 @@ def find_usage() -> str:
     )
 
 
-@router.message(Command("find"), flags=STAFF)
+@router.message(Command("find"), in_private, flags=STAFF)
 async def find(
     message: Message,
     command: CommandObject,

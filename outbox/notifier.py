@@ -178,7 +178,7 @@ class OutboxNotifier:
                     ticket_card(ticket, self._settings.tz, hints=tuple(duplicate_hints)),
                     key=f"t{ticket.id}:card",
                     ticket_id=ticket.id,
-                    markup=card_keyboard(ticket.id, ticket.state),
+                    markup=card_keyboard(ticket),
                     purpose="card",
                 )
 
@@ -227,7 +227,7 @@ class OutboxNotifier:
                         "text": ticket_card(
                             ticket, self._settings.tz, footer=self._footer(context, text)
                         ),
-                        "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
+                        "reply_markup": markup_json(card_keyboard(ticket)),
                     },
                     key=f"t{ticket.id}:edit:{kind}",
                     ticket_id=ticket.id,
@@ -248,7 +248,7 @@ class OutboxNotifier:
                     "text": ticket_card(
                         ticket, self._settings.tz, footer=self._footer(context, text)
                     ),
-                    "reply_markup": markup_json(card_keyboard(ticket.id, ticket.state)),
+                    "reply_markup": markup_json(card_keyboard(ticket)),
                 }
 
     def _footer(self, context: CardContext, text: str | None) -> str:
@@ -414,7 +414,7 @@ class OutboxNotifier:
                 ticket_card(ticket, self._settings.tz, footer=self._footer(context, None)),
                 key=f"t{ticket.id}:card",
                 ticket_id=ticket.id,
-                markup=card_keyboard(ticket.id, ticket.state),
+                markup=card_keyboard(ticket),
                 purpose="card",
             )
 

@@ -302,6 +302,25 @@ class SecurityEvent(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)
 
 
+class IdentityView(SQLModel, table=True):
+    """One look at a real-name reporter's identity (append-only audit, `/audit CODE`).
+
+    Its own table rather than a ticket event: events feed the card's footer, `/ticket`'s
+    history and exports, which every department member reads; who looked at a reporter's
+    identity is for administrators. The viewer is their keyed log hash (as in
+    `security_event`), and the membership that allowed the look when there was one.
+    """
+
+    __tablename__ = "identity_view"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    viewer_hash: str = Field(max_length=16)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    role: str = Field(max_length=16)
+
+
 class UserPref(SQLModel, table=True):
     """A Telegram user's chosen interface language (any role: citizen, supervisor, admin).
 

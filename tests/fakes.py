@@ -18,7 +18,7 @@ from tests.factories import FILED_AT
 from tickets.clock import ManualClock
 from tickets.ports import Workspace
 from tickets.routing import RoutingRule
-from tickets.views import NewReport, TicketView
+from tickets.views import IdentityViewEntry, NewReport, TicketView
 
 VIEW_FIELDS = frozenset(f.name for f in dataclasses.fields(TicketView))
 
@@ -260,6 +260,45 @@ class RecordingNotifier:
         return [s.kind for s in self.sent if s.to == recipient]
 
 
+@dataclass(frozen=True)
+class IdentityLook:
+    ticket_id: int
+    viewer_user_id: int
+    member_id: int | None
+    role: str
+    at: datetime
+
+
+class FakeIdentityViews:
+    """The identity audit as a list of looks (the SQL one stores a hash, not the id)."""
+
+    def __init__(self) -> None:
+        self.looks: list[IdentityLook] = []
+
+    async def record(
+        self,
+        *,
+        ticket_id: int,
+        viewer_user_id: int,
+        member_id: int | None,
+        role: str,
+        at: datetime,
+    ) -> None:
+        self.looks.append(IdentityLook(ticket_id, viewer_user_id, member_id, role, at))
+
+    async def list_for(self, *, ticket_id: int) -> list[IdentityViewEntry]:
+        return [
+            IdentityViewEntry(
+                at=look.at,
+                viewer_hash=f"h{look.viewer_user_id}",
+                role=look.role,
+                member_id=look.member_id,
+            )
+            for look in self.looks
+            if look.ticket_id == ticket_id
+        ]
+
+
 @dataclass
 class Fakes:
     """One of each fake port, sharing a `ManualClock` that starts at FILED_AT."""
@@ -268,6 +307,7 @@ class Fakes:
     directory: FakeDirectory = field(default_factory=FakeDirectory)
     followups: FakeFollowUps = field(default_factory=FakeFollowUps)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
+    identity_views: FakeIdentityViews = field(default_factory=FakeIdentityViews)
     tickets: FakeTicketRepository = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,12 +2,13 @@
 
 `Workspace` is what a use case runs with; `UpdateWorkspace` extends it with the reads and
 deliveries a handler needs around the use case (queues, history, the card's footer, the
-statistics, the transparency channel, exports, the security log). `storage/` implements the
-repositories and reads on SQLModel, `outbox/` the notifier, channel and exports, and
-`bot/workspace.py` binds them all to one unit of work and hands the result to every handler
-as `ws`. So a handler imports no query and builds no service: a new need becomes a port here,
-a method in `storage/` (or `outbox/`), and a line in `bot/workspace.py`. Tests can pass fakes.
-Every method runs inside the caller's unit of work unless its docstring says otherwise.
+statistics, the transparency channel, exports, the security log, the identity audit).
+`storage/` implements the repositories and reads on SQLModel, `outbox/` the notifier,
+channel and exports, and `bot/workspace.py` binds them all to one unit of work and hands the
+result to every handler as `ws`. So a handler imports no query and builds no service: a new
+need becomes a port here, a method in `storage/` (or `outbox/`), and a line in
+`bot/workspace.py`. Tests can pass fakes. Every method runs inside the caller's unit of work
+unless its docstring says otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from tickets.clock import Clock
 from tickets.membership import DepartmentView, DirectoryPort, MemberView, RuleView, TagView
 from tickets.photos import ImageLimits
 from tickets.publishing import Channel, PublicationStore
-from tickets.views import CardContext, HistoryEntry, NewReport, PhotoRef, TicketView
+from tickets.views import (
+    CardContext,
+    HistoryEntry,
+    IdentityViewEntry,
+    NewReport,
+    PhotoRef,
+    TicketView,
+)
 
 if TYPE_CHECKING:  # these modules import this one
     from tickets.casework import FindQuery
@@ -219,6 +227,26 @@ class SecurityLog(Protocol):
     async def record(self, *, actor_hash: str, kind: str, detail: str, at: datetime) -> None: ...
 
 
+class IdentityViews(Protocol):
+    """The audit of who looked at a real-name reporter's identity (append-only)."""
+
+    async def record(
+        self,
+        *,
+        ticket_id: int,
+        viewer_user_id: int,
+        member_id: int | None,
+        role: str,
+        at: datetime,
+    ) -> None:
+        """Note one look; the viewer is stored as a keyed hash, never as the raw id."""
+        ...
+
+    async def list_for(self, *, ticket_id: int) -> list[IdentityViewEntry]:
+        """Every look at that ticket's reporter, oldest first."""
+        ...
+
+
 class People(Protocol):
     async def set_language(self, *, user_id: int, language: str) -> None: ...
 
@@ -311,6 +339,7 @@ class UpdateWorkspace(Workspace):
     notifier: StaffNotifier
     cases: CaseReads
     security: SecurityLog
+    identity_views: IdentityViews
     people: People
     drafts: Drafts
     photos: PhotoIntake

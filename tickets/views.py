@@ -107,3 +107,28 @@ class CardContext:
     handler_name: str | None
     duplicates: tuple[str, ...] = ()
     original_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ReporterIdentity:
+    """Who filed a real-name ticket, shown to one authorised person at a time."""
+
+    code: str
+    real_name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class IdentityViewEntry:
+    """One look at a real-name reporter's identity: when, and who (never by raw id).
+
+    `viewer_hash` is the viewer's keyed pseudonym (as in the security log); a department
+    member is also named by the membership that allowed the look.
+    """
+
+    at: datetime
+    viewer_hash: str
+    role: str  # "admin", or the member's role
+    member_id: int | None = None
+    member_name: str | None = None
+    department_name: str | None = None

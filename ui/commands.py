@@ -42,6 +42,7 @@ def admin_commands() -> list[BotCommand]:
         BotCommand(command="ranking", description=_("Quarterly department ranking")),
         BotCommand(command="publish", description=_("Publish a closed ticket")),
         BotCommand(command="dead", description=_("Undelivered messages")),
+        BotCommand(command="audit", description=_("Who viewed a reporter's identity")),
         *staff_commands(),
     ]
 

@@ -50,6 +50,11 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "supervisor_only": lambda: _("Only a supervisor of the department can do this."),
     "not_staff_action": lambda: _("This action is not available to staff."),
     "not_staff": lambda: _("This is for department staff only."),
+    "identity_private_only": lambda: _(
+        "Real-name info is shown only in a private chat with me: open the ticket there "
+        "with /ticket CODE."
+    ),
+    "identity_anonymous": lambda: _("This report is anonymous: its reporter is never identified."),
     "member_not_in_department": lambda: _(
         "That person is not a member of this ticket's department."
     ),

@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from tickets.states import Action, TicketState, available_actions
+from tickets.views import TicketView
 
 
 class TicketAction(CallbackData, prefix="t"):
@@ -15,6 +16,12 @@ class TicketAction(CallbackData, prefix="t"):
     ticket_id: int
     action: str
     state: str
+
+
+class RevealIdentity(CallbackData, prefix="tid"):
+    """ "View real-name info" on a real-name ticket's card: the identity, to the presser only."""
+
+    ticket_id: int
 
 
 class SurveyAnswer(CallbackData, prefix="sv"):
@@ -52,19 +59,22 @@ def action_label(action: str) -> str:
     return labels.get(action, action)
 
 
-def card_keyboard(ticket_id: int, state: str) -> InlineKeyboardMarkup | None:
-    actions = card_actions(state)
-    if not actions:
-        return None
+def card_keyboard(ticket: TicketView) -> InlineKeyboardMarkup | None:
+    """The state's action buttons; a real-name ticket's card also offers its identity,
+    which is never on the card itself (who may see it is checked at the press)."""
+    ticket_id, state = ticket.id, ticket.state
     buttons = [
         InlineKeyboardButton(
             text=action_label(action),
             callback_data=TicketAction(ticket_id=ticket_id, action=action, state=state).pack(),
         )
-        for action in actions
+        for action in card_actions(state)
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    if not ticket.anonymous:
+        reveal = RevealIdentity(ticket_id=ticket_id).pack()
+        rows.append([InlineKeyboardButton(text=_("🔐 View real-name info"), callback_data=reveal)])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:

@@ -6,13 +6,17 @@ Anything a citizen typed goes through `html.escape` here and nowhere else needs 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
 from tickets.categories import LABELS, parse_category
-from tickets.views import TicketView
+from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
+
+IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
+AUDIT_LINES_MAX = 50
 
 
 def category_label(slug: str) -> str:
@@ -45,7 +49,7 @@ def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
 def ticket_card(
     ticket: TicketView, tz: ZoneInfo, *, hints: tuple[str, ...] = (), footer: str = ""
 ) -> str:
-    """The supervisors' summary card: identity only for real-name tickets."""
+    """The supervisors' summary card; never the reporter's identity (see `reporter_label`)."""
     place = html.escape(ticket.place_text or "—")
     lines = [
         f"<b>{ticket.code}</b> · {state_label(ticket.state)} {card_label(ticket.card)}".strip(),
@@ -67,12 +71,52 @@ def ticket_card(
 
 
 def reporter_label(ticket: TicketView) -> str:
-    """Anonymous reporters are only ever "the reporter" to staff."""
+    """Whether the reporter gave their name, never the name: a card reaches group chats.
+
+    The identity of a real-name reporter is shown on request, to one person at a time
+    (the card's "View real-name info" button, `tickets.disclosure`).
+    """
     if ticket.anonymous:
         return _("anonymous")
-    name = html.escape(ticket.real_name or "")
-    phone = html.escape(ticket.phone or "")
-    return f"{name} {phone}".strip()
+    return _("real name (press “View real-name info”)")
+
+
+def identity_alert(identity: ReporterIdentity) -> str:
+    """The identity as an alert only its presser sees (plain text, at most 200 characters)."""
+    text = _("🔐 {code}\nReal name: {name}\nPhone: {phone}\nThis view is recorded.")
+    room = IDENTITY_ALERT_MAX - len(text.format(code=identity.code, name="", phone=""))
+    phone = identity.phone[: max(room, 0)]
+    name = identity.real_name
+    if len(name) > room - len(phone):
+        name = name[: max(room - len(phone) - 1, 0)] + "…"
+    return text.format(code=identity.code, name=name, phone=phone)[:IDENTITY_ALERT_MAX]
+
+
+def identity_views_text(
+    ticket: TicketView, views: Sequence[IdentityViewEntry], tz: ZoneInfo
+) -> str:
+    """`/audit CODE`: every look at the reporter's identity, oldest first."""
+    title = _("<b>Identity views of {code}</b>").format(code=ticket.code)
+    if ticket.anonymous:
+        return title + "\n" + _("An anonymous report: its reporter is never identified.")
+    if not views:
+        return title + "\n" + _("Nobody has viewed the reporter's identity.")
+    lines = [title]
+    lines += [f"{local_time(view.at, tz)} · {identity_viewer(view)}" for view in views]
+    lines = lines[: AUDIT_LINES_MAX + 1]
+    if len(views) > AUDIT_LINES_MAX:
+        lines.append(_("…and {count} more.").format(count=len(views) - AUDIT_LINES_MAX))
+    return "\n".join(lines)
+
+
+def identity_viewer(view: IdentityViewEntry) -> str:
+    """A member by name, role and department; an administrator by their pseudonym."""
+    pseudonym = f"<code>{html.escape(view.viewer_hash)}</code>"
+    if view.member_id is None:
+        return _("an administrator") + f" · {pseudonym}"
+    name = html.escape(view.member_name or _("member #{id}").format(id=view.member_id))
+    department = html.escape(view.department_name or "—")
+    return f"{name} · {role_label(view.role)} · {department} · {pseudonym}"
 
 
 def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:

@@ -106,11 +106,13 @@ async def test_find_by_category_state_and_date(
     await supervisor.expect("No tickets match")
 
 
-async def test_a_real_name_ticket_shows_name_and_phone_to_its_department(
+async def test_a_real_name_ticket_card_says_so_without_name_or_phone(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser
 ) -> None:
     ticket = await new_ticket(app, citizen, real_name=True)
     await supervisor.command("ticket", ticket.code)
     await supervisor.expect("History of")
-    card = await supervisor.expect(f"Reporter: Wei Zhang {citizen.phone_number}")
+    card = await supervisor.expect("Reporter: real name (press “View real-name info”)")
     assert "anonymous" not in card.content
+    assert "Wei" not in card.content and citizen.phone_number not in card.content
+    assert "🔐 View real-name info" in [b.text for b in card.inline_buttons]
