@@ -1,8 +1,8 @@
 """identity_view: the audit of who looked at a real-name reporter's identity
 
-Revision ID: 0004_identity_view
-Revises: 0003_identity
-Create Date: 2026-12-07 10:00:00
+Revision ID: 0005_identity_view
+Revises: 0004_inbox
+Create Date: 2026-12-05 09:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0004_identity_view"
-down_revision: str | None = "0003_identity"
+revision: str = "0005_identity_view"
+down_revision: str | None = "0004_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
