@@ -6,17 +6,23 @@ from __future__ import annotations
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
-from tests.conftest import make_department
+from tests.conftest import ADMIN_ID, make_department
 from tests.conversations.staff import (
     add_member,
     deliver,
     intake_id,
     new_ticket,
+    outbox,
     prefer_language,
     press_card_button,
     staff_action,
     staff_user,
 )
+from tests.factories import report_draft
+from tickets.actors import Actor
+from tickets.reports import submit_report
+from tickets.states import Action
+from tickets.workflow import StaffCommand, perform
 
 GONE_EN = "this ticket has moved to another department or you no longer have access to it."
 GONE_ZH = "此工单已转至其他部门或您已无权查看。"
@@ -27,6 +33,12 @@ def assert_taken_back(message: ChatMessage, card: ChatMessage, line: str) -> Non
     assert message.message_id == card.message_id
     assert message.content == line
     assert message.inline_buttons == []
+
+
+async def edits_to(app: SnapreportApp, ticket_id: int, chat_id: int) -> list[str]:
+    """What the chat's copy of the card was edited for: once taken back, it is forgotten."""
+    rows = await outbox(app, ticket_id=ticket_id)
+    return [r.purpose for r in rows if r.chat_id == chat_id and r.method == "editMessageText"]
 
 
 async def test_routing_takes_the_card_back_from_the_old_department(
@@ -49,6 +61,28 @@ async def test_routing_takes_the_card_back_from_the_old_department(
     await deliver(app)
     await fang.expect("✅ Accepted — Fang")
     await supervisor.expect_nothing()
+    assert await edits_to(app, ticket.id, supervisor.id) == ["card_revoked"]
+
+
+async def test_a_card_still_queued_for_the_old_department_is_never_sent(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
+) -> None:
+    vehicle = await make_department(app, "Vehicle Office")
+    fang = await staff_user(client, "Fang")
+    await add_member(app, fang, vehicle)
+    await prefer_language(app, supervisor, fang)
+    draft = report_draft(reporter_user_id=citizen.id, latitude=31.23, longitude=121.47)
+    # Filed and routed before the outbox sent anything (say, it was held up).
+    async with app.session_factory() as session, session.begin():
+        ws = app.workspace(session)
+        with app.i18n.context():
+            ticket = (await submit_report(ws, draft, per_hour=1000)).ticket
+            route = StaffCommand(ticket.id, Action.ROUTE, target_department_id=vehicle)
+            await perform(ws, Actor(user_id=ADMIN_ID, is_admin=True), route)
+    await deliver(app)
+    await fang.expect(f"{ticket.code} · New")
+    await supervisor.expect_nothing()
+    assert [r for r in await outbox(app, ticket_id=ticket.id) if r.chat_id == supervisor.id] == []
 
 
 async def test_a_removed_member_keeps_no_card(
@@ -74,6 +108,7 @@ async def test_a_removed_member_keeps_no_card(
     await deliver(app)
     await supervisor.expect("✅ Accepted — Sup")
     await li.expect_nothing()
+    assert await edits_to(app, ticket.id, li.id) == ["card_revoked"]
 
 
 async def test_an_unbound_group_keeps_no_card(
@@ -101,3 +136,4 @@ async def test_an_unbound_group_keeps_no_card(
     await staff_action(app, ticket.id, action="accept")
     await deliver(app)
     await staff_view.expect_nothing()
+    assert await edits_to(app, ticket.id, group.id) == ["card_revoked"]
