@@ -3,6 +3,8 @@
 Rows are written in the caller's transaction, so a notification exists exactly when the
 change that caused it does. Recipients of a department are its bound group chat, else
 its supervisors, else the administrators: a report always lands in front of someone.
+Cards follow access: a chat that may no longer see a ticket (`has_access`) gets its copy
+replaced once by a neutral line, and nothing more about the ticket is sent or edited there.
 """
 
 from __future__ import annotations
