@@ -349,7 +349,11 @@ async def dept_remove(ctx: AdminContext, args: Sequence[str]) -> Reply:
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
         return dept_usage(), None
     member = await remove_member(
-        ctx.directory, ctx.actor, member_id=int(args[0].lstrip("#")), now=ctx.clock.now()
+        ctx.directory,
+        ctx.ws.notifier,
+        ctx.actor,
+        member_id=int(args[0].lstrip("#")),
+        now=ctx.clock.now(),
     )
     return _("{name} is no longer a member.").format(name=html.escape(member.display_name)), None
 
@@ -470,7 +474,7 @@ async def on_remove_member(
 ) -> None:
     ctx = AdminContext(ws, actor, settings, bot)
     member = await remove_member(
-        ctx.directory, actor, member_id=callback_data.member_id, now=ws.clock.now()
+        ctx.directory, ws.notifier, actor, member_id=callback_data.member_id, now=ws.clock.now()
     )
     await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
     department = await ctx.directory.get_department(department_id=member.department_id)
@@ -515,7 +519,7 @@ async def bind_and_answer(
     """Bind the group to a department, typed or pressed, and say so in the group."""
     # A typo, not an intrusion; a pressed button's refusal is said in the group too.
     with refusing(logged=(), in_chat=True):
-        department = await bind_group(ws.directory, actor, ref=ref, chat_id=chat_id)
+        department = await bind_group(ws.directory, ws.notifier, actor, ref=ref, chat_id=chat_id)
     await message.answer(
         _(
             "🔔 This group now receives the alerts of {name}. Its members act on them with "
@@ -526,7 +530,7 @@ async def bind_and_answer(
 
 @router.message(Command("unbind"), in_group, flags=ADMIN)
 async def unbind(message: Message, ws: UpdateWorkspace, actor: Actor) -> None:
-    unbound = await unbind_group(ws.directory, actor, chat_id=message.chat.id)
+    unbound = await unbind_group(ws.directory, ws.notifier, actor, chat_id=message.chat.id)
     if not unbound:
         await message.answer(_("No department sends its alerts to this group."))
         return

@@ -75,6 +75,7 @@ from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
 from ui.render import (
     actor_label,
     card_footer,
+    card_withdrawn,
     category_label,
     event_label,
     local_time,
@@ -389,7 +390,15 @@ async def on_route(
             code=ticket.code, department=ticket.department_name
         )
     )
-    await redraw_pressed(query, ws, settings, ticket.id)
+    if not isinstance(query.message, Message):
+        return
+    if await ws.notifier.has_access(query.message.chat.id, ticket.department_id):
+        await redraw_pressed(query, ws, settings, ticket.id)
+        return
+    # The chat pressed in stays with the old department: it keeps the code, not the ticket
+    # (an alert there gets the same edit from the outbox, which then forgets it).
+    with contextlib.suppress(TelegramBadRequest):
+        await query.message.edit_text(card_withdrawn(ticket.code))
 
 
 @router.callback_query(AssignTo.filter(), flags=STAFF)

@@ -3,6 +3,8 @@
 Rows are written in the caller's transaction, so a notification exists exactly when the
 change that caused it does. Recipients of a department are its bound group chat, else
 its supervisors, else the administrators: a report always lands in front of someone.
+Cards follow access: a chat that may no longer see a ticket (`has_access`) gets its copy
+replaced once by a neutral line, and nothing more about the ticket is sent or edited there.
 """
 
 from __future__ import annotations
@@ -40,13 +42,18 @@ from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.views import CardContext, TicketView
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
-from ui.render import card_footer, local_time, state_label, ticket_card
+from ui.render import card_footer, card_withdrawn, local_time, state_label, ticket_card
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
 ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts so
 DEAD_LETTER_PURPOSE = f"{ADMIN_PURPOSE}dead_letter"
 DEAD_ERROR_SHOWN = 120
+REVOKED_PURPOSE = "card_revoked"
+# What a department's chats receive about a ticket (not its reporter's or the admins' rows):
+# dropped from the queue when the chat loses the ticket.
+DEPARTMENT_PURPOSES = ("card", "card_edit", "")
+QUEUED = ("pending", "sending")
 
 
 def markup_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -211,12 +218,20 @@ class OutboxNotifier:
     async def ticket_changed(
         self, ticket: TicketView, *, kind: str, text: str | None = None
     ) -> None:
-        """Refresh every copy of the card: edit sent ones, rewrite ones still queued."""
+        """Refresh the copies of the card its chats may still see; take back the others.
+
+        Sent cards are edited, queued ones rewritten. A chat that lost the ticket (转办, a
+        removed member, an unbound group) gets its card replaced once and then forgotten.
+        """
         context = await card_context(self._session, ticket)
         cards = await self._session.scalars(
             select(CardMessage).where(col(CardMessage.ticket_id) == ticket.id)
         )
+        revoked: set[int] = set()
         for card in cards:
+            if not await self.has_access(card.chat_id, ticket.department_id):
+                revoked.add(card.chat_id)
+                continue
             with self._speaking(await self.language_of(card.chat_id)):
                 self.enqueue(
                     card.chat_id,
@@ -233,15 +248,12 @@ class OutboxNotifier:
                     ticket_id=ticket.id,
                     purpose="card_edit",
                 )
-        queued = await self._session.scalars(
-            select(OutboxMessage).where(
-                col(OutboxMessage.ticket_id) == ticket.id,
-                col(OutboxMessage.purpose) == "card",
-                # "sending" too: the dispatcher re-edits a card whose payload changed in flight.
-                col(OutboxMessage.state).in_(("pending", "sending")),
-            )
-        )
-        for row in queued:
+        for row in await self._queued(ticket_id=ticket.id, purposes=("card",)):
+            if row.chat_id in revoked or not await self.has_access(
+                row.chat_id, ticket.department_id
+            ):
+                revoked.add(row.chat_id)
+                continue
             with self._speaking(await self.language_of(row.chat_id)):
                 row.payload = {
                     **row.payload,
@@ -250,6 +262,102 @@ class OutboxNotifier:
                     ),
                     "reply_markup": markup_json(card_keyboard(ticket)),
                 }
+        for chat_id in sorted(revoked):
+            await self._take_back(chat_id, ticket_id=ticket.id, code=ticket.code)
+
+    async def access_ended(self, *, chat_id: int, department_id: int) -> None:
+        """Take back the cards of the department's tickets from a chat that lost them."""
+        if await self.has_access(chat_id, department_id):
+            return  # say, an administrator removed from a department: they oversee all
+        chat_hash = lookup_hash(self._session, chat_id)
+        of_department = col(Ticket.department_id) == department_id
+        carded = await self._session.execute(
+            select(col(Ticket.id), col(Ticket.code))
+            .join(CardMessage, col(CardMessage.ticket_id) == col(Ticket.id))
+            .where(of_department, col(CardMessage.chat_hash) == chat_hash)
+        )
+        queued = await self._session.execute(
+            select(col(Ticket.id), col(Ticket.code))
+            .join(OutboxMessage, col(OutboxMessage.ticket_id) == col(Ticket.id))
+            .where(
+                of_department,
+                col(OutboxMessage.chat_hash) == chat_hash,
+                col(OutboxMessage.purpose).in_(DEPARTMENT_PURPOSES),
+                col(OutboxMessage.state).in_(QUEUED),
+            )
+        )
+        for ticket_id, code in sorted({(row[0], row[1]) for row in [*carded, *queued]}):
+            await self._take_back(chat_id, ticket_id=ticket_id, code=code)
+
+    async def has_access(self, chat_id: int, department_id: int) -> bool:
+        """Whether the chat may still see the department's tickets.
+
+        Its bound group; its members, whatever their role (an assigned handler has a card
+        of their own); the administrators, who oversee every department. Every chat
+        `department_chats` alerts is among them.
+        """
+        if chat_id < 0:
+            department = await self._session.get(Department, department_id)
+            return department is not None and department.group_chat_id == chat_id
+        if chat_id in self._settings.admin_ids:
+            return True
+        member = await self._session.scalar(
+            select(col(Member.id))
+            .where(
+                col(Member.department_id) == department_id,
+                col(Member.user_hash) == lookup_hash(self._session, chat_id),
+                col(Member.removed_at).is_(None),
+            )
+            .limit(1)
+        )
+        return member is not None
+
+    async def _queued(
+        self, *, ticket_id: int, purposes: Sequence[str], chat_id: int | None = None
+    ) -> list[OutboxMessage]:
+        statement = select(OutboxMessage).where(
+            col(OutboxMessage.ticket_id) == ticket_id,
+            col(OutboxMessage.purpose).in_(purposes),
+            # "sending" too: the dispatcher re-edits a card whose payload changed in flight.
+            col(OutboxMessage.state).in_(QUEUED),
+        )
+        if chat_id is not None:
+            statement = statement.where(
+                col(OutboxMessage.chat_hash) == lookup_hash(self._session, chat_id)
+            )
+        return list(await self._session.scalars(statement.order_by(col(OutboxMessage.id))))
+
+    async def _take_back(self, chat_id: int, *, ticket_id: int, code: str) -> None:
+        """Replace the chat's card by a neutral line, forget it, and drop what is queued."""
+        with self._speaking(await self.language_of(chat_id)):
+            notice = card_withdrawn(code)
+        card = await self._session.scalar(
+            select(CardMessage).where(
+                col(CardMessage.ticket_id) == ticket_id,
+                col(CardMessage.chat_hash) == lookup_hash(self._session, chat_id),
+            )
+        )
+        if card is not None:
+            # No reply_markup: the edit takes the buttons away with the text.
+            self.enqueue(
+                chat_id,
+                "editMessageText",
+                {"message_id": card.message_id, "text": notice},
+                key=f"t{ticket_id}:revoked",
+                ticket_id=ticket_id,
+                purpose=REVOKED_PURPOSE,
+            )
+            await self._session.delete(card)
+        queued = await self._queued(
+            ticket_id=ticket_id, purposes=DEPARTMENT_PURPOSES, chat_id=chat_id
+        )
+        for row in queued:
+            if row.state == "pending":
+                await self._session.delete(row)
+            elif row.purpose == "card":
+                # Already on its way: what arrives is edited to this (the dispatcher
+                # re-edits a card rewritten in flight), and taken back once more later.
+                row.payload = {"chat_id": row.payload["chat_id"], "text": notice}
 
     def _footer(self, context: CardContext, text: str | None) -> str:
         """Who acted last and when, the handler, linked tickets; rendered in the locale."""

@@ -152,6 +152,16 @@ class DirectoryPort(Protocol):
     ) -> None: ...
 
 
+class CardAccess(Protocol):
+    """Which chats may hold cards of a department's tickets, and taking them back."""
+
+    async def has_access(self, chat_id: int, department_id: int) -> bool: ...
+
+    async def access_ended(self, *, chat_id: int, department_id: int) -> None:
+        """Take the cards of the department's tickets back from a chat that lost them."""
+        ...
+
+
 # -- pure rules ---------------------------------------------------------------------------------
 
 
@@ -339,18 +349,20 @@ async def redeem_invite(
 
 
 async def remove_member(
-    directory: DirectoryPort, actor: Actor, *, member_id: int, now: datetime
+    directory: DirectoryPort, cards: CardAccess, actor: Actor, *, member_id: int, now: datetime
 ) -> MemberView:
+    """End a membership; the cards the member holds of the department's tickets go with it."""
     require_admin(actor)
     member = await directory.get_member(member_id=member_id)
     if member is None:
         raise NotFound("member_unknown", member=member_id)
     await directory.remove_member(member_id=member_id, at=now)
+    await cards.access_ended(chat_id=member.user_id, department_id=member.department_id)
     return member
 
 
 async def bind_group(
-    directory: DirectoryPort, actor: Actor, *, ref: str, chat_id: int
+    directory: DirectoryPort, cards: CardAccess, actor: Actor, *, ref: str, chat_id: int
 ) -> DepartmentView:
     """Send the department's alerts to this group chat instead of each supervisor."""
     require_admin(actor)
@@ -359,16 +371,22 @@ async def bind_group(
     department = await department_ref(directory, ref)
     if department.archived:
         raise Conflict("department_archived", name=department.name)
-    return await directory.update_department(department_id=department.id, group_chat_id=chat_id)
+    bound = await directory.update_department(department_id=department.id, group_chat_id=chat_id)
+    replaced = department.group_chat_id
+    if replaced is not None and replaced != chat_id:
+        await cards.access_ended(chat_id=replaced, department_id=department.id)
+    return bound
 
 
 async def unbind_group(
-    directory: DirectoryPort, actor: Actor, *, chat_id: int
+    directory: DirectoryPort, cards: CardAccess, actor: Actor, *, chat_id: int
 ) -> list[DepartmentView]:
+    """Send the alerts back to the supervisors; the group keeps no card of those tickets."""
     require_admin(actor)
     bound = await directory.departments_bound_to(chat_id=chat_id)
     for department in bound:
         await directory.update_department(department_id=department.id, unbind=True)
+        await cards.access_ended(chat_id=chat_id, department_id=department.id)
     return bound
 
 

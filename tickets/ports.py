@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tickets.clock import Clock
-from tickets.membership import DepartmentView, DirectoryPort, MemberView, RuleView, TagView
+from tickets.membership import (
+    CardAccess,
+    DepartmentView,
+    DirectoryPort,
+    MemberView,
+    RuleView,
+    TagView,
+)
 from tickets.photos import ImageLimits
 from tickets.publishing import Channel, PublicationStore
 from tickets.views import (
@@ -108,7 +115,9 @@ class Notifier(Protocol):
 
     async def ticket_changed(
         self, ticket: TicketView, *, kind: str, text: str | None = None
-    ) -> None: ...
+    ) -> None:
+        """Refresh the cards of chats that may see the ticket; take back all others."""
+        ...
 
     async def to_department(
         self, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None = None
@@ -164,8 +173,8 @@ class StaffDirectory(DirectoryRepository, DirectoryPort, Protocol):
     ) -> None: ...
 
 
-class StaffNotifier(Notifier, Protocol):
-    """The notifier with the messages only staff actions cause."""
+class StaffNotifier(Notifier, CardAccess, Protocol):
+    """The notifier with the messages only staff and directory actions cause."""
 
     async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None: ...
 

@@ -88,7 +88,8 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         text=text,
     )
     if command.action is Action.ROUTE:
-        # 转办: the new department gets the full alert, as if the report had landed there.
+        # 转办: the new department gets the full alert, as if the report had landed there;
+        # `ticket_changed` (in `apply`) already took the card back from the old one's chats.
         await ws.notifier.ticket_filed(updated, duplicate_hints=())
     notice = REPORTER_NOTICE.get(command.action)
     if notice is not None:

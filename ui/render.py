@@ -46,6 +46,14 @@ def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
+def card_withdrawn(code: str) -> str:
+    """What a card becomes in a chat that no longer sees its ticket: the code, nothing else."""
+    return _(
+        "🔒 {code}: this ticket has moved to another department "
+        "or you no longer have access to it."
+    ).format(code=code)
+
+
 def ticket_card(
     ticket: TicketView, tz: ZoneInfo, *, hints: tuple[str, ...] = (), footer: str = ""
 ) -> str:
