@@ -1,12 +1,12 @@
 """The WeChat channel's composition: endpoint, push inbox, handling, API client, adapter.
 
 Pushes are stored by the endpoint, answered `success`, then handled here one after
-another by a `PushHandler`. The handler is the extension point for the citizen flow: it
-receives the parsed push and a `WeChatReplies` and will, in a later step, drive the same
-use cases as the Telegram handlers (a draft per follower, numbered choices instead of
-buttons, QR scenes as source tags). Today's `acknowledge` only proves the path end to end.
-A handler that fails for a passing reason (rate limit, the 48-hour window, the network)
-leaves its push pending for `sweep()`; any other failure marks it handled with the error.
+another by a `PushHandler`. `ReportFlow` is the one `snapreport run` uses: each push is
+one unit of work around `handlers.wechat_report.answer` (the citizen's draft, status
+look-ups), committed before its answers go out through the customer-service API, or
+rolled back when the domain refuses it (then the refusal's text is the answer). A handler
+that fails for a passing reason (rate limit, the 48-hour window, the network) leaves its
+push pending for `sweep()`; any other failure marks it handled with the error.
 """
 
 from __future__ import annotations
@@ -19,26 +19,32 @@ import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.holidays_file import load_calendar
 from bot.wechat_endpoint import EndpointConfig, wechat_app
+from bot.workspace import update_workspace
 from config.logs import user_hash
 from config.settings import Settings, wechat_problem
 from config.tasks import end_task
+from handlers.wechat_report import Turn, answer
 from outbox.channel import FailureKind
 from outbox.wechat import WeChatChannel, chat_key
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.directory import SecurityLog
+from storage.mediastores import open_media_store
 from storage.migrate import upgrade
-from storage.wechat import PushInbox, SqlTokenStore
+from storage.wechat import PushInbox, SqlTokenStore, WeChatDrafts, push_by_key
 from tickets.clock import Clock, SystemClock
+from tickets.errors import DomainError
+from tickets.photos import ImageLimits
+from ui.errors_text import error_text
+from ui.i18n import create_i18n
 from wechat.api import WeChatApi
 from wechat.crypto import MessageCipher
-from wechat.messages import Push, SubscribeEvent, TextMessage, parse_push
+from wechat.messages import Push, parse_push
 
 log = structlog.get_logger(__name__)
 SWEEP_SECONDS = 30.0
 TRANSIENT_RETRY = timedelta(minutes=1)
-ACKNOWLEDGMENT = "您的消息已收到，我们会尽快处理。举报功能即将在公众号开放，敬请关注。"
-WELCOME = "感谢关注！您可以在这里随手拍举报公职人员的不当行为。"
 
 
 class InsecureWeChatError(RuntimeError):
@@ -59,12 +65,63 @@ class WeChatReplies:
 PushHandler = Callable[[Push, WeChatReplies], Awaitable[None]]
 
 
-async def acknowledge(push: Push, replies: WeChatReplies) -> None:
-    """Answer a text with an acknowledgment and a follow with a welcome (a placeholder flow)."""
-    if isinstance(push, TextMessage):
-        await replies.text(push.from_user, ACKNOWLEDGMENT)
-    elif isinstance(push, SubscribeEvent):
-        await replies.text(push.from_user, WELCOME)
+class ReportFlow:
+    """The citizen's flow as a `PushHandler`: one unit of work per push, answers after it."""
+
+    def __init__(
+        self, settings: Settings, session_factory: SessionFactory, *, clock: Clock, api: WeChatApi
+    ) -> None:
+        self._settings = settings
+        self._sessions = session_factory
+        self._clock = clock
+        self._api = api
+        self._i18n = create_i18n(settings.default_language)
+        self._calendar = load_calendar(settings.holidays_file)
+        self._media = open_media_store(settings)
+        self._limits = ImageLimits()
+        self._inbox = PushInbox(session_factory)
+
+    async def __call__(self, push: Push, replies: WeChatReplies) -> None:
+        texts, push_id, sent = await self._decide(push)
+        for text in texts[sent:]:
+            # After the commit: the step is taken, and WeChat's answer never holds a lock.
+            # A failed send raises, the push stays pending, and its retry resends from here.
+            await replies.text(push.from_user, text)
+            if push_id is not None:
+                await self._inbox.reply_sent(push_id)
+
+    async def _decide(self, push: Push) -> tuple[list[str], int | None, int]:
+        """Answer the push in one unit of work, or read the answers a first try decided."""
+        language = self._settings.default_language
+        with self._i18n.context(), self._i18n.use_locale(language):
+            async with self._sessions() as session:
+                row = await push_by_key(session, push.dedup_key)
+                if row is not None and row.replies is not None:
+                    return list(row.replies), row.id, row.replies_sent
+                ws = update_workspace(
+                    session,
+                    sessions=self._sessions,
+                    clock=self._clock,
+                    settings=self._settings,
+                    i18n=self._i18n,
+                    calendar=self._calendar,
+                    media=self._media,
+                    image_limits=self._limits,
+                )
+                drafts = WeChatDrafts(session, now=self._clock.now)
+                turn = Turn(ws, drafts, self._api, self._settings, push.from_user, language)
+                try:
+                    texts = await answer(push, turn)
+                except DomainError as error:
+                    # Nothing of a refused step is kept; the step stays where it was.
+                    await session.rollback()
+                    log.info("wechat_refused", code=error.code)
+                    texts = [error_text(error)]
+                    row = await push_by_key(session, push.dedup_key)
+                if row is not None:
+                    row.replies = texts
+                await session.commit()
+                return texts, row.id if row is not None else None, 0
 
 
 class WeChatService:
@@ -76,14 +133,13 @@ class WeChatService:
         session_factory: SessionFactory,
         *,
         clock: Clock,
-        handler: PushHandler = acknowledge,
+        handler: PushHandler | None = None,
     ) -> None:
         if problem := wechat_problem(settings):
             raise InsecureWeChatError(problem)
         assert settings.wechat_app_id and settings.wechat_app_secret and settings.wechat_token
         self._sessions = session_factory
         self._clock = clock
-        self._handler = handler
         self.inbox = PushInbox(session_factory)
         self.api = WeChatApi(
             app_id=settings.wechat_app_id,
@@ -94,6 +150,7 @@ class WeChatService:
         )
         self.channel = WeChatChannel(self.api)
         self.replies = WeChatReplies(self.channel)
+        self._handler = handler or ReportFlow(settings, session_factory, clock=clock, api=self.api)
         aes = settings.wechat_aes_key
         self.endpoint = EndpointConfig(
             token=settings.wechat_token.get_secret_value(),
@@ -187,11 +244,12 @@ class WeChatApp:
         settings: Settings,
         *,
         clock: Clock | None = None,
-        handler: PushHandler = acknowledge,
+        handler: PushHandler | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.engine: AsyncEngine = create_engine(settings.database_url)
+        # Reporters' OpenIDs and drafts are stored encrypted: IDENTITY_KEY is required.
+        self.engine: AsyncEngine = engine_for(settings)
         self.session_factory = create_session_factory(self.engine)
         self.service = WeChatService(
             settings, self.session_factory, clock=self.clock, handler=handler
@@ -201,7 +259,8 @@ class WeChatApp:
 
     async def start(self) -> None:
         if self.settings.auto_migrate:
-            await asyncio.to_thread(upgrade, self.settings.database_url)
+            keys = identity_keys(self.settings)
+            await asyncio.to_thread(upgrade, self.settings.database_url, keys=keys)
         await self.service.start()
         self._runner = web.AppRunner(self.service.web_app())
         await self._runner.setup()

@@ -39,9 +39,13 @@ class Reporter(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(default="telegram", max_length=16)
+    # The person's number on their channel: a Telegram user id, or for a channel that
+    # addresses people by a string (WeChat's OpenID) a stable number derived from it.
     channel_user_id: int = Field(sa_type=EncryptedInt)
     # Keyed hash of channel_user_id: find a reporter by id without storing the id.
     user_hash: str = Field(default="", max_length=HASH_CHARS)
+    # What the channel sends to when that is not `channel_user_id` (a WeChat OpenID).
+    channel_address: str | None = Field(default=None, sa_type=EncryptedStr)
     language: str | None = Field(default=None, max_length=8)
     real_name: str | None = Field(default=None, sa_type=EncryptedStr)
     phone: str | None = Field(default=None, sa_type=EncryptedStr)
@@ -127,6 +131,8 @@ class Ticket(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
+    # The channel it was filed on (its reporter's): "telegram" or "wechat".
+    channel: str = Field(default="telegram", max_length=16)
     # Keyed hash of the draft's submit key (which names the reporter's id).
     submit_key: str = Field(max_length=64, unique=True)
     category: str = Field(max_length=32, index=True)

@@ -60,6 +60,7 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
         handler_member_id=ticket.handler_member_id,
         real_name=None if ticket.anonymous else reporter.real_name,
         phone=None if ticket.anonymous else reporter.phone,
+        channel=ticket.channel,
     )
 
 
@@ -98,12 +99,15 @@ class SqlTicketRepository:
         resolve_by: datetime,
         now: datetime,
     ) -> TicketView:
-        reporter = await self.reporter(user_id=draft.reporter_user_id)
+        reporter = await self.reporter(
+            user_id=draft.reporter_user_id, channel=draft.channel, address=draft.reporter_address
+        )
         reporter.language = draft.language or reporter.language
         if not draft.anonymous:
             reporter.real_name, reporter.phone = draft.real_name, draft.phone
         ticket = Ticket(
             code=code,
+            channel=draft.channel,
             submit_key=self._submit_digest(draft.submit_key),
             category=draft.category,
             description=draft.description,
@@ -142,18 +146,22 @@ class SqlTicketRepository:
         await self._session.flush()
         return await ticket_view(self._session, ticket)
 
-    async def reporter(self, *, user_id: int) -> Reporter:
-        """The reporter row for a Telegram user, created on first use."""
+    async def reporter(
+        self, *, user_id: int, channel: str = "telegram", address: str | None = None
+    ) -> Reporter:
+        """The reporter row of a person on a channel, created on first use."""
         row = await self._session.scalar(
             select(Reporter).where(
-                col(Reporter.channel) == "telegram",
+                col(Reporter.channel) == channel,
                 col(Reporter.user_hash) == lookup_hash(self._session, user_id),
             )
         )
         if row is None:
-            row = Reporter(channel_user_id=user_id)
+            row = Reporter(channel=channel, channel_user_id=user_id, channel_address=address)
             self._session.add(row)
             await self._session.flush()
+        elif address is not None and row.channel_address != address:
+            row.channel_address = address
         return row
 
     async def update(self, *, ticket_id: int, changes: dict[str, Any]) -> TicketView:

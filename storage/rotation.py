@@ -36,7 +36,7 @@ from storage.models import (
 
 # model -> its encrypted columns (the `*_hash` columns follow from `lookup_hashes`).
 ENCRYPTED_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
-    Reporter: ("channel_user_id", "real_name", "phone"),
+    Reporter: ("channel_user_id", "channel_address", "real_name", "phone"),
     Member: ("channel_user_id", "display_name"),
     Invite: ("created_by", "used_by"),
     TicketEvent: ("actor_id",),

@@ -8,14 +8,18 @@ five minutes, so replicas share one row instead of each fetching their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from storage.db import SessionFactory
-from storage.models import utcnow
+from storage.identity import EncryptedJSON, lookup_hash
+from storage.models import FsmRecord, utcnow
 from storage.types import UTCDateTime
 from wechat.api import AccessToken
 
@@ -36,6 +40,11 @@ class WeChatPush(SQLModel, table=True):
     retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str | None = None
+    # The answers decided with the push's effect (in its transaction), and how many went
+    # out: a push retried after a failed send resends the rest instead of acting twice.
+    # Encrypted: a draft's preview quotes a real-name reporter's name and phone.
+    replies: list[str] | None = Field(default=None, sa_type=EncryptedJSON)
+    replies_sent: int = 0
 
 
 class WeChatToken(SQLModel, table=True):
@@ -92,12 +101,24 @@ class PushInbox:
             if row is not None:
                 row.handled_at, row.last_error = at, error
 
+    async def reply_sent(self, push_id: int) -> None:
+        """Count one more of the push's answers as delivered."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(WeChatPush, push_id)
+            if row is not None:
+                row.replies_sent += 1
+
     async def postpone(self, push_id: int, *, until: datetime, error: str) -> None:
         async with self._sessions() as session, session.begin():
             row = await session.get(WeChatPush, push_id)
             if row is not None:
                 row.retry_at, row.last_error = until, error[:2000]
                 row.attempts += 1
+
+
+async def push_by_key(session: AsyncSession, dedup_key: str) -> WeChatPush | None:
+    """The stored push with that key, in the caller's unit of work."""
+    return await session.scalar(select(WeChatPush).where(col(WeChatPush.dedup_key) == dedup_key))
 
 
 class SqlTokenStore:
@@ -118,3 +139,39 @@ class SqlTokenStore:
                 session.add(WeChatToken(app_id=app_id, **vars(token)))
             else:
                 row.access_token, row.expires_at = token.access_token, token.expires_at
+
+
+class WeChatDrafts:
+    """A follower's report draft in `fsm_record`, on the push's own unit of work.
+
+    The same table as Telegram's drafts and the same `ReportDraft:` state prefix, so the
+    draft-expiry job forgets stale WeChat drafts (and their photos) too; the key names the
+    follower only by the keyed hash of their number.
+    """
+
+    def __init__(self, session: AsyncSession, *, now: Callable[[], datetime]) -> None:
+        self._session = session
+        self._now = now
+
+    def _key(self, user_key: int) -> str:
+        return f"wechat:{lookup_hash(self._session, user_key)}"
+
+    async def get(self, user_key: int) -> tuple[str | None, dict[str, Any]]:
+        """The draft's step and data; (None, {}) when there is none."""
+        row = await self._session.get(FsmRecord, self._key(user_key))
+        return (None, {}) if row is None else (row.state, dict(row.data))
+
+    async def set(self, user_key: int, state: str, data: Mapping[str, Any]) -> None:
+        key = self._key(user_key)
+        row = await self._session.get(FsmRecord, key)
+        if row is None:
+            row = FsmRecord(key=key)
+            self._session.add(row)
+        row.state, row.data, row.updated_at = state, dict(data), self._now()
+        await self._session.flush()
+
+    async def clear(self, user_key: int) -> None:
+        row = await self._session.get(FsmRecord, self._key(user_key))
+        if row is not None:
+            await self._session.delete(row)
+            await self._session.flush()

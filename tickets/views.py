@@ -29,6 +29,7 @@ class NewReport:
     """
 
     submit_key: str
+    # The reporter's number on `channel` (see `reporter_address` for who it really is).
     reporter_user_id: int
     category: str
     description: str
@@ -41,6 +42,10 @@ class NewReport:
     real_name: str | None = None
     phone: str | None = None
     language: str | None = None
+    # Which channel the report came through, and that channel's address of the reporter
+    # when it is not the number (an opaque string such as an OpenID); never interpreted here.
+    channel: str = "telegram"
+    reporter_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class TicketView:
     handler_member_id: int | None = None
     real_name: str | None = None
     phone: str | None = None
+    channel: str = "telegram"
 
 
 @dataclass(frozen=True)

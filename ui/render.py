@@ -1,12 +1,15 @@
 """Message texts for tickets, rendered in the current locale (HTML, user text escaped).
 
 Anything a citizen typed goes through `html.escape` here and nowhere else needs to care.
+Texts a plain-text channel (WeChat) shows too take a `Markup`: `HTML` for Telegram,
+`PLAIN` for channels without formatting, so both say the same from one template.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +20,22 @@ from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
 
 IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
 AUDIT_LINES_MAX = 50
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How a channel shows user text and emphasis."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+HTML = Markup(escape=html.escape, bold=lambda text: f"<b>{text}</b>")
+PLAIN = Markup(escape=_same, bold=_same)
 
 
 def category_label(slug: str) -> str:
@@ -141,13 +160,14 @@ def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:
     )
 
 
-def status_text(ticket: TicketView, tz: ZoneInfo) -> str:
+def status_text(ticket: TicketView, tz: ZoneInfo, markup: Markup = HTML) -> str:
     """What anyone holding the code may see: never identity or evidence."""
+    escape = markup.escape
     lines = [
-        f"<b>{ticket.code}</b>",
+        markup.bold(ticket.code),
         _("Status: {state}").format(state=state_label(ticket.state)),
         _("Category: {category}").format(category=category_label(ticket.category)),
-        _("Department: {name}").format(name=html.escape(ticket.department_name)),
+        _("Department: {name}").format(name=escape(ticket.department_name)),
         _("Filed: {time}").format(time=local_time(ticket.created_at, tz)),
     ]
     if ticket.state in {"new", "reopened"}:
@@ -155,9 +175,9 @@ def status_text(ticket: TicketView, tz: ZoneInfo) -> str:
     if ticket.state in {"new", "accepted", "in_progress", "reopened"}:
         lines.append(_("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)))
     if ticket.public_reply:
-        lines += ["", _("Official reply:"), html.escape(ticket.public_reply)]
+        lines += ["", _("Official reply:"), escape(ticket.public_reply)]
     if ticket.reject_reason and ticket.state == "rejected":
-        lines += ["", _("Reason: {reason}").format(reason=html.escape(ticket.reject_reason))]
+        lines += ["", _("Reason: {reason}").format(reason=escape(ticket.reject_reason))]
     return "\n".join(lines)
 
 

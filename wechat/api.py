@@ -34,6 +34,10 @@ class WeChatApiError(Exception):
         self.errmsg = errmsg
 
 
+class MediaTooLarge(Exception):
+    """A follower's upload is larger than the caller accepts."""
+
+
 @dataclass(frozen=True)
 class AccessToken:
     access_token: str
@@ -153,6 +157,33 @@ class WeChatApi:
             "/cgi-bin/media/upload", params={"type": kind}, upload=("media", data, filename)
         )
         return str(answer["media_id"])
+
+    async def download_media(self, media_id: str, *, max_bytes: int) -> bytes:
+        """Fetch a follower's upload (an image push's MediaId); refuse more than `max_bytes`.
+
+        WeChat answers the file itself, or errcode JSON when the id or the token is bad.
+        """
+        token = await self.access_token()
+        try:
+            return await self._get_media(media_id, token, max_bytes)
+        except WeChatApiError as error:
+            if error.errcode not in TOKEN_ERRORS:
+                raise
+        token = await self.access_token(refresh=True, stale=token)
+        return await self._get_media(media_id, token, max_bytes)
+
+    async def _get_media(self, media_id: str, token: str, max_bytes: int) -> bytes:
+        params = {"access_token": token, "media_id": media_id}
+        async with self._http().get(self._base + "/cgi-bin/media/get", params=params) as answer:
+            if answer.content_type in ("application/json", "text/plain"):
+                _checked(await answer.json(content_type=None))
+                raise WeChatApiError(-1, "a JSON answer instead of the media")
+            if answer.content_length is not None and answer.content_length > max_bytes:
+                raise MediaTooLarge(answer.content_length)
+            data = await answer.content.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise MediaTooLarge(len(data))
+            return data
 
     async def send_template(
         self,

@@ -38,6 +38,10 @@ class WeChatUser:
         fields = {"MsgType": "image", "PicUrl": pic_url, "MediaId": media_id}
         return await self._push({**fields, "MsgId": next(_msg_ids)})
 
+    async def send_voice(self, media_id: str = "voice-0") -> list[str]:
+        fields = {"MsgType": "voice", "MediaId": media_id, "Format": "amr"}
+        return await self._push({**fields, "MsgId": next(_msg_ids)})
+
     async def send_location(self, latitude: float, longitude: float, label: str = "") -> list[str]:
         fields = {"MsgType": "location", "Location_X": latitude, "Location_Y": longitude}
         return await self._push({**fields, "Scale": 15, "Label": label, "MsgId": next(_msg_ids)})

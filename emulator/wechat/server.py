@@ -180,6 +180,12 @@ class WeChatEmulator:
 
     # The API side: what the bot calls.
 
+    def add_media(self, data: bytes) -> str:
+        """Keep a follower's upload as WeChat does for an image push; return its MediaId."""
+        media_id = secrets.token_urlsafe(24)
+        self.media[media_id] = data
+        return media_id
+
     def fail_next(self, path: str, errcode: int, times: int = 1) -> None:
         """Make the next calls to an API path fail with `errcode` (quota, rate, busy)."""
         self.faults.setdefault(path, []).extend([errcode] * times)

@@ -17,6 +17,7 @@ from emulator.wechat.server import WeChatConfig, WeChatEmulator
 from tickets.clock import ManualClock
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+ADMIN_ID = 4242
 
 
 def free_port() -> int:
@@ -42,6 +43,8 @@ def wx_settings(wx: WeChatEmulator, tmp_path: Path) -> Settings:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'wx.sqlite3'}",
         media_dir=tmp_path / "media",
         digests_enabled=False,
+        # With no supervisors yet, a new ticket's alert goes to the administrators.
+        admin_ids=frozenset({ADMIN_ID}),
         webhook_host="127.0.0.1",
         webhook_port=free_port(),
         wechat_app_id=wx.config.app_id,

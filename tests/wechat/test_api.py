@@ -24,9 +24,9 @@ async def test_token_is_fetched_once_and_shared_through_the_database(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser, clock: ManualClock
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     await follower.send_text("二")
-    await follower.expect("已收到")
+    await follower.expect("请回复 1 到 9")
     assert wx.token_fetches == 1
     # A second replica on the same database uses the stored token instead of fetching.
     replica = WeChatApi(
@@ -47,11 +47,11 @@ async def test_expired_token_is_refreshed_and_the_call_retried_once(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     # WeChat's clock passes the expiry; ours has not, so the bot still trusts its token.
     wx.now += TOKEN_SECONDS + 1
     await follower.send_text("二")
-    await follower.expect("已收到")
+    await follower.expect("请回复 1 到 9")
     assert wx.token_fetches == 2
 
 
@@ -59,10 +59,10 @@ async def test_token_is_refreshed_before_it_expires_on_our_clock(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser, clock: ManualClock
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     clock.advance(timedelta(seconds=TOKEN_SECONDS - 60))
     await follower.send_text("二")
-    await follower.expect("已收到")
+    await follower.expect("请回复 1 到 9")
     assert wx.token_fetches == 2  # refreshed early, not after a refused call
 
 
@@ -70,7 +70,7 @@ async def test_a_refused_secret_is_an_unauthorized_failure_not_a_loop(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     wx.config.app_secret = "rotated-on-the-platform"  # our secret no longer works
     wx.now += TOKEN_SECONDS + 1
     with pytest.raises(WeChatApiError) as refused:
@@ -84,7 +84,7 @@ async def test_the_48_hour_window_is_enforced_and_keeps_the_message_pending(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     wx.now += WINDOW_SECONDS - 60
     await wx_app.service.replies.text(follower.open_id, "窗口内")
     await follower.expect("窗口内")
@@ -122,14 +122,15 @@ async def test_a_push_whose_reply_hits_a_rate_limit_stays_pending_for_the_sweep(
     assert await wx_app.service.sweep() == 0  # not due yet
     clock.advance(timedelta(minutes=11))
     assert await wx_app.service.sweep() == 1
-    await follower.expect("已收到")
+    # The answer decided the first time is sent, not a second step taken on the draft.
+    await follower.expect("第 1/6 步")
 
 
 async def test_media_upload_image_send_qrcode_and_menu(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await follower.send_text("一")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     channel = wx_app.service.channel
     sha = "ab" * 32
     payload = {"touser": follower.open_id, "image": f"media:{sha}"}
@@ -160,7 +161,7 @@ async def test_snapreport_runs_wechat_alone_without_bot_token(
             pytest.fail("the WeChat endpoint never came up")
         user = WeChatUser(http, wx.url, "oAlone")
         assert await user.send_text("只有微信") == ["200 success"]
-        await user.expect("已收到")
+        await user.expect("第 1/6 步")
     finally:
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.wechat_app import ACKNOWLEDGMENT, WeChatApp, WeChatReplies
+from bot.wechat_app import WeChatApp, WeChatReplies
 from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatEmulator
 from storage.models import SecurityEvent
@@ -44,12 +44,12 @@ async def test_url_verification_with_a_wrong_token_is_refused_and_recorded(
 
 
 @pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-async def test_text_push_is_answered_success_and_acknowledged(
+async def test_text_push_is_answered_success_and_starts_a_report(
     wx: WeChatEmulator, follower: WeChatUser, mode: str
 ) -> None:
     await wx.set_mode(mode)  # type: ignore[arg-type]
     assert await follower.send_text("路口有人乱收费") == ["200 success"]
-    await follower.expect("您的消息已收到")
+    await follower.expect("第 1/6 步")
     assert any("路口有人乱收费" in line for line in wx.transcript)
 
 
@@ -112,11 +112,11 @@ async def test_a_retried_push_is_stored_and_handled_once(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await follower.send_text("第一次")
-    await follower.expect("已收到")
+    await follower.expect("第 1/6 步")
     assert await follower.redeliver() == ["200 success", "200 success"]
     await wx_app.service.idle()
     assert len(await push_rows(wx_app)) == 1
-    assert len(await follower.received()) == 1  # no second acknowledgment
+    assert len(await follower.received()) == 1  # no second answer
 
 
 async def test_success_is_answered_before_the_handler_runs(
@@ -172,7 +172,7 @@ async def test_a_push_stored_but_not_handled_is_handled_after_a_restart(
     second = WeChatApp(wx_settings, clock=clock)
     await second.start()
     try:
-        await user.expect(ACKNOWLEDGMENT[:6])
+        await user.expect("第 1/6 步")
         await second.service.idle()
         [row] = await push_rows(second)
         assert row.handled_at is not None

@@ -1,0 +1,321 @@
+"""The citizen's report on WeChat: the Telegram draft's steps, as numbered text prompts.
+
+```mermaid
+stateDiagram-v2
+  [*] --> choosing_category: any text
+  choosing_category --> describing: 1–9 or the category's words
+  describing --> adding_photos: 5–2000 characters
+  adding_photos --> locating: 1 / 下一步 (0–N image pushes first)
+  locating --> choosing_identity: address, location push, or 0 / 跳过
+  choosing_identity --> confirming: 1 匿名
+  choosing_identity --> naming: 2 实名
+  naming --> giving_phone
+  giving_phone --> confirming
+  confirming --> [*]: 1 确认 → ticket and its code
+```
+`取消` ends the draft at any step (its photos go unless something else holds them);
+`状态 <code>` (or `/status <code>`) answers at any time without touching the draft. A
+push is one unit of work: `answer` returns the texts to send and the caller commits, or
+rolls back on a `DomainError` and sends its translated text instead, so a refused step
+stores nothing. WeChat pushes do not pass through aiogram, so this is no Router; it is
+the same thin layer: read the push, call the use case, render.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import structlog
+
+from config.settings import Settings
+from handlers.photos import draft_photo, rejection_text
+from handlers.reporter import draft_value as telegram_draft
+from outbox.wechat import chat_key
+from tickets.categories import Category
+from tickets.codes import read_code
+from tickets.photos import ImageRejected, RejectReason
+from tickets.ports import UpdateWorkspace
+from tickets.reports import PHOTOS_MAX, submit_report, validate_description
+from tickets.views import NewReport
+from ui import wechat_text as texts
+from ui.errors_text import code_problem_text
+from ui.render import PLAIN, category_label, state_label, status_text
+from wechat.api import MediaTooLarge, WeChatApiError
+from wechat.messages import (
+    ImageMessage,
+    LocationMessage,
+    OtherMessage,
+    Push,
+    ScanEvent,
+    SubscribeEvent,
+    TextMessage,
+)
+
+log = structlog.get_logger(__name__)
+
+PREFIX = "ReportDraft:wechat_"  # the draft-expiry job forgets every `ReportDraft:` state
+CATEGORY, DESCRIBING, PHOTOS, PLACE = (
+    "choosing_category",
+    "describing",
+    "adding_photos",
+    "locating",
+)
+IDENTITY, NAME, PHONE, CONFIRM = "choosing_identity", "naming", "giving_phone", "confirming"
+
+CANCEL = frozenset({"取消", "/cancel", "cancel"})
+NEXT = ("1", "下一步", "完成", "next")
+SKIP = ("0", "跳过", "skip")
+STATUS = re.compile(r"^(?:状态|/status)(?:\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
+PHONE_RE = re.compile(r"\+?[0-9][0-9 -]{3,22}[0-9]")
+OWN_TICKETS_SHOWN = 5
+
+
+class DraftStore(Protocol):
+    """A follower's draft (step and JSON-safe data), in the push's unit of work."""
+
+    async def get(self, user_key: int) -> tuple[str | None, dict[str, Any]]: ...
+
+    async def set(self, user_key: int, state: str, data: Mapping[str, Any]) -> None: ...
+
+    async def clear(self, user_key: int) -> None: ...
+
+
+class MediaSource(Protocol):
+    """Where an image push's MediaId is fetched (WeChat's media API)."""
+
+    async def download_media(self, media_id: str, *, max_bytes: int) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one push is answered with: the ports, the follower and their language."""
+
+    ws: UpdateWorkspace
+    drafts: DraftStore
+    media: MediaSource
+    settings: Settings
+    open_id: str
+    language: str
+
+    @property
+    def user_key(self) -> int:
+        return chat_key(self.open_id)
+
+
+def normalized(text: str) -> str:
+    """Full-width digits and letters folded, case and closing punctuation dropped."""
+    return unicodedata.normalize("NFKC", text).strip().rstrip("。.!！").casefold()
+
+
+def pick(text: str, options: Sequence[Sequence[str]]) -> int | None:
+    """The index of the option `text` names by its number (from 1) or one of its words."""
+    answer = normalized(text)
+    for index, words in enumerate(options):
+        if answer == str(index + 1) or answer in {normalized(w) for w in words}:
+            return index
+    return None
+
+
+def said(text: str, words: Sequence[str]) -> bool:
+    """Whether `text` is one of `words` (digits included)."""
+    return normalized(text) in {normalized(w) for w in words}
+
+
+def category_words(category: Category) -> list[str]:
+    label = category_label(category)
+    return [label, *label.split("/"), category.value]
+
+
+async def answer(push: Push, turn: Turn) -> list[str]:
+    """The texts that answer `push`; writes go to the caller's unit of work."""
+    if isinstance(push, SubscribeEvent | ScanEvent):
+        return [texts.welcome_text()]
+    if isinstance(push, TextMessage):
+        text = push.content.strip()
+        if found := STATUS.match(text):
+            return await status(turn, found.group(1).strip())
+        if normalized(text) in CANCEL:
+            return await cancel(turn)
+    state, data = await turn.drafts.get(turn.user_key)
+    step = state.removeprefix(PREFIX) if state and state.startswith(PREFIX) else None
+    if isinstance(push, OtherMessage):
+        return [texts.unsupported_message()]
+    if step is None:
+        if not isinstance(push, TextMessage):
+            return [texts.welcome_text()] if isinstance(push, ImageMessage) else []
+        return await begin(turn)
+    if isinstance(push, ImageMessage):
+        if step != PHOTOS:
+            return [texts.photo_not_now()]
+        return await take_photo(turn, data, push)
+    if isinstance(push, LocationMessage):
+        if step != PLACE:
+            return [texts.location_not_now()]
+        label = push.label.strip()[:256] or None
+        data |= {"latitude": push.latitude, "longitude": push.longitude, "place_text": label}
+        return await go(turn, IDENTITY, data)
+    if not isinstance(push, TextMessage):
+        return []  # menu clicks and other events: nothing to say mid-draft
+    return await STEPS[step](turn, data, push.content.strip())
+
+
+async def begin(turn: Turn) -> list[str]:
+    data = {"draft_id": secrets.token_urlsafe(8), "photos": [], "anonymous": True}
+    return await go(turn, CATEGORY, data)
+
+
+async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
+    """Store the draft at `step` and show that step's prompt."""
+    await turn.drafts.set(turn.user_key, PREFIX + step, data)
+    prompts: dict[str, Callable[[], str]] = {
+        CATEGORY: texts.category_prompt,
+        DESCRIBING: texts.describe_prompt,
+        PHOTOS: lambda: texts.photos_prompt(len(data["photos"])),
+        PLACE: texts.place_prompt,
+        IDENTITY: texts.identity_prompt,
+        NAME: texts.name_prompt,
+        PHONE: texts.phone_prompt,
+        CONFIRM: lambda: texts.preview_text(data),
+    }
+    return [prompts[step]()]
+
+
+async def choose_category(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    categories = list(Category)
+    index = pick(text, [category_words(c) for c in categories])
+    if index is None:
+        return [texts.unknown_choice(len(categories)) + "\n\n" + texts.category_prompt()]
+    return await go(turn, DESCRIBING, data | {"category": categories[index].value})
+
+
+async def describe(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    description = validate_description(text)  # too short or long: refused, the step stays
+    return await go(turn, PHOTOS, data | {"description": description})
+
+
+async def photos_done(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    if not said(text, NEXT):
+        return [texts.not_understood(texts.photos_prompt(len(data["photos"])))]
+    return await go(turn, PLACE, data)
+
+
+async def take_photo(turn: Turn, data: dict[str, Any], push: ImageMessage) -> list[str]:
+    if len(data["photos"]) >= PHOTOS_MAX:
+        return [texts.too_many_photos(PHOTOS_MAX)]
+    limits = turn.ws.photos.limits
+    try:
+        content = await turn.media.download_media(push.media_id, max_bytes=limits.max_bytes)
+        ref = await turn.ws.photos.store(content, telegram_file_id=None)
+    except MediaTooLarge:
+        return [rejection_text(ImageRejected(RejectReason.TOO_LARGE))]
+    except ImageRejected as error:
+        return [rejection_text(error)]
+    except (WeChatApiError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("wechat_photo_download_failed", error=type(error).__name__)
+        return [texts.photo_download_failed()]
+    photos = [*data["photos"], draft_photo(ref)]
+    await turn.drafts.set(turn.user_key, PREFIX + PHOTOS, data | {"photos": photos})
+    return [texts.photo_received(len(photos))]
+
+
+async def locate(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    if said(text, SKIP):
+        return await go(turn, IDENTITY, data | {"place_text": None})
+    if not 2 <= len(text) <= 256:
+        return [texts.place_length()]
+    return await go(turn, IDENTITY, data | {"place_text": text})
+
+
+async def choose_identity(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    index = pick(text, [["匿名", "anonymous"], ["实名", "real name"]])
+    if index is None:
+        return [texts.unknown_choice(2) + "\n\n" + texts.identity_prompt()]
+    if index == 0:
+        return await go(
+            turn, CONFIRM, data | {"anonymous": True, "real_name": None, "phone": None}
+        )
+    return await go(turn, NAME, data)
+
+
+async def take_name(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    if not 2 <= len(text) <= 64:
+        return [texts.name_length()]
+    return await go(turn, PHONE, data | {"real_name": text})
+
+
+async def take_phone(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    phone = unicodedata.normalize("NFKC", text).strip()
+    digits = re.sub(r"\D", "", phone)
+    if not PHONE_RE.fullmatch(phone) or not 5 <= len(digits) <= 20:
+        return [texts.phone_invalid()]
+    return await go(turn, CONFIRM, data | {"anonymous": False, "phone": phone[:32]})
+
+
+async def confirm(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    index = pick(text, [["确认", "提交", "confirm"], ["cancel"]])
+    if index is None:
+        return [texts.unknown_choice(2) + "\n\n" + texts.preview_text(data)]
+    if index == 1:
+        return await cancel(turn)
+    settings = turn.settings
+    draft = draft_value(turn, data)
+    submission = await submit_report(turn.ws, draft, per_hour=settings.reports_per_hour)
+    await turn.drafts.clear(turn.user_key)  # the ticket and the draft's end commit together
+    return [texts.submitted_text(submission.ticket, settings.tz)]
+
+
+def draft_value(turn: Turn, data: dict[str, Any]) -> NewReport:
+    """The draft as the domain files it: the same value as Telegram's, on channel `wechat`."""
+    value = telegram_draft(data, turn.user_key, turn.language)
+    return NewReport(
+        **{
+            **vars(value),
+            "submit_key": f"wechat:{turn.user_key}:{data['draft_id']}",
+            "channel": "wechat",
+            "reporter_address": turn.open_id,
+        }
+    )
+
+
+async def cancel(turn: Turn) -> list[str]:
+    state, data = await turn.drafts.get(turn.user_key)
+    if state is None:
+        return [texts.nothing_to_cancel()]
+    await turn.drafts.clear(turn.user_key)
+    await turn.ws.drafts.release_photos(data)
+    return [texts.cancelled_text()]
+
+
+async def status(turn: Turn, argument: str) -> list[str]:
+    """A ticket's status by its code, as plain text; without a code, the follower's own."""
+    if not argument:
+        own = await turn.ws.cases.reporter_tickets(
+            reporter_user_id=turn.user_key, offset=0, limit=OWN_TICKETS_SHOWN
+        )
+        lines = [f"{t.code} · {state_label(t.state)}" for t in own]
+        return ["\n".join([texts.status_usage(), *lines])]
+    reading = read_code(argument)
+    if reading.code is None:
+        return [code_problem_text(reading)]
+    ticket = await turn.ws.tickets.get_by_code(code=reading.code)
+    if ticket is None:
+        return [texts.no_such_code()]
+    return [status_text(ticket, turn.settings.tz, PLAIN)]
+
+
+STEPS = {
+    CATEGORY: choose_category,
+    DESCRIBING: describe,
+    PHOTOS: photos_done,
+    PLACE: locate,
+    IDENTITY: choose_identity,
+    NAME: take_name,
+    PHONE: take_phone,
+    CONFIRM: confirm,
+}

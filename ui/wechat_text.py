@@ -1,0 +1,208 @@
+"""What a WeChat follower reads: plain text, choices numbered instead of buttons.
+
+WeChat's customer-service messages have no inline keyboards and no HTML, so each step
+lists its choices as "1 …", "2 …" and says which words it takes; the follower answers
+with the digit or the word. The words offered here are the ones `keyword` recognises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from tickets.categories import Category
+from tickets.reports import DESCRIPTION_MAX, DESCRIPTION_MIN
+from tickets.views import TicketView
+from ui.render import category_label, local_time
+
+TOTAL_STEPS = 6
+
+
+def step_line(step: int, title: str) -> str:
+    return _("Step {step}/{total} · {title}").format(step=step, total=TOTAL_STEPS, title=title)
+
+
+def cancel_hint() -> str:
+    return _("Reply 取消 at any time to cancel.")
+
+
+def numbered(choices: list[str]) -> list[str]:
+    return [f"{number} {label}" for number, label in enumerate(choices, start=1)]
+
+
+def welcome_text() -> str:
+    return "\n".join(
+        [
+            _("Thank you for following! Here you can report misconduct by public officials."),
+            _("Send any text to start a report; send 状态 and your tracking code to follow one."),
+        ]
+    )
+
+
+def category_prompt() -> str:
+    lines = [
+        step_line(1, _("Which kind of misconduct is it?")),
+        _("Reply with the number (or the words):"),
+        *numbered([category_label(c) for c in Category]),
+        cancel_hint(),
+    ]
+    return "\n".join(lines)
+
+
+def describe_prompt() -> str:
+    return "\n".join(
+        [
+            step_line(2, _("What happened?")),
+            _(
+                "Describe it in a few sentences: who, what, when ({minimum}–{maximum} characters)."
+            ).format(minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX),
+            cancel_hint(),
+        ]
+    )
+
+
+def photos_prompt(count: int) -> str:
+    lines = [
+        step_line(3, _("Photos")),
+        _("Send photos of what you saw, one or more (optional)."),
+        _("When done, reply 1 or 下一步 to go on."),
+    ]
+    if count:
+        lines.insert(1, _("Received: {count} photo(s).").format(count=count))
+    return "\n".join(lines)
+
+
+def photo_received(count: int) -> str:
+    return "\n".join(
+        [
+            _("Received: {count} photo(s).").format(count=count),
+            _("Send more, or reply 1 or 下一步 to go on."),
+        ]
+    )
+
+
+def place_prompt() -> str:
+    return "\n".join(
+        [
+            step_line(4, _("Where did it happen?")),
+            _("Type the address, or send a location (+ → Location)."),
+            _("Reply 0 or 跳过 to skip."),
+        ]
+    )
+
+
+def identity_prompt() -> str:
+    return "\n".join(
+        [
+            step_line(5, _("Anonymous or real name?")),
+            *numbered([_("Anonymous (the department never sees who you are)"), _("Real name")]),
+            _("With your real name, only the handling department sees your name and phone."),
+        ]
+    )
+
+
+def name_prompt() -> str:
+    return _("Please type your name (2–64 characters).")
+
+
+def phone_prompt() -> str:
+    return _("Please type your phone number (digits, 5–20).")
+
+
+def preview_text(data: dict[str, Any]) -> str:
+    place = data.get("place_text") or (
+        _("shared location") if data.get("latitude") is not None else _("not given")
+    )
+    identity = (
+        _("anonymous")
+        if data.get("anonymous", True)
+        else f"{data.get('real_name') or ''} {data.get('phone') or ''}".strip()
+    )
+    return "\n".join(
+        [
+            step_line(6, _("Please check your report")),
+            _("Category: {category}").format(category=category_label(data.get("category") or "")),
+            _("Photos: {count}").format(count=len(data.get("photos", []))),
+            _("Place: {place}").format(place=place),
+            _("Identity: {identity}").format(identity=identity),
+            "",
+            data.get("description") or "",
+            "",
+            *numbered([_("Confirm and send"), _("Cancel")]),
+        ]
+    )
+
+
+def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:
+    return "\n".join(
+        [
+            _("✅ Your report has been filed."),
+            _("Tracking code: {code}").format(code=ticket.code),
+            _("Handled by: {department}").format(department=ticket.department_name),
+            _("It will be accepted by {accept} and answered by {resolve}.").format(
+                accept=local_time(ticket.accept_by, tz), resolve=local_time(ticket.resolve_by, tz)
+            ),
+            _("Check it any time by sending: 状态 {code}").format(code=ticket.code),
+        ]
+    )
+
+
+def cancelled_text() -> str:
+    return _("Report cancelled. Nothing was sent.")
+
+
+def nothing_to_cancel() -> str:
+    return _("There is no report in progress. Send any text to start one.")
+
+
+def unknown_choice(count: int) -> str:
+    return _("Please reply with a number from 1 to {count}.").format(count=count)
+
+
+def not_understood(prompt: str) -> str:
+    return "\n".join([_("That is not what this step needs."), prompt])
+
+
+def unsupported_message() -> str:
+    return _(
+        "Voice, video, files and links cannot be taken here. "
+        "Please send text, photos or a location."
+    )
+
+
+def photo_not_now() -> str:
+    return _("Photos are taken at step 3; this photo was not kept.")
+
+
+def location_not_now() -> str:
+    return _("A location is taken at step 4; it was not kept.")
+
+
+def place_length() -> str:
+    return _("Please type an address of 2–256 characters, or reply 0 to skip.")
+
+
+def name_length() -> str:
+    return _("A name has 2–64 characters. Please type it again.")
+
+
+def phone_invalid() -> str:
+    return _("That does not look like a phone number. Please type digits only (5–20).")
+
+
+def status_usage() -> str:
+    return _("Send 状态 followed by your tracking code, e.g. 状态 SR-7K3Q-9XPA-X.")
+
+
+def photo_download_failed() -> str:
+    return _("The photo could not be fetched from WeChat. Please send it again.")
+
+
+def too_many_photos(maximum: int) -> str:
+    return _("At most {maximum} photos per report.").format(maximum=maximum)
+
+
+def no_such_code() -> str:
+    return _("No report with this code.")
