@@ -24,11 +24,14 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import DeleteMessage, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Message
+from sqlalchemy import delete
+from sqlmodel import col
 
 from outbox.telegram import message_ids
+from storage.identity import lookup_hash
 from storage.models import SentMessage
 from storage.unit_of_work import CURRENT_UNIT, commit_current_unit
 from tickets.clock import Clock
@@ -67,13 +70,21 @@ class RecordDirectAnswers(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         response = await make_request(bot, method)
         unit = CURRENT_UNIT.get()
-        if (
-            unit is None
-            or not unit.commit_allowed()
-            or not method.__api_method__.startswith("send")
-        ):
+        if unit is None or not unit.commit_allowed():
             return response
-        result = response.result
+        if isinstance(method, DeleteMessage) and isinstance(method.chat_id, int):
+            # Gone already (a replaced panel): `/forget` must not count it as left behind.
+            await unit.session.execute(
+                delete(SentMessage).where(
+                    col(SentMessage.chat_hash) == lookup_hash(unit.session, method.chat_id),
+                    col(SentMessage.message_id) == method.message_id,
+                )
+            )
+            return response
+        if not method.__api_method__.startswith("send"):
+            return response
+        # Annotated as a Response, but what comes back through the chain is the result.
+        result: object = getattr(response, "result", response)
         sent = result if isinstance(result, list) else [result]
         ids = message_ids([m for m in sent if isinstance(m, Message) and m.chat.type == "private"])
         if ids:
