@@ -46,6 +46,7 @@ from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimits, TelegramRateLimiter
 from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
+from scheduler.retention import RetentionPolicy
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
@@ -117,7 +118,7 @@ class SnapreportApp:
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
         self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
-        self.bot = create_bot(self.settings, self.limiter)
+        self.bot = create_bot(self.settings, self.limiter, clock=self.clock)
         self.dp = create_dispatcher(
             settings=self.settings,
             session_factory=self.session_factory,
@@ -191,6 +192,7 @@ class SnapreportApp:
             media=self.media_store,
             config=SchedulerConfig(
                 draft_ttl_hours=self.settings.draft_ttl_hours,
+                retention=RetentionPolicy.from_settings(self.settings),
                 digests=(
                     DigestConfig(self.settings, self.calendar)
                     if self.settings.digests_enabled

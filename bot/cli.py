@@ -12,11 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from config.settings import Settings, webhook_secret_problem
+
+if TYPE_CHECKING:
+    from scheduler.retention import PurgeReport
 
 app = typer.Typer(
     help="snapreport: snap-a-photo (随手拍) reports of officials' misconduct, on Telegram.",
@@ -176,6 +179,51 @@ def export(
         )
     )
     typer.echo(f"{count} ticket(s) written to {path}")
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be deleted; change nothing.")
+    ] = False,
+) -> None:
+    """Delete what is past its retention period (the *_RETENTION_* settings), audited.
+
+    The bot runs the same purge daily; this runs it now. Closed tickets past
+    CLOSED_TICKET_RETENTION_DAYS keep only the figures statistics count.
+    """
+    from scheduler.retention import KIND_LABELS, RetentionPolicy
+    from scheduler.retention import purge as run_purge
+    from storage.db import create_session_factory, engine_for
+    from storage.identity import IdentityKeyError
+    from storage.mediastores import open_media_store
+    from tickets.clock import SystemClock
+
+    settings = Settings()
+    try:
+        engine = engine_for(settings)
+    except IdentityKeyError as error:
+        raise fail(str(error)) from None
+
+    async def go() -> PurgeReport:
+        try:
+            return await run_purge(
+                create_session_factory(engine),
+                clock=SystemClock(),
+                media=open_media_store(settings),
+                policy=RetentionPolicy.from_settings(settings),
+                dry_run=dry_run,
+                trigger="command",
+            )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(go())
+    verb = "would delete" if dry_run else "deleted"
+    for kind, count in report.counts.items():
+        typer.echo(f"{count:>7}  {KIND_LABELS.get(kind, kind)}")
+    summary = f"{report.total} record(s) {verb}"
+    typer.echo(f"{summary} (dry run: nothing changed)" if dry_run else f"{summary}; audited")
 
 
 @db_app.command("upgrade")

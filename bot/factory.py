@@ -22,7 +22,7 @@ from bot.middlewares import (
     UpdateLogMiddleware,
     WorkspaceMiddleware,
 )
-from bot.unit_of_work import CommitBeforeRequest
+from bot.unit_of_work import CommitBeforeRequest, RecordDirectAnswers
 from bot.workspace import update_workspace
 from config.settings import Settings
 from handlers import get_routers
@@ -31,7 +31,7 @@ from outbox.ratelimit import TelegramRateLimiter
 from storage.db import SessionFactory, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
-from tickets.clock import Clock
+from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from ui.i18n import LocaleMiddleware
@@ -41,8 +41,11 @@ class MissingTokenError(RuntimeError):
     """BOT_TOKEN is not set: the bot cannot talk to any Bot API server."""
 
 
-def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
-    """A Bot on the server named by TELEGRAM_API_URL, every send paced by `limiter`."""
+def create_bot(
+    settings: Settings, limiter: TelegramRateLimiter, *, clock: Clock | None = None
+) -> Bot:
+    """A Bot on the server named by TELEGRAM_API_URL, every send paced by `limiter`; its
+    direct answers in private chats are recorded with `clock`'s time (for `/forget`)."""
     if settings.bot_token is None:
         raise MissingTokenError(
             "BOT_TOKEN is not set. Put BOT_TOKEN=<token from @BotFather> in .env "
@@ -51,6 +54,7 @@ def create_bot(settings: Settings, limiter: TelegramRateLimiter) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     # Outermost first: commit the update's writes before anything waits (pacing included).
     session.middleware(CommitBeforeRequest())
+    session.middleware(RecordDirectAnswers(clock or SystemClock()))
     session.middleware(LenientCallbackAnswers())
     session.middleware(PacingMiddleware(limiter))
     return Bot(

@@ -92,10 +92,16 @@ class Inbox:
                 row.attempts += 1
 
     async def mark_handled(self, update_id: int) -> None:
+        """Record the update as handled and delete its content at once.
+
+        The raw update holds names, usernames and shared phones; only its id is kept (until
+        the retention purge) so that a redelivery is recognised and handled once.
+        """
         async with self._sessions() as session, session.begin():
             row = await session.get(InboxUpdate, update_id)
             if row is not None:
                 row.handled_at = utcnow()
+                row.payload = {}
 
 
 def lane_key(update: Update) -> int:

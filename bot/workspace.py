@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from outbox.dispatcher import OutboxDeadLetters
+from outbox.forget import OutboxChatHistory
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
 from storage.audit import SqlIdentityViews
@@ -81,4 +82,5 @@ def update_workspace(
         channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
         exports=SessionExports(sessions, tz=settings.timezone),
         dead_letters=OutboxDeadLetters(session),
+        chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
     )

@@ -70,7 +70,18 @@ class Settings(BaseSettings):
     identity_key: SecretStr | None = None
     identity_key_old: SecretStr | None = None
 
+    # Retention: how long what identifies people or holds their words is kept.
+    # Abandoned report drafts (and their photos no ticket uses).
     draft_ttl_hours: int = Field(default=24, ge=1)
+    # A handled update's raw content is deleted at once; its id is kept this long so a
+    # redelivery is recognised (Telegram redelivers within a day), as is a set-aside update.
+    inbox_retention_hours: int = Field(default=24, ge=1)
+    # Outbox rows that could not be delivered (`/dead` lists them), and those sent.
+    dead_outbox_retention_days: int = Field(default=30, ge=1)
+    sent_outbox_retention_days: int = Field(default=30, ge=1)
+    # Closed tickets keep evidence, the reporter's identity and relayed words this long
+    # after closing; then only the figures statistics count remain.
+    closed_ticket_retention_days: int = Field(default=365, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
     survey_days: int = Field(default=7, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)

@@ -4,7 +4,8 @@ Edits are not rate limited, but they are checked like Telegram checks them: only
 messages, text edits only on text messages and caption edits only on media, and an edit that
 changes nothing fails with "message is not modified" (bots that re-render the same screen after
 a button press hit this in production). An edit without `reply_markup` removes the inline
-keyboard, as in Telegram. Every change is logged in the chat's event sequence.
+keyboard, as in Telegram. Every change is logged in the chat's event sequence. A message older
+than 48 hours can no longer be deleted, as in Telegram.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ NOT_MODIFIED = (
     "same as a current content and reply markup of the message"
 )
 MEDIA_FIELDS = ("photo", "document")
+# Telegram deletes a message for a bot only within 48 hours of its sending.
+DELETE_WINDOW = 48 * 3600
 
 
 def _editable(world: World, params: Params) -> tuple[ChatRec, MessageRec]:
@@ -94,7 +97,7 @@ async def delete_message(world: World, params: Params) -> object:
     message = chat.messages.get(message_id)
     if message is None:
         raise bad_request("message to delete not found")
-    if not _may_delete(chat, message):
+    if not _may_delete(chat, message) or world.now() - message.date >= DELETE_WINDOW:
         raise bad_request("message can't be deleted")
     del chat.messages[message_id]
     chat.record(EventKind.DELETE, message)

@@ -11,6 +11,7 @@ from handlers import (
     disclosure,
     errors,
     fallback,
+    privacy,
     relay,
     reporter,
     stats,
@@ -31,6 +32,7 @@ def get_routers() -> list[Router]:
     return [
         errors.create_router(),
         common.create_router(),
+        privacy.create_router(),
         disclosure.create_router(),
         status.create_router(),
         admin.create_router(),

@@ -60,6 +60,7 @@ def help_text(actor: Actor | None) -> str:
         _("/status CODE — what became of a report"),
         _("/mytickets — your reports"),
         _("/lang — 中文 / English"),
+        _("/forget — I delete my messages in this chat (your reports stay)"),
         _("/cancel — stop what you are doing"),
     ]
     if actor is not None and actor.is_staff:

@@ -50,6 +50,8 @@ ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts
 DEAD_LETTER_PURPOSE = f"{ADMIN_PURPOSE}dead_letter"
 DEAD_ERROR_SHOWN = 120
 REVOKED_PURPOSE = "card_revoked"
+# A deletion asked for with /forget: one that fails (too old by then) is no one's to fix.
+FORGET_PURPOSE = "forget"
 # What a department's chats receive about a ticket (not its reporter's or the admins' rows):
 # dropped from the queue when the chat loses the ticket.
 DEPARTMENT_PURPOSES = ("card", "card_edit", "")
@@ -408,13 +410,16 @@ class OutboxNotifier:
         """Tell the administrators that `row` could not be delivered (`/dead` lists it).
 
         Never about a notice to administrators, this one included: when their own chat is
-        what fails, the notice would fail the same way and queue the next, without end.
+        what fails, the notice would fail the same way and queue the next, without end. Nor
+        about a `/forget` deletion, which fails only once Telegram no longer allows it.
         Once per ticket and chat: when a group has removed the bot, a ticket's photo and
         card die together; when a reporter has blocked it, so does every later update. And
         at most once per row, marked on the row itself: a row given another go with
         `/dead retry` that dies again is not news, even once older notices were purged.
         """
-        if row.purpose.startswith(ADMIN_PURPOSE) or row.dead_noticed:
+        if row.purpose.startswith(ADMIN_PURPOSE) or row.purpose == FORGET_PURPOSE:
+            return
+        if row.dead_noticed:
             return
         row.dead_noticed = True
         # The chat by a prefix of its keyed hash: a reporter who blocked the bot is a chat too.

@@ -50,6 +50,9 @@ def classify(error: BaseException) -> Failure:
     if isinstance(error, TelegramBadRequest):
         if "message is not modified" in error.message.lower():
             return Failure(FailureKind.NOT_MODIFIED, reason)
+        if "message to delete not found" in error.message.lower():
+            # Deleted already (by its reader, or a deletion sent twice): as wanted.
+            return Failure(FailureKind.NOT_MODIFIED, reason)
         return Failure(FailureKind.PERMANENT, reason)
     if isinstance(error, TelegramEntityTooLarge):  # a TelegramNetworkError, but not transient
         return Failure(FailureKind.PERMANENT, reason)

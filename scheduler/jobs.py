@@ -1,4 +1,4 @@
-"""The scheduler's jobs: fire due follow-ups, expire abandoned drafts, forget old rows.
+"""The scheduler's jobs: fire due follow-ups and expire abandoned drafts.
 
 Each job is a plain async function of the session factory, the clock and what else it needs;
 each unit of work is its own transaction, so one failing follow-up never holds back the
@@ -11,19 +11,19 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import structlog
 from aiogram.utils.i18n import I18n
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from outbox.dispatcher import purge_sent
 from storage.db import SessionFactory
+from storage.fsm import DRAFT_STATE_PREFIX, draft_photo_shas
 from storage.media import MediaStore
-from storage.models import Evidence, FollowUp, FsmRecord, InboxUpdate
+from storage.models import FollowUp, FsmRecord
+from storage.retention import record_purges, unused_files
 from tickets.clock import Clock
 from tickets.ports import Workspace
 from tickets.sweep import Outcome, run_follow_up
@@ -31,7 +31,6 @@ from tickets.sweep import Outcome, run_follow_up
 log = structlog.get_logger(__name__)
 
 WorkspaceFactory = Callable[[AsyncSession], Workspace]
-DRAFT_STATE_PREFIX = "ReportDraft:"
 
 
 @dataclass(frozen=True)
@@ -156,89 +155,56 @@ class DraftExpiry:
     files: int = 0
 
 
-def draft_photo_shas(data: dict[str, Any]) -> set[str]:
-    """The sha256 of every photo a draft's FSM data holds."""
-    photos = data.get("photos")
-    if not isinstance(photos, list):
-        return set()
-    return {
-        photo["sha256"]
-        for photo in photos
-        if isinstance(photo, dict) and isinstance(photo.get("sha256"), str)
-    }
+async def expired_drafts(session: AsyncSession, *, before: datetime) -> tuple[int, set[str]]:
+    """Delete report drafts untouched since `before`; return how many, and the sha256 of
+    their photos nothing else uses (to delete once the transaction commits)."""
+    expired = list(
+        await session.scalars(
+            select(FsmRecord).where(
+                col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX),
+                col(FsmRecord.updated_at) < before,
+            )
+        )
+    )
+    if not expired:
+        return 0, set()
+    keys = [record.key for record in expired]
+    candidates = set().union(*(draft_photo_shas(record.data) for record in expired))
+    await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
+    # The same photo (content-addressed) may be evidence, or in another live draft.
+    return len(keys), await unused_files(session, candidates)
+
+
+async def delete_files(media: MediaStore, shas: set[str]) -> int:
+    """Delete the files from the media store; return how many went (failures are logged)."""
+    deleted = 0
+    for sha in sorted(shas):
+        try:
+            await asyncio.to_thread(media.delete, sha)
+        except (OSError, ValueError):
+            log.warning("media_not_deleted", sha256=sha[:12])
+            continue
+        deleted += 1
+    return deleted
 
 
 async def expire_drafts(
     session_factory: SessionFactory, *, clock: Clock, media: MediaStore, ttl_hours: int
 ) -> DraftExpiry:
-    """Forget report drafts untouched for `ttl_hours`, and their photos no ticket uses."""
-    cutoff = clock.now() - timedelta(hours=ttl_hours)
+    """Forget report drafts untouched for `ttl_hours`, and their photos no ticket uses;
+    an expiry that deleted something is recorded in the purge audit."""
+    now = clock.now()
     async with session_factory() as session, session.begin():
-        expired = list(
-            await session.scalars(
-                select(FsmRecord).where(
-                    col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX),
-                    col(FsmRecord.updated_at) < cutoff,
-                )
+        drafts, orphans = await expired_drafts(session, before=now - timedelta(hours=ttl_hours))
+        if drafts:
+            record_purges(
+                session,
+                {"drafts": drafts, "draft_files": len(orphans)},
+                at=now,
+                trigger="schedule",
             )
-        )
-        if not expired:
-            return DraftExpiry()
-        keys = [record.key for record in expired]
-        candidates = set().union(*(draft_photo_shas(record.data) for record in expired))
-        await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
-        orphans: set[str] = set()
-        if candidates:
-            # The same photo (content-addressed) may be evidence, or in another live draft.
-            in_evidence = set(
-                await session.scalars(
-                    select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
-                )
-            )
-            live_drafts = await session.scalars(
-                select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
-            )
-            in_drafts = set().union(*(draft_photo_shas(record.data) for record in live_drafts))
-            orphans = candidates - in_evidence - in_drafts
-    deleted = 0
-    for sha in sorted(orphans):
-        try:
-            await asyncio.to_thread(media.delete, sha)
-        except (OSError, ValueError):
-            log.warning("draft_media_not_deleted", sha256=sha[:12])
-            continue
-        deleted += 1
-    log.info("drafts_expired", drafts=len(keys), files=deleted)
-    return DraftExpiry(drafts=len(keys), files=deleted)
-
-
-async def purge_handled_updates(
-    session_factory: SessionFactory, *, clock: Clock, older_than: timedelta
-) -> int:
-    """Forget inbox updates handled (or set aside) before `older_than` ago (Telegram
-    redelivers within a day; a set-aside update's log lines name it by id)."""
-    cutoff = clock.now() - older_than
-    async with session_factory() as session, session.begin():
-        result = await session.execute(
-            delete(InboxUpdate).where(
-                or_(
-                    col(InboxUpdate.handled_at) < cutoff,
-                    col(InboxUpdate.quarantined_at) < cutoff,
-                )
-            )
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def housekeeping(
-    session_factory: SessionFactory,
-    *,
-    clock: Clock,
-    inbox_retention: timedelta,
-    outbox_retention: timedelta,
-) -> tuple[int, int]:
-    """Purge handled inbox updates and long-sent outbox rows; returns both counts."""
-    updates = await purge_handled_updates(session_factory, clock=clock, older_than=inbox_retention)
-    async with session_factory() as session, session.begin():
-        sent = await purge_sent(session, older_than=clock.now() - outbox_retention)
-    return updates, sent
+    if not drafts:
+        return DraftExpiry()
+    deleted = await delete_files(media, orphans)
+    log.info("drafts_expired", drafts=drafts, files=deleted)
+    return DraftExpiry(drafts=drafts, files=deleted)

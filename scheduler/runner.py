@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -31,10 +31,10 @@ from scheduler.jobs import (
     SweepReport,
     WorkspaceFactory,
     expire_drafts,
-    housekeeping,
     sweep_follow_ups,
 )
 from scheduler.lock import RunnerLock, runner_lock
+from scheduler.retention import RetentionPolicy, purge
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from tickets.clock import Clock
@@ -44,7 +44,7 @@ log = structlog.get_logger(__name__)
 JOB_LEADERSHIP = "snapreport:leadership"
 JOB_FOLLOW_UPS = "snapreport:follow-ups"
 JOB_DRAFTS = "snapreport:draft-expiry"
-JOB_HOUSEKEEPING = "snapreport:housekeeping"
+JOB_RETENTION = "snapreport:retention"
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,8 @@ class SchedulerConfig:
     follow_up_batch: int = 100
     draft_interval: float = 3600.0
     draft_ttl_hours: int = 24
-    housekeeping_interval: float = 6 * 3600.0
-    inbox_retention: timedelta = timedelta(days=2)
-    outbox_retention: timedelta = timedelta(days=30)
+    retention_interval: float = 24 * 3600.0
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     leadership_interval: float = 5.0
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     digests: DigestConfig | None = None  # cron-triggered digests, when given settings
@@ -204,14 +203,14 @@ class SnapreportScheduler:
             )
         self._add(
             aps,
-            JOB_HOUSEKEEPING,
+            JOB_RETENTION,
             leader_only,
-            config.housekeeping_interval,
+            config.retention_interval,
             now,
             runner=self,
-            job=housekeeping,
-            inbox_retention=config.inbox_retention,
-            outbox_retention=config.outbox_retention,
+            job=purge,
+            media=self.media,
+            policy=config.retention,
             **common,
         )
         if config.digests is not None and self.i18n is not None:
@@ -326,8 +325,8 @@ async def start_scheduler(
 __all__ = [
     "JOB_DRAFTS",
     "JOB_FOLLOW_UPS",
-    "JOB_HOUSEKEEPING",
     "JOB_LEADERSHIP",
+    "JOB_RETENTION",
     "SchedulerConfig",
     "SnapreportScheduler",
     "TickReport",

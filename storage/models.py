@@ -160,6 +160,9 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _ts()
     accept_by: datetime | None = _ts()
     resolve_by: datetime | None = _ts()
+    # Set when retention took its evidence, identity and relayed words (`storage.retention`):
+    # what is left are the figures statistics count.
+    purged_at: datetime | None = _ts()
 
 
 class Evidence(SQLModel, table=True):
@@ -327,6 +330,37 @@ class IdentityView(SQLModel, table=True):
     role: str = Field(max_length=16)
 
 
+class SentMessage(SQLModel, table=True):
+    """A message the bot sent into a private chat while handling an update (a direct answer).
+
+    Outbox rows keep their own `result_message_ids`; these are the answers handlers send
+    themselves, so `/forget` can delete them too. Kept only while Telegram lets a bot
+    delete them (48 hours), then purged.
+    """
+
+    __tablename__ = "sent_message"
+    lookup_hashes: ClassVar[tuple[tuple[str, str], ...]] = (("chat_id", "chat_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=EncryptedInt)
+    chat_hash: str = Field(default="", max_length=HASH_CHARS, index=True)
+    message_id: int = Field(sa_type=BigInteger)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class RetentionPurge(SQLModel, table=True):
+    """The audit of retention: one row per kind of record a purge deleted, and how many."""
+
+    __tablename__ = "retention_purge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    kind: str = Field(max_length=32)
+    count: int = 0
+    # What ran it: "schedule" (the daily job, the hourly draft expiry) or "command".
+    trigger: str = Field(max_length=16)
+
+
 class UserPref(SQLModel, table=True):
     """A Telegram user's chosen interface language (any role: citizen, supervisor, admin).
 
@@ -351,6 +385,6 @@ def _fill_lookup_hashes(_mapper: Mapper[Any], connection: Connection, target: An
         setattr(target, hashed, None if value is None else keys_of(connection).lookup_hash(value))
 
 
-for _model in (Reporter, Member, OutboxMessage, CardMessage):
+for _model in (Reporter, Member, OutboxMessage, CardMessage, SentMessage):
     event.listen(_model, "before_insert", _fill_lookup_hashes)
     event.listen(_model, "before_update", _fill_lookup_hashes)

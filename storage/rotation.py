@@ -30,6 +30,7 @@ from storage.models import (
     Member,
     OutboxMessage,
     Reporter,
+    SentMessage,
     TicketEvent,
     UserPref,
 )
@@ -42,6 +43,7 @@ ENCRYPTED_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     TicketEvent: ("actor_id",),
     OutboxMessage: ("chat_id", "payload"),
     CardMessage: ("chat_id",),
+    SentMessage: ("chat_id",),
     InboxUpdate: ("payload",),
     FsmRecord: ("storage_key", "data"),
     UserPref: ("channel_user_id",),

@@ -29,6 +29,7 @@ from tickets.membership import (
     TagView,
 )
 from tickets.photos import ImageLimits
+from tickets.privacy import ForgetReport
 from tickets.publishing import Channel, PublicationStore
 from tickets.views import (
     CardContext,
@@ -260,6 +261,15 @@ class People(Protocol):
     async def set_language(self, *, user_id: int, language: str) -> None: ...
 
 
+class ChatHistory(Protocol):
+    """The bot's own messages in a private chat (`/forget`)."""
+
+    async def forget(self, *, chat_id: int, since: datetime) -> ForgetReport:
+        """Queue deleting the bot's messages in `chat_id` sent since `since`, so that a
+        second call finds nothing left; count the older ones."""
+        ...
+
+
 class Drafts(Protocol):
     async def release_photos(self, data: Mapping[str, Any]) -> int:
         """Delete the photos of a discarded draft that nothing else uses; how many went."""
@@ -357,3 +367,4 @@ class UpdateWorkspace(Workspace):
     channel: ChannelPort
     exports: Exports
     dead_letters: DeadLetters
+    chat_history: ChatHistory

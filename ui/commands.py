@@ -18,6 +18,7 @@ def citizen_commands() -> list[BotCommand]:
         BotCommand(command="status", description=_("Check a report by its code")),
         BotCommand(command="mytickets", description=_("My reports")),
         BotCommand(command="lang", description=_("Language / 语言")),
+        BotCommand(command="forget", description=_("Delete my messages in this chat")),
         BotCommand(command="help", description=_("Help")),
         BotCommand(command="cancel", description=_("Cancel")),
     ]

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from tickets.categories import LABELS, parse_category
+from tickets.privacy import ForgetReport
 from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
 
 IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
@@ -282,3 +283,19 @@ def quarantine_notice(update_id: int, failures: int) -> str:
         "cannot stop the bot at every restart. The log lines with update_id={update_id} say "
         "why; the person who sent it may need to send it again."
     ).format(update_id=update_id, failures=failures)
+
+
+def forget_text(report: ForgetReport) -> str:
+    """What `/forget` did in the chat: deletions under way, messages too old to delete."""
+    if not report.deleting and not report.too_old:
+        return _("There is no message of mine left to delete in this chat.")
+    lines = [_("🧹 Deleting {count} of my messages in this chat.").format(count=report.deleting)]
+    if report.too_old:
+        lines.append(
+            _(
+                "{count} are older than 48 hours: Telegram no longer lets me delete them. "
+                "You can delete them yourself, or delete the whole chat."
+            ).format(count=report.too_old)
+        )
+    lines.append(_("Your reports are not affected: /status with a tracking code still works."))
+    return "\n".join(lines)

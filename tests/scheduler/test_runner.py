@@ -15,8 +15,8 @@ from scheduler.lock import AdvisoryLock, FileLock, ProcessLock, runner_lock
 from scheduler.runner import (
     JOB_DRAFTS,
     JOB_FOLLOW_UPS,
-    JOB_HOUSEKEEPING,
     JOB_LEADERSHIP,
+    JOB_RETENTION,
     SchedulerConfig,
     start_scheduler,
 )
@@ -78,9 +78,7 @@ async def test_scheduler_leads_alone_and_dispatches_in_the_background(
     first = await start_scheduler(**options)  # type: ignore[arg-type]
     second = await start_scheduler(**options)  # type: ignore[arg-type]
     try:
-        assert first.job_ids == sorted(
-            [JOB_LEADERSHIP, JOB_FOLLOW_UPS, JOB_DRAFTS, JOB_HOUSEKEEPING]
-        )
+        assert first.job_ids == sorted([JOB_LEADERSHIP, JOB_FOLLOW_UPS, JOB_DRAFTS, JOB_RETENTION])
         assert first.is_leader and not second.is_leader
         assert first.dispatcher.running and not second.dispatcher.running
 

@@ -1,0 +1,214 @@
+"""Retention on SQLModel: what a purge deletes, found and deleted inside the caller's session.
+
+A closed ticket past its retention period loses its evidence (rows here, files by the
+caller once the transaction commits), the link to its reporter (the reporter row itself
+when no other ticket needs it), the words relayed between reporter and department (event
+texts, the description, the survey comment, its outbox rows) and the Telegram file ids of
+photos; the ticket row keeps what statistics count: category, department, place, dates,
+deadlines, state, rating and the department's findings. Every function counts what it
+deleted and changes nothing but rows, so a dry run is the same call rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import String, delete, literal, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.fsm import DRAFT_STATE_PREFIX, draft_photo_shas
+from storage.models import (
+    Evidence,
+    FsmRecord,
+    InboxUpdate,
+    OutboxMessage,
+    Reporter,
+    RetentionPurge,
+    SentMessage,
+    Ticket,
+    TicketEvent,
+)
+from tickets.states import FINAL_STATES
+
+# The reporter every purged ticket points at instead of the person who filed it.
+PURGED_CHANNEL = "purged"
+# Event payload keys that hold Telegram file ids (a count under the same key is kept).
+_PHOTO_KEYS = ("photo", "photos")
+
+
+def _count(result: object) -> int:
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+async def expired_tickets(session: AsyncSession, *, closed_before: datetime) -> list[int]:
+    """Ids of tickets closed (or rejected, or merged) before `closed_before`, not yet purged."""
+    rows = await session.scalars(
+        select(col(Ticket.id))
+        .where(
+            col(Ticket.state).in_([str(state) for state in FINAL_STATES]),
+            col(Ticket.closed_at) < closed_before,
+            col(Ticket.purged_at).is_(None),
+        )
+        .order_by(col(Ticket.id))
+    )
+    return [ticket_id for ticket_id in rows if ticket_id is not None]
+
+
+async def _purged_reporter(session: AsyncSession) -> int:
+    """The id of the stand-in reporter of purged tickets (made on first use)."""
+    found = await session.scalar(
+        select(col(Reporter.id)).where(col(Reporter.channel) == PURGED_CHANNEL).limit(1)
+    )
+    if found is not None:
+        return int(found)
+    stand_in = Reporter(channel=PURGED_CHANNEL, channel_user_id=0, reachable=False)
+    session.add(stand_in)
+    await session.flush()
+    return stand_in.id or 0
+
+
+def _without_file_ids(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in payload.items()
+        if key not in _PHOTO_KEYS or isinstance(value, int)
+    }
+
+
+async def purge_tickets(
+    session: AsyncSession, *, ticket_ids: Sequence[int], now: datetime
+) -> tuple[dict[str, int], set[str]]:
+    """Strip the tickets down to their figures; return counts by kind and the sha256 of
+    evidence files no remaining row uses (for the caller to delete after committing)."""
+    counts = dict.fromkeys(("tickets", "evidence", "reporters", "relay_texts", "outbox_rows"), 0)
+    if not ticket_ids:
+        return counts, set()
+    ids = list(ticket_ids)
+    shas = set(
+        await session.scalars(select(col(Evidence.sha256)).where(col(Evidence.ticket_id).in_(ids)))
+    )
+    counts["evidence"] = _count(
+        await session.execute(delete(Evidence).where(col(Evidence.ticket_id).in_(ids)))
+    )
+    events = list(
+        await session.scalars(select(TicketEvent).where(col(TicketEvent.ticket_id).in_(ids)))
+    )
+    for event in events:
+        if event.text is not None:
+            counts["relay_texts"] += 1
+            event.text = None
+        if event.actor_kind == "reporter":
+            event.actor_id = None
+        if any(key in event.payload for key in _PHOTO_KEYS):
+            event.payload = _without_file_ids(event.payload)
+    # Sent and undelivered copies quote the relayed words, the card, the reporter's chat.
+    counts["outbox_rows"] = _count(
+        await session.execute(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.ticket_id).in_(ids),
+                col(OutboxMessage.state).in_(("sent", "dead", "pending")),
+            )
+        )
+    )
+    reporters = set(
+        await session.scalars(select(col(Ticket.reporter_id)).where(col(Ticket.id).in_(ids)))
+    )
+    stand_in = await _purged_reporter(session)
+    counts["tickets"] = _count(
+        await session.execute(
+            update(Ticket)
+            .where(col(Ticket.id).in_(ids))
+            .values(
+                reporter_id=stand_in,
+                description="",
+                survey_comment=None,
+                submit_key=literal("purged:").concat(sql_cast(col(Ticket.id), String)),
+                purged_at=now,
+            )
+        )
+    )
+    reporters.discard(stand_in)
+    if reporters:
+        still_needed = set(
+            await session.scalars(
+                select(col(Ticket.reporter_id)).where(col(Ticket.reporter_id).in_(reporters))
+            )
+        )
+        gone = reporters - still_needed
+        if gone:
+            counts["reporters"] = _count(
+                await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone)))
+            )
+    return counts, await unused_files(session, shas)
+
+
+async def unused_files(session: AsyncSession, shas: Iterable[str]) -> set[str]:
+    """Those of `shas` no evidence row and no live draft uses (files are shared by content)."""
+    candidates = set(shas)
+    if not candidates:
+        return set()
+    in_evidence = set(
+        await session.scalars(
+            select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
+        )
+    )
+    drafts = await session.scalars(
+        select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
+    )
+    in_drafts = set().union(*(draft_photo_shas(record.data) for record in drafts))
+    return candidates - in_evidence - in_drafts
+
+
+async def purge_inbox(session: AsyncSession, *, before: datetime) -> int:
+    """Delete inbox rows handled (or set aside) before `before`."""
+    handled = await session.execute(
+        delete(InboxUpdate).where(col(InboxUpdate.handled_at) < before)
+    )
+    set_aside = await session.execute(
+        delete(InboxUpdate).where(col(InboxUpdate.quarantined_at) < before)
+    )
+    return _count(handled) + _count(set_aside)
+
+
+async def purge_outbox(session: AsyncSession, *, state: str, before: datetime) -> int:
+    """Delete outbox rows in `state` ("sent" or "dead") last touched before `before`."""
+    # A dead row has no sent_at: it died after its last attempt, not later than not_before.
+    stamp = col(OutboxMessage.sent_at) if state == "sent" else col(OutboxMessage.not_before)
+    return _count(
+        await session.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.state) == state, stamp < before)
+        )
+    )
+
+
+async def purge_sent_messages(session: AsyncSession, *, before: datetime) -> int:
+    """Forget direct answers sent before `before` (too old for Telegram to delete)."""
+    return _count(
+        await session.execute(delete(SentMessage).where(col(SentMessage.sent_at) < before))
+    )
+
+
+def record_purges(
+    session: AsyncSession, counts: Mapping[str, int], *, at: datetime, trigger: str
+) -> None:
+    """Write the audit of one purge: a row per kind, how many, when, and what ran it."""
+    session.add_all(
+        RetentionPurge(at=at, kind=kind[:32], count=count, trigger=trigger[:16])
+        for kind, count in counts.items()
+    )
+
+
+async def purge_history(session: AsyncSession, *, limit: int = 50) -> list[RetentionPurge]:
+    """The newest audit rows of purges, newest first."""
+    return list(
+        await session.scalars(
+            select(RetentionPurge)
+            .order_by(col(RetentionPurge.at).desc(), col(RetentionPurge.id).desc())
+            .limit(limit)
+        )
+    )
