@@ -108,12 +108,12 @@ TICKET_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Report text"), lambda r, tr: r.description),
     (N_("Reply"), lambda r, tr: r.public_reply),
     (N_("Reason for rejection"), lambda r, tr: r.reject_reason),
-    (N_("Finding"), lambda r, tr: _label(FINDING_NAMES, r.finding, tr)),
-    (N_("Action taken"), _actions_text),
-    (N_("People concerned"), lambda r, tr: r.people_concerned),
     (N_("Yellow/red card"), _card_text),
     (N_("Satisfaction"), satisfaction_text),
     (N_("Anonymous"), lambda r, tr: tr("Yes") if r.anonymous else tr("No")),
+    (N_("Finding"), lambda r, tr: _label(FINDING_NAMES, r.finding, tr)),
+    (N_("Action taken"), _actions_text),
+    (N_("People concerned"), lambda r, tr: r.people_concerned),
 )
 IDENTITY_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Real name"), lambda r, tr: r.real_name),
