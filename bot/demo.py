@@ -190,7 +190,11 @@ async def office_handles(
     await press(narrator, citizen, "回复", expect=code)
     await send(narrator, citizen, "3号窗口，上午十点左右", expect="已转达")
     await deliver(app, narrator, admin)
-    await press(narrator, admin, "办结", expect=code)
+    await press(narrator, admin, "办结", expect="核查结果是什么")
+    await press(narrator, admin, "查实", expect="采取了哪些处理措施")
+    await press(narrator, admin, "通报批评", expect="采取了哪些处理措施")
+    await press(narrator, admin, "完成", expect="涉及多少人")
+    await press(narrator, admin, "1", expect="答复内容")
     reply = "经核实，该工作人员已被约谈并通报批评，窗口已恢复正常办理。"
     await send(narrator, admin, reply, expect="发送答复")
     await press(narrator, admin, "发送答复", expect="已办结")

@@ -3,9 +3,10 @@
 One live ticket makes a chart of one giant bar. The demo first files a few hundred
 generated tickets over several departments, with the mix a real quarter has: late
 acceptances and resolutions with yellow and red cards, reopened and unsatisfied cases,
-rejections and duplicates. Deadlines come from the domain's working-day calendar and
-codes from its generator; rows go in through the storage models in one transaction, as
-the use cases would leave them. A fixed seed makes every demo run draw the same charts.
+rejections and duplicates, and the findings of what was resolved. Deadlines come from
+the domain's working-day calendar and codes from its generator; rows go in through the
+storage models in one transaction, as the use cases would leave them. A fixed seed makes
+every demo run draw the same charts.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.models import Department, Reporter, Ticket, TicketEvent
 from tickets.categories import Category
 from tickets.codes import new_code
 from tickets.deadlines import DeadlinePolicy, compute_deadlines
+from tickets.findings import Finding, Sanction, is_substantiated
 
 DEPARTMENTS: Final = (
     ("城市管理局", 5),
@@ -130,6 +132,31 @@ def _survey(rng: random.Random, story: Story, now: datetime) -> None:
     ticket.state, ticket.closed_at = "closed", at
 
 
+FINDING_WEIGHTS: Final = {
+    Finding.SUBSTANTIATED: 45,
+    Finding.PARTLY: 20,
+    Finding.UNSUBSTANTIATED: 25,
+    Finding.UNVERIFIABLE: 10,
+}
+# The milder sanctions are what a conduct complaint usually ends in.
+USUAL_SANCTIONS: Final = (
+    Sanction.EDUCATION,
+    Sanction.RECTIFY,
+    Sanction.CENSURE,
+    Sanction.ADMONISH,
+)
+
+
+def _find(rng: random.Random, ticket: Ticket) -> None:
+    """The finding of a resolved ticket: what was found, done, and to how many people."""
+    finding = rng.choices(list(FINDING_WEIGHTS), list(FINDING_WEIGHTS.values()))[0]
+    ticket.finding = finding
+    if is_substantiated(finding):
+        chosen = set(rng.sample(USUAL_SANCTIONS, k=rng.randint(1, 2)))
+        ticket.finding_actions = [s for s in Sanction if s in chosen]
+        ticket.people_concerned = rng.choices([1, 2, 3], [70, 22, 8])[0]
+
+
 def _story(rng: random.Random, now: datetime, **fields: Any) -> Story:
     created: datetime = fields.pop("created_at")
     deadlines = compute_deadlines(POLICY, created, TZ)
@@ -184,6 +211,11 @@ async def seed_history(
             )
             for _ in range(tickets)
         ]
+        # Findings draw from a generator of their own, so the rest of history stays as it was.
+        findings = random.Random(seed + 1)
+        for story in stories:
+            if story.ticket.resolved_at is not None:
+                _find(findings, story.ticket)
         session.add_all([story.ticket for story in stories])
         await session.flush()
         session.add_all(

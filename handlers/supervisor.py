@@ -10,10 +10,15 @@ stateDiagram-v2
   card --> writing_question: Ask reporter
   card --> writing_reason: Reject
   card --> naming_original: Duplicate of…
-  card --> writing_reply: Resolve
+  card --> choosing_finding: Resolve
   writing_question --> [*]: text → relayed to the reporter
   writing_reason --> [*]: text → rejected
   naming_original --> [*]: code → linked
+  choosing_finding --> choosing_actions: 查实 / 部分属实
+  choosing_finding --> writing_reply: 不属实 / 无法核实
+  choosing_actions --> choosing_actions: toggle an action
+  choosing_actions --> counting_people: Done (at least one action)
+  counting_people --> writing_reply: 1 / 2 / 3, or More… then a typed number
   writing_reply --> adding_result_photos: text
   adding_result_photos --> [*]: Send reply (photos optional)
 ```
@@ -66,21 +71,42 @@ from tickets.casework import (
 from tickets.categories import Category
 from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
+from tickets.findings import (
+    PEOPLE_MAX,
+    check_sanctions,
+    is_substantiated,
+    outcome,
+    parse_finding,
+    parse_people,
+)
 from tickets.ports import UpdateWorkspace
 from tickets.states import Action, TicketState
 from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, action_text
 from ui.errors_text import code_problem_text
-from ui.keyboards import CARD_BUTTONS, TicketAction, card_keyboard
+from ui.keyboards import (
+    CARD_BUTTONS,
+    FindingChoice,
+    PeopleCount,
+    SanctionsDone,
+    SanctionToggle,
+    TicketAction,
+    card_keyboard,
+    finding_keyboard,
+    people_keyboard,
+    sanctions_keyboard,
+)
 from ui.render import (
     actor_label,
     card_footer,
     card_withdrawn,
     category_label,
     event_label,
+    finding_label,
     local_time,
     queue_line,
     role_label,
+    sanction_label,
     state_label,
     ticket_card,
 )
@@ -100,6 +126,9 @@ class Casework(StatesGroup):
     writing_question = State()
     writing_reason = State()
     naming_original = State()
+    choosing_finding = State()
+    choosing_actions = State()
+    counting_people = State()
     writing_reply = State()
     adding_result_photos = State()
 
@@ -286,6 +315,8 @@ async def on_card_button(
         await offer_members(query, ws, ticket)
     elif action is Action.ROUTE:
         await offer_departments(query, ws, ticket)
+    elif action is Action.RESOLVE:
+        await ask_for_finding(query, state, ticket)
     else:
         await ask_for_text(query, state, ticket, action)
 
@@ -330,11 +361,12 @@ async def show_choices(
             )
 
 
-async def ask_for_text(
-    query: CallbackQuery, state: FSMContext, ticket: TicketView, action: Action
+async def start_step(
+    query: CallbackQuery, state: FSMContext, ticket: TicketView, action: Action, step: State
 ) -> None:
+    """Enter `step` for `action` on `ticket`, remembering the card it started from."""
     message = query.message
-    await state.set_state(TEXT_STEPS[action])
+    await state.set_state(step)
     await state.set_data(
         {
             "ticket_id": ticket.id,
@@ -346,11 +378,22 @@ async def ask_for_text(
             "photos": [],
         }
     )
+
+
+def reply_markup_for(message: Message) -> ForceReply | None:
+    # In a group with privacy mode the bot only sees replies to it: ask for one.
+    return ForceReply(selective=True) if message.chat.type != "private" else None
+
+
+async def ask_for_text(
+    query: CallbackQuery, state: FSMContext, ticket: TicketView, action: Action
+) -> None:
+    await start_step(query, state, ticket, action, TEXT_STEPS[action])
     await query.answer()
-    if isinstance(message, Message):
-        # In a group with privacy mode the bot only sees replies to it: ask for one.
-        markup = ForceReply(selective=True) if message.chat.type != "private" else None
-        await message.answer(text_prompt(action, ticket.code), reply_markup=markup)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            text_prompt(action, ticket.code), reply_markup=reply_markup_for(query.message)
+        )
 
 
 async def offer_departments(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
@@ -509,6 +552,149 @@ async def take_original(
     await finish_step(message, state, ws, bot, settings, ticket, data, text)
 
 
+# -- resolving: the finding, the actions taken, the people concerned ---------------------------
+
+
+async def ask_for_finding(query: CallbackQuery, state: FSMContext, ticket: TicketView) -> None:
+    await start_step(query, state, ticket, Action.RESOLVE, Casework.choosing_finding)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("🏁 Resolving {code}. What did the check find?").format(code=ticket.code)
+            + "\n"
+            + _("/cancel to stop."),
+            reply_markup=finding_keyboard(ticket.id),
+        )
+
+
+async def step_data(
+    query: CallbackQuery, state: FSMContext, step: State, ticket_id: int
+) -> dict[str, Any] | None:
+    """The step's data if the press belongs to it; else the press is answered as spent."""
+    data = await state.get_data()
+    if await state.get_state() != step.state or data.get("ticket_id") != ticket_id:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return None
+    return data
+
+
+def finding_summary(data: dict[str, Any]) -> str:
+    """The finding so far, as the panel shows it while the supervisor goes on."""
+    lines = [
+        _("🏁 Resolving {code}.").format(code=data["code"]),
+        _("Finding: {finding}").format(finding=finding_label(data["finding"])),
+    ]
+    if data.get("actions"):
+        actions = _(", ").join(sanction_label(a) for a in data["actions"])
+        lines.append(_("Action taken: {actions}").format(actions=actions))
+    if data.get("people"):
+        lines.append(_("People concerned: {count}").format(count=data["people"]))
+    return "\n".join(lines)
+
+
+async def edit_panel(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # unchanged
+            await query.message.edit_text(text, reply_markup=markup)
+
+
+async def ask_for_reply(query: CallbackQuery, state: FSMContext, data: dict[str, Any]) -> None:
+    """The finding is complete: on to the official reply."""
+    await state.set_state(Casework.writing_reply)
+    await query.answer()
+    await edit_panel(query, finding_summary(data))
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            text_prompt(Action.RESOLVE, data["code"]),
+            reply_markup=reply_markup_for(query.message),
+        )
+
+
+@router.callback_query(FindingChoice.filter(), flags=STAFF)
+async def on_finding(
+    query: CallbackQuery, callback_data: FindingChoice, state: FSMContext
+) -> None:
+    cb = callback_data
+    if await step_data(query, state, Casework.choosing_finding, cb.ticket_id) is None:
+        return
+    finding = parse_finding(cb.finding)
+    data = await state.update_data(finding=str(finding), actions=[], people=None)
+    if not is_substantiated(finding):
+        await ask_for_reply(query, state, data)
+        return
+    await state.set_state(Casework.choosing_actions)
+    await query.answer()
+    prompt = _("Which actions were taken? Press each that applies, then Done.")
+    await edit_panel(
+        query, finding_summary(data) + "\n\n" + prompt, sanctions_keyboard(cb.ticket_id, ())
+    )
+
+
+@router.callback_query(SanctionToggle.filter(), flags=STAFF)
+async def on_sanction(
+    query: CallbackQuery, callback_data: SanctionToggle, state: FSMContext
+) -> None:
+    cb = callback_data
+    data = await step_data(query, state, Casework.choosing_actions, cb.ticket_id)
+    if data is None:
+        return
+    chosen = set(data.get("actions", [])) ^ {cb.sanction}
+    actions = [str(s) for s in check_sanctions(data["finding"], chosen)] if chosen else []
+    await state.update_data(actions=actions)
+    await query.answer()
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(
+                reply_markup=sanctions_keyboard(cb.ticket_id, actions)
+            )
+
+
+@router.callback_query(SanctionsDone.filter(), flags=STAFF)
+async def on_sanctions_done(
+    query: CallbackQuery, callback_data: SanctionsDone, state: FSMContext
+) -> None:
+    cb = callback_data
+    data = await step_data(query, state, Casework.choosing_actions, cb.ticket_id)
+    if data is None:
+        return
+    check_sanctions(data["finding"], data.get("actions", []))  # none chosen: refused
+    await state.set_state(Casework.counting_people)
+    await query.answer()
+    prompt = _("How many people are concerned? Their names are never asked for.")
+    await edit_panel(query, finding_summary(data) + "\n\n" + prompt, people_keyboard(cb.ticket_id))
+
+
+@router.callback_query(PeopleCount.filter(), flags=STAFF)
+async def on_people(query: CallbackQuery, callback_data: PeopleCount, state: FSMContext) -> None:
+    cb = callback_data
+    if await step_data(query, state, Casework.counting_people, cb.ticket_id) is None:
+        return
+    if cb.people == 0:
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(
+                _("Type the number of people concerned (1–{maximum}).").format(maximum=PEOPLE_MAX),
+                reply_markup=reply_markup_for(query.message),
+            )
+        return
+    data = await state.update_data(people=parse_people(cb.people))
+    await ask_for_reply(query, state, data)
+
+
+@router.message(Casework.counting_people, typed_text, flags=STAFF)
+async def take_people(message: Message, state: FSMContext) -> None:
+    with step_refusal():
+        people = parse_people(message.text)
+    data = await state.update_data(people=people)
+    await state.set_state(Casework.writing_reply)
+    await message.answer(finding_summary(data))
+    await message.answer(
+        text_prompt(Action.RESOLVE, data["code"]), reply_markup=reply_markup_for(message)
+    )
+
+
 @router.message(Casework.writing_reply, typed_text, flags=STAFF)
 async def take_reply(message: Message, state: FSMContext) -> None:
     reply = action_text(Action.RESOLVE, message.text)  # a ValidationError keeps the step
@@ -561,13 +747,8 @@ async def on_reply_panel(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    data = await state.get_data()
-    current = await state.get_state()
-    if (
-        current != Casework.adding_result_photos.state
-        or data.get("ticket_id") != callback_data.ticket_id
-    ):
-        await query.answer(_("This button is no longer active."), show_alert=True)
+    data = await step_data(query, state, Casework.adding_result_photos, callback_data.ticket_id)
+    if data is None:
         return
     if not callback_data.send:
         await state.clear()
@@ -581,6 +762,7 @@ async def on_reply_panel(
             ws.notifier,
             actor,
             ticket_id=callback_data.ticket_id,
+            outcome=outcome(data["finding"], data.get("actions", []), data.get("people")),
             reply=data["reply"],
             photo_file_ids=data.get("photos", []),
             expected_state=data["state"],
@@ -603,6 +785,18 @@ async def on_reply_panel(
 @router.message(Casework.writing_reply, flags=STAFF)
 async def text_expected(message: Message) -> None:
     await message.answer(_("Please type it as text, or /cancel."))
+
+
+@router.message(StateFilter(Casework.choosing_finding, Casework.choosing_actions), flags=STAFF)
+async def buttons_expected(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons, or /cancel."))
+
+
+@router.message(Casework.counting_people, flags=STAFF)
+async def number_expected(message: Message) -> None:
+    await message.answer(
+        _("Type the number of people concerned (1–{maximum}).").format(maximum=PEOPLE_MAX)
+    )
 
 
 @router.message(Casework.adding_result_photos, flags=STAFF)

@@ -42,7 +42,14 @@ from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.views import CardContext, TicketView
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
-from ui.render import card_footer, card_withdrawn, local_time, state_label, ticket_card
+from ui.render import (
+    card_footer,
+    card_withdrawn,
+    finding_lines,
+    local_time,
+    state_label,
+    ticket_card,
+)
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
@@ -554,7 +561,14 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
         "survey": _("How was your report {code} handled? Please rate it:"),
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
-    return template.format(code=code, department=html.escape(ticket.department_name), text=extra)
+    body = template.format(code=code, department=html.escape(ticket.department_name), text=extra)
+    return with_finding(body, ticket) if kind == "resolved" else body
+
+
+def with_finding(body: str, ticket: TicketView) -> str:
+    """A resolution's notice, then its finding (what was found and done, never to whom)."""
+    lines = finding_lines(ticket)
+    return "\n".join([body, "", *lines]) if lines else body
 
 
 def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: str | None) -> str:
@@ -570,6 +584,8 @@ def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: 
         text=html.escape(text or ""),
         state=state_label(original.state),
     )
+    if kind == "resolved":
+        what = with_finding(what, original)
     return _("Update on {original}, the case your report {code} was linked to:\n{what}").format(
         original=original.code, code=duplicate.code, what=what
     )

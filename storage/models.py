@@ -153,6 +153,11 @@ class Ticket(SQLModel, table=True):
     survey_comment: str | None = Field(default=None, sa_type=Text)
     public_reply: str | None = Field(default=None, sa_type=Text)
     reject_reason: str | None = Field(default=None, sa_type=Text)
+    # The last resolution's finding (`tickets.findings`): the sanctions' slugs as a JSON
+    # list and how many people were concerned, never who.
+    finding: str | None = Field(default=None, max_length=16)
+    finding_actions: list[str] | None = Field(default=None, sa_type=JSON)
+    people_concerned: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     accepted_at: datetime | None = _ts()

@@ -61,6 +61,9 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
         real_name=None if ticket.anonymous else reporter.real_name,
         phone=None if ticket.anonymous else reporter.phone,
         channel=ticket.channel,
+        finding=ticket.finding,
+        finding_actions=tuple(ticket.finding_actions or ()),
+        people_concerned=ticket.people_concerned,
     )
 
 
@@ -168,7 +171,8 @@ class SqlTicketRepository:
         row = await self._session.get(Ticket, ticket_id)
         assert row is not None
         for name, value in changes.items():
-            setattr(row, name, value)
+            # A JSON column stores lists; the domain hands over tuples.
+            setattr(row, name, list(value) if isinstance(value, tuple) else value)
         row.updated_at = changes.get("updated_at", utcnow())
         await self._session.flush()
         return await ticket_view(self._session, row)

@@ -45,6 +45,7 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import SessionFactory
 from storage.identity import EncryptedStr
 from tickets.calendar import DEFAULT_TZ
+from tickets.findings import SUBSTANTIATED
 from tickets.measures import (
     Counts,
     DepartmentMeasures,
@@ -117,6 +118,21 @@ class Scope:
             conditions.append(TICKET.c.category == self.category)
         return conditions
 
+    def resolved_where(self) -> list[ColumnElement[bool]]:
+        """The conditions for resolutions standing in this scope, whenever received."""
+        t = TICKET.c
+        conditions = [
+            t.resolved_at >= self.period.start,
+            t.resolved_at < self.period.end,
+            t.state.in_(REPLIED_STATES),
+            t.finding.is_not(None),
+        ]
+        if self.department_id is not None:
+            conditions.append(t.department_id == self.department_id)
+        if self.category is not None:
+            conditions.append(t.category == self.category)
+        return conditions
+
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     # Never NULL: every group of a GROUP BY holds at least one row.
@@ -172,6 +188,19 @@ def _event_aggregates() -> dict[str, ColumnElement[Any]]:
     }
 
 
+def _finding_aggregates() -> dict[str, ColumnElement[Any]]:
+    """Return the findings' `Counts` fields, over the resolutions standing in a scope."""
+    t = TICKET.c
+    held = t.finding.in_([str(f) for f in SUBSTANTIATED])
+    return {
+        "with_finding": func.count(),
+        "substantiated": _count(held),
+        "people_concerned": func.coalesce(
+            func.sum(case((held, func.coalesce(t.people_concerned, 0)), else_=0)), 0
+        ),
+    }
+
+
 def _is_flag_event() -> ColumnElement[bool]:
     # Literal values, not bound parameters: only then can SQLite and PostgreSQL use a
     # partial index `ON ticket_event (ticket_id) WHERE kind IN (...)`, should one exist.
@@ -218,11 +247,26 @@ async def load_counts(
         .group_by(*keys),
         flagged,
     )
+    findings_columns = _finding_aggregates()
+    findings = await _grouped(
+        session,
+        select(*keys, *(c.label(n) for n, c in findings_columns.items()))
+        .where(*scope.resolved_where())
+        .group_by(*keys),
+        findings_columns,
+    )
     counts = {}
     for cell, values in base.items():
         extra = events.get(cell, {})
         unresolved = extra.pop("reopened_unresolved", 0)
-        counts[cell] = Counts(**values, **extra, resolved_ever=values["resolved"] + unresolved)
+        counts[cell] = Counts(
+            **values,
+            **extra,
+            **findings.pop(cell, {}),
+            resolved_ever=values["resolved"] + unresolved,
+        )
+    # Resolutions of tickets received before the period: cells of their own.
+    counts.update({cell: Counts(**values) for cell, values in findings.items()})
     return counts
 
 
@@ -461,6 +505,9 @@ TICKET_RECORD_COLUMNS = (
     "resolve_by",
     "resolved_at",
     "closed_at",
+    "finding",
+    "finding_actions",
+    "people_concerned",
 )
 
 
@@ -502,7 +549,10 @@ async def load_ticket_records(
     if include_identity:
         statement = statement.join(REPORTER, REPORTER.c.id == TICKET.c.reporter_id)
     result = await session.execute(statement)
-    return [TicketRecord(**row._asdict()) for row in result]
+    return [
+        TicketRecord(**{**row._asdict(), "finding_actions": tuple(row.finding_actions or ())})
+        for row in result
+    ]
 
 
 async def load_event_records(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department, Member, Reporter, Ticket
 from tickets.actors import Actor, Membership, Role
+from tickets.findings import Finding, Outcome
 from tickets.membership import DepartmentView, MemberView
 from tickets.views import NewReport, PhotoRef, TicketView
 
@@ -29,6 +30,8 @@ ACCEPT_BY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 RESOLVE_BY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 REPORTER_USER_ID = 500_000_001
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
+# A resolution's finding where the test is not about findings.
+UNVERIFIED = Outcome(Finding.UNVERIFIABLE)
 
 _keys = count(1)
 _codes = count(1)

@@ -20,6 +20,7 @@ from tickets.actors import Actor
 from tickets.categories import Category, parse_category
 from tickets.codes import read_code
 from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationError
+from tickets.findings import Outcome
 from tickets.membership import MemberView
 from tickets.ports import Workspace
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_open, transition
@@ -160,15 +161,21 @@ async def resolve(
     actor: Actor,
     *,
     ticket_id: int,
+    outcome: Outcome,
     reply: str,
     photo_file_ids: Sequence[str],
     expected_state: str | None,
 ) -> TicketView:
-    """办结: the official reply (public, sent to the reporter), then any result photos."""
+    """办结: the finding and the official reply (public, sent to the reporter with the
+    finding), then any result photos."""
     if len(photo_file_ids) > RESULT_PHOTOS_MAX:
         raise ValidationError("too_many_photos", maximum=RESULT_PHOTOS_MAX)
     command = StaffCommand(
-        ticket_id=ticket_id, action=Action.RESOLVE, expected_state=expected_state, text=reply
+        ticket_id=ticket_id,
+        action=Action.RESOLVE,
+        expected_state=expected_state,
+        text=reply,
+        outcome=outcome,
     )
     ticket = await act(ws, actor, command)
     if photo_file_ids:

@@ -19,6 +19,11 @@ Definitions (the cohort is the tickets *received* in the period, `start <= creat
   (the survey went unanswered) is not an answer: it is counted and shown apart.
 - reopen rate: tickets reopened at least once over tickets resolved at least once.
 - cards: tickets that received at least one yellow (or red) card.
+- 查处 X 件、处理 Y 人 and the 查实率 substantiation rate look at another cohort: the
+  tickets whose standing resolution falls in the period (resolved or closed, `start <=
+  resolved_at < end`, whenever they were received; a reopened ticket waits for its next
+  finding). X counts those found 查实 or 部分属实, Y sums their people concerned, and the
+  rate is X over those with any finding (resolutions from before findings have none).
 - times to accept and to resolve count from filing, in office hours on Chinese working days
   (`tickets.calendar`); percentiles interpolate linearly between ranks (numpy's default).
 """
@@ -111,6 +116,10 @@ class Counts:
     reopened: int = 0
     yellow_cards: int = 0
     red_cards: int = 0
+    # Of the resolutions standing in the period (see the module docstring).
+    with_finding: int = 0
+    substantiated: int = 0
+    people_concerned: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -145,6 +154,7 @@ class Measures:
     reopen_rate: float | None
     accept_hours: Spread
     resolve_hours: Spread
+    substantiation_rate: float | None = None
     top_categories: tuple[tuple[str, int], ...] = ()
     top_places: tuple[tuple[str, int], ...] = ()
 
@@ -188,8 +198,9 @@ def spread(values: Sequence[float]) -> Spread:
 
 
 def top(counter: Mapping[str, int], n: int = 5) -> tuple[tuple[str, int], ...]:
-    """Return the `n` largest counts, ties broken by name so output is stable."""
-    return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:n])
+    """Return the `n` largest counts (none of them zero), ties broken by name."""
+    counted = [item for item in counter.items() if item[1]]
+    return tuple(sorted(counted, key=lambda item: (-item[1], item[0]))[:n])
 
 
 def build_measures(
@@ -212,6 +223,7 @@ def build_measures(
         reopen_rate=rate(counts.reopened, counts.resolved_ever),
         accept_hours=spread(accept_hours),
         resolve_hours=spread(resolve_hours),
+        substantiation_rate=rate(counts.substantiated, counts.with_finding),
         top_categories=tuple(top_categories),
         top_places=tuple(top_places),
     )

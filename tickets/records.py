@@ -51,6 +51,9 @@ class TicketRecord:
     closed_at: datetime | None
     real_name: str | None = None
     phone: str | None = None
+    finding: str | None = None
+    finding_actions: tuple[str, ...] = ()
+    people_concerned: int | None = None
 
 
 @dataclass(frozen=True)

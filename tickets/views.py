@@ -81,6 +81,10 @@ class TicketView:
     real_name: str | None = None
     phone: str | None = None
     channel: str = "telegram"
+    # The finding of the last resolution (`tickets.findings`), never who was concerned.
+    finding: str | None = None
+    finding_actions: tuple[str, ...] = ()
+    people_concerned: int | None = None
 
 
 @dataclass(frozen=True)

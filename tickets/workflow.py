@@ -13,6 +13,7 @@ from typing import Any
 from tickets.actors import Actor
 from tickets.deadlines import DeadlinePolicy, Deadlines, resolve_deadline
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
+from tickets.findings import Outcome
 from tickets.followups import FollowUpSettings, plan_transition
 from tickets.ports import Workspace
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, transition
@@ -44,6 +45,8 @@ class StaffCommand:
     duplicate_of_code: str | None = None
     handler_member_id: int | None = None
     target_department_id: int | None = None
+    # Resolving only: the finding, checked by `tickets.findings.outcome`.
+    outcome: Outcome | None = None
 
 
 async def load(ws: Workspace, ticket_id: int) -> TicketView:
@@ -75,6 +78,9 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         raise Conflict("stale_card", state=ticket.state)
     text = action_text(command.action, command.text)
     new_state = transition(TicketState(ticket.state), command.action)
+    resolving = command.action is Action.RESOLVE
+    if resolving and command.outcome is None:
+        raise ValidationError("finding_required")
     now = ws.clock.now()
     changes = await staff_changes(ws, ticket, command, text, now)
     updated = await apply(
@@ -86,6 +92,7 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         actor_id=actor.user_id,
         kind=str(command.action),
         text=text,
+        payload=command.outcome.payload() if resolving and command.outcome else None,
     )
     if command.action is Action.ROUTE:
         # 转办: the new department gets the full alert, as if the report had landed there;
@@ -112,8 +119,10 @@ async def staff_changes(
         changes["reject_reason"] = text
         changes["closed_at"] = now
     elif action is Action.RESOLVE:
+        assert command.outcome is not None  # `perform` refused a resolution without one
         changes["public_reply"] = text
         changes["resolved_at"] = now
+        changes.update(command.outcome.changes())
     elif action is Action.ASSIGN:
         changes["handler_member_id"] = command.handler_member_id
     elif action is Action.ROUTE:
@@ -142,6 +151,7 @@ async def apply(
     actor_id: int | None,
     kind: str,
     text: str | None,
+    payload: dict[str, Any] | None = None,
 ) -> TicketView:
     """Write the state, the event, the follow-up plan and refresh the cards."""
     now = ws.clock.now()
@@ -177,6 +187,7 @@ async def apply(
         from_state=ticket.state,
         to_state=str(new_state),
         text=text,
+        payload=payload,
     )
     await ws.notifier.ticket_changed(updated, kind=kind, text=text)
     return updated

@@ -61,6 +61,16 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "text_required": lambda: _("Please type some text."),
     "text_too_long": lambda: _("That is too long: at most {maximum} characters."),
     "duplicate_target": lambda: _("There is no other report with the code {code}."),
+    "finding_required": lambda: _("A resolution needs a finding: press Resolve on the card."),
+    "finding_unknown": lambda: _("Please choose the finding with the buttons."),
+    "sanction_unknown": lambda: _("Please choose the actions taken with the buttons."),
+    "finding_needs_action": lambda: _(
+        "A substantiated finding needs at least one action taken: choose one, then Done."
+    ),
+    "finding_no_action": lambda: _(
+        "Actions and people concerned go only with a substantiated finding."
+    ),
+    "people_count": lambda: _("Type a whole number of people from 1 to {maximum}."),
     **{f"code_{problem}": partial(code_problem_text, problem) for problem in CodeProblem},
     "find_terms": lambda: _(
         "Not understood: {term}. Search by category, state or date (YYYY-MM-DD)."

@@ -36,6 +36,7 @@ from tickets.categories import LABELS, N_, parse_category
 from tickets.measures import DepartmentMeasures
 from tickets.records import EventRecord, TicketRecord
 from ui.charts import STATE_NAMES, Translate
+from ui.render import FINDING_NAMES, SANCTION_NAMES
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -79,6 +80,11 @@ def _card_text(record: TicketRecord, tr: Translate) -> str | None:
     return tr(CARD_NAMES[record.card]) if record.card in CARD_NAMES else None  # "none": blank
 
 
+def _actions_text(record: TicketRecord, tr: Translate) -> str | None:
+    names = [_label(SANCTION_NAMES, action, tr) or action for action in record.finding_actions]
+    return tr(", ").join(names) if names else None
+
+
 def _shows_identity(record: TicketRecord, include_identity: bool) -> bool:
     return include_identity and not record.anonymous
 
@@ -105,6 +111,9 @@ TICKET_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Yellow/red card"), _card_text),
     (N_("Satisfaction"), satisfaction_text),
     (N_("Anonymous"), lambda r, tr: tr("Yes") if r.anonymous else tr("No")),
+    (N_("Finding"), lambda r, tr: _label(FINDING_NAMES, r.finding, tr)),
+    (N_("Action taken"), _actions_text),
+    (N_("People concerned"), lambda r, tr: r.people_concerned),
 )
 IDENTITY_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Real name"), lambda r, tr: r.real_name),
@@ -120,8 +129,10 @@ DEPARTMENT_HEADERS: Final = (
     N_("Satisfied by default"), N_("Reopen rate"), N_("Yellow cards"), N_("Red cards"),
     N_("Median hours to accept (working hours)"), N_("P90 hours to accept (working hours)"),
     N_("Median hours to resolve (working hours)"), N_("P90 hours to resolve (working hours)"),
+    N_("Cases resolved with a finding"), N_("Substantiated cases"), N_("People dealt with"),
+    N_("Substantiation rate"),
 )  # fmt: skip
-RATE_COLUMNS: Final = frozenset({2, 3, 4, 5, 8})
+RATE_COLUMNS: Final = frozenset({2, 3, 4, 5, 8, 18})
 
 
 def _ticket_header(include_identity: bool, tr: Translate) -> list[str]:
@@ -156,7 +167,8 @@ def _department_values(department: DepartmentMeasures) -> list[Any]:
         department.name, c.received, m.on_time_accept_rate, m.reply_rate,
         m.on_time_resolve_rate, m.satisfaction_rate, c.answered, c.default_satisfied,
         m.reopen_rate, c.yellow_cards, c.red_cards, m.accept_hours.median, m.accept_hours.p90,
-        m.resolve_hours.median, m.resolve_hours.p90,
+        m.resolve_hours.median, m.resolve_hours.p90, c.with_finding, c.substantiated,
+        c.people_concerned, m.substantiation_rate,
     ]  # fmt: skip
 
 
@@ -295,6 +307,9 @@ def open311_request(
         "accepted_datetime": _iso(record.accepted_at, tz),
         "resolved_datetime": _iso(record.resolved_at, tz),
         "closed_datetime": _iso(record.closed_at, tz),
+        "finding": record.finding,
+        "finding_actions": list(record.finding_actions),
+        "people_concerned": record.people_concerned,
     }
     if _shows_identity(record, include_identity):
         extended["reporter"] = {"real_name": record.real_name, "phone": record.phone}

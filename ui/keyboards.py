@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from tickets.findings import Finding, Sanction
 from tickets.states import Action, TicketState, available_actions
 from tickets.views import TicketView
+from ui.render import finding_label, sanction_label
 
 
 class TicketAction(CallbackData, prefix="t"):
@@ -103,3 +107,73 @@ def reporter_reply_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
         text=_("💬 Reply"), callback_data=ReporterReply(ticket_id=ticket_id).pack()
     )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+# -- resolving: the finding, the actions taken, the people concerned --------------------------
+
+
+class FindingChoice(CallbackData, prefix="tf"):
+    """A finding pressed while resolving (`tickets.findings.Finding`)."""
+
+    ticket_id: int
+    finding: str
+
+
+class SanctionToggle(CallbackData, prefix="tfs"):
+    """An action taken, pressed to choose it or to drop it again."""
+
+    ticket_id: int
+    sanction: str
+
+
+class SanctionsDone(CallbackData, prefix="tfd"):
+    ticket_id: int
+
+
+class PeopleCount(CallbackData, prefix="tfp"):
+    """How many people are concerned; 0 asks for the number to be typed."""
+
+    ticket_id: int
+    people: int
+
+
+PEOPLE_BUTTONS = (1, 2, 3)
+
+
+def finding_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=finding_label(finding),
+            callback_data=FindingChoice(ticket_id=ticket_id, finding=finding).pack(),
+        )
+        for finding in Finding
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[:2], buttons[2:]])
+
+
+def sanctions_keyboard(ticket_id: int, chosen: Collection[str]) -> InlineKeyboardMarkup:
+    """One toggle per sanction (✅ when chosen), then Done."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=("✅ " if sanction in chosen else "▫️ ") + sanction_label(sanction),
+                callback_data=SanctionToggle(ticket_id=ticket_id, sanction=sanction).pack(),
+            )
+        ]
+        for sanction in Sanction
+    ]
+    done = SanctionsDone(ticket_id=ticket_id).pack()
+    rows.append([InlineKeyboardButton(text=_("➡️ Done"), callback_data=done)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def people_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=str(count), callback_data=PeopleCount(ticket_id=ticket_id, people=count).pack()
+        )
+        for count in PEOPLE_BUTTONS
+    ]
+    more = PeopleCount(ticket_id=ticket_id, people=0).pack()
+    buttons.append(InlineKeyboardButton(text=_("More…"), callback_data=more))
+    return InlineKeyboardMarkup(inline_keyboard=[buttons])

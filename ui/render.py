@@ -8,14 +8,16 @@ Texts a plain-text channel (WeChat) shows too take a `Markup`: `HTML` for Telegr
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from tickets.categories import LABELS, parse_category
+from tickets.categories import LABELS, N_, parse_category
+from tickets.findings import Finding, Sanction, is_substantiated
 from tickets.privacy import ForgetReport
 from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
 
@@ -37,6 +39,43 @@ def _same(text: str) -> str:
 
 HTML = Markup(escape=html.escape, bold=lambda text: f"<b>{text}</b>")
 PLAIN = Markup(escape=_same, bold=_same)
+
+
+# English message ids of the findings and sanctions; `_` or an export's `tr` translates them.
+FINDING_NAMES: Final[Mapping[str, str]] = {
+    Finding.SUBSTANTIATED: N_("Substantiated"),
+    Finding.PARTLY: N_("Partly substantiated"),
+    Finding.UNSUBSTANTIATED: N_("Unsubstantiated"),
+    Finding.UNVERIFIABLE: N_("Cannot be verified"),
+}
+SANCTION_NAMES: Final[Mapping[str, str]] = {
+    Sanction.EDUCATION: N_("Criticism and education"),
+    Sanction.RECTIFY: N_("Ordered to rectify"),
+    Sanction.CENSURE: N_("Circulated criticism"),
+    Sanction.ADMONISH: N_("Admonishment talk"),
+    Sanction.ORGANISATIONAL: N_("Organisational measures"),
+    Sanction.DISCIPLINE: N_("Party or administrative sanction"),
+    Sanction.JUDICIAL: N_("Referred to the judiciary"),
+}
+
+
+def finding_label(slug: str) -> str:
+    return _(FINDING_NAMES[slug]) if slug in FINDING_NAMES else html.escape(slug)
+
+
+def sanction_label(slug: str) -> str:
+    return _(SANCTION_NAMES[slug]) if slug in SANCTION_NAMES else html.escape(slug)
+
+
+def finding_lines(ticket: TicketView) -> list[str]:
+    """What the reporter and /status learn of the finding: never who was concerned."""
+    if ticket.finding is None:
+        return []
+    lines = [_("Finding: {finding}").format(finding=finding_label(ticket.finding))]
+    if is_substantiated(ticket.finding) and ticket.finding_actions:
+        actions = _(", ").join(sanction_label(a) for a in ticket.finding_actions)
+        lines.append(_("Action taken: {actions}").format(actions=actions))
+    return lines
 
 
 def category_label(slug: str) -> str:
@@ -176,7 +215,7 @@ def status_text(ticket: TicketView, tz: ZoneInfo, markup: Markup = HTML) -> str:
     if ticket.state in {"new", "accepted", "in_progress", "reopened"}:
         lines.append(_("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)))
     if ticket.public_reply:
-        lines += ["", _("Official reply:"), escape(ticket.public_reply)]
+        lines += ["", *finding_lines(ticket), _("Official reply:"), escape(ticket.public_reply)]
     if ticket.reject_reason and ticket.state == "rejected":
         lines += ["", _("Reason: {reason}").format(reason=escape(ticket.reject_reason))]
     return "\n".join(lines)

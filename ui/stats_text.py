@@ -68,6 +68,29 @@ def _top(items: Sequence[tuple[str, int]], label: bool) -> str:
     )
 
 
+def dealt_with(m: Measures) -> str:
+    """查处 X 件、处理 Y 人: substantiated cases and the people concerned."""
+    c = m.counts
+    return _("{cases} substantiated, {people} dealt with").format(
+        cases=c.substantiated, people=c.people_concerned
+    )
+
+
+def findings_line(m: Measures) -> str:
+    """The findings of the resolutions standing in the period, and the substantiation rate."""
+    c = m.counts
+    rate = "—"
+    if m.substantiation_rate is not None:
+        rate = _("{rate} ({part} of {whole})").format(
+            rate=percent(m.substantiation_rate), part=c.substantiated, whole=c.with_finding
+        )
+    return (
+        _("Findings on cases resolved: {dealt}").format(dealt=dealt_with(m))
+        + " · "
+        + _("substantiation rate {rate}").format(rate=rate)
+    )
+
+
 def measures_lines(m: Measures) -> list[str]:
     """The figures of one period, one per line (the body of `/stats` and the digest)."""
     c = m.counts
@@ -96,6 +119,7 @@ def measures_lines(m: Measures) -> list[str]:
         _("Reopened: {rate} · 🟨 {yellow} · 🟥 {red}").format(
             rate=percent(m.reopen_rate), yellow=c.yellow_cards, red=c.red_cards
         ),
+        findings_line(m),
         _("Time to accept (working hours): {spread}").format(spread=_spread(m.accept_hours)),
         _("Time to resolve (working hours): {spread}").format(spread=_spread(m.resolve_hours)),
         _("Top categories: {items}").format(items=_top(m.top_categories, label=True)),
@@ -189,6 +213,10 @@ def ranking_text(ranking: Ranking, *, title: str) -> str:
                 satisfied=percent(m.satisfaction_rate),
                 reopened=percent(m.reopen_rate),
             )
+            + " · "
+            + dealt_with(m)
+            + " · "
+            + _("substantiation rate {rate}").format(rate=percent(m.substantiation_rate))
         )
     if ranking.best is not None:
         lines += ["", _("🥇 Best: {name}").format(name=html.escape(ranking.best.name))]
@@ -255,6 +283,7 @@ def monthly_public_text(stats: Stats, tz: ZoneInfo) -> str:
         _("Replied: {rate}").format(rate=percent(m.reply_rate)),
         _("Resolved on time: {rate}").format(rate=percent(m.on_time_resolve_rate)),
         _("Satisfaction: {rate}").format(rate=percent(m.satisfaction_rate)),
+        findings_line(m),
     ]
     active = [d for d in stats.departments if d.measures.counts.received]
     return with_departments(lines, active) if active else "\n".join(lines)

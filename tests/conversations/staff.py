@@ -26,6 +26,7 @@ from tests import factories
 from tests.conversations.steps import file_report
 from tests.factories import add_department, report_draft
 from tickets.actors import Actor
+from tickets.findings import Finding, Outcome
 from tickets.reports import submit_report
 from tickets.states import Action
 from tickets.views import TicketView
@@ -80,9 +81,12 @@ async def new_ticket(
 async def staff_action(
     app: SnapreportApp, ticket_id: int, *, action: str, **command: Any
 ) -> TicketView:
-    """Move a ticket as an administrator would (scene setting, not under test)."""
+    """Move a ticket as an administrator would (scene setting, not under test); a
+    resolution without an `outcome` is recorded as one that could not be verified."""
     admin = Actor(user_id=next(iter(app.settings.admin_ids)), is_admin=True)
     command["action"] = Action(action)
+    if command["action"] is Action.RESOLVE:
+        command.setdefault("outcome", Outcome(Finding.UNVERIFIABLE))
     async with app.session_factory() as session, session.begin():
         ws = app.workspace(session)
         with app.i18n.context():
@@ -190,6 +194,28 @@ async def press_card_button(user: ChatUser, ticket_id: int, action: str) -> Call
                     user.id, user.chat_id, message.message_id, button.callback_data
                 )
     raise AssertionError(f"no card button {action!r} for ticket {ticket_id} in {user.chat_id}")
+
+
+async def begin_resolving(
+    staff: ChatUser,
+    *,
+    finding: str = "Cannot be verified",
+    actions: Iterable[str] = (),
+    people: str | None = None,
+) -> None:
+    """Press Resolve on the card and record the finding (with the actions taken and the
+    people concerned when it is substantiated), up to the official reply's prompt."""
+    await staff.press("Resolve")
+    await staff.expect("What did the check find?")
+    await staff.press(finding)
+    if people is not None or actions:
+        await staff.expect("Which actions were taken?")
+        for action in actions:
+            await staff.press(action)
+        await staff.press("Done")
+        await staff.expect("How many people are concerned?")
+        await staff.press(people or "1")
+    await staff.expect("Type the official reply")
 
 
 async def make_department_with_rule(

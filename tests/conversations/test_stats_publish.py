@@ -24,6 +24,7 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import events_of, file_report, ticket_by_code
 from tickets.clock import ManualClock
+from tickets.findings import outcome
 from ui.keyboards import SurveyAnswer
 
 CHANNEL = "@snap_public"
@@ -72,7 +73,8 @@ async def test_ranking_names_best_and_worst_and_publishes_once_a_day(
     slow = await new_ticket(app, citizen, category="rude")
     for ticket in (swift, slow):
         await staff_action(app, ticket.id, action="accept")
-    await staff_action(app, swift.id, action="resolve", text=REPLY)
+    found = outcome("substantiated", ["rectify", "censure"], 2)
+    await staff_action(app, swift.id, action="resolve", text=REPLY, outcome=found)
     clock.advance(timedelta(days=10))  # past every deadline: the second reply is late
     await staff_action(app, slow.id, action="resolve", text=REPLY)
 
@@ -81,6 +83,8 @@ async def test_ranking_names_best_and_worst_and_publishes_once_a_day(
     assert "1. Swift Office — 100.0" in table.content
     assert "🥇 Best: Swift Office" in table.content and "🔻 Worst: Slow Office" in table.content
     assert "50% on-time resolution" in table.content
+    assert "1 substantiated, 2 dealt with · substantiation rate 100%" in table.content
+    assert "0 substantiated, 0 dealt with · substantiation rate 0%" in table.content  # 无法核实
     chart = await admin.expect("🏆 2026 Q4", timeout=10)
     assert chart.photo
 
@@ -100,6 +104,7 @@ async def test_ranking_names_best_and_worst_and_publishes_once_a_day(
     # Channel posts are written in DEFAULT_LANGUAGE (zh_CN).
     assert posts[0].photo and "🏆 2026年第4季度" in posts[0].content
     assert "Swift Office" in posts[1].content  # in DEFAULT_LANGUAGE (zh_CN) otherwise
+    assert "查处 1 件、处理 2 人 · 查实率 100%" in posts[1].content
 
 
 async def test_publishing_a_closed_ticket_is_anonymous_and_once(

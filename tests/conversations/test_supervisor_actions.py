@@ -13,6 +13,7 @@ from storage.models import OutboxMessage, TicketEvent
 from tests.conftest import make_department
 from tests.conversations.staff import (
     add_member,
+    begin_resolving,
     dump,
     intake_id,
     new_ticket,
@@ -93,8 +94,7 @@ async def test_handler_may_resolve_but_not_reject(
     await open_card(handler, ticket.code)
     answer = await handler.press("Reject")
     assert answer.show_alert and answer.text == "Only a supervisor of the department can do this."
-    await handler.press("Resolve")
-    await handler.expect("official reply")
+    await begin_resolving(handler)
 
 
 async def test_ask_reject_and_their_texts(
@@ -132,8 +132,7 @@ async def test_resolve_with_reply_and_result_photos(
     ticket = await new_ticket(app, citizen)
     await staff_action(app, ticket.id, action="accept")
     await open_card(supervisor, ticket.code)
-    await supervisor.press("Resolve")
-    await supervisor.expect("Type the official reply")
+    await begin_resolving(supervisor)
     await supervisor.send("The clerk was warned and the window is staffed again.")
     await supervisor.expect("Reply noted")
     await supervisor.send_photo(jpeg_bytes(seed=5))

@@ -8,6 +8,7 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
     add_member,
+    begin_resolving,
     deliver,
     dump,
     filed_and_alerted,
@@ -83,8 +84,7 @@ async def test_resolution_reaches_the_reporter_then_the_survey_reopens_it(
     await supervisor.press("Accept")
     await deliver(app)
     await supervisor.expect("Accepted — Sup")
-    await supervisor.press("Resolve")
-    await supervisor.expect("Type the official reply")
+    await begin_resolving(supervisor)
     await supervisor.send("The clerk was warned; the window is staffed again.")
     await supervisor.expect("Reply noted")
     await supervisor.send_photo(jpeg_bytes(seed=11))

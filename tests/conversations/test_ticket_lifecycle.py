@@ -16,7 +16,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.models import FollowUp
-from tests.conversations.staff import deliver, prefer_language
+from tests.conversations.staff import begin_resolving, deliver, prefer_language
 from tests.conversations.steps import events_of, file_report, ticket_by_code
 from tickets.clock import ManualClock
 
@@ -45,8 +45,7 @@ async def follow_ups(app: SnapreportApp, ticket_id: int | None) -> list[FollowUp
 
 
 async def resolve_by_button(supervisor: ChatUser, reply: str) -> None:
-    await supervisor.press("Resolve")
-    await supervisor.expect("Type the official reply")
+    await begin_resolving(supervisor)
     await supervisor.send(reply)
     await supervisor.expect("Reply noted")
     await supervisor.press("Send reply")

@@ -133,6 +133,10 @@ async def test_monthly_figures_go_to_the_channel_once(
     office = await add_department(session_factory, "Housing Office")
     await add_ticket(session_factory, office, sh(3, 12))
     await add_ticket(session_factory, office, sh(4, 1, 8))  # April: not in March's figures
+    # Received in February, found 部分属实 in March: March's 查处 counts it.
+    await add_ticket(session_factory, office, sh(2, 20), state="closed",
+                     resolved_at=sh(3, 5), finding="partly", finding_actions=["rectify"],
+                     people_concerned=3)  # fmt: skip
     without = digest_jobs(DigestConfig(settings()), **params(session_factory, clock))
     assert JOB_MONTHLY not in [j.id for j in without]
     jobs = digest_jobs(
@@ -147,6 +151,8 @@ async def test_monthly_figures_go_to_the_channel_once(
     assert (row.chat_id, row.purpose) == (CHANNEL, "channel:monthly")
     assert "Figures for 2025-03-01 – 2025-03-31" in row.payload["text"]
     assert "Reports received: 1" in row.payload["text"]
+    assert "Findings on cases resolved: 1 substantiated, 3 dealt with" in row.payload["text"]
+    assert "substantiation rate 100% (1 of 1)" in row.payload["text"]
 
 
 async def test_a_channel_username_gets_a_stable_stand_in_chat_id() -> None:

@@ -19,7 +19,7 @@ from storage.db import SessionFactory
 from storage.identity import lookup_hash
 from storage.media import MediaStore
 from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
-from tests.factories import photo_ref, report_draft
+from tests.factories import UNVERIFIED, photo_ref, report_draft
 from tests.scheduler.conftest import MakeDispatcher, jpeg
 from tickets.actors import Actor
 from tickets.casework import act
@@ -149,7 +149,9 @@ async def test_a_reopened_ticket_gets_fresh_cards_for_its_new_deadline(
     for action in (Action.ACCEPT, Action.RESOLVE):
         with I18N.context():
             async with session_factory() as session, session.begin():
-                command = StaffCommand(ticket_id=ticket_id, action=action, text="Done.")
+                command = StaffCommand(
+                    ticket_id=ticket_id, action=action, text="Done.", outcome=UNVERIFIED
+                )
                 await act(make(session), admin, command)
     clock.advance(timedelta(hours=1))
 

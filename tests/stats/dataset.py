@@ -16,6 +16,20 @@ B3     交通 Sun 09 20:00      duplicate
 X0     交通 Sun 02 23:59:59   closed     before the period (on time, 满意, reopen event)
 X1     交通 Mon 10 07:30      new        after the period (still Sunday in UTC)
 
+Findings (查处 X 件、处理 Y 人 and the 查实率 count resolutions standing in the period,
+whenever the ticket was received):
+
+ticket finding    actions            people  counted in the week?
+A1     查实       批评教育, 责令整改  2       yes
+A2     查实       责令整改           5       no: resolved Tue 11, after the week (in the quarter)
+A3     —                                     no: resolved before findings were recorded
+B1     不属实                                yes (a finding, not substantiated)
+B2     查实       通报批评           4       no: reopened, its finding is not standing
+X0     部分属实   诫勉谈话           1       yes: received before the week, resolved in it
+
+So the week has X = 2 (A1, X0), Y = 3, and 3 findings (查实率 2/3); the quarter X = 3
+(A1, A2, X0), Y = 8 and 4 findings.
+
 市场监管局 received nothing. A4 and B3 are received but not actionable. Anonymous tickets
 belong to a reporter who once filed under a real name, so their identity exists in the
 database and must still never be exported.
@@ -64,10 +78,12 @@ def _tickets(ids: Ids, anon: int, real: int) -> list[Ticket]:
         _ticket("SR-A1", a, anon, category="absent", place_text="东门", state="closed",
                 created_at=sh(3, 3, 10), accept_by=sh(3, 4, 18), accepted_at=sh(3, 3, 11),
                 resolve_by=sh(3, 10, 18), resolved_at=sh(3, 4, 10), closed_at=sh(3, 5, 10),
-                satisfaction="satisfied", public_reply="已处理"),
+                satisfaction="satisfied", public_reply="已处理", finding="substantiated",
+                finding_actions=["educate", "rectify"], people_concerned=2),
         _ticket("SR-A2", a, anon, category="rude", place_text="东门", state="resolved",
                 created_at=sh(3, 7, 17), accept_by=sh(3, 10, 18), accepted_at=sh(3, 10, 10),
-                resolve_by=sh(3, 14, 18), resolved_at=sh(3, 11, 11), public_reply="已整改"),
+                resolve_by=sh(3, 14, 18), resolved_at=sh(3, 11, 11), public_reply="已整改",
+                finding="substantiated", finding_actions=["rectify"], people_concerned=5),
         _ticket("SR-A3", a, anon, category="absent", place_text="南广场", state="closed",
                 created_at=sh(3, 8, 10), accept_by=sh(3, 10, 18), accepted_at=sh(3, 11, 9, 30),
                 resolve_by=sh(3, 14, 18), resolved_at=sh(3, 19, 10), closed_at=sh(3, 20, 9),
@@ -80,17 +96,20 @@ def _tickets(ids: Ids, anon: int, real: int) -> list[Ticket]:
         _ticket("SR-B1", b, real, category="car", place_text="东门", state="closed",
                 anonymous=False, created_at=sh(3, 5, 10), accept_by=sh(3, 6, 18),
                 accepted_at=sh(3, 5, 11), resolve_by=sh(3, 12, 18), resolved_at=sh(3, 6, 10),
-                closed_at=sh(3, 13, 10), satisfaction="satisfied", satisfaction_default=True),
+                closed_at=sh(3, 13, 10), satisfaction="satisfied", satisfaction_default=True,
+                finding="unsubstantiated"),
         _ticket("SR-B2", b, anon, category="rude", place_text="南广场", state="reopened",
                 created_at=sh(3, 6, 15), accept_by=sh(3, 7, 18), accepted_at=sh(3, 6, 16),
                 resolve_by=sh(3, 13, 18), resolved_at=sh(3, 7, 15), satisfaction="unsatisfied",
-                public_reply="已回复"),
+                public_reply="已回复", finding="substantiated", finding_actions=["censure"],
+                people_concerned=4),
         _ticket("SR-B3", b, anon, category="absent", place_text="北站", state="duplicate",
                 created_at=sh(3, 9, 20), accept_by=sh(3, 10, 18), resolve_by=sh(3, 14, 18)),
         _ticket("SR-X0", b, anon, category="car", place_text="北站", state="closed",
                 created_at=sh(3, 2, 23, 59, 59), accept_by=sh(3, 3, 18),
                 accepted_at=sh(3, 3, 10), resolve_by=sh(3, 7, 18), resolved_at=sh(3, 4, 10),
-                satisfaction="satisfied", public_reply="旧的"),
+                satisfaction="satisfied", public_reply="旧的", finding="partly",
+                finding_actions=["admonish"], people_concerned=1),
         _ticket("SR-X1", b, anon, category="car", state="new", created_at=sh(3, 10, 7, 30),
                 accept_by=sh(3, 11, 18), resolve_by=sh(3, 17, 18)),
     ]  # fmt: skip

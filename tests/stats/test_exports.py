@@ -27,6 +27,7 @@ from tests.stats.dataset import (
     STAFF_USER,
 )
 from tickets.categories import Category
+from tickets.findings import Finding, Sanction
 from tickets.measures import Counts, DepartmentMeasures, build_measures
 from tickets.records import EventRecord, TicketRecord
 from tickets.states import TicketState
@@ -133,6 +134,10 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
     assert len(events_rows) == 1 + 8  # X0's two events are outside the period
     measures = {row[0]: row for row in workbook["部门指标"].iter_rows(values_only=True)}
     assert measures["城管局"][1:5] == (5, 0.5, 0.75, 0.5)
+    assert measures["城管局"][-4:] == (1, 1, 2, 1.0)  # A1: 查实, 2 people
+    assert measures["交通局"][-4:] == (2, 1, 1, 0.5)  # X0 部分属实 1 person; B1 不属实
+    a1 = dict(zip(rows[0], next(row for row in rows if row[0] == "SR-A1"), strict=True))
+    assert (a1["核查结果"], a1["处理措施"], a1["处理人数"]) == ("查实", "批评教育、责令整改", 2)
     assert workbook["部门指标"]["C2"].number_format == "0.0%"
 
 
@@ -161,6 +166,9 @@ async def test_json_uses_open311_names(stats_db: StatsDb) -> None:
     assert a2["requested_datetime"] == "2025-03-07T17:00:00+08:00"
     assert {"updated_datetime", "lat", "long", "description"} <= set(a2)
     assert "reporter" not in a2["extended_attributes"]
+    assert a2["extended_attributes"]["finding"] == "substantiated"
+    assert a2["extended_attributes"]["finding_actions"] == ["rectify"]
+    assert a2["extended_attributes"]["people_concerned"] == 5
 
 
 def test_citizen_text_never_becomes_a_formula() -> None:
@@ -183,7 +191,8 @@ def _record() -> TicketRecord:
 
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-LABEL_COLUMNS = {1, 2, 18, 19, 20}  # category, state, card, satisfaction, anonymous
+# category, state, card, satisfaction, anonymous, finding, actions taken
+LABEL_COLUMNS = {1, 2, 18, 19, 20, 21, 22}
 
 
 def _every_label() -> tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]:
@@ -202,6 +211,9 @@ def _every_label() -> tuple[list[TicketRecord], list[EventRecord], list[Departme
             satisfaction=ratings[index % 4][0],
             satisfaction_default=ratings[index % 4][1],
             anonymous=bool(index % 2),
+            finding=([*Finding, None])[index % 5],
+            finding_actions=tuple(Sanction)[index % 7 : index % 7 + 2],
+            people_concerned=index + 1,
         )
         for index, (category, state) in enumerate(
             zip(list(Category) * 2, list(TicketState) * 2, strict=False)
@@ -239,6 +251,12 @@ def test_english_export_has_no_chinese_word_left() -> None:
     assert labels["Satisfaction"] == {"Satisfied", "Fairly satisfied", "Unsatisfied",
                                       "Satisfied by default"}  # fmt: skip
     assert labels["Anonymous"] == {"Yes", "No"}
+    assert labels["Finding"] == {"Substantiated", "Partly substantiated", "Unsubstantiated",
+                                 "Cannot be verified", None}  # fmt: skip
+    actions = ", ".join(str(cell) for cell in labels["Action taken"])
+    assert "Criticism and education, Ordered to rectify" in actions
+    assert "Referred to the judiciary" in actions and "Admonishment talk" in actions
+    assert rows[0][21:24] == ("Finding", "Action taken", "People concerned")
     assert {row[2] for row in sheets["Event log"][1:]} == {"Reporter", "Staff member", "System"}
 
     csv_text = export_csv(tickets, tr=EN, include_identity=True).decode("utf-8-sig")

@@ -21,7 +21,8 @@ async def test_counts_for_all_departments_follow_the_definitions(stats_db: Stats
         received=8, actionable=6, accepted=5, accept_due=6, accepted_on_time=4,
         replied=5, reply_due=6, resolved=5, resolve_due=6, resolved_on_time=4,
         resolved_ever=5, satisfied=1, fair=1, unsatisfied=1, default_satisfied=1,
-        reopened=2, yellow_cards=2, red_cards=1,
+        reopened=2, yellow_cards=2, red_cards=1, with_finding=3, substantiated=2,
+        people_concerned=3,
     )  # fmt: skip
 
 
@@ -132,3 +133,31 @@ async def test_a_supervisor_sees_only_their_department(stats_db: StatsDb) -> Non
     assert stats.overall.counts == department.counts
     assert stats.overall.resolve_hours == department.resolve_hours
     assert stats.weeks[0].total == 3
+
+
+async def test_findings_count_the_resolutions_standing_in_the_period(stats_db: StatsDb) -> None:
+    stats = await load_stats(stats_db.sessions, PERIOD, as_of=AS_OF)
+    c = stats.overall.counts
+    # A1 and X0 (received the week before) substantiated, B1 not; A2 resolved later, B2
+    # reopened, A3 without a finding.
+    assert (c.substantiated, c.people_concerned, c.with_finding) == (2, 3, 3)
+    assert stats.overall.substantiation_rate == pytest.approx(2 / 3)
+    by_name = {d.name: d.measures for d in stats.departments}
+    city, traffic = by_name["城管局"], by_name["交通局"]
+    assert (city.counts.substantiated, city.counts.people_concerned) == (1, 2)
+    assert city.substantiation_rate == 1.0
+    assert (traffic.counts.substantiated, traffic.counts.people_concerned) == (1, 1)
+    assert traffic.substantiation_rate == 0.5
+    assert by_name["市场监管局"].substantiation_rate is None
+
+
+async def test_findings_of_one_category_and_of_a_quarter(stats_db: StatsDb) -> None:
+    absent = await load_measures(stats_db.sessions, PERIOD, as_of=AS_OF, category="absent")
+    assert (absent.counts.substantiated, absent.counts.people_concerned) == (1, 2)
+    quarter = Period.quarter(2025, 1, SHANGHAI)
+    m = await load_measures(stats_db.sessions, quarter, as_of=AS_OF)
+    assert (m.counts.substantiated, m.counts.people_concerned, m.counts.with_finding) == (3, 8, 4)
+    ranking = await load_ranking(stats_db.sessions, quarter, as_of=AS_OF)
+    dealt = {e.name: (e.measures.counts.substantiated, e.measures.counts.people_concerned)
+             for e in ranking.entries}  # fmt: skip
+    assert dealt == {"城管局": (2, 7), "交通局": (1, 1)}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import admin, report_draft, staff, ticket_view
+from tests.factories import UNVERIFIED, admin, report_draft, staff, ticket_view
 from tests.fakes import Fakes
 from tickets.actors import Role
 from tickets.casework import act
@@ -112,7 +112,9 @@ async def test_resolving_saves_the_reply_and_starts_the_survey(fakes: Fakes) -> 
     fakes.clock.advance(timedelta(days=1))
 
     resolved = await perform(
-        fakes.ws, SUPERVISOR, StaffCommand(ticket.id, Action.RESOLVE, text="The clerk was warned")
+        fakes.ws,
+        SUPERVISOR,
+        StaffCommand(ticket.id, Action.RESOLVE, text="The clerk was warned", outcome=UNVERIFIED),
     )
 
     now = fakes.clock.now()
@@ -261,7 +263,9 @@ async def test_a_handler_may_resolve(fakes: Fakes) -> None:
     ticket = in_state(fakes, TicketState.IN_PROGRESS)
 
     resolved = await act(
-        fakes.ws, staff(1, Role.HANDLER), StaffCommand(ticket.id, Action.RESOLVE, text="Done")
+        fakes.ws,
+        staff(1, Role.HANDLER),
+        StaffCommand(ticket.id, Action.RESOLVE, text="Done", outcome=UNVERIFIED),
     )
 
     assert resolved.state == "resolved"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import REPORTER_USER_ID, staff, ticket_view
+from tests.factories import REPORTER_USER_ID, UNVERIFIED, staff, ticket_view
 from tests.fakes import Fakes
 from tickets.errors import Conflict, Forbidden, ValidationError
 from tickets.followups import Phase, kinds_of
@@ -33,7 +33,9 @@ async def rate_as_reporter(
 async def resolved(fakes: Fakes) -> TicketView:
     """A ticket resolved now, its survey and auto-close planned."""
     ticket = fakes.tickets.seed(ticket_view(state=TicketState.IN_PROGRESS))
-    return await perform(fakes.ws, staff(), StaffCommand(ticket.id, Action.RESOLVE, text="Done"))
+    return await perform(
+        fakes.ws, staff(), StaffCommand(ticket.id, Action.RESOLVE, text="Done", outcome=UNVERIFIED)
+    )
 
 
 @pytest.mark.parametrize("rating", ["satisfied", "fair"])
@@ -85,7 +87,9 @@ async def test_a_reopened_ticket_can_be_resolved_again(fakes: Fakes) -> None:
     await rate_as_reporter(fakes, ticket, "unsatisfied")
 
     again = await perform(
-        fakes.ws, staff(), StaffCommand(ticket.id, Action.RESOLVE, text="Fixed for real")
+        fakes.ws,
+        staff(),
+        StaffCommand(ticket.id, Action.RESOLVE, text="Fixed for real", outcome=UNVERIFIED),
     )
 
     assert (again.state, again.public_reply) == ("resolved", "Fixed for real")
