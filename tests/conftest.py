@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import os
 import sys
 import uuid
@@ -19,9 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 
 import tests.keys  # noqa: F401  (IDENTITY_KEY for every Settings, before any is built)
 from bot.app import SnapreportApp
+from config import logs
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
@@ -101,6 +104,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'snapreport.sqlite3'}"
     server: PostgresServer = request.getfixturevalue("pg_server")
     return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Logging is process-wide: put back what the other tests rely on."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    keys = (logs._Keys.hash_key, logs._Keys.random_key, logs._Keys.secrets)
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logs._Keys.hash_key, logs._Keys.random_key, logs._Keys.secrets = keys
 
 
 @pytest.fixture

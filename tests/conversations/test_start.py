@@ -36,7 +36,10 @@ async def test_command_menu_is_set_in_both_languages(app: SnapreportApp) -> None
 
 
 async def test_one_log_line_per_update_names_the_handler_and_hides_the_user_id(
-    app: SnapreportApp, citizen: ChatUser, capsys: pytest.CaptureFixture[str]
+    app: SnapreportApp,
+    citizen: ChatUser,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
 ) -> None:
     configure_logging("INFO", json=True)
     await citizen.command("help")

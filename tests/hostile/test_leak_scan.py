@@ -59,6 +59,7 @@ async def test_nothing_anyone_else_receives_names_the_anonymous_reporter(
     supervisor: ChatUser,
     client: EmulatorClient,
     capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
 ) -> None:
     configure_logging("DEBUG", json=True)  # every line, as production writes them
     hidden = await client.chat_user(

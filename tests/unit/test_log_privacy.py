@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -34,18 +33,7 @@ USERNAME = "whistle_blower_77"
 TEXT = "Officer Li took a bribe at the east gate"
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Logging is process-wide: put back what the other tests rely on."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    keys = (logs._Keys.hash_key, logs._Keys.random_key, logs._Keys.secrets)
-    yield
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logs._Keys.hash_key, logs._Keys.random_key, logs._Keys.secrets = keys
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def reporter_message() -> Message:
