@@ -7,12 +7,10 @@ rest, and a crash mid-sweep leaves the unfinished rows due for the next tick.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import structlog
 from aiogram.utils.i18n import I18n
@@ -22,8 +20,9 @@ from sqlmodel import col
 
 from outbox.dispatcher import purge_sent
 from storage.db import SessionFactory
+from storage.fsm import DRAFT_STATE_PREFIX, delete_unused, unused_draft_files
 from storage.media import MediaStore
-from storage.models import Evidence, FollowUp, FsmRecord, InboxUpdate
+from storage.models import FollowUp, FsmRecord, InboxUpdate
 from tickets.clock import Clock
 from tickets.ports import Workspace
 from tickets.sweep import Outcome, run_follow_up
@@ -31,7 +30,6 @@ from tickets.sweep import Outcome, run_follow_up
 log = structlog.get_logger(__name__)
 
 WorkspaceFactory = Callable[[AsyncSession], Workspace]
-DRAFT_STATE_PREFIX = "ReportDraft:"
 
 
 @dataclass(frozen=True)
@@ -156,18 +154,6 @@ class DraftExpiry:
     files: int = 0
 
 
-def draft_photo_shas(data: dict[str, Any]) -> set[str]:
-    """The sha256 of every photo a draft's FSM data holds."""
-    photos = data.get("photos")
-    if not isinstance(photos, list):
-        return set()
-    return {
-        photo["sha256"]
-        for photo in photos
-        if isinstance(photo, dict) and isinstance(photo.get("sha256"), str)
-    }
-
-
 async def expire_drafts(
     session_factory: SessionFactory, *, clock: Clock, media: MediaStore, ttl_hours: int
 ) -> DraftExpiry:
@@ -185,29 +171,10 @@ async def expire_drafts(
         if not expired:
             return DraftExpiry()
         keys = [record.key for record in expired]
-        candidates = set().union(*(draft_photo_shas(record.data) for record in expired))
         await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
-        orphans: set[str] = set()
-        if candidates:
-            # The same photo (content-addressed) may be evidence, or in another live draft.
-            in_evidence = set(
-                await session.scalars(
-                    select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
-                )
-            )
-            live_drafts = await session.scalars(
-                select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
-            )
-            in_drafts = set().union(*(draft_photo_shas(record.data) for record in live_drafts))
-            orphans = candidates - in_evidence - in_drafts
-    deleted = 0
-    for sha in sorted(orphans):
-        try:
-            await asyncio.to_thread(media.delete, sha)
-        except (OSError, ValueError):
-            log.warning("draft_media_not_deleted", sha256=sha[:12])
-            continue
-        deleted += 1
+        # The same photo (content-addressed) may be evidence, or in another live draft.
+        unused = await unused_draft_files(session, [record.data for record in expired])
+    deleted = await delete_unused(media, unused)
     log.info("drafts_expired", drafts=len(keys), files=deleted)
     return DraftExpiry(drafts=len(keys), files=deleted)
 
