@@ -358,11 +358,14 @@ def keys_rotate(
     """Re-encrypt every stored identity under IDENTITY_KEY (stop the bot first).
 
     Put the new key in IDENTITY_KEY and the current one in IDENTITY_KEY_OLD (or give
-    --old-key); one transaction: on any error nothing changes. Remove IDENTITY_KEY_OLD
-    afterwards.
+    --old-key); one transaction: on any error nothing changes. Then the sealed original
+    uploads in the media store are re-sealed one by one (safe to run again). Remove
+    IDENTITY_KEY_OLD afterwards.
     """
+    from storage.custody import reseal_originals
     from storage.db import create_engine, create_session_factory
     from storage.identity import IdentityKeyError, IdentityKeys
+    from storage.mediastores import open_media_store
     from storage.migrate import upgrade
     from storage.rotation import rotate_identity_keys
 
@@ -383,13 +386,24 @@ def keys_rotate(
         await asyncio.to_thread(upgrade, settings.database_url, keys=keys)
         engine = create_engine(settings.database_url, keys=keys)
         try:
-            report = await rotate_identity_keys(
-                create_session_factory(engine), batch_size=batch_size
-            )
+            sessions = create_session_factory(engine)
+            report = await rotate_identity_keys(sessions, batch_size=batch_size)
+            for table, count in report.rows.items():
+                typer.echo(f"{table}: {count} row(s)")
+            # Files cannot join the transaction: re-sealed after it, each file on its own.
+            sealed = await reseal_originals(sessions, open_media_store(settings))
         finally:
             await engine.dispose()
-        for table, count in report.rows.items():
-            typer.echo(f"{table}: {count} row(s)")
+        typer.echo(
+            f"original uploads: {sealed.resealed} re-sealed, {sealed.current} already under "
+            f"the new key, {sealed.missing} missing, {sealed.damaged} unreadable"
+        )
+        if sealed.damaged:
+            typer.echo(
+                "some originals could not be opened with either key: they stay as they are "
+                "and are refused when asked for (see the log for their hashes)",
+                err=True,
+            )
         return report.total()
 
     total = asyncio.run(rotate())

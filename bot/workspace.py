@@ -20,9 +20,11 @@ from outbox.forget import OutboxChatHistory
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
 from storage.audit import SqlIdentityViews
+from storage.custody import SqlEvidenceVault
 from storage.db import SessionFactory
 from storage.directory import SecurityLog, SqlDirectory
 from storage.fsm import DraftPhotos
+from storage.identity import keys_of
 from storage.media import MediaPhotoIntake, MediaStore
 from storage.people import PeopleRepo
 from storage.publications import SqlPublicationStore
@@ -74,9 +76,10 @@ def update_workspace(
         cases=SqlCaseReads(session),
         security=SecurityLog(session),
         identity_views=SqlIdentityViews(session),
+        vault=SqlEvidenceVault(session, media),
         people=PeopleRepo(session),
         drafts=DraftPhotos(session, media),
-        photos=MediaPhotoIntake(media, limits=image_limits, tz=settings.tz),
+        photos=MediaPhotoIntake(media, limits=image_limits, tz=settings.tz, keys=keys_of(session)),
         stats=SqlStatsReads(sessions, session, tz=settings.timezone),
         publications=SqlPublicationStore(session),
         channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),

@@ -89,6 +89,7 @@ def draft_photo(ref: PhotoRef) -> dict[str, object]:
         "captured_at": ref.captured_at.isoformat() if ref.captured_at else None,
         "gps_lat": ref.gps_lat,
         "gps_lon": ref.gps_lon,
+        "original_sha256": ref.original_sha256,
     }
 
 

@@ -827,6 +827,7 @@ def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> New
             else None,
             gps_lat=p.get("gps_lat") if keep_meta else None,
             gps_lon=p.get("gps_lon") if keep_meta else None,
+            original_sha256=p.get("original_sha256"),
         )
         for p in data.get("photos", [])
     )

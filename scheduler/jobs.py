@@ -7,7 +7,6 @@ rest, and a crash mid-sweep leaves the unfinished rows due for the next tick.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import SessionFactory
-from storage.fsm import DRAFT_STATE_PREFIX, draft_photo_shas
+from storage.fsm import DRAFT_STATE_PREFIX, UnusedFiles, delete_unused, unused_draft_files
 from storage.media import MediaStore
 from storage.models import FollowUp, FsmRecord
-from storage.retention import record_purges, unused_files
+from storage.retention import record_purges
 from tickets.clock import Clock
 from tickets.ports import Workspace
 from tickets.sweep import Outcome, run_follow_up
@@ -155,9 +154,9 @@ class DraftExpiry:
     files: int = 0
 
 
-async def expired_drafts(session: AsyncSession, *, before: datetime) -> tuple[int, set[str]]:
-    """Delete report drafts untouched since `before`; return how many, and the sha256 of
-    their photos nothing else uses (to delete once the transaction commits)."""
+async def expired_drafts(session: AsyncSession, *, before: datetime) -> tuple[int, UnusedFiles]:
+    """Delete report drafts untouched since `before`; return how many, and their files
+    (photos, sealed originals) nothing else uses, to delete once the transaction commits."""
     expired = list(
         await session.scalars(
             select(FsmRecord).where(
@@ -167,25 +166,11 @@ async def expired_drafts(session: AsyncSession, *, before: datetime) -> tuple[in
         )
     )
     if not expired:
-        return 0, set()
+        return 0, UnusedFiles()
     keys = [record.key for record in expired]
-    candidates = set().union(*(draft_photo_shas(record.data) for record in expired))
     await session.execute(delete(FsmRecord).where(col(FsmRecord.key).in_(keys)))
     # The same photo (content-addressed) may be evidence, or in another live draft.
-    return len(keys), await unused_files(session, candidates)
-
-
-async def delete_files(media: MediaStore, shas: set[str]) -> int:
-    """Delete the files from the media store; return how many went (failures are logged)."""
-    deleted = 0
-    for sha in sorted(shas):
-        try:
-            await asyncio.to_thread(media.delete, sha)
-        except (OSError, ValueError):
-            log.warning("media_not_deleted", sha256=sha[:12])
-            continue
-        deleted += 1
-    return deleted
+    return len(keys), await unused_draft_files(session, [record.data for record in expired])
 
 
 async def expire_drafts(
@@ -205,6 +190,6 @@ async def expire_drafts(
             )
     if not drafts:
         return DraftExpiry()
-    deleted = await delete_files(media, orphans)
+    deleted = await delete_unused(media, orphans)
     log.info("drafts_expired", drafts=drafts, files=deleted)
     return DraftExpiry(drafts=drafts, files=deleted)

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 import structlog
 
 from config.settings import Settings
-from scheduler.jobs import delete_files, expired_drafts
+from scheduler.jobs import expired_drafts
 from storage.db import SessionFactory
+from storage.fsm import delete_unused, unused_files
 from storage.media import MediaStore
 from storage.retention import (
     expired_tickets,
@@ -26,7 +27,6 @@ from storage.retention import (
     purge_sent_messages,
     purge_tickets,
     record_purges,
-    unused_files,
 )
 from tickets.clock import Clock
 
@@ -123,6 +123,6 @@ async def purge(
         record_purges(session, counts, at=now, trigger=trigger)
         await transaction.commit()
     if media is not None:
-        await delete_files(media, files)
+        await delete_unused(media, files)
     log.info("retention_purged", trigger=trigger, **counts)
     return PurgeReport(at=now, dry_run=False, counts=counts)

@@ -1,4 +1,5 @@
-"""The identity audit on SQLModel: who looked at a real-name reporter's name and phone."""
+"""The identity audit on SQLModel: who looked at a real-name reporter's name and phone, or
+took an original upload out of custody."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from config.logs import user_hash
-from storage.models import Department, IdentityView, Member
+from storage.models import Department, Evidence, IdentityView, Member
 from tickets.views import IdentityViewEntry
 
 
@@ -27,6 +28,8 @@ class SqlIdentityViews:
         member_id: int | None,
         role: str,
         at: datetime,
+        kind: str = "identity",
+        evidence_id: int | None = None,
     ) -> None:
         self._session.add(
             IdentityView(
@@ -35,6 +38,8 @@ class SqlIdentityViews:
                 viewer_hash=user_hash(viewer_user_id),
                 member_id=member_id,
                 role=role[:16],
+                kind=kind[:16],
+                evidence_id=evidence_id,
             )
         )
         await self._session.flush()
@@ -47,6 +52,12 @@ class SqlIdentityViews:
             .where(col(IdentityView.ticket_id) == ticket_id)
             .order_by(col(IdentityView.at), col(IdentityView.id))
         )
+        evidence_ids = await self._session.scalars(
+            select(col(Evidence.id))
+            .where(col(Evidence.ticket_id) == ticket_id)
+            .order_by(col(Evidence.id))
+        )
+        numbers = {evidence_id: number for number, evidence_id in enumerate(evidence_ids, 1)}
         return [
             IdentityViewEntry(
                 at=view.at,
@@ -55,6 +66,8 @@ class SqlIdentityViews:
                 member_id=view.member_id,
                 member_name=member_name,
                 department_name=department_name,
+                kind=view.kind,
+                evidence_number=numbers.get(view.evidence_id) if view.evidence_id else None,
             )
             for view, member_name, department_name in rows
         ]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -257,47 +258,105 @@ DRAFT_STATE_PREFIX = "ReportDraft:"
 
 def draft_photo_shas(data: Mapping[str, Any]) -> set[str]:
     """The sha256 of every photo a report draft's FSM data lists."""
+    return _draft_hashes(data, "sha256")
+
+
+def draft_original_shas(data: Mapping[str, Any]) -> set[str]:
+    """The sha256 of every sealed original upload a report draft's FSM data lists."""
+    return _draft_hashes(data, "original_sha256")
+
+
+def _draft_hashes(data: Mapping[str, Any], field: str) -> set[str]:
     photos = data.get("photos")
     if not isinstance(photos, list):
         return set()
     return {
-        photo["sha256"]
+        photo[field]
         for photo in photos
-        if isinstance(photo, dict) and isinstance(photo.get("sha256"), str)
+        if isinstance(photo, dict) and isinstance(photo.get(field), str)
     }
 
 
-async def release_draft_photos(
-    session: AsyncSession, media: MediaStore, data: Mapping[str, Any]
-) -> int:
-    """Delete the photos of a discarded draft that no ticket and no live draft uses.
+@dataclass(frozen=True)
+class UnusedFiles:
+    """Files nothing uses any more: stripped photos and sealed originals, by sha256."""
+
+    photos: frozenset[str] = frozenset()
+    originals: frozenset[str] = frozenset()
+
+    def __or__(self, other: UnusedFiles) -> UnusedFiles:
+        return UnusedFiles(self.photos | other.photos, self.originals | other.originals)
+
+    def __len__(self) -> int:
+        return len(self.photos) + len(self.originals)
+
+
+async def unused_draft_files(
+    session: AsyncSession, drafts: Iterable[Mapping[str, Any]], *, ignore_draft: object = None
+) -> UnusedFiles:
+    """The files of `drafts` that no ticket's evidence and no live draft uses."""
+    drafts = list(drafts)
+    candidates = UnusedFiles(
+        frozenset().union(*(draft_photo_shas(data) for data in drafts)),
+        frozenset().union(*(draft_original_shas(data) for data in drafts)),
+    )
+    return await unused_files(session, candidates, ignore_draft=ignore_draft)
+
+
+async def unused_files(
+    session: AsyncSession, candidates: UnusedFiles, *, ignore_draft: object = None
+) -> UnusedFiles:
+    """Those of `candidates` that no ticket's evidence and no live draft uses.
 
     Files are content-addressed, so the same picture may be evidence of a filed ticket or
-    sit in someone else's draft.
+    sit in someone else's draft. `ignore_draft`: a draft id whose live row does not count.
     """
-    candidates = draft_photo_shas(data)
-    if not candidates:
-        return 0
-    in_evidence = set(
+    photos, originals = set(candidates.photos), set(candidates.originals)
+    if not photos and not originals:
+        return UnusedFiles()
+    photos -= set(
+        await session.scalars(select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(photos)))
+    )
+    originals -= set(
         await session.scalars(
-            select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
+            select(col(Evidence.original_sha256)).where(
+                col(Evidence.original_sha256).in_(originals)
+            )
         )
     )
     live = await session.scalars(
         select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
     )
     # By draft id, not by absence: a SQLite read snapshot older than the clear still has it.
-    others = (r for r in live if r.data.get("draft_id") != data.get("draft_id"))
-    in_drafts = set().union(*(draft_photo_shas(record.data) for record in others))
+    for record in live:
+        if ignore_draft is not None and record.data.get("draft_id") == ignore_draft:
+            continue
+        photos -= draft_photo_shas(record.data)
+        originals -= draft_original_shas(record.data)
+    return UnusedFiles(frozenset(photos), frozenset(originals))
+
+
+async def delete_unused(media: MediaStore, unused: UnusedFiles) -> int:
+    """Delete those files from the media store (a failure is logged and skipped); how many."""
     deleted = 0
-    for sha in sorted(candidates - in_evidence - in_drafts):
+    jobs = [(media.delete, sha) for sha in sorted(unused.photos)]
+    jobs += [(media.delete_original, sha) for sha in sorted(unused.originals)]
+    for remove, sha in jobs:
         try:
-            await asyncio.to_thread(media.delete, sha)
+            await asyncio.to_thread(remove, sha)
         except (OSError, ValueError):
             log.warning("draft_media_not_deleted", sha256=sha[:12])
             continue
         deleted += 1
     return deleted
+
+
+async def release_draft_photos(
+    session: AsyncSession, media: MediaStore, data: Mapping[str, Any]
+) -> int:
+    """Delete the photos (and sealed originals) of a discarded draft that nothing else uses."""
+    unused = await unused_draft_files(session, [data], ignore_draft=data.get("draft_id"))
+    return await delete_unused(media, unused)
 
 
 class DraftPhotos:

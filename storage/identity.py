@@ -6,6 +6,9 @@ data and raw inbox updates are stored AES-256-GCM encrypted (random nonce, so eq
 give different ciphertexts); what must be looked up by value (a reporter by their Telegram
 id, an outbox chat's queue) is found through a keyed hash column (HMAC-SHA256) beside it.
 Both keys are derived with HKDF from one `IDENTITY_KEY`, so neither reveals the other.
+A third derived key seals the original uploads of evidence photos (`seal_original`): files
+in the media store, not columns, but identifying in the same way (a phone photo's EXIF says
+where it was taken), so they share the key, its ring and its rotation.
 
 The key ring travels with the engine (`create_engine(url, keys=...)` attaches it to the
 engine's dialect, the one object a column type sees when it converts a value). That keeps
@@ -46,6 +49,7 @@ _PREFIX = "v1."
 _KEY_ID_BYTES = 4
 _NONCE_BYTES = 12
 _ATTRIBUTE = "_snapreport_identity_keys"
+_SEALED_MAGIC = b"SRO1"  # a sealed original: magic, key id, nonce, ciphertext and tag
 
 
 class IdentityKeyError(ValueError):
@@ -91,6 +95,7 @@ class _Key:
     def __init__(self, master: bytes) -> None:
         self.aead = AESGCM(_derive(master, b"snapreport identity encryption v1"))
         self.hash_key = _derive(master, b"snapreport identity lookup hash v1")
+        self.original_aead = AESGCM(_derive(master, b"snapreport evidence original v1"))
         # Names the key in each ciphertext; derived, so it reveals nothing about the key.
         self.key_id = _derive(master, b"snapreport identity key id v1")[:_KEY_ID_BYTES]
 
@@ -161,6 +166,43 @@ class IdentityKeys:
     @property
     def key_id(self) -> str:
         return self._current.key_id.hex()
+
+    def seal_original(self, data: bytes, *, sha256: str) -> bytes:
+        """The original upload `data` (whose sha256 it is) encrypted under the current key."""
+        nonce = os.urandom(_NONCE_BYTES)
+        # The hash is the associated data: a sealed file moved under another name fails.
+        sealed = self._current.original_aead.encrypt(nonce, data, _original_context(sha256))
+        return _SEALED_MAGIC + self._current.key_id + nonce + sealed
+
+    def open_original(self, sealed: bytes, *, sha256: str) -> bytes:
+        """The bytes `seal_original` sealed; raise if altered, misnamed or under an unknown key."""
+        head = len(_SEALED_MAGIC)
+        if not sealed.startswith(_SEALED_MAGIC) or len(sealed) < head + _KEY_ID_BYTES + 28:
+            raise IdentityDecryptError("stored file is not a sealed original")
+        key_id = sealed[head : head + _KEY_ID_BYTES]
+        key = self._by_id.get(key_id)
+        if key is None:
+            raise IdentityKeyError(
+                f"original was sealed with key id {key_id.hex()}, not with IDENTITY_KEY "
+                f"(key id {self._current.key_id.hex()}) nor IDENTITY_KEY_OLD: wrong key"
+            )
+        start = head + _KEY_ID_BYTES
+        nonce, body = sealed[start : start + _NONCE_BYTES], sealed[start + _NONCE_BYTES :]
+        try:
+            return key.original_aead.decrypt(nonce, body, _original_context(sha256))
+        except InvalidTag:
+            raise IdentityDecryptError(
+                "sealed original failed authentication: altered or corrupted"
+            ) from None
+
+    def sealed_with_current(self, sealed: bytes) -> bool:
+        """Whether a sealed original is under the current key (rotation skips it)."""
+        head = len(_SEALED_MAGIC)
+        return sealed[head : head + _KEY_ID_BYTES] == self._current.key_id
+
+
+def _original_context(sha256: str) -> bytes:
+    return b"original:" + sha256.encode()
 
 
 # -- where the ring lives -----------------------------------------------------------------

@@ -9,8 +9,12 @@ by every replica) without touching a caller. The methods block: call them in a w
 `root/ab/cd/<sha256>.jpg`, so the same photo sent twice is stored once and a database row
 needs only the hash. Writes go to a temporary file in the target directory and are renamed
 into place, so a reader never sees half a file and a crash leaves at most a stray temporary.
-A photo's thumbnail sits next to it as `<sha256>_thumb.jpg`. Files are created readable by
-the bot's user only: they are evidence, sometimes of who took them.
+A photo's thumbnail sits next to it as `<sha256>_thumb.jpg`. The original upload, exactly as
+received, is kept too (chain of custody), sealed with the identity key (it may carry GPS),
+as `<sha256 of the original>.orig` in the same layout: named by the hash of the plaintext,
+recorded on the evidence row at arrival, so a retrieval can prove it got the same bytes back.
+Files are created readable by the bot's user only: they are evidence, sometimes of who took
+them.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Protocol
 
+from storage.identity import IdentityKeys
 from storage.images import DEFAULT_LIMITS, ImageLimits, PhotoMetadata, normalize_photo
 from tickets.views import PhotoRef
 
 PHOTO_SUFFIX = ".jpg"
 THUMB_SUFFIX = "_thumb.jpg"
+ORIGINAL_SUFFIX = ".orig"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SUFFIX = re.compile(r"[A-Za-z0-9_.-]{0,32}")
 
@@ -45,6 +51,7 @@ class StoredPhoto:
     width: int
     height: int
     metadata: PhotoMetadata | None
+    original_sha256: str | None = None
 
 
 class MediaStore(Protocol):
@@ -81,6 +88,19 @@ class MediaStore(Protocol):
 
     def delete(self, sha: str) -> None:
         """Remove a photo and its thumbnail; nothing happens if they are gone already."""
+        ...
+
+    def put_original(self, sha: str, sealed: bytes, *, replace: bool = False) -> None:
+        """Store the sealed original whose plaintext hashes to `sha`, unless stored already
+        (`replace`: overwrite, for a key rotation)."""
+        ...
+
+    def get_original(self, sha: str) -> bytes:
+        """Read a sealed original; FileNotFoundError if it is not there."""
+        ...
+
+    def delete_original(self, sha: str) -> None:
+        """Remove a sealed original; nothing happens if it is gone already."""
         ...
 
     def check(self) -> str:
@@ -151,6 +171,20 @@ class LocalMediaStore:
         for suffix in (PHOTO_SUFFIX, THUMB_SUFFIX):
             self.path(sha, suffix=suffix).unlink(missing_ok=True)
 
+    def put_original(self, sha: str, sealed: bytes, *, replace: bool = False) -> None:
+        """Store a sealed original under the hash of its plaintext unless it is there."""
+        target = self.path(sha, suffix=ORIGINAL_SUFFIX)
+        if replace or not target.exists():
+            _write_atomically(target, sealed)
+
+    def get_original(self, sha: str) -> bytes:
+        """Read a sealed original; FileNotFoundError if it is not there."""
+        return self.get(sha, suffix=ORIGINAL_SUFFIX)
+
+    def delete_original(self, sha: str) -> None:
+        """Remove a sealed original; nothing happens if it is gone already."""
+        self.path(sha, suffix=ORIGINAL_SUFFIX).unlink(missing_ok=True)
+
     def check(self) -> str:
         """Create the root if needed and write a probe file into it."""
         try:
@@ -167,21 +201,30 @@ class LocalMediaStore:
 
 
 async def process_and_store(
-    store: MediaStore, data: bytes, *, keep_metadata: bool, limits: ImageLimits = DEFAULT_LIMITS
+    store: MediaStore,
+    data: bytes,
+    *,
+    keep_metadata: bool,
+    limits: ImageLimits = DEFAULT_LIMITS,
+    keys: IdentityKeys | None = None,
 ) -> StoredPhoto:
-    """Normalise an upload and store it with its thumbnail, off the event loop."""
+    """Normalise an upload and store it with its thumbnail, off the event loop; with `keys`,
+    also the original upload, sealed."""
     return await asyncio.to_thread(
-        _process_and_store, store, data, keep_metadata=keep_metadata, limits=limits
+        _process_and_store, store, data, keep_metadata=keep_metadata, limits=limits, keys=keys
     )
 
 
 class MediaPhotoIntake:
     """`tickets.ports.PhotoIntake` on the media store, Pillow's work in a worker thread."""
 
-    def __init__(self, store: MediaStore, *, limits: ImageLimits, tz: tzinfo) -> None:
+    def __init__(
+        self, store: MediaStore, *, limits: ImageLimits, tz: tzinfo, keys: IdentityKeys
+    ) -> None:
         self._store = store
         self._limits = limits
         self._tz = tz
+        self._keys = keys
 
     @property
     def limits(self) -> ImageLimits:
@@ -189,7 +232,7 @@ class MediaPhotoIntake:
 
     async def store(self, data: bytes, *, telegram_file_id: str | None) -> PhotoRef:
         stored = await process_and_store(
-            self._store, data, keep_metadata=True, limits=self._limits
+            self._store, data, keep_metadata=True, limits=self._limits, keys=self._keys
         )
         meta = stored.metadata
         return PhotoRef(
@@ -202,13 +245,24 @@ class MediaPhotoIntake:
             captured_at=meta.captured_at_in(self._tz) if meta else None,
             gps_lat=meta.latitude if meta else None,
             gps_lon=meta.longitude if meta else None,
+            original_sha256=stored.original_sha256,
         )
 
 
 def _process_and_store(
-    store: MediaStore, data: bytes, *, keep_metadata: bool, limits: ImageLimits
+    store: MediaStore,
+    data: bytes,
+    *,
+    keep_metadata: bool,
+    limits: ImageLimits,
+    keys: IdentityKeys | None,
 ) -> StoredPhoto:
     photo = normalize_photo(data, keep_metadata=keep_metadata, limits=limits)
+    original_sha = None
+    if keys is not None:
+        # Only once the upload proved to be a photo: a refused file is kept in no form.
+        original_sha = hashlib.sha256(data).hexdigest()
+        store.put_original(original_sha, keys.seal_original(data, sha256=original_sha))
     sha = store.put(photo.jpeg)
     store.put_thumb(sha, photo.thumbnail)
     return StoredPhoto(
@@ -218,6 +272,7 @@ def _process_and_store(
         width=photo.width,
         height=photo.height,
         metadata=photo.metadata,
+        original_sha256=original_sha,
     )
 
 

@@ -171,12 +171,18 @@ class Ticket(SQLModel, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """A photo or file attached to a ticket, stored content-addressed in the media store."""
+    """A photo or file attached to a ticket, stored content-addressed in the media store.
+
+    `sha256` names the stripped copy everyone sees; `original_sha256` the upload exactly as
+    received, recorded at arrival and kept sealed beside it (administrators only); None for
+    evidence filed before originals were kept.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     kind: str = Field(default="photo", max_length=16)
     sha256: str = Field(max_length=64, index=True)
+    original_sha256: str | None = Field(default=None, max_length=64, index=True)
     phash: str | None = Field(default=None, max_length=32, index=True)
     size_bytes: int = 0
     width: int = 0
@@ -323,6 +329,9 @@ class IdentityView(SQLModel, table=True):
     history and exports, which every department member reads; who looked at a reporter's
     identity is for administrators. The viewer is their keyed log hash (as in
     `security_event`), and the membership that allowed the look when there was one.
+    `kind` says what was seen: the name and phone ("identity"), or the original upload of
+    one piece of evidence ("original", `evidence_id`; no foreign key, so the record
+    outlives evidence that is purged).
     """
 
     __tablename__ = "identity_view"
@@ -333,6 +342,8 @@ class IdentityView(SQLModel, table=True):
     viewer_hash: str = Field(max_length=16)
     member_id: int | None = Field(default=None, foreign_key="member.id")
     role: str = Field(max_length=16)
+    kind: str = Field(default="identity", max_length=16)
+    evidence_id: int | None = None
 
 
 class SentMessage(SQLModel, table=True):

@@ -143,6 +143,7 @@ class SqlTicketRepository:
                     captured_at=photo.captured_at,
                     gps_lat=photo.gps_lat,
                     gps_lon=photo.gps_lon,
+                    original_sha256=photo.original_sha256,
                     created_at=now,
                 )
             )

@@ -11,7 +11,7 @@ deleted and changes nothing but rows, so a dry run is the same call rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,10 +21,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.fsm import DRAFT_STATE_PREFIX, draft_photo_shas
+from storage.fsm import UnusedFiles, unused_files
 from storage.models import (
     Evidence,
-    FsmRecord,
     InboxUpdate,
     OutboxMessage,
     Reporter,
@@ -82,15 +81,24 @@ def _without_file_ids(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 async def purge_tickets(
     session: AsyncSession, *, ticket_ids: Sequence[int], now: datetime
-) -> tuple[dict[str, int], set[str]]:
-    """Strip the tickets down to their figures; return counts by kind and the sha256 of
-    evidence files no remaining row uses (for the caller to delete after committing)."""
+) -> tuple[dict[str, int], UnusedFiles]:
+    """Strip the tickets down to their figures; return counts by kind and the evidence
+    files (stripped copies, sealed originals) no remaining row uses, for the caller to
+    delete after committing."""
     counts = dict.fromkeys(("tickets", "evidence", "reporters", "relay_texts", "outbox_rows"), 0)
     if not ticket_ids:
-        return counts, set()
+        return counts, UnusedFiles()
     ids = list(ticket_ids)
-    shas = set(
-        await session.scalars(select(col(Evidence.sha256)).where(col(Evidence.ticket_id).in_(ids)))
+    held = list(
+        await session.execute(
+            select(col(Evidence.sha256), col(Evidence.original_sha256)).where(
+                col(Evidence.ticket_id).in_(ids)
+            )
+        )
+    )
+    files = UnusedFiles(
+        frozenset(sha for sha, _ in held),
+        frozenset(original for _, original in held if original),
     )
     counts["evidence"] = _count(
         await session.execute(delete(Evidence).where(col(Evidence.ticket_id).in_(ids)))
@@ -144,24 +152,7 @@ async def purge_tickets(
             counts["reporters"] = _count(
                 await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone)))
             )
-    return counts, await unused_files(session, shas)
-
-
-async def unused_files(session: AsyncSession, shas: Iterable[str]) -> set[str]:
-    """Those of `shas` no evidence row and no live draft uses (files are shared by content)."""
-    candidates = set(shas)
-    if not candidates:
-        return set()
-    in_evidence = set(
-        await session.scalars(
-            select(col(Evidence.sha256)).where(col(Evidence.sha256).in_(candidates))
-        )
-    )
-    drafts = await session.scalars(
-        select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
-    )
-    in_drafts = set().union(*(draft_photo_shas(record.data) for record in drafts))
-    return candidates - in_evidence - in_drafts
+    return counts, await unused_files(session, files)
 
 
 async def purge_inbox(session: AsyncSession, *, before: datetime) -> int:

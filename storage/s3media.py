@@ -23,7 +23,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage.media import PHOTO_SUFFIX, THUMB_SUFFIX, MediaUnavailable, relative_key
+from storage.media import (
+    ORIGINAL_SUFFIX,
+    PHOTO_SUFFIX,
+    THUMB_SUFFIX,
+    MediaUnavailable,
+    relative_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -124,6 +130,19 @@ class S3MediaStore:
         keys = [self.key(sha, suffix=suffix) for suffix in (PHOTO_SUFFIX, THUMB_SUFFIX)]
         for key in keys:
             self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def put_original(self, sha: str, sealed: bytes, *, replace: bool = False) -> None:
+        """Store a sealed original under the hash of its plaintext unless it is there."""
+        if replace or not self.exists(sha, suffix=ORIGINAL_SUFFIX):
+            self._put(self.key(sha, suffix=ORIGINAL_SUFFIX), sealed)
+
+    def get_original(self, sha: str) -> bytes:
+        """Read a sealed original; FileNotFoundError if it is not there."""
+        return self.get(sha, suffix=ORIGINAL_SUFFIX)
+
+    def delete_original(self, sha: str) -> None:
+        """Remove a sealed original; S3 deletes of absent keys succeed."""
+        self._client.delete_object(Bucket=self.bucket, Key=self.key(sha, suffix=ORIGINAL_SUFFIX))
 
     def check(self) -> str:
         """HEAD the bucket: reachable, it exists, and these credentials may use it."""

@@ -267,6 +267,8 @@ class IdentityLook:
     member_id: int | None
     role: str
     at: datetime
+    kind: str = "identity"
+    evidence_id: int | None = None
 
 
 class FakeIdentityViews:
@@ -283,8 +285,12 @@ class FakeIdentityViews:
         member_id: int | None,
         role: str,
         at: datetime,
+        kind: str = "identity",
+        evidence_id: int | None = None,
     ) -> None:
-        self.looks.append(IdentityLook(ticket_id, viewer_user_id, member_id, role, at))
+        self.looks.append(
+            IdentityLook(ticket_id, viewer_user_id, member_id, role, at, kind, evidence_id)
+        )
 
     async def list_for(self, *, ticket_id: int) -> list[IdentityViewEntry]:
         return [
@@ -293,6 +299,7 @@ class FakeIdentityViews:
                 viewer_hash=f"h{look.viewer_user_id}",
                 role=look.role,
                 member_id=look.member_id,
+                kind=look.kind,
             )
             for look in self.looks
             if look.ticket_id == ticket_id

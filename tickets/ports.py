@@ -2,7 +2,8 @@
 
 `Workspace` is what a use case runs with; `UpdateWorkspace` extends it with the reads and
 deliveries a handler needs around the use case (queues, history, the card's footer, the
-statistics, the transparency channel, exports, the security log, the identity audit).
+statistics, the transparency channel, exports, the security log, the identity audit, the
+sealed original uploads).
 `storage/` implements the repositories and reads on SQLModel, `outbox/` the notifier,
 channel and exports, and `bot/workspace.py` binds them all to one unit of work and hands the
 result to every handler as `ws`. So a handler imports no query and builds no service: a new
@@ -42,6 +43,7 @@ from tickets.views import (
 
 if TYPE_CHECKING:  # these modules import this one
     from tickets.casework import FindQuery
+    from tickets.custody import EvidenceVault
     from tickets.measures import Period, Ranking
     from tickets.records import Stats
 from tickets.holidays import PACKAGED, WorkingCalendar
@@ -248,12 +250,17 @@ class IdentityViews(Protocol):
         member_id: int | None,
         role: str,
         at: datetime,
+        kind: str = "identity",
+        evidence_id: int | None = None,
     ) -> None:
-        """Note one look; the viewer is stored as a keyed hash, never as the raw id."""
+        """Note one look; the viewer is stored as a keyed hash, never as the raw id.
+
+        `kind` "original" with `evidence_id`: an original upload was handed over.
+        """
         ...
 
     async def list_for(self, *, ticket_id: int) -> list[IdentityViewEntry]:
-        """Every look at that ticket's reporter, oldest first."""
+        """Every look at that ticket's reporter or its original uploads, oldest first."""
         ...
 
 
@@ -359,6 +366,7 @@ class UpdateWorkspace(Workspace):
     cases: CaseReads
     security: SecurityLog
     identity_views: IdentityViews
+    vault: EvidenceVault
     people: People
     drafts: Drafts
     photos: PhotoIntake

@@ -19,6 +19,8 @@ class PhotoRef:
     captured_at: datetime | None = None
     gps_lat: float | None = None
     gps_lon: float | None = None
+    # The sha256 of the upload as received, kept sealed beside the stripped copy.
+    original_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,3 +144,5 @@ class IdentityViewEntry:
     member_id: int | None = None
     member_name: str | None = None
     department_name: str | None = None
+    kind: str = "identity"  # or "original": an original upload was handed over
+    evidence_number: int | None = None  # which photo of the ticket, for "original"

@@ -44,6 +44,7 @@ def admin_commands() -> list[BotCommand]:
         BotCommand(command="publish", description=_("Publish a closed ticket")),
         BotCommand(command="dead", description=_("Undelivered messages")),
         BotCommand(command="audit", description=_("Who viewed a reporter's identity")),
+        BotCommand(command="original", description=_("The original upload of a photo")),
         *staff_commands(),
     ]
 

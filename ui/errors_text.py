@@ -55,6 +55,27 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "with /ticket CODE."
     ),
     "identity_anonymous": lambda: _("This report is anonymous: its reporter is never identified."),
+    # Custody of original uploads
+    "original_private_only": lambda: _("Originals are sent only in a private chat with me."),
+    "evidence_none": lambda: _("This report has no photos."),
+    "evidence_number": lambda: _(
+        "This report has {count} photo(s): give a number from 1 to {count}."
+    ),
+    "original_not_kept": lambda: _(
+        "The original of this photo was not kept (it was filed before originals were kept)."
+    ),
+    "original_missing": lambda: _(
+        "The original of this photo is missing from the media store. Nothing was sent; "
+        "this has been logged."
+    ),
+    "original_unreadable": lambda: _(
+        "The stored original of this photo failed its integrity check (altered, damaged or "
+        "sealed with another key). Nothing was sent; this has been logged."
+    ),
+    "original_tampered": lambda: _(
+        "The stored original of this photo does not match the fingerprint recorded when it "
+        "arrived. Nothing was sent; this has been logged."
+    ),
     "member_not_in_department": lambda: _(
         "That person is not a member of this ticket's department."
     ),

@@ -164,16 +164,29 @@ def identity_views_text(
 ) -> str:
     """`/audit CODE`: every look at the reporter's identity, oldest first."""
     title = _("<b>Identity views of {code}</b>").format(code=ticket.code)
-    if ticket.anonymous:
+    # An anonymous report's photos can still be taken out of custody: those are listed.
+    if ticket.anonymous and not views:
         return title + "\n" + _("An anonymous report: its reporter is never identified.")
     if not views:
         return title + "\n" + _("Nobody has viewed the reporter's identity.")
     lines = [title]
-    lines += [f"{local_time(view.at, tz)} · {identity_viewer(view)}" for view in views]
+    lines += [
+        f"{local_time(view.at, tz)} · {identity_viewer(view)}{what_was_seen(view)}"
+        for view in views
+    ]
     lines = lines[: AUDIT_LINES_MAX + 1]
     if len(views) > AUDIT_LINES_MAX:
         lines.append(_("…and {count} more.").format(count=len(views) - AUDIT_LINES_MAX))
     return "\n".join(lines)
+
+
+def what_was_seen(view: IdentityViewEntry) -> str:
+    """Nothing for a look at the name and phone; which photo for an original handed over."""
+    if view.kind != "original":
+        return ""
+    if view.evidence_number is None:
+        return " · " + _("original upload of a photo since deleted")
+    return " · " + _("original upload of photo {number}").format(number=view.evidence_number)
 
 
 def identity_viewer(view: IdentityViewEntry) -> str:

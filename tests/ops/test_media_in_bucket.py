@@ -45,11 +45,15 @@ async def test_a_report_filed_on_a_bucket_replica_keeps_its_photo_in_the_bucket(
 
     ticket = await ticket_by_code(app, code)
     [evidence] = await evidence_of(app, ticket.id)
-    sha = evidence.sha256
-    assert s3.list_keys(bucket) == [
-        f"evidence/{sha[:2]}/{sha[2:4]}/{sha}.jpg",
-        f"evidence/{sha[:2]}/{sha[2:4]}/{sha}_thumb.jpg",
-    ]
+    sha, original = evidence.sha256, evidence.original_sha256
+    assert original is not None
+    assert sorted(s3.list_keys(bucket)) == sorted(
+        [
+            f"evidence/{sha[:2]}/{sha[2:4]}/{sha}.jpg",
+            f"evidence/{sha[:2]}/{sha[2:4]}/{sha}_thumb.jpg",
+            f"evidence/{original[:2]}/{original[2:4]}/{original}.orig",  # sealed, beside it
+        ]
+    )
     assert not await asyncio.to_thread(settings.media_dir.exists)
     url = f"http://{settings.metrics_host}:{settings.metrics_port}/readyz"
     async with aiohttp.ClientSession() as http, http.get(url) as response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -17,7 +18,7 @@ from scheduler.jobs import WorkspaceFactory, expire_drafts, sweep_follow_ups
 from scheduler.runner import run_due_once
 from storage.db import SessionFactory
 from storage.identity import lookup_hash
-from storage.media import MediaStore
+from storage.media import ORIGINAL_SUFFIX, MediaStore
 from storage.models import CardMessage, FollowUp, FsmRecord, OutboxMessage, Ticket
 from tests.factories import UNVERIFIED, photo_ref, report_draft
 from tests.scheduler.conftest import MakeDispatcher, jpeg
@@ -250,10 +251,21 @@ async def test_expired_drafts_and_their_unused_photos_are_deleted(
     kept_as_evidence, only_in_old_draft, in_fresh_draft = (
         media.put(jpeg((n * 60, 10, 10))) for n in range(1, 4)
     )
-    evidence = photo_ref(sha256=kept_as_evidence)
+    # The sealed originals follow their photos: one is evidence, one only in the old draft.
+    original_kept, original_dropped = (hashlib.sha256(bytes([n])).hexdigest() for n in (1, 2))
+    for original in (original_kept, original_dropped):
+        media.put_original(original, b"sealed")
+    evidence = photo_ref(sha256=kept_as_evidence, original_sha256=original_kept)
     await file_report(session_factory, make_workspace(clock), photos=(evidence,))
     old = clock.now() - timedelta(hours=25)
-    photos = [{"sha256": sha} for sha in (kept_as_evidence, only_in_old_draft, in_fresh_draft)]
+    photos = [
+        {"sha256": sha, "original_sha256": original}
+        for sha, original in (
+            (kept_as_evidence, original_kept),
+            (only_in_old_draft, original_dropped),
+            (in_fresh_draft, None),
+        )
+    ]
     async with session_factory() as session, session.begin():
         session.add_all(
             [
@@ -275,8 +287,10 @@ async def test_expired_drafts_and_their_unused_photos_are_deleted(
 
     expiry = await expire_drafts(session_factory, clock=clock, media=media, ttl_hours=24)
 
-    assert (expiry.drafts, expiry.files) == (1, 1)
+    assert (expiry.drafts, expiry.files) == (1, 2)
     assert not media.exists(only_in_old_draft)
+    assert not media.exists(original_dropped, suffix=ORIGINAL_SUFFIX)
+    assert media.get_original(original_kept) == b"sealed"
     assert media.exists(kept_as_evidence) and media.exists(in_fresh_draft)
     async with session_factory() as session:
         keys = set(await session.scalars(select(col(FsmRecord.key))))

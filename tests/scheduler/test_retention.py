@@ -7,6 +7,7 @@ closed 100 days ago keeps everything; /stats and the ranking read the same befor
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlmodel import col
 from bot.inbox import Inbox
 from scheduler.retention import RetentionPolicy, purge
 from storage.db import SessionFactory
-from storage.media import MediaStore
+from storage.media import ORIGINAL_SUFFIX, MediaStore
 from storage.models import (
     Evidence,
     InboxUpdate,
@@ -117,7 +118,16 @@ async def build(session_factory: SessionFactory, clock: ManualClock, media: Medi
                 session, code, department.id or 0, reporter.id or 0, days, now
             )
             sha = media.put(jpeg(color))
-            session.add(Evidence(ticket_id=ticket_id, sha256=sha, telegram_file_id="AgAC"))
+            original = original_of(code)  # stands for the upload's hash
+            media.put_original(original, b"sealed original of " + code.encode())
+            session.add(
+                Evidence(
+                    ticket_id=ticket_id,
+                    sha256=sha,
+                    original_sha256=original,
+                    telegram_file_id="AgAC",
+                )
+            )
             ids[code], shas[ticket_id] = ticket_id, sha
     for code, user in (("SR-OLD-A", USER_A), ("SR-OLD-B", USER_B), ("SR-NEW-B", USER_B)):
         await add_row(
@@ -131,6 +141,10 @@ async def build(session_factory: SessionFactory, clock: ManualClock, media: Medi
             sent_at=now - timedelta(days=5),
         )
     return Filed(ids["SR-OLD-A"], ids["SR-OLD-B"], ids["SR-NEW-B"], a.id or 0, b.id or 0, shas)
+
+
+def original_of(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 async def figures(session_factory: SessionFactory, clock: ManualClock) -> tuple[Any, Any]:
@@ -169,7 +183,7 @@ async def test_closed_tickets_past_retention_keep_only_their_figures(
     assert report.counts["tickets"] == 2
     assert report.counts["evidence"] == 2
     assert report.counts["reporters"] == 1  # B still has a ticket within retention
-    assert report.counts["files"] == 2
+    assert report.counts["files"] == 4  # the stripped copies and the sealed originals
     assert await figures(session_factory, clock) == before
     async with session_factory() as session:
         tickets = {t.id: t for t in await session.scalars(select(Ticket))}
@@ -186,6 +200,7 @@ async def test_closed_tickets_past_retention_keep_only_their_figures(
         assert stand_in.channel_user_id == 0
         assert gone not in evidence and gone not in outbox
         assert not media.exists(filed.shas[gone])
+        assert not media.exists(original_of(tickets[gone].code), suffix=ORIGINAL_SUFFIX)
         for event in (e for e in events if e.ticket_id == gone):
             assert event.text is None
             assert "photo" not in event.payload
@@ -206,6 +221,7 @@ async def test_closed_tickets_past_retention_keep_only_their_figures(
     )
     assert filed.recent_b in evidence and filed.recent_b in outbox
     assert media.exists(filed.shas[filed.recent_b])
+    assert media.exists(original_of(kept.code), suffix=ORIGINAL_SUFFIX)
     assert {e.text for e in events if e.ticket_id == filed.recent_b} == {None, RELAYED, "已查处"}
 
 
@@ -222,7 +238,7 @@ async def test_every_purge_is_audited(
         rows = list(await session.scalars(select(RetentionPurge).order_by(col(RetentionPurge.id))))
     first = {r.kind: r.count for r in rows if r.trigger == "command"}
     second = {r.kind: r.count for r in rows if r.trigger == "schedule"}
-    assert first["tickets"] == 2 and first["files"] == 2 and first["reporters"] == 1
+    assert first["tickets"] == 2 and first["files"] == 4 and first["reporters"] == 1
     assert second["tickets"] == 0  # nothing purged twice
     assert {r.at for r in rows} == {clock.now() - timedelta(days=1), clock.now()}
 
@@ -235,7 +251,7 @@ async def test_a_dry_run_changes_nothing(
 
     report = await purge(session_factory, clock=clock, media=media, policy=POLICY, dry_run=True)
 
-    assert report.dry_run and report.counts["tickets"] == 2 and report.counts["files"] == 2
+    assert report.dry_run and report.counts["tickets"] == 2 and report.counts["files"] == 4
     assert await snapshot(session_factory) == before
     assert all(media.exists(sha) for sha in filed.shas.values())
 

@@ -4,6 +4,7 @@ out of, and back into, the clear) and stay readable and findable, with the new k
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ from sqlmodel import col
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from storage.custody import reseal_originals
 from storage.db import create_engine, create_session_factory
 from storage.fsm import DatabaseStorage
 from storage.identity import IdentityKeyError, IdentityKeys, generate_key, lookup_hash
+from storage.media import LocalMediaStore
 from storage.migrate import downgrade, upgrade
-from storage.models import CardMessage, OutboxMessage, Reporter, Ticket
+from storage.models import CardMessage, Evidence, OutboxMessage, Reporter, Ticket
 from storage.people import PeopleRepo
 from storage.rotation import rotate_identity_keys
 from tests.factories import add_department
@@ -172,7 +175,38 @@ def test_keys_rotate_command(url: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     result = CliRunner().invoke(cli, ["keys", "rotate", "--old-key", old_text])
     assert result.exit_code == 0, result.output
     assert "reporter: 1 row(s)" in result.output
+    assert "original uploads: 0 re-sealed" in result.output
     asyncio.run(read_back(url, IdentityKeys.from_text(new_text)))
+
+
+async def test_rotation_reseals_the_original_uploads_and_can_run_again(
+    url: str, tmp_path: Path
+) -> None:
+    old_text, new_text = generate_key(), generate_key()
+    old = IdentityKeys.from_text(old_text)
+    await fill(url, old)
+    media = LocalMediaStore(tmp_path / "media")
+    upload = b"the photo exactly as the citizen sent it"
+    sha = hashlib.sha256(upload).hexdigest()
+    media.put_original(sha, old.seal_original(upload, sha256=sha))
+    engine = create_engine(url, keys=old)
+    async with create_session_factory(engine)() as session, session.begin():
+        ticket = await session.scalar(select(Ticket))
+        assert ticket is not None
+        session.add(Evidence(ticket_id=ticket.id or 0, sha256="a" * 64, original_sha256=sha))
+    await engine.dispose()
+
+    engine = create_engine(url, keys=IdentityKeys.from_text(new_text, old=[old_text]))
+    sessions = create_session_factory(engine)
+    first = await reseal_originals(sessions, media)
+    again = await reseal_originals(sessions, media)
+    await engine.dispose()
+
+    assert (first.resealed, again.resealed, again.current) == (1, 0, 1)
+    sealed = media.get_original(sha)
+    assert IdentityKeys.from_text(new_text).open_original(sealed, sha256=sha) == upload
+    with pytest.raises(IdentityKeyError):
+        old.open_original(sealed, sha256=sha)
 
 
 async def plain_rows(url: str) -> list[tuple[object, ...]]:

@@ -22,6 +22,7 @@ from config.logs import configure_logging, keyed_user_hash, user_hash
 from handlers.photos import IncomingPhoto, PhotoDownloadError, ingest_photo
 from storage.images import ImageLimits
 from storage.media import LocalMediaStore, MediaPhotoIntake
+from tests.keys import TEST_KEYS
 
 # Shaped like a real token: caught by pattern even when nobody said it is a secret.
 TOKEN = "123456789:AAHk3vT0pQz_x9LmNc2RbW7sYd4Ge-5fUjI"
@@ -137,7 +138,10 @@ async def test_a_failed_download_is_logged_and_raised_without_the_url(
         await ingest_photo(
             cast(Bot, FailingDownloadBot()),
             MediaPhotoIntake(
-                LocalMediaStore(tmp_path), limits=ImageLimits(), tz=ZoneInfo("Asia/Shanghai")
+                LocalMediaStore(tmp_path),
+                limits=ImageLimits(),
+                tz=ZoneInfo("Asia/Shanghai"),
+                keys=TEST_KEYS,
             ),
             IncomingPhoto("file-1", 1000, as_document=False),
         )

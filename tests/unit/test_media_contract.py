@@ -13,6 +13,7 @@ import pytest
 
 from config.settings import Settings
 from storage.media import (
+    ORIGINAL_SUFFIX,
     THUMB_SUFFIX,
     LocalMediaStore,
     MediaStore,
@@ -22,6 +23,7 @@ from storage.media import (
 from storage.mediastores import open_media_store
 from storage.s3media import S3MediaStore
 from tests import imagefactory as factory
+from tests.keys import TEST_KEYS
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, free_port
 
 DATA = b"evidence bytes"
@@ -82,6 +84,46 @@ def test_delete_removes_photo_and_thumbnail_and_tolerates_repeats(store: MediaSt
     assert store.exists(OTHER)
 
 
+def test_a_sealed_original_is_kept_beside_the_photo_under_its_own_hash(
+    store: MediaStore,
+) -> None:
+    store.put(DATA)
+    store.put_original(OTHER, b"sealed once")
+    store.put_original(OTHER, b"sealed twice")  # the first copy stays
+
+    assert store.get_original(OTHER) == b"sealed once"
+    assert store.exists(OTHER, suffix=ORIGINAL_SUFFIX) and not store.exists(OTHER)
+    store.put_original(OTHER, b"re-sealed", replace=True)  # a key rotation
+    assert store.get_original(OTHER) == b"re-sealed"
+    assert store.get(SHA) == DATA
+
+
+def test_deleting_a_photo_keeps_the_original_and_the_reverse(store: MediaStore) -> None:
+    store.put(DATA)
+    store.put_original(SHA, b"sealed")
+
+    store.delete(SHA)
+    assert store.get_original(SHA) == b"sealed"
+    store.put(DATA)
+    store.delete_original(SHA)
+    store.delete_original(SHA)
+
+    assert store.get(SHA) == DATA
+    with pytest.raises(FileNotFoundError):
+        store.get_original(SHA)
+
+
+async def test_the_photo_pipeline_keeps_the_original_sealed(store: MediaStore) -> None:
+    upload = factory.phone_jpeg(seed=2)
+    stored = await process_and_store(store, upload, keep_metadata=False, keys=TEST_KEYS)
+
+    assert stored.original_sha256 == hashlib.sha256(upload).hexdigest()
+    sealed = store.get_original(stored.original_sha256)
+    assert upload not in sealed
+    assert TEST_KEYS.open_original(sealed, sha256=stored.original_sha256) == upload
+    assert store.get(stored.sha256) != upload
+
+
 def test_missing_files_raise_file_not_found(store: MediaStore) -> None:
     assert not store.exists(SHA)
     with pytest.raises(FileNotFoundError):
@@ -90,13 +132,24 @@ def test_missing_files_raise_file_not_found(store: MediaStore) -> None:
         store.get_thumb(SHA)
     with pytest.raises(FileNotFoundError):
         store.size(SHA)
+    with pytest.raises(FileNotFoundError):
+        store.get_original(SHA)
 
 
 @pytest.mark.parametrize("sha", ["../../etc/passwd", SHA.upper(), SHA[:-1], ""])
 def test_anything_but_a_lowercase_sha256_is_refused(store: MediaStore, sha: str) -> None:
-    for call in (store.get, store.exists, store.delete, store.size):
+    for call in (
+        store.get,
+        store.exists,
+        store.delete,
+        store.size,
+        store.get_original,
+        store.delete_original,
+    ):
         with pytest.raises(ValueError):
             call(sha)
+    with pytest.raises(ValueError):
+        store.put_original(sha, b"sealed")
 
 
 def test_unsafe_suffixes_are_refused(store: MediaStore) -> None:
@@ -125,6 +178,8 @@ def test_objects_live_under_the_prefix_in_the_local_layout(s3: S3Server, bucket:
     store.put(DATA)
 
     assert s3.list_keys(bucket) == [f"prov/media/{SHA[:2]}/{SHA[2:4]}/{SHA}.jpg"]
+    store.put_original(SHA, b"sealed")
+    assert f"prov/media/{SHA[:2]}/{SHA[2:4]}/{SHA}.orig" in s3.list_keys(bucket)
 
 
 def test_two_replicas_share_one_bucket(s3: S3Server, bucket: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any, cast
@@ -15,7 +16,8 @@ from aiogram.types import File
 
 from handlers.photos import IncomingPhoto, ingest_photo
 from storage.media import LocalMediaStore, MediaPhotoIntake
-from tests.imagefactory import jpeg_bytes
+from tests.imagefactory import jpeg_bytes, phone_jpeg, truncated_jpeg
+from tests.keys import TEST_KEYS
 from tickets.photos import MB, ImageLimits, ImageRejected, RejectReason
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,7 +42,9 @@ class FakeBot:
 
 async def ingest(bot: FakeBot, tmp_path: Path, *, size: int | None = None) -> dict[str, Any]:
     photo = IncomingPhoto("f1", size, as_document=True)
-    intake = MediaPhotoIntake(LocalMediaStore(tmp_path), limits=ImageLimits(), tz=TZ)
+    intake = MediaPhotoIntake(
+        LocalMediaStore(tmp_path), limits=ImageLimits(), tz=TZ, keys=TEST_KEYS
+    )
     return await ingest_photo(cast(Bot, bot), intake, photo)
 
 
@@ -51,6 +55,27 @@ async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
 
     assert LocalMediaStore(tmp_path).exists(str(entry["sha256"]))
     assert entry["file_id"] is None  # a document's file id would resend the EXIF original
+
+
+async def test_the_original_upload_is_kept_sealed_under_its_own_sha256(tmp_path: Path) -> None:
+    upload = phone_jpeg(seed=3)
+    entry = await ingest(FakeBot(upload, size=None), tmp_path)
+
+    original_sha = hashlib.sha256(upload).hexdigest()
+    assert entry["original_sha256"] == original_sha != entry["sha256"]
+    sealed = LocalMediaStore(tmp_path).get_original(original_sha)
+    assert b"SnapPhone" not in sealed and upload not in sealed  # the EXIF is not readable
+    assert TEST_KEYS.open_original(sealed, sha256=original_sha) == upload
+
+
+async def test_a_refused_upload_leaves_no_original_behind(tmp_path: Path) -> None:
+    with pytest.raises(ImageRejected):
+        await ingest(FakeBot(truncated_jpeg(), size=None), tmp_path)
+
+    assert not LocalMediaStore(tmp_path).exists(
+        hashlib.sha256(truncated_jpeg()).hexdigest(), suffix=".orig"
+    )
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # noqa: ASYNC240
 
 
 async def test_size_unknown_in_the_message_is_checked_at_getfile(tmp_path: Path) -> None:
