@@ -103,3 +103,9 @@ def reporter_reply_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
         text=_("💬 Reply"), callback_data=ReporterReply(ticket_id=ticket_id).pack()
     )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+class RevokeInvite(CallbackData, prefix="ivr"):
+    """An administrator's "Revoke" beside an open invite in `/dept invites`."""
+
+    invite_id: int
