@@ -58,22 +58,23 @@ async def create_chats(client: EmulatorClient, count: int) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def emulator_process() -> AsyncIterator[str]:
+async def emulator_process() -> AsyncIterator[tuple[str, str]]:
     """The emulator in its own process, as Telegram is on its own servers: its HTTP work
-    does not share the bot's event loop, whose timing the limiter depends on."""
+    does not share the bot's event loop, whose timing the limiter depends on. Yields its
+    URL and its control token, both read from what it prints at start."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "emulator", "--port", "0", stdout=asyncio.subprocess.PIPE
     )
     try:
         assert process.stdout is not None
-        url = None
-        while url is None:
+        printed: dict[str, str] = {}
+        while not {"TELEGRAM_API_URL", "EMULATOR_CONTROL_TOKEN"} <= printed.keys():
             line = (await process.stdout.readline()).decode()
             if not line:
                 raise RuntimeError("the emulator did not start")
-            if line.startswith("TELEGRAM_API_URL="):
-                url = line.split("=", 1)[1].strip()
-        yield url
+            name, _, value = line.partition("=")
+            printed[name] = value.strip()
+        yield printed["TELEGRAM_API_URL"], printed["EMULATOR_CONTROL_TOKEN"]
     finally:
         process.terminate()
         await process.wait()
@@ -88,7 +89,10 @@ async def run(
         engine = create_engine(url, keys=IdentityKeys.from_text(generate_key()))
         sessions = create_session_factory(engine)
         limiter = TelegramRateLimiter(RateLimits(headroom=headroom, global_burst=global_burst))
-        async with emulator_process() as api_url, EmulatorClient(api_url) as client:
+        async with (
+            emulator_process() as (api_url, control_token),
+            EmulatorClient(api_url, token=control_token) as client,
+        ):
             settings = Settings(_env_file=None, bot_token=DEFAULT_TOKEN, telegram_api_url=api_url)
             bot = create_bot(settings, limiter)
             try:

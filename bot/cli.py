@@ -8,7 +8,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -43,6 +43,21 @@ app.add_typer(keys_app, name="keys")
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def refused_by_domain() -> Iterator[None]:
+    """Turn a refusal of the domain into a message and exit code 2, nothing written."""
+    from tickets.errors import DomainError
+
+    try:
+        yield
+    except DomainError as error:
+        if error.code == "department_archived":
+            name = error.params.get("name")
+            message = f"The department {name} is archived: nothing may be routed there."
+            raise fail(message) from None
+        raise fail(f"Refused: {error}") from None
 
 
 @app.command()
@@ -98,13 +113,16 @@ def doctor() -> None:
 
 @app.command()
 def emulator(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8081,
+    public: Annotated[
+        bool, typer.Option(help="Listen on all interfaces, not only 127.0.0.1 (warns).")
+    ] = False,
 ) -> None:
-    """Run the local Telegram Bot API emulator alone; prints its URL and a bot token."""
+    """Run the local Telegram Bot API emulator alone; prints its URL, a bot token and the
+    control API's token."""
     from emulator.__main__ import main
 
-    main(["--host", host, "--port", str(port)])
+    main(["--port", str(port), *(["--public"] if public else [])])
 
 
 @app.command()
@@ -246,7 +264,8 @@ def routes_load(
     from storage.routes_file import load_routes_file
 
     settings = Settings()
-    summary = asyncio.run(load_routes_file(settings, file))
+    with refused_by_domain():
+        summary = asyncio.run(load_routes_file(settings, file))
     typer.echo(summary)
 
 
@@ -270,7 +289,8 @@ def qr(
         raise fail("--tag must be 1-64 characters of A-Z a-z 0-9 _ -")
     settings = Settings()
     username = bot_username or asyncio.run(_bot_username(settings))
-    asyncio.run(register_tag(settings, tag=tag, place=place, department=department or None))
+    with refused_by_domain():
+        asyncio.run(register_tag(settings, tag=tag, place=place, department=department or None))
     tr = _translator(settings, lang)
     poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag, tr=tr)
     typer.echo(f"poster: {poster.png}\nvector: {poster.svg}\nlink:   {poster.link}")

@@ -116,7 +116,7 @@ class ReportFlow:
                     # Nothing of a refused step is kept; the step stays where it was.
                     await session.rollback()
                     log.info("wechat_refused", code=error.code)
-                    texts = [error_text(error)]
+                    texts = [error_text(error, self._settings.tz)]
                     row = await push_by_key(session, push.dedup_key)
                 if row is not None:
                     row.replies = texts

@@ -35,6 +35,7 @@ from tickets.clock import Clock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace, Workspace
+from tickets.quotas import Quotas
 
 
 def workspace(
@@ -55,6 +56,10 @@ def workspace(
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
         calendar=calendar,
+        quotas=Quotas(
+            relay_per_hour=settings.relay_per_ticket_per_hour,
+            supplements_per_hour=settings.supplements_per_ticket_per_hour,
+        ),
     )
 
 

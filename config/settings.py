@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # after closing; then only the figures statistics count remain.
     closed_ticket_retention_days: int = Field(default=365, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
+    # What a reporter may send into one ticket per rolling hour: answers to the
+    # department's questions (relayed at once) and supplements (补充材料).
+    relay_per_ticket_per_hour: int = Field(default=10, ge=1)
+    supplements_per_ticket_per_hour: int = Field(default=10, ge=1)
     survey_days: int = Field(default=7, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)
     album_settle_seconds: float = Field(default=1.0, gt=0, le=30)

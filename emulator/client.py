@@ -18,6 +18,7 @@ from typing import Self
 import aiohttp
 from pydantic import TypeAdapter
 
+from emulator import tokens
 from emulator.views import (
     BotAction,
     Button,
@@ -42,7 +43,11 @@ class ControlApiError(Exception):
 
 
 class EmulatorClient:
-    """Talks to one emulator's control API (optionally about one of several bots)."""
+    """Talks to one emulator's control API (optionally about one of several bots).
+
+    Without `token`, the control token is that of the emulator listening at `base_url` in
+    this process, or `EMULATOR_CONTROL_TOKEN` (see `emulator.tokens`).
+    """
 
     def __init__(
         self,
@@ -50,9 +55,11 @@ class EmulatorClient:
         *,
         bot: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._bot = bot
+        self._token = token
         self._session = session
         self._own_session = session is None
 
@@ -321,7 +328,7 @@ class EmulatorClient:
     async def download(self, file_id: str) -> bytes:
         """The bytes of any file the bot or a user sent."""
         async with self._http().get(
-            self._url(f"/control/files/{file_id}"), params=self._query()
+            self._url(f"/control/files/{file_id}"), params=self._query(), headers=self._auth()
         ) as response:
             if response.status != 200:
                 raise ControlApiError(response.status, await response.text())
@@ -383,7 +390,9 @@ class EmulatorClient:
     ) -> object:
         # A prepared bytes body: aiohttp warns about large bodies it must serialise itself.
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else None
+        headers = self._auth()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         async with self._http().request(
             method, self._url(path), data=data, headers=headers, params=self._query(query)
         ) as response:
@@ -392,6 +401,10 @@ class EmulatorClient:
                 error = payload.get("error") if isinstance(payload, dict) else payload
                 raise ControlApiError(response.status, str(error))
             return payload
+
+    def _auth(self) -> dict[str, str]:
+        token = self._token or tokens.token_for(self.base_url)
+        return tokens.header(token) if token else {}
 
     def _url(self, path: str) -> str:
         return self.base_url + path

@@ -76,6 +76,8 @@ class EmulatorConfig:
     callback_answer_window: float = 15.0
     max_download_bytes: int = 20 * MB
     max_upload_bytes: int = 50 * MB
+    # The control API's token; None: a random one per server (`EmulatorServer.control_token`).
+    control_token: str | None = None
     monotonic: Callable[[], float] = field(default=time.monotonic)
     wall_clock: Callable[[], float] = field(default=time.time)
 

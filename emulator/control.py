@@ -3,6 +3,7 @@
 Requests and answers are JSON (files travel base64-encoded in requests and as raw bytes in
 downloads) and are described by pydantic models, so a malformed request is a 400 with a reason.
 Every route takes an optional `?bot=<username>` to pick a bot; the first bot is the default.
+Every route needs `Authorization: Bearer <token>` (`emulator.tokens`); without it, a 401.
 Waiting routes (the next bot action in a chat, the bot's answer to a button press) are long
 polls on the server, so clients never busy-wait.
 """
@@ -17,7 +18,7 @@ from typing import Literal, TypeVar
 from aiohttp import web
 from pydantic import Base64Bytes, BaseModel, ValidationError
 
-from emulator import actors, shapes
+from emulator import actors, shapes, tokens
 from emulator.actors import ControlError, Outgoing
 from emulator.config import FaultShares
 from emulator.faults import FaultInjector
@@ -183,7 +184,10 @@ class ControlApi:
         stats: Stats,
         faults: FaultInjector,
         reset: Callable[[], None],
+        *,
+        token: str,
     ) -> None:
+        self._token = token
         self._state = state
         self._stats = stats
         self._faults = faults
@@ -218,6 +222,9 @@ class ControlApi:
 
     def _wrap(self, handler: Callable[[web.Request, World], Awaitable[object]]) -> Handler:
         async def route(request: web.Request) -> web.StreamResponse:
+            if not tokens.authorized(request.headers.get(tokens.HEADER), self._token):
+                error = "the control API needs the token the emulator printed at start"
+                return web.json_response({"ok": False, "error": error}, status=401)
             try:
                 world = self._world(request)
                 result = await handler(request, world)

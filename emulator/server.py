@@ -4,7 +4,8 @@
 lets the fault injector fail the call on purpose, reads the parameters however they were
 encoded and runs the method; every refusal is Telegram's JSON error with the matching HTTP
 status, and a bug in the emulator is a 500 in the same shape rather than a bare traceback.
-`/file/bot<token>/<file_path>` serves files as Telegram's file server does.
+`/file/bot<token>/<file_path>` serves files as Telegram's file server does. The control
+API answers only requests carrying `control_token` (see `emulator.tokens`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import mimetypes
 
 from aiohttp import web
 
-from emulator import methods
+from emulator import methods, tokens
 from emulator.config import EmulatorConfig
 from emulator.control import ControlApi
 from emulator.errors import ApiError, internal_error, not_found, too_many_requests, unauthorized
@@ -40,7 +41,10 @@ class EmulatorServer:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.webhooks = WebhookDelivery(self.config, self.execute)
         self.state.on_webhook_change = self.webhooks.sync
-        self._control = ControlApi(self.state, self.stats, self.faults, self.reset)
+        self.control_token = self.config.control_token or tokens.new_token()
+        self._control = ControlApi(
+            self.state, self.stats, self.faults, self.reset, token=self.control_token
+        )
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -74,6 +78,7 @@ class EmulatorServer:
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self._url = f"http://{bound_host}:{bound_port}"
+        tokens.register(self._url, self.control_token)
         return self._url
 
     async def stop(self) -> None:
@@ -82,6 +87,8 @@ class EmulatorServer:
         await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._url is not None:
+            tokens.forget(self._url)
         self._runner = None
         self._url = None
 

@@ -51,15 +51,18 @@ from tickets.membership import (
     delete_rule,
     department_ref,
     invite_payload,
+    open_invites,
     parse_invite_payload,
     redeem_invite,
     register_tag,
     remove_member,
     rename_department,
+    revoke_invite,
     unbind_group,
 )
 from tickets.ports import StaffDirectory, UpdateWorkspace
 from ui.commands import set_staff_menu
+from ui.keyboards import RevokeInvite
 from ui.render import category_label, local_time, role_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -217,6 +220,7 @@ def dept_usage() -> str:
             _("/dept rename DEPT NEW NAME"),
             _("/dept archive DEPT — route nothing new there"),
             _("/dept invite DEPT supervisor|handler — a single-use link, valid 72 h"),
+            _("/dept invites — the links not used yet, to revoke one"),
             _("/dept members DEPT — list and remove members"),
             _("/bind DEPT — in a group chat: send the department's alerts there; /unbind"),
             _("/route — routing rules and place tags"),
@@ -317,6 +321,33 @@ async def invite_text(ctx: AdminContext, *, ref: str, role: str) -> str:
     )
 
 
+async def dept_invites(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    return await invites_text(ctx)
+
+
+async def invites_text(ctx: AdminContext) -> Reply:
+    """The open invites: department, role and until when, each with a Revoke button."""
+    invites = await open_invites(ctx.directory, ctx.actor, now=ctx.clock.now())
+    if not invites:
+        return _("No open invites: every link has been used, has expired or was revoked."), None
+    names = {d.id: d.name for d in await ctx.directory.list_departments()}
+    lines = [_("<b>Open invites</b>")]
+    rows = []
+    for invite in invites:
+        department = html.escape(names.get(invite.department_id, "—"))
+        until = local_time(invite.expires_at, ctx.settings.tz)
+        role = role_label(invite.role)
+        lines.append(
+            _("#{id} {department} · {role} · until {time}").format(
+                id=invite.id, department=department, role=role, time=until
+            )
+        )
+        revoke = RevokeInvite(invite_id=invite.id).pack()
+        label = _("✖️ Revoke #{id}").format(id=invite.id)
+        rows.append([InlineKeyboardButton(text=label, callback_data=revoke)])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 async def dept_members(ctx: AdminContext, args: Sequence[str]) -> Reply:
     if not args:
         return dept_usage(), None
@@ -368,6 +399,7 @@ DEPT_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]]
     "rename": dept_rename,
     "archive": dept_archive,
     "invite": dept_invite,
+    "invites": dept_invites,
     "members": dept_members,
     "remove": dept_remove,
     "help": dept_help,
@@ -480,6 +512,29 @@ async def on_remove_member(
     department = await ctx.directory.get_department(department_id=member.department_id)
     if department is not None and isinstance(query.message, Message):
         text, markup = await members_text(ctx, department)
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(RevokeInvite.filter(), flags=ADMIN)
+async def on_revoke_invite(
+    query: CallbackQuery,
+    callback_data: RevokeInvite,
+    ws: UpdateWorkspace,
+    actor: Actor,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    ctx = AdminContext(ws, actor, settings, bot)
+    with refusing(logged=()):  # already used or expired: an administrator's race, not a threat
+        await revoke_invite(
+            ctx.directory, actor, invite_id=callback_data.invite_id, now=ctx.clock.now()
+        )
+    await query.answer(
+        _("Invite #{id} revoked: its link no longer works.").format(id=callback_data.invite_id)
+    )
+    if isinstance(query.message, Message):
+        text, markup = await invites_text(ctx)
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_text(text, reply_markup=markup)
 

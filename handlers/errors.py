@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiogram import Router
@@ -30,7 +31,7 @@ from aiogram.utils.i18n import gettext as _
 
 from config.logs import user_hash
 from handlers.routing import Blueprint
-from tickets.errors import DomainError, ValidationError
+from tickets.errors import DomainError, RateLimited, ValidationError
 from tickets.ports import UpdateWorkspace
 from ui.errors_text import error_text
 
@@ -46,9 +47,10 @@ class Refusal:
     """How one call's domain errors are answered (a context manager that lets them fly).
 
     `logged` lists the error types that are security events (a `ValidationError`, a typo,
-    never is); `retry_hint` follows a `ValidationError`'s text, since the user may try
-    again; `ends_step` clears the FSM state after any other error; `in_chat` answers a
-    button press (already answered) with a message under it; `then` runs last.
+    or a `RateLimited`, a quota reached, never is); `retry_hint` follows a
+    `ValidationError`'s text, since the user may try again; `ends_step` clears the FSM state
+    after any other error; `in_chat` answers a button press (already answered) with a
+    message under it; `then` runs last.
     """
 
     detail: str = ""
@@ -72,7 +74,10 @@ class Refusal:
             setattr(error, REFUSAL, self)
 
     def is_security_event(self, error: DomainError) -> bool:
-        return isinstance(error, self.logged) and not isinstance(error, ValidationError)
+        # A typo (ValidationError) or a quota reached (RateLimited) is answered, not recorded.
+        return isinstance(error, self.logged) and not isinstance(
+            error, ValidationError | RateLimited
+        )
 
     def retryable(self, error: DomainError) -> bool:
         return isinstance(error, ValidationError)
@@ -114,7 +119,7 @@ async def on_domain_error(
         await record_refusal(ws, origin, error, how.detail)
     else:
         log.info("domain_error", code=error.code)
-    text = error_text(error)
+    text = error_text(error, ZoneInfo(ws.timezone))
     if how.retryable(error) and how.retry_hint:
         text += how.retry_hint
     if how.ends_step and not how.retryable(error) and state is not None:

@@ -27,6 +27,7 @@ from handlers.errors import refusing
 from handlers.routing import Blueprint
 from tickets.codes import CodeProblem, CodeReading, format_code, read_code
 from tickets.ports import UpdateWorkspace
+from tickets.quotas import check_supplement_quota
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 from tickets.views import TicketView
@@ -211,6 +212,7 @@ async def begin_supplement(
     ticket = await own_ticket(query, ws, callback_data.ticket_id)
     if ticket is None:
         return
+    await check_supplement_quota(ws, ticket)  # said now, before they choose what to send
     await state.set_state(AddingMaterial.sending)
     await state.update_data(supplement_ticket=ticket.id)
     await query.answer()

@@ -54,6 +54,18 @@ def member_view(row: Member) -> MemberView:
     )
 
 
+def invite_view(row: Invite) -> InviteView:
+    assert row.id is not None
+    return InviteView(
+        token=row.token,
+        department_id=row.department_id,
+        role=Role(row.role),
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        id=row.id,
+    )
+
+
 def active() -> ColumnElement[bool]:
     return col(Member.removed_at).is_(None)
 
@@ -131,29 +143,46 @@ class SqlDirectory:
         role: Role,
         created_by: int,
         expires_at: datetime,
-    ) -> None:
-        self._session.add(
-            Invite(
-                token=token,
-                department_id=department_id,
-                role=str(role),
-                created_by=created_by,
-                expires_at=expires_at,
-            )
+    ) -> int:
+        row = Invite(
+            token=token,
+            department_id=department_id,
+            role=str(role),
+            created_by=created_by,
+            expires_at=expires_at,
         )
+        self._session.add(row)
         await self._session.flush()
+        assert row.id is not None
+        return row.id
 
     async def get_invite(self, *, token: str) -> InviteView | None:
         row = await self._session.scalar(select(Invite).where(col(Invite.token) == token))
-        if row is None:
-            return None
-        return InviteView(
-            token=row.token,
-            department_id=row.department_id,
-            role=Role(row.role),
-            expires_at=row.expires_at,
-            used_at=row.used_at,
+        return invite_view(row) if row else None
+
+    async def list_open_invites(self, *, now: datetime) -> list[InviteView]:
+        rows = await self._session.scalars(
+            select(Invite)
+            .where(col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+            .order_by(col(Invite.id))
         )
+        return [invite_view(row) for row in rows]
+
+    async def expire_invite(self, *, invite_id: int, at: datetime) -> InviteView | None:
+        # Conditional, like `use_invite`: an invite opened meanwhile stays used.
+        result = await self._session.execute(
+            update(Invite)
+            .where(
+                col(Invite.id) == invite_id,
+                col(Invite.used_at).is_(None),
+                col(Invite.expires_at) > at,
+            )
+            .values(expires_at=at)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await self._session.get(Invite, invite_id, populate_existing=True)
+        return invite_view(row) if row else None
 
     async def use_invite(self, *, token: str, user_id: int, at: datetime) -> bool:
         result = await self._session.execute(

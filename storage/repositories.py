@@ -5,7 +5,7 @@ They never commit: the unit of work around the update or job does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -215,6 +215,18 @@ class SqlTicketRepository:
             )
         )
         return int(count or 0)
+
+    async def event_times_since(
+        self, *, ticket_id: int, kinds: Collection[str], since: datetime
+    ) -> list[datetime]:
+        rows = await self._session.scalars(
+            select(col(TicketEvent.at)).where(
+                col(TicketEvent.ticket_id) == ticket_id,
+                col(TicketEvent.kind).in_(list(kinds)),
+                col(TicketEvent.at) > since,
+            )
+        )
+        return list(rows)
 
     async def similar_photo_codes(
         self, *, phashes: Sequence[str], like: TicketView, limit: int

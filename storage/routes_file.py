@@ -11,7 +11,8 @@ deadlines:
   extortion: {accept_days: 1, resolve_days: 3}
 ```
 Loading replaces all routing rules and deadline overrides; departments and tags are
-added or updated, never deleted (tickets point at them).
+added or updated, never deleted (tickets point at them). A rule or tag naming an archived
+department is refused (`department_archived`) and nothing of the file is loaded.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from sqlmodel import col
 
 from config.settings import Settings
 from storage.db import create_engine, create_session_factory, identity_keys
+from storage.directory import department_view
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
 from tickets.categories import Category
 from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX
+from tickets.membership import require_active
 from tickets.routing import SOURCE_TAG_PATTERN
 
 
@@ -68,13 +71,15 @@ class RoutesFile(BaseModel):
     deadlines: dict[Category, DaysSpec] = {}
 
 
-async def department_id(session: AsyncSession, name: str) -> int:
-    """The department called `name`, created if new."""
+async def department_id(session: AsyncSession, name: str, *, to_route: bool = False) -> int:
+    """The department called `name`, created if new; `to_route`: refused if archived."""
     row = await session.scalar(select(Department).where(col(Department.name) == name))
     if row is None:
         row = Department(name=name)
         session.add(row)
         await session.flush()
+    elif to_route:
+        require_active(department_view(row))
     assert row.id is not None
     return row.id
 
@@ -88,7 +93,7 @@ async def apply_routes(session: AsyncSession, spec: RoutesFile) -> str:
     for rule in spec.rules:
         session.add(
             RoutingRule(
-                department_id=await department_id(session, rule.department),
+                department_id=await department_id(session, rule.department, to_route=True),
                 category=rule.category,
                 source_tag=rule.tag,
                 priority=rule.priority,
@@ -115,7 +120,7 @@ async def upsert_tag(
     row.department_id = None
     session.add(row)
     if department:
-        row.department_id = dept_id = await department_id(session, department)
+        row.department_id = dept_id = await department_id(session, department, to_route=True)
         # A tag with a department routes there: keep exactly one rule for it.
         await session.execute(delete(RoutingRule).where(col(RoutingRule.source_tag) == tag))
         session.add(RoutingRule(department_id=dept_id, source_tag=tag))

@@ -8,7 +8,7 @@ for a test to read back.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.factories import FILED_AT
 from tickets.clock import ManualClock
+from tickets.membership import DepartmentView
 from tickets.ports import Workspace
 from tickets.routing import RoutingRule
 from tickets.views import IdentityViewEntry, NewReport, TicketView
@@ -37,10 +38,12 @@ class Event:
 
 
 class FakeDirectory:
-    """Departments by id (1 is the intake), routing rules and per-category deadline days."""
+    """Departments by id (1 is the intake; ids in `archived` are archived), routing rules
+    and per-category deadline days."""
 
     def __init__(self) -> None:
         self.departments: dict[int, str] = {1: "Intake", 2: "Transport Bureau"}
+        self.archived: set[int] = set()
         self.intake_id = 1
         self.rules: list[RoutingRule] = []
         self.days: dict[str, tuple[int, int]] = {}
@@ -53,6 +56,17 @@ class FakeDirectory:
 
     async def department_name(self, *, department_id: int) -> str:
         return self.departments.get(department_id, "")
+
+    async def get_department(self, *, department_id: int) -> DepartmentView | None:
+        name = self.departments.get(department_id)
+        if name is None:
+            return None
+        return DepartmentView(
+            id=department_id,
+            name=name,
+            is_intake=department_id == self.intake_id,
+            archived=department_id in self.archived,
+        )
 
     async def deadline_days(self, *, category: str) -> tuple[int, int] | None:
         return self.days.get(category)
@@ -168,6 +182,15 @@ class FakeTicketRepository:
             t.reporter_user_id == reporter_user_id and t.created_at >= since
             for t in self.tickets.values()
         )
+
+    async def event_times_since(
+        self, *, ticket_id: int, kinds: Collection[str], since: datetime
+    ) -> list[datetime]:
+        return [
+            e.at
+            for e in self.events
+            if e.ticket_id == ticket_id and e.kind in kinds and e.at > since
+        ]
 
     async def similar_photo_codes(
         self, *, phashes: Sequence[str], like: TicketView, limit: int

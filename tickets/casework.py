@@ -23,6 +23,7 @@ from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, Val
 from tickets.findings import Outcome
 from tickets.membership import MemberView
 from tickets.ports import Workspace
+from tickets.quotas import check_relay_quota
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_open, transition
 from tickets.text import clean_text
 from tickets.views import TicketView
@@ -208,10 +209,12 @@ async def reporters_ticket(ws: Workspace, *, ticket_id: int, reporter_user_id: i
 
 
 async def check_answerable(ws: Workspace, *, ticket_id: int, reporter_user_id: int) -> TicketView:
-    """The reporter may answer while the department still works on the ticket."""
+    """The reporter may answer while the department still works on the ticket, within the
+    hourly quota (checked before they type, and again when the answer arrives)."""
     ticket = await reporters_ticket(ws, ticket_id=ticket_id, reporter_user_id=reporter_user_id)
     if not is_open(TicketState(ticket.state)):
         raise IllegalTransition(ticket.state, "answer")
+    await check_relay_quota(ws, ticket)
     return ticket
 
 

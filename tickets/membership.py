@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -59,6 +59,7 @@ class InviteView:
     role: Role
     expires_at: datetime
     used_at: datetime | None = None
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,21 @@ class DirectoryPort(Protocol):
         role: Role,
         created_by: int,
         expires_at: datetime,
-    ) -> None: ...
+    ) -> int:
+        """Store the invite; its id."""
+        ...
 
     async def get_invite(self, *, token: str) -> InviteView | None: ...
 
     async def use_invite(self, *, token: str, user_id: int, at: datetime) -> bool: ...
+
+    async def list_open_invites(self, *, now: datetime) -> list[InviteView]:
+        """Invites neither used nor expired at `now`, oldest first."""
+        ...
+
+    async def expire_invite(self, *, invite_id: int, at: datetime) -> InviteView | None:
+        """End an open invite at `at`, as if it had expired then; None if it was not open."""
+        ...
 
     async def get_member(self, *, member_id: int) -> MemberView | None: ...
 
@@ -197,9 +208,15 @@ def check_invite(
         raise Conflict("invite_used")
     if now >= invite.expires_at:
         raise Conflict("invite_expired")
+    return invite, require_active(department)
+
+
+def require_active(department: DepartmentView) -> DepartmentView:
+    """Refuse an archived department as a place for anything new: a ticket routed there, an
+    invite, a routing rule or place tag, a group's alerts."""
     if department.archived:
         raise Conflict("department_archived", name=department.name)
-    return invite, department
+    return department
 
 
 def parse_role(text: str) -> Role:
@@ -302,22 +319,40 @@ async def create_invite(
 ) -> tuple[InviteView, DepartmentView]:
     require_admin(actor)
     department = await department_ref(directory, ref)
-    if department.archived:
-        raise Conflict("department_archived", name=department.name)
+    require_active(department)
     invite = InviteView(
         token=new_invite_token(),
         department_id=department.id,
         role=parse_role(role),
         expires_at=now + ttl,
     )
-    await directory.add_invite(
+    invite_id = await directory.add_invite(
         token=invite.token,
         department_id=department.id,
         role=invite.role,
         created_by=actor.user_id,
         expires_at=invite.expires_at,
     )
-    return invite, department
+    return replace(invite, id=invite_id), department
+
+
+async def open_invites(
+    directory: DirectoryPort, actor: Actor, *, now: datetime
+) -> list[InviteView]:
+    """The invite links that still work: unused and unexpired."""
+    require_admin(actor)
+    return await directory.list_open_invites(now=now)
+
+
+async def revoke_invite(
+    directory: DirectoryPort, actor: Actor, *, invite_id: int, now: datetime
+) -> InviteView:
+    """Make an open invite's link refuse from now on, as an expired one does."""
+    require_admin(actor)
+    revoked = await directory.expire_invite(invite_id=invite_id, at=now)
+    if revoked is None:
+        raise NotFound("invite_not_open", invite=invite_id)
+    return revoked
 
 
 async def redeem_invite(
@@ -369,8 +404,7 @@ async def bind_group(
     if chat_id >= 0:
         raise ValidationError("group_only")
     department = await department_ref(directory, ref)
-    if department.archived:
-        raise Conflict("department_archived", name=department.name)
+    require_active(department)
     bound = await directory.update_department(department_id=department.id, group_chat_id=chat_id)
     replaced = department.group_chat_id
     if replaced is not None and replaced != chat_id:
@@ -426,8 +460,7 @@ async def add_rule(
 ) -> RuleView:
     require_admin(actor)
     department = await department_ref(directory, ref)
-    if department.archived:
-        raise Conflict("department_archived", name=department.name)
+    require_active(department)
     spec = parse_rule_terms(terms)
     if spec.source_tag is not None and not await directory.tag_exists(tag=spec.source_tag):
         raise NotFound("tag_unknown", tag=spec.source_tag)

@@ -32,6 +32,7 @@ from tickets.membership import (
 from tickets.photos import ImageLimits
 from tickets.privacy import ForgetReport
 from tickets.publishing import Channel, PublicationStore
+from tickets.quotas import DEFAULT_QUOTAS, Quotas
 from tickets.views import (
     CardContext,
     HistoryEntry,
@@ -86,6 +87,12 @@ class TicketRepository(Protocol):
 
     async def count_submitted_since(self, *, reporter_user_id: int, since: datetime) -> int: ...
 
+    async def event_times_since(
+        self, *, ticket_id: int, kinds: Collection[str], since: datetime
+    ) -> list[datetime]:
+        """When the ticket's events of those kinds happened, after `since`."""
+        ...
+
     async def similar_photo_codes(
         self, *, phashes: Sequence[str], like: TicketView, limit: int
     ) -> list[str]: ...
@@ -97,6 +104,8 @@ class DirectoryRepository(Protocol):
     async def intake_department_id(self) -> int: ...
 
     async def department_name(self, *, department_id: int) -> str: ...
+
+    async def get_department(self, *, department_id: int) -> DepartmentView | None: ...
 
     async def deadline_days(self, *, category: str) -> tuple[int, int] | None: ...
 
@@ -147,6 +156,7 @@ class Workspace:
     timezone: str = "Asia/Shanghai"
     survey_window: timedelta = timedelta(days=7)
     calendar: WorkingCalendar = PACKAGED
+    quotas: Quotas = DEFAULT_QUOTAS
 
 
 # -- what handlers need beyond a use case's ports ------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tickets.errors import Forbidden, IllegalTransition, NotFound, ValidationError
 from tickets.ports import Workspace
+from tickets.quotas import check_supplement_quota
 from tickets.states import TicketState, is_open
 from tickets.text import clean_text
 from tickets.views import TicketView
@@ -19,7 +20,7 @@ async def add_supplement(
     text: str | None,
     photo_file_id: str | None,
 ) -> TicketView:
-    """Record the material as an event and pass it to the department."""
+    """Record the material as an event and pass it to the department (within the quota)."""
     ticket = await ws.tickets.get(ticket_id=ticket_id)
     if ticket is None:
         raise NotFound("ticket_not_found")
@@ -30,6 +31,7 @@ async def add_supplement(
     cleaned = clean_text(text)
     if len(cleaned) > SUPPLEMENT_MAX or not (cleaned or photo_file_id):
         raise ValidationError("supplement_length", maximum=SUPPLEMENT_MAX)
+    await check_supplement_quota(ws, ticket)
     await ws.tickets.add_event(
         ticket_id=ticket.id,
         at=ws.clock.now(),

@@ -15,6 +15,7 @@ from tickets.deadlines import DeadlinePolicy, Deadlines, resolve_deadline
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
 from tickets.findings import Outcome
 from tickets.followups import FollowUpSettings, plan_transition
+from tickets.membership import require_active
 from tickets.ports import Workspace
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, transition
 from tickets.text import clean_text
@@ -129,8 +130,11 @@ async def staff_changes(
         target = command.target_department_id
         if target is None or target == ticket.department_id:
             raise ValidationError("route_target")
-        if not await ws.directory.department_name(department_id=target):
+        department = await ws.directory.get_department(department_id=target)
+        if department is None:
             raise NotFound("department_not_found")
+        # The buttons never offer an archived one: only forged callback data gets here.
+        require_active(department)
         changes["department_id"] = target
     elif action is Action.MARK_DUPLICATE:
         original = await ws.tickets.get_by_code(code=command.duplicate_of_code or "")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
 from tickets.codes import CodeProblem, CodeReading
 from tickets.errors import DomainError
 from ui.render import state_label
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def code_problem_text(reading: CodeReading | CodeProblem | None) -> str:
@@ -36,6 +40,12 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "You have sent {limit} reports in the last hour. Thank you! Please wait a little "
         "before sending another one."
     ),
+    "relay_per_hour": lambda: _(
+        "You can send at most {limit} answers per hour on {ticket}. You can write again at {at}."
+    ),
+    "supplements_per_hour": lambda: _(
+        "You can add at most {limit} supplements per hour to {ticket}. You can add more at {at}."
+    ),
     "supplement_length": lambda: _(
         "Please send a photo, or a text of at most {maximum} characters."
     ),
@@ -45,6 +55,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "stale_card": lambda: _("This card is out of date: the ticket has moved on. Refreshed."),
     "not_found": lambda: _("Not found."),
     "route_target": lambda: _("Choose another department than the current one."),
+    "department_not_found": lambda: _("There is no such department."),
     # Staff actions on tickets
     "not_your_department": lambda: _("This ticket belongs to another department."),
     "supervisor_only": lambda: _("Only a supervisor of the department can do this."),
@@ -110,6 +121,9 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "invite_expired": lambda: _(
         "This invite link has expired. Ask an administrator for a new one."
     ),
+    "invite_not_open": lambda: _(
+        "Invite #{invite} is no longer open: it was used, has expired or was revoked."
+    ),
     "already_member": lambda: _("You are already a member of {name}."),
     "department_archived": lambda: _("The department {name} is archived."),
     "department_exists": lambda: _("A department called {name} already exists."),
@@ -137,17 +151,29 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "already_published": lambda: _("{code} has already been published."),
 }
 
+
+def retry_time(params: dict[str, object], tz: ZoneInfo) -> dict[str, object]:
+    """`retry_at` (UTC) as the hour and minute it is then where the bot runs."""
+    at = params.get("retry_at")
+    shown = at.astimezone(tz).strftime("%H:%M") if isinstance(at, datetime) else "—"
+    return {**params, "at": shown}
+
+
 # Codes whose parameters are shown as a person reads them rather than as stored.
-_SHOWN: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {
-    "publish_not_closed": lambda p: {**p, "state": state_label(str(p.get("state", "")))},
+_SHOWN: dict[str, Callable[[dict[str, object], ZoneInfo], dict[str, object]]] = {
+    "publish_not_closed": lambda p, tz: {**p, "state": state_label(str(p.get("state", "")))},
+    "relay_per_hour": retry_time,
+    "supplements_per_hour": retry_time,
 }
 
 
-def error_text(error: DomainError) -> str:
+def error_text(error: DomainError, tz: ZoneInfo = UTC_ZONE) -> str:
+    """The error's message; times in it are read in `tz` (the bot's TIMEZONE)."""
     template = _MESSAGES.get(error.code)
     if template is None:
         return _("That did not work ({code}).").format(code=error.code)
-    params = _SHOWN.get(error.code, dict)(error.params)
+    shown = _SHOWN.get(error.code)
+    params = shown(error.params, tz) if shown else dict(error.params)
     try:
         return template().format(**params)
     except (KeyError, IndexError):

@@ -177,3 +177,9 @@ def people_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
     more = PeopleCount(ticket_id=ticket_id, people=0).pack()
     buttons.append(InlineKeyboardButton(text=_("More…"), callback_data=more))
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+class RevokeInvite(CallbackData, prefix="ivr"):
+    """An administrator's "Revoke" beside an open invite in `/dept invites`."""
+
+    invite_id: int

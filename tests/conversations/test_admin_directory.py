@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from storage.models import Department, Invite, Member, OutboxMessage
+from storage.models import Department, Invite, Member, OutboxMessage, RoutingRule
+from storage.routes_file import load_routes_file
 from tests.conversations.staff import (
     department_id_in,
     invite_payload_in,
@@ -17,6 +20,7 @@ from tests.conversations.staff import (
     staff_user,
 )
 from tickets.clock import ManualClock
+from tickets.errors import Conflict
 
 
 async def create_department(admin: ChatUser, name: str) -> int:
@@ -75,8 +79,32 @@ async def test_expired_and_unknown_invites_are_refused(
     assert row is not None and row.used_at is None and row.role == "handler"
 
 
+async def test_open_invites_are_listed_and_a_revoked_one_no_longer_works(
+    app: SnapreportApp, admin: ChatUser, client: EmulatorClient
+) -> None:
+    department_id = await create_department(admin, "Forest Office")
+    used = await invite(admin, department_id, "handler")
+    revoked = await invite(admin, department_id, "supervisor")
+    first = await staff_user(client, "Lin")
+    await first.start(used)
+    await first.expect("You are now a handler")
+
+    await admin.command("dept", "invites")
+    listing = await admin.expect("Open invites")
+    assert "Forest Office · supervisor · until" in listing.content
+    assert "handler" not in listing.content  # the used one is gone
+    answer = await admin.press("Revoke")
+    assert "revoked: its link no longer works" in (answer.text or "")
+    await admin.expect("No open invites")
+
+    late = await staff_user(client, "Qian")
+    await late.start(revoked)
+    await late.expect("has expired")
+    assert [m.channel_user_id for m in await members_of(app, department_id)] == [first.id]
+
+
 async def test_departments_are_listed_renamed_and_archived(
-    app: SnapreportApp, admin: ChatUser
+    app: SnapreportApp, admin: ChatUser, tmp_path: Path
 ) -> None:
     first = await create_department(admin, "Tax Office")
     await admin.command("dept", "add Tax Office")
@@ -89,12 +117,19 @@ async def test_departments_are_listed_renamed_and_archived(
     await admin.expect("is archived")
     await admin.command("dept", f"invite {first} supervisor")
     await admin.expect("is archived")
+    await admin.command("route", f"add {first} category=car")
+    await admin.expect("is archived")
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("rules:\n  - {department: Tax and Fees Office, category: car}\n")
+    with pytest.raises(Conflict, match="department_archived"):
+        await load_routes_file(app.settings, routes)
     await admin.command("dept", "list")
     listing = await admin.expect("Departments")
     assert f"#{first} Tax and Fees Office (archived)" in listing.content
     async with app.session_factory() as session:
         department = await session.get(Department, first)
-    assert department is not None and department.archived
+        rules = list(await session.scalars(select(RoutingRule)))
+    assert department is not None and department.archived and rules == []
 
 
 async def test_members_are_listed_and_removed_with_a_button(

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
+    deliver,
     dump,
     leaks,
     new_ticket,
     open_card,
     outbox,
+    prefer_language,
     press_data,
     security_events,
 )
 from tests.conversations.steps import events_of
 from tests.imagefactory import jpeg_bytes
+from tickets.clock import ManualClock
 from ui.keyboards import ReporterReply
 
 
@@ -77,3 +82,28 @@ async def test_only_the_reporter_may_answer(
     assert answer.show_alert and answer.text == "Only the reporter of this ticket can do this."
     assert [e.kind for e in await security_events(app)] == ["not_reporter"]
     assert [e for e in await events_of(app, ticket.id) if e.kind == "answer"] == []
+
+
+async def test_the_eleventh_answer_within_an_hour_is_refused_and_not_relayed(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, clock: ManualClock
+) -> None:
+    await prefer_language(app, citizen)
+    ticket = await new_ticket(app, citizen)
+    await ask(supervisor, ticket.code, "Which window was it?")
+    await deliver(app)
+    question = await citizen.expect("Which window was it?")
+    for n in range(10):
+        await citizen.send(f"Detail {n}", reply_to=question.message_id)
+        await citizen.expect("was passed on")
+
+    await citizen.send("Detail 10", reply_to=question.message_id)
+
+    again = (clock.now() + timedelta(hours=1)).astimezone(app.settings.tz)
+    await citizen.expect(
+        f"at most 10 answers per hour on {ticket.code}. You can write again at {again:%H:%M}."
+    )
+    answers = [e.text for e in await events_of(app, ticket.id) if e.kind == "answer"]
+    assert answers == [f"Detail {n}" for n in range(10)]
+    to_staff = [r for r in await outbox(app, ticket_id=ticket.id) if r.chat_id != citizen.id]
+    assert not any("Detail 10" in dump(r.payload) for r in to_staff)
+    assert await security_events(app) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
+from handlers.supervisor import RouteTo
+from storage.models import Department
 from tests.conftest import make_department
 from tests.conversations.staff import (
     add_member,
@@ -12,6 +14,7 @@ from tests.conversations.staff import (
     prefer_language,
     press_card_button,
     press_data,
+    security_events,
     staff_user,
     ticket_row,
 )
@@ -50,3 +53,25 @@ async def test_a_supervisor_of_another_department_cannot_route(
     answer = await press_data(nosy, forged)
     assert answer.show_alert
     assert (await ticket_row(app, ticket.id)).department_id != vehicle
+
+
+async def test_a_forged_route_to_an_archived_department_is_refused_and_logged(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser
+) -> None:
+    old = await make_department(app, "Old Office")
+    async with app.session_factory() as session, session.begin():
+        department = await session.get(Department, old)
+        assert department is not None
+        department.archived = True
+    ticket = await new_ticket(app, citizen)
+    await prefer_language(app, supervisor)
+    await supervisor.command("help")
+    await supervisor.expect("/queue")
+
+    forged = RouteTo(ticket_id=ticket.id, department_id=old, state="new")
+    answer = await press_data(supervisor, forged)
+
+    assert answer.show_alert and answer.text == "The department Old Office is archived."
+    assert (await ticket_row(app, ticket.id)).department_id != old
+    [event] = await security_events(app)
+    assert event.kind == "department_archived" and f"ticket {ticket.id}" in event.detail

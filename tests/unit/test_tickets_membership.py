@@ -21,10 +21,12 @@ from tickets.membership import (
     create_invite,
     invite_payload,
     new_invite_token,
+    open_invites,
     parse_invite_payload,
     parse_role,
     parse_rule_terms,
     redeem_invite,
+    revoke_invite,
 )
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -53,8 +55,10 @@ class FakeDirectory:
 
     async def add_invite(
         self, *, token: str, department_id: int, role: Role, created_by: int, expires_at: datetime
-    ) -> None:
-        self.invites[token] = InviteView(token, department_id, role, expires_at)
+    ) -> int:
+        invite_id = len(self.invites) + 1
+        self.invites[token] = InviteView(token, department_id, role, expires_at, id=invite_id)
+        return invite_id
 
     async def get_invite(self, *, token: str) -> InviteView | None:
         return self.invites.get(token)
@@ -65,6 +69,16 @@ class FakeDirectory:
             return False
         self.invites[token] = replace(invite, used_at=at)
         return True
+
+    async def list_open_invites(self, *, now: datetime) -> list[InviteView]:
+        return [i for i in self.invites.values() if i.used_at is None and i.expires_at > now]
+
+    async def expire_invite(self, *, invite_id: int, at: datetime) -> InviteView | None:
+        found = [i for i in await self.list_open_invites(now=at) if i.id == invite_id]
+        if not found:
+            return None
+        self.invites[found[0].token] = replace(found[0], expires_at=at)
+        return self.invites[found[0].token]
 
     async def active_member(self, *, user_id: int, department_id: int) -> MemberView | None:
         return next(
@@ -170,6 +184,22 @@ async def test_an_invite_works_once() -> None:
     with pytest.raises(Conflict, match="invite_used"):
         await redeem_invite(directory, token=created.token, user_id=43, display_name="W", now=NOW)
     assert [m.user_id for m in directory.members] == [42]
+
+
+async def test_a_revoked_invite_is_no_longer_listed_and_refuses_like_an_expired_one() -> None:
+    directory = FakeDirectory()
+    kept, _ = await create_invite(directory, ADMIN, ref="7", role="handler", now=NOW)
+    dropped, _ = await create_invite(directory, ADMIN, ref="7", role="supervisor", now=NOW)
+    with pytest.raises(Forbidden, match="not_admin"):
+        await revoke_invite(directory, Actor(user_id=2), invite_id=dropped.id, now=NOW)
+
+    await revoke_invite(directory, ADMIN, invite_id=dropped.id, now=NOW)
+
+    assert [i.id for i in await open_invites(directory, ADMIN, now=NOW)] == [kept.id]
+    with pytest.raises(Conflict, match="invite_expired"):
+        await redeem_invite(directory, token=dropped.token, user_id=42, display_name="Li", now=NOW)
+    with pytest.raises(NotFound, match="invite_not_open"):
+        await revoke_invite(directory, ADMIN, invite_id=dropped.id, now=NOW)
 
 
 async def test_a_second_invite_changes_a_members_role() -> None:
