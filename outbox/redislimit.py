@@ -14,8 +14,8 @@ keyed hash of the chat id, never the id. Each process still queues its own sends
 chat in order (FIFO per chat) before asking Redis.
 
 If Redis does not answer, sends are paced by an in-process limiter with the same limits
-(one warning per outage) rather than not sent: Telegram's 429s, which block the chat, are
-the last line.
+(one warning per outage; Redis is asked again after `OUTAGE_RETRY` seconds) rather than not
+sent: Telegram's 429s, which block the chat, are the last line.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 KEY_PREFIX = "snapreport:rate:"
 _EPSILON = 1e-9
 _HINT_SWEEP_EVERY = 60.0
+OUTAGE_RETRY = 10.0  # seconds of in-process pacing before Redis is asked again
 
 # The bucket arithmetic of outbox.ratelimit.TokenBucket, for one or two buckets at once.
 _COMMON = """
@@ -135,6 +136,7 @@ class RedisRateLimiter:
         self._next_sweep = -math.inf
         self._fallback = TelegramRateLimiter(limits, sleep=sleep)
         self._redis_down = False
+        self._ask_redis_at = -math.inf
 
     def wait_time(self, chat_id: ChatId, cost: int = 1) -> float:
         until = self._hints.get(chat_key(chat_id))
@@ -178,6 +180,9 @@ class RedisRateLimiter:
             self._redis_failed(error)
 
     async def _wait_and_take(self, key: ChatId, cost: int) -> None:
+        if time.monotonic() < self._ask_redis_at:
+            await self._fallback.acquire(key, cost)
+            return
         while True:
             try:
                 wait = await self.reserve(key, cost)
@@ -193,6 +198,7 @@ class RedisRateLimiter:
             await self._sleep(wait)
 
     def _redis_failed(self, error: RedisError) -> None:
+        self._ask_redis_at = time.monotonic() + OUTAGE_RETRY
         if not self._redis_down:
             self._redis_down = True
             log.warning("shared_rate_limits_unavailable", error=type(error).__name__)
