@@ -2,7 +2,9 @@
 
 Each user's updates are handled in order (a lane per user), different users in parallel
 up to a concurrency bound, so one slow photo upload never stalls other citizens and two
-presses of the same button are never interleaved.
+presses of the same button are never interleaved. Each stored update records its lane's
+keyed hash, so that with several replicas the one holding a lane's lock (`bot.lanelock`)
+finds the lane's older unhandled updates, whichever replica stored them.
 """
 
 from __future__ import annotations

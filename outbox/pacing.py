@@ -1,4 +1,5 @@
-"""Paces every message the bot sends through the shared `TelegramRateLimiter`.
+"""Paces every message the bot sends through the shared limiter (`RateLimiter`: this
+process's buckets, or with REDIS_URL the ones every replica shares).
 
 A request middleware sees every Bot API call, whether a handler answers a user or the
 outbox dispatcher sends a notification, so no sender can bypass the limits. Only calls that
