@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
-from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled
+from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled, lane_key
+from bot.lanelock import LaneLocks
 from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
 from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
@@ -43,18 +45,21 @@ from handlers.album_panels import AlbumPanels
 from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
-from outbox.ratelimit import RateLimits, TelegramRateLimiter
+from outbox.ratelimit import RateLimiter, RateLimits, TelegramRateLimiter
+from outbox.redislimit import RedisRateLimiter
 from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
 from scheduler.retention import RetentionPolicy
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
+from storage.identity import keys_of
 from storage.media import MediaStore
 from storage.mediastores import open_media_store
 from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from storage.ops import OpsCounts, ops_counts
+from storage.redisstore import open_redis
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
@@ -99,7 +104,7 @@ class SnapreportApp:
     calendar: WorkingCalendar = field(init=False)
     engine: AsyncEngine = field(init=False)
     session_factory: SessionFactory = field(init=False)
-    limiter: TelegramRateLimiter = field(init=False)
+    limiter: RateLimiter = field(init=False)
     i18n: I18n = field(init=False)
     media_store: MediaStore = field(init=False)
     bot: Bot = field(init=False)
@@ -114,7 +119,10 @@ class SnapreportApp:
         self.write_watch = WriteTransactionWatch(self.settings.slow_write_seconds)
         self.write_watch.install(self.engine)
         self.session_factory = create_session_factory(self.engine)
-        self.limiter = TelegramRateLimiter(rate_limits(self.settings))
+        # REDIS_URL: replicas share the rate limits and take a lock per user's lane.
+        self.redis = open_redis(self.settings.redis_url) if self.settings.redis_url else None
+        self.limiter = self._make_limiter()
+        self.lane_locks = LaneLocks(self.redis) if self.redis is not None else None
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
         self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
@@ -145,7 +153,11 @@ class SnapreportApp:
         )
         self._ops_runner: web.AppRunner | None = None
         self.inbox = Inbox(self.session_factory)
-        self.lanes = LaneScheduler(self._handle, concurrency=self.settings.tasks_concurrency_limit)
+        self.lanes = LaneScheduler(
+            self._handle,
+            concurrency=self.settings.tasks_concurrency_limit,
+            hold=self._hold_lane if self.lane_locks is not None else None,
+        )
         self.receive_health = ReceiveHealth()
         self.poll_backoff = POLL_BACKOFF
         self.replay_batch = REPLAY_BATCH
@@ -157,6 +169,13 @@ class SnapreportApp:
         self._fatal: asyncio.Future[None] | None = None
         self._web_runner: web.AppRunner | None = None
         self.scheduler: SnapreportScheduler | None = None
+
+    def _make_limiter(self) -> RateLimiter:
+        limits = rate_limits(self.settings)
+        if self.redis is None:
+            return TelegramRateLimiter(limits)
+        keys = keys_of(self.engine)
+        return RedisRateLimiter(self.redis, limits, chat_name=keys.lookup_hash)
 
     def workspace(self, session: AsyncSession) -> Workspace:
         """The domain's ports on `session`, with this app's clock, settings and calendar."""
@@ -390,6 +409,8 @@ class SnapreportApp:
             self.scheduler = None
         await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
     async def _check_token(self) -> User:
@@ -435,11 +456,43 @@ class SnapreportApp:
             if updates:
                 request.offset = updates[-1].update_id + 1
 
+    def _lane_of(self, update: Update) -> str:
+        """The keyed hash naming the update's lane (in the inbox and in Redis)."""
+        return keys_of(self.engine).lookup_hash(lane_key(update))
+
+    def _hold_lane(self, update: Update) -> AbstractAsyncContextManager[None]:
+        assert self.lane_locks is not None
+        return self.lane_locks.hold(self._lane_of(update))
+
     async def _handle(self, update: Update) -> None:
+        """Handle an update; with lane locks (REDIS_URL), the lane's older ones first."""
+        if self.lane_locks is None:
+            await self._handle_one(update)
+            return
+        try:
+            rows = await self.inbox.pending_in_lane(self._lane_of(update), upto=update.update_id)
+        except STORAGE_ERRORS as error:
+            log.warning("update_left_pending", update_id=update.update_id, error=repr(error))
+            return
+        if not rows or rows[-1].update_id != update.update_id:
+            # Handled meanwhile by the replica that held the lane before us.
+            self._replaying.discard(update.update_id)
+        for row in rows:
+            if row.update_id == update.update_id:
+                current = update
+            else:
+                # Stored by another replica (still waiting for this lock, or dead): handled
+                # here, in order. Counted like a replay, since its handling may have begun.
+                current = Update.model_validate(row.payload, context={"bot": self.bot})
+                self._replaying.add(row.update_id)
+            if not await self._handle_one(current):
+                return  # left pending: the lane's next holder starts from it, in order
+
+    async def _handle_one(self, update: Update) -> bool:
         """Handle one update; mark it handled unless storage failed (then it is replayed).
 
         A handler that raised anything else would raise again on every restart, so it is
-        logged and marked handled rather than replayed for ever.
+        logged and marked handled rather than replayed for ever. False: left pending.
         """
         token = DIRECT_ANSWER.set(True)
         trace = HandlerTrace()
@@ -451,13 +504,14 @@ class SnapreportApp:
             await self.dp.feed_update(self.bot, update, metrics_trace=trace)
         except STORAGE_ERRORS as error:
             log.warning("update_left_pending", update_id=update.update_id, error=repr(error))
-            return
+            return False
         except Exception:
             log.exception("update_failed", update_id=update.update_id)
         finally:
             DIRECT_ANSWER.reset(token)
             self.metrics.observe_update(update, trace, time.perf_counter() - started)
         await self._mark_handled(update.update_id)
+        return True
 
     async def _mark_handled(self, update_id: int) -> None:
         """Record the update as handled; if storage refuses, it is replayed at the next start,

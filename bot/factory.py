@@ -27,7 +27,7 @@ from bot.workspace import update_workspace
 from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
-from outbox.ratelimit import TelegramRateLimiter
+from outbox.ratelimit import RateLimiter
 from storage.db import SessionFactory, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore
@@ -41,9 +41,7 @@ class MissingTokenError(RuntimeError):
     """BOT_TOKEN is not set: the bot cannot talk to any Bot API server."""
 
 
-def create_bot(
-    settings: Settings, limiter: TelegramRateLimiter, *, clock: Clock | None = None
-) -> Bot:
+def create_bot(settings: Settings, limiter: RateLimiter, *, clock: Clock | None = None) -> Bot:
     """A Bot on the server named by TELEGRAM_API_URL, every send paced by `limiter`; its
     direct answers in private chats are recorded with `clock`'s time (for `/forget`)."""
     if settings.bot_token is None:

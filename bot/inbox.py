@@ -2,26 +2,31 @@
 
 Each user's updates are handled in order (a lane per user), different users in parallel
 up to a concurrency bound, so one slow photo upload never stalls other citizens and two
-presses of the same button are never interleaved.
+presses of the same button are never interleaved. Each stored update records its lane's
+keyed hash, so that with several replicas the one holding a lane's lock (`bot.lanelock`)
+finds the lane's older unhandled updates, whichever replica stored them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
 import structlog
 from aiogram.types import Update
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import col
 
 from config.tasks import end_tasks
 from storage.db import SessionFactory
+from storage.identity import keys_of
 from storage.models import InboxUpdate, utcnow
 
 log = structlog.get_logger(__name__)
 UpdateHandler = Callable[[Update], Awaitable[None]]
+LaneHold = Callable[[Update], AbstractAsyncContextManager[None]]
 # Failed handlings after which an update is set aside instead of replayed again.
 QUARANTINE_AFTER = 3
 
@@ -44,14 +49,35 @@ class Inbox:
                 )
             )
             fresh = [u for uid, u in batch.items() if uid not in seen]
+            keys = keys_of(session)
             session.add_all(
                 InboxUpdate(
                     update_id=u.update_id,
                     payload=u.model_dump(mode="json", exclude_none=True),
+                    lane_hash=keys.lookup_hash(lane_key(u)),
                 )
                 for u in fresh
             )
         return fresh
+
+    async def pending_in_lane(self, lane_hash: str, *, upto: int) -> list[InboxUpdate]:
+        """The lane's unhandled updates with ids up to `upto`, oldest first (`upto` itself
+        whatever its lane: a row stored before lanes were recorded has none)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(InboxUpdate)
+                .where(
+                    or_(
+                        col(InboxUpdate.lane_hash) == lane_hash,
+                        col(InboxUpdate.update_id) == upto,
+                    ),
+                    col(InboxUpdate.handled_at).is_(None),
+                    col(InboxUpdate.quarantined_at).is_(None),
+                    col(InboxUpdate.update_id) <= upto,
+                )
+                .order_by(col(InboxUpdate.update_id))
+            )
+            return list(rows)
 
     async def pending(self, *, after: int = 0, limit: int = 100) -> list[InboxUpdate]:
         """Up to `limit` unhandled updates with ids above `after`, in `update_id` order."""
@@ -115,10 +141,18 @@ def lane_key(update: Update) -> int:
 
 
 class LaneScheduler:
-    """Runs updates through `handle`: in order per lane, lanes in parallel (bounded)."""
+    """Runs updates through `handle`: in order per lane, lanes in parallel (bounded).
 
-    def __init__(self, handle: UpdateHandler, *, concurrency: int) -> None:
+    `hold`, if given, is entered around each handling before a concurrency slot is taken:
+    the cross-replica lane lock (`bot.lanelock`), so waiting for another replica never
+    holds a slot.
+    """
+
+    def __init__(
+        self, handle: UpdateHandler, *, concurrency: int, hold: LaneHold | None = None
+    ) -> None:
         self._handle = handle
+        self._hold = hold
         self._limit = asyncio.Semaphore(concurrency)
         self._lanes: dict[int, asyncio.Queue[Update]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -145,14 +179,17 @@ class LaneScheduler:
     async def _drain(self, key: int, lane: asyncio.Queue[Update]) -> None:
         while not lane.empty():
             update = lane.get_nowait()
-            async with self._limit:
-                try:
-                    await self._handle(update)
-                except Exception:  # the lane must survive one bad update
-                    log.exception("update_failed", update_id=update.update_id)
-                finally:
-                    self.backlog -= 1
-                    self._progress.set()
+            try:
+                async with AsyncExitStack() as held:
+                    if self._hold is not None:
+                        await held.enter_async_context(self._hold(update))
+                    async with self._limit:
+                        await self._handle(update)
+            except Exception:  # the lane must survive one bad update
+                log.exception("update_failed", update_id=update.update_id)
+            finally:
+                self.backlog -= 1
+                self._progress.set()
         del self._lanes[key]
 
     async def idle(self) -> None:

@@ -32,13 +32,14 @@ from storage.db import SessionFactory, create_session_factory, engine_for, ident
 from storage.directory import SecurityLog
 from storage.mediastores import open_media_store
 from storage.migrate import upgrade
+from storage.redisstore import RedisTokenStore, open_redis
 from storage.wechat import PushInbox, SqlTokenStore, WeChatDrafts, push_by_key
 from tickets.clock import Clock, SystemClock
 from tickets.errors import DomainError
 from tickets.photos import ImageLimits
 from ui.errors_text import error_text
 from ui.i18n import create_i18n
-from wechat.api import WeChatApi
+from wechat.api import TokenStore, WeChatApi
 from wechat.crypto import MessageCipher
 from wechat.messages import Push, parse_push
 
@@ -134,6 +135,7 @@ class WeChatService:
         *,
         clock: Clock,
         handler: PushHandler | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         if problem := wechat_problem(settings):
             raise InsecureWeChatError(problem)
@@ -144,7 +146,7 @@ class WeChatService:
         self.api = WeChatApi(
             app_id=settings.wechat_app_id,
             app_secret=settings.wechat_app_secret.get_secret_value(),
-            store=SqlTokenStore(session_factory),
+            store=token_store or SqlTokenStore(session_factory),
             now=clock.now,
             base_url=settings.wechat_api_url,
         )
@@ -251,8 +253,14 @@ class WeChatApp:
         # Reporters' OpenIDs and drafts are stored encrypted: IDENTITY_KEY is required.
         self.engine: AsyncEngine = engine_for(settings)
         self.session_factory = create_session_factory(self.engine)
+        # With REDIS_URL the access_token is shared through Redis, else the database.
+        self.redis = open_redis(settings.redis_url) if settings.redis_url else None
         self.service = WeChatService(
-            settings, self.session_factory, clock=self.clock, handler=handler
+            settings,
+            self.session_factory,
+            clock=self.clock,
+            handler=handler,
+            token_store=RedisTokenStore(self.redis) if self.redis is not None else None,
         )
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -288,6 +296,8 @@ class WeChatApp:
             await self._runner.cleanup()
             self._runner = None
         await self.service.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 

@@ -43,7 +43,7 @@ from sqlmodel import col
 
 from config.tasks import end_task, end_tasks
 from outbox.channel import ChannelAdapter, Failure, FailureKind, PayloadError
-from outbox.ratelimit import TelegramRateLimiter
+from outbox.ratelimit import RateLimiter
 from outbox.telegram import TelegramChannel
 from storage.db import SessionFactory
 from storage.identity import lookup_hash
@@ -265,7 +265,7 @@ class OutboxDispatcher:
         session_factory: SessionFactory,
         *,
         clock: Clock,
-        limiter: TelegramRateLimiter | None = None,
+        limiter: RateLimiter | None = None,
         media: MediaStore | None = None,
         config: DispatchConfig | None = None,
         on_dead: DeadHook | None = None,

@@ -1,4 +1,5 @@
-"""Paces every message the bot sends through the shared `TelegramRateLimiter`.
+"""Paces every message the bot sends through the shared limiter (`RateLimiter`: this
+process's buckets, or with REDIS_URL the ones every replica shares).
 
 A request middleware sees every Bot API call, whether a handler answers a user or the
 outbox dispatcher sends a notification, so no sender can bypass the limits. Only calls that
@@ -54,7 +55,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
-from outbox.ratelimit import ChatId, TelegramRateLimiter
+from outbox.ratelimit import ChatId, RateLimiter
 
 # Methods that post exactly one new message. A paid-media album is one message.
 _ONE_MESSAGE: tuple[type[TelegramMethod[Any]], ...] = (
@@ -108,7 +109,7 @@ DIRECT_RETRY_MAX_SECONDS = 10
 class PacingMiddleware(BaseRequestMiddleware):
     """Waits for the limiter before each message-sending call; feeds 429s back into it."""
 
-    def __init__(self, limiter: TelegramRateLimiter) -> None:
+    def __init__(self, limiter: RateLimiter) -> None:
         self._limiter = limiter
 
     async def __call__(
@@ -125,7 +126,7 @@ class PacingMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         except TelegramRetryAfter as error:
             if chat_id is not None:
-                self._limiter.penalize(chat_id, error.retry_after)
+                await self._limiter.flooded(chat_id, error.retry_after)
             if not DIRECT_ANSWER.get() or error.retry_after > DIRECT_RETRY_MAX_SECONDS:
                 raise  # the outbox reschedules its rows itself
         # A person is waiting for this answer: wait out the flood once rather than

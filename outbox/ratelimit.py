@@ -29,6 +29,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import structlog
 
@@ -136,11 +137,29 @@ def is_group(chat_id: ChatId) -> bool:
 
 
 @dataclass(slots=True)
-class _Lane:
+class ChatLane:
     """The queue of `acquire` calls for one chat; dropped when nobody waits in it."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
+
+
+class RateLimiter(Protocol):
+    """What senders need of a limiter: this process's buckets, or Redis's (`redislimit`)."""
+
+    limits: RateLimits
+
+    def wait_time(self, chat_id: ChatId, cost: int = 1) -> float:
+        """Return about how long `cost` messages to `chat_id` would wait now; takes nothing."""
+        ...
+
+    async def acquire(self, chat_id: ChatId, cost: int = 1) -> None:
+        """Wait until `cost` messages may go to `chat_id`, then take their tokens."""
+        ...
+
+    async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
+        """Honour a 429: block the chat (or, if unknown, every chat) for `retry_after` s."""
+        ...
 
 
 class TelegramRateLimiter:
@@ -159,7 +178,7 @@ class TelegramRateLimiter:
         self._global = TokenBucket(limits.global_per_second * limits.headroom, limits.global_burst)
         self._global_lock = asyncio.Lock()
         self._buckets: dict[ChatId, TokenBucket] = {}
-        self._lanes: dict[ChatId, _Lane] = {}
+        self._lanes: dict[ChatId, ChatLane] = {}
         self._next_sweep = -math.inf
 
     @property
@@ -184,7 +203,7 @@ class TelegramRateLimiter:
     async def acquire(self, chat_id: ChatId, cost: int = 1) -> None:
         """Wait until `cost` messages may go to `chat_id`, then take their tokens."""
         key = chat_key(chat_id)
-        lane = self._lanes.setdefault(key, _Lane())
+        lane = self._lanes.setdefault(key, ChatLane())
         lane.users += 1
         try:
             async with lane.lock:
@@ -204,6 +223,9 @@ class TelegramRateLimiter:
         else:
             self._bucket(chat_key(chat_id), now).hold_until(until)
         log.warning("telegram_flood_wait", retry_after=retry_after, scope_global=chat_id is None)
+
+    async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
+        self.penalize(chat_id, retry_after)
 
     async def _grant(self, key: ChatId, cost: int) -> bool:
         """Wait out the chat's own limit, then queue for the global one; True once granted."""

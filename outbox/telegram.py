@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from outbox.channel import MEDIA_PREFIX, Failure, FailureKind, PayloadError
 from outbox.pacing import send_cost
-from outbox.ratelimit import TelegramRateLimiter
+from outbox.ratelimit import RateLimiter
 
 # Parameters of send methods that name one file (a file_id, or "media:<sha256>" to upload).
 FILE_PARAMS = ("photo", "document", "video", "animation", "audio", "voice", "sticker")
@@ -130,7 +130,7 @@ class TelegramChannel:
     """The Bot API through one aiogram `Bot`."""
 
     def __init__(
-        self, bot: Bot, *, limiter: TelegramRateLimiter | None = None, request_timeout: int = 60
+        self, bot: Bot, *, limiter: RateLimiter | None = None, request_timeout: int = 60
     ) -> None:
         self._bot = bot
         self._limiter = limiter

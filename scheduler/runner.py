@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.tasks import end_tasks
 from outbox.dispatcher import DeadHook, DispatchConfig, OutboxDispatcher, OutcomeHook
-from outbox.ratelimit import TelegramRateLimiter
+from outbox.ratelimit import RateLimiter
 from scheduler.digests import DigestConfig, digest_jobs
 from scheduler.jobs import (
     SweepReport,
@@ -126,7 +126,7 @@ class SnapreportScheduler:
         make_workspace: WorkspaceFactory,
         lock: RunnerLock,
         i18n: I18n | None = None,
-        limiter: TelegramRateLimiter | None = None,
+        limiter: RateLimiter | None = None,
         media: MediaStore | None = None,
         config: SchedulerConfig | None = None,
         on_dead: DeadHook | None = None,
@@ -297,7 +297,7 @@ async def start_scheduler(
     clock: Clock,
     make_workspace: WorkspaceFactory,
     i18n: I18n | None = None,
-    limiter: TelegramRateLimiter | None = None,
+    limiter: RateLimiter | None = None,
     media: MediaStore | None = None,
     config: SchedulerConfig | None = None,
     on_dead: DeadHook | None = None,

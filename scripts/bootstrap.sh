@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what snapreport needs on a fresh Debian machine, then the Python environment.
 #   scripts/bootstrap.sh demo   -> uv and the locked Python packages
-#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL for the tests
+#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL and Redis for the tests
 # The charts' and posters' CJK font is a Python dependency (pylopdf-fonts-zh-cn), not a
 # system package.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 purpose="${1:-demo}"
 
 have_pg() { command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
+have_redis() { command -v redis-server >/dev/null 2>&1; }
 
 apt_install() {
   local sudo=""
@@ -21,6 +22,7 @@ apt_install() {
 if [ "$purpose" = "test" ]; then
   missing=()
   have_pg || missing+=(postgresql)
+  have_redis || missing+=(redis-server)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 

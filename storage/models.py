@@ -10,6 +10,7 @@ queries compare, so a lookup by id stays an index lookup.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -296,18 +297,36 @@ class InboxUpdate(SQLModel, table=True):
     """
 
     __tablename__ = "inbox_update"
+    __table_args__ = (Index("ix_inbox_update_lane", "lane_hash", "update_id"),)
 
     update_id: int = Field(
         primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
     )
     # The raw update: ids, names, usernames, shared contacts' phones.
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
+    # Keyed hash of the update's lane (its user, or lacking one its chat: `payload_lane`),
+    # so a replica finds the older unhandled updates of a user before handling a newer one.
+    lane_hash: str | None = Field(default=None, max_length=HASH_CHARS)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     handled_at: datetime | None = _ts(index=True)
     # Handlings that ended without marking it handled (counted when it is replayed): a
     # poison update is set aside after a few instead of crashing every restart.
     attempts: int = 0
     quarantined_at: datetime | None = _ts()
+
+
+def payload_lane(payload: Mapping[str, Any]) -> int:
+    """The lane of a raw update: its sender's id, else its chat's, else 0."""
+    for name, body in payload.items():
+        if name == "update_id" or not isinstance(body, Mapping):
+            continue
+        # Stored as dumped by aiogram (`from_user`); Telegram's own name is `from`.
+        for part in ("from_user", "from", "chat"):
+            found = body.get(part)
+            if isinstance(found, Mapping) and isinstance(found.get("id"), int):
+                return int(found["id"])
+        return 0
+    return 0
 
 
 class SecurityEvent(SQLModel, table=True):

@@ -33,6 +33,7 @@ from storage.models import (
     SentMessage,
     TicketEvent,
     UserPref,
+    payload_lane,
 )
 
 # model -> its encrypted columns (the `*_hash` columns follow from `lookup_hashes`).
@@ -119,3 +120,5 @@ def _rewrite(keys: IdentityKeys, row: Any, columns: tuple[str, ...]) -> None:
         row.key = fsm_row_key(keys, storage_key_from_str(row.storage_key))
     if isinstance(row, UserPref) and row.channel_user_id is not None:
         row.user_hash = keys.lookup_hash(row.channel_user_id)
+    if isinstance(row, InboxUpdate) and row.lane_hash is not None:
+        row.lane_hash = keys.lookup_hash(payload_lane(row.payload))

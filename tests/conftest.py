@@ -33,6 +33,7 @@ from tests import hangs
 from tests.factories import add_department, member_row
 from tests.fakes import Fakes
 from tests.pgserver import PostgresServer, PostgresUnavailable
+from tests.redisserver import RedisServer, RedisUnavailable
 from tests.s3server import S3Server, s3_server
 from tickets.clock import ManualClock
 
@@ -80,6 +81,26 @@ def pg_server() -> Iterator[PostgresServer]:
         pytest.skip(f"PostgreSQL unavailable here: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis must run in CI: {error}")
+        pytest.skip(f"Redis unavailable here: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis server, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import TOKEN_SECONDS, WINDOW_SECONDS, WeChatEmulator
 from outbox.channel import FailureKind
 from outbox.wechat import chat_key, classify
+from storage.redisstore import RedisTokenStore, open_redis
 from storage.wechat import SqlTokenStore
 from tickets.clock import ManualClock
 from wechat.api import WeChatApi, WeChatApiError
@@ -182,3 +183,31 @@ def test_weak_or_missing_wechat_secrets_refuse_to_start() -> None:
     assert wechat_problem(Settings(_env_file=None)) is None  # WeChat off
     with pytest.raises(ValueError, match="43"):
         Settings(_env_file=None, wechat_aes_key="tooshort")
+
+
+async def test_with_redis_the_token_is_shared_through_redis_not_the_database(
+    wx: WeChatEmulator, wx_settings: Settings, clock: ManualClock, redis_url: str
+) -> None:
+    app = WeChatApp(wx_settings.model_copy(update={"redis_url": redis_url}), clock=clock)
+    await app.start()
+    try:
+        token = await app.service.api.access_token()
+        assert wx.token_fetches == 1
+        assert await SqlTokenStore(app.session_factory).load(wx.config.app_id) is None
+        # A second replica on the same Redis uses the token stored there.
+        shared = open_redis(redis_url)
+        replica = WeChatApi(
+            app_id=wx.config.app_id,
+            app_secret=wx.config.app_secret,
+            store=RedisTokenStore(shared),
+            now=clock.now,
+            base_url=wx.url,
+        )
+        try:
+            assert await replica.access_token() == token
+        finally:
+            await replica.close()
+            await shared.aclose()
+        assert wx.token_fetches == 1
+    finally:
+        await app.stop()
