@@ -7,6 +7,11 @@ look-ups), committed before its answers go out through the customer-service API,
 rolled back when the domain refuses it (then the refusal's text is the answer). A handler
 that fails for a passing reason (rate limit, the 48-hour window, the network) leaves its
 push pending for `sweep()`; any other failure marks it handled with the error.
+
+Notices to WeChat reporters (outbox rows of channel `wechat`, written by the same notifier
+as Telegram's) go out through the service's own outbox dispatcher. A row refused because
+the follower last wrote more than 48 hours ago waits; their next push makes it due again,
+in the push's unit of work.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from config.settings import Settings, wechat_problem
 from config.tasks import end_task
 from handlers.wechat_report import Turn, answer
 from outbox.channel import FailureKind
+from outbox.dispatcher import DispatchConfig, OutboxDispatcher, release_waiting
+from outbox.notifier import dead_letter_hook
+from outbox.wechat import CHANNEL as WECHAT
 from outbox.wechat import WeChatChannel, chat_key
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.directory import SecurityLog
@@ -46,6 +54,9 @@ from wechat.messages import Push, parse_push
 log = structlog.get_logger(__name__)
 SWEEP_SECONDS = 30.0
 TRANSIENT_RETRY = timedelta(minutes=1)
+# Quota refusals (45009 lasts until the next day) look again every 10 minutes for a week
+# before the row counts attempts: none is given up while the quota merely ran out.
+WECHAT_DISPATCH = DispatchConfig(concurrency=4, max_flood_waits=1008)
 
 
 class InsecureWeChatError(RuntimeError):
@@ -121,6 +132,13 @@ class ReportFlow:
                     row = await push_by_key(session, push.dedup_key)
                 if row is not None:
                     row.replies = texts
+                # The follower wrote: what waited for the 48-hour window may go now.
+                await release_waiting(
+                    session,
+                    channel=WECHAT,
+                    chat_id=chat_key(push.from_user),
+                    now=self._clock.now(),
+                )
                 await session.commit()
                 return texts, row.id if row is not None else None, 0
 
@@ -152,6 +170,15 @@ class WeChatService:
         )
         self.channel = WeChatChannel(self.api)
         self.replies = WeChatReplies(self.channel)
+        self.dispatcher = OutboxDispatcher(
+            None,
+            session_factory,
+            clock=clock,
+            media=open_media_store(settings),
+            config=WECHAT_DISPATCH,
+            channel=self.channel,
+            on_dead=dead_letter_hook(create_i18n(settings.default_language), settings, clock),
+        )
         self._handler = handler or ReportFlow(settings, session_factory, clock=clock, api=self.api)
         aes = settings.wechat_aes_key
         self.endpoint = EndpointConfig(
@@ -168,8 +195,10 @@ class WeChatService:
         """Start handling, beginning with what a previous run stored but did not handle."""
         self._worker = asyncio.create_task(self._work(), name="wechat-pushes")
         await self.sweep()
+        await self.dispatcher.start()
 
     async def stop(self) -> None:
+        await self.dispatcher.stop()
         if self._worker is not None:
             await end_task(self._worker)
             self._worker = None
@@ -225,6 +254,7 @@ class WeChatService:
             # Our credentials (UNAUTHORIZED) are fixed by an operator, not by giving up.
             if failure.kind in (
                 FailureKind.FLOOD,
+                FailureKind.WINDOW,
                 FailureKind.TRANSIENT,
                 FailureKind.UNAUTHORIZED,
             ):

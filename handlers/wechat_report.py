@@ -14,11 +14,15 @@ stateDiagram-v2
   confirming --> [*]: 1 确认 → ticket and its code
 ```
 `取消` ends the draft at any step (its photos go unless something else holds them);
-`状态 <code>` (or `/status <code>`) answers at any time without touching the draft. A
-push is one unit of work: `answer` returns the texts to send and the caller commits, or
-rolls back on a `DomainError` and sends its translated text instead, so a refused step
-stores nothing. WeChat pushes do not pass through aiogram, so this is no Router; it is
-the same thin layer: read the push, call the use case, render.
+`状态 <code>` (or `/status <code>`) and `我的举报` answer at any time without touching the
+draft. Outside a draft, a text first answers what the follower owes: a rating (1 满意,
+2 基本满意, 3 不满意) when one of their tickets is resolved and awaits it, else the
+department's open question (the latest `ask` with no `answer` after it), relayed as
+Telegram's 💬 Reply is; only then does it start a report. A push is one unit of work:
+`answer` returns the texts to send and the caller commits, or rolls back on a
+`DomainError` and sends its translated text instead, so a refused step stores nothing.
+WeChat pushes do not pass through aiogram, so this is no Router; it is the same thin
+layer: read the push, call the use case, render.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import aiohttp
@@ -37,12 +42,15 @@ from config.settings import Settings
 from handlers.photos import draft_photo, rejection_text
 from handlers.reporter import draft_value as telegram_draft
 from outbox.wechat import chat_key
+from tickets.casework import answer_question
 from tickets.categories import Category
 from tickets.codes import read_code
 from tickets.photos import ImageRejected, RejectReason
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
-from tickets.views import NewReport
+from tickets.states import TicketState, is_open
+from tickets.views import NewReport, TicketView
+from tickets.workflow import RATINGS, rate
 from ui import wechat_text as texts
 from ui.errors_text import code_problem_text
 from ui.render import PLAIN, category_label, state_label, status_text
@@ -74,6 +82,10 @@ SKIP = ("0", "跳过", "skip")
 STATUS = re.compile(r"^(?:状态|/status)(?:\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
 PHONE_RE = re.compile(r"\+?[0-9][0-9 -]{3,22}[0-9]")
 OWN_TICKETS_SHOWN = 5
+MY_TICKETS = ("我的举报", "/mytickets")
+MY_TICKETS_SHOWN = 10
+# How far back a follower's tickets are searched for a survey or a question they owe.
+OWED_SCANNED = 20
 
 
 class DraftStore(Protocol):
@@ -140,6 +152,8 @@ async def answer(push: Push, turn: Turn) -> list[str]:
         text = push.content.strip()
         if found := STATUS.match(text):
             return await status(turn, found.group(1).strip())
+        if said(text, MY_TICKETS):
+            return await my_tickets(turn)
         if normalized(text) in CANCEL:
             return await cancel(turn)
     state, data = await turn.drafts.get(turn.user_key)
@@ -149,7 +163,7 @@ async def answer(push: Push, turn: Turn) -> list[str]:
     if step is None:
         if not isinstance(push, TextMessage):
             return [texts.welcome_text()] if isinstance(push, ImageMessage) else []
-        return await begin(turn)
+        return await owed(turn, push.content.strip()) or await begin(turn)
     if isinstance(push, ImageMessage):
         if step != PHOTOS:
             return [texts.photo_not_now()]
@@ -163,6 +177,58 @@ async def answer(push: Push, turn: Turn) -> list[str]:
     if not isinstance(push, TextMessage):
         return []  # menu clicks and other events: nothing to say mid-draft
     return await STEPS[step](turn, data, push.content.strip())
+
+
+async def owed(turn: Turn, text: str) -> list[str]:
+    """Take `text` as a survey rating or a question's answer the follower owes; else []."""
+    own = await turn.ws.cases.reporter_tickets(
+        reporter_user_id=turn.user_key, offset=0, limit=OWED_SCANNED
+    )
+    rating = pick(text, rating_words())
+    surveyed = next((t for t in own if t.state == TicketState.RESOLVED), None)
+    if rating is not None and surveyed is not None:
+        rated = await rate(
+            turn.ws,
+            ticket_id=surveyed.id,
+            reporter_user_id=turn.user_key,
+            rating=RATINGS[rating],
+            comment=None,
+        )
+        reopened = rated.state == TicketState.REOPENED
+        return [texts.rated_text(rated.code, rating, reopened=reopened)]
+    asked = await open_question(turn, own)
+    if asked is None:
+        return []
+    ticket = await answer_question(
+        turn.ws, ticket_id=asked.id, reporter_user_id=turn.user_key, text=text, photo_file_id=None
+    )
+    return [texts.answer_passed(ticket.code)]
+
+
+def rating_words() -> list[list[str]]:
+    """Each rating's words: its label in the follower's language, Chinese and English."""
+    labels = texts.rating_labels()
+    return [
+        [labels[0], "满意", "satisfied"],
+        [labels[1], "基本满意", "fairly satisfied", "fair"],
+        [labels[2], "不满意", "unsatisfied"],
+    ]
+
+
+async def open_question(turn: Turn, own: Sequence[TicketView]) -> TicketView | None:
+    """The open ticket whose latest question has no answer yet (the newest such question)."""
+    latest: tuple[datetime, TicketView] | None = None
+    for ticket in own:
+        if not is_open(TicketState(ticket.state)):
+            continue
+        history = await turn.ws.cases.history(ticket_id=ticket.id)  # oldest first
+        kinds = [e.kind for e in history if e.kind in ("ask", "answer")]
+        if not kinds or kinds[-1] != "ask":
+            continue
+        asked_at = max(e.at for e in history if e.kind == "ask")
+        if latest is None or asked_at > latest[0]:
+            latest = (asked_at, ticket)
+    return latest[1] if latest else None
 
 
 async def begin(turn: Turn) -> list[str]:
@@ -307,6 +373,14 @@ async def status(turn: Turn, argument: str) -> list[str]:
     if ticket is None:
         return [texts.no_such_code()]
     return [status_text(ticket, turn.settings.tz, PLAIN)]
+
+
+async def my_tickets(turn: Turn) -> list[str]:
+    """`我的举报`: the follower's own tickets with their state, like Telegram's /mytickets."""
+    own = await turn.ws.cases.reporter_tickets(
+        reporter_user_id=turn.user_key, offset=0, limit=MY_TICKETS_SHOWN
+    )
+    return [texts.own_tickets_text(own, turn.settings.tz)]
 
 
 STEPS = {

@@ -3,8 +3,8 @@
 The dispatcher owns order, claiming, retries and dead letters, all channel-neutral; an
 adapter owns the wire: turning a row's request into the channel's API call, saying what
 a failed call means for its row, and how long the channel's rate limits hold a chat.
-Telegram (`outbox.telegram`) is the first adapter; WeChat's customer-service API would be
-a second implementation of the same Protocol, not an `if` in the dispatcher.
+Telegram (`outbox.telegram`) is the first adapter, WeChat's customer-service API
+(`outbox.wechat`) the second: each dispatcher sends the rows of its adapter's channel.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ class FailureKind(StrEnum):
     MIGRATED = "migrated"  # the group became a supergroup: resend there
     UNAUTHORIZED = "unauthorized"  # 401: our token, not this row, is wrong
     PERMANENT = "permanent"  # any other refusal: sending again cannot help
+    # The channel lets us write only after the person writes (WeChat's 48-hour window):
+    # kept, costing no attempt, until they do (or `retry_after` passes).
+    WINDOW = "window"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class PayloadError(Exception):
 
 class ChannelAdapter(Protocol):
     """One channel's wire, as the outbox dispatcher drives it."""
+
+    # The `channel` of the outbox rows this adapter sends.
+    name: str
 
     def media_refs(self, payload: Mapping[str, Any]) -> set[str]:
         """Return the sha256 of every stored file the request uploads."""

@@ -1,5 +1,7 @@
 """The outbox dispatcher: sends OutboxMessage rows through a channel adapter, in order per
-chat, retried. The wire (Telegram's Bot API first) is the adapter's: `outbox.channel`.
+chat, retried. The wire (Telegram's Bot API, WeChat's customer-service API) is the adapter's:
+`outbox.channel`. A dispatcher sends only the rows of its adapter's channel, so each channel
+runs its own wherever that channel is served.
 
 Rows of one chat go out one at a time in id order (a row waiting for its retry holds back the
 rows behind it, so a reporter never reads the survey before the reply it asks about); chats
@@ -9,7 +11,9 @@ for the limiter's wait to put a chat aside instead of parking a worker on it. A 
 row's `not_before` by `retry_after`; 5xx, network errors and timeouts retry with exponential
 backoff and jitter until `max_attempts`, then the row is "dead" with its last error; 403 marks
 the reporter unreachable and the row dead; "message is not modified" counts as sent; any other
-refusal is dead at once. Dead rows stay in the table for administrators (`list_dead`,
+refusal is dead at once; a channel that may write only after the person wrote (WeChat's
+48-hour window) keeps the row, costing no attempt, until `release_waiting` on their next
+message. Dead rows stay in the table for administrators (`list_dead`,
 `requeue_dead`). New rows are sent as soon as their transaction commits (a commit hook wakes
 the dispatcher), with a short poll as the fallback.
 
@@ -44,6 +48,7 @@ from sqlmodel import col
 from config.tasks import end_task, end_tasks
 from outbox.channel import ChannelAdapter, Failure, FailureKind, PayloadError
 from outbox.ratelimit import RateLimiter
+from outbox.telegram import CHANNEL as TELEGRAM
 from outbox.telegram import TelegramChannel
 from storage.db import SessionFactory
 from storage.identity import lookup_hash
@@ -124,6 +129,7 @@ def _is_chat_head() -> Any:
         select(col(earlier.id))
         .where(
             col(earlier.chat_hash) == col(OutboxMessage.chat_hash),
+            col(earlier.channel) == col(OutboxMessage.channel),
             col(earlier.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
             col(earlier.id) < col(OutboxMessage.id),
         )
@@ -131,11 +137,14 @@ def _is_chat_head() -> Any:
     )
 
 
-async def due_heads(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
-    """The first unsent row of each chat, where that row is due now; oldest first."""
+async def due_heads(
+    session: AsyncSession, *, now: datetime, limit: int, channel: str = TELEGRAM
+) -> list[OutboxMessage]:
+    """The first unsent row of each chat of `channel`, where that row is due now; oldest first."""
     rows = await session.scalars(
         select(OutboxMessage)
         .where(
+            col(OutboxMessage.channel) == channel,
             col(OutboxMessage.state) == OutboxState.PENDING,
             col(OutboxMessage.not_before) <= now,
             _is_chat_head(),
@@ -146,13 +155,16 @@ async def due_heads(session: AsyncSession, *, now: datetime, limit: int) -> list
     return list(rows)
 
 
-async def chat_head(session: AsyncSession, *, chat_id: int) -> OutboxMessage | None:
+async def chat_head(
+    session: AsyncSession, *, chat_id: int, channel: str = TELEGRAM
+) -> OutboxMessage | None:
     """The first row of a chat still to be sent (pending or in flight)."""
     return cast(
         OutboxMessage | None,
         await session.scalar(
             select(OutboxMessage)
             .where(
+                col(OutboxMessage.channel) == channel,
                 col(OutboxMessage.chat_hash) == lookup_hash(session, chat_id),
                 col(OutboxMessage.state).in_((OutboxState.PENDING, OutboxState.SENDING)),
             )
@@ -162,7 +174,7 @@ async def chat_head(session: AsyncSession, *, chat_id: int) -> OutboxMessage | N
     )
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
+async def next_due_at(session: AsyncSession, *, channel: str = TELEGRAM) -> datetime | None:
     """When the next row may be sent: the earliest `not_before` among the chats' first rows.
 
     None when nothing is pending; in the past when something is due now.
@@ -171,10 +183,36 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
         datetime | None,
         await session.scalar(
             select(func.min(col(OutboxMessage.not_before))).where(
-                col(OutboxMessage.state) == OutboxState.PENDING, _is_chat_head()
+                col(OutboxMessage.channel) == channel,
+                col(OutboxMessage.state) == OutboxState.PENDING,
+                _is_chat_head(),
             )
         ),
     )
+
+
+async def release_waiting(
+    session: AsyncSession, *, channel: str, chat_id: int, now: datetime
+) -> int:
+    """Make a person's postponed rows due now: they just wrote, so the channel lets us answer.
+
+    For WeChat's 48-hour window; a quota wait released early only costs one refused call.
+    Wakes the dispatchers when the caller commits.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.chat_hash) == lookup_hash(session, chat_id),
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.not_before) > now,
+        )
+        .values(not_before=now)
+    )
+    released = int(cast(CursorResult[Any], result).rowcount)
+    if released:
+        session.info[_OUTBOX_WRITTEN] = True
+    return released
 
 
 async def count_by_state(session: AsyncSession) -> dict[str, int]:
@@ -257,11 +295,14 @@ DeadHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 
 
 class OutboxDispatcher:
-    """Sends due outbox rows through `bot`; one instance per process, see `scheduler.lock`."""
+    """Sends due outbox rows of one channel; one instance per process, see `scheduler.lock`.
+
+    Telegram's through `bot` unless another channel's adapter is passed as `channel`.
+    """
 
     def __init__(
         self,
-        bot: Bot,
+        bot: Bot | None,
         session_factory: SessionFactory,
         *,
         clock: Clock,
@@ -273,10 +314,14 @@ class OutboxDispatcher:
         channel: ChannelAdapter | None = None,
         on_outcome: OutcomeHook | None = None,
     ) -> None:
-        # Telegram is the first channel; another one (WeChat) is passed in as `channel`.
-        self._channel: ChannelAdapter = channel or TelegramChannel(
-            bot, limiter=limiter, request_timeout=(config or DispatchConfig()).request_timeout
-        )
+        if channel is None:
+            if bot is None:
+                raise ValueError("a dispatcher needs a Bot or another channel's adapter")
+            channel = TelegramChannel(
+                bot, limiter=limiter, request_timeout=(config or DispatchConfig()).request_timeout
+            )
+        self._channel: ChannelAdapter = channel
+        self.channel_name = channel.name
         self._sessions = session_factory
         self._clock = clock
         self._limiter = limiter
@@ -347,6 +392,7 @@ class OutboxDispatcher:
             rows = list(
                 await session.scalars(
                     select(OutboxMessage).where(
+                        col(OutboxMessage.channel) == self.channel_name,
                         col(OutboxMessage.state) == OutboxState.SENDING,
                         col(OutboxMessage.chat_hash).not_in(
                             [lookup_hash(session, chat_id) for chat_id in self._active]
@@ -429,7 +475,9 @@ class OutboxDispatcher:
         self._deferred = {chat: at for chat, at in self._deferred.items() if at > now_loop}
         skip = len(self._active) + len(self._deferred)
         async with self._sessions() as session:
-            heads = await due_heads(session, now=self._clock.now(), limit=free + skip)
+            heads = await due_heads(
+                session, now=self._clock.now(), limit=free + skip, channel=self.channel_name
+            )
         started = 0
         for row in heads:
             if len(self._active) >= self.config.concurrency:
@@ -453,7 +501,9 @@ class OutboxDispatcher:
                     return
                 await self._deliver(current)
                 async with self._sessions() as session:
-                    head = await chat_head(session, chat_id=current.chat_id)
+                    head = await chat_head(
+                        session, chat_id=current.chat_id, channel=self.channel_name
+                    )
                 now = self._clock.now()
                 current = (
                     head
@@ -564,6 +614,9 @@ class OutboxDispatcher:
                     delay = max(self._backoff(row.attempts), failure.retry_after)
                     row.not_before = now + timedelta(seconds=delay)
                     self._tell(Outcome.RETRY)
+            elif kind is FailureKind.WINDOW:
+                row.not_before = now + timedelta(seconds=failure.retry_after)
+                log.info("outbox_waiting_for_person", row_id=row_id)
             elif kind is FailureKind.UNAUTHORIZED:
                 row.not_before = now + timedelta(seconds=self.config.backoff_max)
                 log.error("outbox_unauthorized", row_id=row_id)
@@ -575,7 +628,7 @@ class OutboxDispatcher:
                     await session.execute(
                         update(Reporter)
                         .where(
-                            col(Reporter.channel) == "telegram",
+                            col(Reporter.channel) == row.channel,
                             col(Reporter.user_hash) == lookup_hash(session, row.chat_id),
                         )
                         .values(reachable=False)
@@ -659,6 +712,7 @@ def _refresh_card(row: OutboxMessage, message_id: int, now: datetime) -> OutboxM
     }
     return OutboxMessage(
         idempotency_key=f"{row.idempotency_key}:refresh"[:128],
+        channel=row.channel,
         chat_id=row.chat_id,
         method="editMessageText",
         payload={**payload, "message_id": message_id},
@@ -679,5 +733,6 @@ __all__ = [
     "list_dead",
     "next_due_at",
     "purge_sent",
+    "release_waiting",
     "requeue_dead",
 ]

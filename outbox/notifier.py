@@ -5,6 +5,9 @@ change that caused it does. Recipients of a department are its bound group chat,
 its supervisors, else the administrators: a report always lands in front of someone.
 Cards follow access: a chat that may no longer see a ticket (`has_access`) gets its copy
 replaced once by a neutral line, and nothing more about the ticket is sent or edited there.
+Staff are on Telegram; a reporter hears on the channel their ticket came through, in that
+channel's rendering: WeChat rows are plain customer-service texts to their OpenID, with
+numbered answers where Telegram has buttons.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import structlog
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -25,6 +29,8 @@ from sqlmodel import col
 
 from config.settings import Settings
 from outbox.dispatcher import DeadHook
+from outbox.telegram import CHANNEL as TELEGRAM
+from outbox.wechat import CHANNEL as WECHAT
 from storage.identity import lookup_hash
 from storage.models import (
     CardMessage,
@@ -41,8 +47,12 @@ from storage.repositories import ticket_view
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.views import CardContext, TicketView
+from ui import wechat_text
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
 from ui.render import (
+    HTML,
+    PLAIN,
+    Markup,
     card_footer,
     card_withdrawn,
     finding_lines,
@@ -50,6 +60,8 @@ from ui.render import (
     state_label,
     ticket_card,
 )
+
+log = structlog.get_logger(__name__)
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
@@ -134,6 +146,7 @@ class OutboxNotifier:
         key: str,
         ticket_id: int | None = None,
         purpose: str = "",
+        channel: str = TELEGRAM,
     ) -> OutboxMessage:
         now = self._clock.now()
         row = OutboxMessage(
@@ -143,8 +156,10 @@ class OutboxNotifier:
             idempotency_key=f"{key}:{lookup_hash(self._session, chat_id)[:16]}:"
             f"{uuid.uuid4().hex[:12]}",
             chat_id=chat_id,
+            channel=channel,
             method=method,
-            payload={"chat_id": chat_id, **params},
+            # A Bot API call names its chat; a WeChat message its OpenID (`touser`).
+            payload={"chat_id": chat_id, **params} if channel == TELEGRAM else dict(params),
             ticket_id=ticket_id,
             purpose=purpose,
             not_before=now,
@@ -167,6 +182,40 @@ class OutboxNotifier:
         if markup is not None:
             params["reply_markup"] = markup_json(markup)
         self.enqueue(chat_id, "sendMessage", params, key=key, ticket_id=ticket_id, purpose=purpose)
+
+    async def to_reporter_text(
+        self,
+        ticket: TicketView,
+        text: str,
+        *,
+        key: str,
+        markup: InlineKeyboardMarkup | None = None,
+        purpose: str,
+    ) -> None:
+        """A text to the ticket's reporter on its channel (`text` already rendered for it)."""
+        if ticket.channel != WECHAT:
+            await self.text_to(
+                ticket.reporter_user_id,
+                text,
+                key=key,
+                ticket_id=ticket.id,
+                markup=markup,
+                purpose=purpose,
+            )
+            return
+        reporter = await self._session.get(Reporter, ticket.reporter_id)
+        if reporter is None or not reporter.channel_address:
+            log.warning("reporter_without_address", ticket_id=ticket.id)
+            return
+        self.enqueue(
+            ticket.reporter_user_id,
+            "text",
+            {"touser": reporter.channel_address, "content": text},
+            key=key,
+            ticket_id=ticket.id,
+            purpose=purpose,
+            channel=WECHAT,
+        )
 
     # -- Notifier protocol --------------------------------------------------------------
 
@@ -462,17 +511,19 @@ class OutboxNotifier:
         """Tell the reporter what happened to their ticket, in their language."""
         chat_id = ticket.reporter_user_id
         with self._speaking(await self.language_of(chat_id)):
-            body = reporter_notice(ticket, kind, text)
             markup = None
-            if kind == "survey":
-                markup = survey_keyboard(ticket.id)
-            elif kind == "question":
-                markup = reporter_reply_keyboard(ticket.id)
-            await self.text_to(
-                chat_id,
+            if ticket.channel == WECHAT:
+                body = wechat_reporter_notice(ticket, kind, text)
+            else:
+                body = reporter_notice(ticket, kind, text)
+                if kind == "survey":
+                    markup = survey_keyboard(ticket.id)
+                elif kind == "question":
+                    markup = reporter_reply_keyboard(ticket.id)
+            await self.to_reporter_text(
+                ticket,
                 body,
                 key=f"t{ticket.id}:r:{kind}",
-                ticket_id=ticket.id,
                 markup=markup,
                 purpose=f"reporter:{kind}",
             )
@@ -486,16 +537,20 @@ class OutboxNotifier:
             if chat_id == ticket.reporter_user_id:
                 continue
             with self._speaking(await self.language_of(chat_id)):
-                await self.text_to(
-                    chat_id,
-                    linked_notice(duplicate, ticket, kind, text),
+                markup = PLAIN if duplicate.channel == WECHAT else HTML
+                await self.to_reporter_text(
+                    duplicate,
+                    linked_notice(duplicate, ticket, kind, text, markup),
                     key=f"t{duplicate.id}:linked:{kind}",
-                    ticket_id=duplicate.id,
                     purpose=f"reporter:linked_{kind}"[:32],
                 )
 
     async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None:
         """The department's photos of the result, after the official reply."""
+        if ticket.channel == WECHAT:
+            # Staff's photos are Telegram file ids, which WeChat cannot show; the official
+            # reply (and `状态`) tell the result in words.
+            return
         chat_id = ticket.reporter_user_id
         with self._speaking(await self.language_of(chat_id)):
             caption = _("Photos of the result for {code}").format(code=ticket.code)
@@ -539,9 +594,9 @@ class OutboxNotifier:
             )
 
 
-def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+def reporter_notice(ticket: TicketView, kind: str, text: str | None, markup: Markup = HTML) -> str:
     code = ticket.code
-    extra = html.escape(text or "")
+    extra = markup.escape(text or "")
     templates = {
         "accepted": _("Your report {code} has been accepted by {department}."),
         "rejected": _("Your report {code} was not taken up. Reason: {text}"),
@@ -561,7 +616,7 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
         "survey": _("How was your report {code} handled? Please rate it:"),
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
-    body = template.format(code=code, department=html.escape(ticket.department_name), text=extra)
+    body = template.format(code=code, department=markup.escape(ticket.department_name), text=extra)
     return with_finding(body, ticket) if kind == "resolved" else body
 
 
@@ -571,7 +626,22 @@ def with_finding(body: str, ticket: TicketView) -> str:
     return "\n".join([body, "", *lines]) if lines else body
 
 
-def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: str | None) -> str:
+def wechat_reporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    """The same notices in plain text; answers are typed, not pressed."""
+    if kind == "question":
+        return wechat_text.question_notice(ticket.code, text or "")
+    if kind == "survey":
+        return wechat_text.survey_prompt(ticket.code)
+    return reporter_notice(ticket, kind, text, PLAIN)
+
+
+def linked_notice(
+    duplicate: TicketView,
+    original: TicketView,
+    kind: str,
+    text: str | None,
+    markup: Markup = HTML,
+) -> str:
     """What the reporter of a duplicate hears when the original case moves."""
     templates = {
         "accepted": _("{department} has accepted the case."),
@@ -580,8 +650,8 @@ def linked_notice(duplicate: TicketView, original: TicketView, kind: str, text: 
         "overdue": _("The case is overdue. The supervision office now oversees it."),
     }
     what = templates.get(kind, _("Status: {state}")).format(
-        department=html.escape(original.department_name),
-        text=html.escape(text or ""),
+        department=markup.escape(original.department_name),
+        text=markup.escape(text or ""),
         state=state_label(original.state),
     )
     if kind == "resolved":

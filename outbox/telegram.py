@@ -36,6 +36,7 @@ from outbox.ratelimit import RateLimiter
 
 # Parameters of send methods that name one file (a file_id, or "media:<sha256>" to upload).
 FILE_PARAMS = ("photo", "document", "video", "animation", "audio", "voice", "sticker")
+CHANNEL = "telegram"
 
 
 def classify(error: BaseException) -> Failure:
@@ -128,6 +129,8 @@ def message_ids(result: object) -> list[int]:
 
 class TelegramChannel:
     """The Bot API through one aiogram `Bot`."""
+
+    name = CHANNEL
 
     def __init__(
         self, bot: Bot, *, limiter: RateLimiter | None = None, request_timeout: int = 60

@@ -1,9 +1,14 @@
 """WeChat as an outbox channel: rows to customer-service and template calls, errcodes to failures.
 
-The `ChannelAdapter` Protocol is Telegram-shaped in one way: rows address a chat by an
-integer, and WeChat addresses a follower by a string OpenID. Until the rows carry a
-channel address, the OpenID travels in the payload (`touser`) and `chat_id` is
-`chat_key(openid)`, a stable 63-bit number used only to order and pace one follower's rows.
+Rows address a chat by an integer and WeChat addresses a follower by a string OpenID: the
+OpenID travels in the (encrypted) payload as `touser`, and `chat_id` is `chat_key(openid)`,
+a stable 63-bit number used only to order and pace one follower's rows. Rows are
+`channel = "wechat"`, sent by the WeChat service's own dispatcher.
+
+Customer-service messages may go out only within 48 hours of the follower's last message
+(45015): such a row waits (`FailureKind.WINDOW`, no attempt counted) and the follower's next
+push makes it due again (`outbox.dispatcher.release_waiting`). Quota errors are paced like
+Telegram's 429: the row is due again later, with no attempt counted.
 
 Methods: `text` {touser, content}, `image` {touser, image: "media:<sha256>" or a media_id},
 `template` {touser, template_id, data, url?}.
@@ -22,8 +27,10 @@ from wechat.api import RATE_ERRORS, TOKEN_ERRORS, WINDOW_ERROR, WeChatApi, WeCha
 
 # Quota errors clear at the next day (45009) or within minutes (45047): look again later.
 RATE_RETRY_SECONDS = 600.0
-# Outside the 48-hour window nothing but the follower's next message reopens it.
-WINDOW_RETRY_SECONDS = 3600.0
+# Outside the 48-hour window the follower's next message reopens it (and releases the
+# row); the daily look only covers a push that was missed.
+WINDOW_RETRY_SECONDS = 86400.0
+CHANNEL = "wechat"
 _UNKNOWN_USER = frozenset({40003, 43004})  # invalid OpenID; the follower unfollowed
 
 
@@ -40,8 +47,7 @@ def classify(error: BaseException) -> Failure:
             return Failure(FailureKind.FLOOD, reason, RATE_RETRY_SECONDS)
         if error.errcode == WINDOW_ERROR:
             # Kept pending, not dead: the follower's next message reopens the window.
-            # TODO(wechat window): a template message or a WINDOW failure kind instead.
-            return Failure(FailureKind.FLOOD, reason, WINDOW_RETRY_SECONDS)
+            return Failure(FailureKind.WINDOW, reason, WINDOW_RETRY_SECONDS)
         if error.errcode in _UNKNOWN_USER:
             return Failure(FailureKind.BLOCKED, reason)
         if error.errcode in TOKEN_ERRORS or error.errcode in {40013, 40125, 40164}:
@@ -58,6 +64,8 @@ def classify(error: BaseException) -> Failure:
 
 class WeChatChannel:
     """Customer-service and template messages through one `WeChatApi`."""
+
+    name = CHANNEL
 
     def __init__(self, api: WeChatApi) -> None:
         self._api = api

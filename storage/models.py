@@ -241,6 +241,9 @@ class OutboxMessage(SQLModel, table=True):
     # Decrypted at send time; rows of one chat are ordered and found by chat_hash.
     chat_id: int = Field(sa_type=EncryptedInt)
     chat_hash: str = Field(default="", max_length=HASH_CHARS, index=True)
+    # Which channel's dispatcher sends it ("telegram", "wechat"); `method` and `payload`
+    # are that channel's wire (a Bot API call, a WeChat customer-service message).
+    channel: str = Field(default="telegram", max_length=16)
     method: str = Field(max_length=32)
     # The Bot API parameters: they name the chat and quote real names on cards.
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)

@@ -7,6 +7,7 @@ with the digit or the word. The words offered here are the ones `keyword` recogn
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from tickets.categories import Category
 from tickets.reports import DESCRIPTION_MAX, DESCRIPTION_MIN
 from tickets.views import TicketView
-from ui.render import category_label, local_time
+from ui.render import category_label, local_time, state_label
 
 TOTAL_STEPS = 6
 
@@ -30,6 +31,11 @@ def cancel_hint() -> str:
 
 def numbered(choices: list[str]) -> list[str]:
     return [f"{number} {label}" for number, label in enumerate(choices, start=1)]
+
+
+def rating_labels() -> list[str]:
+    """The survey's answers in `tickets.workflow.RATINGS` order."""
+    return [_("Satisfied"), _("Fairly satisfied"), _("Unsatisfied")]
 
 
 def welcome_text() -> str:
@@ -206,3 +212,54 @@ def too_many_photos(maximum: int) -> str:
 
 def no_such_code() -> str:
     return _("No report with this code.")
+
+
+def question_notice(code: str, question: str) -> str:
+    return "\n".join(
+        [
+            _("The department handling {code} asks:").format(code=code),
+            question,
+            "",
+            _("Reply here with your answer (as text); you stay anonymous."),
+        ]
+    )
+
+
+def survey_prompt(code: str) -> str:
+    return "\n".join(
+        [
+            _("How was your report {code} handled? Please rate it:").format(code=code),
+            *numbered(rating_labels()),
+            _("Reply 1, 2 or 3 (or the words)."),
+        ]
+    )
+
+
+def answer_passed(code: str) -> str:
+    return _("✅ Your answer on {code} was passed on. You stay anonymous.").format(code=code)
+
+
+def rated_text(code: str, rating_index: int, *, reopened: bool) -> str:
+    lines = [
+        _("Your answer on {code}: {rating}").format(
+            code=code, rating=rating_labels()[rating_index]
+        )
+    ]
+    if reopened:
+        reopened_line = _("{code} has been reopened and sent back to the department.")
+        lines.append(reopened_line.format(code=code))
+    else:
+        lines.append(_("Thank you!"))
+    return "\n".join(lines)
+
+
+def own_tickets_text(tickets: Sequence[TicketView], tz: ZoneInfo) -> str:
+    """`我的举报`: the follower's latest reports, newest first, with how to look one up."""
+    if not tickets:
+        return _("You have no reports yet. Send any text to start one.")
+    lines = [_("Your reports:")]
+    lines += [
+        f"{t.code} · {state_label(t.state)} · {local_time(t.created_at, tz)}" for t in tickets
+    ]
+    lines += ["", _("Send 状态 and a code for the details.")]
+    return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""The bot's WeChat channel against the WeChat emulator, over real HTTP on loopback."""
+"""The bot's WeChat channel against the WeChat emulator, over real HTTP on loopback.
+
+`tg_app` runs Telegram beside it on the same database, against the Telegram emulator, for
+the staff side: `supervisor` works the WeChat citizens' tickets there.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.app import SnapreportApp
 from bot.wechat_app import WeChatApp
 from config.settings import Settings
+from emulator.client import ChatUser, EmulatorClient
+from emulator.server import EmulatorServer
 from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatConfig, WeChatEmulator
+from storage.directory import SqlDirectory
+from tests.conftest import RATE_SCALE, SUPERVISOR_ID, stop_or_explain
+from tests.factories import member_row
 from tickets.clock import ManualClock
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -80,3 +90,37 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def follower(wx: WeChatEmulator, wx_app: WeChatApp, http: aiohttp.ClientSession) -> WeChatUser:
     return WeChatUser(http, wx.url, "oFollower0000000000000000001")
+
+
+@pytest.fixture
+async def tg_app(
+    emulator: EmulatorServer, wx_settings: Settings, wx_app: WeChatApp, clock: ManualClock
+) -> AsyncIterator[SnapreportApp]:
+    """Telegram on the WeChat app's database (started after it, so migrated by it)."""
+    settings = Settings(
+        _env_file=None,
+        bot_token=emulator.token,
+        telegram_api_url=emulator.url,
+        database_url=wx_settings.database_url,
+        media_dir=wx_settings.media_dir,
+        admin_ids=wx_settings.admin_ids,
+        poll_timeout=1,
+        digests_enabled=False,
+        rate_global_per_second=30.0 * RATE_SCALE,
+        rate_private_per_second=1.0 * RATE_SCALE,
+        rate_group_per_minute=20.0 * RATE_SCALE,
+    )
+    application = SnapreportApp(settings, clock=clock)
+    await application.start()
+    yield application
+    await stop_or_explain(application)
+
+
+@pytest.fixture
+async def supervisor(client: EmulatorClient, tg_app: SnapreportApp) -> ChatUser:
+    """A supervisor of the intake department, on Telegram."""
+    user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
+    async with tg_app.session_factory() as session, session.begin():
+        intake = await SqlDirectory(session).intake_department_id()
+        session.add(member_row(user.id, intake))
+    return user

@@ -94,7 +94,7 @@ async def test_the_48_hour_window_is_enforced_and_keeps_the_message_pending(
         await wx_app.service.replies.text(follower.open_id, "窗口外")
     assert refused.value.errcode == 45015
     failure = classify(refused.value)
-    assert failure.kind is FailureKind.FLOOD and failure.retry_after > 0  # pending, not dead
+    assert failure.kind is FailureKind.WINDOW and failure.retry_after > 0  # pending, not dead
     # Template messages are what may reach a follower outside the window.
     await wx_app.service.channel.deliver(
         chat_key(follower.open_id),
