@@ -243,7 +243,7 @@ class WeChatService:
 
     async def _handle(self, push_id: int) -> None:
         row = await self.inbox.get(push_id)
-        if row is None or row.handled_at is not None:
+        if row is None or row.handled_at is not None or row.xml is None:
             return
         push = parse_push(row.xml)
         try:

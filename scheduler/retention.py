@@ -28,6 +28,7 @@ from storage.retention import (
     purge_tickets,
     record_purges,
 )
+from storage.wechat import purge_pushes
 from tickets.clock import Clock
 
 log = structlog.get_logger(__name__)
@@ -38,6 +39,7 @@ DELETE_WINDOW = timedelta(hours=48)
 KIND_LABELS = {
     "drafts": "abandoned report drafts",
     "inbox_updates": "handled updates (ids kept against redelivery)",
+    "wechat_pushes": "handled WeChat pushes (hashed keys kept against retries)",
     "outbox_sent": "delivered outbox messages",
     "outbox_dead": "undelivered outbox messages",
     "direct_answers": "records of answers too old to delete",
@@ -107,6 +109,7 @@ async def purge(
         counts = {
             "drafts": drafts,
             "inbox_updates": await purge_inbox(session, before=now - policy.inbox),
+            "wechat_pushes": await purge_pushes(session, before=now - policy.inbox),
             "outbox_sent": await purge_outbox(
                 session, state="sent", before=now - policy.sent_outbox
             ),

@@ -35,6 +35,7 @@ from storage.models import (
     UserPref,
     payload_lane,
 )
+from storage.wechat import WeChatPush
 
 # model -> its encrypted columns (the `*_hash` columns follow from `lookup_hashes`).
 ENCRYPTED_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
@@ -48,6 +49,9 @@ ENCRYPTED_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     InboxUpdate: ("payload",),
     FsmRecord: ("storage_key", "data"),
     UserPref: ("channel_user_id",),
+    # A waiting push's de-duplication hash is not recomputed (it cannot be undone): a
+    # WeChat retry racing the rotation, with the bot stopped, is all it could miss.
+    WeChatPush: ("open_id", "xml", "replies"),
 }
 
 

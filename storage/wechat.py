@@ -2,7 +2,11 @@
 
 A push is stored before WeChat is answered `success`: its `dedup_key` (MsgId, or sender
 + CreateTime + event for events) is unique, so WeChat's retries of an unanswered push
-become no-ops. The access_token is one per AppID and a new one invalidates the old after
+become no-ops. A push names its follower, so a dump must not: the key is stored as its
+keyed hash, the OpenID and the raw XML encrypted, and both are wiped once the push is
+handled (the retention purge deletes the row after `INBOX_RETENTION_HOURS`).
+
+The access_token is one per AppID and a new one invalidates the old after
 five minutes, so replicas share one row instead of each fetching their own.
 """
 
@@ -12,13 +16,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from storage.db import SessionFactory
-from storage.identity import EncryptedJSON, lookup_hash
+from storage.identity import EncryptedJSON, EncryptedStr, keys_of, lookup_hash
 from storage.models import FsmRecord, utcnow
 from storage.types import UTCDateTime
 from wechat.api import AccessToken
@@ -30,10 +34,12 @@ class WeChatPush(SQLModel, table=True):
     __tablename__ = "wechat_push"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The keyed hash of the push's MsgId or sender + time: finds a retry, names nobody.
     dedup_key: str = Field(max_length=160, unique=True)
-    open_id: str = Field(max_length=64, index=True)
+    # Encrypted while the push waits; None once it is handled.
+    open_id: str | None = Field(default=None, sa_type=EncryptedStr)
     msg_type: str = Field(max_length=16)
-    xml: str
+    xml: str | None = Field(default=None, sa_type=EncryptedStr)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # A push whose handling failed for a while (rate limit, 48-hour window) waits here.
@@ -66,12 +72,13 @@ class PushInbox:
     async def add(self, *, dedup_key: str, open_id: str, msg_type: str, xml: str) -> int | None:
         """Store a push not seen before and return its id; None for a retry of a stored one."""
         async with self._sessions() as session:
+            hashed = dedup_hash(session, dedup_key)
             seen = await session.scalar(
-                select(col(WeChatPush.id)).where(col(WeChatPush.dedup_key) == dedup_key)
+                select(col(WeChatPush.id)).where(col(WeChatPush.dedup_key) == hashed)
             )
             if seen is not None:
                 return None
-            row = WeChatPush(dedup_key=dedup_key, open_id=open_id, msg_type=msg_type, xml=xml)
+            row = WeChatPush(dedup_key=hashed, open_id=open_id, msg_type=msg_type, xml=xml)
             session.add(row)
             try:
                 await session.commit()
@@ -96,10 +103,12 @@ class PushInbox:
             return list(rows)
 
     async def mark_handled(self, push_id: int, *, at: datetime, error: str | None = None) -> None:
+        """Record the push as done and forget what it said and who said it."""
         async with self._sessions() as session, session.begin():
             row = await session.get(WeChatPush, push_id)
             if row is not None:
                 row.handled_at, row.last_error = at, error
+                row.open_id = row.xml = row.replies = None
 
     async def reply_sent(self, push_id: int) -> None:
         """Count one more of the push's answers as delivered."""
@@ -116,9 +125,21 @@ class PushInbox:
                 row.attempts += 1
 
 
+def dedup_hash(session: AsyncSession, dedup_key: str) -> str:
+    """The stored form of a push's de-duplication key (it holds the sender's OpenID)."""
+    return keys_of(session).lookup_hash(dedup_key)
+
+
 async def push_by_key(session: AsyncSession, dedup_key: str) -> WeChatPush | None:
     """The stored push with that key, in the caller's unit of work."""
-    return await session.scalar(select(WeChatPush).where(col(WeChatPush.dedup_key) == dedup_key))
+    hashed = dedup_hash(session, dedup_key)
+    return await session.scalar(select(WeChatPush).where(col(WeChatPush.dedup_key) == hashed))
+
+
+async def purge_pushes(session: AsyncSession, *, before: datetime) -> int:
+    """Delete pushes handled before `before` (long past WeChat's retries)."""
+    result = await session.execute(delete(WeChatPush).where(col(WeChatPush.handled_at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlTokenStore:
