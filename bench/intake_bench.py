@@ -7,13 +7,15 @@ person would: a photo, Next, a typed description, a category, Skip (place), Anon
 Confirm, waiting for each answer before the next tap. A report counts when its tracking
 code arrives. Everything real runs: the inbox, the database FSM storage, the photo
 pipeline (Pillow in a worker thread, media store), the ticket transaction and outbox rows.
-The emulator's rate limits are off and the bot's own pacing and per-user report limit are
-lifted, so the figure measures the bot, not Telegram's limits or the abuse rule. The echo
-baseline (bench/echo_bot.py driven by bench/throughput.py's `inject_and_wait`) runs in
-the same process on the same emulator first.
+The emulator runs in its own process with its rate limits off, and the bot's own pacing
+and per-user report limit are lifted, so the figure measures the bot, not Telegram's
+limits or the abuse rule. Each report carries the 12-megapixel phone JPEG with EXIF of
+bench/photo_pipeline.py.
 
-Prints JSON: complete reports/s, the updates/s they amount to (7 updates a report), the
-echo bot's updates/s, and their ratio.
+Prints JSON: complete reports/s, the updates/s they amount to (7 updates a report), and
+the budget: at least 0.7 × (cores ÷ the time Pillow takes to open and save the same
+photo, measured in the same run), i.e. the photo work spread over every core should be
+what limits intake, not the conversation around it.
 """
 
 from __future__ import annotations
@@ -21,30 +23,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from PIL import Image
 
-from bench.echo_bot import create_echo_dispatcher
-from bench.throughput import inject_and_wait, send_text
+from bench.common import Budget, bench_settings, cores, emulator_process, finish
+from bench.photo_pipeline import bare_reencode, phone_photo_jpeg, time_interleaved
 from bot.app import SnapreportApp
 from config.logs import configure_logging
-from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
-from emulator.config import EmulatorConfig
-from emulator.server import EmulatorServer
 from storage.fsm import DatabaseStorage
-from storage.identity import generate_key
 from storage.txwatch import WriteTransactionWatch
 
 UPDATES_PER_REPORT = 7  # photo, Next, description, category, Skip, Anonymous, Confirm
@@ -87,29 +80,14 @@ async def bot_calls(client: EmulatorClient) -> int:
     return sum(count for method, count in requests.items() if method.lower() != "getupdates")
 
 
-def intake_settings(server: EmulatorServer, tmp: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=server.token,
-        telegram_api_url=server.url,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'intake.sqlite3'}",
-        identity_key=generate_key(),
-        media_dir=tmp / "media",
-        poll_timeout=1,
-        rate_global_per_second=1e6,
-        rate_private_per_second=1e6,
-        rate_group_per_minute=1e6,
-        reports_per_hour=1_000_000,
-    )
-
-
 async def measure_intake(
-    server: EmulatorServer, citizens: int, reports: int, database_url: str | None
+    url: str, control: str, citizens: int, reports: int, database_url: str | None
 ) -> dict[str, Any]:
     """Complete reports per second with `citizens` people filing `reports` each."""
-    photos = [phone_photo(seed) for seed in range(citizens * reports + 1)]
+    photo = phone_photo_jpeg(4000, 3000)
+    photos = [photo] * (citizens * reports + 1)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = intake_settings(server, Path(tmp))
+        settings = bench_settings(url, Path(tmp))
         if database_url:
             settings = settings.model_copy(update={"database_url": database_url})
         app = SnapreportApp(settings)
@@ -119,7 +97,7 @@ async def measure_intake(
             watch.install(app.dp.storage.owned_engine)
         await app.start()
         try:
-            async with EmulatorClient(server.url) as client:
+            async with EmulatorClient(url, token=control) as client:
                 # Warm up once (imports, Pillow and imagehash first calls, SQL caches).
                 warm = await client.chat_user(first_name="warm", language_code="en")
                 await file_one_report(warm, photos[-1], 0)
@@ -158,49 +136,21 @@ async def measure_intake(
     }
 
 
-async def measure_echo_baseline(server: EmulatorServer, users: int, messages: int) -> float:
-    """The echo bot's updates/s on the same emulator (bench/throughput.py's workload)."""
-    bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.url)))
-    dispatcher = create_echo_dispatcher()
-    polling = asyncio.create_task(
-        dispatcher.start_polling(
-            bot, polling_timeout=1, handle_signals=False, close_bot_session=False
-        )
-    )
-    try:
-        async with EmulatorClient(server.url) as client:
-            seconds = await inject_and_wait(client, users=users, messages=messages, send=send_text)
-    finally:
-        # Not polling.cancel(): start_polling awaits asyncio.wait(), whose cancellation
-        # leaves the getUpdates loop running, and the next bot then gets 409 Conflict.
-        await dispatcher.stop_polling()
-        await polling
-        await bot.session.close()
-    return messages / seconds
-
-
-async def run(
-    citizens: int, reports: int, echo_messages: int, database_url: str | None
-) -> dict[str, object]:
-    server = EmulatorServer(EmulatorConfig(rate_limits=False))
-    await server.start()
-    try:
-        echo = await measure_echo_baseline(server, citizens, echo_messages)
-        server.reset()
-        intake = await measure_intake(server, citizens, reports, database_url)
-    finally:
-        await server.stop()
-    intake_updates = intake["reports_per_s"] * UPDATES_PER_REPORT
+async def run(citizens: int, reports: int, database_url: str | None) -> dict[str, Any]:
+    async with emulator_process() as (url, control):
+        intake = await measure_intake(url, control, citizens, reports, database_url)
+    _walls, cpus = time_interleaved({"bare": bare_reencode}, phone_photo_jpeg(4000, 3000), 5)
+    bare_s = statistics.median(cpus["bare"]) / 1000  # CPU: what the decode costs a core
     return {
-        "benchmark": "intake conversation end to end vs echo baseline",
+        "benchmark": "intake conversation end to end, one 12 MP photo a report",
         "database": "postgresql" if database_url else "sqlite",
         "citizens": citizens,
         "reports": citizens * reports,
-        "photo": "1280x960 JPEG, one per report",
-        "echo_updates_per_s": round(echo, 1),
+        "cores": cores(),
+        "bare_open_save_s": round(bare_s, 4),
+        "reports_budget_baseline_per_s": round(cores() / bare_s, 2),
         "intake_reports_per_s": round(intake["reports_per_s"], 2),
-        "intake_updates_per_s": round(intake_updates, 1),
-        "ratio_intake_updates_to_echo": round(intake_updates / echo, 3),
+        "intake_updates_per_s": round(intake["reports_per_s"] * UPDATES_PER_REPORT, 1),
         "report_latency_p50_s": round(intake["report_latency_p50_s"], 3),
         "report_latency_p95_s": round(intake["report_latency_p95_s"], 3),
         "bot_api_calls_per_report": round(intake["bot_api_calls_per_report"], 1),
@@ -215,14 +165,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=20, help="concurrent citizens")
     parser.add_argument("--reports", type=int, default=3, help="reports each citizen files")
-    parser.add_argument("--echo-messages", type=int, default=1000)
     parser.add_argument(
         "--database-url", default=None, help="e.g. a PostgreSQL URL (default: a temp SQLite)"
     )
     args = parser.parse_args(argv)
     configure_logging("WARNING")
-    result = asyncio.run(run(args.citizens, args.reports, args.echo_messages, args.database_url))
-    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    result = asyncio.run(run(args.citizens, args.reports, args.database_url))
+    finish(
+        result,
+        [
+            Budget("full reports with one 12 MP photo", result["intake_reports_per_s"],
+                   "reports/s", 0.7, "at_least",
+                   baseline=result["reports_budget_baseline_per_s"],
+                   baseline_label="cores ÷ Pillow open+save of the photo"),
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

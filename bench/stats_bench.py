@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import tempfile
@@ -37,6 +36,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
+from bench.common import Budget, finish
 from storage.db import create_engine, create_session_factory, is_sqlite
 from storage.identity import IdentityKeys, generate_key
 from storage.migrate import upgrade
@@ -386,11 +386,39 @@ async def _main(args: argparse.Namespace, stack: ExitStack) -> list[dict[str, An
     return [await run_backend(url, args) for url in urls]
 
 
+def budgets(results: list[dict[str, Any]]) -> list[Budget]:
+    """/status p95 at most 1 ms and a quarter's /stats at most 0.1 s, per backend."""
+    found: list[Budget] = []
+    for result in results:
+        size = f"{result['backend']}, {result['tickets']:,} tickets / {result['events']:,} events"
+        measured = result["schema_indexes"]
+        found.append(
+            Budget(
+                f"/status lookup p95 ({size})",
+                measured["status_lookup"]["p95_ms"],
+                "ms",
+                1.0,
+                "at_most",
+            )
+        )
+        found.append(
+            Budget(
+                f"quarter's /stats, all departments ({size})",
+                measured["stats_all_departments"]["best_s"],
+                "s",
+                0.1,
+                "at_most",
+                note="computed from the raw events: no roll-ups yet",
+            )
+        )
+    return found  # fmt: skip
+
+
 def main() -> None:
     args = _arguments()
     with ExitStack() as stack:
         results = asyncio.run(_main(args, stack))
-    print(json.dumps({"results": results}, indent=2, ensure_ascii=False))
+    finish({"benchmark": "/stats and /status at size", "results": results}, budgets(results))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.console_app import ConsoleBackend, console_server
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled, lane_key
@@ -41,6 +42,7 @@ from bot.webhook import WEBHOOK_PATH, webhook_app
 from bot.workspace import workspace
 from config.settings import Settings, webhook_secret_problem
 from config.tasks import end_task
+from console.web import mount_console
 from handlers.album_panels import AlbumPanels
 from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
@@ -51,10 +53,11 @@ from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
 from scheduler.retention import RetentionPolicy
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
+from storage.categories import SqlCategories
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.identity import keys_of
-from storage.media import MediaStore
+from storage.media import MediaStore, PhotoWorkers
 from storage.mediastores import open_media_store
 from storage.migrate import upgrade
 from storage.models import InboxUpdate
@@ -65,6 +68,7 @@ from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import Workspace
+from ui.categories import remember
 from ui.commands import set_commands
 from ui.i18n import create_i18n
 from ui.render import quarantine_notice
@@ -125,6 +129,7 @@ class SnapreportApp:
         self.lane_locks = LaneLocks(self.redis) if self.redis is not None else None
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
+        self.photo_workers = PhotoWorkers()
         self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
         self.bot = create_bot(self.settings, self.limiter, clock=self.clock)
         self.dp = create_dispatcher(
@@ -136,6 +141,7 @@ class SnapreportApp:
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
+            photo_workers=self.photo_workers,
             album_panels=self.album_panels,
         )
         if isinstance(self.dp.storage, DatabaseStorage) and self.dp.storage.owned_engine:
@@ -168,6 +174,16 @@ class SnapreportApp:
         self._stopping = False
         self._fatal: asyncio.Future[None] | None = None
         self._web_runner: web.AppRunner | None = None
+        self._console_runner: web.AppRunner | None = None
+        self.console = ConsoleBackend(
+            settings=self.settings,
+            i18n=self.i18n,
+            sessions=self.session_factory,
+            clock=self.clock,
+            calendar=self.calendar,
+            media=self.media_store,
+            bot=self.bot,
+        )
         self.scheduler: SnapreportScheduler | None = None
 
     def _make_limiter(self) -> RateLimiter:
@@ -196,6 +212,9 @@ class SnapreportApp:
                 upgrade, self.settings.database_url, keys=identity_keys(self.settings)
             )
         self.me = await self._check_token()
+        async with self.session_factory() as session:
+            # Scheduled digests render outside any update: give them the table as it is now.
+            remember(await SqlCategories(session).list_categories())
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
@@ -230,6 +249,11 @@ class SnapreportApp:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="polling")
             self._poller.add_done_callback(self._poller_ended)
+            if self.settings.console_url and self.settings.wechat_app_id:
+                # WeChat's endpoint takes WEBHOOK_PORT in this mode (`bot.wechat_app`).
+                log.warning("console_not_served", reason="WECHAT_APP_ID holds WEBHOOK_PORT")
+            elif self.settings.console_url:
+                await self._start_console_server()
         if self.settings.metrics_port is not None:
             await self._start_ops_server(self.settings.metrics_port)
         log.info(
@@ -324,6 +348,8 @@ class SnapreportApp:
         app = webhook_app(self.receive, secret=secret, context_bot=self.bot)
         if self.settings.metrics_port is None:  # else they get a server of their own
             add_ops_routes(app, self.ops)
+        if self.settings.console_url:
+            mount_console(app, self.console)
         self._web_runner = web.AppRunner(app)
         await self._web_runner.setup()
         site = web.TCPSite(
@@ -335,6 +361,15 @@ class SnapreportApp:
             secret_token=secret,
             allowed_updates=self.dp.resolve_used_update_types(),
         )
+
+    async def _start_console_server(self) -> None:
+        """Polling mode has no webhook server: the console gets WEBHOOK_HOST:WEBHOOK_PORT."""
+        self._console_runner = web.AppRunner(console_server(self.console))
+        await self._console_runner.setup()
+        site = web.TCPSite(
+            self._console_runner, self.settings.webhook_host, self.settings.webhook_port
+        )
+        await site.start()
 
     async def _start_ops_server(self, port: int) -> None:
         self._ops_runner = web.AppRunner(ops_app(self.ops))
@@ -400,6 +435,9 @@ class SnapreportApp:
         if self._ops_runner is not None:
             await self._ops_runner.cleanup()
             self._ops_runner = None
+        if self._console_runner is not None:
+            await self._console_runner.cleanup()
+            self._console_runner = None
         await self.lanes.close()
         # After the lanes: a photo handled last may still have scheduled a refresh. What is
         # cancelled here is remembered in the drafts and sent at the next start.
@@ -408,6 +446,7 @@ class SnapreportApp:
             await self.scheduler.stop()  # lets sends in flight finish and be recorded
             self.scheduler = None
         await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+        self.photo_workers.close()
         await self.bot.session.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -8,11 +8,11 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -20,6 +20,8 @@ from config.settings import Settings, webhook_secret_problem
 
 if TYPE_CHECKING:
     from scheduler.retention import PurgeReport
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="snapreport: snap-a-photo (随手拍) reports of officials' misconduct, on Telegram.",
@@ -81,14 +83,12 @@ def run() -> None:
         hash_key=hash_key.get_secret_value() if hash_key else None,
         secrets=settings.secret_values(),
     )
-    # The doctor checks the Telegram side; WeChat alone (no BOT_TOKEN) skips it.
-    if settings.bot_token is not None or settings.wechat_app_id is None:
-        results = asyncio.run(run_checks(Doctor(settings)))
-        for result in results:
-            if result.status is not Status.OK:
-                typer.echo(result.line(), err=True)
-        if stoppers := blocking(results):
-            raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
+    results = asyncio.run(run_checks(Doctor(settings, fetch_wechat_token=False)))
+    for result in results:
+        if result.status is not Status.OK:
+            typer.echo(result.line(), err=True)
+    if stoppers := blocking(results):
+        raise fail("not starting: " + "; ".join(r.name for r in stoppers) + " (see above)")
     try:
         asyncio.run(run_channels(settings))
     except (MissingTokenError, BadTokenError, InsecureWebhookError, InsecureWeChatError) as error:
@@ -112,6 +112,28 @@ def doctor() -> None:
 
 
 @app.command()
+def console(
+    port: Annotated[
+        int | None, typer.Option(help="Port (default WEBHOOK_PORT), on WEBHOOK_HOST.")
+    ] = None,
+) -> None:
+    """Serve the web console alone at /console (the bot may run elsewhere on the same
+    database; its outbox sends what the console's actions cause)."""
+    from bot.console_app import serve_console
+
+    settings = Settings()
+    if not settings.console_url:
+        raise fail("CONSOLE_URL is not set: the bot could not send login links")
+    typer.echo(
+        f"console on http://{settings.webhook_host}:{port or settings.webhook_port}/console/"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve_console(settings, host=settings.webhook_host, port=port or settings.webhook_port)
+        )
+
+
+@app.command()
 def emulator(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8081,
     public: Annotated[
@@ -125,11 +147,41 @@ def emulator(
     main(["--port", str(port), *(["--public"] if public else [])])
 
 
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+
+
 @app.command()
 def demo(
     fast: Annotated[bool, typer.Option(help="Skip the pauses between steps.")] = True,
+    channel: Annotated[
+        Channel,
+        typer.Option(help="Where the citizen is: telegram, or wechat (the office on Telegram)."),
+    ] = Channel.TELEGRAM,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Play it yourself in a browser instead: a citizen's and a supervisor's phone.",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="The --web page's port (0 picks a free one).")] = 8090,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the --web page in a browser.")
+    ] = True,
 ) -> None:
     """Play a full report → alert → reply → survey cycle on the emulator (no token, offline)."""
+    if web:
+        from bot.sandbox import run_sandbox
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_sandbox(port=port, open_browser=open_browser))
+        return
+    if channel is Channel.WECHAT:
+        from bot.demo_wechat import run_wechat_demo
+
+        sys.exit(asyncio.run(run_wechat_demo()))
     from bot.demo import run_demo
 
     sys.exit(asyncio.run(run_demo()))
@@ -279,21 +331,67 @@ def qr(
     department: Annotated[str, typer.Option(help="Route reports from here to this dept.")] = "",
     out: Annotated[Path, typer.Option(help="Folder for the PNG and SVG.")] = Path("posters"),
     lang: Annotated[Language | None, typer.Option(help=LANG_HELP)] = None,
+    channel: Annotated[
+        Channel,
+        typer.Option(
+            help="telegram: a t.me deep link; wechat: a permanent QR code of the Official "
+            "Account (WECHAT_APP_ID and WECHAT_APP_SECRET), its scene the tag."
+        ),
+    ] = Channel.TELEGRAM,
 ) -> None:
     """Write a printable QR poster (PNG + SVG) for a place, and register its tag."""
     from storage.routes_file import register_tag
     from tickets.routing import SOURCE_TAG_RE
-    from ui.qr import deep_link, write_poster
+    from ui.qr import write_poster
 
     if not SOURCE_TAG_RE.match(tag):
         raise fail("--tag must be 1-64 characters of A-Z a-z 0-9 _ -")
     settings = Settings()
-    username = bot_username or asyncio.run(_bot_username(settings))
+    link = asyncio.run(_qr_link(settings, channel, tag, bot_username))
     with refused_by_domain():
         asyncio.run(register_tag(settings, tag=tag, place=place, department=department or None))
     tr = _translator(settings, lang)
-    poster = write_poster(out, link=deep_link(username, tag), place=place, tag=tag, tr=tr)
+    poster = write_poster(out, link=link, place=place, tag=tag, tr=tr)
     typer.echo(f"poster: {poster.png}\nvector: {poster.svg}\nlink:   {poster.link}")
+
+
+@app.command("wechat-menu")
+def wechat_menu() -> None:
+    """Give the WeChat Official Account its menu: 随手拍, 我的举报, 使用说明."""
+    from bot.wechat_app import install_menu
+
+    settings = Settings()
+    menu = asyncio.run(_wechat_call(settings, lambda: install_menu(settings)))
+    names = " | ".join(button["name"] for button in menu["button"])
+    typer.echo(f"menu installed: {names}")
+
+
+async def _wechat_call(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run a one-off call of the Official Account's API, its failures as CLI messages."""
+    import aiohttp
+
+    from wechat.api import WeChatApiError
+
+    if settings.wechat_app_id is None or settings.wechat_app_secret is None:
+        raise fail("This needs WECHAT_APP_ID and WECHAT_APP_SECRET in .env.")
+    try:
+        return await work()
+    except WeChatApiError as error:
+        raise fail(f"WeChat refused it: {error}") from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        message = f"WeChat's API at {settings.wechat_api_url} is unreachable ({error!r})."
+        raise fail(message) from None
+
+
+async def _qr_link(settings: Settings, channel: Channel, tag: str, bot_username: str) -> str:
+    """What the poster's code encodes: a deep link, or WeChat's URL for the tag's QR code."""
+    from ui.qr import deep_link
+
+    if channel is Channel.TELEGRAM:
+        return deep_link(bot_username or await _bot_username(settings), tag)
+    from bot.wechat_app import place_qr_link
+
+    return await _wechat_call(settings, lambda: place_qr_link(settings, tag))
 
 
 async def _bot_username(settings: Settings) -> str:

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import SnapreportApp
 from bot.demo_history import seed_history
@@ -112,7 +113,8 @@ def indent(text: str) -> str:
     return "\n".join("      " + line for line in text.splitlines())
 
 
-def demo_settings(server: EmulatorServer, root: Path) -> Settings:
+def demo_settings(server: EmulatorServer, root: Path, **more: Any) -> Settings:
+    """The demo's settings; `more` adds to them (the WeChat demo's Official Account)."""
     return Settings(
         _env_file=None,
         bot_token=server.token,
@@ -126,6 +128,7 @@ def demo_settings(server: EmulatorServer, root: Path) -> Settings:
         rate_global_per_second=30.0 * RATE_SCALE,
         rate_private_per_second=1.0 * RATE_SCALE,
         rate_group_per_minute=20.0 * RATE_SCALE,
+        **more,
     )
 
 
@@ -142,7 +145,8 @@ async def citizen_reports(narrator: Narrator, citizen: ChatUser) -> str:
     await narrator.show_bot(citizen)
     steps = (
         ("下一步", "第 3/5 步"),
-        ("上班玩手机", "第 4/5 步"),
+        ("上班玩手机", "反映的是哪个单位"),
+        ("不清楚", "第 4/5 步"),
         ("跳过", "第 5/5 步"),
         ("匿名", "请核对"),
         ("确认提交", "举报编号"),
@@ -190,6 +194,12 @@ async def office_handles(
     await press(narrator, citizen, "回复", expect=code)
     await send(narrator, citizen, "3号窗口，上午十点左右", expect="已转达")
     await deliver(app, narrator, admin)
+    await office_resolves(narrator, admin)
+    await deliver(app, narrator, citizen)
+
+
+async def office_resolves(narrator: Narrator, admin: ChatUser) -> None:
+    """Resolve with a finding (substantiated, criticised, one person) and the reply."""
     await press(narrator, admin, "办结", expect="核查结果是什么")
     await press(narrator, admin, "查实", expect="采取了哪些处理措施")
     await press(narrator, admin, "通报批评", expect="采取了哪些处理措施")
@@ -198,7 +208,6 @@ async def office_handles(
     reply = "经核实，该工作人员已被约谈并通报批评，窗口已恢复正常办理。"
     await send(narrator, admin, reply, expect="发送答复")
     await press(narrator, admin, "发送答复", expect="已办结")
-    await deliver(app, narrator, citizen)
 
 
 async def play(client: EmulatorClient, app: SnapreportApp, clock: ManualClock) -> int:

@@ -18,7 +18,6 @@ from typing import Any, Final
 
 from storage.db import SessionFactory
 from storage.models import Department, Reporter, Ticket, TicketEvent
-from tickets.categories import Category
 from tickets.codes import new_code
 from tickets.deadlines import DeadlinePolicy, compute_deadlines
 from tickets.findings import Finding, Sanction, is_substantiated
@@ -31,15 +30,15 @@ DEPARTMENTS: Final = (
     ("市政务服务中心", 2),
 )
 CATEGORY_WEIGHTS: Final = {
-    Category.ABSENT: 8,
-    Category.IDLE: 6,
-    Category.RUDE: 7,
-    Category.BUCK: 6,
-    Category.EXTORTION: 2,
-    Category.CAR: 2,
-    Category.BANQUET: 1,
-    Category.GIFTS: 1,
-    Category.OTHER: 2,
+    "absent": 8,
+    "idle": 6,
+    "rude": 7,
+    "buck": 6,
+    "extortion": 2,
+    "car": 2,
+    "banquet": 1,
+    "gifts": 1,
+    "other": 2,
 }
 PLACES: Final = ("政务大厅3号窗口", "东门停车场", "南湖街道办事处", "北站广场", "不动产登记中心")
 REPORTERS: Final = 60

@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.holidays_file import HolidaysFileError, load_calendar
-from config.settings import Settings, webhook_secret_problem
+from config.settings import Settings, webhook_secret_problem, wechat_problem
 from storage.db import identity_keys, is_sqlite
 from storage.identity import IdentityDecryptError, IdentityKeyError, is_encrypted
 from storage.media import MediaUnavailable
@@ -45,6 +45,7 @@ from storage.migrate import alembic_config
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import LOOKAHEAD_DAYS
 from ui.charts import CjkFontNotFound, cjk_font
+from wechat.api import MemoryTokenStore, WeChatApi, WeChatApiError
 
 TIMEOUT = 10.0
 MIN_FREE_BYTES = 1 << 30
@@ -85,6 +86,9 @@ class Doctor:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     find_font: Callable[[], str] = cjk_font
+    # `run` checks WeChat's settings only: a fresh token at every start would spend the
+    # account's daily token quota in a crash loop.
+    fetch_wechat_token: bool = True
 
 
 Check = Callable[[Doctor], Awaitable[CheckResult]]
@@ -93,6 +97,8 @@ Check = Callable[[Doctor], Awaitable[CheckResult]]
 async def check_token(doctor: Doctor) -> CheckResult:
     """getMe with BOT_TOKEN against TELEGRAM_API_URL."""
     settings = doctor.settings
+    if settings.bot_token is None and settings.wechat_app_id:
+        return ok("token", "no BOT_TOKEN: Telegram is off, WeChat alone serves citizens")
     if settings.bot_token is None:
         fix = f"put BOT_TOKEN=<token from @BotFather> {ENV}, or try `snapreport demo`"
         return CheckResult("token", Status.FAIL, "no BOT_TOKEN", fix, fatal=True)
@@ -119,6 +125,8 @@ async def check_token(doctor: Doctor) -> CheckResult:
 async def check_api_url(doctor: Doctor) -> CheckResult:
     """Any HTTP answer from TELEGRAM_API_URL proves the server is reachable."""
     url = doctor.settings.telegram_api_url
+    if doctor.settings.bot_token is None and doctor.settings.wechat_app_id:
+        return ok("Bot API URL", "not used (no BOT_TOKEN)")
     fix = "check TELEGRAM_API_URL, the network, or a proxy/firewall"
     try:
         async with (
@@ -283,6 +291,46 @@ async def check_webhook(doctor: Doctor) -> CheckResult:
     return ok("webhook", f"{settings.webhook_url} with a secret")
 
 
+async def check_wechat(doctor: Doctor) -> CheckResult:
+    """The Official Account: settings WeChat accepts, and an access token from its API.
+
+    The token is fetched afresh, which proves the AppID and secret; WeChat keeps the one a
+    running service holds valid for five more minutes, and the service refreshes on 40001.
+    """
+    settings = doctor.settings
+    if not settings.wechat_app_id:
+        return ok("WeChat", "not used (WECHAT_APP_ID empty)")
+    if problem := wechat_problem(settings):
+        detail, _, make = problem.partition(" Make one with: ")
+        return CheckResult("WeChat", Status.FAIL, detail, make or f"set it {ENV}", fatal=True)
+    assert settings.wechat_app_secret is not None
+    url = settings.wechat_api_url
+    if not doctor.fetch_wechat_token:
+        return ok("WeChat", f"AppID {settings.wechat_app_id}: settings accepted")
+    api = WeChatApi(
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+        store=MemoryTokenStore(),
+        now=doctor.clock.now,
+        base_url=url,
+        timeout=TIMEOUT,
+    )
+    try:
+        await api.access_token()
+    except WeChatApiError as error:
+        fix = f"check WECHAT_APP_ID, WECHAT_APP_SECRET and the platform's IP whitelist {ENV}"
+        return CheckResult("WeChat", Status.FAIL, f"{url} refused the AppID: {error}", fix)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        detail = f"{url} unreachable: {type(error).__name__}: {error}"
+        return CheckResult("WeChat", Status.FAIL, detail, "check WECHAT_API_URL and the network")
+    finally:
+        await api.close()
+    mode = "safe mode" if settings.wechat_aes_key else "plain mode"
+    templates = len(settings.wechat_template_ids)
+    detail = f"AppID {settings.wechat_app_id}: access token from {url}, {mode}"
+    return ok("WeChat", f"{detail}, {templates} template(s)")
+
+
 async def check_identity_key(doctor: Doctor) -> CheckResult:
     """IDENTITY_KEY: set, well-formed, and the key the stored identities were encrypted with.
 
@@ -334,6 +382,7 @@ CHECKS: tuple[Check, ...] = (
     check_holidays,
     check_admins,
     check_webhook,
+    check_wechat,
     check_identity_key,
 )
 

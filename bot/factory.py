@@ -30,7 +30,7 @@ from outbox.pacing import PacingMiddleware
 from outbox.ratelimit import RateLimiter
 from storage.db import SessionFactory, identity_keys
 from storage.fsm import DatabaseStorage
-from storage.media import MediaStore
+from storage.media import MediaStore, PhotoWorkers
 from tickets.clock import Clock, SystemClock
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
@@ -71,6 +71,7 @@ def create_dispatcher(
     calendar: WorkingCalendar,
     media_store: MediaStore,
     image_limits: ImageLimits,
+    photo_workers: PhotoWorkers | None = None,
     **workflow: Any,
 ) -> Dispatcher:
     """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
@@ -96,6 +97,7 @@ def create_dispatcher(
         calendar=calendar,
         media=media_store,
         image_limits=image_limits,
+        photo_workers=photo_workers,
     )
     # Order matters: the log line wraps everything, the session exists before the actor
     # is looked up and the workspace built on it, a refusal is answered inside the unit of

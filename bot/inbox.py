@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import structlog
 from aiogram.types import Update
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from config.tasks import end_tasks
@@ -42,6 +43,14 @@ class Inbox:
         batch = {u.update_id: u for u in updates}
         if not batch:
             return []
+        try:
+            return await self._store_new(batch)
+        except IntegrityError:
+            # The same update stored meanwhile by a concurrent delivery (a webhook retry
+            # while the first call is still in flight): read again, it is seen now.
+            return await self._store_new(batch)
+
+    async def _store_new(self, batch: dict[int, Update]) -> list[Update]:
         async with self._sessions() as session, session.begin():
             seen = set(
                 await session.scalars(

@@ -28,6 +28,7 @@ from storage.people import PeopleRepo
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
 from tickets.errors import DomainError
 from tickets.ports import UpdateWorkspace
+from ui.categories import use_categories
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)
@@ -84,8 +85,10 @@ class WorkspaceMiddleware(BaseMiddleware):
         self._build = build
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["ws"] = self._build(data["session"])
-        return await handler(event, data)
+        ws = data["ws"] = self._build(data["session"])
+        # Category labels are rows and rendering is synchronous: read the table once here.
+        with use_categories(await ws.categories.list_categories()):
+            return await handler(event, data)
 
 
 class DomainErrorMiddleware(BaseMiddleware):

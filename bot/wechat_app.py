@@ -17,8 +17,10 @@ in the push's unit of work.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -45,6 +47,8 @@ from storage.wechat import PushInbox, SqlTokenStore, WeChatDrafts, push_by_key
 from tickets.clock import Clock, SystemClock
 from tickets.errors import DomainError
 from tickets.photos import ImageLimits
+from ui import wechat_text as texts
+from ui.categories import use_categories
 from ui.errors_text import error_text
 from ui.i18n import create_i18n
 from wechat.api import TokenStore, WeChatApi
@@ -123,7 +127,8 @@ class ReportFlow:
                 drafts = WeChatDrafts(session, now=self._clock.now)
                 turn = Turn(ws, drafts, self._api, self._settings, push.from_user, language)
                 try:
-                    texts = await answer(push, turn)
+                    with use_categories(await ws.categories.list_categories()):
+                        texts = await answer(push, turn)
                 except DomainError as error:
                     # Nothing of a refused step is kept; the step stays where it was.
                     await session.rollback()
@@ -329,6 +334,50 @@ class WeChatApp:
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
+
+
+async def place_qr_link(settings: Settings, tag: str) -> str:
+    """WeChat's URL of a permanent QR code whose scene is the place tag `tag`."""
+    async with account_api(settings) as api:
+        return (await api.create_qrcode(tag)).url
+
+
+async def install_menu(settings: Settings) -> dict[str, Any]:
+    """Give the Official Account snapreport's custom menu, in the default language."""
+    i18n = create_i18n(settings.default_language)
+    with i18n.context(), i18n.use_locale(settings.default_language):
+        menu = texts.menu()
+    async with account_api(settings) as api:
+        await api.create_menu(menu)
+    return menu
+
+
+@asynccontextmanager
+async def account_api(settings: Settings) -> AsyncIterator[WeChatApi]:
+    """The Official Account's API client, for a one-off command beside the service.
+
+    The access token is taken from (and kept in) the store the running service shares, so
+    the service's own token is not replaced behind its back.
+    """
+    assert settings.wechat_app_id and settings.wechat_app_secret
+    await asyncio.to_thread(upgrade, settings.database_url, keys=identity_keys(settings))
+    engine = engine_for(settings)
+    redis = open_redis(settings.redis_url) if settings.redis_url else None
+    store = RedisTokenStore(redis) if redis else SqlTokenStore(create_session_factory(engine))
+    api = WeChatApi(
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+        store=store,
+        now=SystemClock().now,
+        base_url=settings.wechat_api_url,
+    )
+    try:
+        yield api
+    finally:
+        await api.close()
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()
 
 
 async def run_channels(settings: Settings) -> None:

@@ -19,19 +19,22 @@ from outbox.dispatcher import OutboxDeadLetters
 from outbox.forget import OutboxChatHistory
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
-from storage.audit import SqlIdentityViews
+from storage.audit import SqlAuditLog, SqlIdentityViews
+from storage.categories import SqlCategories
+from storage.console import SqlConsoleAccess
 from storage.custody import SqlEvidenceVault
 from storage.db import SessionFactory
 from storage.directory import SecurityLog, SqlDirectory
 from storage.fsm import DraftPhotos
 from storage.identity import keys_of
-from storage.media import MediaPhotoIntake, MediaStore
+from storage.media import MediaPhotoIntake, MediaStore, PhotoWorkers
 from storage.people import PeopleRepo
 from storage.publications import SqlPublicationStore
 from storage.reads import SqlCaseReads
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from storage.stats import SqlStatsReads
 from tickets.clock import Clock
+from tickets.escalation import Escalation
 from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace, Workspace
@@ -56,10 +59,15 @@ def workspace(
         timezone=settings.timezone,
         survey_window=timedelta(days=settings.survey_days),
         calendar=calendar,
+        escalation=Escalation(
+            office_levels=settings.escalation_office_levels,
+            step=timedelta(hours=settings.escalation_step_hours),
+        ),
         quotas=Quotas(
             relay_per_hour=settings.relay_per_ticket_per_hour,
             supplements_per_hour=settings.supplements_per_ticket_per_hour,
         ),
+        categories=SqlCategories(session),
     )
 
 
@@ -73,6 +81,7 @@ def update_workspace(
     calendar: WorkingCalendar,
     media: MediaStore,
     image_limits: ImageLimits,
+    photo_workers: PhotoWorkers | None = None,
 ) -> UpdateWorkspace:
     """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
     ports = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
@@ -80,15 +89,23 @@ def update_workspace(
         **vars(ports),
         cases=SqlCaseReads(session),
         security=SecurityLog(session),
+        audit=SqlAuditLog(session),
         identity_views=SqlIdentityViews(session),
         vault=SqlEvidenceVault(session, media),
         people=PeopleRepo(session),
         drafts=DraftPhotos(session, media),
-        photos=MediaPhotoIntake(media, limits=image_limits, tz=settings.tz, keys=keys_of(session)),
+        photos=MediaPhotoIntake(
+            media,
+            limits=image_limits,
+            tz=settings.tz,
+            keys=keys_of(session),
+            workers=photo_workers,
+        ),
         stats=SqlStatsReads(sessions, session, tz=settings.timezone),
         publications=SqlPublicationStore(session),
         channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
         exports=SessionExports(sessions, tz=settings.timezone),
         dead_letters=OutboxDeadLetters(session),
         chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
+        console=SqlConsoleAccess(session, media),
     )

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # The web console's public base URL (e.g. https://bot.example.gov.cn): `/console` in a
+    # staff member's private chat sends a one-time link under it. Empty = no console.
+    console_url: str | None = None
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     # /healthz, /readyz and /metrics: on the webhook server in webhook mode; on their own
     # server when METRICS_PORT is set (needed for them at all when polling).
     metrics_host: str = "127.0.0.1"
@@ -88,6 +92,11 @@ class Settings(BaseSettings):
     relay_per_ticket_per_hour: int = Field(default=10, ge=1)
     supplements_per_ticket_per_hour: int = Field(default=10, ge=1)
     survey_days: int = Field(default=7, ge=1)
+    # Escalation of a red card (督办): it climbs this many supervising offices above the
+    # handling department, one step every ESCALATION_STEP_HOURS, before reaching the
+    # administrators (0: straight to the administrators).
+    escalation_office_levels: int = Field(default=1, ge=0, le=10)
+    escalation_step_hours: int = Field(default=24, ge=1)
     tasks_concurrency_limit: int = Field(default=100, ge=1)
     album_settle_seconds: float = Field(default=1.0, gt=0, le=30)
     poll_timeout: int = Field(default=25, ge=0, le=50)
@@ -181,6 +190,18 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`S3_REGION=` (empty, as in .env.example) means unset: the client's default."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("console_url", mode="before")
+    @classmethod
+    def _console_url(cls, value: object) -> object:
+        """Empty means no console; else an http(s) base URL, kept without its trailing slash."""
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not value:
+                return None
+            if urlsplit(value).scheme not in ("http", "https"):
+                raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
+        return value
 
     @field_validator("holidays_file", mode="before")
     @classmethod

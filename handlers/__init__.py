@@ -6,11 +6,14 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    categories,
     common,
+    console_link,
     deadlines,
     disclosure,
     errors,
     fallback,
+    intake,
     privacy,
     relay,
     reporter,
@@ -27,16 +30,21 @@ def get_routers() -> list[Router]:
     a draft; `supervisor` and `relay` come before it so their steps (a reply being typed, a
     result photo, an answer to a question) win over "a photo starts a new report"; so does
     `stats`, whose custom period is typed as text. `disclosure` comes before `supervisor`
-    and `stats` so a ticket command typed in a group is answered with its note.
+    and `stats` so a ticket command typed in a group is answered with its note. `intake`
+    (staff's `/new`) comes before `supervisor`, `relay` and `reporter` so its typed steps and
+    photos stay in its draft.
     """
     return [
         errors.create_router(),
         common.create_router(),
         privacy.create_router(),
+        console_link.create_router(),
         disclosure.create_router(),
         status.create_router(),
         admin.create_router(),
         deadlines.create_router(),
+        categories.create_router(),
+        intake.create_router(),
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),

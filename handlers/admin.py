@@ -33,15 +33,17 @@ from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware
+from handlers.changes import audited
 from handlers.errors import refusing
 from handlers.routing import Blueprint
 from tickets.actors import Actor
-from tickets.categories import Category, parse_category
+from tickets.changes import Change
 from tickets.clock import Clock
 from tickets.errors import NotFound
 from tickets.membership import (
     INVITE_PREFIX,
     DepartmentView,
+    MemberView,
     add_department,
     add_rule,
     archive_department,
@@ -58,11 +60,13 @@ from tickets.membership import (
     remove_member,
     rename_department,
     revoke_invite,
+    set_parent,
     unbind_group,
 )
 from tickets.ports import StaffDirectory, UpdateWorkspace
+from ui.categories import current_categories, offered
 from ui.commands import set_staff_menu
-from ui.keyboards import RevokeInvite
+from ui.keyboards import DataInt, RevokeInvite
 from ui.render import category_label, local_time, role_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -76,39 +80,47 @@ Reply = tuple[str, InlineKeyboardMarkup | None]
 
 
 class DeptPanel(CallbackData, prefix="adp"):
-    department_id: int
+    department_id: DataInt
 
 
 class DeptInvite(CallbackData, prefix="adi"):
-    department_id: int
+    department_id: DataInt
     role: str
 
 
 class DeptMembers(CallbackData, prefix="adm"):
-    department_id: int
+    department_id: DataInt
 
 
 class RemoveMember(CallbackData, prefix="adr"):
-    member_id: int
+    member_id: DataInt
 
 
 class BindPick(CallbackData, prefix="bnd"):
     """`/bind` without a department: the department chosen with a button."""
 
+    department_id: DataInt
+
+
+class ParentPick(CallbackData, prefix="apa"):
+    """`/dept parent` without arguments: the department, then its parent (0: the
+    supervision office; -1: not chosen yet)."""
+
     department_id: int
+    parent_id: int = -1
 
 
 class InvitePick(CallbackData, prefix="adv"):
     """`/dept invite` without a department: the department; the role comes next."""
 
-    department_id: int
+    department_id: DataInt
 
 
 class RoutePick(CallbackData, prefix="rtp"):
     """`/route add` without terms: a category, then a department (0: not chosen yet)."""
 
     category: str
-    department_id: int = 0
+    department_id: DataInt = 0
 
 
 def choice_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> InlineKeyboardMarkup:
@@ -134,8 +146,8 @@ def role_choices(department_id: int) -> InlineKeyboardMarkup:
 
 def category_choices(pick: Callable[[str], CallbackData]) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(text=category_label(c), callback_data=pick(str(c)).pack())
-        for c in Category
+        InlineKeyboardButton(text=name, callback_data=pick(slug).pack())
+        for slug, name in offered()
     ]
     return choice_rows(buttons)
 
@@ -219,12 +231,17 @@ def dept_usage() -> str:
             _("/dept add NAME — create a department"),
             _("/dept rename DEPT NEW NAME"),
             _("/dept archive DEPT — route nothing new there"),
+            _(
+                "/dept parent DEPT PARENT — reports about DEPT go to PARENT (- : the "
+                "supervision office)"
+            ),
             _("/dept invite DEPT supervisor|handler — a single-use link, valid 72 h"),
             _("/dept invites — the links not used yet, to revoke one"),
             _("/dept members DEPT — list and remove members"),
             _("/bind DEPT — in a group chat: send the department's alerts there; /unbind"),
             _("/route — routing rules and place tags"),
             _("/deadline — working days to accept and resolve, per category"),
+            _("/categories — add, rename, retire or restore report categories"),
             _("/dead — messages that could not be delivered"),
             _("DEPT is the number from /dept list, or the exact name."),
         ]
@@ -239,9 +256,11 @@ def department_line(department: DepartmentView) -> str:
         flags.append(_("archived"))
     if department.group_chat_id is not None:
         flags.append(_("group bound"))
+    if department.parent_id is not None:
+        flags.append(_("under #{id}").format(id=department.parent_id))
     extra = f" ({', '.join(flags)})" if flags else ""
     members = _("{count} member(s)").format(count=department.members)
-    return f"#{department.id} <b>{department.name}</b>{extra} · {members}"
+    return f"#{department.id} <b>{html.escape(department.name)}</b>{extra} · {members}"
 
 
 async def dept_list(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -263,6 +282,7 @@ async def dept_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
     department = await add_department(
         ctx.directory, ctx.actor, name=" ".join(args), now=ctx.clock.now()
     )
+    await audited(ctx.ws, ctx.actor, Change.DEPARTMENT_ADD, f"#{department.id} {department.name}")
     text = _(
         "🏢 Department #{id} {name} created.\nInvite its supervisor: /dept invite {id} supervisor"
     ).format(id=department.id, name=html.escape(department.name))
@@ -275,6 +295,8 @@ async def dept_rename(ctx: AdminContext, args: Sequence[str]) -> Reply:
     old, department = await rename_department(
         ctx.directory, ctx.actor, ref=args[0], name=" ".join(args[1:])
     )
+    detail = f"#{department.id} {old} → {department.name}"
+    await audited(ctx.ws, ctx.actor, Change.DEPARTMENT_RENAME, detail)
     return _("✏️ {old} is now called {name}.").format(
         old=html.escape(old), name=html.escape(department.name)
     ), None
@@ -284,9 +306,87 @@ async def dept_archive(ctx: AdminContext, args: Sequence[str]) -> Reply:
     if not args:
         return dept_usage(), None
     department = await archive_department(ctx.directory, ctx.actor, ref=" ".join(args))
+    detail = f"#{department.id} {department.name}"
+    await audited(ctx.ws, ctx.actor, Change.DEPARTMENT_ARCHIVE, detail)
     return _(
         "🗄 {name} is archived: no new reports are routed there; its open tickets stay."
     ).format(name=html.escape(department.name)), None
+
+
+async def dept_parent(ctx: AdminContext, args: Sequence[str]) -> Reply:
+    if not args:
+        markup = await department_choices(ctx.directory, lambda d: ParentPick(department_id=d))
+        return _("Set the supervising office of which department?"), markup
+    if len(args) == 1:
+        unit = await department_ref(ctx.directory, args[0])
+        return await parent_choices(ctx.directory, unit)
+    return await parent_text(ctx, ref=args[0], parent_ref=" ".join(args[1:])), None
+
+
+async def parent_choices(directory: StaffDirectory, unit: DepartmentView) -> Reply:
+    """The departments that may supervise `unit`, and the supervision office (the default)."""
+    departments = [d for d in await directory.list_departments() if not d.archived]
+    buttons = [
+        InlineKeyboardButton(
+            text=d.name, callback_data=ParentPick(department_id=unit.id, parent_id=d.id).pack()
+        )
+        for d in departments
+        if d.id != unit.id
+    ]
+    buttons.append(
+        InlineKeyboardButton(
+            text=_("Supervision office (default)"),
+            callback_data=ParentPick(department_id=unit.id, parent_id=0).pack(),
+        )
+    )
+    text = _("Which office supervises {name}? Reports about it go there.").format(
+        name=html.escape(unit.name)
+    )
+    return text, choice_rows(buttons)
+
+
+async def parent_text(ctx: AdminContext, *, ref: str, parent_ref: str) -> str:
+    unit, parent = await set_parent(ctx.directory, ctx.actor, ref=ref, parent_ref=parent_ref)
+    await parent_audited(ctx.ws, ctx.actor, unit, parent)
+    return parent_done(unit, parent)
+
+
+async def parent_audited(
+    ws: UpdateWorkspace, actor: Actor, unit: DepartmentView, parent: DepartmentView | None
+) -> None:
+    to = f"#{parent.id}" if parent else "-"
+    await audited(ws, actor, Change.DEPARTMENT_PARENT, f"#{unit.id} {unit.name} → {to}")
+
+
+def parent_done(unit: DepartmentView, parent: DepartmentView | None) -> str:
+    if parent is None:
+        return _("🏛 Reports about {name} now go to the supervision office.").format(
+            name=html.escape(unit.name)
+        )
+    return _("🏛 Reports about {name} now go to {parent}, which supervises it.").format(
+        name=html.escape(unit.name), parent=html.escape(parent.name)
+    )
+
+
+@router.callback_query(ParentPick.filter(), flags=ADMIN)
+async def on_parent_pick(
+    query: CallbackQuery, callback_data: ParentPick, ws: UpdateWorkspace, actor: Actor
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    cb = callback_data
+    with refusing(logged=(), in_chat=True):
+        if cb.parent_id < 0:
+            unit = await department_ref(ws.directory, str(cb.department_id))
+            text, markup = await parent_choices(ws.directory, unit)
+            await query.message.answer(text, reply_markup=markup)
+            return
+        unit, parent = await set_parent(
+            ws.directory, actor, ref=str(cb.department_id), parent_ref=str(cb.parent_id or "-")
+        )
+        await parent_audited(ws, actor, unit, parent)
+    await query.message.answer(parent_done(unit, parent))
 
 
 async def dept_invite(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -307,11 +407,13 @@ async def invite_text(ctx: AdminContext, *, ref: str, role: str) -> str:
     invite, department = await create_invite(
         ctx.directory, ctx.actor, ref=ref, role=role, now=ctx.clock.now()
     )
+    detail = f"#{invite.id} #{department.id} {department.name} {invite.role}"
+    await audited(ctx.ws, ctx.actor, Change.INVITE_CREATE, detail)
     link = await create_start_link(ctx.bot, invite_payload(invite.token))
     return "\n".join(
         [
             _("🔗 Invite to {department} as {role}: it works once, until {time}.").format(
-                department=department.name,
+                department=html.escape(department.name),
                 role=role_label(invite.role),
                 time=local_time(invite.expires_at, ctx.settings.tz),
             ),
@@ -386,7 +488,12 @@ async def dept_remove(ctx: AdminContext, args: Sequence[str]) -> Reply:
         member_id=int(args[0].lstrip("#")),
         now=ctx.clock.now(),
     )
+    await member_audited(ctx.ws, ctx.actor, member)
     return _("{name} is no longer a member.").format(name=html.escape(member.display_name)), None
+
+
+async def member_audited(ws: UpdateWorkspace, actor: Actor, member: MemberView) -> None:
+    await audited(ws, actor, Change.MEMBER_REMOVE, f"#{member.id} #{member.department_id}")
 
 
 async def dept_help(ctx: AdminContext, args: Sequence[str]) -> Reply:
@@ -398,6 +505,7 @@ DEPT_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]]
     "add": dept_add,
     "rename": dept_rename,
     "archive": dept_archive,
+    "parent": dept_parent,
     "invite": dept_invite,
     "invites": dept_invites,
     "members": dept_members,
@@ -508,6 +616,7 @@ async def on_remove_member(
     member = await remove_member(
         ctx.directory, ws.notifier, actor, member_id=callback_data.member_id, now=ws.clock.now()
     )
+    await member_audited(ws, actor, member)
     await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
     department = await ctx.directory.get_department(department_id=member.department_id)
     if department is not None and isinstance(query.message, Message):
@@ -527,9 +636,11 @@ async def on_revoke_invite(
 ) -> None:
     ctx = AdminContext(ws, actor, settings, bot)
     with refusing(logged=()):  # already used or expired: an administrator's race, not a threat
-        await revoke_invite(
+        revoked = await revoke_invite(
             ctx.directory, actor, invite_id=callback_data.invite_id, now=ctx.clock.now()
         )
+    detail = f"#{callback_data.invite_id} #{revoked.department_id}"
+    await audited(ws, actor, Change.INVITE_REVOKE, detail)
     await query.answer(
         _("Invite #{id} revoked: its link no longer works.").format(id=callback_data.invite_id)
     )
@@ -575,6 +686,7 @@ async def bind_and_answer(
     # A typo, not an intrusion; a pressed button's refusal is said in the group too.
     with refusing(logged=(), in_chat=True):
         department = await bind_group(ws.directory, ws.notifier, actor, ref=ref, chat_id=chat_id)
+    await audited(ws, actor, Change.GROUP_BIND, f"#{department.id} {department.name}")
     await message.answer(
         _(
             "🔔 This group now receives the alerts of {name}. Its members act on them with "
@@ -586,10 +698,12 @@ async def bind_and_answer(
 @router.message(Command("unbind"), in_group, flags=ADMIN)
 async def unbind(message: Message, ws: UpdateWorkspace, actor: Actor) -> None:
     unbound = await unbind_group(ws.directory, ws.notifier, actor, chat_id=message.chat.id)
+    for department in unbound:
+        await audited(ws, actor, Change.GROUP_UNBIND, f"#{department.id} {department.name}")
     if not unbound:
         await message.answer(_("No department sends its alerts to this group."))
         return
-    names = ", ".join(d.name for d in unbound)
+    names = ", ".join(html.escape(d.name) for d in unbound)
     await message.answer(
         _("🔕 Alerts of {names} go to their supervisors again.").format(names=names)
     )
@@ -632,10 +746,11 @@ async def route_list(ctx: AdminContext, args: Sequence[str]) -> Reply:
         if rule.source_tag:
             what.append(_("tag {tag}").format(tag=rule.source_tag))
         priority = f" · p{rule.priority}" if rule.priority else ""
-        lines.append(f"#{rule.id} {' + '.join(what)} → {rule.department_name}{priority}")
+        department = html.escape(rule.department_name)
+        lines.append(f"#{rule.id} {' + '.join(what)} → {department}{priority}")
     if tags:
         lines += ["", _("<b>Place tags</b>")]
-        lines += [f"<code>{tag.tag}</code> · {tag.place_text}" for tag in tags]
+        lines += [f"<code>{tag.tag}</code> · {html.escape(tag.place_text)}" for tag in tags]
     return "\n".join(lines), None
 
 
@@ -651,7 +766,11 @@ async def route_add(ctx: AdminContext, args: Sequence[str]) -> Reply:
 
 async def add_rule_text(ctx: AdminContext, *, ref: str, terms: Sequence[str]) -> str:
     """Add a routing rule, typed or pressed, and describe it."""
-    rule = await add_rule(ctx.directory, ctx.actor, ref=ref, terms=terms)
+    rule = await add_rule(
+        ctx.directory, ctx.actor, ref=ref, terms=terms, categories=current_categories()
+    )
+    detail = f"#{rule.id} {' '.join(terms)} → #{rule.department_id}"
+    await audited(ctx.ws, ctx.actor, Change.RULE_ADD, detail)
     what = " + ".join(
         part
         for part in (
@@ -661,7 +780,7 @@ async def add_rule_text(ctx: AdminContext, *, ref: str, terms: Sequence[str]) ->
         if part
     )
     return _("➡️ Rule #{id}: {what} → {name}").format(
-        id=rule.id, what=what, name=rule.department_name
+        id=rule.id, what=what, name=html.escape(rule.department_name)
     )
 
 
@@ -674,8 +793,8 @@ async def on_route_pick(
     settings: Settings,
     bot: Bot,
 ) -> None:
-    category = parse_category(callback_data.category)
-    if category is None or not isinstance(query.message, Message):
+    category = callback_data.category
+    if current_categories().get(category) is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
     ctx = AdminContext(ws, actor, settings, bot)
@@ -700,13 +819,16 @@ async def route_del(ctx: AdminContext, args: Sequence[str]) -> Reply:
         return route_usage(), None
     rule_id = int(args[0].lstrip("#"))
     await delete_rule(ctx.directory, ctx.actor, rule_id=rule_id)
+    await audited(ctx.ws, ctx.actor, Change.RULE_DELETE, f"#{rule_id}")
     return _("Rule #{id} removed.").format(id=rule_id), None
 
 
 async def route_tag(ctx: AdminContext, args: Sequence[str]) -> Reply:
     if len(args) < 2:
         return route_usage(), None
-    tag = await register_tag(ctx.directory, ctx.actor, tag=args[0], place=" ".join(args[1:]))
+    place = " ".join(args[1:])
+    tag = await register_tag(ctx.directory, ctx.actor, tag=args[0], place=place)
+    await audited(ctx.ws, ctx.actor, Change.TAG_REGISTER, f"{tag}: {place}")
     link = await create_start_link(ctx.bot, tag)
     return "\n".join(
         [

@@ -65,6 +65,7 @@ def help_text(actor: Actor | None) -> str:
     ]
     if actor is not None and actor.is_staff:
         lines += ["", _("<b>Staff</b>"), _("/queue — open tickets of your department")]
+        lines.append(_("/new — register a report received by hotline, letter, visit…"))
         lines.append(_("/ticket CODE — full history of a ticket"))
         lines.append(_("/find — search tickets by category, state or date"))
         lines.append(_("/stats — figures and charts · /export — XLSX and CSV"))
@@ -72,6 +73,7 @@ def help_text(actor: Actor | None) -> str:
         lines.append(_("/dept — departments, invites and members"))
         lines.append(_("/route — routing rules · /bind — alerts to a group · /dead"))
         lines.append(_("/deadline — working days to accept and resolve, per category"))
+        lines.append(_("/categories — add, rename, retire or restore report categories"))
         lines.append(_("/ranking — quarterly ranking · /publish CODE — to the public channel"))
         lines.append(_("/audit CODE — who viewed a real-name reporter's identity"))
     return "\n".join(lines)

@@ -28,10 +28,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from handlers.access import ADMIN, AccessMiddleware
+from handlers.changes import audited
 from handlers.routing import Blueprint
-from tickets.categories import Category, parse_category
+from tickets.actors import Actor
+from tickets.changes import Change
 from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DeadlineDays, DeadlinePolicy
 from tickets.ports import UpdateWorkspace
+from ui.categories import current_categories, label
 from ui.render import category_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -49,17 +52,27 @@ class DeadlinePick(CallbackData, prefix="ddl"):
     resolve: int = 0
 
 
+def offered_slugs() -> list[str]:
+    """Categories new reports may have: a retired one's deadlines no longer matter."""
+    return [c.slug for c in current_categories().offered()]
+
+
+def parse_category(text: str) -> str | None:
+    slug = text.lower()
+    return slug if slug in offered_slugs() else None
+
+
 def category_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(text=category_label(c), callback_data=DeadlinePick(category=c).pack())
-        for c in Category
+        InlineKeyboardButton(text=label(c), callback_data=DeadlinePick(category=c).pack())
+        for c in offered_slugs()
     ]
     return InlineKeyboardMarkup(
         inline_keyboard=[buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     )
 
 
-def days_keyboard(category: Category) -> InlineKeyboardMarkup:
+def days_keyboard(category: str) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
             text=f"{accept} / {resolve}",
@@ -70,7 +83,7 @@ def days_keyboard(category: Category) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
 
 
-def days_question(category: Category) -> str:
+def days_question(category: str) -> str:
     return _("{category}: working days to accept / to resolve?").format(
         category=category_label(category)
     )
@@ -86,7 +99,7 @@ def usage() -> str:
 def policy_text(overrides: Mapping[str, tuple[int, int]]) -> str:
     default = DeadlinePolicy()
     lines = [_("<b>Deadlines</b> in working days: accept / resolve")]
-    for category in Category:
+    for category in offered_slugs():
         accept, resolve = overrides.get(category, (default.accept_days, default.resolve_days))
         changed = " ✏️" if category in overrides else ""
         lines.append(
@@ -117,7 +130,9 @@ def parse_days(words: list[str]) -> DeadlineDays | None:
 
 
 @router.message(Command("deadline"), flags=ADMIN)
-async def deadline(message: Message, command: CommandObject, ws: UpdateWorkspace) -> None:
+async def deadline(
+    message: Message, command: CommandObject, ws: UpdateWorkspace, actor: Actor
+) -> None:
     args = (command.args or "").split()
     if not args:
         overrides = await ws.directory.list_deadline_days()
@@ -135,12 +150,12 @@ async def deadline(message: Message, command: CommandObject, ws: UpdateWorkspace
     if days is None:
         await message.answer(usage())
         return
-    await message.answer(await set_days(ws, category, days))
+    await message.answer(await set_days(ws, actor, category, days))
 
 
 @router.callback_query(DeadlinePick.filter(), flags=ADMIN)
 async def on_deadline_pick(
-    query: CallbackQuery, callback_data: DeadlinePick, ws: UpdateWorkspace
+    query: CallbackQuery, callback_data: DeadlinePick, ws: UpdateWorkspace, actor: Actor
 ) -> None:
     category = parse_category(callback_data.category)
     days = parse_days([str(callback_data.accept), str(callback_data.resolve)])
@@ -151,10 +166,10 @@ async def on_deadline_pick(
     if days is None:  # only the category so far
         await query.message.answer(days_question(category), reply_markup=days_keyboard(category))
         return
-    await query.message.answer(await set_days(ws, category, days))
+    await query.message.answer(await set_days(ws, actor, category, days))
 
 
-async def set_days(ws: UpdateWorkspace, category: Category, days: DeadlineDays) -> str:
+async def set_days(ws: UpdateWorkspace, actor: Actor, category: str, days: DeadlineDays) -> str:
     """Store a category's deadline days, typed or pressed, and say what changed.
 
     Stored before it is reported stored: the update's writes commit before the answer goes.
@@ -162,6 +177,8 @@ async def set_days(ws: UpdateWorkspace, category: Category, days: DeadlineDays) 
     await ws.directory.set_deadline_days(
         category=category, accept_days=days.accept_days, resolve_days=days.resolve_days
     )
+    detail = f"{category} {days.accept_days}/{days.resolve_days}"
+    await audited(ws, actor, Change.DEADLINE, detail)
     return _(
         "⏱ {category}: accept within {accept} and resolve within {resolve} working days, "
         "for reports filed from now on."

@@ -48,7 +48,21 @@ router = Blueprint(__name__)
 router.message.middleware(AccessMiddleware())
 router.callback_query.middleware(AccessMiddleware())
 
-PRIVATE_ONLY_COMMANDS = ("ticket", "find", "export", "audit", "original")
+# Answers that show a ticket, real names, invite links (anyone in a group could join a
+# department with one), members, dead notifications or a staff-registered report's contact.
+PRIVATE_ONLY_COMMANDS = (
+    "ticket",
+    "find",
+    "export",
+    "audit",
+    "original",
+    "dept",
+    "route",
+    "dead",
+    "deadline",
+    "new",
+    "categories",
+)
 
 
 @router.callback_query(RevealIdentity.filter(), flags=STAFF)

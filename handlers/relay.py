@@ -34,7 +34,7 @@ from tickets.casework import answer_question, check_answerable, comment_on_surve
 from tickets.errors import Forbidden
 from tickets.ports import UpdateWorkspace
 from tickets.workflow import rate
-from ui.keyboards import ReporterReply, SurveyAnswer
+from ui.keyboards import DataInt, ReporterReply, SurveyAnswer
 
 router = Blueprint(__name__)
 router.message.filter(F.chat.type == "private")
@@ -46,7 +46,7 @@ class Relay(StatesGroup):
 
 
 class SkipComment(CallbackData, prefix="svs"):
-    ticket_id: int
+    ticket_id: DataInt
 
 
 typed_text = F.text & ~F.text.startswith("/")

@@ -1,11 +1,14 @@
-"""The citizen's report draft: photos → description → category → place → identity → preview.
+"""The citizen's report draft: photos → description → category and unit → place → identity →
+preview.
 
 ```mermaid
 stateDiagram-v2
   [*] --> adding_photos: photo / /report / QR link
   adding_photos --> describing: Next (caption skips ahead)
   describing --> choosing_category
-  choosing_category --> locating
+  choosing_category --> choosing_unit
+  choosing_unit --> choosing_unit: typed text filters the units
+  choosing_unit --> locating: a unit / 不清楚
   locating --> choosing_identity: location / address / skip
   choosing_identity --> confirming: anonymous
   choosing_identity --> sharing_contact: real name
@@ -19,6 +22,8 @@ A step left by a button takes its location or contact keyboard away with a one-l
 (inline buttons cannot). Buttons only act in their own step, so a double tap or an old
 panel does nothing. Cancelling deletes the draft's photos unless a ticket or another draft
 holds the same file; /report or a QR link mid-draft brings the draft back, never drops it.
+The unit the report is about (被反映单位) is the second half of step 3: the directory's
+units, a page at a time, narrowed by typing part of a name, or 不清楚 (not sure).
 """
 
 from __future__ import annotations
@@ -57,13 +62,15 @@ from handlers.errors import refusing
 from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
 from handlers.routing import Blueprint
 from tickets.actors import Actor
-from tickets.categories import Category, parse_category
+from tickets.categories import require_offered
 from tickets.errors import ValidationError
 from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
+from tickets.text import one_line
 from tickets.views import NewReport, PhotoRef
+from ui.categories import current_categories, offered
 from ui.render import category_label, submitted_text
 
 log = structlog.get_logger(__name__)
@@ -77,6 +84,7 @@ class ReportDraft(StatesGroup):
     adding_photos = State()
     describing = State()
     choosing_category = State()
+    choosing_unit = State()
     locating = State()
     choosing_identity = State()
     sharing_contact = State()
@@ -208,11 +216,47 @@ def describe_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
 
 def category_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
-    buttons = [nav_button(category_label(c), draft, "category", c.value) for c in Category]
+    buttons = [nav_button(name, draft, "category", slug) for slug, name in offered()]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(back_cancel_row(draft, "describe"))
     text = step_line(3) + " · " + _("Which kind of misconduct is it?")
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+UNITS_PER_PAGE = 8
+
+
+def matching_units(data: dict[str, Any]) -> list[list[Any]]:
+    """The draft's units ([id, name]) whose name holds the typed filter, if any."""
+    units: list[list[Any]] = data.get("units") or []
+    needle = (data.get("unit_filter") or "").casefold()
+    return [unit for unit in units if needle in str(unit[1]).casefold()]
+
+
+def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    draft = data["draft_id"]
+    units = matching_units(data)
+    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+    page = min(max(int(data.get("unit_page") or 0), 0), pages - 1)
+    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+    lines = [
+        step_line(3) + " · " + _("Which unit is the report about?"),
+        _("Pick it below, or type part of its name to search."),
+    ]
+    if data.get("unit_filter"):
+        lines.append(_("Units matching “{text}”:").format(text=html.escape(data["unit_filter"])))
+    buttons = [nav_button(str(name)[:40], draft, "unit", str(unit_id)) for unit_id, name in shown]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    paging = []
+    if page > 0:
+        paging.append(nav_button(_("◀️ Previous"), draft, "unit_page", str(page - 1)))
+    if page < pages - 1:
+        paging.append(nav_button(_("Next ▶️"), draft, "unit_page", str(page + 1)))
+    if paging:
+        rows.append(paging)
+    rows.append([nav_button(_("🤷 Not sure"), draft, "unit", "none")])
+    rows.append(back_cancel_row(draft, "category"))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def place_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
@@ -226,7 +270,7 @@ def place_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         label = _("Use: {place}").format(place=data["place_text"][:40])
         rows.append([nav_button(label, draft, "place_keep")])
     rows.append([nav_button(_("Skip ⏭"), draft, "place_skip")])
-    rows.append(back_cancel_row(draft, "category"))
+    rows.append(back_cancel_row(draft, "unit"))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -265,6 +309,9 @@ def preview_prompt(data: dict[str, Any], settings: Settings) -> tuple[str, Inlin
         _("<b>Please check your report</b>"),
         _("Photos: {count}").format(count=len(data.get("photos", []))),
         _("Category: {category}").format(category=category_label(data.get("category") or "")),
+        _("Unit reported: {name}").format(
+            name=html.escape(data.get("accused_name") or _("not sure"))
+        ),
         _("Place: {place}").format(place=html.escape(place)),
         _("Identity: {identity}").format(identity=identity),
         "",
@@ -290,6 +337,7 @@ def edit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         ("photos", _("Photos")),
         ("describe", _("Description")),
         ("category", _("Category")),
+        ("unit", _("Unit reported")),
         ("place", _("Place")),
         ("identity", _("Identity")),
     )
@@ -302,6 +350,7 @@ STEP_STATES = {
     "photos": ReportDraft.adding_photos,
     "describe": ReportDraft.describing,
     "category": ReportDraft.choosing_category,
+    "unit": ReportDraft.choosing_unit,
     "place": ReportDraft.locating,
     "identity": ReportDraft.choosing_identity,
     "preview": ReportDraft.confirming,
@@ -328,6 +377,7 @@ async def go_to(
         "photos": photos_prompt,
         "describe": describe_prompt,
         "category": category_prompt,
+        "unit": unit_prompt,
         "place": place_prompt,
         "identity": identity_prompt,
     }
@@ -380,7 +430,7 @@ async def advance(
 ) -> None:
     """Go to the step after `after`, or back to the preview when editing one field."""
     data = await state.get_data()
-    order = ["photos", "describe", "category", "place", "identity", "preview"]
+    order = ["photos", "describe", "category", "unit", "place", "identity", "preview"]
     following = order[order.index(after) + 1]
     if data.get("editing"):
         following = "preview"
@@ -557,6 +607,37 @@ async def description_not_text(message: Message) -> None:
     await message.answer(_("Please describe what happened in text (5–2000 characters)."))
 
 
+# -- step 3, second half: the unit reported ---------------------------------------------------
+
+
+async def load_units(state: FSMContext, ws: UpdateWorkspace) -> None:
+    """Keep the directory's active units in the draft, so its panels need no query."""
+    units = [[d.id, d.name] for d in await ws.directory.list_departments() if not d.archived]
+    await state.update_data(units=units, unit_filter=None, unit_page=0)
+
+
+@router.message(ReportDraft.choosing_unit, F.text, ~F.text.startswith("/"))
+async def search_units(message: Message, state: FSMContext, settings: Settings) -> None:
+    """Typing narrows the list to the units whose name holds the text."""
+    typed = one_line(message.text)[:40]
+    data = await state.get_data()
+    if not matching_units({**data, "unit_filter": typed}):
+        await message.answer(
+            _("No unit matches “{text}”. Pick one below, or 🤷 Not sure.").format(
+                text=html.escape(typed)
+            )
+        )
+        typed = ""
+    await state.update_data(unit_filter=typed or None, unit_page=0)
+    await go_to("unit", message, state, settings)
+
+
+@router.message(ReportDraft.choosing_unit)
+async def unit_not_text(message: Message, state: FSMContext, settings: Settings) -> None:
+    await message.answer(_("Type part of the unit's name, or use the buttons."))
+    await go_to("unit", message, state, settings)
+
+
 # -- step 4: place ----------------------------------------------------------------------------
 
 
@@ -570,7 +651,8 @@ async def take_location(message: Message, state: FSMContext, settings: Settings)
 
 @router.message(ReportDraft.locating, F.text, ~F.text.startswith("/"))
 async def take_address(message: Message, state: FSMContext, settings: Settings) -> None:
-    address = (message.text or "").strip()
+    # Cleaned as the ticket will store it: what is checked and previewed is what is filed.
+    address = one_line(message.text)
     if not 2 <= len(address) <= 256:
         await message.answer(_("Please type an address of 2–256 characters, or skip."))
         return
@@ -709,14 +791,44 @@ async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, settings: S
         await go_to(cb.value, query, state, settings)
 
 
-@nav_step("category", ReportDraft.choosing_category)
+@router.callback_query(Nav.filter(F.action == "category"), ReportDraft.choosing_category)
 async def nav_category(
+    query: CallbackQuery,
+    callback_data: Nav,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    settings: Settings,
+) -> None:
+    # A keyboard sent before the category was retired: refused, the errors router answers.
+    require_offered(current_categories(), callback_data.value)
+    await query.answer()
+    await state.update_data(category=callback_data.value)
+    if not (await state.get_data()).get("editing"):
+        await load_units(state, ws)
+    await advance("category", query, state, settings)
+
+
+@nav_step("unit", ReportDraft.choosing_unit)
+async def nav_unit(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
+    data = await state.get_data()
+    chosen = next((u for u in data.get("units") or [] if str(u[0]) == cb.value), None)
+    if chosen is None and cb.value != "none":
+        return
+    await state.update_data(
+        accused_id=chosen[0] if chosen else None,
+        accused_name=chosen[1] if chosen else None,
+        unit_filter=None,
+    )
+    await advance("unit", query, state, settings)
+
+
+@nav_step("unit_page", ReportDraft.choosing_unit)
+async def nav_unit_page(
     query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
 ) -> None:
-    if parse_category(cb.value) is None:
-        return
-    await state.update_data(category=cb.value)
-    await advance("category", query, state, settings)
+    if cb.value.isdigit():
+        await state.update_data(unit_page=int(cb.value))
+        await go_to("unit", query, state, settings)
 
 
 @nav_step("place_keep", ReportDraft.locating)
@@ -760,14 +872,21 @@ async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: 
     await show_panel(query, state, text, markup)
 
 
-@nav_step("edit_field", ReportDraft.confirming)
+@router.callback_query(Nav.filter(F.action == "edit_field"), ReportDraft.confirming)
 async def nav_edit_field(
-    query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: Nav,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    settings: Settings,
 ) -> None:
-    if cb.value not in STEP_STATES:
+    await query.answer()
+    if callback_data.value not in STEP_STATES:
         return
     await state.update_data(editing=True)
-    await go_to(cb.value, query, state, settings)
+    if callback_data.value == "unit":
+        await load_units(state, ws)
+    await go_to(callback_data.value, query, state, settings)
 
 
 @nav_step("toggle_meta", ReportDraft.confirming)
@@ -845,6 +964,7 @@ def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> New
         real_name=data.get("real_name"),
         phone=data.get("phone"),
         language=language,
+        accused_department_id=data.get("accused_id"),
     )
 
 

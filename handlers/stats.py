@@ -58,7 +58,7 @@ from handlers.access import ADMIN, AccessMiddleware, in_private
 from handlers.errors import refusing
 from handlers.routing import Blueprint
 from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
-from tickets.actors import Actor, Role
+from tickets.actors import Actor
 from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
@@ -75,9 +75,11 @@ from tickets.periods import (
 from tickets.ports import UpdateWorkspace
 from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
 from tickets.records import Stats
+from tickets.stats_scope import StatsScope, stats_scope
 from ui.charts import CjkFontNotFound, Translate
 from ui.errors_text import code_problem_text
 from ui.i18n import translator
+from ui.keyboards import DataInt
 from ui.stats_text import (
     period_text,
     public_ticket_text,
@@ -101,7 +103,7 @@ class StatsView(CallbackData, prefix="st"):
     """A period button under a summary; `department_id` 0 is the actor's default view."""
 
     period: str
-    department_id: int = 0
+    department_id: DataInt = 0
 
 
 class RankingView(CallbackData, prefix="rk"):
@@ -120,14 +122,14 @@ KNOWN_QUARTER = F.year.in_(YEARS) & F.quarter.in_({1, 2, 3, 4})
 class TicketPublish(CallbackData, prefix="pb"):
     """Publish a ticket with the photo set chosen (`none`, `result`, `report`), or cancel."""
 
-    ticket_id: int
+    ticket_id: DataInt
     photos: str
 
 
 class PublishPreview(CallbackData, prefix="pbp"):
     """A closed ticket card's Publish button: show what would be published."""
 
-    ticket_id: int
+    ticket_id: DataInt
 
 
 class CustomPeriod(StatesGroup):
@@ -148,35 +150,22 @@ async def patiently(method: TelegramMethod[T]) -> T:
         return await method
 
 
+async def progress_for(query: CallbackQuery, text: str) -> Message | None:
+    """The message that shows `text` while a pressed button's answer is made, and then the
+    answer: the pressed message, edited; or a new one when it has no text to edit (a photo,
+    which only a forged press can come from: charts carry no buttons). None when the pressed
+    message is too old to reach."""
+    pressed = query.message
+    if not isinstance(pressed, Message):
+        return None
+    if pressed.text is None:
+        return await patiently(pressed.answer(text))
+    with contextlib.suppress(TelegramBadRequest):  # pressed twice: it already says so
+        await pressed.edit_text(text)
+    return pressed
+
+
 # -- who sees what ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatsScope:
-    """The departments whose figures an actor may see: all of them, or those supervised."""
-
-    everything: bool
-    department_ids: tuple[int, ...] = ()
-
-    def department(self, requested: int) -> int | None:
-        """The department to show (None: all); `requested` 0 asks for the default view."""
-        if requested == 0:
-            return None if self.everything else self.department_ids[0]
-        if self.everything or requested in self.department_ids:
-            return requested
-        raise Forbidden("supervisor_only")
-
-    @property
-    def export_departments(self) -> tuple[int, ...] | None:
-        return None if self.everything else self.department_ids
-
-
-def stats_scope(actor: Actor) -> StatsScope | None:
-    """Administrators: everything; supervisors: their departments; anyone else: nothing."""
-    if actor.is_admin:
-        return StatsScope(everything=True)
-    supervised = sorted(m.department_id for m in actor.memberships if m.role is Role.SUPERVISOR)
-    return StatsScope(everything=False, department_ids=tuple(supervised)) if supervised else None
 
 
 class ScopeMiddleware(BaseMiddleware):
@@ -351,11 +340,9 @@ async def on_period(
     with refusing(detail="stats"):
         department_id = scope.department(callback_data.department_id)
     await query.answer()
-    if not isinstance(query.message, Message):
+    progress = await progress_for(query, computing_text())
+    if progress is None:
         return
-    progress = query.message
-    with contextlib.suppress(TelegramBadRequest):  # pressed twice: already "computing"
-        await progress.edit_text(computing_text())
     ctx = StatsContext(ws, settings, scope)
     period = named_period(callback_data.period, today(ws.clock, settings.tz), settings.tz)
     await send_stats(
@@ -558,12 +545,11 @@ async def on_ranking_view(
     settings: Settings,
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
+    progress = await progress_for(query, _("⏳ Ranking the departments…"))
+    if progress is None:
         return
-    with contextlib.suppress(TelegramBadRequest):
-        await query.message.edit_text(_("⏳ Ranking the departments…"))
     await send_ranking(
-        query.message,
+        progress,
         callback_data.year,
         callback_data.quarter,
         ws=ws,

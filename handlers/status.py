@@ -32,6 +32,7 @@ from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 from tickets.views import TicketView
 from ui.errors_text import code_problem_text
+from ui.keyboards import DataInt
 from ui.render import local_time, state_label, status_text
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -39,17 +40,17 @@ PAGE_SIZE = 5
 
 
 class MyTickets(CallbackData, prefix="my"):
-    page: int
+    page: DataInt
 
 
 class Supplement(CallbackData, prefix="sup"):
-    ticket_id: int
+    ticket_id: DataInt
 
 
 class StatusPick(CallbackData, prefix="sts"):
     """`/status` without a code: one of the reporter's own tickets, chosen with a button."""
 
-    ticket_id: int
+    ticket_id: DataInt
 
 
 class AddingMaterial(StatesGroup):

@@ -56,6 +56,7 @@ from handlers.access import STAFF, AccessMiddleware, in_private
 from handlers.errors import AfterRefusal, Refusal, refusing
 from handlers.routing import Blueprint
 from handlers.stats import publish_button
+from tickets.accused import REPORTER_TEXT_KINDS, sees_reporter
 from tickets.actors import Actor
 from tickets.casework import (
     RESULT_PHOTOS_MAX,
@@ -68,7 +69,6 @@ from tickets.casework import (
     resolve,
     visible_ticket,
 )
-from tickets.categories import Category
 from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.findings import (
@@ -83,9 +83,11 @@ from tickets.ports import UpdateWorkspace
 from tickets.states import Action, TicketState
 from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, action_text
+from ui.categories import current_categories
 from ui.errors_text import code_problem_text
 from ui.keyboards import (
     CARD_BUTTONS,
+    DataInt,
     FindingChoice,
     PeopleCount,
     SanctionsDone,
@@ -134,30 +136,30 @@ class Casework(StatesGroup):
 
 
 class RouteTo(CallbackData, prefix="trt"):
-    ticket_id: int
-    department_id: int
+    ticket_id: DataInt
+    department_id: DataInt
     state: str
 
 
 class AssignTo(CallbackData, prefix="tas"):
-    ticket_id: int
-    member_id: int
+    ticket_id: DataInt
+    member_id: DataInt
     state: str
 
 
 class OpenCard(CallbackData, prefix="toc"):
-    ticket_id: int
+    ticket_id: DataInt
     edit: bool = False
 
 
 class QueuePage(CallbackData, prefix="tq"):
-    page: int
+    page: DataInt
 
 
 class ReplyPanel(CallbackData, prefix="trp"):
     """Send the prepared reply (with the photos so far), or drop it."""
 
-    ticket_id: int
+    ticket_id: DataInt
     send: bool
 
 
@@ -189,7 +191,9 @@ def text_prompt(action: Action, code: str) -> str:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-async def card_text(ws: UpdateWorkspace, ticket: TicketView, settings: Settings) -> str:
+async def card_text(
+    ws: UpdateWorkspace, ticket: TicketView, settings: Settings, *, restricted: bool = False
+) -> str:
     context = await ws.cases.card_context(ticket)
     last = context.last
     footer = card_footer(
@@ -199,7 +203,7 @@ async def card_text(ws: UpdateWorkspace, ticket: TicketView, settings: Settings)
         duplicates=context.duplicates,
         original_code=context.original_code,
     )
-    return ticket_card(ticket, settings.tz, footer=footer)
+    return ticket_card(ticket, settings.tz, footer=footer, restricted=restricted)
 
 
 async def redraw_card(
@@ -214,12 +218,13 @@ async def redraw_card(
     """Edit a card in place, unless it is an alert the outbox keeps up to date itself."""
     if await ws.cases.is_tracked_card(ticket_id=ticket.id, chat_id=chat_id, message_id=message_id):
         return
+    restricted = await ws.notifier.restricted(chat_id, ticket)
     with contextlib.suppress(TelegramBadRequest):  # gone, or already showing this
         await bot.edit_message_text(
-            text=await card_text(ws, ticket, settings),
+            text=await card_text(ws, ticket, settings, restricted=restricted),
             chat_id=chat_id,
             message_id=message_id,
-            reply_markup=card_keyboard(ticket),
+            reply_markup=card_keyboard(ticket, restricted=restricted),
         )
 
 
@@ -435,7 +440,7 @@ async def on_route(
     )
     if not isinstance(query.message, Message):
         return
-    if await ws.notifier.has_access(query.message.chat.id, ticket.department_id):
+    if await ws.notifier.sees_ticket(query.message.chat.id, ticket):
         await redraw_pressed(query, ws, settings, ticket.id)
         return
     # The chat pressed in stays with the old department: it keeps the code, not the ticket
@@ -481,8 +486,9 @@ async def on_open_card(
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    text = await card_text(ws, ticket, settings)
-    markup = card_keyboard(ticket)
+    restricted = not sees_reporter(actor, ticket)
+    text = await card_text(ws, ticket, settings, restricted=restricted)
+    markup = card_keyboard(ticket, restricted=restricted)
     if callback_data.edit:
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_text(text, reply_markup=markup)
@@ -928,19 +934,24 @@ async def show_ticket(
         return
     with refusing(detail=code, logged=(Forbidden,)):  # a mistyped code is no attack
         ticket = await visible_ticket(ws, actor, code=code)
+    restricted = not sees_reporter(actor, ticket)
     entries = await ws.cases.history(ticket_id=ticket.id)
+    if restricted:
+        entries = [e for e in entries if e.kind not in REPORTER_TEXT_KINDS]
     await message.answer(history_text(ticket, entries, settings))
-    markup = card_keyboard(ticket)
+    markup = card_keyboard(ticket, restricted=restricted)
     if actor.is_admin and settings.public_channel_id and ticket.state == TicketState.CLOSED:
         # A closed case can go to the transparency channel, from its own card (which has
         # no action left, only "View real-name info" on a real-name ticket).
         rows = [[publish_button(ticket.id)], *(markup.inline_keyboard if markup else [])]
         markup = InlineKeyboardMarkup(inline_keyboard=rows)
-    await message.answer(await card_text(ws, ticket, settings), reply_markup=markup)
+    await message.answer(
+        await card_text(ws, ticket, settings, restricted=restricted), reply_markup=markup
+    )
 
 
 def find_usage() -> str:
-    categories = ", ".join(f"<code>{c.value}</code>" for c in Category)
+    categories = ", ".join(f"<code>{c.slug}</code>" for c in current_categories())
     states = ", ".join(f"<code>{s.value}</code>" for s in TicketState)
     return "\n".join(
         [
@@ -962,7 +973,7 @@ async def find(
     settings: Settings,
 ) -> None:
     with refusing(retry_hint="\n\n" + find_usage()):
-        query = parse_find((command.args or "").split(), settings.tz)
+        query = parse_find((command.args or "").split(), settings.tz, current_categories())
     if is_empty(query):
         await message.answer(find_usage())
         return

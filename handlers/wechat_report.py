@@ -3,7 +3,9 @@
 ```mermaid
 stateDiagram-v2
   [*] --> choosing_category: any text
-  choosing_category --> describing: 1–9 or the category's words
+  choosing_category --> choosing_unit: a number or the category's words
+  choosing_unit --> choosing_unit: typed words matching several units
+  choosing_unit --> describing: a unit's number or name, 0 / 不清楚
   describing --> adding_photos: 5–2000 characters
   adding_photos --> locating: 1 / 下一步 (0–N image pushes first)
   locating --> choosing_identity: address, location push, or 0 / 跳过
@@ -13,6 +15,8 @@ stateDiagram-v2
   giving_phone --> confirming
   confirming --> [*]: 1 确认 → ticket and its code
 ```
+A place's QR code (`subscribe`/`SCAN` with its tag as the scene) starts the draft with
+that place, which step 4 then keeps unless the follower types a more exact one.
 `取消` ends the draft at any step (its photos go unless something else holds them);
 `状态 <code>` (or `/status <code>`) and `我的举报` answer at any time without touching the
 draft. Outside a draft, a text first answers what the follower owes: a rating (1 满意,
@@ -48,14 +52,17 @@ from tickets.codes import read_code
 from tickets.photos import ImageRejected, RejectReason
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
+from tickets.routing import SOURCE_TAG_RE
 from tickets.states import TicketState, is_open
 from tickets.views import NewReport, TicketView
 from tickets.workflow import RATINGS, rate
 from ui import wechat_text as texts
+from ui.categories import current_categories, current_locale
 from ui.errors_text import code_problem_text
-from ui.render import PLAIN, category_label, state_label, status_text
+from ui.render import PLAIN, state_label, status_text
 from wechat.api import MediaTooLarge, WeChatApiError
 from wechat.messages import (
+    ClickEvent,
     ImageMessage,
     LocationMessage,
     OtherMessage,
@@ -75,6 +82,10 @@ CATEGORY, DESCRIBING, PHOTOS, PLACE = (
     "locating",
 )
 IDENTITY, NAME, PHONE, CONFIRM = "choosing_identity", "naming", "giving_phone", "confirming"
+UNIT = "choosing_unit"
+NOT_SURE = ("0", "不清楚", "不知道", "not sure")
+# A numbered list longer than this is unreadable in a chat: typing narrows it.
+UNITS_LISTED = 20
 
 CANCEL = frozenset({"取消", "/cancel", "cancel"})
 NEXT = ("1", "下一步", "完成", "next")
@@ -140,14 +151,14 @@ def said(text: str, words: Sequence[str]) -> bool:
 
 
 def category_words(category: Category) -> list[str]:
-    label = category_label(category)
-    return [label, *label.split("/"), category.value]
+    label = category.label(current_locale())
+    return [label, *label.split("/"), category.slug]
 
 
 async def answer(push: Push, turn: Turn) -> list[str]:
     """The texts that answer `push`; writes go to the caller's unit of work."""
     if isinstance(push, SubscribeEvent | ScanEvent):
-        return [texts.welcome_text()]
+        return await scanned(turn, push.scene)
     if isinstance(push, TextMessage):
         text = push.content.strip()
         if found := STATUS.match(text):
@@ -156,8 +167,9 @@ async def answer(push: Push, turn: Turn) -> list[str]:
             return await my_tickets(turn)
         if normalized(text) in CANCEL:
             return await cancel(turn)
-    state, data = await turn.drafts.get(turn.user_key)
-    step = state.removeprefix(PREFIX) if state and state.startswith(PREFIX) else None
+    if isinstance(push, ClickEvent):
+        return await clicked(turn, push.event_key)
+    step, data = await current_step(turn)
     if isinstance(push, OtherMessage):
         return [texts.unsupported_message()]
     if step is None:
@@ -175,7 +187,7 @@ async def answer(push: Push, turn: Turn) -> list[str]:
         data |= {"latitude": push.latitude, "longitude": push.longitude, "place_text": label}
         return await go(turn, IDENTITY, data)
     if not isinstance(push, TextMessage):
-        return []  # menu clicks and other events: nothing to say mid-draft
+        return []  # other events: nothing to say mid-draft
     return await STEPS[step](turn, data, push.content.strip())
 
 
@@ -231,9 +243,45 @@ async def open_question(turn: Turn, own: Sequence[TicketView]) -> TicketView | N
     return latest[1] if latest else None
 
 
+async def current_step(turn: Turn) -> tuple[str | None, dict[str, Any]]:
+    """The step of the follower's WeChat draft (None: no draft) and its data."""
+    state, data = await turn.drafts.get(turn.user_key)
+    return (state.removeprefix(PREFIX) if state and state.startswith(PREFIX) else None), data
+
+
+async def clicked(turn: Turn, key: str) -> list[str]:
+    """A menu button: 随手拍 starts (or shows again) the report, the others answer."""
+    if key == texts.MENU_MY_TICKETS:
+        return await my_tickets(turn)
+    if key == texts.MENU_HELP:
+        return [texts.help_text()]
+    if key != texts.MENU_REPORT:
+        return []  # a button of an older menu
+    step, data = await current_step(turn)
+    return await go(turn, step, data) if step else await begin(turn)
+
+
+def new_draft() -> dict[str, Any]:
+    return {"draft_id": secrets.token_urlsafe(8), "photos": [], "anonymous": True}
+
+
 async def begin(turn: Turn) -> list[str]:
-    data = {"draft_id": secrets.token_urlsafe(8), "photos": [], "anonymous": True}
-    return await go(turn, CATEGORY, data)
+    return await go(turn, CATEGORY, new_draft())
+
+
+async def scanned(turn: Turn, scene: str | None) -> list[str]:
+    """A follow or a scan. A place's QR code (its scene is a place tag, as a Telegram deep
+    link's payload is) starts a report there, or points the unfinished one there."""
+    if scene is None:
+        return [texts.welcome_text()]
+    tag = await turn.ws.directory.get_tag(tag=scene) if SOURCE_TAG_RE.match(scene) else None
+    if tag is None:
+        return [texts.welcome_text() + "\n\n" + texts.unknown_scene()]
+    placed = {"source_tag": tag.tag, "place_text": tag.place_text}
+    step, data = await current_step(turn)
+    [prompt] = await go(turn, step or CATEGORY, (data if step else new_draft()) | placed)
+    about = texts.reporting_about(tag.place_text)
+    return [f"{texts.scanned_greeting()}\n{about}\n\n{prompt}"]
 
 
 async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
@@ -241,9 +289,13 @@ async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
     await turn.drafts.set(turn.user_key, PREFIX + step, data)
     prompts: dict[str, Callable[[], str]] = {
         CATEGORY: texts.category_prompt,
+        UNIT: lambda: texts.unit_prompt(
+            [str(u[1]) for u in data.get("unit_shown") or []],
+            total=len(data.get("units") or []),
+        ),
         DESCRIBING: texts.describe_prompt,
         PHOTOS: lambda: texts.photos_prompt(len(data["photos"])),
-        PLACE: texts.place_prompt,
+        PLACE: lambda: texts.place_prompt(scanned_place(data)),
         IDENTITY: texts.identity_prompt,
         NAME: texts.name_prompt,
         PHONE: texts.phone_prompt,
@@ -253,11 +305,42 @@ async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
 
 
 async def choose_category(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
-    categories = list(Category)
+    categories = current_categories().offered()
     index = pick(text, [category_words(c) for c in categories])
     if index is None:
         return [texts.unknown_choice(len(categories)) + "\n\n" + texts.category_prompt()]
-    return await go(turn, DESCRIBING, data | {"category": categories[index].value})
+    units = [[d.id, d.name] for d in await turn.ws.directory.list_departments() if not d.archived]
+    chosen = {
+        "category": categories[index].slug,
+        "units": units,
+        "unit_shown": units[:UNITS_LISTED],
+    }
+    return await go(turn, UNIT, data | chosen)
+
+
+async def choose_unit(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    """The unit reported: its number in the list shown, its name or part of it, 0 不清楚."""
+    if said(text, NOT_SURE):
+        return await go(turn, DESCRIBING, data | {"accused_id": None, "accused_name": None})
+    shown: list[list[Any]] = data.get("unit_shown") or []
+    answer = normalized(text)
+    if answer.isdigit():
+        if not 1 <= int(answer) <= len(shown):
+            return [texts.unknown_choice(len(shown)) + "\n\n" + (await go(turn, UNIT, data))[0]]
+        return await unit_chosen(turn, data, shown[int(answer) - 1])
+    units: list[list[Any]] = data.get("units") or []
+    exact = [u for u in units if normalized(str(u[1])) == answer]
+    matching = exact or [u for u in units if answer in normalized(str(u[1]))]
+    if len(matching) == 1:
+        return await unit_chosen(turn, data, matching[0])
+    if not matching:
+        return [texts.no_unit_matches(text[:40]) + "\n\n" + (await go(turn, UNIT, data))[0]]
+    return await go(turn, UNIT, data | {"unit_shown": matching[:UNITS_LISTED]})
+
+
+async def unit_chosen(turn: Turn, data: dict[str, Any], unit: list[Any]) -> list[str]:
+    chosen = {"accused_id": unit[0], "accused_name": unit[1]}
+    return await go(turn, DESCRIBING, data | chosen)
 
 
 async def describe(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
@@ -290,9 +373,14 @@ async def take_photo(turn: Turn, data: dict[str, Any], push: ImageMessage) -> li
     return [texts.photo_received(len(photos))]
 
 
+def scanned_place(data: Mapping[str, Any]) -> str | None:
+    """The place of the QR code this draft began from, if it did."""
+    return data.get("place_text") if data.get("source_tag") else None
+
+
 async def locate(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
     if said(text, SKIP):
-        return await go(turn, IDENTITY, data | {"place_text": None})
+        return await go(turn, IDENTITY, data | {"place_text": scanned_place(data)})
     if not 2 <= len(text) <= 256:
         return [texts.place_length()]
     return await go(turn, IDENTITY, data | {"place_text": text})
@@ -385,6 +473,7 @@ async def my_tickets(turn: Turn) -> list[str]:
 
 STEPS = {
     CATEGORY: choose_category,
+    UNIT: choose_unit,
     DESCRIBING: describe,
     PHOTOS: photos_done,
     PLACE: locate,

@@ -138,11 +138,21 @@ def _is_chat_head() -> Any:
 
 
 async def due_heads(
-    session: AsyncSession, *, now: datetime, limit: int, channel: str = TELEGRAM
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    channel: str = TELEGRAM,
+    busy: Collection[str] = (),
 ) -> list[OutboxMessage]:
-    """The first unsent row of each chat of `channel`, where that row is due now; oldest first."""
-    rows = await session.scalars(
-        select(OutboxMessage)
+    """The first unsent row of each chat of `channel`, where that row is due now; oldest first.
+
+    Chats whose `chat_hash` is in `busy` (being served, or waiting out their rate limit) are
+    passed over by id and hash alone: loading, and decrypting, a row for each of a thousand
+    waiting chats on every look for work is what made a burst slow.
+    """
+    keys = await session.execute(
+        select(col(OutboxMessage.id), col(OutboxMessage.chat_hash))
         .where(
             col(OutboxMessage.channel) == channel,
             col(OutboxMessage.state) == OutboxState.PENDING,
@@ -150,7 +160,15 @@ async def due_heads(
             _is_chat_head(),
         )
         .order_by(col(OutboxMessage.id))
-        .limit(limit)
+        .limit(limit + len(busy))
+    )
+    wanted = [row_id for row_id, chat_hash in keys if chat_hash not in busy][:limit]
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(wanted))
+        .order_by(col(OutboxMessage.id))
     )
     return list(rows)
 
@@ -329,8 +347,9 @@ class OutboxDispatcher:
         self.config = config or DispatchConfig()
         self._on_dead = on_dead
         self._rng = rng or random.Random()
-        self._active: dict[int, asyncio.Task[None]] = {}
-        self._deferred: dict[int, float] = {}  # chat -> loop time it may be served again
+        # Keyed by the row's `chat_hash`: known without decrypting the row.
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._deferred: dict[str, float] = {}  # chat -> loop time it may be served again
         self._flood_waits: dict[int, int] = {}
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Event()
@@ -394,9 +413,7 @@ class OutboxDispatcher:
                     select(OutboxMessage).where(
                         col(OutboxMessage.channel) == self.channel_name,
                         col(OutboxMessage.state) == OutboxState.SENDING,
-                        col(OutboxMessage.chat_hash).not_in(
-                            [lookup_hash(session, chat_id) for chat_id in self._active]
-                        ),
+                        col(OutboxMessage.chat_hash).not_in(list(self._active)),
                     )
                 )
             )
@@ -473,31 +490,36 @@ class OutboxDispatcher:
             return 0
         now_loop = asyncio.get_running_loop().time()
         self._deferred = {chat: at for chat, at in self._deferred.items() if at > now_loop}
-        skip = len(self._active) + len(self._deferred)
         async with self._sessions() as session:
             heads = await due_heads(
-                session, now=self._clock.now(), limit=free + skip, channel=self.channel_name
+                session,
+                now=self._clock.now(),
+                limit=free,
+                channel=self.channel_name,
+                busy=self._active.keys() | self._deferred.keys(),
             )
         started = 0
         for row in heads:
+            # Checked again: another pump (the loop's, or `send_due`'s) may have taken the
+            # chat while this one awaited the query; two workers for a chat break its order.
             if len(self._active) >= self.config.concurrency:
                 break
-            if row.chat_id in self._active or row.chat_id in self._deferred:
+            if row.chat_hash in self._active or row.chat_hash in self._deferred:
                 continue
             task = asyncio.create_task(self._serve_chat(row), name=f"outbox-chat-{row.id}")
-            self._active[row.chat_id] = task
+            self._active[row.chat_hash] = task
             started += 1
         return started
 
     async def _serve_chat(self, row: OutboxMessage) -> None:
         """Send a chat's due rows one after another until one must wait."""
-        chat_id = row.chat_id
+        chat = row.chat_hash
         current: OutboxMessage | None = row
         try:
             while current is not None and not self._stopping:
                 wait = self._rate_wait(current)
                 if wait > self.config.defer_threshold:
-                    self._deferred[chat_id] = asyncio.get_running_loop().time() + wait
+                    self._deferred[chat] = asyncio.get_running_loop().time() + wait
                     return
                 await self._deliver(current)
                 async with self._sessions() as session:
@@ -515,7 +537,7 @@ class OutboxDispatcher:
         except Exception:
             log.exception("outbox_chat_failed", row_id=row.id)
         finally:
-            self._active.pop(chat_id, None)
+            self._active.pop(chat, None)
             self._changed.set()
             self._wakeup.set()
 

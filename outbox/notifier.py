@@ -44,8 +44,10 @@ from storage.models import (
 )
 from storage.reads import card_context, duplicate_tickets
 from storage.repositories import ticket_view
+from tickets.accused import RELAY_KINDS, REPORTER_TEXT_KINDS
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
+from tickets.sources import OFFICE
 from tickets.views import CardContext, TicketView
 from ui import wechat_text
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
@@ -57,6 +59,7 @@ from ui.render import (
     card_withdrawn,
     finding_lines,
     local_time,
+    pass_on_notice,
     state_label,
     ticket_card,
 )
@@ -65,6 +68,8 @@ log = structlog.get_logger(__name__)
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
+# What the registrar of a report received elsewhere passes on (`_to_registrar`).
+PASS_ON_KINDS = frozenset({"rejected", "resolved", "duplicate"})
 ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts so
 DEAD_LETTER_PURPOSE = f"{ADMIN_PURPOSE}dead_letter"
 DEAD_ERROR_SHOWN = 120
@@ -191,8 +196,13 @@ class OutboxNotifier:
         key: str,
         markup: InlineKeyboardMarkup | None = None,
         purpose: str,
+        template: dict[str, Any] | None = None,
     ) -> None:
-        """A text to the ticket's reporter on its channel (`text` already rendered for it)."""
+        """A text to the ticket's reporter on its channel (`text` already rendered for it).
+
+        `template` is a WeChat template message to send instead when the follower's 48-hour
+        window for customer-service messages has closed.
+        """
         if ticket.channel != WECHAT:
             await self.text_to(
                 ticket.reporter_user_id,
@@ -207,10 +217,13 @@ class OutboxNotifier:
         if reporter is None or not reporter.channel_address:
             log.warning("reporter_without_address", ticket_id=ticket.id)
             return
+        payload: dict[str, Any] = {"touser": reporter.channel_address, "content": text}
+        if template is not None:
+            payload["template"] = template
         self.enqueue(
             ticket.reporter_user_id,
             "text",
-            {"touser": reporter.channel_address, "content": text},
+            payload,
             key=key,
             ticket_id=ticket.id,
             purpose=purpose,
@@ -227,7 +240,8 @@ class OutboxNotifier:
                 .order_by(col(Evidence.id))
             )
         )
-        for chat_id in await self.department_chats(ticket.department_id):
+        for chat_id in await self.ticket_chats(ticket):
+            restricted = await self.restricted(chat_id, ticket)
             with self._speaking(await self.language_of(chat_id)):
                 self._enqueue_evidence(chat_id, ticket, evidence)
                 if ticket.latitude is not None and ticket.longitude is not None:
@@ -240,10 +254,15 @@ class OutboxNotifier:
                     )
                 await self.text_to(
                     chat_id,
-                    ticket_card(ticket, self._settings.tz, hints=tuple(duplicate_hints)),
+                    ticket_card(
+                        ticket,
+                        self._settings.tz,
+                        hints=tuple(duplicate_hints),
+                        restricted=restricted,
+                    ),
                     key=f"t{ticket.id}:card",
                     ticket_id=ticket.id,
-                    markup=card_keyboard(ticket),
+                    markup=card_keyboard(ticket, restricted=restricted),
                     purpose="card",
                 )
 
@@ -287,9 +306,11 @@ class OutboxNotifier:
         )
         revoked: set[int] = set()
         for card in cards:
-            if not await self.has_access(card.chat_id, ticket.department_id):
+            if not await self.sees_ticket(card.chat_id, ticket):
                 revoked.add(card.chat_id)
                 continue
+            restricted = await self.restricted(card.chat_id, ticket)
+            shown = None if restricted and kind in REPORTER_TEXT_KINDS else text
             with self._speaking(await self.language_of(card.chat_id)):
                 self.enqueue(
                     card.chat_id,
@@ -298,27 +319,33 @@ class OutboxNotifier:
                         "message_id": card.message_id,
                         "parse_mode": "HTML",
                         "text": ticket_card(
-                            ticket, self._settings.tz, footer=self._footer(context, text)
+                            ticket,
+                            self._settings.tz,
+                            footer=self._footer(context, shown),
+                            restricted=restricted,
                         ),
-                        "reply_markup": markup_json(card_keyboard(ticket)),
+                        "reply_markup": markup_json(card_keyboard(ticket, restricted=restricted)),
                     },
                     key=f"t{ticket.id}:edit:{kind}",
                     ticket_id=ticket.id,
                     purpose="card_edit",
                 )
         for row in await self._queued(ticket_id=ticket.id, purposes=("card",)):
-            if row.chat_id in revoked or not await self.has_access(
-                row.chat_id, ticket.department_id
-            ):
+            if row.chat_id in revoked or not await self.sees_ticket(row.chat_id, ticket):
                 revoked.add(row.chat_id)
                 continue
+            restricted = await self.restricted(row.chat_id, ticket)
+            shown = None if restricted and kind in REPORTER_TEXT_KINDS else text
             with self._speaking(await self.language_of(row.chat_id)):
                 row.payload = {
                     **row.payload,
                     "text": ticket_card(
-                        ticket, self._settings.tz, footer=self._footer(context, text)
+                        ticket,
+                        self._settings.tz,
+                        footer=self._footer(context, shown),
+                        restricted=restricted,
                     ),
-                    "reply_markup": markup_json(card_keyboard(ticket)),
+                    "reply_markup": markup_json(card_keyboard(ticket, restricted=restricted)),
                 }
         for chat_id in sorted(revoked):
             await self._take_back(chat_id, ticket_id=ticket.id, code=ticket.code)
@@ -346,6 +373,40 @@ class OutboxNotifier:
         )
         for ticket_id, code in sorted({(row[0], row[1]) for row in [*carded, *queued]}):
             await self._take_back(chat_id, ticket_id=ticket_id, code=code)
+
+    async def ticket_chats(self, ticket: TicketView) -> list[int]:
+        """Where the ticket's alerts go: its department's chats, and when the report names a
+        unit, its supervising office's (the administrators when that is nobody)."""
+        chats = await self.department_chats(ticket.department_id)
+        if ticket.accused_department_id is None:
+            return chats
+        office = ticket.overseer_department_id
+        if office is None:
+            more = sorted(self._settings.admin_ids)
+        elif office != ticket.department_id:
+            more = await self.department_chats(office)
+        else:
+            more = []
+        return chats + [chat for chat in more if chat not in chats]
+
+    async def sees_ticket(self, chat_id: int, ticket: TicketView) -> bool:
+        """Whether the chat may see the ticket: its department's, or its supervising office's."""
+        if await self.has_access(chat_id, ticket.department_id):
+            return True
+        office = ticket.overseer_department_id
+        return (
+            ticket.accused_department_id is not None
+            and office is not None
+            and await self.has_access(chat_id, office)
+        )
+
+    async def restricted(self, chat_id: int, ticket: TicketView) -> bool:
+        """Whether the chat belongs to the unit the report is about (`tickets.accused`): it
+        gets the card without the reporter's identity and without the relay."""
+        accused = ticket.accused_department_id
+        if accused is None or chat_id in self._settings.admin_ids:
+            return False
+        return await self.has_access(chat_id, accused)
 
     async def has_access(self, chat_id: int, department_id: int) -> bool:
         """Whether the chat may still see the department's tickets.
@@ -432,10 +493,19 @@ class OutboxNotifier:
     async def to_department(
         self, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None = None
     ) -> None:
-        """Relay the reporter's words to the department, never who they are."""
-        for chat_id in await self.department_chats(ticket.department_id):
+        """Relay the reporter's words to the department, never who they are.
+
+        The supervising office of a unit reported on hears too; the unit's own chats hear
+        of deadlines, never the reporter's words.
+        """
+        for chat_id in await self.ticket_chats(ticket):
+            shown = text
+            if await self.restricted(chat_id, ticket):
+                if kind in RELAY_KINDS:
+                    continue
+                shown = None if kind in REPORTER_TEXT_KINDS else text
             with self._speaking(await self.language_of(chat_id)):
-                body = department_notice(ticket, kind, text, self._settings)
+                body = department_notice(ticket, kind, shown, self._settings)
                 if photo_file_id:
                     self.enqueue(
                         chat_id,
@@ -460,6 +530,18 @@ class OutboxNotifier:
                     key=f"t{ticket.id}:a:{kind}",
                     ticket_id=ticket.id,
                     purpose=f"{ADMIN_PURPOSE}{kind}",
+                )
+
+    async def to_office(self, ticket: TicketView, *, department_id: int, kind: str) -> None:
+        """A red card climbing (督办): the supervising office's chats hear of the ticket."""
+        for chat_id in await self.department_chats(department_id):
+            with self._speaking(await self.language_of(chat_id)):
+                await self.text_to(
+                    chat_id,
+                    admin_notice(ticket, kind, None),
+                    key=f"t{ticket.id}:o{department_id}:{kind}",
+                    ticket_id=ticket.id,
+                    purpose=f"office:{kind}",
                 )
 
     async def dead_letter(self, row: OutboxMessage) -> None:
@@ -509,11 +591,32 @@ class OutboxNotifier:
 
     async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
         """Tell the reporter what happened to their ticket, in their language."""
+        if ticket.channel == OFFICE:
+            await self._to_registrar(ticket, kind, text)
+        else:
+            await self._to_citizen(ticket, kind, text)
+        if kind in LINKED_KINDS:
+            await self._to_linked_reporters(ticket, kind, text)
+
+    async def _to_registrar(self, ticket: TicketView, kind: str, text: str | None) -> None:
+        """A report staff registered (`/new`) has no citizen chat: the registrar hears the
+        outcome to pass on; the rest (acceptance, survey, closing) is for nobody."""
+        if kind not in PASS_ON_KINDS:
+            return
         chat_id = ticket.reporter_user_id
         with self._speaking(await self.language_of(chat_id)):
-            markup = None
+            body = pass_on_notice(ticket, kind, text)
+        await self.text_to(
+            chat_id, body, key=f"t{ticket.id}:r:{kind}", ticket_id=ticket.id, purpose="pass_on"
+        )
+
+    async def _to_citizen(self, ticket: TicketView, kind: str, text: str | None) -> None:
+        chat_id = ticket.reporter_user_id
+        with self._speaking(await self.language_of(chat_id)):
+            markup, template = None, None
             if ticket.channel == WECHAT:
                 body = wechat_reporter_notice(ticket, kind, text)
+                template = self._wechat_template(ticket, kind, body)
             else:
                 body = reporter_notice(ticket, kind, text)
                 if kind == "survey":
@@ -526,9 +629,20 @@ class OutboxNotifier:
                 key=f"t{ticket.id}:r:{kind}",
                 markup=markup,
                 purpose=f"reporter:{kind}",
+                template=template,
             )
-        if kind in LINKED_KINDS:
-            await self._to_linked_reporters(ticket, kind, text)
+
+    def _wechat_template(self, ticket: TicketView, kind: str, body: str) -> dict[str, Any] | None:
+        """The template for `kind` (else the `status` one) from WECHAT_TEMPLATE_IDS, if any."""
+        ids = self._settings.wechat_template_ids
+        template_id = ids.get(kind) or ids.get("status")
+        if not template_id:
+            return None
+        now, tz = self._clock.now(), self._settings.tz
+        return {
+            "template_id": template_id,
+            "data": wechat_text.template_data(ticket, body, now, tz),
+        }
 
     async def _to_linked_reporters(self, ticket: TicketView, kind: str, text: str | None) -> None:
         """The reporters of duplicates follow the original case."""
@@ -580,16 +694,22 @@ class OutboxNotifier:
     async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None:
         """A staff member's own copy of a card (say, the handler it was assigned to)."""
         context = await card_context(self._session, ticket)
+        restricted = await self.restricted(user_id, ticket)
         with self._speaking(await self.language_of(user_id)):
             notices = {"assigned": _("👤 {code} has been assigned to you.")}
             notice = notices.get(kind, _("Ticket {code}")).format(code=ticket.code)
             await self.text_to(user_id, notice, key=f"t{ticket.id}:m:{kind}", ticket_id=ticket.id)
             await self.text_to(
                 user_id,
-                ticket_card(ticket, self._settings.tz, footer=self._footer(context, None)),
+                ticket_card(
+                    ticket,
+                    self._settings.tz,
+                    footer=self._footer(context, None),
+                    restricted=restricted,
+                ),
                 key=f"t{ticket.id}:card",
                 ticket_id=ticket.id,
-                markup=card_keyboard(ticket),
+                markup=card_keyboard(ticket, restricted=restricted),
                 purpose="card",
             )
 
@@ -686,6 +806,10 @@ def admin_notice(ticket: TicketView, kind: str, text: str | None) -> str:
             "🟥 Red card: {code} ({department}) is seriously overdue and is escalated to you."
         ),
         "dead_letter": _("⚠️ Messages for {code} could not be delivered: {text}"),
+        "escalated": _(
+            "🟥 Red card: {code} ({department}) is seriously overdue. As the department's "
+            "supervising office, please oversee it (督办)."
+        ),
     }
     template = templates.get(kind, _("{code} ({department}): {text}"))
     return template.format(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,9 +24,9 @@ from config.settings import Settings
 from outbox.notifier import OnceNotifier
 from storage.db import SessionFactory, create_session_factory, engine_for
 from storage.media import MediaStore
-from storage.stats import load_department_measures, load_event_records, load_ticket_records
+from storage.stats import load_event_records, load_stats, load_ticket_records
 from tickets.clock import Clock, SystemClock
-from tickets.measures import DepartmentMeasures, Period, Ranking
+from tickets.measures import DepartmentMeasures, Period, Ranking, SourceMeasures
 from tickets.ports import ChartFile
 from tickets.publishing import PublicSummary
 from tickets.records import EventRecord, Stats, TicketRecord
@@ -53,15 +53,24 @@ class Chart:
     png: bytes
 
 
+STATS_CHARTS: dict[str, Callable[[Stats, Translate], bytes]] = {
+    "weekly": lambda stats, tr: weekly_states_chart(stats.weeks, tr),
+    "on_time": lambda stats, tr: on_time_chart(stats.departments, tr),
+    "satisfaction": lambda stats, tr: satisfaction_chart(stats.departments, tr),
+    "categories": lambda stats, tr: category_chart(stats.overall.top_categories, tr),
+}
+
+
 def draw_stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
     """Draw the four `/stats` charts in `tr`'s language (blocking: run it in a thread)."""
     with _DRAWING:
-        return [
-            Chart("weekly.png", weekly_states_chart(stats.weeks, tr)),
-            Chart("on_time.png", on_time_chart(stats.departments, tr)),
-            Chart("satisfaction.png", satisfaction_chart(stats.departments, tr)),
-            Chart("categories.png", category_chart(stats.overall.top_categories, tr)),
-        ]
+        return [Chart(f"{name}.png", draw(stats, tr)) for name, draw in STATS_CHARTS.items()]
+
+
+def draw_stats_chart(stats: Stats, name: str, tr: Translate) -> Chart:
+    """One of them by name (`STATS_CHARTS`), for a page that shows each as an image."""
+    with _DRAWING:
+        return Chart(f"{name}.png", STATS_CHARTS[name](stats, tr))
 
 
 def draw_ranking_chart(ranking: Ranking, tr: Translate) -> Chart:
@@ -72,6 +81,10 @@ def draw_ranking_chart(ranking: Ranking, tr: Translate) -> Chart:
 
 async def stats_charts(stats: Stats, tr: Translate) -> list[Chart]:
     return await asyncio.to_thread(draw_stats_charts, stats, tr)
+
+
+async def stats_chart(stats: Stats, name: str, tr: Translate) -> Chart:
+    return await asyncio.to_thread(draw_stats_chart, stats, name, tr)
 
 
 class ChartOutage:
@@ -149,10 +162,17 @@ def _render_files(
     tr: Translate,
     tz: str,
     include_identity: bool,
+    sources: Sequence[SourceMeasures] = (),
 ) -> dict[str, bytes]:
     makers = {
         "xlsx": lambda: export_xlsx(
-            tickets, events, departments, tr=tr, tz=tz, include_identity=include_identity
+            tickets,
+            events,
+            departments,
+            tr=tr,
+            tz=tz,
+            include_identity=include_identity,
+            sources=sources,
         ),
         "csv": lambda: export_csv(tickets, tr=tr, tz=tz, include_identity=include_identity),
         "json": lambda: export_json(tickets, tr=tr, tz=tz, include_identity=include_identity),
@@ -192,10 +212,9 @@ async def build_export(
             with_events=with_events,
         )
     departments: list[DepartmentMeasures] = []
+    sources: tuple[SourceMeasures, ...] = ()
     if with_events:
-        departments = await load_department_measures(sessions, period, as_of=as_of, tz=tz)
-        if department_ids is not None:
-            departments = [d for d in departments if d.department_id in department_ids]
+        departments, sources = await _measures(sessions, period, as_of, tz, department_ids)
     files = await asyncio.to_thread(
         _render_files,
         formats,
@@ -205,8 +224,31 @@ async def build_export(
         tr=tr,
         tz=tz,
         include_identity=include_identity,
+        sources=sources,
     )
     return Export(period, len(tickets), files)
+
+
+async def _measures(
+    sessions: SessionFactory,
+    period: Period,
+    as_of: datetime,
+    tz: str,
+    department_ids: Sequence[int] | None,
+) -> tuple[list[DepartmentMeasures], tuple[SourceMeasures, ...]]:
+    """The departments' measures, and by source for all departments or for the one asked:
+    an export of some departments but not all has no by-source sheet (it would not add up).
+    """
+    single = department_ids[0] if department_ids is not None and len(department_ids) == 1 else None
+    everything = await load_stats(sessions, period, as_of=as_of, tz=tz)
+    departments = list(everything.departments)
+    if department_ids is None:
+        return departments, everything.sources
+    departments = [d for d in departments if d.department_id in department_ids]
+    if single is None:
+        return departments, ()
+    mine = await load_stats(sessions, period, as_of=as_of, tz=tz, department_id=single)
+    return departments, mine.sources
 
 
 class SessionExports:

@@ -10,7 +10,8 @@ Customer-service messages may go out only within 48 hours of the follower's last
 push makes it due again (`outbox.dispatcher.release_waiting`). Quota errors are paced like
 Telegram's 429: the row is due again later, with no attempt counted.
 
-Methods: `text` {touser, content}, `image` {touser, image: "media:<sha256>" or a media_id},
+Methods: `text` {touser, content, template?} (the template goes instead when the window
+has closed), `image` {touser, image: "media:<sha256>" or a media_id},
 `template` {touser, template_id, data, url?}.
 """
 
@@ -83,7 +84,14 @@ class WeChatChannel:
         if not isinstance(open_id, str) or chat_key(open_id) != chat_id:
             raise PayloadError("a WeChat row needs the follower's OpenID in `touser`")
         if method == "text":
-            await self._api.send_text(open_id, str(payload["content"]))
+            try:
+                await self._api.send_text(open_id, str(payload["content"]))
+            except WeChatApiError as error:
+                template = payload.get("template")
+                if error.errcode != WINDOW_ERROR or not isinstance(template, Mapping):
+                    raise
+                # The window is closed and the row names a template: that goes instead.
+                return await self._template(open_id, template)
             return []
         if method == "image":
             image = str(payload["image"])
@@ -93,14 +101,17 @@ class WeChatChannel:
             await self._api.send_image(open_id, image)
             return []
         if method == "template":
-            msgid = await self._api.send_template(
-                open_id,
-                str(payload["template_id"]),
-                {str(k): str(v) for k, v in dict(payload.get("data") or {}).items()},
-                url=payload.get("url"),
-            )
-            return [msgid] if msgid else []
+            return await self._template(open_id, payload)
         raise PayloadError(f"unknown WeChat method {method!r}")
+
+    async def _template(self, open_id: str, template: Mapping[str, Any]) -> list[int]:
+        msgid = await self._api.send_template(
+            open_id,
+            str(template["template_id"]),
+            {str(k): str(v) for k, v in dict(template.get("data") or {}).items()},
+            url=template.get("url"),
+        )
+        return [msgid] if msgid else []
 
     def classify(self, error: BaseException) -> Failure:
         return classify(error)

@@ -1,4 +1,5 @@
-"""Digests: last week's figures to the administrators (Mondays 09:00), each department's
+"""Digests: last week's figures to the administrators (Mondays 09:00, with the department
+ranked last in each of the two quarters before, if one was), each department's
 overdue list (08:30 on working days), last month's figures to the transparency channel
 (the 1st, 09:00, when PUBLIC_CHANNEL_ID is set), and the daily notice while the holiday
 calendar runs out (`scheduler.holidays`); all in local time (TIMEZONE).
@@ -28,10 +29,11 @@ from outbox.statistics import ChannelPublisher
 from scheduler.admin_notices import notify_admins_once
 from scheduler.holidays import JOB_HOLIDAYS, warn_uncovered_years
 from storage.db import SessionFactory
-from storage.stats import load_carded_tickets, load_stats
+from storage.stats import load_carded_tickets, load_ranking, load_stats
 from tickets.clock import Clock
 from tickets.holidays import PACKAGED, WorkingCalendar
-from tickets.measures import Period
+from tickets.measures import Period, bottom_twice
+from tickets.periods import quarter_of, shift_quarter
 from ui.stats_text import monthly_public_text, overdue_text, weekly_digest_text
 
 log = structlog.get_logger(__name__)
@@ -56,18 +58,37 @@ async def weekly_digest(
     tz = settings.tz
     week = Period.week_of(local_today(clock, tz) - timedelta(days=7), tz)
     stats = await load_stats(session_factory, week, as_of=clock.now(), tz=settings.timezone)
+    flagged = await bottom_two_quarters(session_factory, clock=clock, settings=settings)
     key = f"digest:weekly:{week.start.astimezone(tz).date().isoformat()}"
     written = await notify_admins_once(
         session_factory,
         clock=clock,
         settings=settings,
         i18n=i18n,
-        render=lambda: weekly_digest_text(stats, tz),
+        render=lambda: weekly_digest_text(stats, tz, flagged=flagged),
         key=key,
         purpose="digest:weekly",
     )
     log.info("weekly_digest", rows=written, received=stats.overall.counts.received)
     return written
+
+
+async def bottom_two_quarters(
+    session_factory: SessionFactory, *, clock: Clock, settings: Settings
+) -> tuple[str, ...]:
+    """Names of the departments ranked last in each of the two quarters before this one."""
+    tz = settings.tz
+    year, number = quarter_of(local_today(clock, tz))
+    rankings = [
+        await load_ranking(
+            session_factory,
+            Period.quarter(*shift_quarter(year, number, back), tz),
+            as_of=clock.now(),
+            tz=settings.timezone,
+        )
+        for back in (-2, -1)
+    ]
+    return tuple(entry.name for entry in bottom_twice(*rankings))
 
 
 async def overdue_lists(

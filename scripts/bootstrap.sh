@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what snapreport needs on a fresh Debian machine, then the Python environment.
 #   scripts/bootstrap.sh demo   -> uv and the locked Python packages
-#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL and Redis for the tests
+#   scripts/bootstrap.sh test   -> the same, plus PostgreSQL, Redis and Chromium for the tests
+#                                  (the web console's browser tests drive Debian's Chromium
+#                                  through Playwright; Playwright's own browser downloads are
+#                                  never used)
 # The charts' and posters' CJK font is a Python dependency (pylopdf-fonts-zh-cn), not a
 # system package.
 set -euo pipefail
@@ -10,6 +13,7 @@ purpose="${1:-demo}"
 
 have_pg() { command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
 have_redis() { command -v redis-server >/dev/null 2>&1; }
+have_chromium() { [ -x /usr/bin/chromium ]; }
 
 apt_install() {
   local sudo=""
@@ -23,6 +27,7 @@ if [ "$purpose" = "test" ]; then
   missing=()
   have_pg || missing+=(postgresql)
   have_redis || missing+=(redis-server)
+  have_chromium || missing+=(chromium)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 locales=ui/locales
 if [ "${1:-}" != "compile" ]; then
   uv run pybabel extract -F babel.cfg -k _ -k __ -k N_ -k tr -k lazy_gettext --no-location \
-    --sort-output -o "$locales/messages.pot" config ui outbox bot handlers tickets scheduler storage >/dev/null
+    --sort-output -o "$locales/messages.pot" config ui outbox bot handlers tickets scheduler storage console sandbox >/dev/null
   for lang in zh_CN en; do
     if [ -f "$locales/$lang/LC_MESSAGES/messages.po" ]; then
       uv run pybabel update -i "$locales/messages.pot" -d "$locales" -l "$lang" --no-fuzzy-matching >/dev/null

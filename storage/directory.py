@@ -39,6 +39,7 @@ def department_view(row: Department, members: int = 0) -> DepartmentView:
         archived=row.archived,
         group_chat_id=row.group_chat_id,
         members=members,
+        parent_id=row.parent_id,
     )
 
 
@@ -113,6 +114,17 @@ class SqlDirectory:
             row.group_chat_id = None
         await self._session.flush()
         return department_view(row)
+
+    async def set_parent(self, *, department_id: int, parent_id: int | None) -> DepartmentView:
+        row = await self._session.get(Department, department_id)
+        assert row is not None
+        row.parent_id = parent_id
+        await self._session.flush()
+        return department_view(row)
+
+    async def department_parents(self) -> dict[int, int | None]:
+        rows = await self._session.scalars(select(Department))
+        return {row.id: row.parent_id for row in rows if row.id is not None}
 
     async def departments_bound_to(self, *, chat_id: int) -> list[DepartmentView]:
         rows = await self._session.scalars(

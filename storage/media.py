@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from storage.identity import IdentityKeys
 from storage.images import DEFAULT_LIMITS, ImageLimits, PhotoMetadata, normalize_photo
@@ -200,6 +203,32 @@ class LocalMediaStore:
         return self.root / relative_key(sha, suffix)
 
 
+_T = TypeVar("_T")
+
+
+class PhotoWorkers:
+    """The threads photos are processed in: as many as the cores, and for photos only.
+
+    A 12-megapixel photo is a fifth of a second of one core; twenty citizens sending
+    albums at once would otherwise fill asyncio's default pool (shared with every other
+    `to_thread`) with more decodes than there are cores, each holding ~100 MB, and the
+    event loop's thread would get a smaller share of the CPU for every text answer. With
+    one thread per core, extra photos wait their turn in a queue, costing nothing."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or len(os.sched_getaffinity(0))
+        # Threads start on first use: an app that never sees a photo starts none.
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="photo")
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        """Run `work` in one of the threads, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+    def close(self) -> None:
+        """Let photos in flight finish, start no new ones."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def process_and_store(
     store: MediaStore,
     data: bytes,
@@ -207,24 +236,35 @@ async def process_and_store(
     keep_metadata: bool,
     limits: ImageLimits = DEFAULT_LIMITS,
     keys: IdentityKeys | None = None,
+    workers: PhotoWorkers | None = None,
 ) -> StoredPhoto:
-    """Normalise an upload and store it with its thumbnail, off the event loop; with `keys`,
-    also the original upload, sealed."""
-    return await asyncio.to_thread(
+    """Normalise an upload and store it with its thumbnail, off the event loop (in
+    `workers`, else asyncio's default pool); with `keys`, also the original upload, sealed."""
+    work = functools.partial(
         _process_and_store, store, data, keep_metadata=keep_metadata, limits=limits, keys=keys
     )
+    if workers is None:
+        return await asyncio.to_thread(work)
+    return await workers.run(work)
 
 
 class MediaPhotoIntake:
     """`tickets.ports.PhotoIntake` on the media store, Pillow's work in a worker thread."""
 
     def __init__(
-        self, store: MediaStore, *, limits: ImageLimits, tz: tzinfo, keys: IdentityKeys
+        self,
+        store: MediaStore,
+        *,
+        limits: ImageLimits,
+        tz: tzinfo,
+        keys: IdentityKeys,
+        workers: PhotoWorkers | None = None,
     ) -> None:
         self._store = store
         self._limits = limits
         self._tz = tz
         self._keys = keys
+        self._workers = workers
 
     @property
     def limits(self) -> ImageLimits:
@@ -232,7 +272,12 @@ class MediaPhotoIntake:
 
     async def store(self, data: bytes, *, telegram_file_id: str | None) -> PhotoRef:
         stored = await process_and_store(
-            self._store, data, keep_metadata=True, limits=self._limits, keys=self._keys
+            self._store,
+            data,
+            keep_metadata=True,
+            limits=self._limits,
+            keys=self._keys,
+            workers=self._workers,
         )
         meta = stored.metadata
         return PhotoRef(

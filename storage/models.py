@@ -61,6 +61,10 @@ class Department(SQLModel, table=True):
     name: str = Field(max_length=128, unique=True)
     is_intake: bool = False
     archived: bool = False
+    # The supervising office (`tickets.accused`): reports about this unit go there. None:
+    # the supervision office (the intake department, or for the intake itself the
+    # administrators). No foreign key: added by a plain ADD COLUMN (see migration 0012).
+    parent_id: int | None = None
     group_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -127,13 +131,30 @@ class DeadlinePolicyRow(SQLModel, table=True):
     resolve_days: int
 
 
+class CategoryRow(SQLModel, table=True):
+    """A misconduct category (`tickets.categories`); retired rows stay for old tickets."""
+
+    __tablename__ = "category"
+
+    slug: str = Field(primary_key=True, max_length=32)
+    zh: str = Field(max_length=64)
+    en: str = Field(max_length=64)
+    position: int = 0
+    retired: bool = False
+
+
 class Ticket(SQLModel, table=True):
     """One report (工单) and where it stands."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
-    # The channel it was filed on (its reporter's): "telegram" or "wechat".
+    # The channel it was filed on (its reporter's): "telegram", "wechat", or "office" for a
+    # report staff registered (`tickets.intake`), whose reporter row is the registrar's.
     channel: str = Field(default="telegram", max_length=16)
+    # Where it was received (`tickets.sources.IntakeSource`): the chat, the 12345 hotline…
+    intake_source: str = Field(default="telegram", max_length=24, index=True)
+    # Whom the office answers for a registered report: identity, stored encrypted.
+    reply_contact: str | None = Field(default=None, sa_type=EncryptedStr)
     # Keyed hash of the draft's submit key (which names the reporter's id).
     submit_key: str = Field(max_length=64, unique=True)
     category: str = Field(max_length=32, index=True)
@@ -143,6 +164,8 @@ class Ticket(SQLModel, table=True):
     longitude: float | None = None
     source_tag: str | None = Field(default=None, max_length=64)
     department_id: int = Field(foreign_key="department.id", index=True)
+    # The unit the report is about (被反映单位), None when the reporter did not know.
+    accused_department_id: int | None = None
     handler_member_id: int | None = Field(default=None, foreign_key="member.id")
     state: str = Field(max_length=16, index=True)
     anonymous: bool = True
@@ -333,7 +356,8 @@ def payload_lane(payload: Mapping[str, Any]) -> int:
 
 
 class SecurityEvent(SQLModel, table=True):
-    """A refused action (forged callback, wrong role); the actor id is stored hashed."""
+    """A refused action (forged callback, wrong role), or an administrator's configuration
+    change (kind `config_…`, `tickets.views.CONFIG_CHANGE_PREFIX`); the actor id is hashed."""
 
     __tablename__ = "security_event"
 
@@ -411,6 +435,36 @@ class UserPref(SQLModel, table=True):
     user_hash: str = Field(primary_key=True, max_length=HASH_CHARS)
     channel_user_id: int | None = Field(default=None, sa_type=EncryptedInt)
     language: str = Field(max_length=8)
+
+
+class ConsoleLogin(SQLModel, table=True):
+    """A one-time web console login link: only the sha256 of its token is kept."""
+
+    __tablename__ = "console_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(sa_type=EncryptedInt)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _ts()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in web console browser: its cookie's sha256, who, CSRF token and language.
+
+    The staff member's roles are read again on every request, so removing them ends it.
+    """
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(sa_type=EncryptedInt)
+    csrf: str = Field(max_length=64)
+    language: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 def _fill_lookup_hashes(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:

@@ -71,6 +71,10 @@ async def find_tickets(
         where.append(col(Ticket.created_at) >= query.since)
     if query.until is not None:
         where.append(col(Ticket.created_at) < query.until)
+    if query.department_id is not None:
+        where.append(col(Ticket.department_id) == query.department_id)
+    if query.card is not None:
+        where.append(col(Ticket.card) == query.card)
     total = await session.scalar(select(func.count(col(Ticket.id))).where(*where))
     rows = await session.scalars(
         select(Ticket)

@@ -23,6 +23,8 @@ from storage.models import (
     TicketEvent,
     utcnow,
 )
+from tickets.accused import supervising_office
+from tickets.sources import OFFICE
 from tickets.views import NewReport, TicketView
 
 
@@ -64,7 +66,30 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
         finding=ticket.finding,
         finding_actions=tuple(ticket.finding_actions or ()),
         people_concerned=ticket.people_concerned,
+        intake_source=ticket.intake_source,
+        reply_contact=ticket.reply_contact,
+        **await accused_fields(session, ticket),
     )
+
+
+async def accused_fields(session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
+    """The unit the ticket is about, its name, and the office overseeing it."""
+    if ticket.accused_department_id is None:
+        return {}
+    unit = await session.get(Department, ticket.accused_department_id)
+    if unit is None:
+        return {}
+    intake = await session.scalar(select(col(Department.id)).where(col(Department.is_intake)))
+    office = supervising_office(
+        ticket.accused_department_id,
+        parents={ticket.accused_department_id: unit.parent_id},
+        intake_id=intake or 0,
+    )
+    return {
+        "accused_department_id": ticket.accused_department_id,
+        "accused_department_name": unit.name,
+        "overseer_department_id": office,
+    }
 
 
 class SqlTicketRepository:
@@ -119,6 +144,9 @@ class SqlTicketRepository:
             longitude=draft.longitude,
             source_tag=draft.source_tag,
             department_id=department_id,
+            accused_department_id=draft.accused_department_id,
+            intake_source=draft.intake_source or draft.channel,
+            reply_contact=draft.reply_contact,
             state=state,
             anonymous=draft.anonymous,
             reporter_id=reporter.id or 0,
@@ -211,6 +239,7 @@ class SqlTicketRepository:
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
             .where(
                 col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id),
+                col(Reporter.channel) != OFFICE,  # what they registered as staff is not theirs
                 col(Ticket.created_at) >= since,
             )
         )
@@ -259,7 +288,10 @@ class SqlTicketRepository:
         rows = await self._session.scalars(
             select(Ticket)
             .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
-            .where(col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id))
+            .where(
+                col(Reporter.user_hash) == lookup_hash(self._session, reporter_user_id),
+                col(Reporter.channel) != OFFICE,  # reports they registered as staff
+            )
             .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
             .offset(offset)
             .limit(limit)

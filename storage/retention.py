@@ -135,6 +135,7 @@ async def purge_tickets(
                 reporter_id=stand_in,
                 description="",
                 survey_comment=None,
+                reply_contact=None,  # whom the office answered: identity, like a name
                 submit_key=literal("purged:").concat(sql_cast(col(Ticket.id), String)),
                 purged_at=now,
             )

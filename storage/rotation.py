@@ -24,6 +24,8 @@ from storage.fsm import fsm_row_key, storage_key_from_str
 from storage.identity import IdentityKeys, keys_of
 from storage.models import (
     CardMessage,
+    ConsoleLogin,
+    ConsoleSession,
     FsmRecord,
     InboxUpdate,
     Invite,
@@ -52,6 +54,8 @@ ENCRYPTED_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     # A waiting push's de-duplication hash is not recomputed (it cannot be undone): a
     # WeChat retry racing the rotation, with the bot stopped, is all it could miss.
     WeChatPush: ("open_id", "xml", "replies"),
+    ConsoleLogin: ("user_id",),
+    ConsoleSession: ("user_id",),
 }
 
 

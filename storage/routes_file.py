@@ -9,10 +9,19 @@ rules:
   - {department: 市政务服务中心, tag: hall_01}
 deadlines:
   extortion: {accept_days: 1, resolve_days: 3}
+categories:
+  - {slug: permits, zh: 违规审批, en: Irregular approvals}
+parents:
+  市交通运输局: 市政务服务中心
 ```
 Loading replaces all routing rules and deadline overrides; departments and tags are
 added or updated, never deleted (tickets point at them). A rule or tag naming an archived
 department is refused (`department_archived`) and nothing of the file is loaded.
+`categories` adds categories or relabels existing ones (by slug; never retires or deletes);
+rules and deadlines may name them. A rule or deadline naming an unknown category is
+refused (`unknown_category`).
+`parents` names each listed department's supervising office (`tickets.accused`): reports
+about it go there. Departments not listed keep theirs; a loop is refused (`parent_loop`).
 """
 
 from __future__ import annotations
@@ -28,11 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from config.settings import Settings
+from storage.categories import SqlCategories
 from storage.db import create_engine, create_session_factory, identity_keys
 from storage.directory import department_view
 from storage.migrate import upgrade
 from storage.models import DeadlinePolicyRow, Department, RoutingRule, SourceTag
-from tickets.categories import Category
+from tickets.accused import check_parent
+from tickets.categories import SLUG_RE, Categories, clean_label, require_known
 from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX
 from tickets.membership import require_active
 from tickets.routing import SOURCE_TAG_PATTERN
@@ -44,9 +55,15 @@ class TagSpec(BaseModel):
     department: str | None = None
 
 
+class CategorySpec(BaseModel):
+    slug: str = Field(pattern=SLUG_RE.pattern)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class RuleSpec(BaseModel):
     department: str
-    category: Category | None = None
+    category: str | None = None
     tag: str | None = Field(default=None, pattern=SOURCE_TAG_PATTERN)
     priority: int = 0
 
@@ -68,7 +85,9 @@ class RoutesFile(BaseModel):
     departments: list[str] = []
     tags: list[TagSpec] = []
     rules: list[RuleSpec] = []
-    deadlines: dict[Category, DaysSpec] = {}
+    deadlines: dict[str, DaysSpec] = {}
+    parents: dict[str, str] = {}
+    categories: list[CategorySpec] = []
 
 
 async def department_id(session: AsyncSession, name: str, *, to_route: bool = False) -> int:
@@ -84,7 +103,18 @@ async def department_id(session: AsyncSession, name: str, *, to_route: bool = Fa
     return row.id
 
 
+async def apply_categories(session: AsyncSession, specs: list[CategorySpec]) -> Categories:
+    """Add or relabel the file's categories; return the whole table as it now stands."""
+    store = SqlCategories(session)
+    for spec in specs:
+        await store.upsert(slug=spec.slug, zh=clean_label(spec.zh), en=clean_label(spec.en))
+    return await store.list_categories()
+
+
 async def apply_routes(session: AsyncSession, spec: RoutesFile) -> str:
+    categories = await apply_categories(session, spec.categories)
+    for named in [*(r.category for r in spec.rules), *spec.deadlines]:
+        require_known(categories, named)
     for name in spec.departments:
         await department_id(session, name)
     for tag in spec.tags:
@@ -94,11 +124,12 @@ async def apply_routes(session: AsyncSession, spec: RoutesFile) -> str:
         session.add(
             RoutingRule(
                 department_id=await department_id(session, rule.department, to_route=True),
-                category=rule.category,
+                category=rule.category or None,
                 source_tag=rule.tag,
                 priority=rule.priority,
             )
         )
+    await apply_parents(session, spec.parents)
     await session.execute(delete(DeadlinePolicyRow))
     for category, days in spec.deadlines.items():
         session.add(
@@ -109,7 +140,22 @@ async def apply_routes(session: AsyncSession, spec: RoutesFile) -> str:
     return (
         f"{len(spec.departments)} departments, {len(spec.tags)} tags, "
         f"{len(spec.rules)} rules, {len(spec.deadlines)} deadline overrides loaded"
+        + (f", {len(spec.parents)} parents set" if spec.parents else "")
+        + (f", {len(spec.categories)} categories" if spec.categories else "")
     )
+
+
+async def apply_parents(session: AsyncSession, parents: dict[str, str]) -> None:
+    """Set each named department's parent, checked for loops against the whole tree."""
+    for unit_name, parent_name in parents.items():
+        unit_id = await department_id(session, unit_name)
+        parent_id = await department_id(session, parent_name, to_route=True)
+        tree = {row.id: row.parent_id for row in await session.scalars(select(Department))}
+        check_parent(unit_id, parent_id, parents={k: v for k, v in tree.items() if k})
+        unit = await session.get(Department, unit_id)
+        assert unit is not None
+        unit.parent_id = parent_id
+        await session.flush()
 
 
 async def upsert_tag(

@@ -55,6 +55,7 @@ from tickets.measures import (
     Period,
     Ranking,
     RankingWeights,
+    SourceMeasures,
     TimesRow,
     build_measures,
     fold_times,
@@ -68,6 +69,7 @@ TICKET: Table = SQLModel.metadata.tables["ticket"]
 EVENT: Table = SQLModel.metadata.tables["ticket_event"]
 DEPARTMENT: Table = SQLModel.metadata.tables["department"]
 REPORTER: Table = SQLModel.metadata.tables["reporter"]
+ACCUSED = DEPARTMENT.alias("accused")  # the unit a report is about
 
 NOT_ACTIONABLE = ("rejected", "duplicate")
 REPLIED_STATES = ("resolved", "closed")
@@ -325,6 +327,29 @@ async def load_top_places_by_department(
     return {department_id: tuple(places) for department_id, places in found.items()}
 
 
+async def load_source_counts(
+    session: AsyncSession, scope: Scope, *, as_of: datetime
+) -> dict[str, Counts]:
+    """Return the ticket-row counts of each source that received tickets in `scope`."""
+    source = TICKET.c.intake_source
+    plain = _ticket_aggregates(as_of)
+    statement = (
+        select(source, *(c.label(n) for n, c in plain.items()))
+        .where(*scope.where())
+        .group_by(source)
+    )
+    return {
+        row.intake_source: Counts(**{name: int(row._mapping[name]) for name in plain})
+        for row in await session.execute(statement)
+    }
+
+
+def source_measures(counts: dict[str, Counts]) -> tuple[SourceMeasures, ...]:
+    """Each source's measures, the busiest first (ties by name, so the order is stable)."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1].received, item[0]))
+    return tuple(SourceMeasures(source, build_measures(c)) for source, c in ordered)
+
+
 async def load_departments(session: AsyncSession) -> dict[int, tuple[str, bool]]:
     """Return each department's name and whether it is archived, by id."""
     statement = select(DEPARTMENT.c.id, DEPARTMENT.c.name, DEPARTMENT.c.archived)
@@ -366,18 +391,20 @@ async def load_stats(
             return {}
         return await read(lambda s: load_top_places_by_department(s, scope))
 
-    counts, times, top_places, places, departments = await asyncio.gather(
+    counts, times, top_places, places, departments, sources = await asyncio.gather(
         read(lambda s: load_counts(s, scope, as_of=as_of)),
         folded(),
         read(lambda s: load_top_places(s, scope)),
         department_places(),
         read(load_departments),
+        read(lambda s: load_source_counts(s, scope, as_of=as_of)),
     )
     return Stats(
         period,
         _overall_measures(counts, times.durations, top_places),
         _each_department(counts, times.durations, places, departments, only=department_id),
         times.weeks,
+        source_measures(sources),
     )
 
 
@@ -508,6 +535,7 @@ TICKET_RECORD_COLUMNS = (
     "finding",
     "finding_actions",
     "people_concerned",
+    "intake_source",
 )
 
 
@@ -540,9 +568,11 @@ async def load_ticket_records(
         select(
             *(TICKET.c[name] for name in TICKET_RECORD_COLUMNS),
             DEPARTMENT.c.name.label("department"),
+            ACCUSED.c.name.label("unit_reported"),
             *_identity_columns(include_identity),
         )
         .join(DEPARTMENT, DEPARTMENT.c.id == TICKET.c.department_id)
+        .outerjoin(ACCUSED, ACCUSED.c.id == TICKET.c.accused_department_id)
         .where(*scope.where())
         .order_by(TICKET.c.created_at, TICKET.c.id)
     )
@@ -617,3 +647,6 @@ class SqlStatsReads:
 
     async def department_names(self) -> dict[int, tuple[str, bool]]:
         return await load_departments(self._session)
+
+    async def carded(self) -> list[CardedTicket]:
+        return await load_carded_tickets(self._session)

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -37,6 +38,8 @@ from tests.redisserver import RedisServer, RedisUnavailable
 from tests.s3server import S3Server, s3_server
 from tickets.clock import ManualClock
 
+# The browser tests' fixtures (`browser`, `screenshots`): the console's and the sandbox's.
+pytest_plugins = ["tests.browser"]
 ADMIN_ID = 700_000_001
 # A stop that takes longer has hung (the app bounds its own graceful stop well below).
 STOP_LIMIT = 60.0
@@ -52,18 +55,34 @@ WEBHOOK_SECRET = "tW8q-Zr3xN0vLk5_HcYp2uJm9sBe4GdA7fQi"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every coroutine test gets the hang watchdog, set up before its other fixtures."""
+    """Every coroutine test gets the hang watchdog, set up before its other fixtures, and a
+    test worker group: its file, or one group for all crash tests."""
     for item in items:
         function = getattr(item, "function", None)
         if inspect.iscoroutinefunction(function):
             item.fixturenames.insert(0, "hang_watchdog")  # type: ignore[attr-defined]
+        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
+
+
+def worker_group(item: pytest.Item) -> str:
+    """A file's tests share one worker (and its module fixtures); the crash tests, which each
+    run several bot processes flat out, share one worker so that no two of them overlap: on
+    two cores, two at once starve each other past their deadlines."""
+    if item.get_closest_marker("crash"):
+        return "crash"
+    return item.nodeid.split("::", 1)[0]
 
 
 @pytest.fixture
 async def hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     code = getattr(request.function, "__code__", None)
-    watchdog = asyncio.create_task(hangs.watch(request.node.nodeid, code), name="hang-watchdog")
+    longer = request.node.get_closest_marker("hang_limit")  # a test known to run long
+    limit = float(longer.args[0]) if longer else None
+    watchdog = asyncio.create_task(
+        hangs.watch(request.node.nodeid, code, limit), name="hang-watchdog"
+    )
     yield
     watchdog.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -153,28 +172,42 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[EmulatorServer]:
-    server = EmulatorServer(EmulatorConfig(rate_scale=RATE_SCALE, seed=7))
+def rate_scale() -> float:
+    """How much faster than Telegram the emulator's rate limits run (a test may override)."""
+    return RATE_SCALE
+
+
+@pytest.fixture
+async def emulator(rate_scale: float) -> AsyncIterator[EmulatorServer]:
+    server = EmulatorServer(EmulatorConfig(rate_scale=rate_scale, seed=7))
     await server.start()
     yield server
     await server.stop()
 
 
-@pytest.fixture
-def settings(emulator: EmulatorServer, database_url: str, tmp_path: Path) -> Settings:
+def emulated_settings(
+    emulator: EmulatorServer, database_url: str, media_dir: Path, **more: Any
+) -> Settings:
+    """The app's settings against `emulator`, at its sped-up rates (`more` adds to them)."""
     return Settings(
         _env_file=None,
         bot_token=emulator.token,
         telegram_api_url=emulator.url,
         database_url=database_url,
-        media_dir=tmp_path / "media",
+        media_dir=media_dir,
         admin_ids=frozenset({ADMIN_ID}),
         poll_timeout=1,
         digests_enabled=False,  # cron on the wall clock: a run at 08:30 would add outbox rows
         rate_global_per_second=30.0 * RATE_SCALE,
         rate_private_per_second=1.0 * RATE_SCALE,
         rate_group_per_minute=20.0 * RATE_SCALE,
+        **more,
     )
+
+
+@pytest.fixture
+def settings(emulator: EmulatorServer, database_url: str, tmp_path: Path) -> Settings:
+    return emulated_settings(emulator, database_url, tmp_path / "media")
 
 
 @pytest.fixture

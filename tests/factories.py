@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
+from aiogram.types import Chat, Message, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from emulator.client import ChatUser
 from storage.models import Department, Member, Reporter, Ticket
 from tickets.actors import Actor, Membership, Role
 from tickets.findings import Finding, Outcome
@@ -199,3 +201,17 @@ async def add_ticket(
         session.add(ticket)
         await session.flush()
     return ticket
+
+
+def text_update(update_id: int, user: ChatUser, text: str) -> Update:
+    """A private text message from `user` as an Update, for feeding the app directly (a
+    backlog left by a dead bot, or what only a forged webhook call would deliver)."""
+    person = User(id=user.id, is_bot=False, first_name=user.user.first_name, language_code="en")
+    message = Message(
+        message_id=update_id,
+        date=datetime.now(UTC),
+        chat=Chat(id=user.chat_id, type="private"),
+        from_user=person,
+        text=text,
+    )
+    return Update(update_id=update_id, message=message)

@@ -47,6 +47,10 @@ class FakeDirectory:
         self.intake_id = 1
         self.rules: list[RoutingRule] = []
         self.days: dict[str, tuple[int, int]] = {}
+        self.parents: dict[int, int | None] = {}
+
+    async def department_parents(self) -> dict[int, int | None]:
+        return dict(self.parents)
 
     async def routing_rules(self) -> list[Any]:
         return list(self.rules)
@@ -277,6 +281,9 @@ class RecordingNotifier:
 
     async def to_reporter(self, ticket: TicketView, *, kind: str, text: str | None = None) -> None:
         self._record("reporter", ticket, kind, text)
+
+    async def to_office(self, ticket: TicketView, *, department_id: int, kind: str) -> None:
+        self._record("office", ticket, kind, str(department_id))
 
     def to(self, recipient: str) -> list[str]:
         """The kinds of message `recipient` got, in order."""

@@ -17,7 +17,8 @@ import sys
 from types import CodeType
 from typing import Any, TextIO
 
-# No test comes near this (the longest, the SIGKILL crash tests, take about 70 s).
+# No test comes near this (the SIGKILL crash tests take about 70 s) but the chaos test,
+# which says so with `@pytest.mark.hang_limit(seconds)`.
 TEST_LIMIT = 180.0
 
 

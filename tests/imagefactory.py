@@ -13,6 +13,7 @@ import functools
 import io
 import random
 import struct
+import zipfile
 import zlib
 from datetime import datetime
 
@@ -146,6 +147,95 @@ def oversized_jpeg(total: int = 25 * MB) -> bytes:
     """Make a decodable JPEG padded past Telegram's 20 MB download limit."""
     head = jpeg_bytes(seed=1)
     return head + bytes(total - len(head))  # decoders ignore what follows the end marker
+
+
+def truncated_png(*, keep: float = 0.6, seed: int = 0) -> bytes:
+    """Make a PNG cut off after `keep` of its bytes."""
+    whole = png_bytes(320, 240, seed=seed)
+    return whole[: int(len(whole) * keep)]
+
+
+def huge_dimensions_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A PNG header promising 10 gigapixels, with next to no pixel data behind it."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(bytes(1 + 3 * 16))  # one row's worth; the rest is missing
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", pixels),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
+def huge_dimensions_jpeg(width: int = 65_000, height: int = 65_000, *, seed: int = 0) -> bytes:
+    """A small JPEG whose frame header claims `width` x `height` pixels."""
+    data = bytearray(jpeg_bytes(64, 48, seed=seed))
+    frame = data.index(b"\xff\xc0")  # SOF0: length, precision, height, width
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def jpeg_zip_polyglot(*, seed: int = 0) -> bytes:
+    """A valid JPEG with a ZIP archive (holding a web page) appended: both at once."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("index.html", "<script>alert('polyglot')</script>")
+    return jpeg_bytes(320, 240, seed=seed) + archive.getvalue()
+
+
+def html_with_jpeg_header() -> bytes:
+    """A web page behind a JPEG start-of-image and JFIF marker."""
+    page = b"<html><body><script>alert(document.cookie)</script></body></html>\n" * 8
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + page
+
+
+def cmyk_jpeg(*, seed: int = 0) -> bytes:
+    """A print-shop JPEG in CMYK (Adobe-style)."""
+    return encode(photo(320, 240, seed=seed).convert("CMYK"), "JPEG", quality=90)
+
+
+def animated(fmt: str, *, frames: int = 4, seed: int = 0) -> bytes:
+    """An animated GIF or WebP of `frames` different pictures."""
+    pictures = [photo(160, 120, seed=seed + n) for n in range(frames)]
+    if fmt == "GIF":
+        pictures = [p.convert("P") for p in pictures]
+    return encode(pictures[0], fmt, save_all=True, append_images=pictures[1:], duration=100)
+
+
+def gif_bytes(*, seed: int = 0) -> bytes:
+    return encode(photo(160, 120, seed=seed).convert("P"), "GIF")
+
+
+def jpeg_with_exif_segment(tiff: bytes, *, seed: int = 0) -> bytes:
+    """A JPEG whose first APP1 segment is `Exif` followed by the raw TIFF structure `tiff`."""
+    body = jpeg_bytes(320, 240, seed=seed)
+    payload = b"Exif\x00\x00" + tiff
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return body[:2] + segment + body[2:]
+
+
+def exif_huge_tag_count() -> bytes:
+    """EXIF whose first directory claims 65535 entries (and holds three)."""
+    entries = _ifd_entry(0x0112, 3, 1, struct.pack(">HH", 6, 0)) * 3
+    return b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 0xFFFF) + entries
+
+
+def exif_bad_offsets() -> bytes:
+    """EXIF whose sub-directories and values point far beyond the segment, or into itself."""
+    entries = [
+        _ifd_entry(0x0112, 3, 1, struct.pack(">HH", 6, 0)),  # Orientation: rotate
+        _ifd_entry(0x0132, 2, 0x10000000, struct.pack(">I", 0x7FFFFFFF)),  # DateTime
+        _ifd_entry(0x8769, 4, 1, struct.pack(">I", 0x7FFFFFF0)),  # Exif IFD: nowhere
+        _ifd_entry(0x8825, 4, 1, struct.pack(">I", 8)),  # GPS IFD: IFD0 itself, a loop
+    ]
+    ifd = struct.pack(">H", len(entries)) + b"".join(entries) + struct.pack(">I", 8)
+    return b"MM\x00*" + struct.pack(">I", 8) + ifd
+
+
+def _ifd_entry(tag: int, kind: int, count: int, value: bytes) -> bytes:
+    return struct.pack(">HHI", tag, kind, count) + value
 
 
 def _gradient(width: int, height: int, rng: random.Random) -> Image.Image:

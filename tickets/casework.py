@@ -16,14 +16,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from tickets.accused import may_decide, may_handle, sees_reporter
 from tickets.actors import Actor
-from tickets.categories import Category, parse_category
+from tickets.categories import DEFAULTS, Categories
 from tickets.codes import read_code
 from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationError
 from tickets.findings import Outcome
 from tickets.membership import MemberView
 from tickets.ports import Workspace
 from tickets.quotas import check_relay_quota
+from tickets.sources import OFFICE
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_open, transition
 from tickets.text import clean_text
 from tickets.views import TicketView
@@ -36,6 +38,8 @@ SUPERVISOR_ACTIONS = frozenset(
     {Action.ACCEPT, Action.ASSIGN, Action.REJECT, Action.MARK_DUPLICATE, Action.ROUTE}
 )
 DUPLICATE_HOPS = 5
+# The anonymous channel with the reporter: closed to the unit the report is about.
+RELAY_ACTIONS = frozenset({Action.ASK})
 
 
 class MemberLookup(Protocol):
@@ -57,10 +61,16 @@ class ReporterPhotos(Protocol):
 def check_performer(actor: Actor, ticket: TicketView, action: Action) -> None:
     if ActorKind.MEMBER not in PERFORMERS.get(action, frozenset()):
         raise Forbidden("not_staff_action", action=str(action))
-    if not actor.can_handle(ticket.department_id):
+    if not may_handle(actor, ticket):
         raise Forbidden("not_your_department")
-    if action in SUPERVISOR_ACTIONS and not actor.supervises(ticket.department_id):
+    if action in SUPERVISOR_ACTIONS and not may_decide(actor, ticket):
         raise Forbidden("supervisor_only")
+    if action in RELAY_ACTIONS and not sees_reporter(actor, ticket):
+        # The unit reported on handles the case, never talks to who reported it.
+        raise Forbidden("accused_unit")
+    if action in RELAY_ACTIONS and ticket.channel == OFFICE:
+        # Registered from a call or a letter (`tickets.intake`): no chat to ask through.
+        raise ValidationError("no_reporter_chat")
 
 
 async def preflight(
@@ -86,7 +96,7 @@ async def visible_ticket(
     )
     if ticket is None:
         raise NotFound("ticket_not_found")
-    if not actor.can_handle(ticket.department_id):
+    if not may_handle(actor, ticket):
         raise Forbidden("not_your_department")
     return ticket
 
@@ -280,10 +290,12 @@ def current_deadline(ticket: TicketView) -> datetime | None:
 
 @dataclass(frozen=True)
 class FindQuery:
-    category: Category | None = None
+    category: str | None = None
     state: TicketState | None = None
     since: datetime | None = None  # filed at or after, UTC
     until: datetime | None = None  # filed before, UTC
+    department_id: int | None = None  # within the asker's scope (the web console's filter)
+    card: str | None = None  # "yellow" or "red" (the web console's filter)
 
 
 DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2})?)?$")
@@ -300,9 +312,12 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
-def parse_find(terms: Sequence[str], tz: ZoneInfo) -> FindQuery:
-    """`idle`, `state=new`, `2026-11-23`, `2026-11-01..2026-11-30` (local days), in any order."""
-    category: Category | None = None
+def parse_find(terms: Sequence[str], tz: ZoneInfo, categories: Categories = DEFAULTS) -> FindQuery:
+    """`idle`, `state=new`, `2026-11-23`, `2026-11-01..2026-11-30` (local days), in any order.
+
+    Any known category may be searched for, a retired one too: its old tickets remain.
+    """
+    category: str | None = None
     state: TicketState | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -312,8 +327,8 @@ def parse_find(terms: Sequence[str], tz: ZoneInfo) -> FindQuery:
         if sep and key not in {"category", "state", "date"}:
             raise ValidationError("find_terms", term=raw)
         lowered = term.lower()
-        if (not sep or key == "category") and parse_category(lowered) is not None:
-            category = parse_category(lowered)
+        if (not sep or key == "category") and categories.get(lowered) is not None:
+            category = lowered
         elif (not sep or key == "state") and lowered in set(TicketState):
             state = TicketState(lowered)
         elif (not sep or key == "date") and (match := DATE_RE.match(term)):

@@ -1,17 +1,21 @@
-"""Who may see a real-name reporter's name and phone, and the audit of every look.
+"""Who may see a real-name reporter's name and phone (or the reply contact of a report staff
+registered), and the audit of every look.
 
 A ticket's card never carries the reporter's identity: cards go to department group chats,
 get forwarded, stay in chat histories. A real-name reporter is revealed on request only, to
 one person at a time, in a private chat: an active member (supervisor or handler) of the
-ticket's current department, or an administrator. Each look is recorded (ticket, a keyed
-hash of the viewer, the membership that allowed it, the time) before the identity leaves,
-and administrators read that record with `identity_audit`. Anything else is refused with a
-`Forbidden` error, which the caller logs as a security event. The department is checked
-before anonymity, so a stranger's refusal does not tell whether a ticket is anonymous.
+ticket's current department or of the office overseeing the unit the report is about
+(never a member of that unit: `tickets.accused`), or an administrator. Each look is
+recorded (ticket, a keyed hash of the viewer, the membership that allowed it, the time)
+before the identity leaves, and administrators read that record with `identity_audit`.
+Anything else is refused with a `Forbidden` error, which the caller logs as a security
+event. The department is checked before anonymity, so a stranger's refusal does not tell
+whether a ticket is anonymous.
 """
 
 from __future__ import annotations
 
+from tickets.accused import may_handle, sees_reporter
 from tickets.actors import Actor
 from tickets.errors import Forbidden, NotFound
 from tickets.ports import IdentityViews, Workspace
@@ -34,10 +38,17 @@ async def reveal_identity(
     ticket = await ws.tickets.get(ticket_id=ticket_id)
     if ticket is None:
         raise NotFound("ticket_not_found")
-    membership = actor.membership(ticket.department_id)
-    if membership is None and not actor.is_admin:
+    if not may_handle(actor, ticket):
         raise Forbidden("not_your_department")
-    if ticket.anonymous:
+    if not sees_reporter(actor, ticket):
+        raise Forbidden("accused_unit")
+    membership = actor.membership(ticket.department_id) or (
+        actor.membership(ticket.overseer_department_id)
+        if ticket.overseer_department_id is not None
+        else None
+    )
+    # A registered report's reply contact is identity too, revealed and recorded alike.
+    if ticket.anonymous and not ticket.reply_contact:
         raise Forbidden("identity_anonymous")
     # A member who is also an administrator is recorded by the membership: it names them.
     await views.record(
@@ -48,7 +59,10 @@ async def reveal_identity(
         at=ws.clock.now(),
     )
     return ReporterIdentity(
-        code=ticket.code, real_name=ticket.real_name or "", phone=ticket.phone or ""
+        code=ticket.code,
+        real_name=ticket.real_name or "",
+        phone=ticket.phone or "",
+        reply_contact=ticket.reply_contact,
     )
 
 

@@ -30,6 +30,32 @@ class DayOverride:
     working: bool
 
 
+@dataclass(frozen=True)
+class SpecialDay:
+    """A day that is not what its weekday says: a holiday, or a make-up working day (调休)."""
+
+    day: date
+    name: str
+    chinese_name: str
+    working: bool
+    from_file: bool = False
+
+
+# The package names its holidays in English; offices read them in Chinese.
+CHINESE_NAMES = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
+
+
+def packaged_special_day(day: date) -> SpecialDay | None:
+    """The package's holiday or make-up working day on `day`, if any (None for unknown years)."""
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    if name is None:
+        return None
+    return SpecialDay(day, name, CHINESE_NAMES.get(name, name), working=not is_holiday)
+
+
 @lru_cache(maxsize=4096)
 def packaged_working_day(day: date) -> bool | None:
     """Tell whether the package calls `day` a working day; None for a year it lacks."""
@@ -65,6 +91,18 @@ class WorkingCalendar:
         if packaged_working_day(date(year, 1, 1)) is not None:
             return True
         return any(day.year == year for day in self.overrides)
+
+    def special_days(self, start: date, days: int = 366) -> list[SpecialDay]:
+        """The holidays and make-up working days in use from `start` on, file dates first."""
+        found = []
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            override = self.overrides.get(day)
+            if override is not None:
+                found.append(SpecialDay(day, override.name, override.name, override.working, True))
+            elif (packaged := packaged_special_day(day)) is not None:
+                found.append(packaged)
+        return found
 
     def uncovered_years(self, today: date, days: int = LOOKAHEAD_DAYS) -> list[int]:
         """Return the years from `today` to `today + days` this calendar does not cover."""

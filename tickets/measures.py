@@ -24,6 +24,9 @@ Definitions (the cohort is the tickets *received* in the period, `start <= creat
   resolved_at < end`, whenever they were received; a reopened ticket waits for its next
   finding). X counts those found 查实 or 部分属实, Y sums their people concerned, and the
   rate is X over those with any finding (resolutions from before findings have none).
+- by source (来源: a citizen's chat, the 12345 hotline, a letter…, `tickets.sources`): the
+  received cohort split by where each ticket came in, with the rates above that the ticket
+  row alone decides.
 - times to accept and to resolve count from filing, in office hours on Chinese working days
   (`tickets.calendar`); percentiles interpolate linearly between ranks (numpy's default).
 """
@@ -165,6 +168,18 @@ class DepartmentMeasures:
 
     department_id: int
     name: str
+    measures: Measures
+
+
+@dataclass(frozen=True)
+class SourceMeasures:
+    """The measures of the tickets received through one source (`tickets.sources`).
+
+    Only the figures of the ticket rows (received, the deadlines' rates, satisfaction):
+    cards, reopenings and findings are counted per department and category, not per source.
+    """
+
+    source: str
     measures: Measures
 
 
@@ -500,3 +515,14 @@ def rank_departments(
         for rank, (score, d) in enumerate(scored, start=1)
     )
     return Ranking(entries, tuple(unranked), weights)
+
+
+def bottom_twice(earlier: Ranking, later: Ranking) -> tuple[RankEntry, ...]:
+    """The department ranked last in both rankings (two quarters running), if any.
+
+    Last place means something only among two or more ranked departments (`worst`).
+    """
+    first, second = earlier.worst, later.worst
+    if first is None or second is None or first.department_id != second.department_id:
+        return ()
+    return (second,)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tickets.accused import check_parent
 from tickets.actors import Actor, Role
-from tickets.categories import Category, parse_category
+from tickets.categories import DEFAULTS, Categories, require_known
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
 from tickets.text import one_line
 
@@ -40,6 +41,8 @@ class DepartmentView:
     archived: bool = False
     group_chat_id: int | None = None
     members: int = 0
+    # The supervising office (`tickets.accused`); None: the supervision office.
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,12 @@ class DirectoryPort(Protocol):
         group_chat_id: int | None = None,
         unbind: bool = False,
     ) -> DepartmentView: ...
+
+    async def set_parent(self, *, department_id: int, parent_id: int | None) -> DepartmentView: ...
+
+    async def department_parents(self) -> dict[int, int | None]:
+        """Every department's parent (None: the supervision office)."""
+        ...
 
     async def add_invite(
         self,
@@ -248,15 +257,6 @@ def clean_tag(text: str | None) -> str | None:
     return text
 
 
-def clean_category(text: str | None) -> Category | None:
-    if text is None or text == "":
-        return None
-    category = parse_category(text.lower())
-    if category is None:
-        raise ValidationError("unknown_category", category=text)
-    return category
-
-
 # -- use cases -------------------------------------------------------------------------------
 
 
@@ -281,6 +281,26 @@ async def add_department(
     if await directory.department_by_name(name=cleaned) is not None:
         raise Conflict("department_exists", name=cleaned)
     return await directory.add_department(name=cleaned, now=now)
+
+
+# Typed for "no parent": the supervision office oversees the department again.
+NO_PARENT = frozenset({"-", "none", "无", "0"})
+
+
+async def set_parent(
+    directory: DirectoryPort, actor: Actor, *, ref: str, parent_ref: str
+) -> tuple[DepartmentView, DepartmentView | None]:
+    """Make `parent_ref` the supervising office of `ref` (`-`: the supervision office)."""
+    require_admin(actor)
+    unit = await department_ref(directory, ref)
+    parent = (
+        None
+        if parent_ref.strip().casefold() in NO_PARENT
+        else require_active(await department_ref(directory, parent_ref))
+    )
+    parent_id = parent.id if parent else None
+    check_parent(unit.id, parent_id, parents=await directory.department_parents())
+    return await directory.set_parent(department_id=unit.id, parent_id=parent_id), parent
 
 
 async def rename_department(
@@ -428,12 +448,12 @@ async def unbind_group(
 class RuleSpec:
     """A routing rule as typed in chat: `category=car tag=hall_01 priority=1`."""
 
-    category: Category | None = None
+    category: str | None = None
     source_tag: str | None = None
     priority: int = 0
 
 
-def parse_rule_terms(terms: Sequence[str]) -> RuleSpec:
+def parse_rule_terms(terms: Sequence[str], categories: Categories = DEFAULTS) -> RuleSpec:
     values: dict[str, str] = {}
     for term in terms:
         key, sep, value = term.partition("=")
@@ -445,7 +465,7 @@ def parse_rule_terms(terms: Sequence[str]) -> RuleSpec:
     except ValueError:
         raise ValidationError("rule_terms", term=values["priority"]) from None
     spec = RuleSpec(
-        category=clean_category(values.get("category")),
+        category=require_known(categories, values.get("category")),
         source_tag=clean_tag(values.get("tag")),
         priority=priority,
     )
@@ -456,12 +476,17 @@ def parse_rule_terms(terms: Sequence[str]) -> RuleSpec:
 
 
 async def add_rule(
-    directory: DirectoryPort, actor: Actor, *, ref: str, terms: Sequence[str]
+    directory: DirectoryPort,
+    actor: Actor,
+    *,
+    ref: str,
+    terms: Sequence[str],
+    categories: Categories,
 ) -> RuleView:
     require_admin(actor)
     department = await department_ref(directory, ref)
     require_active(department)
-    spec = parse_rule_terms(terms)
+    spec = parse_rule_terms(terms, categories)
     if spec.source_tag is not None and not await directory.tag_exists(tag=spec.source_tag):
         raise NotFound("tag_unknown", tag=spec.source_tag)
     return await directory.add_rule(

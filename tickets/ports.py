@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from tickets.actors import Actor
+from tickets.categories import DEFAULTS, Categories, Category
 from tickets.clock import Clock
 from tickets.membership import (
     CardAccess,
@@ -34,6 +36,7 @@ from tickets.privacy import ForgetReport
 from tickets.publishing import Channel, PublicationStore
 from tickets.quotas import DEFAULT_QUOTAS, Quotas
 from tickets.views import (
+    AuditEntry,
     CardContext,
     HistoryEntry,
     IdentityViewEntry,
@@ -46,7 +49,8 @@ if TYPE_CHECKING:  # these modules import this one
     from tickets.casework import FindQuery
     from tickets.custody import EvidenceVault
     from tickets.measures import Period, Ranking
-    from tickets.records import Stats
+    from tickets.records import CardedTicket, Stats
+from tickets.escalation import DEFAULT_ESCALATION, Escalation
 from tickets.holidays import PACKAGED, WorkingCalendar
 
 
@@ -103,6 +107,10 @@ class DirectoryRepository(Protocol):
 
     async def intake_department_id(self) -> int: ...
 
+    async def department_parents(self) -> dict[int, int | None]:
+        """Every department's parent (None: the supervision office)."""
+        ...
+
     async def department_name(self, *, department_id: int) -> str: ...
 
     async def get_department(self, *, department_id: int) -> DepartmentView | None: ...
@@ -139,9 +147,53 @@ class Notifier(Protocol):
         self, ticket: TicketView, *, kind: str, text: str | None = None
     ) -> None: ...
 
+    async def to_office(self, ticket: TicketView, *, department_id: int, kind: str) -> None:
+        """A notice about the ticket to another department's chats (an escalation)."""
+        ...
+
     async def to_reporter(
         self, ticket: TicketView, *, kind: str, text: str | None = None
     ) -> None: ...
+
+
+class CategoryStore(Protocol):
+    """The category table: read whole (it is small), changed one row at a time."""
+
+    async def list_categories(self) -> Categories: ...
+
+    async def add_category(self, category: Category) -> None: ...
+
+    async def update_category(
+        self,
+        *,
+        slug: str,
+        zh: str | None = None,
+        en: str | None = None,
+        retired: bool | None = None,
+    ) -> None: ...
+
+
+class FixedCategories:
+    """A store holding `DEFAULTS` and nothing else: for use cases run without a database."""
+
+    async def list_categories(self) -> Categories:
+        return DEFAULTS
+
+    async def add_category(self, category: Category) -> None:
+        raise NotImplementedError
+
+    async def update_category(
+        self,
+        *,
+        slug: str,
+        zh: str | None = None,
+        en: str | None = None,
+        retired: bool | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+
+FIXED_CATEGORIES: CategoryStore = FixedCategories()
 
 
 @dataclass(frozen=True)
@@ -157,6 +209,8 @@ class Workspace:
     survey_window: timedelta = timedelta(days=7)
     calendar: WorkingCalendar = PACKAGED
     quotas: Quotas = DEFAULT_QUOTAS
+    escalation: Escalation = DEFAULT_ESCALATION
+    categories: CategoryStore = FIXED_CATEGORIES
 
 
 # -- what handlers need beyond a use case's ports ------------------------------------------------
@@ -190,6 +244,14 @@ class StaffNotifier(Notifier, CardAccess, Protocol):
     """The notifier with the messages only staff and directory actions cause."""
 
     async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None: ...
+
+    async def sees_ticket(self, chat_id: int, ticket: TicketView) -> bool:
+        """Whether the chat may hold the ticket's card (its department, its overseer)."""
+        ...
+
+    async def restricted(self, chat_id: int, ticket: TicketView) -> bool:
+        """Whether the chat is the unit reported on's: no identity, no relay there."""
+        ...
 
     async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None: ...
 
@@ -249,6 +311,16 @@ class SecurityLog(Protocol):
     async def record(self, *, actor_hash: str, kind: str, detail: str, at: datetime) -> None: ...
 
 
+class AuditLog(Protocol):
+    """The audit records for administrators: identity views, moderation, purges, refusals."""
+
+    async def page(
+        self, *, kinds: Collection[str], offset: int, limit: int
+    ) -> tuple[list[AuditEntry], int]:
+        """Newest first: one page of the records of `kinds` (`AUDIT_KINDS`), and how many."""
+        ...
+
+
 class IdentityViews(Protocol):
     """The audit of who looked at a real-name reporter's identity (append-only)."""
 
@@ -276,6 +348,59 @@ class IdentityViews(Protocol):
 
 class People(Protocol):
     async def set_language(self, *, user_id: int, language: str) -> None: ...
+
+    async def get_language(self, *, user_id: int) -> str | None: ...
+
+    async def actor(self, *, user_id: int, admin_ids: frozenset[int]) -> Actor:
+        """Who that user is now: `ADMIN_IDS` and their current (not removed) memberships."""
+        ...
+
+
+@dataclass(frozen=True)
+class ConsoleSessionView:
+    """A signed-in web console browser, as the console reads it on each request."""
+
+    user_id: int
+    csrf: str
+    language: str
+    expires_at: datetime
+
+
+class ConsoleAccess(Protocol):
+    """The web console's logins, sessions and evidence files (tokens only as sha256)."""
+
+    async def issue_login(
+        self, *, user_id: int, token_hash: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def redeem_login(self, *, token_hash: str, now: datetime) -> int | None:
+        """Spend an unexpired, unused login link; whose it was, or None (never twice)."""
+        ...
+
+    async def open_session(
+        self,
+        *,
+        token_hash: str,
+        user_id: int,
+        csrf: str,
+        language: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    async def session(self, *, token_hash: str, now: datetime) -> ConsoleSessionView | None: ...
+
+    async def end_session(self, *, token_hash: str) -> None: ...
+
+    async def set_language(self, *, token_hash: str, language: str) -> None: ...
+
+    async def evidence(self, *, ticket_id: int) -> list[str]:
+        """The sha256 names of a ticket's stripped photos, in the order they were filed."""
+        ...
+
+    async def photo(self, *, sha256: str) -> bytes:
+        """A stripped photo's bytes (read off the event loop); never an original upload."""
+        ...
 
 
 class ChatHistory(Protocol):
@@ -320,6 +445,10 @@ class StatsReads(Protocol):
     async def ranking(self, period: Period, *, as_of: datetime) -> Ranking: ...
 
     async def department_names(self) -> dict[int, tuple[str, bool]]: ...
+
+    async def carded(self) -> list[CardedTicket]:
+        """Every open ticket with a yellow or red card: the daily overdue lists' rows."""
+        ...
 
 
 class ChartFile(Protocol):
@@ -375,6 +504,7 @@ class UpdateWorkspace(Workspace):
     notifier: StaffNotifier
     cases: CaseReads
     security: SecurityLog
+    audit: AuditLog
     identity_views: IdentityViews
     vault: EvidenceVault
     people: People
@@ -386,3 +516,4 @@ class UpdateWorkspace(Workspace):
     exports: Exports
     dead_letters: DeadLetters
     chat_history: ChatHistory
+    console: ConsoleAccess

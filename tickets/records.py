@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tickets.measures import DepartmentMeasures, Measures, Period, WeekCounts
+from tickets.measures import DepartmentMeasures, Measures, Period, SourceMeasures, WeekCounts
 
 
 @dataclass(frozen=True)
 class Stats:
-    """Everything `/stats` shows for a period: the totals, each department, each week."""
+    """Everything `/stats` shows for a period: the totals, each department, each week, and
+    each source the period's tickets came through (busiest first)."""
 
     period: Period
     overall: Measures
     departments: tuple[DepartmentMeasures, ...]
     weeks: tuple[WeekCounts, ...]
+    sources: tuple[SourceMeasures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class TicketRecord:
     finding: str | None = None
     finding_actions: tuple[str, ...] = ()
     people_concerned: int | None = None
+    # The unit the report is about (被反映单位), when the reporter named one.
+    unit_reported: str | None = None
+    # Where it was received (`tickets.sources`): a chat, the 12345 hotline, a letter…
+    intake_source: str = "telegram"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from tickets.categories import Category
-
 # A source tag travels as a Telegram deep-link payload, which allows at most 64 characters
 # of A-Za-z0-9_- : the CLI, the routes file and /start all hold tags to this one rule.
 SOURCE_TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -47,7 +45,7 @@ class RuleLike(Protocol):
 @dataclass(frozen=True)
 class RoutingRule:
     department_id: int
-    category: Category | None = None
+    category: str | None = None
     source_tag: str | None = None
     priority: int = 0
     id: int | None = None
@@ -58,7 +56,7 @@ def specificity(rule: RuleLike) -> int:
     return 2 * bool(rule.source_tag) + bool(rule.category)
 
 
-def matches(rule: RuleLike, category: Category | None, source_tag: str | None) -> bool:
+def matches(rule: RuleLike, category: str | None, source_tag: str | None) -> bool:
     """Tell whether `rule` applies to a report with this category and source tag."""
     if rule.category and rule.category != category:
         return False
@@ -67,7 +65,7 @@ def matches(rule: RuleLike, category: Category | None, source_tag: str | None) -
 
 def route(
     rules: Iterable[RuleLike],
-    category: Category | None,
+    category: str | None,
     source_tag: str | None,
     default_department_id: int,
 ) -> int:

@@ -1,5 +1,7 @@
 """What a due follow-up does: remind, show a yellow or red card, escalate, survey, close.
 
+A red card's escalation climbs through supervising offices (`tickets.escalation`).
+
 The scheduler finds due rows and calls `run_follow_up` once per row, each in its own
 transaction; a follow-up whose ticket has moved on does nothing (transitions cancel the
 rows they make moot, this is the second line of defence). A reminder that comes due only
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tickets.escalation import ESCALATE, escalate
 from tickets.followups import FollowUpKind, Phase, is_stale_reminder
 from tickets.ports import Workspace
+from tickets.sources import OFFICE
 from tickets.states import ActorKind, TicketState
 from tickets.workflow import auto_close, load
 
@@ -51,6 +55,8 @@ def _acted(done: bool) -> Outcome:
 
 async def run_follow_up(ws: Workspace, *, ticket_id: int, kind: str) -> Outcome:
     """Carry out one follow-up and say what it came to."""
+    if kind == ESCALATE:
+        return await escalate_further(ws, ticket_id)
     follow_up = FollowUpKind(kind)
     ticket = await load(ws, ticket_id)
     state = TicketState(ticket.state)
@@ -70,11 +76,20 @@ async def run_follow_up(ws: Workspace, *, ticket_id: int, kind: str) -> Outcome:
     if follow_up in RED:
         return _acted(await give_card(ws, ticket_id, "red", RED[follow_up]))
     if follow_up is _K.SURVEY:
-        if state is not TicketState.RESOLVED:
-            return Outcome.MOOT
+        if state is not TicketState.RESOLVED or ticket.channel == OFFICE:
+            return Outcome.MOOT  # a report staff registered has nobody to survey
         await ws.notifier.to_reporter(ticket, kind="survey")
         return Outcome.ACTED
     return _acted(await auto_close(ws, ticket_id=ticket_id) is not None)
+
+
+async def escalate_further(ws: Workspace, ticket_id: int) -> Outcome:
+    """The next step of a red card's climb, planned by the last one (not by a phase): moot
+    once the card is gone or the ticket is resolved or closed."""
+    ticket = await load(ws, ticket_id)
+    if TicketState(ticket.state) not in LIVE_STATES[Phase.RESOLVE] or ticket.card != "red":
+        return Outcome.MOOT
+    return _acted(await escalate(ws, ticket))
 
 
 async def give_card(ws: Workspace, ticket_id: int, card: str, phase: Phase) -> bool:
@@ -97,6 +112,6 @@ async def give_card(ws: Workspace, ticket_id: int, card: str, phase: Phase) -> b
     await ws.notifier.ticket_changed(updated, kind=f"{card}_card")
     await ws.notifier.to_department(updated, kind=f"{card}_card", text=str(phase))
     if card == "red":
-        await ws.notifier.to_admins(updated, kind="red_card")
+        await escalate(ws, updated)
         await ws.notifier.to_reporter(updated, kind="overdue")
     return True

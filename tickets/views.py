@@ -48,6 +48,12 @@ class NewReport:
     # when it is not the number (an opaque string such as an OpenID); never interpreted here.
     channel: str = "telegram"
     reporter_address: str | None = None
+    # The unit the report is about (被反映单位); None: the reporter did not know.
+    accused_department_id: int | None = None
+    # Where it was received (`tickets.intake.IntakeSource`); None: the chat `channel` itself.
+    intake_source: str | None = None
+    # Whom the office answers for a staff-registered report: identity, kept like a name.
+    reply_contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,15 @@ class TicketView:
     finding: str | None = None
     finding_actions: tuple[str, ...] = ()
     people_concerned: int | None = None
+    # The unit the report is about, and its supervising office, which keeps the ticket in
+    # view (`tickets.accused`); None there with a unit named: the administrators.
+    accused_department_id: int | None = None
+    accused_department_name: str | None = None
+    overseer_department_id: int | None = None
+    # Where it was received (`tickets.intake`), and for a staff-registered ticket whom to
+    # answer: identity, never put on a card or in a group.
+    intake_source: str = "telegram"
+    reply_contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,8 @@ class ReporterIdentity:
     code: str
     real_name: str
     phone: str
+    # For a report staff registered (`tickets.intake`): whom the office answers instead.
+    reply_contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,3 +163,26 @@ class IdentityViewEntry:
     department_name: str | None = None
     kind: str = "identity"  # or "original": an original upload was handed over
     evidence_number: int | None = None  # which photo of the ticket, for "original"
+
+
+AUDIT_KINDS = ("identity", "moderation", "purge", "security", "config")
+# An administrator's configuration change is a security event of this kind prefix (what
+# changed, by whom); the audit log shows them as their own kind, "config".
+CONFIG_CHANGE_PREFIX = "config_"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log, from whichever record it came (never a reporter's id).
+
+    `kind` is one of `AUDIT_KINDS`; `what` the record's own word (an identity view's
+    "identity" or "original", a moderation's action, a purge's kind of record, a refusal's
+    code); `who` a staff member's keyed pseudonym, or the trigger of a purge.
+    """
+
+    at: datetime
+    kind: str
+    what: str
+    who: str = ""
+    ticket_code: str | None = None
+    detail: str = ""

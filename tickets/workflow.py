@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from tickets.accused import may_handle
 from tickets.actors import Actor
 from tickets.deadlines import DeadlinePolicy, Deadlines, resolve_deadline
 from tickets.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -17,6 +18,7 @@ from tickets.findings import Outcome
 from tickets.followups import FollowUpSettings, plan_transition
 from tickets.membership import require_active
 from tickets.ports import Workspace
+from tickets.sources import OFFICE
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, transition
 from tickets.text import clean_text
 from tickets.views import TicketView
@@ -73,7 +75,7 @@ async def perform(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketV
         raise Forbidden("not_a_staff_action")
     command = replace(command, action=action)
     ticket = await load(ws, command.ticket_id)
-    if not actor.can_handle(ticket.department_id):
+    if not may_handle(actor, ticket):
         raise Forbidden("not_your_department")
     if command.expected_state and command.expected_state != ticket.state:
         raise Conflict("stale_card", state=ticket.state)
@@ -253,11 +255,15 @@ async def auto_close(ws: Workspace, *, ticket_id: int) -> TicketView | None:
     if ticket.state != TicketState.RESOLVED:
         return None
     new_state = transition(TicketState(ticket.state), Action.AUTO_CLOSE)
+    changes: dict[str, Any] = {"closed_at": ws.clock.now()}
+    if ticket.channel != OFFICE:
+        # A report staff registered had nobody to survey: no rating, not even a default one.
+        changes.update(satisfaction="satisfied", satisfaction_default=True)
     closed = await apply(
         ws,
         ticket,
         new_state,
-        {"satisfaction": "satisfied", "satisfaction_default": True, "closed_at": ws.clock.now()},
+        changes,
         actor_kind=ActorKind.SYSTEM,
         actor_id=None,
         kind="auto_closed",

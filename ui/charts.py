@@ -26,8 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from tickets.categories import LABELS, parse_category
 from tickets.measures import DepartmentMeasures, Ranking, WeekCounts
+from ui.categories import label_for
 
 Translate = Callable[[str], str]  # a message id to the requester's language (bot.i18n)
 
@@ -268,8 +268,7 @@ def ranking_chart(ranking: Ranking, tr: Translate) -> bytes:
 
 
 def _category_name(slug: str, tr: Translate) -> str:
-    category = parse_category(slug)
-    return tr(LABELS[category]) if category else slug
+    return label_for(slug, tr)
 
 
 def _height_for(rows: int) -> tuple[float, float]:

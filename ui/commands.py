@@ -27,6 +27,7 @@ def citizen_commands() -> list[BotCommand]:
 def staff_commands() -> list[BotCommand]:
     return [
         BotCommand(command="queue", description=_("Open tickets of my department")),
+        BotCommand(command="new", description=_("Register a report received elsewhere")),
         BotCommand(command="ticket", description=_("A ticket's full history")),
         BotCommand(command="find", description=_("Find tickets by category, state or date")),
         BotCommand(command="stats", description=_("Statistics and charts")),
@@ -40,6 +41,7 @@ def admin_commands() -> list[BotCommand]:
         BotCommand(command="dept", description=_("Departments, invites, members")),
         BotCommand(command="route", description=_("Routing rules and place tags")),
         BotCommand(command="deadline", description=_("Deadlines per category")),
+        BotCommand(command="categories", description=_("Report categories")),
         BotCommand(command="ranking", description=_("Quarterly department ranking")),
         BotCommand(command="publish", description=_("Publish a closed ticket")),
         BotCommand(command="dead", description=_("Undelivered messages")),

@@ -34,8 +34,22 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "The description must be {minimum}–{maximum} characters; yours has {length}."
     ),
     "unknown_category": lambda: _("Please choose a category with the buttons."),
+    "category_slug": lambda: _(
+        "A slug is 2–32 Latin letters, digits or _, starting with a letter, e.g. permits."
+    ),
+    "category_label": lambda: _("A label is one line of 1–{maximum} characters."),
+    "category_exists": lambda: _("There is already a category {slug}; pick another slug."),
     "too_many_photos": lambda: _("At most {maximum} photos per report."),
     "phone_required": lambda: _("A real-name report needs your phone number."),
+    "no_reporter_chat": lambda: _(
+        "This report was registered by staff: there is no chat to ask the reporter through. "
+        "Use the reply contact."
+    ),
+    "unknown_source": lambda: _("Please choose where the report came from with the buttons."),
+    "reply_contact_too_long": lambda: _(
+        "The reply contact must be at most {maximum} characters: a name and a phone number, "
+        "an address or an e-mail."
+    ),
     "reports_per_hour": lambda: _(
         "You have sent {limit} reports in the last hour. Thank you! Please wait a little "
         "before sending another one."
@@ -59,6 +73,12 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     # Staff actions on tickets
     "not_your_department": lambda: _("This ticket belongs to another department."),
     "supervisor_only": lambda: _("Only a supervisor of the department can do this."),
+    "accused_unit": lambda: _(
+        "The report is about your unit: who reported it and the exchanges with them stay "
+        "with the supervising office."
+    ),
+    "unknown_unit": lambda: _("That unit is not in the directory: choose one from the list."),
+    "parent_loop": lambda: _("A department cannot be supervised by itself or a unit under it."),
     "not_staff_action": lambda: _("This action is not available to staff."),
     "not_staff": lambda: _("This is for department staff only."),
     "identity_private_only": lambda: _(
@@ -143,6 +163,10 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "tag_invalid": lambda: _("A tag is 1–64 characters of A–Z, a–z, 0–9, _ and -."),
     "tag_unknown": lambda: _("No place tag {tag}: register it first with /route tag."),
     "tag_place": lambda: _("Describe the place in 2–{maximum} characters."),
+    "deadline_days": lambda: _(
+        "Deadlines are whole working days: accept 1–{accept}, resolve from the accept days "
+        "up to {resolve}."
+    ),
     # The transparency channel
     "no_public_channel": lambda: _(
         "No transparency channel is set up: set PUBLIC_CHANNEL_ID first."

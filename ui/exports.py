@@ -32,11 +32,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tickets.calendar import DEFAULT_TZ, zone
-from tickets.categories import LABELS, N_, parse_category
-from tickets.measures import DepartmentMeasures
+from tickets.categories import N_
+from tickets.measures import DepartmentMeasures, SourceMeasures
 from tickets.records import EventRecord, TicketRecord
+from ui.categories import label_for
 from ui.charts import STATE_NAMES, Translate
-from ui.render import FINDING_NAMES, SANCTION_NAMES
+from ui.render import FINDING_NAMES, SANCTION_NAMES, SOURCE_NAMES
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -53,6 +54,7 @@ ACTOR_NAMES: Final[Mapping[str, str]] = {
     "system": N_("System"),
 }
 SHEET_NAMES: Final = (N_("Ticket list"), N_("Event log"), N_("Department measures"))
+SOURCES_SHEET: Final = N_("Measures by source")
 
 Getter = Callable[[TicketRecord, Translate], Any]
 
@@ -65,8 +67,7 @@ def _label(names: Mapping[str, str], value: str | None, tr: Translate) -> str | 
 
 def category_name(slug: str, tr: Translate) -> str:
     """Return a category's name in `tr`'s language; an unknown slug stays as it is."""
-    category = parse_category(slug)
-    return tr(LABELS[category]) if category else slug
+    return label_for(slug, tr)
 
 
 def satisfaction_text(record: TicketRecord, tr: Translate) -> str | None:
@@ -114,6 +115,9 @@ TICKET_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Finding"), lambda r, tr: _label(FINDING_NAMES, r.finding, tr)),
     (N_("Action taken"), _actions_text),
     (N_("People concerned"), lambda r, tr: r.people_concerned),
+    # Last, so the columns before it keep their places for existing spreadsheets.
+    (N_("Unit reported"), lambda r, tr: r.unit_reported),
+    (N_("Source"), lambda r, tr: _label(SOURCE_NAMES, r.intake_source, tr)),
 )
 IDENTITY_COLUMNS: Final[tuple[tuple[str, Getter], ...]] = (
     (N_("Real name"), lambda r, tr: r.real_name),
@@ -133,6 +137,11 @@ DEPARTMENT_HEADERS: Final = (
     N_("Substantiation rate"),
 )  # fmt: skip
 RATE_COLUMNS: Final = frozenset({2, 3, 4, 5, 8, 18})
+SOURCE_HEADERS: Final = (
+    N_("Source"), N_("Received"), N_("On-time acceptance rate"), N_("Reply rate"),
+    N_("On-time resolution rate"), N_("Satisfaction rate"), N_("Surveys answered"),
+)  # fmt: skip
+SOURCE_RATE_COLUMNS: Final = frozenset({2, 3, 4, 5})
 
 
 def _ticket_header(include_identity: bool, tr: Translate) -> list[str]:
@@ -169,6 +178,14 @@ def _department_values(department: DepartmentMeasures) -> list[Any]:
         m.reopen_rate, c.yellow_cards, c.red_cards, m.accept_hours.median, m.accept_hours.p90,
         m.resolve_hours.median, m.resolve_hours.p90, c.with_finding, c.substantiated,
         c.people_concerned, m.substantiation_rate,
+    ]  # fmt: skip
+
+
+def _source_values(source: SourceMeasures, tr: Translate) -> list[Any]:
+    m = source.measures
+    return [
+        _label(SOURCE_NAMES, source.source, tr), m.counts.received, m.on_time_accept_rate,
+        m.reply_rate, m.on_time_resolve_rate, m.satisfaction_rate, m.counts.answered,
     ]  # fmt: skip
 
 
@@ -219,8 +236,10 @@ def export_xlsx(
     tr: Translate,
     tz: tzinfo | str = DEFAULT_TZ,
     include_identity: bool = False,
+    sources: Sequence[SourceMeasures] = (),
 ) -> bytes:
-    """Return a workbook with sheets of tickets, events and department measures.
+    """Return a workbook with sheets of tickets, events and department measures, and the
+    measures by source when `sources` are given.
 
     Sheet names, headers and labels are in `tr`'s language (the requester's), since the
     file is read by whoever asked for it; what people typed stays as they typed it.
@@ -250,6 +269,15 @@ def export_xlsx(
         tz,
         RATE_COLUMNS,
     )
+    if sources:
+        _write_sheet(
+            workbook,
+            tr(SOURCES_SHEET),
+            [tr(header) for header in SOURCE_HEADERS],
+            (_source_values(source, tr) for source in sources),
+            tz,
+            SOURCE_RATE_COLUMNS,
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -310,6 +338,7 @@ def open311_request(
         "finding": record.finding,
         "finding_actions": list(record.finding_actions),
         "people_concerned": record.people_concerned,
+        "unit_reported": record.unit_reported,
     }
     if _shows_identity(record, include_identity):
         extended["reporter"] = {"real_name": record.real_name, "phone": record.phone}

@@ -7,8 +7,7 @@ The locale of an update is the user's `/lang` choice, else their Telegram langua
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,22 @@ def create_i18n(default_locale: str) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 
 
-def translator(i18n: I18n, locale: str) -> Callable[[str], str]:
-    """A message id to `locale`, for work done outside the update's context (a thread)."""
-    return partial(i18n.gettext, locale=locale)
+@dataclass(frozen=True)
+class Translator:
+    """A message id to `locale`, for work done outside the update's context (a thread).
+
+    It keeps its locale in sight: category labels are data, picked by language, not msgids.
+    """
+
+    i18n: I18n
+    locale: str
+
+    def __call__(self, message: str) -> str:
+        return self.i18n.gettext(message, locale=self.locale)
+
+
+def translator(i18n: I18n, locale: str) -> Translator:
+    return Translator(i18n, locale)
 
 
 def locale_from_telegram(language_code: str | None) -> str | None:

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from tickets.findings import Finding, Sanction
+from tickets.sources import OFFICE
 from tickets.states import Action, TicketState, available_actions
 from tickets.views import TicketView
 from ui.render import finding_label, sanction_label
+
+# Callback data is whatever a client sends. An id or a page past the database's integer
+# columns must fail to unpack (the press then falls through to "no longer active") rather
+# than reach SQL, which would overflow.
+INT4_MAX = 2**31 - 1
+DataInt = Annotated[int, Field(ge=0, le=INT4_MAX)]
 
 
 class TicketAction(CallbackData, prefix="t"):
     """A supervisor's button on a ticket card; `state` guards against stale cards."""
 
-    ticket_id: int
+    ticket_id: DataInt
     action: str
     state: str
 
@@ -25,11 +34,11 @@ class TicketAction(CallbackData, prefix="t"):
 class RevealIdentity(CallbackData, prefix="tid"):
     """ "View real-name info" on a real-name ticket's card: the identity, to the presser only."""
 
-    ticket_id: int
+    ticket_id: DataInt
 
 
 class SurveyAnswer(CallbackData, prefix="sv"):
-    ticket_id: int
+    ticket_id: DataInt
     rating: str
 
 
@@ -63,19 +72,29 @@ def action_label(action: str) -> str:
     return labels.get(action, action)
 
 
-def card_keyboard(ticket: TicketView) -> InlineKeyboardMarkup | None:
+def card_keyboard(ticket: TicketView, *, restricted: bool = False) -> InlineKeyboardMarkup | None:
     """The state's action buttons; a real-name ticket's card also offers its identity,
-    which is never on the card itself (who may see it is checked at the press)."""
+    which is never on the card itself (who may see it is checked at the press).
+
+    `restricted`: the copy of the unit the report is about, without the ways to the
+    reporter (asking them, their identity); the checks at the press refuse those anyway.
+    """
     ticket_id, state = ticket.id, ticket.state
+    # No asking the unit reported on, nor a report registered from a call or a letter.
+    no_asking = restricted or ticket.channel == OFFICE
+    actions = [a for a in card_actions(state) if not (no_asking and a is Action.ASK)]
     buttons = [
         InlineKeyboardButton(
             text=action_label(action),
             callback_data=TicketAction(ticket_id=ticket_id, action=action, state=state).pack(),
         )
-        for action in card_actions(state)
+        for action in actions
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    if not ticket.anonymous:
+    if ticket.reply_contact and not restricted:
+        reveal = RevealIdentity(ticket_id=ticket_id).pack()
+        rows.append([InlineKeyboardButton(text=_("🔐 View reply contact"), callback_data=reveal)])
+    elif not ticket.anonymous and not restricted:
         reveal = RevealIdentity(ticket_id=ticket_id).pack()
         rows.append([InlineKeyboardButton(text=_("🔐 View real-name info"), callback_data=reveal)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -99,7 +118,7 @@ def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
 class ReporterReply(CallbackData, prefix="rr"):
     """The reporter's "Reply" under a department's question (anonymous relay)."""
 
-    ticket_id: int
+    ticket_id: DataInt
 
 
 def reporter_reply_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
@@ -115,25 +134,25 @@ def reporter_reply_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
 class FindingChoice(CallbackData, prefix="tf"):
     """A finding pressed while resolving (`tickets.findings.Finding`)."""
 
-    ticket_id: int
+    ticket_id: DataInt
     finding: str
 
 
 class SanctionToggle(CallbackData, prefix="tfs"):
     """An action taken, pressed to choose it or to drop it again."""
 
-    ticket_id: int
+    ticket_id: DataInt
     sanction: str
 
 
 class SanctionsDone(CallbackData, prefix="tfd"):
-    ticket_id: int
+    ticket_id: DataInt
 
 
 class PeopleCount(CallbackData, prefix="tfp"):
     """How many people are concerned; 0 asks for the number to be typed."""
 
-    ticket_id: int
+    ticket_id: DataInt
     people: int
 
 
@@ -182,4 +201,4 @@ def people_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
 class RevokeInvite(CallbackData, prefix="ivr"):
     """An administrator's "Revoke" beside an open invite in `/dept invites`."""
 
-    invite_id: int
+    invite_id: DataInt

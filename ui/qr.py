@@ -82,17 +82,25 @@ def write_poster(out_dir: Path, *, link: str, place: str, tag: str, tr: Translat
     qr = segno.make(link, error="m")
     svg_path = out_dir / f"{tag}.svg"
     qr.save(str(svg_path), scale=10, border=4)
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="png", scale=24, border=4)
-    code_image = Image.open(buffer).convert("RGB")
     png_path = out_dir / f"{tag}.png"
+    png, texts = poster_png(link, place, tr)
+    png_path.write_bytes(png)
+    return Poster(png=png_path, svg=svg_path, link=link, texts=texts)
+
+
+def poster_png(link: str, place: str, tr: Translate) -> tuple[bytes, tuple[str, ...]]:
+    """The poster as PNG bytes (QR of `link`, the place name, the instruction) and its lines."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=24, border=4)
+    code_image = Image.open(buffer).convert("RGB")
     poster, lines = compose(code_image, place, tr)
     texts = tuple(line.text for line in lines)
     info = PngInfo()
     info.add_itxt("Title", place)
     info.add_itxt("Description", "\n".join(texts[1:]))
-    poster.save(png_path, pnginfo=info)
-    return Poster(png=png_path, svg=svg_path, link=link, texts=texts)
+    out = io.BytesIO()
+    poster.save(out, format="PNG", pnginfo=info)
+    return out.getvalue(), texts
 
 
 def compose(

@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from tickets.categories import LABELS, N_, parse_category
+from tickets.categories import N_
 from tickets.findings import Finding, Sanction, is_substantiated
 from tickets.privacy import ForgetReport
+from tickets.sources import OFFICE, IntakeSource
 from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
+from ui import categories
 
 IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
 AUDIT_LINES_MAX = 50
@@ -58,6 +60,22 @@ SANCTION_NAMES: Final[Mapping[str, str]] = {
     Sanction.JUDICIAL: N_("Referred to the judiciary"),
 }
 
+SOURCE_NAMES: Final[Mapping[str, str]] = {
+    IntakeSource.TELEGRAM: N_("Telegram"),
+    IntakeSource.WECHAT: N_("WeChat"),
+    IntakeSource.HOTLINE_12345: N_("12345 hotline"),
+    IntakeSource.PHONE: N_("Phone call"),
+    IntakeSource.LETTER: N_("Letter"),
+    IntakeSource.EMAIL: N_("E-mail"),
+    IntakeSource.SUGGESTION_BOX: N_("Suggestion box"),
+    IntakeSource.INSPECTION: N_("Undercover inspection"),
+    IntakeSource.WALK_IN: N_("Walk-in"),
+}
+
+
+def source_label(slug: str) -> str:
+    return _(SOURCE_NAMES[slug]) if slug in SOURCE_NAMES else html.escape(slug)
+
 
 def finding_label(slug: str) -> str:
     return _(FINDING_NAMES[slug]) if slug in FINDING_NAMES else html.escape(slug)
@@ -78,9 +96,9 @@ def finding_lines(ticket: TicketView) -> list[str]:
     return lines
 
 
-def category_label(slug: str) -> str:
-    category = parse_category(slug)
-    return _(LABELS[category]) if category else html.escape(slug)
+def category_label(slug: str, markup: Markup = HTML) -> str:
+    """A ticket's category in the reader's language (a retired one too), escaped for `markup`."""
+    return markup.escape(categories.label(slug))
 
 
 def state_label(state: str) -> str:
@@ -114,9 +132,18 @@ def card_withdrawn(code: str) -> str:
 
 
 def ticket_card(
-    ticket: TicketView, tz: ZoneInfo, *, hints: tuple[str, ...] = (), footer: str = ""
+    ticket: TicketView,
+    tz: ZoneInfo,
+    *,
+    hints: tuple[str, ...] = (),
+    footer: str = "",
+    restricted: bool = False,
 ) -> str:
-    """The supervisors' summary card; never the reporter's identity (see `reporter_label`)."""
+    """The supervisors' summary card; never the reporter's identity (see `reporter_label`).
+
+    `restricted`: the copy of the unit the report is about, which does not even learn
+    whether the reporter gave their name.
+    """
     place = html.escape(ticket.place_text or "—")
     lines = [
         f"<b>{ticket.code}</b> · {state_label(ticket.state)} {card_label(ticket.card)}".strip(),
@@ -126,7 +153,10 @@ def ticket_card(
         _("Accept by: {time}").format(time=local_time(ticket.accept_by, tz)),
         _("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)),
         _("Department: {name}").format(name=html.escape(ticket.department_name)),
-        _("Reporter: {who}").format(who=reporter_label(ticket)),
+        *accused_lines(ticket),
+        _("Reporter: {who}").format(
+            who=_("withheld from the unit reported") if restricted else reporter_label(ticket)
+        ),
         "",
         html.escape(ticket.description),
     ]
@@ -137,12 +167,28 @@ def ticket_card(
     return "\n".join(lines)
 
 
+def accused_lines(ticket: TicketView, markup: Markup = HTML) -> list[str]:
+    """The card's 被反映单位 line, when the reporter named a unit."""
+    if ticket.accused_department_name is None:
+        return []
+    name = markup.escape(ticket.accused_department_name)
+    return [_("Unit reported: {name}").format(name=name)]
+
+
 def reporter_label(ticket: TicketView) -> str:
     """Whether the reporter gave their name, never the name: a card reaches group chats.
 
     The identity of a real-name reporter is shown on request, to one person at a time
     (the card's "View real-name info" button, `tickets.disclosure`).
     """
+    if ticket.channel == OFFICE:
+        # Whom to answer is identity too: the card says only whether the office has one.
+        source = source_label(ticket.intake_source)
+        if ticket.reply_contact:
+            return _("via {source}, reply contact on record (press “View reply contact”)").format(
+                source=source
+            )
+        return _("via {source}, no reply contact").format(source=source)
     if ticket.anonymous:
         return _("anonymous")
     return _("real name (press “View real-name info”)")
@@ -150,6 +196,10 @@ def reporter_label(ticket: TicketView) -> str:
 
 def identity_alert(identity: ReporterIdentity) -> str:
     """The identity as an alert only its presser sees (plain text, at most 200 characters)."""
+    if identity.reply_contact:
+        text = _("🔐 {code}\nReply contact: {contact}\nThis view is recorded.")
+        room = IDENTITY_ALERT_MAX - len(text.format(code=identity.code, contact=""))
+        return text.format(code=identity.code, contact=identity.reply_contact[: max(room, 0)])
     text = _("🔐 {code}\nReal name: {name}\nPhone: {phone}\nThis view is recorded.")
     room = IDENTITY_ALERT_MAX - len(text.format(code=identity.code, name="", phone=""))
     phone = identity.phone[: max(room, 0)]
@@ -213,13 +263,47 @@ def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:
     )
 
 
+def registered_text(ticket: TicketView, tz: ZoneInfo) -> str:
+    """What the staff member who registered a report (`/new`) is shown once it is filed."""
+    return "\n".join(
+        [
+            _("✅ Registered as <code>{code}</code> ({source}).").format(
+                code=ticket.code, source=source_label(ticket.intake_source)
+            ),
+            _("Handled by: {department}").format(department=html.escape(ticket.department_name)),
+            _("To be accepted by {accept} and answered by {resolve}.").format(
+                accept=local_time(ticket.accept_by, tz), resolve=local_time(ticket.resolve_by, tz)
+            ),
+            _("You will be told here when there is a reply to pass on."),
+        ]
+    )
+
+
+def pass_on_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    """To the registrar of a report received elsewhere: the outcome to pass on, and to whom."""
+    head = {
+        "resolved": _("Report {code} ({source}) is resolved. Official reply:\n{text}"),
+        "rejected": _("Report {code} ({source}) was not taken up. Reason: {text}"),
+        "duplicate": _("Report {code} ({source}) concerns a case already handled: {text}."),
+    }[kind].format(
+        code=ticket.code, source=source_label(ticket.intake_source), text=html.escape(text or "")
+    )
+    lines = [head, *finding_lines(ticket)] if kind == "resolved" else [head]
+    if ticket.reply_contact:
+        contact = html.escape(ticket.reply_contact)
+        lines += ["", _("📞 Please pass this reply on to: {contact}").format(contact=contact)]
+    else:
+        lines += ["", _("No reply contact was recorded: file the reply as your office does.")]
+    return "\n".join(lines)
+
+
 def status_text(ticket: TicketView, tz: ZoneInfo, markup: Markup = HTML) -> str:
     """What anyone holding the code may see: never identity or evidence."""
     escape = markup.escape
     lines = [
         markup.bold(ticket.code),
         _("Status: {state}").format(state=state_label(ticket.state)),
-        _("Category: {category}").format(category=category_label(ticket.category)),
+        _("Category: {category}").format(category=category_label(ticket.category, markup)),
         _("Department: {name}").format(name=escape(ticket.department_name)),
         _("Filed: {time}").format(time=local_time(ticket.created_at, tz)),
     ]

@@ -21,11 +21,13 @@ from tickets.measures import (
     RankEntry,
     Ranking,
     RankingWeights,
+    SourceMeasures,
     Spread,
 )
 from tickets.publishing import PublicSummary
 from tickets.records import CardedTicket, Stats
-from ui.render import category_label, local_time
+from tickets.sources import IntakeSource
+from ui.render import category_label, local_time, source_label
 
 DEPARTMENT_LINES = 25
 RANKING_ENDS = 10
@@ -127,6 +129,22 @@ def measures_lines(m: Measures) -> list[str]:
     ]
 
 
+def source_line(source: SourceMeasures) -> str:
+    m = source.measures
+    return _("{source}: {received} received · resolved on time {on_time}").format(
+        source=source_label(source.source),
+        received=m.counts.received,
+        on_time=percent(m.on_time_resolve_rate),
+    )
+
+
+def sources_block(sources: Sequence[SourceMeasures]) -> list[str]:
+    """Where the tickets came from, when that is more than citizens' Telegram chats."""
+    if [s.source for s in sources] in ([], [IntakeSource.TELEGRAM]):
+        return []
+    return ["", _("<b>By source</b>"), *map(source_line, sources)]
+
+
 def department_line(department: DepartmentMeasures) -> str:
     m = department.measures
     return _(
@@ -171,6 +189,7 @@ def stats_summary(stats: Stats, *, scope: str, tz: ZoneInfo) -> str:
         _("Tickets received {period}").format(period=period_text(stats.period, tz)),
         "",
         *measures_lines(stats.overall),
+        *sources_block(stats.sources),
     ]
     if len(stats.departments) > 1:
         return with_departments(lines, stats.departments)
@@ -235,13 +254,21 @@ def quarter_title(year: int, quarter: int) -> str:
     return _("{year} Q{quarter}").format(year=year, quarter=quarter)
 
 
-def weekly_digest_text(stats: Stats, tz: ZoneInfo) -> str:
-    """The administrators' Monday digest of last week."""
+def weekly_digest_text(stats: Stats, tz: ZoneInfo, *, flagged: Sequence[str] = ()) -> str:
+    """The administrators' Monday digest of last week; `flagged`: the departments ranked
+    last two quarters running."""
     lines = [
         _("🗓 <b>Weekly digest</b> · {period}").format(period=period_text(stats.period, tz)),
         "",
         *measures_lines(stats.overall),
     ]
+    for name in flagged:
+        lines += [
+            "",
+            _("🚩 {name} was ranked last two quarters running (/ranking).").format(
+                name=html.escape(name)
+            ),
+        ]
     lines += ["", _("Charts: /stats · files: /export · ranking: /ranking")]
     return with_departments(lines, stats.departments) if stats.departments else "\n".join(lines)
 

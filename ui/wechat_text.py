@@ -8,17 +8,20 @@ with the digit or the word. The words offered here are the ones `keyword` recogn
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from tickets.categories import Category
 from tickets.reports import DESCRIPTION_MAX, DESCRIPTION_MIN
 from tickets.views import TicketView
-from ui.render import category_label, local_time, state_label
+from ui.categories import offered
+from ui.render import PLAIN, category_label, local_time, state_label
 
 TOTAL_STEPS = 6
+# The custom menu's click keys (`snapreport wechat-menu` installs the menu).
+MENU_REPORT, MENU_MY_TICKETS, MENU_HELP = "REPORT", "MY_TICKETS", "HELP"
 
 
 def step_line(step: int, title: str) -> str:
@@ -38,10 +41,27 @@ def rating_labels() -> list[str]:
     return [_("Satisfied"), _("Fairly satisfied"), _("Unsatisfied")]
 
 
+def menu() -> dict[str, Any]:
+    """The Official Account's custom menu: report, my reports, how it works."""
+    buttons = [(_("Report"), MENU_REPORT), (_("My reports"), MENU_MY_TICKETS)]
+    buttons.append((_("How it works"), MENU_HELP))
+    return {"button": [{"type": "click", "name": name, "key": key} for name, key in buttons]}
+
+
+def help_text() -> str:
+    return "\n".join(
+        [
+            welcome_text(),
+            _("Send 我的举报 to list your reports; reply 取消 to drop an unfinished one."),
+            _("Reports can be anonymous: the department never learns who you are."),
+        ]
+    )
+
+
 def welcome_text() -> str:
     return "\n".join(
         [
-            _("Thank you for following! Here you can report misconduct by public officials."),
+            scanned_greeting(),
             _("Send any text to start a report; send 状态 and your tracking code to follow one."),
         ]
     )
@@ -51,10 +71,30 @@ def category_prompt() -> str:
     lines = [
         step_line(1, _("Which kind of misconduct is it?")),
         _("Reply with the number (or the words):"),
-        *numbered([category_label(c) for c in Category]),
+        *numbered([name for _slug, name in offered()]),
         cancel_hint(),
     ]
     return "\n".join(lines)
+
+
+def unit_prompt(shown: Sequence[str], *, total: int) -> str:
+    """The unit reported: the units listed by number, typing narrows, 0 is 不清楚."""
+    lines = [
+        step_line(1, _("Which unit is the report about?")),
+        _("Reply with the number, or type (part of) the unit's name:"),
+        *numbered(list(shown)),
+        _("0 Not sure (不清楚)"),
+    ]
+    if len(shown) < total:
+        lines.insert(
+            2, _("Showing {shown} of {total} units.").format(shown=len(shown), total=total)
+        )
+    lines.append(cancel_hint())
+    return "\n".join(lines)
+
+
+def no_unit_matches(text: str) -> str:
+    return _("No unit matches “{text}”.").format(text=text)
 
 
 def describe_prompt() -> str:
@@ -89,13 +129,37 @@ def photo_received(count: int) -> str:
     )
 
 
-def place_prompt() -> str:
+def place_prompt(scanned_place: str | None = None) -> str:
+    """Step 4; after a place's QR code, skipping keeps that place."""
+    if scanned_place is None:
+        return "\n".join(
+            [
+                step_line(4, _("Where did it happen?")),
+                _("Type the address, or send a location (+ → Location)."),
+                _("Reply 0 or 跳过 to skip."),
+            ]
+        )
     return "\n".join(
         [
             step_line(4, _("Where did it happen?")),
-            _("Type the address, or send a location (+ → Location)."),
-            _("Reply 0 or 跳过 to skip."),
+            reporting_about(scanned_place),
+            _("Reply 0 or 跳过 to keep it, or type a more exact address, or send a location."),
         ]
+    )
+
+
+def reporting_about(place: str) -> str:
+    return _("You are reporting about: {place}").format(place=place)
+
+
+def scanned_greeting() -> str:
+    return _("Thank you for following! Here you can report misconduct by public officials.")
+
+
+def unknown_scene() -> str:
+    return _(
+        "This QR code names no place we know (it may be old). "
+        "You can still report: send any text to start."
     )
 
 
@@ -103,7 +167,9 @@ def identity_prompt() -> str:
     return "\n".join(
         [
             step_line(5, _("Anonymous or real name?")),
-            *numbered([_("Anonymous (the department never sees who you are)"), _("Real name")]),
+            *numbered(
+                [_("Anonymous (the department never sees who you are)"), _("Real-name report")]
+            ),
             _("With your real name, only the handling department sees your name and phone."),
         ]
     )
@@ -129,7 +195,10 @@ def preview_text(data: dict[str, Any]) -> str:
     return "\n".join(
         [
             step_line(6, _("Please check your report")),
-            _("Category: {category}").format(category=category_label(data.get("category") or "")),
+            _("Category: {category}").format(
+                category=category_label(data.get("category") or "", PLAIN)
+            ),
+            _("Unit reported: {name}").format(name=data.get("accused_name") or _("not sure")),
             _("Photos: {count}").format(count=len(data.get("photos", []))),
             _("Place: {place}").format(place=place),
             _("Identity: {identity}").format(identity=identity),
@@ -223,6 +292,26 @@ def question_notice(code: str, question: str) -> str:
             _("Reply here with your answer (as text); you stay anonymous."),
         ]
     )
+
+
+# A template's `remark` is shown in full, but a long one reads badly on a phone's card.
+TEMPLATE_REMARK_MAX = 180
+
+
+def template_data(ticket: TicketView, notice: str, at: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """A template message's fields: the shape of WeChat's common 业务进度通知 templates."""
+    remark = (
+        notice if len(notice) <= TEMPLATE_REMARK_MAX else notice[: TEMPLATE_REMARK_MAX - 1] + "…"
+    )
+    return {
+        "first": _("There is news on your report"),
+        "keyword1": ticket.code,
+        "keyword2": state_label(ticket.state),
+        "keyword3": local_time(at, tz),
+        "remark": _("{notice}\nWrite to us (for example 状态 {code}) to read it in full.").format(
+            notice=remark, code=ticket.code
+        ),
+    }
 
 
 def survey_prompt(code: str) -> str:

@@ -44,6 +44,14 @@ class AccessToken:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class QrCode:
+    """A parametric QR code: `url` is what the printed code encodes, `ticket` shows it."""
+
+    ticket: str
+    url: str
+
+
 class TokenStore(Protocol):
     """Where the access_token is shared between replicas (a database row in production)."""
 
@@ -204,15 +212,15 @@ class WeChatApi:
         answer = await self.call("/cgi-bin/message/template/send", json=body)
         return int(answer.get("msgid", 0))
 
-    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> str:
-        """Create a parametric QR code for a scene string and return its ticket."""
+    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> QrCode:
+        """Create a parametric QR code for a scene string (permanent without an expiry)."""
         body: dict[str, Any] = {"action_info": {"scene": {"scene_str": scene}}}
         if expire_seconds is None:
             body["action_name"] = "QR_LIMIT_STR_SCENE"
         else:
             body.update(action_name="QR_STR_SCENE", expire_seconds=expire_seconds)
         answer = await self.call("/cgi-bin/qrcode/create", json=body)
-        return str(answer["ticket"])
+        return QrCode(ticket=str(answer["ticket"]), url=str(answer["url"]))
 
     async def create_menu(self, menu: Mapping[str, Any]) -> None:
         """Replace the account's custom menu."""

@@ -68,8 +68,9 @@ class Event(Push):
 
     @property
     def dedup_key(self) -> str:
-        # Events have no MsgId: WeChat's own advice is sender + CreateTime (+ the event).
-        return f"event:{self.from_user}:{self.create_time}:{self.event}"
+        # Events have no MsgId: WeChat's own advice is sender + CreateTime; the event and its
+        # key keep two menu buttons pressed within one second apart (a retry repeats both).
+        return f"event:{self.from_user}:{self.create_time}:{self.event}:{self.event_key}"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class WeChatUser:
             fields["EventKey"] = f"qrscene_{scene}"
         return await self._push(fields)
 
+    async def scan(self, scene: str) -> list[str]:
+        """Scan a parametric QR code while already following (EventKey is the bare scene)."""
+        return await self._push({"MsgType": "event", "Event": "SCAN", "EventKey": scene})
+
     async def click(self, key: str) -> list[str]:
         return await self._push({"MsgType": "event", "Event": "CLICK", "EventKey": key})
 

@@ -288,6 +288,16 @@ class WeChatEmulator:
             await self._changed.wait_for(lambda: len(self.inbox.get(open_id, [])) >= count)
         return self.inbox.get(open_id, [])
 
+    def bot_settings(self) -> dict[str, Any]:
+        """The `Settings` fields that point a bot at this emulator's Official Account."""
+        return {
+            "wechat_app_id": self.config.app_id,
+            "wechat_app_secret": self.config.app_secret,
+            "wechat_token": self.config.token,
+            "wechat_aes_key": self.config.aes_key,
+            "wechat_api_url": self.url,
+        }
+
     # The control API.
 
     async def _control_setup(self, request: web.Request) -> web.Response:

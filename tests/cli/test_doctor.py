@@ -55,7 +55,7 @@ async def test_doctor_against_the_emulator_is_all_green(
     named = by_name(results)
     assert set(named) == {
         "token", "Bot API URL", "identity key", "database", "media", "chart font",
-        "time zone", "holidays", "admins", "webhook",
+        "time zone", "holidays", "admins", "webhook", "WeChat",
     }  # fmt: skip
     assert emulator.url in named["token"].detail
     assert "at revision" in named["database"].detail
@@ -162,7 +162,7 @@ async def test_doctor_command_prints_a_line_per_check_and_exits_1_on_a_failure(
     lines = output.splitlines()
     assert lines[0].startswith("✓ token: @") and lines[1].startswith("✓ Bot API URL:")
     assert lines[2].startswith("✗ database: cannot connect")
-    assert len([line for line in lines if line[:2] in {"✓ ", "⚠ ", "✗ "}]) == 10
+    assert len([line for line in lines if line[:2] in {"✓ ", "⚠ ", "✗ "}]) == 11
 
 
 async def test_a_corrupt_holidays_file_stops_doctor_and_run_naming_file_and_line(

@@ -65,7 +65,7 @@ def test_xlsx_export_by_default_with_identity_only_for_real_names(database: str)
     path = Path("snapreport-2025-03-03_2025-03-09.xlsx")
     assert str(path) in output and path.exists()
     book = load_workbook(path, read_only=True)
-    assert book.sheetnames == ["工单", "事件", "部门指标"]
+    assert book.sheetnames == ["工单", "事件", "部门指标", "按来源指标"]
     cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
     book.close()
     assert REAL_NAME in cells and REAL_PHONE in cells
@@ -90,7 +90,12 @@ def test_lang_en_writes_english_headers_and_sheet_names(database: str, tmp_path:
     out = tmp_path / "tickets.xlsx"
     export(database, "--lang", "en", "--out", str(out))
     book = load_workbook(out, read_only=True)
-    assert book.sheetnames == ["Ticket list", "Event log", "Department measures"]
+    assert book.sheetnames == [
+        "Ticket list",
+        "Event log",
+        "Department measures",
+        "Measures by source",
+    ]
     headers = [str(c) for sheet in book for c in next(sheet.iter_rows(values_only=True))]
     states = {row[2] for row in book["Ticket list"].iter_rows(min_row=2, values_only=True)}
     book.close()

@@ -29,7 +29,7 @@ from tickets.actors import Actor
 from tickets.findings import Finding, Outcome
 from tickets.reports import submit_report
 from tickets.states import Action
-from tickets.views import TicketView
+from tickets.views import CONFIG_CHANGE_PREFIX, NewReport, TicketView
 from tickets.workflow import StaffCommand, perform
 
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
@@ -59,7 +59,30 @@ async def new_ticket(
     real_name: bool = False,
 ) -> TicketView:
     """File a report through the domain, as Confirm would (anonymous unless `real_name`)."""
-    draft = report_draft(
+    draft = draft_of(
+        reporter,
+        category=category,
+        source_tag=source_tag,
+        description=description,
+        real_name=real_name,
+    )
+    async with app.session_factory() as session, session.begin():
+        ws = app.workspace(session)
+        with app.i18n.context():
+            submission = await submit_report(ws, draft, per_hour=1000)
+    return submission.ticket
+
+
+def draft_of(
+    reporter: ChatUser,
+    *,
+    category: str = "idle",
+    source_tag: str | None = None,
+    description: str = DESCRIPTION,
+    real_name: bool = False,
+) -> NewReport:
+    """What `reporter` would confirm: anonymous unless `real_name`."""
+    return report_draft(
         submit_key=f"test:{next(_drafts)}",
         reporter_user_id=reporter.id,
         category=category,
@@ -71,11 +94,6 @@ async def new_ticket(
         else None,
         phone=reporter.phone_number if real_name else None,
     )
-    async with app.session_factory() as session, session.begin():
-        ws = app.workspace(session)
-        with app.i18n.context():
-            submission = await submit_report(ws, draft, per_hour=1000)
-    return submission.ticket
 
 
 async def staff_action(
@@ -101,6 +119,20 @@ async def ticket_row(app: SnapreportApp, ticket_id: int) -> Ticket:
 
 
 async def security_events(app: SnapreportApp) -> list[SecurityEvent]:
+    """The refusals logged, oldest first (not the configuration changes kept beside them)."""
+    return [e for e in await _security_log(app) if not e.kind.startswith(CONFIG_CHANGE_PREFIX)]
+
+
+async def config_changes(app: SnapreportApp) -> list[tuple[str, str]]:
+    """The administrators' configuration changes logged, oldest first: (change, detail)."""
+    return [
+        (e.kind.removeprefix(CONFIG_CHANGE_PREFIX), e.detail)
+        for e in await _security_log(app)
+        if e.kind.startswith(CONFIG_CHANGE_PREFIX)
+    ]
+
+
+async def _security_log(app: SnapreportApp) -> list[SecurityEvent]:
     async with app.session_factory() as session:
         rows = await session.scalars(select(SecurityEvent).order_by(col(SecurityEvent.id)))
         return list(rows)

@@ -39,7 +39,10 @@ async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
 
 
 async def categorize(citizen: ChatUser, category: str = CATEGORY) -> None:
+    """Pick the category, then say the unit reported is not known (the default routing)."""
     await citizen.press(category)
+    await citizen.expect("Which unit is the report about?")
+    await citizen.press("Not sure")
     await citizen.expect("Step 4/5")
 
 

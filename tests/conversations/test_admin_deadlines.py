@@ -14,7 +14,12 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.directory import SqlDirectory
 from storage.routes_file import load_routes_file, parse_routes
-from tests.conversations.staff import new_ticket, prefer_language, security_events
+from tests.conversations.staff import (
+    config_changes,
+    new_ticket,
+    prefer_language,
+    security_events,
+)
 from tests.conversations.steps import file_report, ticket_by_code
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,6 +67,7 @@ async def test_a_changed_deadline_applies_to_reports_filed_afterwards(
     assert (after.accept_by, after.resolve_by) == (local(11, 25, 18), local(11, 26, 18))
     kept = await ticket_by_code(app, before.code)
     assert (kept.accept_by, kept.resolve_by) == (local(11, 24, 18), local(11, 30, 18))
+    assert await config_changes(app) == [("deadline", "idle 2/3")]
 
 
 async def test_invalid_days_are_refused_with_the_usage(

@@ -14,6 +14,7 @@ from emulator.client import ChatUser, EmulatorClient
 from storage.models import Department, Invite, Member, OutboxMessage, RoutingRule
 from storage.routes_file import load_routes_file
 from tests.conversations.staff import (
+    config_changes,
     department_id_in,
     invite_payload_in,
     security_events,
@@ -130,6 +131,12 @@ async def test_departments_are_listed_renamed_and_archived(
         department = await session.get(Department, first)
         rules = list(await session.scalars(select(RoutingRule)))
     assert department is not None and department.archived and rules == []
+    # Each change is in the audit log, once; the refused ones are not changes.
+    assert await config_changes(app) == [
+        ("department_add", f"#{first} Tax Office"),
+        ("department_rename", f"#{first} Tax Office → Tax and Fees Office"),
+        ("department_archive", f"#{first} Tax and Fees Office"),
+    ]
 
 
 async def test_members_are_listed_and_removed_with_a_button(
@@ -148,6 +155,8 @@ async def test_members_are_listed_and_removed_with_a_button(
     assert member.removed_at is not None
     await handler.command("queue")
     await handler.expect("for department staff only")
+    changes = [change for change, _detail in await config_changes(app)]
+    assert changes == ["department_add", "invite_create", "member_remove"]
 
 
 async def test_department_panel_buttons_issue_invites(app: SnapreportApp, admin: ChatUser) -> None:

@@ -118,3 +118,26 @@ async def test_ticket_commands_in_a_group_point_to_the_private_chat(
     await in_group.expect_nothing()
     said = [m.content for m in await client.transcript(group.id) if m.from_bot]
     assert len(said) == 4 and all("in a private chat" in text for text in said)
+
+
+async def test_staff_and_admin_commands_in_a_group_create_nothing_and_point_to_the_private_chat(
+    app: SnapreportApp, supervisor: ChatUser, admin: ChatUser, client: EmulatorClient
+) -> None:
+    """An invite link posted in a group would let anyone there join the department."""
+    group = await client.create_group("Intake staff", [supervisor.id, admin.id])
+    typed = [
+        (admin, "dept", "invite 1"),
+        (admin, "dept", "members 1"),
+        (admin, "route", "list"),
+        (admin, "dead", ""),
+        (admin, "deadline", ""),
+        (supervisor, "new", ""),
+    ]
+    for user, command, args in typed:
+        in_group = await user.in_chat(group.id)
+        await in_group.command(command, args)
+        await in_group.expect("in a private chat")
+    await in_group.expect_nothing()
+    said = [m.content for m in await client.transcript(group.id) if m.from_bot]
+    assert len(said) == len(typed) and all("in a private chat" in text for text in said)
+    assert not any("start=inv_" in text for text in said)

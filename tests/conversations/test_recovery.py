@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import structlog
-from aiogram.types import Chat, Message, Update, User
+from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
 from sqlalchemy.exc import OperationalError
 
@@ -23,6 +22,7 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from storage.migrate import upgrade
 from tests.conversations.steps import count_tickets, to_preview
+from tests.factories import text_update
 from tickets.clock import ManualClock
 
 
@@ -46,19 +46,6 @@ async def test_a_press_too_old_to_answer_still_files_the_report(
         assert not answer.answered
     finally:
         await restarted.stop()
-
-
-def text_update(update_id: int, user: ChatUser, text: str) -> Update:
-    """An update as Telegram would have delivered it to a bot that then died."""
-    person = User(id=user.id, is_bot=False, first_name="Wei", language_code="en")
-    message = Message(
-        message_id=update_id,
-        date=datetime.now(UTC),
-        chat=Chat(id=user.chat_id, type="private"),
-        from_user=person,
-        text=text,
-    )
-    return Update(update_id=update_id, message=message)
 
 
 class Recorder:

@@ -8,13 +8,10 @@ replica that died must expire so that another replica takes the user's next upda
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import aiohttp
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -28,34 +25,12 @@ from storage.identity import keys_of
 from storage.models import InboxUpdate
 from tests.conftest import WEBHOOK_SECRET, stop_or_explain
 from tests.conversations.test_webhook_mode import free_port
+from tests.front import Front, serve
 from tickets.clock import ManualClock
 from tickets.codes import check_symbol
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HELP, USAGE, UNKNOWN = "How to report", "followed by your tracking code", "No report with this"
 UNKNOWN_CODE = "SR-7K3Q-9XPA-" + check_symbol("7K3Q9XPA")
-
-
-@dataclass
-class Front:
-    """A round-robin reverse proxy for `/telegram/webhook`, like nginx's upstream."""
-
-    backends: list[str] = field(default_factory=list)
-    delivered: dict[str, int] = field(default_factory=dict)
-    _turn: itertools.count[int] = field(default_factory=itertools.count)
-
-    async def forward(self, request: web.Request) -> web.Response:
-        backend = self.backends[next(self._turn) % len(self.backends)]
-        headers = {SECRET_HEADER: request.headers.get(SECRET_HEADER, "")}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"{backend}/telegram/webhook", data=await request.read(), headers=headers
-            ) as answer,
-        ):
-            if answer.status == 200:
-                self.delivered[backend] = self.delivered.get(backend, 0) + 1
-            return web.Response(status=answer.status, body=await answer.read())
 
 
 @dataclass
@@ -79,12 +54,8 @@ async def replicas(
     settings: Settings, clock: ManualClock, redis_url: str
 ) -> AsyncIterator[Replicas]:
     front = Front()
-    server = web.Application()
-    server.router.add_post("/telegram/webhook", front.forward)
-    runner = web.AppRunner(server)
-    await runner.setup()
     front_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", front_port).start()
+    runner = await serve(front, front_port)
     apps = []
     for _ in range(2):
         port = free_port()
@@ -178,14 +149,17 @@ async def test_a_dead_replicas_lane_lock_expires_and_another_replica_handles_the
     first, second = replicas.apps
     citizen = await client.chat_user(first_name="Kai", language_code="en")
     lane = lane_of(first, citizen)
-    # What a replica killed mid-handling leaves: its lock, never renewed nor released, with
-    # (here) one second of its lease left.
-    await redis.set(LaneLocks(redis).key(lane), b"killed-replica", px=1000)
+    # What a replica killed mid-handling leaves: its lock, never renewed nor released. Its
+    # lease is set running only once the first replica is dead too, so that one cannot take
+    # the lane however slowly this machine gets there.
+    lock = LaneLocks(redis).key(lane)
+    await redis.set(lock, b"killed-replica")
 
     await citizen.command("status")  # the front sends it to the first replica
     while len(await stored(first)) < 1:
         await citizen.expect_nothing(within=0.1)
     await replicas.kill(first)  # it dies too, its update stored but not handled
+    await redis.pexpire(lock, 200)  # the dead lock's last moments of lease
     await citizen.command("help")  # the second replica gets the next update
 
     await citizen.expect(USAGE)  # the older update first, taken from the inbox

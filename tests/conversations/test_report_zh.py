@@ -18,6 +18,8 @@ async def test_chinese_citizen_files_a_report_and_checks_its_status(
     await citizen_zh.send("窗口三号的工作人员上班时间一直在玩手机游戏")
     await citizen_zh.expect("第 3/5 步")
     await citizen_zh.press("上班玩手机")
+    await citizen_zh.expect("反映的是哪个单位")
+    await citizen_zh.press("不清楚")
     await citizen_zh.expect("第 4/5 步")
     await citizen_zh.press("跳过")
     await citizen_zh.expect("第 5/5 步")

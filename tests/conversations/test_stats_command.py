@@ -16,7 +16,7 @@ import ui.charts
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
-from handlers.stats import StatsView
+from handlers.stats import RankingView, StatsView
 from outbox.statistics import ChartOutage
 from tests.conversations.staff import (
     add_member,
@@ -93,6 +93,33 @@ async def test_period_buttons_and_a_custom_period(
     assert "2026-11-24 – 2026-11-30" in custom.content and "Received: 0" in custom.content
     await admin.expect("📊 ", timeout=10)
     assert await fsm_records(app, admin.id) == []  # the custom step is over
+
+
+async def test_buttons_pressed_on_a_chart_answer_in_a_new_message(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> None:
+    """Charts carry no buttons, so only a forged press lands on one: a period or a
+    quarter pressed there still gets its figures, in a new message (a photo has no text
+    to edit into them)."""
+    await new_ticket(app, citizen)
+    await admin.command("ranking")
+    ranking_chart = await admin.expect("🏆 2026 Q4", timeout=10)
+
+    answer = await press_data(admin, StatsView(period="quarter"))  # on the ranking chart
+    assert answer.answered and not answer.text
+    await admin.expect("Computing the statistics")
+    quarter = await admin.expect("2026-10-01 – 2026-12-31", timeout=10)
+    assert quarter.message_id > ranking_chart.message_id and "Received: 1" in quarter.content
+    album = await charts_after(admin, quarter)
+
+    answer = await press_data(admin, RankingView(year=2026, quarter=3))  # on a stats chart
+    assert answer.answered and not answer.text
+    await admin.expect("Ranking the departments")
+    table = await admin.expect("No department can be ranked yet", timeout=10)
+    assert table.message_id > album[-1].message_id
+    await admin.expect("🏆 2026 Q3", timeout=10)
+    pressed = {ranking_chart.message_id, *(m.message_id for m in album)}
+    assert [m.edits for m in await admin.messages() if m.message_id in pressed] == [0] * 5
 
 
 async def test_supervisor_sees_only_their_department(

@@ -17,8 +17,8 @@ from storage.directory import INTAKE_DEPARTMENT_NAME
 from tests.conversations.staff import leaks, make_department_with_rule, new_ticket
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-ENGLISH_SHEETS = ["Ticket list", "Event log", "Department measures"]
-CHINESE_SHEETS = ["工单", "事件", "部门指标"]
+ENGLISH_SHEETS = ["Ticket list", "Event log", "Department measures", "Measures by source"]
+CHINESE_SHEETS = ["工单", "事件", "部门指标", "按来源指标"]
 
 
 async def exported(

@@ -72,6 +72,8 @@ class CrashCitizen:
             await self._press("Confirm")
         elif "Step 5/5" in content:
             await self._press("Anonymous")
+        elif "Which unit is the report about?" in content:
+            await self._press("Not sure")
         elif "Step 4/5" in content:
             await self._press("Skip")
         elif "Step 3/5" in content:

@@ -15,7 +15,9 @@ from aiogram.types import Message, Update
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from bot.app import SnapreportApp
 from bot.metrics import AppMetrics, HandlerTrace
@@ -26,6 +28,7 @@ from outbox.dispatcher import Outcome
 from storage.db import create_engine
 from storage.media import LocalMediaStore, MediaStore
 from storage.migrate import upgrade
+from storage.models import InboxUpdate
 from storage.ops import OpsCounts
 from storage.s3media import S3MediaStore
 from tests.conftest import ADMIN_ID, SUPERVISOR_ID, WEBHOOK_SECRET
@@ -44,6 +47,20 @@ def ops_url(app: SnapreportApp, path: str) -> str:
 async def get(url: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         return response.status, await response.text()
+
+
+async def all_updates_handled(app: SnapreportApp, within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            async with app.session_factory() as session:
+                pending = await session.scalar(
+                    select(func.count())
+                    .select_from(InboxUpdate)
+                    .where(col(InboxUpdate.handled_at).is_(None))
+                )
+            if not pending:
+                return
+            await asyncio.sleep(0.02)  # polling the database, not waiting for time
 
 
 def samples(exposition: str) -> Samples:
@@ -95,6 +112,8 @@ async def test_metrics_count_a_report_without_any_user_id(
 ) -> None:
     code = await file_report(citizen)
     await supervisor.expect(code)  # the alert went through the outbox
+    # The last press is marked handled just after its answer went out: scrape after that.
+    await all_updates_handled(app)
 
     status, text = await get(ops_url(app, "/metrics"))
     assert status == 200

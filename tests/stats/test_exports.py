@@ -26,7 +26,6 @@ from tests.stats.dataset import (
     REAL_USER,
     STAFF_USER,
 )
-from tickets.categories import Category
 from tickets.findings import Finding, Sanction
 from tickets.measures import Counts, DepartmentMeasures, build_measures
 from tickets.records import EventRecord, TicketRecord
@@ -38,6 +37,7 @@ from ui.i18n import create_i18n, translator
 module_loop = pytest.mark.asyncio(loop_scope="module")
 I18N = create_i18n("zh_CN")
 ZH, EN = translator(I18N, "zh_CN"), translator(I18N, "en")
+OLD_NINE = ["absent", "idle", "rude", "extortion", "car", "banquet", "gifts", "buck", "other"]
 
 Loaded = tuple[list[TicketRecord], list[EventRecord], list[DepartmentMeasures]]
 
@@ -216,7 +216,11 @@ def _every_label() -> tuple[list[TicketRecord], list[EventRecord], list[Departme
             people_concerned=index + 1,
         )
         for index, (category, state) in enumerate(
-            zip(list(Category) * 2, list(TicketState) * 2, strict=False)
+            zip(
+                OLD_NINE * 2,
+                list(TicketState) * 2,
+                strict=False,
+            )
         )
     ]
     events = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 from storage.images import ImageLimits, ImageRejected, RejectReason, normalize_photo
-from storage.media import LocalMediaStore, StoredPhoto, process_and_store
+from storage.media import LocalMediaStore, PhotoWorkers, StoredPhoto, process_and_store
 from tests import imagefactory as factory
 
 DATA = b"evidence bytes"
@@ -158,3 +159,42 @@ async def test_process_and_store_works_off_the_event_loop_thread(tmp_path: Path)
 
     assert store.threads
     assert threading.get_ident() not in store.threads
+
+
+class ConcurrencyRecordingStore(LocalMediaStore):
+    """Counts how many photos are being stored at the same moment."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most = 0
+        self.names: set[str] = set()
+
+    def put(self, data: bytes, *, suffix: str = ".jpg") -> str:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            self.names.add(threading.current_thread().name)
+        try:
+            return super().put(data, suffix=suffix)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+async def test_photo_workers_process_no_more_photos_at_once_than_they_have_threads(
+    tmp_path: Path,
+) -> None:
+    store = ConcurrencyRecordingStore(tmp_path)
+    workers = PhotoWorkers(2)
+    try:
+        uploads = [factory.jpeg_bytes(seed=seed) for seed in range(6)]
+        await asyncio.gather(
+            *(process_and_store(store, u, keep_metadata=False, workers=workers) for u in uploads)
+        )
+    finally:
+        workers.close()
+
+    assert 1 <= store.most <= 2
+    assert store.names and all(name.startswith("photo") for name in store.names)

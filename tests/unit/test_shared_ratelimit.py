@@ -73,7 +73,7 @@ async def sent_within(
 async def test_two_replicas_together_send_one_chat_no_faster_than_its_limit(
     redis: Redis, clock: Clock
 ) -> None:
-    pair = [replica(redis, clock, global_burst=1000) for _ in range(2)]
+    pair = [replica(redis, clock, global_burst=1000, private_burst=3) for _ in range(2)]
 
     sent = await sent_within(pair, clock, [ALICE], seconds=10)
 

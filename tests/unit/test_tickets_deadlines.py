@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tickets.categories import Category
 from tickets.clock import ManualClock
 from tickets.deadlines import (
     DeadlinePolicies,
@@ -64,13 +63,13 @@ def test_reopened_ticket_gets_a_fresh_resolve_deadline() -> None:
 
 
 def test_category_overrides_and_defaults() -> None:
-    policies = DeadlinePolicies(overrides={Category.CAR: DeadlinePolicy(2, 10)})
-    assert policies.for_category(Category.CAR) == DeadlinePolicy(2, 10)
+    policies = DeadlinePolicies(overrides={"car": DeadlinePolicy(2, 10)})
     assert policies.for_category("car") == DeadlinePolicy(2, 10)
-    assert policies.for_category(Category.RUDE) == DeadlinePolicy()
-    stricter = policies.with_days(Category.GIFTS, 0, 3)
-    assert stricter.for_category(Category.GIFTS) == DeadlinePolicy(0, 3, 2)
-    assert policies.for_category(Category.GIFTS) == DeadlinePolicy()  # the original is untouched
+    assert policies.for_category("car") == DeadlinePolicy(2, 10)
+    assert policies.for_category("rude") == DeadlinePolicy()
+    stricter = policies.with_days("gifts", 0, 3)
+    assert stricter.for_category("gifts") == DeadlinePolicy(0, 3, 2)
+    assert policies.for_category("gifts") == DeadlinePolicy()  # the original is untouched
 
 
 def test_policies_cannot_be_changed_in_place() -> None:

@@ -109,6 +109,12 @@ class FakeDirectory:
     ) -> DepartmentView:
         raise NotImplementedError
 
+    async def set_parent(self, *, department_id: int, parent_id: int | None) -> DepartmentView:
+        raise NotImplementedError
+
+    async def department_parents(self) -> dict[int, int | None]:
+        raise NotImplementedError
+
     async def get_member(self, *, member_id: int) -> MemberView | None:
         raise NotImplementedError
 

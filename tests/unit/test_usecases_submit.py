@@ -8,7 +8,6 @@ import pytest
 
 from tests.factories import ACCEPT_BY, FILED_AT, RESOLVE_BY, photo_ref, report_draft
 from tests.fakes import Fakes
-from tickets.categories import Category
 from tickets.errors import RateLimited, ValidationError
 from tickets.followups import FollowUpKind
 from tickets.reports import submit_report
@@ -49,7 +48,7 @@ async def test_category_deadline_override_moves_both_deadlines(fakes: Fakes) -> 
 
 
 async def test_routing_rule_sends_the_ticket_to_its_department(fakes: Fakes) -> None:
-    fakes.directory.rules = [RoutingRule(department_id=2, category=Category.IDLE)]
+    fakes.directory.rules = [RoutingRule(department_id=2, category="idle")]
 
     ticket = (await submit_report(fakes.ws, report_draft(category="idle"), per_hour=5)).ticket
 
@@ -149,7 +148,7 @@ async def test_a_photo_seen_on_another_ticket_is_hinted_as_duplicate(fakes: Fake
 
 async def test_duplicate_hints_stay_in_the_department_and_the_anonymity(fakes: Fakes) -> None:
     photo = photo_ref(phash="ffee00aa11223344")
-    fakes.directory.rules = [RoutingRule(department_id=2, category=Category.EXTORTION)]
+    fakes.directory.rules = [RoutingRule(department_id=2, category="extortion")]
     await submit_report(fakes.ws, report_draft(photos=(photo,), category="extortion"), per_hour=9)
     named = report_draft(photos=(photo,), anonymous=False, real_name="Li Si", phone="13900139000")
     await submit_report(fakes.ws, named, per_hour=9)

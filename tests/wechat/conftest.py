@@ -46,7 +46,15 @@ async def wx() -> AsyncIterator[WeChatEmulator]:
 
 
 @pytest.fixture
-def wx_settings(wx: WeChatEmulator, tmp_path: Path) -> Settings:
+def wechat_template_ids() -> dict[str, str]:
+    """WECHAT_TEMPLATE_IDS of both apps (a test parametrises it to configure templates)."""
+    return {}
+
+
+@pytest.fixture
+def wx_settings(
+    wx: WeChatEmulator, tmp_path: Path, wechat_template_ids: dict[str, str]
+) -> Settings:
     return Settings(
         _env_file=None,
         bot_token=None,
@@ -57,11 +65,8 @@ def wx_settings(wx: WeChatEmulator, tmp_path: Path) -> Settings:
         admin_ids=frozenset({ADMIN_ID}),
         webhook_host="127.0.0.1",
         webhook_port=free_port(),
-        wechat_app_id=wx.config.app_id,
-        wechat_app_secret=wx.config.app_secret,
-        wechat_token=wx.config.token,
-        wechat_aes_key=wx.config.aes_key,
-        wechat_api_url=wx.url,
+        **wx.bot_settings(),
+        wechat_template_ids=wechat_template_ids,
     )
 
 
@@ -106,6 +111,8 @@ async def tg_app(
         admin_ids=wx_settings.admin_ids,
         poll_timeout=1,
         digests_enabled=False,
+        # The staff's actions enqueue the reporter's notices, templates included.
+        wechat_template_ids=wx_settings.wechat_template_ids,
         rate_global_per_second=30.0 * RATE_SCALE,
         rate_private_per_second=1.0 * RATE_SCALE,
         rate_group_per_minute=20.0 * RATE_SCALE,

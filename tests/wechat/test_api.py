@@ -27,7 +27,7 @@ async def test_token_is_fetched_once_and_shared_through_the_database(
     await follower.send_text("一")
     await follower.expect("第 1/6 步")
     await follower.send_text("二")
-    await follower.expect("请回复 1 到 9")
+    await follower.expect("请回复 1 到 12")
     assert wx.token_fetches == 1
     # A second replica on the same database uses the stored token instead of fetching.
     replica = WeChatApi(
@@ -52,7 +52,7 @@ async def test_expired_token_is_refreshed_and_the_call_retried_once(
     # WeChat's clock passes the expiry; ours has not, so the bot still trusts its token.
     wx.now += TOKEN_SECONDS + 1
     await follower.send_text("二")
-    await follower.expect("请回复 1 到 9")
+    await follower.expect("请回复 1 到 12")
     assert wx.token_fetches == 2
 
 
@@ -63,7 +63,7 @@ async def test_token_is_refreshed_before_it_expires_on_our_clock(
     await follower.expect("第 1/6 步")
     clock.advance(timedelta(seconds=TOKEN_SECONDS - 60))
     await follower.send_text("二")
-    await follower.expect("请回复 1 到 9")
+    await follower.expect("请回复 1 到 12")
     assert wx.token_fetches == 2  # refreshed early, not after a refused call
 
 
@@ -140,8 +140,8 @@ async def test_media_upload_image_send_qrcode_and_menu(
     [*_, image] = await follower.received(2)
     assert wx.media[image["image"]["media_id"]] == b"\xff\xd8jpeg"
     api = wx_app.service.api
-    ticket = await api.create_qrcode("gate7")
-    assert wx.qrcodes[ticket] == "gate7"
+    code = await api.create_qrcode("gate7")
+    assert wx.qrcodes[code.ticket] == "gate7" and code.url.endswith(code.ticket)
     await api.create_menu({"button": [{"type": "click", "name": "随手拍", "key": "REPORT"}]})
     assert wx.menu is not None and wx.menu["button"][0]["key"] == "REPORT"
 

@@ -161,7 +161,7 @@ def test_image_location_and_other_messages() -> None:
 def test_events_subscribe_scan_click_and_unknown() -> None:
     sub = parse_push(push_xml(MsgType="event", Event="subscribe", EventKey="qrscene_gate7"))
     assert isinstance(sub, SubscribeEvent) and sub.scene == "gate7"
-    assert sub.dedup_key == "event:oOpenId123:1700000000:subscribe"
+    assert sub.dedup_key == "event:oOpenId123:1700000000:subscribe:qrscene_gate7"
     plain = parse_push(push_xml(MsgType="event", Event="subscribe"))
     assert isinstance(plain, SubscribeEvent) and plain.scene is None
     scan = parse_push(push_xml(MsgType="event", Event="SCAN", EventKey="gate7", Ticket="t"))

@@ -60,7 +60,8 @@ async def test_a_database_copy_after_a_real_name_wechat_report_names_nobody(
 ) -> None:
     steps = [
         ("我要举报", "第 1/6 步"),
-        ("3", "第 2/6 步"),
+        ("3", "反映的是哪个单位"),
+        ("0", "第 2/6 步"),
         ("窗口工作人员态度恶劣，拒绝解释", "第 3/6 步"),
     ]
     for text, expected in steps:

@@ -11,6 +11,7 @@ from bot.wechat_app import WeChatApp
 from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatEmulator
 from storage.models import Evidence, FsmRecord, OutboxMessage, Reporter, Ticket
+from tests.factories import add_department
 from tests.imagefactory import jpeg_bytes, text_file
 from tests.wechat.conftest import ADMIN_ID
 
@@ -34,7 +35,8 @@ async def test_anonymous_report_with_two_images_and_a_place_gets_a_code(
     wx: WeChatEmulator, wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await say(follower, "我要举报", "第 1/6 步")
-    await say(follower, "3", "第 2/6 步")
+    await say(follower, "3", "反映的是哪个单位")
+    await say(follower, "0", "第 2/6 步")
     await say(follower, "窗口工作人员态度恶劣，拒绝解释办事流程", "第 3/6 步")
     for seed in (1, 2):
         await follower.send_image(wx.add_media(jpeg_bytes(seed=seed)))
@@ -75,12 +77,13 @@ async def test_bad_inputs_get_clear_answers_and_store_nothing(
 ) -> None:
     await say(follower, "你好", "第 1/6 步")
     [before] = await drafts(wx_app)
-    await say(follower, "12", "请回复 1 到 9 之间的数字")
+    await say(follower, "13", "请回复 1 到 12 之间的数字")  # twelve categories by default
     await follower.send_voice()
     await follower.expect("暂不支持语音")
     [after] = await drafts(wx_app)
     assert (after.state, after.data) == (before.state, before.data)
-    await say(follower, "不在岗", "第 2/6 步")
+    await say(follower, "不在岗", "反映的是哪个单位")
+    await say(follower, "不清楚", "第 2/6 步")
     await say(follower, "太短", "5–2000")
     await say(follower, "工作时间办公室里没有人", "第 3/6 步")
     await follower.send_image(wx.add_media(text_file()))
@@ -95,7 +98,8 @@ async def test_status_command_answers_in_plain_text(
     wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
     await say(follower, "我要举报", "第 1/6 步")
-    await say(follower, "1", "第 2/6 步")
+    await say(follower, "1", "反映的是哪个单位")
+    await say(follower, "0", "第 2/6 步")
     await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
     await say(follower, "1", "第 4/6 步")
     await say(follower, "跳过", "第 5/6 步")
@@ -106,3 +110,25 @@ async def test_status_command_answers_in_plain_text(
     status = await say(follower, f"状态 {found.group()}", "状态：待受理")
     assert status.startswith(found.group()) and "<" not in status
     await say(follower, "状态", "请发送「状态」加查询码")
+
+
+async def test_the_unit_reported_is_picked_by_typed_name_or_number(
+    wx_app: WeChatApp, follower: WeChatUser
+) -> None:
+    transport = await add_department(wx_app.session_factory, "市交通运输局")
+    await add_department(wx_app.session_factory, "市税务局")
+    await say(follower, "我要举报", "第 1/6 步")
+    prompt = await say(follower, "1", "反映的是哪个单位")
+    assert "市交通运输局" in prompt and "0 不清楚" in prompt
+    await say(follower, "局", "市税务局")  # two match: the list narrows, the step stays
+    await say(follower, "9", "请回复 1 到 2 之间的数字")
+    await say(follower, "交通", "第 2/6 步")
+    await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
+    await say(follower, "1", "第 4/6 步")
+    await say(follower, "跳过", "第 5/6 步")
+    preview = await say(follower, "1", "第 6/6 步")
+    assert "被反映单位：市交通运输局" in preview
+    await say(follower, "确认", "您的举报已提交")
+
+    [ticket] = await tickets(wx_app)
+    assert ticket.accused_department_id == transport

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -27,7 +28,8 @@ from tests.wechat.test_report_flow import say
 async def file_report(follower: WeChatUser) -> str:
     for text, expected in [
         ("我要举报", "第 1/6 步"),
-        ("1", "第 2/6 步"),
+        ("1", "反映的是哪个单位"),
+        ("0", "第 2/6 步"),
         ("办事大厅三号窗口长时间无人", "第 3/6 步"),
         ("下一步", "第 4/6 步"),
         ("跳过", "第 5/6 步"),
@@ -112,3 +114,27 @@ async def test_a_notice_outside_the_window_waits_for_the_followers_next_message(
     assert any(t.startswith(code) and "状态：已受理" in t for t in texts)  # 状态 shows it
     assert any(f"您的举报 {code} 已由" in t for t in texts)  # and the notice went out
     assert (await ticket_row(tg_app, ticket.id)).state == "accepted"
+
+
+@pytest.mark.parametrize("wechat_template_ids", [{"status": "TPL-STATUS"}])
+async def test_outside_the_window_a_configured_template_carries_the_notice(
+    wx: WeChatEmulator, wx_app: WeChatApp, tg_app: SnapreportApp, follower: WeChatUser
+) -> None:
+    code = await file_report(follower)
+    ticket = await ticket_by_code(wx_app, code)
+    wx.now += WINDOW_SECONDS + 60
+    assert ticket.id is not None
+    before = len(await follower.received())
+    await staff_action(tg_app, ticket.id, action="accept")
+    await wx_app.service.dispatcher.send_due()
+
+    [template] = (await follower.received(before + 1))[before:]
+    assert (template["msgtype"], template["template_id"]) == ("template", "TPL-STATUS")
+    fields = {name: value["value"] for name, value in template["data"].items()}
+    assert (fields["keyword1"], fields["keyword2"]) == (code, "已受理")
+    assert f"状态 {code}" in fields["remark"]
+    async with wx_app.session_factory() as session:
+        [notice] = await session.scalars(
+            select(OutboxMessage).where(col(OutboxMessage.channel) == "wechat")
+        )
+    assert notice.state == "sent"

@@ -1,0 +1,152 @@
+"""Reply latency of text steps while citizens send albums of 12-megapixel photos.
+
+    uv run python -m bench.latency_bench --citizens 20 --album 3
+
+N citizens each send an album of 12 MP phone JPEGs with EXIF at the same moment; while the
+bot decodes them, a few other users keep sending `/help` one after another, each waiting
+for its answer. Prints JSON: the p50/p95/max of those answers' latency (from the message
+entering the emulator to the answer arriving), how many were measured, and how long the
+albums took to be acknowledged. Budget: p95 at most 50 ms, i.e. photo work runs off the
+event loop, in bounded concurrency, and does not slow text answers down.
+
+The real app (inbox, unit of work, FSM storage, photo pipeline) answers; the emulator runs
+in its own process with its rate limits off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from bench.common import Budget, bench_settings, emulator_process, finish
+from bench.photo_pipeline import phone_photo_jpeg
+from bot.app import SnapreportApp
+from config.logs import configure_logging
+from emulator.client import ChatUser, EmulatorClient
+from emulator.views import BotAction
+
+
+async def answered(user: ChatUser) -> None:
+    """Wait for the bot's next message in the user's chat, whatever it says; consume it."""
+    actions: list[BotAction] = []
+    while not actions:
+        actions = await user.client.wait_for_bot_message(user.chat_id, user.seq, 60)
+    user.seq = actions[-1].seq
+
+
+async def probe(user: ChatUser, until: asyncio.Event, latencies: list[float]) -> None:
+    """Send /help, wait for the answer, again, until the albums are in."""
+    while not until.is_set():
+        started = time.perf_counter()
+        await user.command("help")
+        await answered(user)
+        latencies.append((time.perf_counter() - started) * 1000)
+
+
+def variants(count: int) -> list[bytes]:
+    """Distinct 12 MP photos (a different mark on each): the bot takes a photo once a draft."""
+    base = Image.open(io.BytesIO(phone_photo_jpeg(4000, 3000)))
+    base.load()
+    exif = base.getexif()
+    made = []
+    for n in range(count):
+        image = base.copy()
+        ImageDraw.Draw(image).rectangle((40 * n % 3800, 50, 40 * n % 3800 + 180, 400), fill=n)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=92, exif=exif)
+        made.append(buffer.getvalue())
+    return made
+
+
+async def send_albums(citizens: list[ChatUser], albums: list[list[bytes]]) -> float:
+    started = time.perf_counter()
+
+    async def one(citizen: ChatUser, album: list[bytes]) -> None:
+        await citizen.send_album(album)
+        await citizen.expect(f"Received: {len(album)}", timeout=600)
+
+    await asyncio.gather(*(one(c, a) for c, a in zip(citizens, albums, strict=True)))
+    return time.perf_counter() - started
+
+
+async def run(citizens: int, album_size: int, probes: int) -> dict[str, Any]:
+    photos = variants(citizens * album_size + 1)
+    photo = photos[-1]
+    albums = [photos[i * album_size : (i + 1) * album_size] for i in range(citizens)]
+    with tempfile.TemporaryDirectory() as tmp:
+        async with emulator_process() as (url, control):
+            app = SnapreportApp(bench_settings(url, Path(tmp)))
+            await app.start()
+            try:
+                async with EmulatorClient(url, token=control) as client:
+                    people = [
+                        await client.chat_user(first_name=f"c{i}", language_code="en")
+                        for i in range(citizens)
+                    ]
+                    probers = [
+                        await client.chat_user(first_name=f"p{i}", language_code="en")
+                        for i in range(probes)
+                    ]
+                    # Warm up: imports, SQL caches, Pillow's first decode.
+                    warm = await client.chat_user(first_name="warm", language_code="en")
+                    await warm.send_photo(photo)
+                    await warm.expect("Received: 1", timeout=120)
+                    idle: list[float] = []
+                    done = asyncio.Event()
+                    for prober in probers:
+                        await prober.command("help")
+                        await answered(prober)
+                    quiet = asyncio.create_task(probe(probers[0], done, idle))
+                    await asyncio.sleep(2)
+                    done.set()
+                    await quiet
+                    busy: list[float] = []
+                    albums_done = asyncio.Event()
+                    tasks = [asyncio.create_task(probe(p, albums_done, busy)) for p in probers]
+                    albums_s = await send_albums(people, albums)
+                    albums_done.set()
+                    await asyncio.gather(*tasks)
+            finally:
+                await app.stop()
+    return {
+        "benchmark": "text reply latency while citizens send albums",
+        "citizens": citizens,
+        "album_photos": album_size,
+        "photo": "4000x3000 JPEG with EXIF",
+        "albums_acknowledged_s": round(albums_s, 2),
+        "idle_p50_ms": round(statistics.median(idle), 1),
+        "replies_measured": len(busy),
+        "p50_ms": round(statistics.median(busy), 1),
+        "p95_ms": round(percentile(busy, 0.95), 1),
+        "max_ms": round(max(busy), 1),
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=20)
+    parser.add_argument("--album", type=int, default=3, help="photos in each album")
+    parser.add_argument("--probes", type=int, default=3, help="users sending /help meanwhile")
+    args = parser.parse_args(argv)
+    configure_logging("WARNING")
+    result = asyncio.run(run(args.citizens, args.album, args.probes))
+    note = f"{result['replies_measured']} replies; idle p50 {result['idle_p50_ms']} ms"
+    name = f"p95 text reply latency while {args.citizens} citizens send albums"
+    finish(result, [Budget(name, result["p95_ms"], "ms", 50, "at_most", note=note)])
+
+
+if __name__ == "__main__":
+    main()

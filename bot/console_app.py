@@ -1,0 +1,135 @@
+"""Wiring of the web console: its backend (a unit of work and `ws` per request) and its server.
+
+`snapreport run` mounts it at `/console` on the webhook server (webhook mode) or on a server
+of its own on WEBHOOK_HOST:WEBHOOK_PORT (polling); `snapreport console` serves it alone, for
+a machine that runs the console beside a bot running elsewhere on the same database (its
+notices are then sent by that bot's outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import structlog
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+
+from bot.workspace import update_workspace
+from config.settings import Settings
+from console.web import mount_console
+from storage.db import SessionFactory
+from storage.media import MediaStore
+from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from tickets.clock import Clock
+from tickets.holidays import WorkingCalendar
+from tickets.photos import ImageLimits
+from tickets.ports import UpdateWorkspace
+from ui.categories import use_categories
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsoleBackend:
+    """`console.backend.Backend` on the app's session factory, clock and catalogs."""
+
+    settings: Settings
+    i18n: I18n
+    sessions: SessionFactory
+    clock: Clock
+    calendar: WorkingCalendar
+    media: MediaStore
+    # The running bot (`snapreport run`); `snapreport console` alone has none.
+    bot: Bot | None = None
+
+    async def bot_username(self) -> str | None:
+        if self.bot is None:
+            return None
+        try:
+            return (await self.bot.me()).username  # aiogram caches getMe
+        except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as error:
+            # The settings pages still work; only the links and posters wait for the bot.
+            log.warning("console_bot_unreachable", error=type(error).__name__)
+            return None
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[UpdateWorkspace]:
+        async with self.sessions() as session:
+            unit = UnitOfWork(session)
+            token = CURRENT_UNIT.set(unit)
+            try:
+                ws = update_workspace(
+                    session,
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    settings=self.settings,
+                    i18n=self.i18n,
+                    calendar=self.calendar,
+                    media=self.media,
+                    image_limits=ImageLimits(),
+                )
+                with use_categories(await ws.categories.list_categories()):
+                    yield ws
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                unit.open = False
+                CURRENT_UNIT.reset(token)
+                unit.release()
+
+
+def console_server(backend: ConsoleBackend) -> web.Application:
+    """An aiohttp app serving only the console (polling mode, or `snapreport console`)."""
+    app = web.Application()
+    mount_console(app, backend)
+    return app
+
+
+async def serve_console(settings: Settings, *, host: str, port: int) -> None:
+    """`snapreport console`: the console alone, until interrupted (the schema must be at head)."""
+    import asyncio
+
+    from bot.holidays_file import load_calendar
+    from storage.db import create_session_factory, engine_for
+    from storage.mediastores import open_media_store
+    from tickets.clock import SystemClock
+    from ui.i18n import create_i18n
+
+    engine = engine_for(settings)
+    bot = lookup_bot(settings)
+    backend = ConsoleBackend(
+        settings=settings,
+        i18n=create_i18n(settings.default_language),
+        sessions=create_session_factory(engine),
+        clock=SystemClock(),
+        calendar=load_calendar(settings.holidays_file),
+        media=open_media_store(settings),
+        bot=bot,
+    )
+    runner = web.AppRunner(console_server(backend))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await engine.dispose()
+        if bot is not None:
+            await bot.session.close()
+
+
+def lookup_bot(settings: Settings) -> Bot | None:
+    """The bot, only to read its @username for invite links and posters (BOT_TOKEN set)."""
+    if settings.bot_token is None:
+        return None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.bot_token.get_secret_value(), session=session)

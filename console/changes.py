@@ -1,0 +1,67 @@
+"""What every configuration page shares: administrators only, each change audited, and the
+flash message a change's redirect carries back to the page.
+
+A change is recorded as the chat's configuration commands record theirs
+(`tickets.changes`): who by keyed hash, what, and a short detail. The flash is a
+short-lived cookie holding the message already in the member's language, read once by the
+next page of the settings.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from config.logs import user_hash
+from console.backend import Staff, backend_of, see_other
+from console.web import secure_cookies
+from tickets.changes import Change, record_change
+from tickets.errors import Forbidden
+from tickets.ports import UpdateWorkspace
+
+FLASH = "snapreport_flash"
+FLASH_PATH = "/console/config"
+
+
+def require_admin(staff: Staff) -> None:
+    """Configuration is for administrators (`ADMIN_IDS`); the use cases check it again."""
+    if not staff.actor.is_admin:
+        raise Forbidden("not_admin")
+
+
+async def audited(ws: UpdateWorkspace, staff: Staff, change: Change, detail: str) -> None:
+    """Record one configuration change in the audit log."""
+    await record_change(
+        ws.security,
+        actor_hash=user_hash(staff.actor.user_id),
+        change=change,
+        detail=detail,
+        at=ws.clock.now(),
+    )
+
+
+def done(request: web.Request, location: str, message: str) -> web.Response:
+    """303 back to a settings page, carrying `message` for it to show once."""
+    response = see_other(location)
+    response.set_cookie(
+        FLASH,
+        quote(message),
+        max_age=60,
+        path=FLASH_PATH,
+        httponly=True,
+        secure=secure_cookies(backend_of(request)),
+        samesite="Strict",
+    )
+    return response
+
+
+def flash_of(request: web.Request) -> str:
+    return unquote(request.cookies.get(FLASH, ""))
+
+
+def shown(request: web.Request, response: web.Response) -> web.Response:
+    """The page response, with a flash it has shown spent."""
+    if FLASH in request.cookies:
+        response.del_cookie(FLASH, path=FLASH_PATH)
+    return response

@@ -1,0 +1,129 @@
+"""The console over plain HTTP: CSRF on every form, single-use links, sessions that end."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import aiohttp
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser, EmulatorClient
+from storage.models import Member
+from tests.console.conftest import login_link
+from tests.conversations.staff import (
+    deliver,
+    leaks,
+    new_ticket,
+    press_data,
+    security_events,
+    staff_action,
+    ticket_row,
+)
+from ui.keyboards import ReporterReply
+
+
+def browser_session() -> aiohttp.ClientSession:
+    # The console is on 127.0.0.1: aiohttp keeps cookies of IP hosts only when told to.
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def sign_in(http: aiohttp.ClientSession, link: str) -> aiohttp.ClientResponse:
+    base, token = link.split("?t=")
+    return await http.post(base, data={"t": token}, allow_redirects=True)
+
+
+async def test_a_form_without_the_csrf_token_is_refused(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, console_port: int
+) -> None:
+    ticket = await new_ticket(app, citizen)
+    link = await login_link(supervisor)
+    async with browser_session() as http:
+        signed = await sign_in(http, link)
+        assert signed.status == 200
+        assert "HttpOnly" in signed.history[0].headers["Set-Cookie"]
+        assert "SameSite=Strict" in signed.history[0].headers["Set-Cookie"]
+        url = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}/act"
+        forged = await http.post(url, data={"action": "accept"}, allow_redirects=False)
+        assert forged.status == 403
+        wrong = await http.post(
+            url, data={"action": "accept", "csrf": "x" * 43}, allow_redirects=False
+        )
+        assert wrong.status == 403
+    assert (await ticket_row(app, ticket.id)).state == "new"
+    assert "console_csrf" in [e.kind for e in await security_events(app)]
+
+
+async def test_a_login_link_works_once(
+    app: SnapreportApp, supervisor: ChatUser, console_port: int
+) -> None:
+    link = await login_link(supervisor)
+    async with browser_session() as http:
+        assert (await sign_in(http, link)).status == 200
+    async with browser_session() as http:
+        replayed = await sign_in(http, link)
+        assert replayed.status == 403
+        home = await http.get(f"http://127.0.0.1:{console_port}/console/")
+        assert home.status == 401
+
+
+async def test_a_citizen_gets_no_link(
+    app: SnapreportApp, citizen: ChatUser, client: EmulatorClient
+) -> None:
+    await citizen.command("console")
+    answer = await citizen.expect("")
+    assert "/console/login" not in answer.content
+
+
+async def test_removing_a_member_ends_their_session(
+    app: SnapreportApp, supervisor: ChatUser, console_port: int
+) -> None:
+    link = await login_link(supervisor)
+    async with browser_session() as http:
+        assert (await sign_in(http, link)).status == 200
+        home = f"http://127.0.0.1:{console_port}/console/"
+        assert (await http.get(home)).status == 200
+        async with app.session_factory() as session, session.begin():
+            await session.execute(
+                update(Member)
+                .where(col(Member.department_id).is_not(None))
+                .values(removed_at=datetime.now(UTC))
+            )
+        assert (await http.get(home)).status == 401
+
+
+async def test_a_question_asked_in_the_console_is_relayed_and_its_answer_shown(
+    app: SnapreportApp,
+    supervisor: ChatUser,
+    client: EmulatorClient,
+    console_port: int,
+) -> None:
+    citizen = await client.chat_user(
+        first_name="Wei", last_name="Zhang", username="wei_zhang_88", language_code="en"
+    )
+    await citizen.start()
+    await citizen.expect("snap-a-photo")
+    ticket = await new_ticket(app, citizen)
+    await staff_action(app, ticket.id, action="accept")
+    link = await login_link(supervisor)
+    page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
+    async with browser_session() as http:
+        await sign_in(http, link)
+        html = await (await http.get(page)).text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert csrf
+        data = {"csrf": csrf.group(1), "action": "ask", "state": "accepted"}
+        asked = await http.post(f"{page}/act", data={**data, "text": "Which window was it?"})
+        assert asked.status == 200
+        await deliver(app)
+        await citizen.expect("Which window was it?")
+        await press_data(citizen, ReporterReply(ticket_id=ticket.id))
+        await citizen.expect("Send your answer on")
+        await citizen.send("Window 3, around 10 in the morning")
+        await citizen.expect("was passed on")
+        shown = await (await http.get(page)).text()
+    thread = shown.split("<h2>", 6)[-2]  # the messages with the reporter, before the history
+    assert "Which window was it?" in thread and "Window 3, around 10 in the morning" in thread
+    assert not leaks([shown], citizen)

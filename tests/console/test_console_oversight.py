@@ -1,0 +1,132 @@
+"""The console's oversight pages over HTTP: the chat's figures and files, the chat's scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser, EmulatorClient
+from tests.console.conftest import login_link
+from tests.console.test_console_http import browser_session, sign_in
+from tests.conversations.staff import (
+    deliver,
+    leaks,
+    make_department_with_rule,
+    new_ticket,
+    prefer_language,
+    security_events,
+    staff_action,
+    ticket_row,
+)
+from tests.conversations.test_stats_export import exported
+from tickets.clock import ManualClock
+
+
+async def signed_in(user: ChatUser, app: SnapreportApp) -> aiohttp.ClientSession:
+    """A browser signed in as `user`, reading English."""
+    await prefer_language(app, user)
+    http = browser_session()
+    assert (await sign_in(http, await login_link(user))).status == 200
+    return http
+
+
+async def test_the_dashboard_shows_the_chats_figures_in_the_chosen_scope(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    console_port: int,
+) -> None:
+    traffic = await make_department_with_rule(app, "Traffic Police", category="car")
+    for _ in range(3):
+        await new_ticket(app, citizen)  # the intake department: the supervisor's
+    rejected = await new_ticket(app, citizen, category="car")
+    await staff_action(app, rejected.id, action="reject", text="Not misconduct")
+    base = f"http://127.0.0.1:{console_port}/console"
+    async with await signed_in(admin, app) as http:
+        page = await http.get(f"{base}/stats?period=week")
+        html = await page.text()
+        assert page.status == 200
+        assert "Received: 4 (1 rejected or duplicate)" in html
+        assert "Traffic Police" in html and "Department ranking" in html
+        one = await (await http.get(f"{base}/stats?period=month&department={traffic}")).text()
+        assert "Received: 1 (1 rejected or duplicate)" in one
+        png = await http.get(f"{base}/stats/chart/weekly.png?period=week")
+        assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
+        custom = await http.get(f"{base}/stats?period=custom&since=2026-11-30&until=2026-11-01")
+        assert "These are not two days in order." in await custom.text()
+    async with await signed_in(supervisor, app) as http:
+        own = await (await http.get(f"{base}/stats?period=week")).text()
+        assert "Received: 3" in own and "Department ranking" not in own
+        forged = await http.get(f"{base}/stats?department={traffic}")
+        assert forged.status == 403
+        chart = await http.get(f"{base}/stats/chart/weekly.png?department={traffic}")
+        assert chart.status == 403
+        assert (await http.get(f"{base}/audit")).status == 403
+    assert {"console_supervisor_only", "console_not_admin"} <= {
+        e.kind for e in await security_events(app)
+    }
+    async with await signed_in(admin, app) as http:
+        audit = await (await http.get(f"{base}/audit?kind=security&kind=moderation")).text()
+    assert "console_supervisor_only" in audit and rejected.code in audit
+
+
+async def test_the_console_export_is_the_chats_export(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    client: EmulatorClient,
+    console_port: int,
+) -> None:
+    named = await client.chat_user(first_name="Lina", last_name="Qiao", language_code="en")
+    traffic = await make_department_with_rule(app, "Traffic Police", category="car")
+    await new_ticket(app, citizen)
+    other = await new_ticket(app, named, category="car", real_name=True)
+    _xlsx, chat_csv = await exported(admin, "week identity")
+    base = f"http://127.0.0.1:{console_port}/console"
+    async with await signed_in(admin, app) as http:
+        named_csv = await (await http.get(f"{base}/export.csv?period=week&identity=1")).read()
+        plain = await http.get(f"{base}/export.csv?period=week")
+        plain_csv = (await plain.read()).decode("utf-8-sig")
+        xlsx = await http.get(f"{base}/export.xlsx?period=week")
+        assert xlsx.status == 200 and (await xlsx.read()).startswith(b"PK")
+        one = await http.get(f"{base}/export.csv?period=week&department={traffic}")
+        one_csv = (await one.read()).decode("utf-8-sig")
+    assert other.code in one_csv and len(one_csv.strip().splitlines()) == 2
+    assert named_csv == await admin.download(chat_csv)
+    assert "Lina Qiao" in named_csv.decode("utf-8-sig")
+    assert "attachment" in plain.headers["Content-Disposition"]
+    assert not leaks([plain_csv], named) and not leaks([plain_csv, named_csv.decode()], citizen)
+    async with await signed_in(supervisor, app) as http:
+        refused = await http.get(f"{base}/export.csv?period=week&identity=1")
+        forged = await http.get(f"{base}/export.csv?period=week&department={traffic}")
+        own = (await (await http.get(f"{base}/export.csv?period=week")).read()).decode()
+    assert refused.status == 403 and forged.status == 403
+    assert other.code not in own and len(own.strip().splitlines()) == 2  # header + their one
+
+
+async def test_a_ticket_past_its_deadline_is_on_the_overdue_list(
+    app: SnapreportApp,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    clock: ManualClock,
+    console_port: int,
+) -> None:
+    late = await new_ticket(app, citizen)
+    on_time = await new_ticket(app, citizen)
+    await staff_action(app, on_time.id, action="accept")
+    base = f"http://127.0.0.1:{console_port}/console"
+    async with await signed_in(supervisor, app) as http:
+        assert late.code not in await (await http.get(f"{base}/overdue")).text()
+    row = await ticket_row(app, late.id)
+    assert row.accept_by is not None
+    clock.set(row.accept_by + timedelta(minutes=1))  # the session ended meanwhile
+    await deliver(app)
+    assert (await ticket_row(app, late.id)).card == "yellow"
+    async with await signed_in(supervisor, app) as http:
+        html = await (await http.get(f"{base}/overdue")).text()
+    assert f'href="/console/t/{late.code}"' in html and "Yellow card" in html
+    assert on_time.code not in html

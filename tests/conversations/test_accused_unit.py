@@ -1,0 +1,138 @@
+"""A report names the unit it is about (被反映单位): it goes to that unit's supervising
+office, which keeps it in view when it hands the case down; the unit never sees who
+reported nor the exchanges with them."""
+
+from __future__ import annotations
+
+from bot.app import SnapreportApp
+from emulator.client import ChatUser, EmulatorClient
+from storage.directory import SqlDirectory
+from tests.conversations.staff import (
+    add_member,
+    deliver,
+    intake_id,
+    outbox,
+    prefer_language,
+    staff_action,
+    staff_user,
+    ticket_row,
+)
+from tests.conversations.steps import (
+    begin_with_photo,
+    confirm,
+    describe,
+    skip_place,
+    ticket_by_code,
+)
+from tests.factories import add_department, report_draft
+from tickets.casework import answer_question
+from tickets.reports import submit_report
+from tickets.views import TicketView
+
+
+async def filed_about(app: SnapreportApp, reporter: ChatUser, unit_id: int) -> TicketView:
+    """A real-name report about `unit_id`, filed as Confirm would."""
+    draft = report_draft(
+        submit_key=f"accused:{unit_id}:{reporter.id}",
+        reporter_user_id=reporter.id,
+        anonymous=False,
+        real_name="Wei Zhang",
+        phone=reporter.phone_number,
+        accused_department_id=unit_id,
+    )
+    async with app.session_factory() as session, session.begin():
+        with app.i18n.context():
+            return (await submit_report(app.workspace(session), draft, per_hour=100)).ticket
+
+
+async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
+    app: SnapreportApp, client: EmulatorClient, admin: ChatUser, citizen: ChatUser
+) -> None:
+    city = await add_department(app.session_factory, "City Office")
+    await add_department(app.session_factory, "Transport Bureau")
+    await add_department(app.session_factory, "Tax Bureau")
+    office = await staff_user(client, "Chen")
+    await add_member(app, office, city)
+    await prefer_language(app, office, admin)
+    await admin.command("dept", 'parent "Transport Bureau" "City Office"')
+    await admin.expect("Reports about Transport Bureau now go to City Office")
+
+    await begin_with_photo(citizen)
+    await describe(citizen)
+    await citizen.press("Improper dining")
+    await citizen.expect("Which unit is the report about?")
+    await citizen.send("transp")
+    panel = await citizen.expect("Units matching “transp”")
+    assert [b.text for b in panel.inline_buttons if "Bureau" in b.text] == ["Transport Bureau"]
+    await citizen.press("Transport Bureau")
+    await citizen.expect("Step 4/5")
+    await skip_place(citizen)
+    await citizen.press("Anonymous")
+    preview = await citizen.expect("Please check your report")
+    assert "Unit reported: Transport Bureau" in preview.content
+    code = await confirm(citizen)
+
+    ticket = await ticket_by_code(app, code)
+    assert ticket.department_id == city
+    await deliver(app)
+    card = await office.expect("Unit reported: Transport Bureau")
+    assert "Reporter: anonymous" in card.content
+
+
+async def test_delegated_to_the_unit_its_members_see_no_reporter_and_no_relay(
+    app: SnapreportApp, client: EmulatorClient, citizen: ChatUser
+) -> None:
+    city = await add_department(app.session_factory, "City Office")
+    transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
+    office, unit = await staff_user(client, "Chen"), await staff_user(client, "Li")
+    await add_member(app, office, city)
+    await add_member(app, unit, transport)
+    await prefer_language(app, office, unit, citizen)
+    ticket = await filed_about(app, citizen, transport)
+    assert ticket.department_id == city
+    await deliver(app)
+    await office.expect("View real-name info")
+
+    await staff_action(app, ticket.id, action="route", target_department_id=transport)
+    await staff_action(app, ticket.id, action="ask", text="Which bus line was it?")
+    async with app.session_factory() as session, session.begin():
+        with app.i18n.context():
+            await answer_question(
+                app.workspace(session),
+                ticket_id=ticket.id,
+                reporter_user_id=citizen.id,
+                text="Line 12, at noon",
+                photo_file_id=None,
+            )
+    await deliver(app)
+
+    card = await unit.expect("Unit reported: Transport Bureau")
+    assert "Reporter: withheld from the unit reported" in card.content
+    labels = [b.text for b in card.inline_buttons]
+    assert "✅ Accept" in labels
+    assert not [t for t in labels if "Ask reporter" in t or "real-name" in t]
+    await office.expect("Line 12, at noon")  # the supervising office keeps hearing
+    rows = await outbox(app, ticket_id=ticket.id)
+    to_unit = [str(r.payload) for r in rows if r.chat_id == unit.id]
+    assert to_unit and not [p for p in to_unit if "Line 12" in p or "bus line" in p]
+    assert not [p for p in to_unit if "Wei" in p or citizen.phone_number in p]
+    assert (await ticket_row(app, ticket.id)).department_id == transport
+    # The office still holds a live card and may act: accepting on the unit's behalf.
+    await staff_action(app, ticket.id, action="accept")
+    await deliver(app)
+    edited = await office.expect("Accepted")
+    assert "withdrawn" not in edited.content.lower()
+
+
+async def test_a_report_about_the_intake_itself_goes_to_its_supervising_office(
+    app: SnapreportApp, citizen: ChatUser
+) -> None:
+    intake = await intake_id(app)
+    council = await add_department(app.session_factory, "Council")
+    async with app.session_factory() as session, session.begin():
+        await SqlDirectory(session).set_parent(department_id=intake, parent_id=council)
+
+    ticket = await filed_about(app, citizen, intake)
+
+    assert ticket.department_id == council
+    assert ticket.accused_department_name is not None
