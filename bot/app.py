@@ -130,7 +130,11 @@ class SnapreportApp:
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
         self.photo_workers = PhotoWorkers()
-        self.album_panels = AlbumPanels(settle_seconds=self.settings.album_settle_seconds)
+        # Settled means handled: a refresh waits while the chat's lane still has updates.
+        self.album_panels = AlbumPanels(
+            settle_seconds=self.settings.album_settle_seconds,
+            busy=lambda chat_id: self.lanes.busy(chat_id),
+        )
         self.bot = create_bot(self.settings, self.limiter, clock=self.clock)
         self.dp = create_dispatcher(
             settings=self.settings,

@@ -179,6 +179,10 @@ class LaneScheduler:
         lane.put_nowait(update)
         self.backlog += 1
 
+    def busy(self, key: int) -> bool:
+        """Whether the lane `key` (a user, see `lane_key`) has an update in hand or queued."""
+        return key in self._lanes
+
     async def backlog_below(self, limit: int) -> None:
         """Wait until fewer than `limit` submitted updates are still to be handled."""
         while self.backlog >= limit:

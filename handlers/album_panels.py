@@ -8,6 +8,12 @@ one waits for it on the chat's lock. Cancelling mid-way is what used to delete t
 panel twice: the cancelled refresh had asked Telegram to delete it, the next one read the
 same panel id and asked again.
 
+"Settled" is judged by handling, not arrival: on a busy machine the album's fourth photo
+can still be waiting in the user's lane a second after the third was handled. A refresh
+whose time has come waits while `busy(chat_id)` says the chat's updates are still being
+handled (at most `max_wait` seconds, so a chatty user cannot starve the panel); the next
+photo's handler then restarts it, and the album gets one panel, not two.
+
 The composition root creates one `AlbumPanels`, hands it to handlers as workflow data and
 closes it at shut-down; what a refresh needs after a restart lives in the draft's FSM data
 (see `handlers.reporter`), not in these tasks.
@@ -26,13 +32,24 @@ from config.tasks import end_tasks
 log = structlog.get_logger(__name__)
 
 Refresh = Callable[[], Awaitable[None]]
+Busy = Callable[[int], bool]
+# How often a due refresh looks again whether the chat's updates are still being handled.
+BUSY_POLL_SECONDS = 0.05
 
 
 class AlbumPanels:
     """Debounced, per-chat serialised panel refreshes with the application's lifetime."""
 
-    def __init__(self, *, settle_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        settle_seconds: float = 1.0,
+        busy: Busy = lambda chat_id: False,
+        max_wait: float = 10.0,
+    ) -> None:
         self.settle_seconds = settle_seconds
+        self.busy = busy
+        self.max_wait = max_wait
         self._waiting: dict[int, asyncio.Task[None]] = {}
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -75,6 +92,10 @@ class AlbumPanels:
 
     async def _settle(self, chat_id: int, refresh: Refresh, delay: float) -> None:
         await asyncio.sleep(delay)
+        waited = 0.0
+        while self.busy(chat_id) and waited < self.max_wait:
+            await asyncio.sleep(BUSY_POLL_SECONDS)  # still cancellable: nothing sent yet
+            waited += BUSY_POLL_SECONDS
         if self._waiting.get(chat_id) is asyncio.current_task():
             del self._waiting[chat_id]
         try:

@@ -62,3 +62,37 @@ async def test_close_cancels_waiting_refreshes_and_refuses_new_ones() -> None:
     await asyncio.sleep(0)
 
     assert done == [] and not panels.pending(1) and not panels.pending(2)
+
+
+async def test_a_due_refresh_waits_while_the_chats_updates_are_still_handled() -> None:
+    """The album's last photo still in the lane when the settle time is up: one panel."""
+    lane_busy = {1: True}
+    panels = AlbumPanels(settle_seconds=0, busy=lambda chat_id: lane_busy.get(chat_id, False))
+    done: list[str] = []
+
+    async def refresh(name: str) -> None:
+        done.append(name)
+
+    panels.schedule(1, lambda: refresh("three photos"))
+    panels.schedule(2, lambda: refresh("other chat"))
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    assert done == ["other chat"] and panels.pending(1)  # chat 1 waits for its lane
+    panels.schedule(1, lambda: refresh("four photos"))  # the fourth photo's handler
+    lane_busy[1] = False
+    await panels.wait_idle()
+
+    assert done == ["other chat", "four photos"]
+
+
+async def test_a_lane_that_never_idles_delays_the_panel_only_up_to_max_wait() -> None:
+    panels = AlbumPanels(settle_seconds=0, busy=lambda chat_id: True, max_wait=0.1)
+    done: list[str] = []
+
+    async def refresh() -> None:
+        done.append("ran")
+
+    panels.schedule(1, refresh)
+    await panels.wait_idle()
+
+    assert done == ["ran"]
