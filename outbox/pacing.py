@@ -9,6 +9,12 @@ chat blocks that chat for `retry_after`, and the error is re-raised: the caller 
 whether and when to retry. A 429 on a chatless call (getUpdates, answerCallbackQuery) is
 flood control on that method, not on messages, so it blocks nothing here.
 
+One process has at most one message call in flight per chat: the next waits for the
+previous one's answer before it asks the limiter. Telegram then receives a chat's messages
+in the order they were sent, and messages granted at the pace cannot reach it bunched up
+(an earlier call that lagged on a busy event loop landing together with later ones, which
+Telegram counts as a burst and refuses with 429).
+
 The limiter does the waiting, so senders (the outbox dispatcher included) must not also
 `acquire` or `reserve` before sending, or each message would be charged twice; to avoid
 blocking a worker they may look at `limiter.wait_time(chat_id)` first.
@@ -16,6 +22,8 @@ blocking a worker they may look at `limiter.wait_time(chat_id)` first.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -55,7 +63,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
-from outbox.ratelimit import ChatId, RateLimiter
+from outbox.ratelimit import ChatId, ChatLane, RateLimiter, chat_key
 
 # Methods that post exactly one new message. A paid-media album is one message.
 _ONE_MESSAGE: tuple[type[TelegramMethod[Any]], ...] = (
@@ -111,6 +119,7 @@ class PacingMiddleware(BaseRequestMiddleware):
 
     def __init__(self, limiter: RateLimiter) -> None:
         self._limiter = limiter
+        self._in_flight: dict[ChatId, ChatLane] = {}
 
     async def __call__(
         self,
@@ -120,17 +129,40 @@ class PacingMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         chat_id = target_chat(method)
         cost = send_cost(method)
-        if chat_id is not None and cost:
-            await self._limiter.acquire(chat_id, cost)
+        if chat_id is None or not cost:
+            return await make_request(bot, method)
+        async with self._one_at_a_time(chat_id):
+            return await self._paced(make_request, bot, method, chat_id, cost)
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, chat_id: ChatId) -> AsyncIterator[None]:
+        key = chat_key(chat_id)
+        lane = self._in_flight.setdefault(key, ChatLane())
+        lane.users += 1
+        try:
+            async with lane.lock:
+                yield
+        finally:
+            lane.users -= 1
+            if lane.users == 0:
+                del self._in_flight[key]
+
+    async def _paced(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        chat_id: ChatId,
+        cost: int,
+    ) -> Response[TelegramType]:
+        await self._limiter.acquire(chat_id, cost)
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as error:
-            if chat_id is not None:
-                await self._limiter.flooded(chat_id, error.retry_after)
+            await self._limiter.flooded(chat_id, error.retry_after)
             if not DIRECT_ANSWER.get() or error.retry_after > DIRECT_RETRY_MAX_SECONDS:
                 raise  # the outbox reschedules its rows itself
         # A person is waiting for this answer: wait out the flood once rather than
         # replacing the answer with an apology.
-        if chat_id is not None and cost:
-            await self._limiter.acquire(chat_id, cost)
+        await self._limiter.acquire(chat_id, cost)
         return await make_request(bot, method)

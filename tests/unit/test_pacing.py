@@ -51,12 +51,14 @@ class LoopbackBotApi:
     arrivals: list[Arrival] = field(default_factory=list)
     flooded: dict[int, int] = field(default_factory=dict)  # chat (or NO_CHAT) -> retry_after
     flood_once: bool = False  # lift a chat's flood after the first 429
+    answer_after: float = 0.0  # seconds each call takes to be answered (a slow network)
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         form = await request.post()
         chat_id = int(str(form.get("chat_id", NO_CHAT)))
         self.arrivals.append(Arrival(method, chat_id, time.monotonic()))
+        await asyncio.sleep(self.answer_after)
         if chat_id in self.flooded:
             retry_after = self.flooded[chat_id]
             if self.flood_once:
@@ -179,6 +181,20 @@ async def test_other_chats_are_not_held_back_by_a_busy_one(
     await asyncio.gather(*sends)
     alice_second = api[0].times(ALICE)[1]
     assert max(api[0].times(BOB) + api[0].times(CAROL)) < alice_second
+
+
+async def test_a_chats_next_message_waits_for_the_previous_ones_answer(
+    api: tuple[LoopbackBotApi, str], paced_bot: BotFactory
+) -> None:
+    """Messages never race to a chat: they arrive in order and cannot bunch up later."""
+    api[0].answer_after = 0.2
+    limits = RateLimits(global_burst=10, private_burst=3).scaled(SPEEDUP)
+    bot = paced_bot(TelegramRateLimiter(limits))  # the burst alone would let all three go
+    sends = [bot.send_message(ALICE, f"#{n}") for n in range(3)]
+    await asyncio.gather(*sends, bot.send_message(BOB, "hi"))
+    first, second, third = api[0].times(ALICE)
+    assert second - first >= 0.2 - SLACK and third - second >= 0.2 - SLACK
+    assert api[0].times(BOB)[0] - first < 0.2  # another chat does not wait for Alice's
 
 
 async def test_edits_are_not_paced(api: tuple[LoopbackBotApi, str], paced_bot: BotFactory) -> None:
