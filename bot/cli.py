@@ -396,12 +396,12 @@ async def _qr_link(settings: Settings, channel: Channel, tag: str, bot_username:
 
 async def _bot_username(settings: Settings) -> str:
     from aiogram import Bot
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
+
+    from bot.api_session import bot_api_session
 
     if settings.bot_token is None:
         raise fail("Give --bot-username, or set BOT_TOKEN in .env so it can be looked up.")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = bot_api_session(settings.telegram_api_url)
     bot = Bot(settings.bot_token.get_secret_value(), session=session)
     try:
         me = await bot.get_me()

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from bot.api_session import bot_api_session
 from bot.workspace import update_workspace
 from config.settings import Settings
 from console.web import mount_console
@@ -131,5 +130,5 @@ def lookup_bot(settings: Settings) -> Bot | None:
     """The bot, only to read its @username for invite links and posters (BOT_TOKEN set)."""
     if settings.bot_token is None:
         return None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = bot_api_session(settings.telegram_api_url)
     return Bot(settings.bot_token.get_secret_value(), session=session)

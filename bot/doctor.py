@@ -24,8 +24,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.utils.token import TokenValidationError
 from alembic.runtime.migration import MigrationContext
@@ -35,6 +33,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.api_session import bot_api_session
 from bot.holidays_file import HolidaysFileError, load_calendar
 from config.settings import Settings, webhook_secret_problem, wechat_problem
 from storage.db import identity_keys, is_sqlite
@@ -102,9 +101,9 @@ async def check_token(doctor: Doctor) -> CheckResult:
     if settings.bot_token is None:
         fix = f"put BOT_TOKEN=<token from @BotFather> {ENV}, or try `snapreport demo`"
         return CheckResult("token", Status.FAIL, "no BOT_TOKEN", fix, fatal=True)
-    api = TelegramAPIServer.from_base(settings.telegram_api_url)
     try:
-        bot = Bot(settings.bot_token.get_secret_value(), session=AiohttpSession(api=api))
+        session = bot_api_session(settings.telegram_api_url)
+        bot = Bot(settings.bot_token.get_secret_value(), session=session)
     except TokenValidationError:
         fix = f"copy the whole token from @BotFather (digits:letters) {ENV}"
         return CheckResult("token", Status.FAIL, "BOT_TOKEN is malformed", fix, fatal=True)

@@ -7,11 +7,10 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
+from bot.api_session import bot_api_session
 from bot.callback_answers import LenientCallbackAnswers
 from bot.middlewares import (
     ActorMiddleware,
@@ -49,7 +48,7 @@ def create_bot(settings: Settings, limiter: RateLimiter, *, clock: Clock | None 
             "BOT_TOKEN is not set. Put BOT_TOKEN=<token from @BotFather> in .env "
             "(see .env.example), or run `snapreport demo` to try it without one."
         )
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = bot_api_session(settings.telegram_api_url)
     # Outermost first: commit the update's writes before anything waits (pacing included).
     session.middleware(CommitBeforeRequest())
     session.middleware(RecordDirectAnswers(clock or SystemClock()))
