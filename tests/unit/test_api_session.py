@@ -19,7 +19,7 @@ async def test_closing_waits_for_tls_only_over_https(
     async def record(delay: float) -> None:
         slept.append(delay)
 
-    monkeypatch.setattr(aiogram_aiohttp.asyncio, "sleep", record)
+    monkeypatch.setattr(f"{aiogram_aiohttp.__name__}.asyncio.sleep", record)
     session = bot_api_session(url)
     http = await session.create_session()  # what the first request opens
 
