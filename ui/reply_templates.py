@@ -24,6 +24,9 @@ from ui.categories import current_categories
 from ui.keyboards import DataInt
 from ui.render import finding_label
 
+# A list message stays within Telegram's 4096 characters: texts are previews.
+PREVIEW_MAX = 120
+MESSAGE_MAX = 4000
 PURPOSE_NAMES = {
     Purpose.RESOLVE: N_("Official reply"),
     Purpose.REJECT: N_("Reason for rejecting"),
@@ -115,13 +118,21 @@ def scope_text(template: ReplyTemplate) -> str:
 
 
 def list_text(templates: Iterable[ReplyTemplate]) -> str:
-    """The `/templates` list (HTML)."""
+    """The `/templates` list (HTML); texts shortened, or left out if the list grows long."""
+    listed = list(templates)
+    text = _list_text(listed, preview=PREVIEW_MAX)
+    return text if len(text) <= MESSAGE_MAX else _list_text(listed, preview=0)
+
+
+def _list_text(templates: list[ReplyTemplate], *, preview: int) -> str:
     lines = [_("<b>Reply templates</b>")]
     for t in templates:
         retired = " · " + _("retired") if not t.active else ""
         lines.append(
             f"\n<b>#{t.id} {html.escape(t.title)}</b> · {html.escape(scope_text(t))}{retired}"
         )
-        lines.append(html.escape(t.body))
+        if preview:
+            body = t.body if len(t.body) <= preview else t.body[: preview - 1] + "…"
+            lines.append(html.escape(body))
     lines.append("\n" + _("A supervisor is offered the active ones that fit the ticket."))
     return "\n".join(lines)
