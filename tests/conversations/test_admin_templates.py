@@ -15,8 +15,10 @@ from tests.conversations.staff import (
     config_changes,
     deliver,
     draft_of,
+    intake_id,
     open_card,
     prefer_language,
+    press_card_button,
     press_data,
     security_events,
     staff_action,
@@ -160,3 +162,32 @@ async def test_templates_are_for_admins_in_private_and_a_retired_one_is_not_offe
     assert answer.text == "This button is no longer active."
     await deliver(app)
     await citizen.expect(question)
+
+
+async def test_in_a_department_group_the_templates_come_below_the_reply_prompt(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    client: EmulatorClient,
+) -> None:
+    await prefer_language(app, supervisor, citizen)
+    group = await client.create_group("Intake staff", [admin.id, supervisor.id])
+    in_group = await admin.in_chat(group.id)
+    await in_group.command("bind", str(await intake_id(app)))
+    await in_group.expect("This group now receives the alerts")
+    staff_view = await supervisor.in_chat(group.id)
+    ticket = await filed(app, citizen)
+    await deliver(app)
+    await staff_view.expect(ticket.code)
+    await press_card_button(staff_view, ticket.id, "reject")
+    prompt = await staff_view.expect(f"Why is {ticket.code} rejected?")
+    assert prompt.reply_markup == {"force_reply": True, "selective": True}
+    offer = await staff_view.expect("Or press a template")
+    assert [b.text for b in offer.inline_buttons] == ["📝 非作风问题", "📝 信息不全"]
+    await staff_view.press("非作风问题")
+    reason = f"您好！您反映的事项（编号 {ticket.code}）不属于干部作风问题的反映范围"
+    done = await staff_view.expect("is rejected; the reporter has been told why")
+    assert reason in done.content
+    row = await ticket_row(app, ticket.id)
+    assert row.state == "rejected" and reason in (row.reject_reason or "")
