@@ -31,6 +31,7 @@ from storage.media import MediaPhotoIntake, MediaStore, PhotoWorkers
 from storage.people import PeopleRepo
 from storage.publications import SqlPublicationStore
 from storage.reads import SqlCaseReads
+from storage.reply_templates import SqlReplyTemplates
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from storage.stats import SqlStatsReads
 from tickets.clock import Clock
@@ -108,4 +109,5 @@ def update_workspace(
         dead_letters=OutboxDeadLetters(session),
         chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
         console=SqlConsoleAccess(session, media),
+        templates=SqlReplyTemplates(session),
     )

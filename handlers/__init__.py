@@ -20,6 +20,7 @@ from handlers import (
     stats,
     status,
     supervisor,
+    templates,
 )
 
 
@@ -44,6 +45,7 @@ def get_routers() -> list[Router]:
         admin.create_router(),
         deadlines.create_router(),
         categories.create_router(),
+        templates.create_router(),
         intake.create_router(),
         supervisor.create_router(),
         relay.create_router(),

@@ -62,6 +62,7 @@ PRIVATE_ONLY_COMMANDS = (
     "deadline",
     "new",
     "categories",
+    "templates",
 )
 
 

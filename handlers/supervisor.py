@@ -11,22 +11,25 @@ stateDiagram-v2
   card --> writing_reason: Reject
   card --> naming_original: Duplicate of…
   card --> choosing_finding: Resolve
-  writing_question --> [*]: text → relayed to the reporter
-  writing_reason --> [*]: text → rejected
+  writing_question --> [*]: text or a template → relayed to the reporter
+  writing_reason --> [*]: text or a template → rejected
   naming_original --> [*]: code → linked
   choosing_finding --> choosing_actions: 查实 / 部分属实
   choosing_finding --> writing_reply: 不属实 / 无法核实
   choosing_actions --> choosing_actions: toggle an action
   choosing_actions --> counting_people: Done (at least one action)
   counting_people --> writing_reply: 1 / 2 / 3, or More… then a typed number
-  writing_reply --> adding_result_photos: text
+  writing_reply --> adding_result_photos: text, or a template pressed
   adding_result_photos --> [*]: Send reply (photos optional)
 ```
 Card buttons carry the state they were drawn for, so a press on an old card is refused and
-the card redrawn. Every press is checked by `tickets.casework` (department, role, state);
-refusals fly to `handlers.errors`, which answers them with an alert and logs them. What a
-handler reads or writes comes through `ws` (`tickets.ports.UpdateWorkspace`), and the
-update's unit of work commits it, FSM state included. /cancel leaves any step.
+the card redrawn. The prompts for a question, a reason and the official reply offer the
+reply templates that fit the ticket (`tickets.reply_templates`) as buttons: pressing one
+uses its text, filled from the ticket, as if it had been typed. Every press is checked by
+`tickets.casework` (department, role, state); refusals fly to `handlers.errors`, which
+answers them with an alert and logs them. What a handler reads or writes comes through `ws`
+(`tickets.ports.UpdateWorkspace`), and the update's unit of work commits it, FSM state
+included. /cancel leaves any step.
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ from tickets.findings import (
     parse_people,
 )
 from tickets.ports import UpdateWorkspace
+from tickets.reply_templates import Purpose, ReplyTemplate, render
 from tickets.states import Action, TicketState
+from tickets.template_admin import chosen, offer
 from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, action_text
 from ui.categories import current_categories
@@ -112,6 +117,7 @@ from ui.render import (
     state_label,
     ticket_card,
 )
+from ui.reply_templates import TemplatePick, template_keyboard, template_values
 
 router = Blueprint(__name__)
 router.message.middleware(AccessMiddleware())
@@ -168,6 +174,14 @@ TEXT_STEPS = {
     Action.REJECT: Casework.writing_reason,
     Action.MARK_DUPLICATE: Casework.naming_original,
     Action.RESOLVE: Casework.writing_reply,
+}
+
+
+# The text steps a template can fill, and what it is for there.
+TEMPLATE_STEPS = {
+    Casework.writing_question: Purpose.ASK,
+    Casework.writing_reason: Purpose.REJECT,
+    Casework.writing_reply: Purpose.RESOLVE,
 }
 
 
@@ -323,7 +337,7 @@ async def on_card_button(
     elif action is Action.RESOLVE:
         await ask_for_finding(query, state, ticket)
     else:
-        await ask_for_text(query, state, ticket, action)
+        await ask_for_text(query, state, ws, ticket, action)
 
 
 async def offer_members(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
@@ -380,6 +394,7 @@ async def start_step(
             "action": action.value,
             "card_chat": message.chat.id if isinstance(message, Message) else None,
             "card_message": message.message_id if isinstance(message, Message) else None,
+            "category": ticket.category,
             "photos": [],
         }
     )
@@ -391,14 +406,39 @@ def reply_markup_for(message: Message) -> ForceReply | None:
 
 
 async def ask_for_text(
-    query: CallbackQuery, state: FSMContext, ticket: TicketView, action: Action
+    query: CallbackQuery,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    ticket: TicketView,
+    action: Action,
 ) -> None:
-    await start_step(query, state, ticket, action, TEXT_STEPS[action])
+    step = TEXT_STEPS[action]
+    await start_step(query, state, ticket, action, step)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            text_prompt(action, ticket.code), reply_markup=reply_markup_for(query.message)
+    if not isinstance(query.message, Message):
+        return
+    purpose = TEMPLATE_STEPS.get(step)
+    templates = (
+        ()
+        if purpose is None
+        else await offer(ws.templates, purpose=purpose, category=ticket.category)
+    )
+    await prompt(query.message, text_prompt(action, ticket.code), ticket.id, templates)
+
+
+async def prompt(
+    message: Message, text: str, ticket_id: int, templates: Sequence[ReplyTemplate]
+) -> None:
+    """Ask for a text step's text, offering `templates` as buttons when there are any."""
+    keyboard = template_keyboard(ticket_id, templates)
+    if keyboard is not None and message.chat.type == "private":
+        await message.answer(
+            text + "\n" + _("📝 Or press a template to use its text."), reply_markup=keyboard
         )
+        return
+    await message.answer(text, reply_markup=reply_markup_for(message))
+    if keyboard is not None:  # a group's prompt asks for a reply: the buttons go below it
+        await message.answer(_("📝 Or press a template to use its text."), reply_markup=keyboard)
 
 
 async def offer_departments(query: CallbackQuery, ws: UpdateWorkspace, ticket: TicketView) -> None:
@@ -526,12 +566,16 @@ async def take_text(
     )
     with step_refusal():
         ticket = await act(ws, actor, command)
+    text = step_done(command.action).format(code=ticket.code)
+    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+
+
+def step_done(action: Action) -> str:
     done = {
         Action.ASK: _("❓ Your question on {code} was passed on to the reporter."),
         Action.REJECT: _("↩️ {code} is rejected; the reporter has been told why."),
     }
-    text = done[command.action].format(code=ticket.code)
-    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+    return done[action]
 
 
 @router.message(Casework.naming_original, typed_text, flags=STAFF)
@@ -606,21 +650,30 @@ async def edit_panel(
             await query.message.edit_text(text, reply_markup=markup)
 
 
-async def ask_for_reply(query: CallbackQuery, state: FSMContext, data: dict[str, Any]) -> None:
+async def ask_for_reply(
+    query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace, data: dict[str, Any]
+) -> None:
     """The finding is complete: on to the official reply."""
     await state.set_state(Casework.writing_reply)
     await query.answer()
     await edit_panel(query, finding_summary(data))
     if isinstance(query.message, Message):
-        await query.message.answer(
-            text_prompt(Action.RESOLVE, data["code"]),
-            reply_markup=reply_markup_for(query.message),
-        )
+        await prompt_reply(query.message, ws, data)
+
+
+async def prompt_reply(message: Message, ws: UpdateWorkspace, data: dict[str, Any]) -> None:
+    templates = await offer(
+        ws.templates,
+        purpose=Purpose.RESOLVE,
+        category=data.get("category", ""),
+        finding=data.get("finding"),
+    )
+    await prompt(message, text_prompt(Action.RESOLVE, data["code"]), data["ticket_id"], templates)
 
 
 @router.callback_query(FindingChoice.filter(), flags=STAFF)
 async def on_finding(
-    query: CallbackQuery, callback_data: FindingChoice, state: FSMContext
+    query: CallbackQuery, callback_data: FindingChoice, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     cb = callback_data
     if await step_data(query, state, Casework.choosing_finding, cb.ticket_id) is None:
@@ -628,7 +681,7 @@ async def on_finding(
     finding = parse_finding(cb.finding)
     data = await state.update_data(finding=str(finding), actions=[], people=None)
     if not is_substantiated(finding):
-        await ask_for_reply(query, state, data)
+        await ask_for_reply(query, state, ws, data)
         return
     await state.set_state(Casework.choosing_actions)
     await query.answer()
@@ -673,7 +726,9 @@ async def on_sanctions_done(
 
 
 @router.callback_query(PeopleCount.filter(), flags=STAFF)
-async def on_people(query: CallbackQuery, callback_data: PeopleCount, state: FSMContext) -> None:
+async def on_people(
+    query: CallbackQuery, callback_data: PeopleCount, state: FSMContext, ws: UpdateWorkspace
+) -> None:
     cb = callback_data
     if await step_data(query, state, Casework.counting_people, cb.ticket_id) is None:
         return
@@ -686,30 +741,101 @@ async def on_people(query: CallbackQuery, callback_data: PeopleCount, state: FSM
             )
         return
     data = await state.update_data(people=parse_people(cb.people))
-    await ask_for_reply(query, state, data)
+    await ask_for_reply(query, state, ws, data)
 
 
 @router.message(Casework.counting_people, typed_text, flags=STAFF)
-async def take_people(message: Message, state: FSMContext) -> None:
+async def take_people(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     with step_refusal():
         people = parse_people(message.text)
     data = await state.update_data(people=people)
     await state.set_state(Casework.writing_reply)
     await message.answer(finding_summary(data))
-    await message.answer(
-        text_prompt(Action.RESOLVE, data["code"]), reply_markup=reply_markup_for(message)
-    )
+    await prompt_reply(message, ws, data)
 
 
 @router.message(Casework.writing_reply, typed_text, flags=STAFF)
 async def take_reply(message: Message, state: FSMContext) -> None:
-    reply = action_text(Action.RESOLVE, message.text)  # a ValidationError keeps the step
+    await note_reply(message, state, message.text)
+
+
+async def note_reply(
+    message: Message, state: FSMContext, text: str | None, *, quoted: bool = False
+) -> None:
+    """Keep the official reply (typed, or a template's), then wait for result photos."""
+    reply = action_text(Action.RESOLVE, text)  # a ValidationError keeps the step
     data = await state.update_data(reply=reply, photos=[])
     await state.set_state(Casework.adding_result_photos)
+    quote = html.escape(reply or "") + "\n\n" if quoted else ""
     await message.answer(
-        _("Reply noted. Add photos of the result if you have any, then press Send reply."),
+        quote + _("Reply noted. Add photos of the result if you have any, then press Send reply."),
         reply_markup=reply_panel(int(data["ticket_id"])),
     )
+
+
+@router.callback_query(TemplatePick.filter(), flags=STAFF)
+async def on_template(
+    query: CallbackQuery,
+    callback_data: TemplatePick,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    """A template pressed under a prompt: its filled text, as if it had been typed."""
+    data = await state.get_data()
+    step = await state.get_state()
+    purpose = next((p for s, p in TEMPLATE_STEPS.items() if s.state == step), None)
+    message = query.message
+    if (
+        purpose is None
+        or data.get("ticket_id") != callback_data.ticket_id
+        or not isinstance(message, Message)
+    ):
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    ticket, text = await template_text(ws, actor, settings, callback_data, purpose, data)
+    await query.answer()
+    if purpose is Purpose.RESOLVE:
+        await note_reply(message, state, text, quoted=True)
+        return
+    command = StaffCommand(
+        ticket_id=ticket.id,
+        action=Action.ASK if purpose is Purpose.ASK else Action.REJECT,
+        expected_state=data["state"],
+        text=text,
+    )
+    with refusing(detail=f"ticket {ticket.id}", ends_step=True):
+        ticket = await act(ws, actor, command)
+    done = step_done(command.action).format(code=ticket.code)
+    await finish_step(
+        message, state, ws, bot, settings, ticket, data, done + "\n\n" + html.escape(text)
+    )
+
+
+async def template_text(
+    ws: UpdateWorkspace,
+    actor: Actor,
+    settings: Settings,
+    pick: TemplatePick,
+    purpose: Purpose,
+    data: dict[str, Any],
+) -> tuple[TicketView, str]:
+    """The ticket and the pressed template's text, filled from it."""
+    with refusing(detail=f"ticket {pick.ticket_id}", ends_step=True):
+        ticket = await visible_ticket(ws, actor, ticket_id=pick.ticket_id)
+    # A template retired since the prompt: the step stays, for another or a typed text.
+    with refusing(detail=f"template {pick.template_id}", logged=(Forbidden,)):
+        template = await chosen(
+            ws.templates,
+            template_id=pick.template_id,
+            purpose=purpose,
+            category=ticket.category,
+            finding=data.get("finding"),
+        )
+    values = template_values(ticket, settings.tz, body=template.body, finding=data.get("finding"))
+    return ticket, render(template.body, values)
 
 
 def reply_panel(ticket_id: int) -> InlineKeyboardMarkup:

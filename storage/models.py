@@ -143,6 +143,20 @@ class CategoryRow(SQLModel, table=True):
     retired: bool = False
 
 
+class ReplyTemplateRow(SQLModel, table=True):
+    """A reply template (`tickets.reply_templates`); retired rows stay, inactive."""
+
+    __tablename__ = "reply_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=32)
+    body: str = Field(max_length=1000)
+    purpose: str = Field(max_length=16)
+    category: str | None = Field(default=None, max_length=32)
+    finding: str | None = Field(default=None, max_length=16)
+    active: bool = True
+
+
 class Ticket(SQLModel, table=True):
     """One report (工单) and where it stands."""
 

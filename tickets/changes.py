@@ -3,7 +3,8 @@
 A change is a security-log record (who by keyed hash, when) whose kind is
 `CONFIG_CHANGE_PREFIX` and the change's name, with a short detail: department and tag
 numbers and names, never a member's or reporter's id. The chat's `/dept`, `/route`,
-`/bind` and `/deadline` and the console's settings pages record the same changes.
+`/bind`, `/deadline`, `/categories` and `/templates`, and the console's settings pages,
+record the same changes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Change(StrEnum):
     CATEGORY_RENAME = "category_rename"
     CATEGORY_RETIRE = "category_retire"
     CATEGORY_RESTORE = "category_restore"
+    TEMPLATE_ADD = "template_add"
+    TEMPLATE_EDIT = "template_edit"
+    TEMPLATE_RETIRE = "template_retire"
+    TEMPLATE_RESTORE = "template_restore"
 
 
 async def record_change(

@@ -35,6 +35,7 @@ from tickets.photos import ImageLimits
 from tickets.privacy import ForgetReport
 from tickets.publishing import Channel, PublicationStore
 from tickets.quotas import DEFAULT_QUOTAS, Quotas
+from tickets.reply_templates import ReplyTemplate, TemplateDraft
 from tickets.views import (
     AuditEntry,
     CardContext,
@@ -194,6 +195,27 @@ class FixedCategories:
 
 
 FIXED_CATEGORIES: CategoryStore = FixedCategories()
+
+
+class TemplateStore(Protocol):
+    """The reply templates: read whole (a few dozen at most), changed one row at a time."""
+
+    async def list_templates(self) -> list[ReplyTemplate]:
+        """Every template, retired ones included, oldest first."""
+        ...
+
+    async def get_template(self, *, template_id: int) -> ReplyTemplate | None: ...
+
+    async def add_template(self, draft: TemplateDraft) -> ReplyTemplate: ...
+
+    async def update_template(
+        self,
+        *,
+        template_id: int,
+        title: str | None = None,
+        body: str | None = None,
+        active: bool | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -517,3 +539,4 @@ class UpdateWorkspace(Workspace):
     dead_letters: DeadLetters
     chat_history: ChatHistory
     console: ConsoleAccess
+    templates: TemplateStore

@@ -42,6 +42,7 @@ def admin_commands() -> list[BotCommand]:
         BotCommand(command="route", description=_("Routing rules and place tags")),
         BotCommand(command="deadline", description=_("Deadlines per category")),
         BotCommand(command="categories", description=_("Report categories")),
+        BotCommand(command="templates", description=_("Reply templates")),
         BotCommand(command="ranking", description=_("Quarterly department ranking")),
         BotCommand(command="publish", description=_("Publish a closed ticket")),
         BotCommand(command="dead", description=_("Undelivered messages")),

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from tickets.codes import CodeProblem, CodeReading
 from tickets.errors import DomainError
+from tickets.reply_templates import PLACEHOLDERS
 from ui.render import state_label
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -39,6 +40,22 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     ),
     "category_label": lambda: _("A label is one line of 1–{maximum} characters."),
     "category_exists": lambda: _("There is already a category {slug}; pick another slug."),
+    "template_placeholder": lambda: _(
+        "Unknown placeholder {name}: a template may use only {allowed}. Nothing was saved."
+    ),
+    "template_braces": lambda: _(
+        "A brace is not closed: placeholders are written like {example}, and a literal brace "
+        "as {{ or }}. Nothing was saved."
+    ),
+    "template_finding_placeholder": lambda: _(
+        "{finding} is only known when resolving: use it in official replies only. "
+        "Nothing was saved."
+    ),
+    "template_finding_purpose": lambda: _("Only an official reply has a finding."),
+    "template_title": lambda: _("A title is one line of 1–{maximum} characters."),
+    "template_body": lambda: _("A template's text has 1–{maximum} characters."),
+    "template_purpose": lambda: _("Please choose what the template is for with the buttons."),
+    "template_not_found": lambda: _("This template is no longer available."),
     "too_many_photos": lambda: _("At most {maximum} photos per report."),
     "phone_required": lambda: _("A real-name report needs your phone number."),
     "no_reporter_chat": lambda: _(
@@ -186,6 +203,12 @@ def retry_time(params: dict[str, object], tz: ZoneInfo) -> dict[str, object]:
 # Codes whose parameters are shown as a person reads them rather than as stored.
 _SHOWN: dict[str, Callable[[dict[str, object], ZoneInfo], dict[str, object]]] = {
     "publish_not_closed": lambda p, tz: {**p, "state": state_label(str(p.get("state", "")))},
+    "template_placeholder": lambda p, tz: {
+        **p,
+        "allowed": " ".join("{" + name + "}" for name in PLACEHOLDERS),
+    },
+    "template_braces": lambda p, tz: {**p, "example": "{code}"},
+    "template_finding_placeholder": lambda p, tz: {**p, "finding": "{finding}"},
     "relay_per_hour": retry_time,
     "supplements_per_hour": retry_time,
 }

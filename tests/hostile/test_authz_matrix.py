@@ -36,6 +36,7 @@ from handlers.admin import (
 from handlers.deadlines import DeadlinePick
 from handlers.stats import PublishPreview, RankingPublish, RankingView, StatsView, TicketPublish
 from handlers.supervisor import AssignTo, OpenCard, QueuePage, ReplyPanel, RouteTo
+from handlers.templates import TemplateEdit
 from tests.conversations.staff import deliver
 from tests.hostile.authz_scene import (
     ROLES,
@@ -52,6 +53,7 @@ from tests.hostile.authz_scene import (
 )
 from tests.hostile.conftest import Shared, module_loop
 from ui.keyboards import FindingChoice, RevealIdentity, RevokeInvite, TicketAction
+from ui.reply_templates import TemplatePick
 
 pytestmark = module_loop
 
@@ -90,6 +92,7 @@ TABLE: dict[str, tuple[str, str, str, str, str, str, str]] = {
     # resolving panels pressed with no resolving step of one's own: never a way in
     "finding":         ("staff", "spent", "spent", "spent", "spent", "staff", "staff"),
     "reply_panel":     ("staff", "spent", "spent", "spent", "spent", "staff", "staff"),
+    "template_pick":   ("staff", "spent", "spent", "spent", "spent", "staff", "staff"),
     # staff commands
     "/ticket":         ("staff", OK,    OK,      "dept",  OK,      "staff", "private"),
     "/queue":          ("staff", OK,    OK,      OK,      OK,      "staff", "staff"),
@@ -106,6 +109,7 @@ TABLE: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "/route":          ("admin", "admin", "admin", "admin", OK,    "admin", "private"),
     "/dead":           ("admin", "admin", "admin", "admin", OK,    "admin", "private"),
     "/deadline":       ("admin", "admin", "admin", "admin", OK,    "admin", "private"),
+    "/templates":      ("admin", "admin", "admin", "admin", OK,    "admin", "private"),
     "/ranking":        ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "/publish":        ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "/bind":           ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
@@ -119,6 +123,7 @@ TABLE: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "invite_pick":     ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "route_pick":      ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "deadline_pick":   ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    "template_retire": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "ranking_view":    ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "ranking_publish": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "publish_preview": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
@@ -256,6 +261,11 @@ ACTS: dict[str, Act] = {
         "",
         need=Need("assigned"),
     ),
+    "template_pick": Act(
+        button(lambda s, c: TemplatePick(ticket_id=c.ticket.id, template_id=4)),
+        "",
+        need=Need("assigned"),
+    ),
     "/ticket": Act(command("ticket", code), "History of"),
     "/queue": Act(command("queue"), "pen tickets"),  # another department's: none
     "/find": Act(command("find", lambda s, c: "idle new"), "ticket"),
@@ -274,6 +284,7 @@ ACTS: dict[str, Act] = {
     "/dept": Act(command("dept"), "Other office"),
     "/route": Act(command("route"), "Routing rules"),
     "/dead": Act(command("dead"), "No undelivered messages"),
+    "/templates": Act(command("templates"), "Reply templates"),
     "/deadline": Act(command("deadline"), "Deadlines in working days"),
     "/ranking": Act(command("ranking"), "Ranking the departments", then="Department ranking · "),
     "/publish": Act(command("publish", code), NO_CHANNEL),
@@ -316,6 +327,11 @@ ACTS: dict[str, Act] = {
     "deadline_pick": Act(
         button(lambda s, c: DeadlinePick(category="banquet", accept=2, resolve=10)),
         "accept within 2 and resolve within 10 working days",
+        changes=True,
+    ),
+    "template_retire": Act(
+        button(lambda s, c: TemplateEdit(action="retire", template_id=1)),
+        "Retired: 问题已核实处理",
         changes=True,
     ),
     "ranking_view": Act(
