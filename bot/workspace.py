@@ -29,6 +29,7 @@ from storage.fsm import DraftPhotos
 from storage.identity import keys_of
 from storage.media import MediaPhotoIntake, MediaStore, PhotoWorkers
 from storage.people import PeopleRepo
+from storage.praise import SqlPraiseRepository
 from storage.publications import SqlPublicationStore
 from storage.reads import SqlCaseReads
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
@@ -108,4 +109,5 @@ def update_workspace(
         dead_letters=OutboxDeadLetters(session),
         chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
         console=SqlConsoleAccess(session, media),
+        praises=SqlPraiseRepository(session),
     )
