@@ -408,13 +408,16 @@ async def load_stats(
             return {}
         return await read(lambda s: load_top_places_by_department(s, scope))
 
-    counts, times, top_places, places, departments, sources, praises = await asyncio.gather(
-        read(lambda s: load_counts(s, scope, as_of=as_of)),
-        folded(),
-        read(lambda s: load_top_places(s, scope)),
-        department_places(),
-        read(load_departments),
-        read(lambda s: load_source_counts(s, scope, as_of=as_of)),
+    # Nested: asyncio.gather keeps its results' types for up to six awaitables.
+    (counts, times, top_places, places, departments, sources), praises = await asyncio.gather(
+        asyncio.gather(
+            read(lambda s: load_counts(s, scope, as_of=as_of)),
+            folded(),
+            read(lambda s: load_top_places(s, scope)),
+            department_places(),
+            read(load_departments),
+            read(lambda s: load_source_counts(s, scope, as_of=as_of)),
+        ),
         read(lambda s: load_praise_counts(s, scope)),
     )
     return Stats(

@@ -6,6 +6,7 @@ and a unit archived before Confirm are refused with nothing stored."""
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
@@ -117,7 +118,9 @@ async def test_bad_praise_is_refused_and_nothing_is_stored(
     await citizen.expect("Please check your praise")
 
     async with app.session_factory() as session, session.begin():  # archived meanwhile
-        await session.execute(update(Department).where(Department.id == tax).values(archived=True))
+        await session.execute(
+            update(Department).where(col(Department.id) == tax).values(archived=True)
+        )
     refused = await citizen.press("Confirm")
     assert refused.show_alert and "not in the directory" in (refused.text or "")
     assert await praises(app) == []
