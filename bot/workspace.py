@@ -29,6 +29,7 @@ from storage.fsm import DraftPhotos
 from storage.identity import keys_of
 from storage.media import MediaPhotoIntake, MediaStore, PhotoWorkers
 from storage.people import PeopleRepo
+from storage.praise import SqlPraiseRepository
 from storage.publications import SqlPublicationStore
 from storage.reads import SqlCaseReads
 from storage.reply_templates import SqlReplyTemplates
@@ -110,4 +111,5 @@ def update_workspace(
         chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
         console=SqlConsoleAccess(session, media),
         templates=SqlReplyTemplates(session),
+        praises=SqlPraiseRepository(session),
     )

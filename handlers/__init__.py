@@ -14,6 +14,7 @@ from handlers import (
     errors,
     fallback,
     intake,
+    praise,
     privacy,
     relay,
     reporter,
@@ -33,7 +34,8 @@ def get_routers() -> list[Router]:
     `stats`, whose custom period is typed as text. `disclosure` comes before `supervisor`
     and `stats` so a ticket command typed in a group is answered with its note. `intake`
     (staff's `/new`) comes before `supervisor`, `relay` and `reporter` so its typed steps and
-    photos stay in its draft.
+    photos stay in its draft. `praise` comes before `reporter` for the same reason: a photo
+    sent in a praise draft belongs to the praise.
     """
     return [
         errors.create_router(),
@@ -50,6 +52,7 @@ def get_routers() -> list[Router]:
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),
+        praise.create_router(),
         reporter.create_router(),
         fallback.create_router(),
     ]

@@ -29,6 +29,7 @@ from handlers.routing import Blueprint
 from tickets.actors import Actor
 from tickets.ports import UpdateWorkspace
 from ui.i18n import SUPPORTED
+from ui.keyboards import greeting_keyboard
 
 router = Blueprint(__name__)
 
@@ -45,6 +46,7 @@ def greeting_text(actor: Actor | None) -> str:
         "officials.\n\nSend a photo and say what happened: it takes less than a minute. "
         "You may stay anonymous. You will get a tracking code, and a reply."
     )
+    text += "\n\n" + _("Had good service? /praise (表扬) tells the unit, anonymously.")
     if actor is not None and actor.is_staff:
         text += "\n\n" + _("You are staff here: /queue shows your open tickets, /help lists more.")
     return text
@@ -57,6 +59,7 @@ def help_text(actor: Actor | None) -> str:
         _("2. Describe what happened, pick a category and the place."),
         _("3. Stay anonymous or give your name, confirm, and keep the tracking code."),
         "",
+        _("/praise — praise a unit's good service (表扬)"),
         _("/status CODE — what became of a report"),
         _("/mytickets — your reports"),
         _("/lang — 中文 / English"),
@@ -81,7 +84,7 @@ def help_text(actor: Actor | None) -> str:
 
 @router.message(CommandStart(deep_link=False), F.chat.type == "private")
 async def start(message: Message, actor: Actor) -> None:
-    await message.answer(greeting_text(actor))
+    await message.answer(greeting_text(actor), reply_markup=greeting_keyboard())
 
 
 @router.message(Command("help"))

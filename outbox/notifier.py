@@ -48,7 +48,7 @@ from tickets.accused import RELAY_KINDS, REPORTER_TEXT_KINDS
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.sources import OFFICE
-from tickets.views import CardContext, TicketView
+from tickets.views import CardContext, PraiseView, TicketView
 from ui import wechat_text
 from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
 from ui.render import (
@@ -60,6 +60,7 @@ from ui.render import (
     finding_lines,
     local_time,
     pass_on_notice,
+    praise_notice,
     state_label,
     ticket_card,
 )
@@ -74,6 +75,7 @@ ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts
 DEAD_LETTER_PURPOSE = f"{ADMIN_PURPOSE}dead_letter"
 DEAD_ERROR_SHOWN = 120
 REVOKED_PURPOSE = "card_revoked"
+PRAISE_PURPOSE = "praise"  # a praise's notice to the praised unit (`tickets.praise`)
 # A deletion asked for with /forget: one that fails (too old by then) is no one's to fix.
 FORGET_PURPOSE = "forget"
 # What a department's chats receive about a ticket (not its reporter's or the admins' rows):
@@ -690,6 +692,39 @@ class OutboxNotifier:
             ticket_id=ticket.id,
             purpose="reporter:result_photos",
         )
+
+    async def praise_received(self, praise: PraiseView) -> None:
+        """Tell the praised unit's chats: its photos, then the words; nothing to press."""
+        photos = [p.telegram_file_id or f"media:{p.sha256}" for p in praise.photos]
+        for chat_id in await self.department_chats(praise.department_id):
+            with self._speaking(await self.language_of(chat_id)):
+                caption = _("Photos with a praise for {unit}").format(unit=praise.department_name)
+                if len(photos) == 1:
+                    self.enqueue(
+                        chat_id,
+                        "sendPhoto",
+                        {"photo": photos[0], "caption": caption[:1024]},
+                        key=f"p{praise.id}:photo",
+                        purpose=PRAISE_PURPOSE,
+                    )
+                elif photos:
+                    media: list[dict[str, Any]] = [
+                        {"type": "photo", "media": p} for p in photos[:10]
+                    ]
+                    media[0]["caption"] = caption[:1024]
+                    self.enqueue(
+                        chat_id,
+                        "sendMediaGroup",
+                        {"media": media},
+                        key=f"p{praise.id}:album",
+                        purpose=PRAISE_PURPOSE,
+                    )
+                await self.text_to(
+                    chat_id,
+                    praise_notice(praise, self._settings.tz),
+                    key=f"p{praise.id}:notice",
+                    purpose=PRAISE_PURPOSE,
+                )
 
     async def to_member(self, ticket: TicketView, *, user_id: int, kind: str) -> None:
         """A staff member's own copy of a card (say, the handler it was assigned to)."""

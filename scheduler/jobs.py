@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import SessionFactory
-from storage.fsm import DRAFT_STATE_PREFIX, UnusedFiles, delete_unused, unused_draft_files
+from storage.fsm import UnusedFiles, delete_unused, is_draft_state, unused_draft_files
 from storage.media import MediaStore
 from storage.models import FollowUp, FsmRecord
 from storage.retention import record_purges
@@ -155,12 +155,12 @@ class DraftExpiry:
 
 
 async def expired_drafts(session: AsyncSession, *, before: datetime) -> tuple[int, UnusedFiles]:
-    """Delete report drafts untouched since `before`; return how many, and their files
+    """Delete report and praise drafts untouched since `before`; return how many, and their files
     (photos, sealed originals) nothing else uses, to delete once the transaction commits."""
     expired = list(
         await session.scalars(
             select(FsmRecord).where(
-                col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX),
+                is_draft_state(),
                 col(FsmRecord.updated_at) < before,
             )
         )

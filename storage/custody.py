@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.db import SessionFactory
-from storage.fsm import DRAFT_STATE_PREFIX, draft_original_shas
+from storage.fsm import draft_original_shas, is_draft_state
 from storage.identity import IdentityDecryptError, IdentityKeyError, IdentityKeys, keys_of
 from storage.media import MediaStore
-from storage.models import Evidence, FsmRecord
+from storage.models import Evidence, FsmRecord, PraisePhoto
 from tickets.custody import EvidenceItem, OriginalUnreadable, Unreadable
 
 log = structlog.get_logger(__name__)
@@ -71,7 +71,7 @@ class ResealReport:
 
 
 async def reseal_originals(sessions: SessionFactory, media: MediaStore) -> ResealReport:
-    """Re-seal every original (of evidence and of live drafts) under the ring's current key."""
+    """Re-seal every original (of evidence, praises, live drafts) under the current key."""
     async with sessions() as session:
         keys = keys_of(session)
         shas = set(
@@ -81,9 +81,14 @@ async def reseal_originals(sessions: SessionFactory, media: MediaStore) -> Resea
                 )
             )
         )
-        drafts = await session.scalars(
-            select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
+        shas |= set(
+            await session.scalars(
+                select(col(PraisePhoto.original_sha256)).where(
+                    col(PraisePhoto.original_sha256).is_not(None)
+                )
+            )
         )
+        drafts = await session.scalars(select(FsmRecord).where(is_draft_state()))
         for record in drafts:
             shas |= draft_original_shas(record.data)
     report = ResealReport()

@@ -28,14 +28,15 @@ from typing import Any
 import structlog
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.identity import IdentityKeys, keys_of
 from storage.media import MediaStore
-from storage.models import Evidence, FsmRecord
+from storage.models import Evidence, FsmRecord, PraisePhoto
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork, commit_current_unit
 from tickets.clock import Clock, SystemClock
 
@@ -254,6 +255,13 @@ class DatabaseStorage(BaseStorage):
 
 
 DRAFT_STATE_PREFIX = "ReportDraft:"
+# Every citizen draft that holds photos: a report's, and a praise's (`handlers.praise`).
+DRAFT_STATE_PREFIXES = (DRAFT_STATE_PREFIX, "PraiseDraft:")
+
+
+def is_draft_state() -> ColumnElement[bool]:
+    """The condition on `fsm_record` for a citizen's draft in progress (photos and all)."""
+    return or_(*(col(FsmRecord.state).startswith(prefix) for prefix in DRAFT_STATE_PREFIXES))
 
 
 def draft_photo_shas(data: Mapping[str, Any]) -> set[str]:
@@ -306,7 +314,7 @@ async def unused_draft_files(
 async def unused_files(
     session: AsyncSession, candidates: UnusedFiles, *, ignore_draft: object = None
 ) -> UnusedFiles:
-    """Those of `candidates` that no ticket's evidence and no live draft uses.
+    """Those of `candidates` that no ticket's evidence, praise and live draft uses.
 
     Files are content-addressed, so the same picture may be evidence of a filed ticket or
     sit in someone else's draft. `ignore_draft`: a draft id whose live row does not count.
@@ -324,9 +332,19 @@ async def unused_files(
             )
         )
     )
-    live = await session.scalars(
-        select(FsmRecord).where(col(FsmRecord.state).startswith(DRAFT_STATE_PREFIX))
+    photos -= set(
+        await session.scalars(
+            select(col(PraisePhoto.sha256)).where(col(PraisePhoto.sha256).in_(photos))
+        )
     )
+    originals -= set(
+        await session.scalars(
+            select(col(PraisePhoto.original_sha256)).where(
+                col(PraisePhoto.original_sha256).in_(originals)
+            )
+        )
+    )
+    live = await session.scalars(select(FsmRecord).where(is_draft_state()))
     # By draft id, not by absence: a SQLite read snapshot older than the clear still has it.
     for record in live:
         if ignore_draft is not None and record.data.get("draft_id") == ignore_draft:

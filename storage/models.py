@@ -233,6 +233,37 @@ class Evidence(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Praise(SQLModel, table=True):
+    """A citizen's praise (表扬) of a unit's good service (`tickets.praise`): not a ticket.
+
+    It names its sender only through their reporter row (the channel id encrypted there),
+    and the draft's submit key only as its keyed hash, like a ticket.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    submit_key: str = Field(max_length=64, unique=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    description: str = Field(sa_type=Text)
+    channel: str = Field(default="telegram", max_length=16)
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class PraisePhoto(SQLModel, table=True):
+    """A photo sent with a praise, stored content-addressed in the media store like evidence."""
+
+    __tablename__ = "praise_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    praise_id: int = Field(foreign_key="praise.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    original_sha256: str | None = Field(default=None, max_length=64, index=True)
+    size_bytes: int = 0
+    width: int = 0
+    height: int = 0
+    telegram_file_id: str | None = Field(default=None, max_length=256)
+
+
 class TicketEvent(SQLModel, table=True):
     """Append-only audit trail: who did what to a ticket, and when."""
 

@@ -26,6 +26,7 @@ from storage.models import (
     Evidence,
     InboxUpdate,
     OutboxMessage,
+    Praise,
     Reporter,
     RetentionPurge,
     SentMessage,
@@ -146,6 +147,12 @@ async def purge_tickets(
         still_needed = set(
             await session.scalars(
                 select(col(Ticket.reporter_id)).where(col(Ticket.reporter_id).in_(reporters))
+            )
+        )
+        # A praise names its sender by the same row (`tickets.praise`).
+        still_needed |= set(
+            await session.scalars(
+                select(col(Praise.reporter_id)).where(col(Praise.reporter_id).in_(reporters))
             )
         )
         gone = reporters - still_needed

@@ -69,6 +69,7 @@ TICKET: Table = SQLModel.metadata.tables["ticket"]
 EVENT: Table = SQLModel.metadata.tables["ticket_event"]
 DEPARTMENT: Table = SQLModel.metadata.tables["department"]
 REPORTER: Table = SQLModel.metadata.tables["reporter"]
+PRAISE: Table = SQLModel.metadata.tables["praise"]
 ACCUSED = DEPARTMENT.alias("accused")  # the unit a report is about
 
 NOT_ACTIONABLE = ("rejected", "duplicate")
@@ -350,6 +351,22 @@ def source_measures(counts: dict[str, Counts]) -> tuple[SourceMeasures, ...]:
     return tuple(SourceMeasures(source, build_measures(c)) for source, c in ordered)
 
 
+async def load_praise_counts(session: AsyncSession, scope: Scope) -> dict[int, int]:
+    """Return how many praises each unit received in `scope` (none for a category)."""
+    if scope.category is not None:
+        return {}  # a praise has no category
+    p = PRAISE.c
+    conditions = [p.created_at >= scope.period.start, p.created_at < scope.period.end]
+    if scope.department_id is not None:
+        conditions.append(p.department_id == scope.department_id)
+    statement = (
+        select(p.department_id, func.count().label("praises"))
+        .where(*conditions)
+        .group_by(p.department_id)
+    )
+    return {int(d): int(n) for d, n in await session.execute(statement)}
+
+
 async def load_departments(session: AsyncSession) -> dict[int, tuple[str, bool]]:
     """Return each department's name and whether it is archived, by id."""
     statement = select(DEPARTMENT.c.id, DEPARTMENT.c.name, DEPARTMENT.c.archived)
@@ -391,18 +408,24 @@ async def load_stats(
             return {}
         return await read(lambda s: load_top_places_by_department(s, scope))
 
-    counts, times, top_places, places, departments, sources = await asyncio.gather(
-        read(lambda s: load_counts(s, scope, as_of=as_of)),
-        folded(),
-        read(lambda s: load_top_places(s, scope)),
-        department_places(),
-        read(load_departments),
-        read(lambda s: load_source_counts(s, scope, as_of=as_of)),
+    # Nested: asyncio.gather keeps its results' types for up to six awaitables.
+    (counts, times, top_places, places, departments, sources), praises = await asyncio.gather(
+        asyncio.gather(
+            read(lambda s: load_counts(s, scope, as_of=as_of)),
+            folded(),
+            read(lambda s: load_top_places(s, scope)),
+            department_places(),
+            read(load_departments),
+            read(lambda s: load_source_counts(s, scope, as_of=as_of)),
+        ),
+        read(lambda s: load_praise_counts(s, scope)),
     )
     return Stats(
         period,
-        _overall_measures(counts, times.durations, top_places),
-        _each_department(counts, times.durations, places, departments, only=department_id),
+        _overall_measures(counts, times.durations, top_places, praises),
+        _each_department(
+            counts, times.durations, places, departments, praises, only=department_id
+        ),
         times.weeks,
         source_measures(sources),
     )
@@ -413,6 +436,7 @@ def _each_department(
     durations: dict[int, Durations],
     places: dict[int, tuple[tuple[str, int], ...]],
     departments: dict[int, tuple[str, bool]],
+    praises: dict[int, int],
     *,
     only: int | None,
 ) -> tuple[DepartmentMeasures, ...]:
@@ -420,12 +444,14 @@ def _each_department(
         shown = {only}
     else:
         active = {d for d, (_, archived) in departments.items() if not archived}
-        shown = active | {d for d, _ in counts}
+        shown = active | {d for d, _ in counts} | set(praises)
     return tuple(
         DepartmentMeasures(
             d,
             departments.get(d, (str(d), False))[0],
-            _department_measures(counts, d, durations.get(d, Durations()), places.get(d, ())),
+            _department_measures(
+                counts, d, durations.get(d, Durations()), places.get(d, ()), praises.get(d, 0)
+            ),
         )
         for d in sorted(shown)
     )
@@ -435,12 +461,13 @@ def _overall_measures(
     counts: dict[Cell, Counts],
     durations: dict[int, Durations],
     top_places: tuple[tuple[str, int], ...],
+    praises: dict[int, int],
 ) -> Measures:
     categories: Counter[str] = Counter()
     for (_, slug), cell_counts in counts.items():
         categories[slug] += cell_counts.received
     return build_measures(
-        sum(counts.values(), Counts()),
+        sum(counts.values(), Counts(praises=sum(praises.values()))),
         [hours for d in durations.values() for hours in d.accept],
         [hours for d in durations.values() for hours in d.resolve],
         top(categories),
@@ -453,10 +480,11 @@ def _department_measures(
     department_id: int,
     durations: Durations,
     places: tuple[tuple[str, int], ...],
+    praises: int,
 ) -> Measures:
     mine = {slug: c for (d, slug), c in counts.items() if d == department_id}
     return build_measures(
-        sum(mine.values(), Counts()),
+        sum(mine.values(), Counts(praises=praises)),
         durations.accept,
         durations.resolve,
         top({slug: c.received for slug, c in mine.items()}),

@@ -27,6 +27,8 @@ Definitions (the cohort is the tickets *received* in the period, `start <= creat
 - by source (来源: a citizen's chat, the 12345 hotline, a letter…, `tickets.sources`): the
   received cohort split by where each ticket came in, with the rates above that the ticket
   row alone decides.
+- praises (表扬): the praises received in the period (`start <= created_at < end`), by the
+  unit praised; counted beside the tickets, never in a rate or the ranking's score.
 - times to accept and to resolve count from filing, in office hours on Chinese working days
   (`tickets.calendar`); percentiles interpolate linearly between ranks (numpy's default).
 """
@@ -99,7 +101,7 @@ def _add_months(first: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class Counts:
-    """Ticket counts of one department (or of all), additive across departments."""
+    """Ticket (and praise) counts of one department (or of all), additive across departments."""
 
     received: int = 0
     actionable: int = 0
@@ -123,6 +125,9 @@ class Counts:
     with_finding: int = 0
     substantiated: int = 0
     people_concerned: int = 0
+    # Praises (表扬, `tickets.praise`) of the unit received in the period: not tickets, so
+    # no rate above counts them, nor does the ranking's score.
+    praises: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(

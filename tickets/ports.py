@@ -41,8 +41,10 @@ from tickets.views import (
     CardContext,
     HistoryEntry,
     IdentityViewEntry,
+    NewPraise,
     NewReport,
     PhotoRef,
+    PraiseView,
     TicketView,
 )
 
@@ -276,6 +278,22 @@ class StaffNotifier(Notifier, CardAccess, Protocol):
         ...
 
     async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None: ...
+
+    async def praise_received(self, praise: PraiseView) -> None:
+        """An informational notice of a praise to the praised unit's chats (no buttons)."""
+        ...
+
+
+class PraiseRepository(Protocol):
+    """Praises (`tickets.praise`): stored with their photos, counted per sender."""
+
+    async def get_by_submit_key(self, *, submit_key: str) -> PraiseView | None: ...
+
+    async def add(self, *, draft: NewPraise, department_id: int, now: datetime) -> PraiseView: ...
+
+    async def count_since(self, *, reporter_user_id: int, channel: str, since: datetime) -> int:
+        """How many praises that sender filed since `since`."""
+        ...
 
 
 class CaseReads(Protocol):
@@ -540,3 +558,4 @@ class UpdateWorkspace(Workspace):
     chat_history: ChatHistory
     console: ConsoleAccess
     templates: TemplateStore
+    praises: PraiseRepository

@@ -57,6 +57,35 @@ class NewReport:
 
 
 @dataclass(frozen=True)
+class NewPraise:
+    """What a citizen entered before pressing Confirm on a praise."""
+
+    submit_key: str
+    reporter_user_id: int
+    # The unit praised; None when the sender named none (refused).
+    department_id: int | None
+    description: str
+    photos: tuple[PhotoRef, ...] = ()
+    language: str | None = None
+    channel: str = "telegram"
+    # The channel's address of the sender when it is not the number (a WeChat OpenID).
+    reporter_address: str | None = None
+
+
+@dataclass(frozen=True)
+class PraiseView:
+    """A stored praise as notices render it: the unit and the words, never the sender."""
+
+    id: int
+    department_id: int
+    department_name: str
+    description: str
+    channel: str
+    created_at: datetime
+    photos: tuple[PhotoRef, ...] = ()
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as the use cases and renderers see it."""
 

@@ -15,6 +15,7 @@ log = structlog.get_logger(__name__)
 def citizen_commands() -> list[BotCommand]:
     return [
         BotCommand(command="report", description=_("Report misconduct")),
+        BotCommand(command="praise", description=_("Praise good service (表扬)")),
         BotCommand(command="status", description=_("Check a report by its code")),
         BotCommand(command="mytickets", description=_("My reports")),
         BotCommand(command="lang", description=_("Language / 语言")),

@@ -67,6 +67,10 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "The reply contact must be at most {maximum} characters: a name and a phone number, "
         "an address or an e-mail."
     ),
+    "praises_per_hour": lambda: _(
+        "You have sent {limit} praises in the last hour. Thank you! Please wait a little "
+        "before sending another one."
+    ),
     "reports_per_hour": lambda: _(
         "You have sent {limit} reports in the last hour. Thank you! Please wait a little "
         "before sending another one."

@@ -135,6 +135,8 @@ DEPARTMENT_HEADERS: Final = (
     N_("Median hours to resolve (working hours)"), N_("P90 hours to resolve (working hours)"),
     N_("Cases resolved with a finding"), N_("Substantiated cases"), N_("People dealt with"),
     N_("Substantiation rate"),
+    # Last, so the columns before it keep their places for existing spreadsheets.
+    N_("Praises received"),
 )  # fmt: skip
 RATE_COLUMNS: Final = frozenset({2, 3, 4, 5, 8, 18})
 SOURCE_HEADERS: Final = (
@@ -177,7 +179,7 @@ def _department_values(department: DepartmentMeasures) -> list[Any]:
         m.on_time_resolve_rate, m.satisfaction_rate, c.answered, c.default_satisfied,
         m.reopen_rate, c.yellow_cards, c.red_cards, m.accept_hours.median, m.accept_hours.p90,
         m.resolve_hours.median, m.resolve_hours.p90, c.with_finding, c.substantiated,
-        c.people_concerned, m.substantiation_rate,
+        c.people_concerned, m.substantiation_rate, c.praises,
     ]  # fmt: skip
 
 

@@ -42,6 +42,18 @@ class SurveyAnswer(CallbackData, prefix="sv"):
     rating: str
 
 
+class PraiseStart(CallbackData, prefix="prs"):
+    """The 🌸 Praise button under the greeting: opens a praise draft (`handlers.praise`)."""
+
+
+def greeting_keyboard() -> InlineKeyboardMarkup:
+    """Under /start: praise good service (reporting starts with a photo or /report)."""
+    button = InlineKeyboardButton(
+        text=_("🌸 Praise good service"), callback_data=PraiseStart().pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
 # The actions offered as card buttons, in this order; the state table decides which show.
 CARD_BUTTONS: tuple[Action, ...] = (
     Action.ACCEPT,

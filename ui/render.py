@@ -20,7 +20,7 @@ from tickets.categories import N_
 from tickets.findings import Finding, Sanction, is_substantiated
 from tickets.privacy import ForgetReport
 from tickets.sources import OFFICE, IntakeSource
-from tickets.views import IdentityViewEntry, ReporterIdentity, TicketView
+from tickets.views import IdentityViewEntry, PraiseView, ReporterIdentity, TicketView
 from ui import categories
 
 IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
@@ -261,6 +261,34 @@ def submitted_text(ticket: TicketView, tz: ZoneInfo) -> str:
             _("Check it any time with /status {code}").format(code=ticket.code),
         ]
     )
+
+
+def praise_thanks_text(praise: PraiseView, markup: Markup = HTML) -> str:
+    """What a citizen is told once their praise is stored: no code, nothing to follow."""
+    return "\n".join(
+        [
+            _("🌸 Thank you! Your praise has been passed on to {unit}.").format(
+                unit=markup.escape(praise.department_name)
+            ),
+            _("Praise counts in the units' statistics and ranking; there is nothing to track."),
+        ]
+    )
+
+
+def praise_notice(praise: PraiseView, tz: ZoneInfo) -> str:
+    """What the praised unit's chats read: the words and when, never who sent them."""
+    lines = [
+        _("🌸 <b>Praise for {unit}</b>").format(unit=html.escape(praise.department_name)),
+        _("A citizen praised your service on {day}:").format(
+            day=local_time(praise.created_at, tz)
+        ),
+        "",
+        html.escape(praise.description),
+    ]
+    if praise.photos:
+        lines += ["", _("Photos: {count}").format(count=len(praise.photos))]
+    lines += ["", _("For your information: praise needs no action.")]
+    return "\n".join(lines)
 
 
 def registered_text(ticket: TicketView, tz: ZoneInfo) -> str:

@@ -93,6 +93,15 @@ def findings_line(m: Measures) -> str:
     )
 
 
+def praise_line(count: int) -> str:
+    """How many praises (表扬) came in: counted beside the tickets, in no rate."""
+    return _("🌸 Praise received: {count}").format(count=count)
+
+
+def praise_count(count: int) -> str:
+    return _("🌸 {count} praise").format(count=count)
+
+
 def measures_lines(m: Measures) -> list[str]:
     """The figures of one period, one per line (the body of `/stats` and the digest)."""
     c = m.counts
@@ -110,6 +119,7 @@ def measures_lines(m: Measures) -> list[str]:
         )
     return [
         received,
+        praise_line(c.praises),
         _("Accepted on time: {rate}").format(
             rate=_rate_of(m.on_time_accept_rate, c.accepted_on_time, c.accept_due)
         ),
@@ -157,7 +167,7 @@ def department_line(department: DepartmentMeasures) -> str:
         satisfied=percent(m.satisfaction_rate),
         yellow=m.counts.yellow_cards,
         red=m.counts.red_cards,
-    )
+    ) + (" · " + praise_count(m.counts.praises) if m.counts.praises else "")
 
 
 def departments_block(
@@ -236,13 +246,19 @@ def ranking_text(ranking: Ranking, *, title: str) -> str:
             + dealt_with(m)
             + " · "
             + _("substantiation rate {rate}").format(rate=percent(m.substantiation_rate))
+            + " · "
+            + praise_count(m.counts.praises)
         )
     if ranking.best is not None:
         lines += ["", _("🥇 Best: {name}").format(name=html.escape(ranking.best.name))]
     if ranking.worst is not None:
         lines.append(_("🔻 Worst: {name}").format(name=html.escape(ranking.worst.name)))
     if ranking.unranked:
-        names = ", ".join(html.escape(d.name) for d in ranking.unranked[:UNRANKED_NAMES])
+        names = ", ".join(
+            html.escape(d.name)
+            + (f" ({praise_count(n)})" if (n := d.measures.counts.praises) else "")
+            for d in ranking.unranked[:UNRANKED_NAMES]
+        )
         if len(ranking.unranked) > UNRANKED_NAMES:
             names += " …"
         lines.append(_("Not ranked (no figures yet): {names}").format(names=names))
@@ -306,13 +322,16 @@ def monthly_public_text(stats: Stats, tz: ZoneInfo) -> str:
         _("Reports received: {received} · resolved: {resolved}").format(
             received=c.received, resolved=c.resolved
         ),
+        praise_line(c.praises),
         _("Accepted on time: {rate}").format(rate=percent(m.on_time_accept_rate)),
         _("Replied: {rate}").format(rate=percent(m.reply_rate)),
         _("Resolved on time: {rate}").format(rate=percent(m.on_time_resolve_rate)),
         _("Satisfaction: {rate}").format(rate=percent(m.satisfaction_rate)),
         findings_line(m),
     ]
-    active = [d for d in stats.departments if d.measures.counts.received]
+    active = [
+        d for d in stats.departments if d.measures.counts.received or d.measures.counts.praises
+    ]
     return with_departments(lines, active) if active else "\n".join(lines)
 
 

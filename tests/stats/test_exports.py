@@ -134,8 +134,9 @@ async def test_xlsx_has_three_sheets_with_frozen_headers_and_filters(
     assert len(events_rows) == 1 + 8  # X0's two events are outside the period
     measures = {row[0]: row for row in workbook["部门指标"].iter_rows(values_only=True)}
     assert measures["城管局"][1:5] == (5, 0.5, 0.75, 0.5)
-    assert measures["城管局"][-4:] == (1, 1, 2, 1.0)  # A1: 查实, 2 people
-    assert measures["交通局"][-4:] == (2, 1, 1, 0.5)  # X0 部分属实 1 person; B1 不属实
+    assert measures["城管局"][-5:-1] == (1, 1, 2, 1.0)  # A1: 查实, 2 people
+    assert measures["城管局"][-1] == 0  # no praise in this data set
+    assert measures["交通局"][-5:-1] == (2, 1, 1, 0.5)  # X0 部分属实 1 person; B1 不属实
     a1 = dict(zip(rows[0], next(row for row in rows if row[0] == "SR-A1"), strict=True))
     assert (a1["核查结果"], a1["处理措施"], a1["处理人数"]) == ("查实", "批评教育、责令整改", 2)
     assert workbook["部门指标"]["C2"].number_format == "0.0%"
