@@ -72,9 +72,10 @@ class Moderation:
 
 
 def clean_reason(reason: str) -> str:
-    """The reason on one line; refuse an empty or overlong one."""
+    """The reason on one line; refuse an empty one (blank, or only punctuation: a chat
+    cannot send a blank message, "-" is its empty answer) or an overlong one."""
     cleaned = " ".join(reason.split())
-    if not cleaned:
+    if not any(character.isalnum() for character in cleaned):
         raise ValidationError("moderation_reason_required")
     if len(cleaned) > REASON_MAX:
         raise ValidationError("moderation_reason_too_long", maximum=REASON_MAX)

@@ -179,7 +179,9 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "That passage is not in the text to be published (the official reply or the place); "
         "nothing was redacted."
     ),
-    "moderation_reason_required": lambda: _("A reason is required; nothing was changed."),
+    "moderation_reason_required": lambda: _(
+        "A reason is required, in words; nothing was changed."
+    ),
     "moderation_reason_too_long": lambda: _("A reason has at most {maximum} characters."),
     "photo_not_found": lambda: _("There is no photo {number} in that set."),
     "photo_already_hidden": lambda: _("Photo {number} is already hidden."),

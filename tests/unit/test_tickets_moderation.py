@@ -89,6 +89,7 @@ def test_hidden_photos_are_left_out_until_reverted() -> None:
 
 def test_a_reason_is_required() -> None:
     assert clean_reason("  names\n a clerk ") == "names a clerk"
-    for bad in ("", "  \n ", "x" * 501):
+    assert clean_reason("涉及他人姓名") == "涉及他人姓名"
+    for bad in ("", "  \n ", "-", "… ?", "x" * 501):
         with pytest.raises(ValidationError):
             clean_reason(bad)
