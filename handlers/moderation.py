@@ -12,7 +12,8 @@ stateDiagram-v2
   preview --> undo_list: ↩️ Undo
   undo_list --> preview: a record (reverted, audited)
 ```
-Every button and step runs the publishing checks again (administrator, closed, not yet
+Only in a private chat (a press in a group is refused). Every button and step runs the
+publishing checks again (administrator, closed, not yet
 published), so a published ticket's moderation cannot change. A passage that is not in the
 text, or an empty reason, is refused and the step stays: nothing is stored until the
 reason is given. The preview after each step shows what the channel would now read.
@@ -90,6 +91,18 @@ def record_label(record: Moderation, publication: Publication) -> str:
             if photo.key == record.target:
                 return "🙈 " + photo_caption(choice, number)
     return "🙈 " + record.target
+
+
+# A passage and its reason are typed where everyone in a group would read them.
+in_private_chat = F.message.chat.type == "private"
+
+
+@router.callback_query(Moderate.filter(), ~in_private_chat, flags=ADMIN)
+async def private_chat_only(query: CallbackQuery) -> None:
+    await query.answer(
+        _("Please send this to me in a private chat: everyone here would read the answer."),
+        show_alert=True,
+    )
 
 
 @router.callback_query(Moderate.filter(F.action == "redact"), flags=ADMIN)

@@ -168,8 +168,13 @@ async def test_a_hidden_photo_is_not_in_the_published_album(
     assert len(await evidence_of(app, ticket.id)) == 3  # the evidence itself is untouched
 
 
-async def test_a_supervisor_cannot_moderate(
-    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, channel: int
+async def test_only_an_administrator_in_a_private_chat_may_moderate(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    client: EmulatorClient,
+    channel: int,
 ) -> None:
     code = await closed_ticket(app, citizen)
     ticket = await ticket_by_code(app, code)
@@ -178,4 +183,11 @@ async def test_a_supervisor_cannot_moderate(
         answer = await press_data(supervisor, Moderate(action=action, ticket_id=ticket.id))
         assert answer.text == "Only administrators can do this."
     await supervisor.send(PASSAGE)  # no moderation step is open for them
+
+    group = await client.create_group("Office staff", [admin.id])
+    in_group = await admin.in_chat(group.id)
+    await in_group.command("publish", code)
+    await in_group.expect(f"Preview of {code}")
+    answer = await in_group.press("Redact text")
+    assert answer.text is not None and "in a private chat" in answer.text
     assert await moderation_rows(app) == []
