@@ -14,6 +14,7 @@ from handlers import (
     errors,
     fallback,
     intake,
+    moderation,
     praise,
     privacy,
     relay,
@@ -31,10 +32,10 @@ def get_routers() -> list[Router]:
     `admin` comes before `reporter` so `/start inv_…` joins a department instead of opening
     a draft; `supervisor` and `relay` come before it so their steps (a reply being typed, a
     result photo, an answer to a question) win over "a photo starts a new report"; so does
-    `stats`, whose custom period is typed as text. `disclosure` comes before `supervisor`
-    and `stats` so a ticket command typed in a group is answered with its note. `intake`
-    (staff's `/new`) comes before `supervisor`, `relay` and `reporter` so its typed steps and
-    photos stay in its draft. `praise` comes before `reporter` for the same reason: a photo
+    `stats`, whose custom period is typed as text, and `moderation`, whose passage and
+    reason are. `disclosure` comes before `supervisor` and `stats` so a ticket command typed
+    in a group is answered with its note. `intake` (staff's `/new`) comes before
+    `supervisor`, `relay` and `reporter` so its typed steps and photos stay in its draft. `praise` comes before `reporter` for the same reason: a photo
     sent in a praise draft belongs to the praise.
     """
     return [
@@ -52,6 +53,7 @@ def get_routers() -> list[Router]:
         supervisor.create_router(),
         relay.create_router(),
         stats.create_router(),
+        moderation.create_router(),
         praise.create_router(),
         reporter.create_router(),
         fallback.create_router(),

@@ -10,6 +10,7 @@ flowchart LR
   ranking[/ranking 2026Q3/] --> wait3[⏳] --> table[ranking + chart] -- Publish --> channel
   publish[/publish CODE or a card's Publish/] --> preview[preview + photo sets]
   preview -- text only · with photos --> channel
+  preview -- redact · hide · undo --> moderation[handlers.moderation] --> preview
 ```
 Administrators see every department, a supervisor their own; handlers and citizens are
 refused (`ScopeMiddleware`). Rankings and publishing are for administrators only. The
@@ -62,6 +63,7 @@ from tickets.actors import Actor
 from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
 from tickets.measures import Period
+from tickets.moderation import ModerationKind
 from tickets.periods import (
     PERIODS,
     YEARS,
@@ -73,13 +75,13 @@ from tickets.periods import (
     today,
 )
 from tickets.ports import UpdateWorkspace
-from tickets.publishing import PhotoChoice, prepare_publication, publish_ticket
+from tickets.publishing import PhotoChoice, Publication, prepare_publication, publish_ticket
 from tickets.records import Stats
 from tickets.stats_scope import StatsScope, stats_scope
 from ui.charts import CjkFontNotFound, Translate
 from ui.errors_text import code_problem_text
 from ui.i18n import translator
-from ui.keyboards import DataInt
+from ui.keyboards import DataInt, Moderate
 from ui.stats_text import (
     period_text,
     public_ticket_text,
@@ -605,28 +607,70 @@ def photo_set_caption(choice: PhotoChoice, code: str) -> str:
     return _("Photos of report {code}: published only if you choose them.").format(code=code)
 
 
-def publish_keyboard(
-    ticket_id: int, photos: dict[PhotoChoice, tuple[str, ...]]
-) -> InlineKeyboardMarkup:
+def publish_keyboard(publication: Publication) -> InlineKeyboardMarkup:
+    """Publish (text only, or with a photo set), moderate first, or cancel."""
+    ticket_id = publication.ticket.id
+
     def button(text: str, choice: str) -> list[InlineKeyboardButton]:
         data = TicketPublish(ticket_id=ticket_id, photos=choice).pack()
         return [InlineKeyboardButton(text=text, callback_data=data)]
 
+    def moderate(text: str, action: str) -> InlineKeyboardButton:
+        data = Moderate(action=action, ticket_id=ticket_id).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
+
     rows = [button(_("📢 Publish the text only"), PhotoChoice.NONE)]
-    rows += [button(photo_set_label(choice, len(ids)), choice) for choice, ids in photos.items()]
+    rows += [
+        button(photo_set_label(choice, len(ids)), choice)
+        for choice, ids in publication.photos.items()
+    ]
+    tools = [moderate(_("✂️ Redact text"), "redact")]
+    if publication.photos:
+        tools.append(moderate(_("🙈 Hide a photo"), "hide"))
+    if publication.moderations:
+        tools.append(moderate(_("↩️ Undo"), "undo"))
+    rows.append(tools)
     rows.append(button(_("✖️ Cancel"), "cancel"))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def show_photo_set(message: Message, ids: tuple[str, ...], caption: str) -> None:
-    if len(ids) == 1:
-        await patiently(message.answer_photo(ids[0], caption=caption))
+def photo_caption(choice: PhotoChoice, number: int) -> str:
+    if choice is PhotoChoice.RESULT:
+        return _("Result photo {number}").format(number=number)
+    return _("Report photo {number}").format(number=number)
+
+
+async def show_photo_set(message: Message, publication: Publication, choice: PhotoChoice) -> None:
+    """The set's photos still to be published, each with its number in the whole set."""
+    hidden = {m.target for m in publication.moderations if m.kind is ModerationKind.HIDE}
+    numbered = [
+        (number, photo.file_id)
+        for number, photo in enumerate(publication.all_photos.get(choice, ()), 1)
+        if photo.key not in hidden
+    ]
+    if not numbered:
+        return
+    head = photo_set_caption(choice, publication.ticket.code)
+    captions = [photo_caption(choice, number) for number, _file_id in numbered]
+    captions[0] = head + "\n" + captions[0]
+    if len(numbered) == 1:
+        await patiently(message.answer_photo(numbered[0][1], caption=captions[0]))
         return
     album: list[MediaUnion] = [
-        InputMediaPhoto(media=file_id, caption=caption if index == 0 else None)
-        for index, file_id in enumerate(ids)
+        InputMediaPhoto(media=file_id, caption=caption)
+        for (_number, file_id), caption in zip(numbered, captions, strict=True)
     ]
     await patiently(message.answer_media_group(album))
+
+
+def moderation_note(publication: Publication) -> str:
+    """How many passages are redacted and photos hidden, when any are."""
+    kinds = [m.kind for m in publication.moderations]
+    if not kinds:
+        return ""
+    return _("✂️ Passages redacted: {redacted} · 🙈 photos hidden: {hidden}").format(
+        redacted=kinds.count(ModerationKind.REDACT), hidden=kinds.count(ModerationKind.HIDE)
+    )
 
 
 async def show_preview(
@@ -638,25 +682,30 @@ async def show_preview(
     *,
     code: str | None = None,
     ticket_id: int | None = None,
+    publication: Publication | None = None,
+    photos: bool = True,
 ) -> None:
-    """The photo sets to choose from, then the post as the channel will read it."""
-    with refusing(logged=(), in_chat=True):  # a Publish press is answered already
-        publication = await prepare_publication(
-            ws.publications,
-            actor,
-            code=code,
-            ticket_id=ticket_id,
-            channel_configured=settings.public_channel_id is not None,
-        )
+    """The photo sets to choose from (unless `photos` is False), then the post as the
+    channel will read it, moderation applied; `publication` if the caller has it."""
+    if publication is None:
+        with refusing(logged=(), in_chat=True):  # a Publish press is answered already
+            publication = await prepare_publication(
+                ws.publications,
+                actor,
+                code=code,
+                ticket_id=ticket_id,
+                channel_configured=settings.public_channel_id is not None,
+            )
     ticket = publication.ticket
-    for choice, ids in publication.photos.items():
-        await show_photo_set(message, ids, photo_set_caption(choice, ticket.code))
+    if photos:
+        for choice in publication.photos:
+            await show_photo_set(message, publication, choice)
     with i18n.use_locale(settings.default_language):  # exactly what the channel will read
         preview = public_ticket_text(publication.summary, settings.tz)
     head = _("<b>Preview of {code}</b>: the channel will read this, without the code.")
-    markup = publish_keyboard(ticket.id, publication.photos)
-    text = head.format(code=ticket.code) + "\n\n" + preview
-    await patiently(message.answer(text, reply_markup=markup))
+    note = moderation_note(publication)
+    text = head.format(code=ticket.code) + ("\n" + note if note else "") + "\n\n" + preview
+    await patiently(message.answer(text, reply_markup=publish_keyboard(publication)))
 
 
 @router.message(Command("publish"), flags=ADMIN)

@@ -23,10 +23,13 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.moderation import MODERATION_EVENTS as PUBLICATION_MODERATION
 from tickets.views import CONFIG_CHANGE_PREFIX, AuditEntry, IdentityViewEntry
 
-# The staff actions that moderate reports: refusing one, or folding it into another.
-MODERATION_EVENTS = ("reject", "mark_duplicate")
+# The staff actions that moderate reports: refusing one, or folding it into another; and
+# an administrator's redactions and hidden photos before publishing, and their reverts.
+MODERATION_EVENTS = ("reject", "mark_duplicate", *PUBLICATION_MODERATION)
+DETAIL_MAX = 300
 
 
 class SqlIdentityViews:
@@ -143,10 +146,24 @@ def _moderation() -> Source:
         event, code = row
         who = user_hash(event.actor_id) if event.actor_id is not None else event.actor_kind
         return AuditEntry(
-            at=event.at, kind="moderation", what=event.kind, who=who, ticket_code=code
+            at=event.at,
+            kind="moderation",
+            what=event.kind,
+            who=who,
+            ticket_code=code,
+            detail=_moderation_detail(event),
         )
 
     return statement, col(TicketEvent.at), entry
+
+
+def _moderation_detail(event: TicketEvent) -> str:
+    """What a publication's moderation step concerned, and its reason."""
+    if event.kind not in PUBLICATION_MODERATION:
+        return ""
+    target = str((event.payload or {}).get("target", ""))
+    detail = f"«{target}» — {event.text or ''}" if target else event.text or ""
+    return " ".join(detail.split())[:DETAIL_MAX]
 
 
 def _purges() -> Source:

@@ -437,6 +437,29 @@ class IdentityView(SQLModel, table=True):
     evidence_id: int | None = None
 
 
+class ModerationRecord(SQLModel, table=True):
+    """A passage redacted from, or a photo hidden in, a ticket's publication
+    (`tickets.moderation`); the ticket's own text and evidence are never changed.
+
+    `target` is the passage as typed, or the photo's key (`evidence:<id>`, `result:<n>`);
+    the actor and whoever reverted it are keyed log pseudonyms, as in `security_event`. A
+    revert fills `reverted_at` and keeps the row. Each action and revert is also a ticket
+    event (`moderation_*`), which the audit log lists.
+    """
+
+    __tablename__ = "moderation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=16)
+    target: str = Field(sa_type=Text)
+    reason: str = Field(sa_type=Text)
+    actor_hash: str = Field(max_length=16)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reverted_at: datetime | None = _ts()
+    reverted_by_hash: str | None = Field(default=None, max_length=16)
+
+
 class SentMessage(SQLModel, table=True):
     """A message the bot sent into a private chat while handling an update (a direct answer).
 

@@ -1,4 +1,5 @@
-"""What publishing a ticket reads and writes: its `published` event, place tag and photos."""
+"""What publishing a ticket reads and writes: its `published` event, place tag and photos,
+and its moderation records (`moderation`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import col
 
-from storage.models import Evidence, SourceTag, Ticket, TicketEvent
+from config.logs import user_hash
+from storage.models import Evidence, ModerationRecord, SourceTag, Ticket, TicketEvent
 from storage.repositories import SqlTicketRepository
+from tickets.moderation import Moderation, ModerationKind, PublicPhoto
 from tickets.publishing import PUBLISHED_EVENT, PhotoChoice
 from tickets.states import ActorKind
 
@@ -33,17 +36,17 @@ class SqlPublicationStore(SqlTicketRepository):
         row = await self._session.get(Ticket, ticket_id)
         return bool(row and row.satisfaction_default)
 
-    async def photo_file_ids(self, *, ticket_id: int, choice: PhotoChoice) -> list[str]:
+    async def public_photos(self, *, ticket_id: int, choice: PhotoChoice) -> list[PublicPhoto]:
         if choice is PhotoChoice.REPORT:
-            rows = await self._session.scalars(
-                select(col(Evidence.telegram_file_id))
+            rows = await self._session.execute(
+                select(col(Evidence.id), col(Evidence.telegram_file_id))
                 .where(
                     col(Evidence.ticket_id) == ticket_id,
                     col(Evidence.telegram_file_id).is_not(None),
                 )
                 .order_by(col(Evidence.id))
             )
-            return [file_id for file_id in rows if file_id]
+            return [PublicPhoto(f"evidence:{id_}", file_id) for id_, file_id in rows if file_id]
         if choice is PhotoChoice.RESULT:
             # The latest reply's photos: a reopened ticket may have been resolved twice.
             payload = await self._session.scalar(
@@ -56,7 +59,10 @@ class SqlPublicationStore(SqlTicketRepository):
                 .limit(1)
             )
             photos = (payload or {}).get("photos")
-            return [p for p in photos if isinstance(p, str)] if isinstance(photos, list) else []
+            if not isinstance(photos, list):
+                return []
+            ids = [p for p in photos if isinstance(p, str)]
+            return [PublicPhoto(f"result:{n}", file_id) for n, file_id in enumerate(ids, 1)]
         return []
 
     async def record_published(
@@ -70,3 +76,55 @@ class SqlPublicationStore(SqlTicketRepository):
             kind=PUBLISHED_EVENT,
             payload={"photos": str(photos)},
         )
+
+    async def moderations(self, *, ticket_id: int) -> list[Moderation]:
+        rows = await self._session.scalars(
+            select(ModerationRecord)
+            .where(col(ModerationRecord.ticket_id) == ticket_id)
+            .order_by(col(ModerationRecord.id))
+        )
+        return [_moderation(row) for row in rows]
+
+    async def add_moderation(
+        self,
+        *,
+        ticket_id: int,
+        kind: ModerationKind,
+        target: str,
+        reason: str,
+        actor_id: int,
+        at: datetime,
+    ) -> Moderation:
+        row = ModerationRecord(
+            ticket_id=ticket_id,
+            kind=str(kind),
+            target=target,
+            reason=reason,
+            actor_hash=user_hash(actor_id),
+            at=at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _moderation(row)
+
+    async def revert_moderation(self, *, moderation_id: int, actor_id: int, at: datetime) -> None:
+        row = await self._session.get(ModerationRecord, moderation_id)
+        if row is not None:
+            row.reverted_at = at
+            row.reverted_by_hash = user_hash(actor_id)
+            await self._session.flush()
+
+
+def _moderation(row: ModerationRecord) -> Moderation:
+    assert row.id is not None
+    return Moderation(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        kind=ModerationKind(row.kind),
+        target=row.target,
+        reason=row.reason,
+        actor=row.actor_hash,
+        at=row.at,
+        reverted_at=row.reverted_at,
+        reverted_by=row.reverted_by_hash,
+    )

@@ -194,6 +194,19 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     ),
     "publish_not_closed": lambda: _("Only closed tickets can be published; this one is: {state}."),
     "already_published": lambda: _("{code} has already been published."),
+    "no_photos_left": lambda: _("Every photo of that set is hidden: publish the text only."),
+    # Moderation before publishing
+    "passage_not_found": lambda: _(
+        "That passage is not in the text to be published (the official reply or the place); "
+        "nothing was redacted."
+    ),
+    "moderation_reason_required": lambda: _(
+        "A reason is required, in words; nothing was changed."
+    ),
+    "moderation_reason_too_long": lambda: _("A reason has at most {maximum} characters."),
+    "photo_not_found": lambda: _("There is no photo {number} in that set."),
+    "photo_already_hidden": lambda: _("Photo {number} is already hidden."),
+    "moderation_not_active": lambda: _("That step is already undone."),
 }
 
 

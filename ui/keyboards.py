@@ -37,6 +37,20 @@ class RevealIdentity(CallbackData, prefix="tid"):
     ticket_id: DataInt
 
 
+class Moderate(CallbackData, prefix="md"):
+    """A moderation button under a publication's preview (`handlers.moderation`).
+
+    `action`: `redact`, `hide` (list the photos), `photo` (hide photo `number` of the set
+    `choice`), `undo` (list the active records), `revert` (record `item`).
+    """
+
+    action: str
+    ticket_id: DataInt
+    choice: str = ""
+    number: DataInt = 0
+    item: DataInt = 0
+
+
 class SurveyAnswer(CallbackData, prefix="sv"):
     ticket_id: DataInt
     rating: str

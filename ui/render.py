@@ -369,6 +369,9 @@ def event_label(kind: str) -> str:
         "yellow_card": _("🟨 Yellow card"),
         "red_card": _("🟥 Red card"),
         "route": _("➡️ Routed"),
+        "moderation_redact": _("✂️ Passage redacted for publication"),
+        "moderation_hide": _("🙈 Photo hidden from publication"),
+        "moderation_revert": _("↩️ Publication moderation reverted"),
     }
     return labels.get(kind, html.escape(kind))
 

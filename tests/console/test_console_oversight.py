@@ -8,6 +8,8 @@ import aiohttp
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
+from storage.models import Ticket
+from storage.publications import SqlPublicationStore
 from tests.console.conftest import login_link
 from tests.console.test_console_http import browser_session, sign_in
 from tests.conversations.staff import (
@@ -21,7 +23,9 @@ from tests.conversations.staff import (
     ticket_row,
 )
 from tests.conversations.test_stats_export import exported
+from tickets.actors import Actor
 from tickets.clock import ManualClock
+from tickets.publishing import redact_passage
 
 
 async def signed_in(user: ChatUser, app: SnapreportApp) -> aiohttp.ClientSession:
@@ -130,3 +134,28 @@ async def test_a_ticket_past_its_deadline_is_on_the_overdue_list(
         html = await (await http.get(f"{base}/overdue")).text()
     assert f'href="/console/t/{late.code}"' in html and "Yellow card" in html
     assert on_time.code not in html
+
+
+async def test_the_audit_log_lists_a_publications_moderation_with_its_reason(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser, console_port: int
+) -> None:
+    ticket = await new_ticket(app, citizen)
+    async with app.session_factory() as session, session.begin():  # scene: closed, replied
+        row = await session.get(Ticket, ticket.id)
+        assert row is not None
+        row.state, row.public_reply = "closed", "Clerk Wang was warned."
+    async with app.session_factory() as session, session.begin():
+        await redact_passage(
+            SqlPublicationStore(session),
+            Actor(user_id=admin.id, is_admin=True),
+            ticket_id=ticket.id,
+            passage="Wang",
+            reason="names the clerk",
+            now=app.clock.now(),
+            channel_configured=True,
+        )
+    base = f"http://127.0.0.1:{console_port}/console"
+    async with await signed_in(admin, app) as http:
+        audit = await (await http.get(f"{base}/audit?kind=moderation")).text()
+    assert "✂️ Passage redacted for publication" in audit
+    assert "«Wang» — names the clerk" in audit and ticket.code in audit
