@@ -35,8 +35,9 @@ def get_routers() -> list[Router]:
     `stats`, whose custom period is typed as text, and `moderation`, whose passage and
     reason are. `disclosure` comes before `supervisor` and `stats` so a ticket command typed
     in a group is answered with its note. `intake` (staff's `/new`) comes before
-    `supervisor`, `relay` and `reporter` so its typed steps and photos stay in its draft. `praise` comes before `reporter` for the same reason: a photo
-    sent in a praise draft belongs to the praise.
+    `supervisor`, `relay` and `reporter` so its typed steps and photos stay in its draft.
+    `praise` comes before `reporter` for the same reason: a photo sent in a praise draft
+    belongs to the praise.
     """
     return [
         errors.create_router(),

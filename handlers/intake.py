@@ -29,7 +29,7 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
@@ -48,6 +48,7 @@ from tickets.sources import STAFF_SOURCES, clean_reply_contact, parse_staff_sour
 from tickets.text import one_line
 from tickets.views import NewReport, PhotoRef
 from ui.categories import current_categories, offered
+from ui.draft_panels import DraftPanels
 from ui.render import category_label, registered_text, source_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -77,18 +78,8 @@ class IntakeNav(CallbackData, prefix="in"):
     value: str = ""
 
 
-def button(text: str, draft: str, action: str, value: str = "") -> InlineKeyboardButton:
-    data = IntakeNav(draft=draft, action=action, value=value)
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def panel(draft: str, text: str, rows: list[list[InlineKeyboardButton]]) -> tuple[str, Any]:
-    rows = [*rows, [button(_("✖️ Cancel"), draft, "cancel")]]
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def step(number: int, title: str) -> str:
-    return _("Step {step}/{total}").format(step=number, total=TOTAL_STEPS) + " · " + title
+panels = DraftPanels(IntakeNav, TOTAL_STEPS)
+button, panel, step = panels.button, panels.panel, panels.step
 
 
 # -- prompts, one per step ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -42,6 +42,7 @@ from tickets.praise import submit_praise
 from tickets.reports import PHOTOS_MAX, validate_description
 from tickets.text import one_line
 from tickets.views import NewPraise, PhotoRef
+from ui.draft_panels import DraftPanels
 from ui.keyboards import PraiseStart
 from ui.render import praise_thanks_text
 
@@ -66,18 +67,8 @@ class PraiseNav(CallbackData, prefix="pr"):
     value: str = ""
 
 
-def button(text: str, draft: str, action: str, value: str = "") -> InlineKeyboardButton:
-    data = PraiseNav(draft=draft, action=action, value=value)
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def panel(draft: str, text: str, rows: list[list[InlineKeyboardButton]]) -> tuple[str, Any]:
-    rows = [*rows, [button(_("✖️ Cancel"), draft, "cancel")]]
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def step(number: int, title: str) -> str:
-    return _("Step {step}/{total}").format(step=number, total=TOTAL_STEPS) + " · " + title
+panels = DraftPanels(PraiseNav, TOTAL_STEPS)
+button, panel, step = panels.button, panels.panel, panels.step
 
 
 # -- prompts, one per step ----------------------------------------------------------------------
