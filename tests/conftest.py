@@ -30,7 +30,7 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
-from tests import hangs
+from tests import hangs, schema
 from tests.factories import add_department, member_row
 from tests.fakes import Fakes
 from tests.pgserver import PostgresServer, PostgresUnavailable
@@ -139,11 +139,29 @@ def bucket(s3: S3Server) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database: a SQLite file, or a new database on the session's server."""
+    """A fresh database at the schema's head (a copy, see `tests.schema`): a SQLite file, or
+    a new database on the session's server; empty for tests marked `empty_database`."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'snapreport.sqlite3'}"
+        path = tmp_path / "snapreport.sqlite3"
+        if empty:
+            return schema.sqlite_url(path)
+        return schema.copy_sqlite(request.getfixturevalue("sqlite_at_head"), path)
     server: PostgresServer = request.getfixturevalue("pg_server")
-    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    template = None if empty else request.getfixturevalue("postgres_at_head")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}", template)
+
+
+@pytest.fixture(scope="session")
+def sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's SQLite database at the schema's head, copied by `database_url`."""
+    return schema.migrated_sqlite(tmp_path_factory.mktemp("schema") / "head.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def postgres_at_head(pg_server: PostgresServer) -> str:
+    """This worker's PostgreSQL template at the schema's head, copied by `database_url`."""
+    return schema.migrated_postgres_template(pg_server)
 
 
 @pytest.fixture

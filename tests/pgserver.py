@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+TEMPLATE_TRIES = 20
+
+
 class PostgresUnavailable(RuntimeError):
     """No PostgreSQL binaries, or the server did not start."""
 
@@ -92,21 +95,21 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def create_database(self, name: str) -> str:
-        """A fresh empty database on this server; returns its URL."""
-        bin_dir = _bin_dir()
-        self._run(
-            [
-                str(bin_dir / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                name,
-            ]
-        )
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A fresh database on this server, empty or a copy of `template`; returns its URL."""
+        args = [str(_bin_dir() / "createdb"), "-h", "127.0.0.1", "-p", str(self.port)]
+        args += ["-U", "postgres", *(["-T", template] if template else []), name]
+        for attempt in range(TEMPLATE_TRIES):
+            try:
+                self._run(args)
+                break
+            except PostgresUnavailable as error:
+                # A copy needs the template to itself; a closing connection may linger.
+                if template is None or attempt == TEMPLATE_TRIES - 1:
+                    raise
+                if "being accessed by other users" not in str(error):
+                    raise
+                time.sleep(0.1)
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
 
     def dump(self, name: str) -> str:

@@ -250,6 +250,7 @@ async def old_rows(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.empty_database
 async def test_migration_encrypts_existing_rows_and_downgrade_decrypts_them(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
