@@ -65,6 +65,7 @@ async def test_a_recompressed_photo_offers_me_too_and_the_joiner_gets_reply_and_
     assert await count_tickets(app) == 1
     assert await fsm_records(app, joiner.id) == []  # the draft ended
     ticket = await ticket_by_code(app, code)
+    assert ticket.id is not None
     assert [s.ticket_id for s in await supporters(app)] == [ticket.id]
     assert (await events_of(app, ticket.id))[-1].kind == "supporter_joined"
 
@@ -108,6 +109,7 @@ async def test_joining_a_closed_case_or_from_another_draft_is_refused(
     joiner = await client.chat_user(first_name="Li", language_code="en")
     await offered_a_match(joiner, encode(photo(seed=1), "JPEG", quality=70))
     ticket = await ticket_by_code(app, code)
+    assert ticket.id is not None
     draft = (await draft_data(app, joiner.id))["draft_id"]
 
     forged = await press_data(joiner, Nav(draft="x" + draft, action="join", value=str(ticket.id)))
@@ -115,7 +117,7 @@ async def test_joining_a_closed_case_or_from_another_draft_is_refused(
 
     await staff_action(app, ticket.id, action="reject", text="Not a matter for this office.")
     refused = await joiner.press("Me too")
-    assert refused.show_alert and "This case cannot be joined" in refused.text
+    assert refused.show_alert and "This case cannot be joined" in (refused.text or "")
     assert await supporters(app) == []
     assert (await draft_data(app, joiner.id))["draft_id"] == draft  # the draft is kept
 
