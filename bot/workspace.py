@@ -35,6 +35,7 @@ from storage.reads import SqlCaseReads
 from storage.reply_templates import SqlReplyTemplates
 from storage.repositories import SqlFollowUpRepository, SqlTicketRepository
 from storage.stats import SqlStatsReads
+from storage.supporters import SqlSupporters
 from tickets.clock import Clock
 from tickets.escalation import Escalation
 from tickets.holidays import WorkingCalendar
@@ -112,4 +113,5 @@ def update_workspace(
         console=SqlConsoleAccess(session, media),
         templates=SqlReplyTemplates(session),
         praises=SqlPraiseRepository(session),
+        supporters=SqlSupporters(session),
     )

@@ -186,6 +186,7 @@ async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -
         "photos": range(1, min(len(photos), MAX_PHOTOS) + 1),
         "actions": [str(a) for a in actions],
         "members": members,
+        "supporters": await ws.supporters.count(ticket_id=ticket.id),
         "findings": list(Finding),
         "sanctions": list(Sanction),
         "done": request.query.get("done", ""),

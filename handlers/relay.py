@@ -7,6 +7,7 @@ stateDiagram-v2
   [*] --> [*]: a reply (text/photo) to the question message itself → relayed
   [*] --> [*]: 😊 Satisfied / 🙂 Fairly satisfied → closed
   [*] --> commenting: 🙁 Unsatisfied → reopened at once
+  [*] --> [*]: a supporter's rating ('me too') → recorded, the ticket unchanged
   commenting --> [*]: comment → department · Skip
 ```
 The department learns only what the reporter writes or shows: the answer travels as new
@@ -33,8 +34,9 @@ from handlers.routing import Blueprint
 from tickets.casework import answer_question, check_answerable, comment_on_survey
 from tickets.errors import Forbidden
 from tickets.ports import UpdateWorkspace
+from tickets.supporters import rate_as_supporter
 from tickets.workflow import rate
-from ui.keyboards import DataInt, ReporterReply, SurveyAnswer
+from ui.keyboards import DataInt, ReporterReply, SupporterSurveyAnswer, SurveyAnswer
 
 router = Blueprint(__name__)
 router.message.filter(F.chat.type == "private")
@@ -183,6 +185,22 @@ async def on_survey(
                 inline_keyboard=[[InlineKeyboardButton(text=_("Skip ⏭"), callback_data=skip)]]
             ),
         )
+
+
+@router.callback_query(SupporterSurveyAnswer.filter())
+async def on_supporter_survey(
+    query: CallbackQuery, callback_data: SupporterSurveyAnswer, ws: UpdateWorkspace
+) -> None:
+    """A supporter's rating: recorded and thanked; the ticket's state is not theirs to move."""
+    cb = callback_data
+    with refusing(detail=f"ticket {cb.ticket_id}"):
+        await rate_as_supporter(
+            ws, ticket_id=cb.ticket_id, reporter_user_id=query.from_user.id, rating=cb.rating
+        )
+    answered = _("Your answer: {rating}").format(rating=rating_label(cb.rating))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(html.escape(query.message.text or "") + "\n\n" + answered)
+    await query.answer(_("Thank you!"))
 
 
 @router.message(Relay.commenting, typed_text)

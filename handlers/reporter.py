@@ -13,6 +13,9 @@ stateDiagram-v2
   choosing_identity --> confirming: anonymous
   choosing_identity --> sharing_contact: real name
   sharing_contact --> confirming: contact shared
+  confirming --> matching: Confirm, and open tickets look alike
+  matching --> [*]: 🙋 Me too → supporter of that ticket, no new ticket
+  matching --> [*]: No, file mine → ticket
   confirming --> [*]: Confirm → ticket
   confirming --> adding_photos: Edit (any step, then back to preview)
 ```
@@ -68,10 +71,11 @@ from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
+from tickets.supporters import Match, find_matches, join
 from tickets.text import one_line
 from tickets.views import NewReport, PhotoRef
 from ui.categories import current_categories, offered
-from ui.render import category_label, submitted_text
+from ui.render import category_label, state_label, submitted_text
 
 log = structlog.get_logger(__name__)
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -753,6 +757,37 @@ async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace
     await cancel_draft(query, state, ws)
 
 
+@router.callback_query(Nav.filter(F.action == "join"), ReportDraft.confirming)
+async def on_join(
+    query: CallbackQuery,
+    callback_data: Nav,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    i18n: I18n,
+) -> None:
+    """Me too: become a supporter of the matched ticket; the draft ends, nothing is filed."""
+    data = await state.get_data()
+    ticket_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+    with refusing(detail=f"join {ticket_id}"):
+        match = await join(
+            ws,
+            ticket_id=ticket_id,
+            reporter_user_id=query.from_user.id,
+            language=i18n.current_locale,
+            **match_keys(data),
+        )
+    await discard_draft(state, ws)  # the supporter row and the draft's end commit together
+    await query.answer(_("Thank you."))
+    await show_outcome(
+        query,
+        _(
+            "🙋 Thank you: you joined the report already being handled ({category}). "
+            "No new report was filed. You will be told here how it is handled, and asked "
+            "how it went."
+        ).format(category=category_label(match.category)),
+    )
+
+
 IDENTITY_STEPS = (ReportDraft.choosing_identity, ReportDraft.sharing_contact)
 NavStep = Callable[[CallbackQuery, Nav, FSMContext, Settings], Awaitable[None]]
 
@@ -994,6 +1029,13 @@ async def confirm(
         # The domain files photo-less tickets for staff; a citizen's report needs a photo.
         await query.answer(_("Send at least one photo first."), show_alert=True)
         return
+    if cb.value != "file" and await is_confirming(state):
+        matches = await find_matches(ws, reporter_user_id=query.from_user.id, **match_keys(data))
+        if matches:
+            await query.answer()
+            text, markup = matches_prompt(data, matches)
+            await show_panel(query, state, text, markup)
+            return
     # Refused (a limit, a bad draft): an alert, not a security event; the draft stays.
     with refusing(logged=()):
         submission = await submit_report(
@@ -1004,6 +1046,44 @@ async def confirm(
     await state.clear()  # the ticket and the draft's end commit together
     await query.answer(_("Filed."))
     await show_outcome(query, submitted_text(submission.ticket, settings.tz))
+
+
+async def is_confirming(state: FSMContext) -> bool:
+    return await state.get_state() == ReportDraft.confirming.state
+
+
+def match_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """What 'me too' compares of a draft: its photos' hashes, category and place tag."""
+    return {
+        "phashes": [p["phash"] for p in data.get("photos", []) if p.get("phash")],
+        "category": data.get("category") or "",
+        "source_tag": data.get("source_tag"),
+    }
+
+
+def matches_prompt(data: dict[str, Any], matches: list[Match]) -> tuple[str, InlineKeyboardMarkup]:
+    """The open tickets like the draft: category, registered place, state; nothing else."""
+    draft = data["draft_id"]
+    lines = [_("<b>A similar report is already being handled:</b>")]
+    rows = []
+    for number, match in enumerate(matches, start=1):
+        facts = [category_label(match.category)]
+        if match.place:
+            facts.append(html.escape(match.place))
+        facts.append(state_label(match.state))
+        lines.append(f"{number}. " + " · ".join(facts))
+        label = _("🙋 Me too") if len(matches) == 1 else _("🙋 Me too: {number}")
+        rows.append([nav_button(label.format(number=number), draft, "join", str(match.ticket_id))])
+    lines += [
+        "",
+        _(
+            "If it is the same problem, press Me too: no new report is filed, and you will be "
+            "told here how it is handled. Otherwise file yours."
+        ),
+    ]
+    rows.append([nav_button(_("📝 No, file mine"), draft, "confirm", "file")])
+    rows.append(back_cancel_row(draft, "preview"))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def show_outcome(query: CallbackQuery, text: str) -> None:

@@ -216,6 +216,7 @@ async def card_text(
         handler_name=context.handler_name,
         duplicates=context.duplicates,
         original_code=context.original_code,
+        supporters=context.supporters,
     )
     return ticket_card(ticket, settings.tz, footer=footer, restricted=restricted)
 

@@ -44,19 +44,26 @@ from storage.models import (
 )
 from storage.reads import card_context, duplicate_tickets
 from storage.repositories import ticket_view
+from storage.supporters import supporter_reporters
 from tickets.accused import RELAY_KINDS, REPORTER_TEXT_KINDS
 from tickets.actors import Role
 from tickets.clock import Clock, SystemClock
 from tickets.sources import OFFICE
 from tickets.views import CardContext, PraiseView, TicketView
 from ui import wechat_text
-from ui.keyboards import card_keyboard, reporter_reply_keyboard, survey_keyboard
+from ui.keyboards import (
+    card_keyboard,
+    reporter_reply_keyboard,
+    supporter_survey_keyboard,
+    survey_keyboard,
+)
 from ui.render import (
     HTML,
     PLAIN,
     Markup,
     card_footer,
     card_withdrawn,
+    category_label,
     finding_lines,
     local_time,
     pass_on_notice,
@@ -69,6 +76,10 @@ log = structlog.get_logger(__name__)
 
 # Updates on an original ticket that also reach the reporters of its linked duplicates.
 LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
+# What the citizens who joined a ticket with 'me too' hear of it (`tickets.supporters`).
+SUPPORTER_KINDS = frozenset(
+    {"accepted", "rejected", "resolved", "overdue", "reopened", "closed", "survey"}
+)
 # What the registrar of a report received elsewhere passes on (`_to_registrar`).
 PASS_ON_KINDS = frozenset({"rejected", "resolved", "duplicate"})
 ADMIN_PURPOSE = "admin:"  # the purpose of every notice to administrators starts so
@@ -489,6 +500,7 @@ class OutboxNotifier:
             handler_name=context.handler_name,
             duplicates=context.duplicates,
             original_code=context.original_code,
+            supporters=context.supporters,
             text=text,
         )
 
@@ -599,6 +611,8 @@ class OutboxNotifier:
             await self._to_citizen(ticket, kind, text)
         if kind in LINKED_KINDS:
             await self._to_linked_reporters(ticket, kind, text)
+        if kind in SUPPORTER_KINDS:
+            await self._to_supporters(ticket, kind, text)
 
     async def _to_registrar(self, ticket: TicketView, kind: str, text: str | None) -> None:
         """A report staff registered (`/new`) has no citizen chat: the registrar hears the
@@ -659,6 +673,26 @@ class OutboxNotifier:
                     linked_notice(duplicate, ticket, kind, text, markup),
                     key=f"t{duplicate.id}:linked:{kind}",
                     purpose=f"reporter:linked_{kind}"[:32],
+                )
+
+    async def _to_supporters(self, ticket: TicketView, kind: str, text: str | None) -> None:
+        """Who joined with 'me too' hears the same, never the tracking code; a survey of
+        their own. Only Telegram offers 'me too', so supporters are on Telegram."""
+        for supporter in await supporter_reporters(self._session, ticket_id=ticket.id):
+            if supporter.channel != TELEGRAM:
+                continue
+            chat_id = supporter.channel_user_id
+            if chat_id == ticket.reporter_user_id:
+                continue
+            with self._speaking(await self.language_of(chat_id)):
+                markup = supporter_survey_keyboard(ticket.id) if kind == "survey" else None
+                await self.text_to(
+                    chat_id,
+                    supporter_notice(ticket, kind, text),
+                    key=f"t{ticket.id}:s{supporter.id}:{kind}",
+                    ticket_id=ticket.id,
+                    markup=markup,
+                    purpose=f"supporter:{kind}",
                 )
 
     async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None:
@@ -772,6 +806,33 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None, markup: Mar
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
     body = template.format(code=code, department=markup.escape(ticket.department_name), text=extra)
+    return with_finding(body, ticket) if kind == "resolved" else body
+
+
+def supporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    """What a citizen who joined the case hears: its category, never its tracking code."""
+    templates = {
+        "accepted": _("👥 The case you joined ({category}) has been accepted by {department}."),
+        "rejected": _("👥 The case you joined ({category}) was not taken up. Reason: {text}"),
+        "resolved": _(
+            "👥 The case you joined ({category}) has been resolved. Official reply:\n{text}"
+        ),
+        "overdue": _(
+            "👥 The case you joined ({category}) is overdue. "
+            "The supervision office now oversees it."
+        ),
+        "reopened": _(
+            "👥 The case you joined ({category}) has been reopened and sent back to {department}."
+        ),
+        "closed": _("👥 The case you joined ({category}) is closed. Thank you for speaking up."),
+        "survey": _("👥 How was the case you joined ({category}) handled? Please rate it:"),
+    }
+    template = templates.get(kind, _("👥 Update on the case you joined ({category}): {text}"))
+    body = template.format(
+        category=category_label(ticket.category),
+        department=html.escape(ticket.department_name),
+        text=html.escape(text or ""),
+    )
     return with_finding(body, ticket) if kind == "resolved" else body
 
 

@@ -30,8 +30,9 @@ from tickets.photos import MB as MB
 from tickets.photos import ImageLimits as ImageLimits
 from tickets.photos import ImageRejected as ImageRejected
 from tickets.photos import RejectReason as RejectReason
+from tickets.supporters import PHASH_DISTANCE
 
-POSSIBLE_DUPLICATE_DISTANCE = 6
+POSSIBLE_DUPLICATE_DISTANCE = PHASH_DISTANCE
 """Hamming distance between perceptual hashes at or below which two photos look alike."""
 
 _EXIF_TIME_FORMAT = "%Y:%m:%d %H:%M:%S"

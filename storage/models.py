@@ -249,6 +249,25 @@ class Praise(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
+class Supporter(SQLModel, table=True):
+    """A citizen who joined a ticket with 'me too' instead of filing (`tickets.supporters`).
+
+    Named only by their reporter row (the channel id encrypted there), always anonymous to
+    staff; `satisfaction` is their own survey answer, which never changes the ticket.
+    """
+
+    __table_args__ = (
+        Index("uq_supporter_ticket_reporter", "ticket_id", "reporter_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    satisfaction: str | None = Field(default=None, max_length=16)
+    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class PraisePhoto(SQLModel, table=True):
     """A photo sent with a praise, stored content-addressed in the media store like evidence."""
 

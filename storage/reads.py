@@ -18,6 +18,7 @@ from storage.directory import SqlDirectory
 from storage.identity import lookup_hash
 from storage.models import CardMessage, Member, OutboxMessage, Ticket, TicketEvent
 from storage.repositories import SqlTicketRepository, ticket_view
+from storage.supporters import supporter_count
 from tickets.casework import FindQuery
 from tickets.states import OPEN_STATES, TicketState
 from tickets.views import CardContext, HistoryEntry, TicketView
@@ -133,6 +134,7 @@ async def card_context(session: AsyncSession, ticket: TicketView) -> CardContext
         handler_name=handler_name,
         duplicates=duplicates,
         original_code=original.code if original else None,
+        supporters=await supporter_count(session, ticket_id=ticket.id),
     )
 
 

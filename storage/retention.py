@@ -30,6 +30,7 @@ from storage.models import (
     Reporter,
     RetentionPurge,
     SentMessage,
+    Supporter,
     Ticket,
     TicketEvent,
 )
@@ -127,6 +128,13 @@ async def purge_tickets(
     reporters = set(
         await session.scalars(select(col(Ticket.reporter_id)).where(col(Ticket.id).in_(ids)))
     )
+    # Who joined with 'me too' (`tickets.supporters`) goes with the ticket's words.
+    reporters |= set(
+        await session.scalars(
+            select(col(Supporter.reporter_id)).where(col(Supporter.ticket_id).in_(ids))
+        )
+    )
+    await session.execute(delete(Supporter).where(col(Supporter.ticket_id).in_(ids)))
     stand_in = await _purged_reporter(session)
     counts["tickets"] = _count(
         await session.execute(
@@ -153,6 +161,11 @@ async def purge_tickets(
         still_needed |= set(
             await session.scalars(
                 select(col(Praise.reporter_id)).where(col(Praise.reporter_id).in_(reporters))
+            )
+        )
+        still_needed |= set(
+            await session.scalars(
+                select(col(Supporter.reporter_id)).where(col(Supporter.reporter_id).in_(reporters))
             )
         )
         gone = reporters - still_needed

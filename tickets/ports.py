@@ -36,6 +36,7 @@ from tickets.privacy import ForgetReport
 from tickets.publishing import Channel, PublicationStore
 from tickets.quotas import DEFAULT_QUOTAS, Quotas
 from tickets.reply_templates import ReplyTemplate, TemplateDraft
+from tickets.supporters import SupporterStore
 from tickets.views import (
     AuditEntry,
     CardContext,
@@ -559,3 +560,4 @@ class UpdateWorkspace(Workspace):
     console: ConsoleAccess
     templates: TemplateStore
     praises: PraiseRepository
+    supporters: SupporterStore

@@ -163,6 +163,8 @@ class CardContext:
     handler_name: str | None
     duplicates: tuple[str, ...] = ()
     original_code: str | None = None
+    # Citizens who joined with 'me too' (`tickets.supporters`), counted, never named.
+    supporters: int = 0
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,11 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     ),
     # The reporter's side
     "survey_answered": lambda: _("This survey has already been answered."),
+    "not_joinable": lambda: _(
+        "This case cannot be joined: it is no longer open, or it is not like your report. "
+        "Your draft is kept."
+    ),
+    "not_resolved": lambda: _("This case has not been resolved yet."),
     "rating": lambda: _("Please answer with the buttons."),
     "not_reporter": lambda: _("Only the reporter of this ticket can do this."),
     "answer_length": lambda: _("Please send a text of at most {maximum} characters, or a photo."),

@@ -141,6 +141,29 @@ def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
 
 
+class SupporterSurveyAnswer(CallbackData, prefix="svm"):
+    """A supporter's rating of a case they joined with 'me too' (`tickets.supporters`)."""
+
+    ticket_id: DataInt
+    rating: str
+
+
+def supporter_survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    ratings = (
+        ("satisfied", _("😊 Satisfied")),
+        ("fair", _("🙂 Fairly satisfied")),
+        ("unsatisfied", _("🙁 Unsatisfied")),
+    )
+    buttons = [
+        InlineKeyboardButton(
+            text=label,
+            callback_data=SupporterSurveyAnswer(ticket_id=ticket_id, rating=rating).pack(),
+        )
+        for rating, label in ratings
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
 class ReporterReply(CallbackData, prefix="rr"):
     """The reporter's "Reply" under a department's question (anonymous relay)."""
 

@@ -372,6 +372,8 @@ def event_label(kind: str) -> str:
         "moderation_redact": _("✂️ Passage redacted for publication"),
         "moderation_hide": _("🙈 Photo hidden from publication"),
         "moderation_revert": _("↩️ Publication moderation reverted"),
+        "supporter_joined": _("👥 Another citizen joined: me too"),
+        "supporter_rated": _("⭐ Rated by a supporter"),
     }
     return labels.get(kind, html.escape(kind))
 
@@ -382,6 +384,8 @@ def actor_label(actor_kind: str, actor_name: str | None) -> str:
         return html.escape(actor_name) if actor_name else _("an administrator")
     if actor_kind == "reporter":
         return _("the reporter")
+    if actor_kind == "supporter":
+        return _("a supporter")
     return _("the system")
 
 
@@ -401,6 +405,7 @@ def card_footer(
     duplicates: tuple[str, ...] = (),
     original_code: str | None = None,
     text: str | None = None,
+    supporters: int = 0,
 ) -> str:
     """Below the card: who did the last thing and when, the handler, the linked tickets."""
     lines = []
@@ -414,6 +419,8 @@ def card_footer(
         lines.append(_("Duplicate of: {code}").format(code=original_code))
     if duplicates:
         lines.append(_("Linked duplicates: {codes}").format(codes=", ".join(duplicates)))
+    if supporters:
+        lines.append(_("👥 Supporters: {count}").format(count=supporters))
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.models import Member
+from storage.supporters import SqlSupporters
 from tests.console.conftest import login_link
 from tests.conversations.staff import (
     deliver,
@@ -23,6 +24,8 @@ from tests.conversations.staff import (
     ticket_row,
 )
 from ui.keyboards import ReporterReply
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def browser_session() -> aiohttp.ClientSession:
@@ -127,3 +130,20 @@ async def test_a_question_asked_in_the_console_is_relayed_and_its_answer_shown(
     thread = shown.split("<h2>", 6)[-2]  # the messages with the reporter, before the history
     assert "Which window was it?" in thread and "Window 3, around 10 in the morning" in thread
     assert not leaks([shown], citizen)
+
+
+async def test_the_ticket_page_counts_who_joined_with_me_too(
+    app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, console_port: int
+) -> None:
+    ticket = await new_ticket(app, citizen)
+    page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
+    async with browser_session() as http:
+        await sign_in(http, await login_link(supervisor))
+        assert "附议人数" not in await (await http.get(page)).text()
+        async with app.session_factory() as session, session.begin():
+            for user_id in (700001, 700002):
+                await SqlSupporters(session).add(
+                    ticket_id=ticket.id, reporter_user_id=user_id, channel="telegram", now=NOW
+                )
+        shown = await (await http.get(page)).text()
+    assert "附议人数（我也遇到了）</th><td>2</td>" in shown

@@ -39,8 +39,8 @@ ANSWER = "Window 3, around ten in the morning"
 COMMENT = "He was back on his phone the next day"
 
 
-async def real_name_report(citizen: ChatUser) -> str:
-    await begin_with_photo(citizen)
+async def real_name_report(citizen: ChatUser, *, seed: int = 1) -> str:
+    await begin_with_photo(citizen, seed=seed)
     await describe(citizen)
     await categorize(citizen)
     await skip_place(citizen)

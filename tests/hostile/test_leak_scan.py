@@ -82,7 +82,8 @@ async def test_nothing_anyone_else_receives_names_the_anonymous_reporter(
     # rated and published. The real-name reporter files beside them.
     hidden_code = await file_report(hidden)
     await question_answered(app, supervisor, hidden, hidden_code)
-    named_code = await real_name_report(named)
+    # Another photo: the same one would be offered to join the first report ('me too').
+    named_code = await real_name_report(named, seed=2)
     ticket = await ticket_by_code(app, hidden_code)
     await staff_action(app, ticket.id or 0, action="accept")
     await staff_action(app, ticket.id or 0, action="resolve", text=REPLY)
