@@ -17,7 +17,7 @@ async def known(store: CategoryStore, slug: str) -> Category:
     """The category with `slug`, retired or not."""
     category = (await store.list_categories()).get(slug)
     if category is None:
-        raise NotFound("unknown_category", category=slug)
+        raise NotFound("category_not_found", slug=slug)
     return category
 
 

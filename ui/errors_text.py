@@ -40,6 +40,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     ),
     "category_label": lambda: _("A label is one line of 1–{maximum} characters."),
     "category_exists": lambda: _("There is already a category {slug}; pick another slug."),
+    "category_not_found": lambda: _("There is no category {slug}."),
     "template_placeholder": lambda: _(
         "Unknown placeholder {name}: a template may use only {allowed}. Nothing was saved."
     ),
