@@ -224,7 +224,15 @@ def _set_headers(response: web.StreamResponse) -> None:
 
 def console_app(backend: Backend) -> web.Application:
     """The console, to be mounted at `/console` (see `mount_console`)."""
-    from console import casework, deadlines, directory, oversight, routing, templates
+    from console import (
+        casework,
+        categories,
+        deadlines,
+        directory,
+        oversight,
+        routing,
+        templates,
+    )
 
     app = web.Application(middlewares=[security_headers])
     app[BACKEND] = backend
@@ -238,6 +246,7 @@ def console_app(backend: Backend) -> web.Application:
     directory.add_routes(app, page)
     routing.add_routes(app, page)
     deadlines.add_routes(app, page)
+    categories.add_routes(app, page)
     templates.add_routes(app, page)
     return app
 
