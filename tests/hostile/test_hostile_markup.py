@@ -117,6 +117,7 @@ async def test_markup_in_a_question_and_its_answer_is_relayed_as_typed(shared: S
 async def test_markup_in_the_official_reply_reaches_the_reporter_as_typed(
     shared: Shared,
 ) -> None:
+    await shared.supervisor()  # the card's reader: run first, the module has no staff yet
     citizen = await shared.citizen()
     ticket = await new_ticket(shared.app, citizen)
     await staff_action(shared.app, ticket.id, action="accept")
