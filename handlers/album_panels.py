@@ -22,12 +22,12 @@ closes it at shut-down; what a refresh needs after a restart lives in the draft'
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from config.tasks import end_tasks
+from outbox.ratelimit import ChatLocks
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +51,7 @@ class AlbumPanels:
         self.busy = busy
         self.max_wait = max_wait
         self._waiting: dict[int, asyncio.Task[None]] = {}
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks = ChatLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -72,7 +72,7 @@ class AlbumPanels:
 
     async def run(self, chat_id: int, refresh: Refresh) -> None:
         """Refresh now, after any refresh of the same chat in flight."""
-        async with self._lock(chat_id):
+        async with self._locks.hold(chat_id):
             await refresh()
 
     def pending(self, chat_id: int) -> bool:
@@ -103,17 +103,3 @@ class AlbumPanels:
         except Exception:
             # A background task has nobody to raise to: log it, the draft keeps its flag.
             log.exception("album_panel_failed")
-
-    @contextlib.asynccontextmanager
-    async def _lock(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users == 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)

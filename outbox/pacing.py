@@ -22,8 +22,6 @@ blocking a worker they may look at `limiter.wait_time(chat_id)` first.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -63,7 +61,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
-from outbox.ratelimit import ChatId, ChatLane, RateLimiter, chat_key
+from outbox.ratelimit import ChatId, ChatLocks, RateLimiter, chat_key
 
 # Methods that post exactly one new message. A paid-media album is one message.
 _ONE_MESSAGE: tuple[type[TelegramMethod[Any]], ...] = (
@@ -119,7 +117,7 @@ class PacingMiddleware(BaseRequestMiddleware):
 
     def __init__(self, limiter: RateLimiter) -> None:
         self._limiter = limiter
-        self._in_flight: dict[ChatId, ChatLane] = {}
+        self._in_flight = ChatLocks()  # one message call in flight per chat
 
     async def __call__(
         self,
@@ -131,21 +129,8 @@ class PacingMiddleware(BaseRequestMiddleware):
         cost = send_cost(method)
         if chat_id is None or not cost:
             return await make_request(bot, method)
-        async with self._one_at_a_time(chat_id):
+        async with self._in_flight.hold(chat_key(chat_id)):
             return await self._paced(make_request, bot, method, chat_id, cost)
-
-    @contextlib.asynccontextmanager
-    async def _one_at_a_time(self, chat_id: ChatId) -> AsyncIterator[None]:
-        key = chat_key(chat_id)
-        lane = self._in_flight.setdefault(key, ChatLane())
-        lane.users += 1
-        try:
-            async with lane.lock:
-                yield
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._in_flight[key]
 
     async def _paced(
         self,

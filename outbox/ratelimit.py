@@ -29,9 +29,10 @@ Choices:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, KeysView
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -142,10 +143,34 @@ def is_group(chat_id: ChatId) -> bool:
 
 @dataclass(slots=True)
 class ChatLane:
-    """The queue of `acquire` calls for one chat; dropped when nobody waits in it."""
+    """The queue of callers for one chat; dropped when nobody holds or waits in it."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
+
+
+class ChatLocks:
+    """One lock per chat, kept only while someone holds or waits for it (memory stays
+    bounded by the chats busy right now, not by every chat ever served)."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[ChatId, ChatLane] = {}
+
+    def keys(self) -> KeysView[ChatId]:
+        return self._lanes.keys()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: ChatId) -> AsyncIterator[None]:
+        """Hold `key`'s lock for the body; callers for one chat go in arrival order."""
+        lane = self._lanes.setdefault(key, ChatLane())
+        lane.users += 1
+        try:
+            async with lane.lock:
+                yield
+        finally:
+            lane.users -= 1
+            if lane.users == 0:
+                del self._lanes[key]
 
 
 class RateLimiter(Protocol):
@@ -182,7 +207,7 @@ class TelegramRateLimiter:
         self._global = TokenBucket(limits.global_per_second * limits.headroom, limits.global_burst)
         self._global_lock = asyncio.Lock()
         self._buckets: dict[ChatId, TokenBucket] = {}
-        self._lanes: dict[ChatId, ChatLane] = {}
+        self._lanes = ChatLocks()
         self._next_sweep = -math.inf
 
     @property
@@ -207,16 +232,9 @@ class TelegramRateLimiter:
     async def acquire(self, chat_id: ChatId, cost: int = 1) -> None:
         """Wait until `cost` messages may go to `chat_id`, then take their tokens."""
         key = chat_key(chat_id)
-        lane = self._lanes.setdefault(key, ChatLane())
-        lane.users += 1
-        try:
-            async with lane.lock:
-                while not await self._grant(key, cost):
-                    pass
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._lanes[key]
+        async with self._lanes.hold(key):
+            while not await self._grant(key, cost):
+                pass
 
     def penalize(self, chat_id: ChatId | None, retry_after: float) -> None:
         """Honour a 429: block the chat (or, if unknown, every chat) for `retry_after` s."""

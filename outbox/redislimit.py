@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from outbox.ratelimit import (
     ChatId,
-    ChatLane,
+    ChatLocks,
     RateLimits,
     Sleep,
     TelegramRateLimiter,
@@ -129,7 +129,7 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
         self._hold = redis.register_script(_HOLD)
-        self._lanes: dict[ChatId, ChatLane] = {}
+        self._lanes = ChatLocks()
         # What this process last learned of each chat's wait: `wait_time` answers from it
         # without a round trip (the outbox uses it only to put a busy chat aside).
         self._hints: dict[ChatId, float] = {}
@@ -156,15 +156,8 @@ class RedisRateLimiter:
 
     async def acquire(self, chat_id: ChatId, cost: int = 1) -> None:
         key = chat_key(chat_id)
-        lane = self._lanes.setdefault(key, ChatLane())
-        lane.users += 1
-        try:
-            async with lane.lock:
-                await self._wait_and_take(key, cost)
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._lanes[key]
+        async with self._lanes.hold(key):
+            await self._wait_and_take(key, cost)
 
     async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
         self._fallback.penalize(chat_id, retry_after)
