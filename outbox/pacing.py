@@ -9,6 +9,9 @@ chat blocks that chat for `retry_after`, and the error is re-raised: the caller 
 whether and when to retry. A 429 on a chatless call (getUpdates, answerCallbackQuery) is
 flood control on that method, not on messages, so it blocks nothing here.
 
+The chat is charged again when the call is answered (`RateLimiter.settled`), so the time a
+call spent reaching Telegram does not count as refill.
+
 One process has at most one message call in flight per chat: the next waits for the
 previous one's answer before it asks the limiter. Telegram then receives a chat's messages
 in the order they were sent, and messages granted at the pace cannot reach it bunched up
@@ -140,14 +143,27 @@ class PacingMiddleware(BaseRequestMiddleware):
         chat_id: ChatId,
         cost: int,
     ) -> Response[TelegramType]:
-        await self._limiter.acquire(chat_id, cost)
         try:
-            return await make_request(bot, method)
+            return await self._send(make_request, bot, method, chat_id, cost)
         except TelegramRetryAfter as error:
             await self._limiter.flooded(chat_id, error.retry_after)
             if not DIRECT_ANSWER.get() or error.retry_after > DIRECT_RETRY_MAX_SECONDS:
                 raise  # the outbox reschedules its rows itself
         # A person is waiting for this answer: wait out the flood once rather than
         # replacing the answer with an apology.
+        return await self._send(make_request, bot, method, chat_id, cost)
+
+    async def _send(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        chat_id: ChatId,
+        cost: int,
+    ) -> Response[TelegramType]:
+        """Acquire, send, and charge the chat again once answered: Telegram counted the
+        message when it arrived, which may be long after the grant (a slow upload)."""
         await self._limiter.acquire(chat_id, cost)
-        return await make_request(bot, method)
+        response = await make_request(bot, method)
+        await self._limiter.settled(chat_id, cost)
+        return response

@@ -18,6 +18,12 @@ Choices:
   (a busy host, another replica's send still in flight) must not turn the next, prompt
   message into a 429. Measured in the three-replica chaos test (`tests/crash/test_chaos.py`):
   one 429 in about 1,600 sends with a burst of 3 (twice), none with 2.
+- A chat's bucket is charged again when the call is answered (`settled`): Telegram counts
+  a message when it arrives, and a call that took long to reach it (a ten-photo album
+  uploading on a busy host) must not have refilled the bucket on its way. At the answer
+  the bucket holds at most `capacity - cost`, as if the tokens had been taken then. The
+  chaos test saw a 429 about once in three runs without it: the message after a slow
+  album went out when the album's debt, counted from the grant, looked paid.
 - After a 429 the bucket grants nothing until `retry_after` has passed, then exactly one
   message, so the send that follows a flood is not itself a burst.
 - A full bucket is the same as a fresh one, so full buckets are dropped by a sweep that
@@ -108,6 +114,15 @@ class TokenBucket:
         self._tokens = tokens - cost
         self._stamp = max(as_of, now)
 
+    def settle(self, now: float, cost: float = 1) -> None:
+        """Count the last `cost` tokens as taken `now`, when the call was answered: what
+        refilled while it was in flight is taken back (never below the level itself)."""
+        tokens, as_of = self._level(now)
+        if as_of > now:
+            return  # a hold (a 429 meanwhile) already covers it
+        self._tokens = min(tokens, self.capacity - cost)
+        self._stamp = now
+
     def hold_until(self, until: float) -> None:
         """Grant nothing before `until`, then one token: resume slowly after a flood."""
         tokens, as_of = self._level(until)
@@ -186,6 +201,10 @@ class RateLimiter(Protocol):
         """Wait until `cost` messages may go to `chat_id`, then take their tokens."""
         ...
 
+    async def settled(self, chat_id: ChatId, cost: int = 1) -> None:
+        """Charge the chat again as of now, when a paced call has been answered."""
+        ...
+
     async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
         """Honour a 429: block the chat (or, if unknown, every chat) for `retry_after` s."""
         ...
@@ -245,6 +264,14 @@ class TelegramRateLimiter:
         else:
             self._bucket(chat_key(chat_id), now).hold_until(until)
         log.warning("telegram_flood_wait", retry_after=retry_after, scope_global=chat_id is None)
+
+    def settle(self, chat_id: ChatId, cost: int = 1) -> None:
+        """Charge the chat's bucket again as of now (see `TokenBucket.settle`)."""
+        now = self._monotonic()
+        self._bucket(chat_key(chat_id), now).settle(now, cost)
+
+    async def settled(self, chat_id: ChatId, cost: int = 1) -> None:
+        self.settle(chat_id, cost)
 
     async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
         self.penalize(chat_id, retry_after)

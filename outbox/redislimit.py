@@ -4,8 +4,9 @@ Telegram counts a bot's messages, not a process's: three replicas with a limiter
 send 90 messages/s together. With `REDIS_URL` set the global bucket and each chat's bucket
 live in Redis, and one Lua script checks and takes both atomically, so N replicas together
 stay within 30 messages/s and 1/s per private chat (20/minute per group). The arithmetic is
-`outbox.ratelimit.TokenBucket`'s (start full, overdraw for an oversized album, after a 429
-nothing until `retry_after` then one message), on Redis's clock (`TIME`), so replicas'
+`outbox.ratelimit.TokenBucket`'s (start full, overdraw for an oversized album, charge a
+chat again when the call is answered, after a 429 nothing until `retry_after` then one
+message), on Redis's clock (`TIME`), so replicas'
 clocks need not agree; tests pass their own clock instead.
 
 Each bucket is a hash (`t` tokens, `s` the time they are counted at) that expires a minute
@@ -93,6 +94,18 @@ return '0'
 """
 )
 
+# KEYS: the chat's bucket. ARGV: now or '', cost, rate, burst. Charges it again as of now.
+_SETTLE = (
+    _COMMON
+    + """
+local rate, cap = tonumber(ARGV[3]), tonumber(ARGV[4])
+local tokens, as_of = level(KEYS[1], rate, cap, now)
+if as_of > now then return 0 end
+store(KEYS[1], math.min(tokens, cap - tonumber(ARGV[2])), now, rate, cap)
+return 1
+"""
+)
+
 # KEYS: the bucket. ARGV: now or '', retry_after, rate, burst.
 _HOLD = (
     _COMMON
@@ -129,6 +142,7 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
         self._hold = redis.register_script(_HOLD)
+        self._settle = redis.register_script(_SETTLE)
         self._lanes = ChatLocks()
         # What this process last learned of each chat's wait: `wait_time` answers from it
         # without a round trip (the outbox uses it only to put a busy chat aside).
@@ -158,6 +172,19 @@ class RedisRateLimiter:
         key = chat_key(chat_id)
         async with self._lanes.hold(key):
             await self._wait_and_take(key, cost)
+
+    async def settled(self, chat_id: ChatId, cost: int = 1) -> None:
+        key = chat_key(chat_id)
+        if time.monotonic() < self._ask_redis_at:  # `acquire` asked the fallback too
+            self._fallback.settle(key, cost)
+            return
+        rate, burst = self._rates(key)[2:]
+        try:
+            await self._settle(
+                keys=[self._chat_key(key)], args=[self._now_arg(), cost, rate, burst]
+            )
+        except RedisError as error:
+            self._redis_failed(error)
 
     async def flooded(self, chat_id: ChatId | None, retry_after: float) -> None:
         self._fallback.penalize(chat_id, retry_after)

@@ -197,6 +197,23 @@ async def test_a_chats_next_message_waits_for_the_previous_ones_answer(
     assert api[0].times(BOB)[0] - first < 0.2  # another chat does not wait for Alice's
 
 
+async def test_a_slow_albums_debt_counts_from_its_answer(
+    api: tuple[LoopbackBotApi, str], paced_bot: BotFactory
+) -> None:
+    """Telegram counts an album when it arrives: the next message waits out its debt from
+    the answer, not from the grant, however long the upload took."""
+    api[0].answer_after = 0.3
+    limits = RateLimits(global_burst=10, private_burst=2).scaled(SPEEDUP)
+    bot = paced_bot(TelegramRateLimiter(limits))
+    album: list[MediaUnion] = [InputMediaPhoto(media=f"photo-{n}") for n in range(4)]
+    await bot.send_media_group(ALICE, media=album)
+    api[0].answer_after = 0.0
+    await bot.send_message(ALICE, "after the album")
+    album_at, next_at = api[0].times(ALICE)
+    debt = 3 * GAP / limits.headroom  # from 2 - 4 = -2 tokens back to 1
+    assert next_at - album_at >= 0.3 + debt - SLACK  # from the grant: only debt - 0.3
+
+
 async def test_edits_are_not_paced(api: tuple[LoopbackBotApi, str], paced_bot: BotFactory) -> None:
     bot = paced_bot(fast_limiter())
     edits = [bot.edit_message_text(text=f"v{n}", chat_id=ALICE, message_id=1) for n in range(4)]

@@ -108,6 +108,23 @@ def test_bucket_grants_an_oversized_request_when_full_then_waits_out_the_debt() 
     assert bucket.delay(0.0) == pytest.approx(8.0)  # from -7 tokens back to 1
 
 
+def test_bucket_settled_at_the_answer_takes_back_what_refilled_in_flight() -> None:
+    bucket = TokenBucket(rate=1.0, capacity=3)
+    bucket.take(0.0, cost=10)  # an album granted at 0 ...
+    bucket.settle(2.0, cost=10)  # ... that reached Telegram only at 2
+    assert bucket.delay(2.0) == pytest.approx(8.0)  # its debt counts from the answer
+
+
+def test_bucket_settle_never_raises_the_level_nor_lifts_a_hold() -> None:
+    bucket = TokenBucket(rate=1.0, capacity=3)
+    bucket.take(0.0, cost=3)
+    bucket.settle(0.5)  # 0.5 tokens refilled, below capacity - 1: nothing to take back
+    assert bucket.delay(0.5) == pytest.approx(0.5)
+    bucket.hold_until(5.0)
+    bucket.settle(1.0)
+    assert bucket.delay(1.0) == pytest.approx(4.0)
+
+
 def test_bucket_hold_blocks_then_allows_exactly_one() -> None:
     bucket = TokenBucket(rate=1.0, capacity=3)
     bucket.hold_until(5.0)

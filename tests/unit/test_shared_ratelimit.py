@@ -104,6 +104,18 @@ async def test_a_flood_wait_seen_by_one_replica_holds_the_chat_for_all(
     assert await first.reserve(ALICE) == pytest.approx(1.0)  # one message, then the rate
 
 
+async def test_a_chat_is_charged_again_when_the_call_is_answered(
+    redis: Redis, clock: Clock
+) -> None:
+    first, second = replica(redis, clock, global_burst=1000), replica(redis, clock)
+
+    assert await first.reserve(ALICE, cost=10) == 0.0  # an album granted now ...
+    clock.now += 4
+    await first.settled(ALICE, cost=10)  # ... answered four seconds later
+
+    assert await second.reserve(ALICE) == pytest.approx(9.0)  # -8 back to 1, from the answer
+
+
 async def test_groups_share_twenty_a_minute(redis: Redis, clock: Clock) -> None:
     pair = [replica(redis, clock, global_burst=1000) for _ in range(2)]
 
