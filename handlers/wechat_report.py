@@ -13,7 +13,7 @@ stateDiagram-v2
   choosing_identity --> naming: 2 实名
   naming --> giving_phone
   giving_phone --> confirming
-  confirming --> [*]: 1 确认 → ticket and its code
+  confirming --> [*]: 1 确认, no open ticket like it → ticket and its code
   confirming --> matching: 1 确认, and open tickets look alike
   matching --> [*]: a match's number (我也遇到了) → supporter of it, no new ticket
   matching --> [*]: 确认 → ticket and its code
@@ -36,7 +36,8 @@ that place, which step 4 then keeps unless the follower types a more exact one.
 `取消` ends the draft at any step (its photos go unless something else holds them);
 `状态 <code>` (or `/status <code>`) and `我的举报` answer at any time without touching the
 draft. Outside a draft, a text first answers what the follower owes: a rating (1 满意,
-2 基本满意, 3 不满意) when one of their tickets is resolved and awaits it, else the
+2 基本满意, 3 不满意) when one of their tickets is resolved and awaits it (else one they
+joined: recorded, never reopening it), else the
 department's open question (the latest `ask` with no `answer` after it), relayed as
 Telegram's 💬 Reply is; only then does it start a report. A push is one unit of work:
 `answer` returns the texts to send and the caller commits, or rolls back on a
@@ -228,8 +229,7 @@ async def owed(turn: Turn, text: str) -> list[str]:
     )
     rating = pick(text, rating_words())
     surveyed = next((t for t in own if t.state == TicketState.RESOLVED), None)
-    if rating is not None and surveyed is None:
-        return await rate_joined(turn, rating)
+    if rating is not None and surveyed is not None:
         rated = await rate(
             turn.ws,
             ticket_id=surveyed.id,
@@ -239,6 +239,8 @@ async def owed(turn: Turn, text: str) -> list[str]:
         )
         reopened = rated.state == TicketState.REOPENED
         return [texts.rated_text(rated.code, rating, reopened=reopened)]
+    if rating is not None and (joined := await rate_joined(turn, rating)):
+        return joined
     asked = await open_question(turn, own)
     if asked is None:
         return []
