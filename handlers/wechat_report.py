@@ -13,14 +13,31 @@ stateDiagram-v2
   choosing_identity --> naming: 2 实名
   naming --> giving_phone
   giving_phone --> confirming
-  confirming --> [*]: 1 确认 → ticket and its code
+  confirming --> [*]: 1 确认, no open ticket like it → ticket and its code
+  confirming --> matching: 1 确认, and open tickets look alike
+  matching --> [*]: a match's number (我也遇到了) → supporter of it, no new ticket
+  matching --> [*]: 确认 → ticket and its code
 ```
+Praise (表扬) is the same steps minus the accusation, under its own step names:
+```mermaid
+stateDiagram-v2
+  [*] --> praise_choosing_unit: 表扬 (not during a report)
+  praise_choosing_unit --> praise_describing: a unit's number or name
+  praise_describing --> praise_adding_photos: 5–2000 characters
+  praise_adding_photos --> praise_confirming: 1 / 下一步
+  praise_confirming --> [*]: 1 确认 → praise, thank-you (no code)
+```
+At the confirmation, `tickets.supporters.find_matches` looks for open tickets like the
+draft (as Telegram's Confirm does); they are listed by category, registered place and state,
+never their reporter, words or code. Joining files nothing and ends the draft; the follower
+then hears the ticket's updates and survey like its reporter, by category.
 A place's QR code (`subscribe`/`SCAN` with its tag as the scene) starts the draft with
 that place, which step 4 then keeps unless the follower types a more exact one.
 `取消` ends the draft at any step (its photos go unless something else holds them);
 `状态 <code>` (or `/status <code>`) and `我的举报` answer at any time without touching the
 draft. Outside a draft, a text first answers what the follower owes: a rating (1 满意,
-2 基本满意, 3 不满意) when one of their tickets is resolved and awaits it, else the
+2 基本满意, 3 不满意) when one of their tickets is resolved and awaits it (else one they
+joined: recorded, never reopening it), else the
 department's open question (the latest `ask` with no `answer` after it), relayed as
 Telegram's 💬 Reply is; only then does it start a report. A push is one unit of work:
 `answer` returns the texts to send and the caller commits, or rolls back on a
@@ -44,17 +61,22 @@ import structlog
 
 from config.settings import Settings
 from handlers.photos import draft_photo, rejection_text
+from handlers.praise import draft_value as telegram_praise
 from handlers.reporter import draft_value as telegram_draft
+from handlers.reporter import match_keys
+from outbox.wechat import CHANNEL as WECHAT
 from outbox.wechat import chat_key
 from tickets.casework import answer_question
 from tickets.categories import Category
 from tickets.codes import read_code
 from tickets.photos import ImageRejected, RejectReason
 from tickets.ports import UpdateWorkspace
+from tickets.praise import submit_praise
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.states import TicketState, is_open
-from tickets.views import NewReport, TicketView
+from tickets.supporters import Match, find_matches, join, rate_as_supporter
+from tickets.views import NewPraise, NewReport, TicketView
 from tickets.workflow import RATINGS, rate
 from ui import wechat_text as texts
 from ui.categories import current_categories, current_locale
@@ -83,6 +105,12 @@ CATEGORY, DESCRIBING, PHOTOS, PLACE = (
 )
 IDENTITY, NAME, PHONE, CONFIRM = "choosing_identity", "naming", "giving_phone", "confirming"
 UNIT = "choosing_unit"
+MATCHING = "matching"
+PRAISING = "praise_"  # the praise's steps share the report's prefix (and its expiry)
+PRAISE_UNIT, PRAISE_DESCRIBING = PRAISING + "choosing_unit", PRAISING + "describing"
+PRAISE_PHOTOS, PRAISE_CONFIRM = PRAISING + "adding_photos", PRAISING + "confirming"
+PRAISE = ("表扬", "/praise", "praise")
+CONFIRM_WORDS = ("确认", "提交", "confirm")
 NOT_SURE = ("0", "不清楚", "不知道", "not sure")
 # A numbered list longer than this is unreadable in a chat: typing narrows it.
 UNITS_LISTED = 20
@@ -165,6 +193,8 @@ async def answer(push: Push, turn: Turn) -> list[str]:
             return await status(turn, found.group(1).strip())
         if said(text, MY_TICKETS):
             return await my_tickets(turn)
+        if said(text, PRAISE):
+            return await begin_praise(turn)
         if normalized(text) in CANCEL:
             return await cancel(turn)
     if isinstance(push, ClickEvent):
@@ -177,12 +207,13 @@ async def answer(push: Push, turn: Turn) -> list[str]:
             return [texts.welcome_text()] if isinstance(push, ImageMessage) else []
         return await owed(turn, push.content.strip()) or await begin(turn)
     if isinstance(push, ImageMessage):
-        if step != PHOTOS:
-            return [texts.photo_not_now()]
-        return await take_photo(turn, data, push)
+        if step not in (PHOTOS, PRAISE_PHOTOS):
+            return [texts.praise_photo_not_now() if praising(step) else texts.photo_not_now()]
+        return await take_photo(turn, step, data, push)
     if isinstance(push, LocationMessage):
         if step != PLACE:
-            return [texts.location_not_now()]
+            refused = texts.praise_location_not_now if praising(step) else texts.location_not_now
+            return [refused()]
         label = push.label.strip()[:256] or None
         data |= {"latitude": push.latitude, "longitude": push.longitude, "place_text": label}
         return await go(turn, IDENTITY, data)
@@ -208,6 +239,8 @@ async def owed(turn: Turn, text: str) -> list[str]:
         )
         reopened = rated.state == TicketState.REOPENED
         return [texts.rated_text(rated.code, rating, reopened=reopened)]
+    if rating is not None and (joined := await rate_joined(turn, rating)):
+        return joined
     asked = await open_question(turn, own)
     if asked is None:
         return []
@@ -215,6 +248,21 @@ async def owed(turn: Turn, text: str) -> list[str]:
         turn.ws, ticket_id=asked.id, reporter_user_id=turn.user_key, text=text, photo_file_id=None
     )
     return [texts.answer_passed(ticket.code)]
+
+
+async def rate_joined(turn: Turn, rating: int) -> list[str]:
+    """A rating for the newest resolved case the follower joined ('me too'); else []."""
+    unrated = await turn.ws.supporters.unrated(reporter_user_id=turn.user_key, channel=WECHAT)
+    if not unrated:
+        return []
+    await rate_as_supporter(
+        turn.ws,
+        ticket_id=unrated[0],
+        reporter_user_id=turn.user_key,
+        rating=RATINGS[rating],
+        channel=WECHAT,
+    )
+    return [texts.supporter_rated_text(rating)]
 
 
 def rating_words() -> list[list[str]]:
@@ -279,6 +327,8 @@ async def scanned(turn: Turn, scene: str | None) -> list[str]:
         return [texts.welcome_text() + "\n\n" + texts.unknown_scene()]
     placed = {"source_tag": tag.tag, "place_text": tag.place_text}
     step, data = await current_step(turn)
+    if praising(step):
+        return [texts.praise_not_now_scanned()]
     [prompt] = await go(turn, step or CATEGORY, (data if step else new_draft()) | placed)
     about = texts.reporting_about(tag.place_text)
     return [f"{texts.scanned_greeting()}\n{about}\n\n{prompt}"]
@@ -300,8 +350,21 @@ async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
         NAME: texts.name_prompt,
         PHONE: texts.phone_prompt,
         CONFIRM: lambda: texts.preview_text(data),
+        MATCHING: lambda: texts.matches_prompt(shown_matches(data)),
+        PRAISE_UNIT: lambda: texts.praise_unit_prompt(
+            [str(u[1]) for u in data.get("unit_shown") or []],
+            total=len(data.get("units") or []),
+        ),
+        PRAISE_DESCRIBING: lambda: texts.praise_describe_prompt(data.get("unit_name") or ""),
+        PRAISE_PHOTOS: lambda: texts.praise_photos_prompt(len(data["photos"])),
+        PRAISE_CONFIRM: lambda: texts.praise_preview(data),
     }
     return [prompts[step]()]
+
+
+def praising(step: str | None) -> bool:
+    """Whether `step` is one of the praise draft's."""
+    return step is not None and step.startswith(PRAISING)
 
 
 async def choose_category(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
@@ -322,25 +385,35 @@ async def choose_unit(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
     """The unit reported: its number in the list shown, its name or part of it, 0 不清楚."""
     if said(text, NOT_SURE):
         return await go(turn, DESCRIBING, data | {"accused_id": None, "accused_name": None})
+    unit, answers = await find_unit(turn, data, text, UNIT)
+    if unit is None:
+        return answers
+    chosen = {"accused_id": unit[0], "accused_name": unit[1]}
+    return await go(turn, DESCRIBING, data | chosen)
+
+
+async def find_unit(
+    turn: Turn, data: dict[str, Any], text: str, step: str
+) -> tuple[list[Any] | None, list[str]]:
+    """The unit `text` names (`[id, name]`, no answers), or None and the answers that keep
+    the follower at `step`: a number off the list, a name matching none, or several (the
+    list narrows to them)."""
     shown: list[list[Any]] = data.get("unit_shown") or []
     answer = normalized(text)
     if answer.isdigit():
         if not 1 <= int(answer) <= len(shown):
-            return [texts.unknown_choice(len(shown)) + "\n\n" + (await go(turn, UNIT, data))[0]]
-        return await unit_chosen(turn, data, shown[int(answer) - 1])
+            prompt = (await go(turn, step, data))[0]
+            return None, [texts.unknown_choice(len(shown)) + "\n\n" + prompt]
+        return shown[int(answer) - 1], []
     units: list[list[Any]] = data.get("units") or []
     exact = [u for u in units if normalized(str(u[1])) == answer]
     matching = exact or [u for u in units if answer in normalized(str(u[1]))]
     if len(matching) == 1:
-        return await unit_chosen(turn, data, matching[0])
+        return matching[0], []
     if not matching:
-        return [texts.no_unit_matches(text[:40]) + "\n\n" + (await go(turn, UNIT, data))[0]]
-    return await go(turn, UNIT, data | {"unit_shown": matching[:UNITS_LISTED]})
-
-
-async def unit_chosen(turn: Turn, data: dict[str, Any], unit: list[Any]) -> list[str]:
-    chosen = {"accused_id": unit[0], "accused_name": unit[1]}
-    return await go(turn, DESCRIBING, data | chosen)
+        prompt = (await go(turn, step, data))[0]
+        return None, [texts.no_unit_matches(text[:40]) + "\n\n" + prompt]
+    return None, await go(turn, step, data | {"unit_shown": matching[:UNITS_LISTED]})
 
 
 async def describe(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
@@ -354,7 +427,7 @@ async def photos_done(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
     return await go(turn, PLACE, data)
 
 
-async def take_photo(turn: Turn, data: dict[str, Any], push: ImageMessage) -> list[str]:
+async def take_photo(turn: Turn, step: str, data: dict[str, Any], push: ImageMessage) -> list[str]:
     if len(data["photos"]) >= PHOTOS_MAX:
         return [texts.too_many_photos(PHOTOS_MAX)]
     limits = turn.ws.photos.limits
@@ -369,7 +442,7 @@ async def take_photo(turn: Turn, data: dict[str, Any], push: ImageMessage) -> li
         log.warning("wechat_photo_download_failed", error=type(error).__name__)
         return [texts.photo_download_failed()]
     photos = [*data["photos"], draft_photo(ref)]
-    await turn.drafts.set(turn.user_key, PREFIX + PHOTOS, data | {"photos": photos})
+    await turn.drafts.set(turn.user_key, PREFIX + step, data | {"photos": photos})
     return [texts.photo_received(len(photos))]
 
 
@@ -417,11 +490,52 @@ async def confirm(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
         return [texts.unknown_choice(2) + "\n\n" + texts.preview_text(data)]
     if index == 1:
         return await cancel(turn)
+    matches = await find_matches(
+        turn.ws, reporter_user_id=turn.user_key, channel=WECHAT, **match_keys(data)
+    )
+    if matches:
+        shown = [[m.ticket_id, m.category, m.state, m.place, m.by_photo] for m in matches]
+        return await go(turn, MATCHING, data | {"matches": shown})
+    return await file_report(turn, data)
+
+
+async def file_report(turn: Turn, data: dict[str, Any]) -> list[str]:
     settings = turn.settings
     draft = draft_value(turn, data)
     submission = await submit_report(turn.ws, draft, per_hour=settings.reports_per_hour)
     await turn.drafts.clear(turn.user_key)  # the ticket and the draft's end commit together
     return [texts.submitted_text(submission.ticket, settings.tz)]
+
+
+def shown_matches(data: Mapping[str, Any]) -> list[Match]:
+    """The matches the follower was shown, as the draft keeps them (JSON-safe lists)."""
+    return [
+        Match(ticket_id=t, category=c, state=s, place=p, by_photo=b)
+        for t, c, s, p, b in data.get("matches") or []
+    ]
+
+
+async def choose_match(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    """我也遇到了: a match's number joins it and ends the draft; 确认 files the draft anyway."""
+    if said(text, CONFIRM_WORDS):
+        return await file_report(turn, data)
+    shown = shown_matches(data)
+    answer = normalized(text)
+    if not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
+        return [texts.unknown_choice(len(shown)) + "\n\n" + texts.matches_prompt(shown)]
+    # The domain checks the match again: a ticket since closed is refused, the step stays.
+    match = await join(
+        turn.ws,
+        ticket_id=shown[int(answer) - 1].ticket_id,
+        reporter_user_id=turn.user_key,
+        channel=WECHAT,
+        language=turn.language,
+        address=turn.open_id,
+        **match_keys(data),
+    )
+    await turn.drafts.clear(turn.user_key)  # the supporter row and the draft's end together
+    await turn.ws.drafts.release_photos(data)
+    return [texts.joined_text(match.category)]
 
 
 def draft_value(turn: Turn, data: dict[str, Any]) -> NewReport:
@@ -443,7 +557,72 @@ async def cancel(turn: Turn) -> list[str]:
         return [texts.nothing_to_cancel()]
     await turn.drafts.clear(turn.user_key)
     await turn.ws.drafts.release_photos(data)
+    if praising(state.removeprefix(PREFIX)):
+        return [texts.praise_cancelled_text()]
     return [texts.cancelled_text()]
+
+
+# -- praise (表扬) -------------------------------------------------------------------------------
+
+
+async def begin_praise(turn: Turn) -> list[str]:
+    """A fresh praise draft; a report in progress is kept, and said so."""
+    step, data = await current_step(turn)
+    if step is not None and not praising(step):
+        return [texts.praise_not_now()]
+    await turn.ws.drafts.release_photos(data)  # an unfinished praise's photos
+    units = [[d.id, d.name] for d in await turn.ws.directory.list_departments() if not d.archived]
+    fresh = {
+        "draft_id": secrets.token_urlsafe(8),
+        "photos": [],
+        "units": units,
+        "unit_shown": units[:UNITS_LISTED],
+    }
+    return await go(turn, PRAISE_UNIT, fresh)
+
+
+async def choose_praised(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    unit, answers = await find_unit(turn, data, text, PRAISE_UNIT)
+    if unit is None:
+        return answers
+    return await go(turn, PRAISE_DESCRIBING, data | {"unit_id": unit[0], "unit_name": unit[1]})
+
+
+async def describe_praise(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    description = validate_description(text)  # too short or long: refused, the step stays
+    return await go(turn, PRAISE_PHOTOS, data | {"description": description})
+
+
+async def praise_photos_done(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    if not said(text, NEXT):
+        return [texts.not_understood(texts.praise_photos_prompt(len(data["photos"])))]
+    return await go(turn, PRAISE_CONFIRM, data)
+
+
+async def confirm_praise(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+    """Store it; the praise, its notice and the end of the draft commit together, or none."""
+    index = pick(text, [CONFIRM_WORDS, ["cancel"]])
+    if index is None:
+        return [texts.unknown_choice(2) + "\n\n" + texts.praise_preview(data)]
+    if index == 1:
+        return await cancel(turn)
+    draft = praise_value(turn, data)
+    submission = await submit_praise(turn.ws, draft, per_hour=turn.settings.reports_per_hour)
+    await turn.drafts.clear(turn.user_key)
+    return [texts.praise_thanks(submission.praise)]
+
+
+def praise_value(turn: Turn, data: dict[str, Any]) -> NewPraise:
+    """The praise as the domain stores it: the same value as Telegram's, on channel `wechat`."""
+    value = telegram_praise(data, turn.user_key, turn.language)
+    return NewPraise(
+        **{
+            **vars(value),
+            "submit_key": f"wechat:{turn.user_key}:praise:{data['draft_id']}",
+            "channel": WECHAT,
+            "reporter_address": turn.open_id,
+        }
+    )
 
 
 async def status(turn: Turn, argument: str) -> list[str]:
@@ -481,4 +660,9 @@ STEPS = {
     NAME: take_name,
     PHONE: take_phone,
     CONFIRM: confirm,
+    MATCHING: choose_match,
+    PRAISE_UNIT: choose_praised,
+    PRAISE_DESCRIBING: describe_praise,
+    PRAISE_PHOTOS: praise_photos_done,
+    PRAISE_CONFIRM: confirm_praise,
 }

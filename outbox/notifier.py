@@ -677,22 +677,40 @@ class OutboxNotifier:
 
     async def _to_supporters(self, ticket: TicketView, kind: str, text: str | None) -> None:
         """Who joined with 'me too' hears the same, never the tracking code; a survey of
-        their own. Only Telegram offers 'me too', so supporters are on Telegram."""
+        their own. On their own channel: Telegram with buttons, WeChat as plain text."""
         for supporter in await supporter_reporters(self._session, ticket_id=ticket.id):
-            if supporter.channel != TELEGRAM:
-                continue
             chat_id = supporter.channel_user_id
-            if chat_id == ticket.reporter_user_id:
+            if supporter.channel == ticket.channel and chat_id == ticket.reporter_user_id:
                 continue
+            key = f"t{ticket.id}:s{supporter.id}:{kind}"
+            purpose = f"supporter:{kind}"
             with self._speaking(await self.language_of(chat_id)):
+                if supporter.channel == WECHAT:
+                    if not supporter.channel_address:
+                        log.warning("supporter_without_address", ticket_id=ticket.id)
+                        continue
+                    # No template outside the 48-hour window: a template names the code.
+                    content = wechat_supporter_notice(ticket, kind, text)
+                    self.enqueue(
+                        chat_id,
+                        "text",
+                        {"touser": supporter.channel_address, "content": content},
+                        key=key,
+                        ticket_id=ticket.id,
+                        purpose=purpose,
+                        channel=WECHAT,
+                    )
+                    continue
+                if supporter.channel != TELEGRAM:
+                    continue
                 markup = supporter_survey_keyboard(ticket.id) if kind == "survey" else None
                 await self.text_to(
                     chat_id,
                     supporter_notice(ticket, kind, text),
-                    key=f"t{ticket.id}:s{supporter.id}:{kind}",
+                    key=key,
                     ticket_id=ticket.id,
                     markup=markup,
-                    purpose=f"supporter:{kind}",
+                    purpose=purpose,
                 )
 
     async def result_photos(self, ticket: TicketView, *, file_ids: Sequence[str]) -> None:
@@ -809,7 +827,9 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None, markup: Mar
     return with_finding(body, ticket) if kind == "resolved" else body
 
 
-def supporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+def supporter_notice(
+    ticket: TicketView, kind: str, text: str | None, markup: Markup = HTML
+) -> str:
     """What a citizen who joined the case hears: its category, never its tracking code."""
     templates = {
         "accepted": _("👥 The case you joined ({category}) has been accepted by {department}."),
@@ -829,11 +849,17 @@ def supporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
     }
     template = templates.get(kind, _("👥 Update on the case you joined ({category}): {text}"))
     body = template.format(
-        category=category_label(ticket.category),
-        department=html.escape(ticket.department_name),
-        text=html.escape(text or ""),
+        category=category_label(ticket.category, markup),
+        department=markup.escape(ticket.department_name),
+        text=markup.escape(text or ""),
     )
     return with_finding(body, ticket) if kind == "resolved" else body
+
+
+def wechat_supporter_notice(ticket: TicketView, kind: str, text: str | None) -> str:
+    """A supporter's notice in plain text; the survey's answers are typed numbers."""
+    body = supporter_notice(ticket, kind, text, PLAIN)
+    return wechat_text.with_rating_choices(body) if kind == "survey" else body
 
 
 def with_finding(body: str, ticket: TicketView) -> str:

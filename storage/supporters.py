@@ -17,6 +17,7 @@ from sqlmodel import col
 from storage.identity import lookup_hash
 from storage.models import Evidence, Reporter, Supporter, Ticket
 from storage.repositories import SqlTicketRepository
+from tickets.states import TicketState
 from tickets.supporters import Candidate
 
 
@@ -102,9 +103,10 @@ class SqlSupporters:
         channel: str,
         now: datetime,
         language: str | None = None,
+        address: str | None = None,
     ) -> bool:
         reporter = await SqlTicketRepository(self._session).reporter(
-            user_id=reporter_user_id, channel=channel
+            user_id=reporter_user_id, channel=channel, address=address
         )
         reporter.language = language or reporter.language
         existing = await self._session.scalar(
@@ -122,6 +124,22 @@ class SqlSupporters:
 
     async def count(self, *, ticket_id: int) -> int:
         return await supporter_count(self._session, ticket_id=ticket_id)
+
+    async def unrated(self, *, reporter_user_id: int, channel: str) -> list[int]:
+        me = await self._reporter_id(user_id=reporter_user_id, channel=channel)
+        if me is None:
+            return []
+        rows = await self._session.scalars(
+            select(col(Supporter.ticket_id))
+            .join(Ticket, col(Ticket.id) == col(Supporter.ticket_id))
+            .where(
+                col(Supporter.reporter_id) == me,
+                col(Supporter.satisfaction).is_(None),
+                col(Ticket.state) == TicketState.RESOLVED,
+            )
+            .order_by(col(Ticket.resolved_at).desc(), col(Ticket.id).desc())
+        )
+        return list(rows)
 
     async def record_rating(
         self, *, ticket_id: int, reporter_user_id: int, channel: str, rating: str, now: datetime

@@ -100,11 +100,17 @@ class SupporterStore(Protocol):
         channel: str,
         now: datetime,
         language: str | None = None,
+        address: str | None = None,
     ) -> bool:
-        """Make the person a supporter (notices in `language`); False if they already were."""
+        """Make the person a supporter (notices in `language`, sent to `address` when the
+        channel addresses people by it, a WeChat OpenID); False if they already were."""
         ...
 
     async def count(self, *, ticket_id: int) -> int: ...
+
+    async def unrated(self, *, reporter_user_id: int, channel: str) -> list[int]:
+        """The resolved tickets the person supports and has not rated yet, newest first."""
+        ...
 
     async def record_rating(
         self, *, ticket_id: int, reporter_user_id: int, channel: str, rating: str, now: datetime
@@ -203,6 +209,7 @@ async def join(
     source_tag: str | None,
     channel: str = "telegram",
     language: str | None = None,
+    address: str | None = None,
 ) -> Match:
     """Make the citizen a supporter of a ticket their draft matches; nothing else is kept.
 
@@ -227,6 +234,7 @@ async def join(
         channel=channel,
         now=now,
         language=language,
+        address=address,
     ):
         await ws.tickets.add_event(
             ticket_id=ticket_id,

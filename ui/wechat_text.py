@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from tickets.reports import DESCRIPTION_MAX, DESCRIPTION_MIN
-from tickets.views import TicketView
+from tickets.supporters import Match
+from tickets.views import PraiseView, TicketView
 from ui.categories import offered
-from ui.render import PLAIN, category_label, local_time, state_label
+from ui.render import PLAIN, category_label, local_time, praise_thanks_text, state_label
 
 TOTAL_STEPS = 6
 # The custom menu's click keys (`snapreport wechat-menu` installs the menu).
 MENU_REPORT, MENU_MY_TICKETS, MENU_HELP = "REPORT", "MY_TICKETS", "HELP"
+PRAISE_STEPS = 3
 
 
 def step_line(step: int, title: str) -> str:
@@ -53,6 +55,7 @@ def help_text() -> str:
         [
             welcome_text(),
             _("Send 我的举报 to list your reports; reply 取消 to drop an unfinished one."),
+            _("Send 表扬 to praise a unit for good service."),
             _("Reports can be anonymous: the department never learns who you are."),
         ]
     )
@@ -315,13 +318,14 @@ def template_data(ticket: TicketView, notice: str, at: datetime, tz: ZoneInfo) -
 
 
 def survey_prompt(code: str) -> str:
-    return "\n".join(
-        [
-            _("How was your report {code} handled? Please rate it:").format(code=code),
-            *numbered(rating_labels()),
-            _("Reply 1, 2 or 3 (or the words)."),
-        ]
+    return with_rating_choices(
+        _("How was your report {code} handled? Please rate it:").format(code=code)
     )
+
+
+def with_rating_choices(question: str) -> str:
+    """A survey's question, then its answers numbered and how to give one."""
+    return "\n".join([question, *numbered(rating_labels()), _("Reply 1, 2 or 3 (or the words).")])
 
 
 def answer_passed(code: str) -> str:
@@ -352,3 +356,137 @@ def own_tickets_text(tickets: Sequence[TicketView], tz: ZoneInfo) -> str:
     ]
     lines += ["", _("Send 状态 and a code for the details.")]
     return "\n".join(lines)
+
+
+# -- 'me too' at the confirmation ----------------------------------------------------------------
+
+
+def matches_prompt(matches: Sequence[Match]) -> str:
+    """Open tickets like the draft: category, registered place, state; never more."""
+    lines = [_("A similar report is already being handled:")]
+    for number, match in enumerate(matches, start=1):
+        facts = [category_label(match.category, PLAIN)]
+        if match.place:
+            facts.append(match.place)
+        facts.append(state_label(match.state))
+        lines.append(f"{number} " + " · ".join(facts))
+    lines += [
+        "",
+        _(
+            "If it is the same problem, reply with its number (我也遇到了): no new report is "
+            "filed, and you will be told here how it is handled."
+        ),
+        _("Reply 确认 to file yours anyway, or 取消 to drop it."),
+    ]
+    return "\n".join(lines)
+
+
+def joined_text(category: str) -> str:
+    return _(
+        "🙋 Thank you: you joined the report already being handled ({category}). "
+        "No new report was filed. You will be told here how it is handled, and asked "
+        "how it went."
+    ).format(category=category_label(category, PLAIN))
+
+
+def supporter_rated_text(rating_index: int) -> str:
+    return "\n".join(
+        [
+            _("Your answer on the case you joined: {rating}").format(
+                rating=rating_labels()[rating_index]
+            ),
+            _("Thank you!"),
+        ]
+    )
+
+
+# -- praise (表扬) --------------------------------------------------------------------------------
+
+
+def praise_step(step: int, title: str) -> str:
+    return _("Praise {step}/{total} · {title}").format(step=step, total=PRAISE_STEPS, title=title)
+
+
+def praise_unit_prompt(shown: Sequence[str], *, total: int) -> str:
+    """The unit praised: listed by number, typing narrows; there is no 不清楚 here."""
+    lines = [
+        _("🌸 Praise good service"),
+        praise_step(1, _("Which unit do you want to praise?")),
+        _("Reply with the number, or type (part of) the unit's name:"),
+        *numbered(list(shown)),
+    ]
+    if len(shown) < total:
+        lines.insert(
+            3, _("Showing {shown} of {total} units.").format(shown=len(shown), total=total)
+        )
+    if not shown:
+        lines.append(_("There are no units to praise yet."))
+    lines.append(praise_cancel_hint())
+    return "\n".join(lines)
+
+
+def praise_describe_prompt(unit: str) -> str:
+    return "\n".join(
+        [
+            praise_step(2, _("What was good?")),
+            _("Praise for {unit}: describe what was done well (5–2000 characters).").format(
+                unit=unit
+            ),
+            praise_cancel_hint(),
+        ]
+    )
+
+
+def praise_cancel_hint() -> str:
+    return _("Reply 取消 at any time to drop this praise.")
+
+
+def praise_photos_prompt(count: int) -> str:
+    lines = [
+        praise_step(3, _("Photos (optional)")),
+        _("Send photos if you like."),
+        _("When done, reply 1 or 下一步 to go on."),
+    ]
+    if count:
+        lines.insert(1, _("Received: {count} photo(s).").format(count=count))
+    return "\n".join(lines)
+
+
+def praise_preview(data: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            _("Please check your praise"),
+            _("Unit praised: {unit}").format(unit=data.get("unit_name") or ""),
+            _("Photos: {count}").format(count=len(data.get("photos", []))),
+            _("The unit is not told who you are."),
+            "",
+            data.get("description") or "",
+            "",
+            *numbered([_("Confirm and send"), _("Cancel")]),
+        ]
+    )
+
+
+def praise_thanks(praise: PraiseView) -> str:
+    """The same thank-you as on Telegram, in plain text."""
+    return praise_thanks_text(praise, PLAIN)
+
+
+def praise_cancelled_text() -> str:
+    return _("Praise cancelled. Nothing was sent.")
+
+
+def praise_not_now() -> str:
+    return _("You have a report in progress: finish it, or reply 取消 first.")
+
+
+def praise_location_not_now() -> str:
+    return _("A praise needs no location; it was not kept.")
+
+
+def praise_photo_not_now() -> str:
+    return _("Photos are taken at praise step 3; this photo was not kept.")
+
+
+def praise_not_now_scanned() -> str:
+    return _("You have a praise in progress: finish it, or reply 取消 first, then scan again.")
