@@ -4,8 +4,8 @@ One run, daily in the leader (`scheduler.runner`) or on demand (`snapreport purg
 in one transaction: abandoned drafts, inbox ids past redelivery, sent and undelivered outbox
 rows, the record of direct answers too old to delete, closed tickets' evidence, identities
 and relayed words, and old praises' words, photos and senders (`storage.retention`); it
-writes one audit row per kind. Files go after the commit. A dry run does the same work and rolls it back, so the figures it
-prints are exactly what a real run would delete.
+writes one audit row per kind. Files go after the commit. A dry run does the same work and
+rolls it back, so the figures it prints are exactly what a real run would delete.
 """
 
 from __future__ import annotations
@@ -109,9 +109,7 @@ async def purge(
         ticket_counts, evidence_files = await purge_tickets(
             session, ticket_ids=ticket_ids, now=now
         )
-        praise_counts, praise_files = await purge_praises(
-            session, before=now - policy.praises
-        )
+        praise_counts, praise_files = await purge_praises(session, before=now - policy.praises)
         # Once the evidence rows are gone, a draft photo may be free too, and the reverse.
         files = await unused_files(session, draft_files | evidence_files | praise_files)
         counts = {
