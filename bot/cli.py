@@ -260,7 +260,8 @@ def purge(
     """Delete what is past its retention period (the *_RETENTION_* settings), audited.
 
     The bot runs the same purge daily; this runs it now. Closed tickets past
-    CLOSED_TICKET_RETENTION_DAYS keep only the figures statistics count.
+    CLOSED_TICKET_RETENTION_DAYS, and praises past PRAISE_RETENTION_DAYS, keep only the
+    figures statistics count.
     """
     from scheduler.retention import KIND_LABELS, RetentionPolicy
     from scheduler.retention import purge as run_purge

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # Closed tickets keep evidence, the reporter's identity and relayed words this long
     # after closing; then only the figures statistics count remain.
     closed_ticket_retention_days: int = Field(default=365, ge=1)
+    # Praises keep their words, photos and sender this long; then only unit and date remain.
+    praise_retention_days: int = Field(default=365, ge=1)
     reports_per_hour: int = Field(default=5, ge=1)
     # What a reporter may send into one ticket per rolling hour: answers to the
     # department's questions (relayed at once) and supplements (补充材料).

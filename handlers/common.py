@@ -70,6 +70,7 @@ def help_text(actor: Actor | None) -> str:
         lines += ["", _("<b>Staff</b>"), _("/queue — open tickets of your department")]
         lines.append(_("/new — register a report received by hotline, letter, visit…"))
         lines.append(_("/ticket CODE — full history of a ticket"))
+        lines.append(_("/split CODE — undo the merge of a report"))
         lines.append(_("/find — search tickets by category, state or date"))
         lines.append(_("/stats — figures and charts · /export — XLSX and CSV"))
     if actor is not None and actor.is_admin:

@@ -2,6 +2,8 @@
 
 The code is the key (GlobaLeaks' receipt idea): whoever holds it sees the state, the
 department, deadlines and public replies — never the reporter's identity or evidence.
+A case the citizen joined (`tickets.supporters`: 'me too', or a staff merge) is listed
+under /mytickets as joined, without its code; its button shows its state the same way.
 """
 
 from __future__ import annotations
@@ -30,13 +32,21 @@ from tickets.ports import UpdateWorkspace
 from tickets.quotas import check_supplement_quota
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
+from tickets.supporters import joined_ticket, joined_tickets
 from tickets.views import TicketView
 from ui.errors_text import code_problem_text
 from ui.keyboards import DataInt
-from ui.render import local_time, state_label, status_text
+from ui.render import (
+    category_label,
+    joined_status_text,
+    local_time,
+    state_label,
+    status_text,
+)
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
 PAGE_SIZE = 5
+JOINED_SHOWN = 10  # the newest cases joined, under the first page of one's own
 
 
 class MyTickets(CallbackData, prefix="my"):
@@ -49,6 +59,12 @@ class Supplement(CallbackData, prefix="sup"):
 
 class StatusPick(CallbackData, prefix="sts"):
     """`/status` without a code: one of the reporter's own tickets, chosen with a button."""
+
+    ticket_id: DataInt
+
+
+class JoinedStatus(CallbackData, prefix="sjn"):
+    """The state of a case the presser joined; the button names it by number, not code."""
 
     ticket_id: DataInt
 
@@ -170,7 +186,10 @@ async def tickets_page(
         reporter_user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
     )
     has_more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    if not rows:
+    joined = (
+        await joined_tickets(ws, reporter_user_id=user_id, limit=JOINED_SHOWN) if page == 0 else []
+    )
+    if not rows and not joined:
         return (
             _("You have no reports yet. Send a photo to make one.")
             if page == 0
@@ -192,6 +211,22 @@ async def tickets_page(
                     )
                 ]
             )
+    for ticket in joined:
+        # The tracking code is the original reporter's key: a joined case goes without it.
+        lines.append(
+            _("🤝 joined") + f" · {category_label(ticket.category)} · "
+            f"{state_label(ticket.state)} · {local_time(ticket.created_at, settings.tz)}"
+        )
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    text=_("🤝 Status: {category}").format(
+                        category=category_label(ticket.category)
+                    ),
+                    callback_data=JoinedStatus(ticket_id=ticket.id).pack(),
+                )
+            ]
+        )
     paging = []
     if page > 0:
         paging.append(
@@ -204,6 +239,18 @@ async def tickets_page(
     if paging:
         buttons.append(paging)
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+
+
+@router.callback_query(JoinedStatus.filter())
+async def on_joined_status(
+    query: CallbackQuery, callback_data: JoinedStatus, ws: UpdateWorkspace, settings: Settings
+) -> None:
+    ticket = await joined_ticket(
+        ws, ticket_id=callback_data.ticket_id, reporter_user_id=query.from_user.id
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(joined_status_text(ticket, settings.tz))
 
 
 @router.callback_query(Supplement.filter())

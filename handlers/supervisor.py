@@ -1,4 +1,5 @@
-"""Department staff at work: the ticket card's buttons, `/queue`, `/ticket CODE`, `/find`.
+"""Department staff at work: the ticket card's buttons, `/queue`, `/ticket CODE`, `/find`,
+`/split CODE`.
 
 `/ticket` and `/find` answer in private chats only (`handlers.disclosure` answers them in a
 group with a pointer to the private chat).
@@ -10,10 +11,12 @@ stateDiagram-v2
   card --> writing_question: Ask reporter
   card --> writing_reason: Reject
   card --> naming_original: Duplicate of…
+  card --> naming_target: Merge into…
   card --> choosing_finding: Resolve
   writing_question --> [*]: text or a template → relayed to the reporter
   writing_reason --> [*]: text or a template → rejected
   naming_original --> [*]: code → linked
+  naming_target --> [*]: code → merged (/split CODE undoes it)
   choosing_finding --> choosing_actions: 查实 / 部分属实
   choosing_finding --> writing_reply: 不属实 / 无法核实
   choosing_actions --> choosing_actions: toggle an action
@@ -82,6 +85,7 @@ from tickets.findings import (
     parse_finding,
     parse_people,
 )
+from tickets.merging import merge, split
 from tickets.ports import UpdateWorkspace
 from tickets.reply_templates import Purpose, ReplyTemplate, render
 from tickets.states import Action, TicketState
@@ -134,6 +138,7 @@ class Casework(StatesGroup):
     writing_question = State()
     writing_reason = State()
     naming_original = State()
+    naming_target = State()
     choosing_finding = State()
     choosing_actions = State()
     counting_people = State()
@@ -173,6 +178,7 @@ TEXT_STEPS = {
     Action.ASK: Casework.writing_question,
     Action.REJECT: Casework.writing_reason,
     Action.MARK_DUPLICATE: Casework.naming_original,
+    Action.MERGE: Casework.naming_target,
     Action.RESOLVE: Casework.writing_reply,
 }
 
@@ -194,6 +200,10 @@ def text_prompt(action: Action, code: str) -> str:
         Action.REJECT: _("Why is {code} rejected? Type the reason; the reporter will read it."),
         Action.MARK_DUPLICATE: _(
             "{code} duplicates which report? Type the tracking code of the original."
+        ),
+        Action.MERGE: _(
+            "Merge {code} into which open report? Type its tracking code. {code} is closed as "
+            "its duplicate, and its reporter follows that case without learning its code."
         ),
         Action.RESOLVE: _(
             "Type the official reply for {code}. The reporter receives it, and /status shows it."
@@ -601,6 +611,48 @@ async def take_original(
         code=ticket.code, original=original.code
     )
     await finish_step(message, state, ws, bot, settings, ticket, data, text)
+
+
+@router.message(Casework.naming_target, typed_text, flags=STAFF)
+async def take_target(
+    message: Message,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    with step_refusal():
+        ticket, target = await merge(
+            ws,
+            actor,
+            ticket_id=data["ticket_id"],
+            into_code=message.text or "",
+            expected_state=data["state"],
+        )
+    text = _(
+        "🔗 {code} is merged into {target}; its reporter now follows that case. "
+        "/split {code} undoes it."
+    ).format(code=ticket.code, target=target.code)
+    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+
+
+@router.message(Command("split"), flags=STAFF)
+async def split_ticket(
+    message: Message, command: CommandObject, ws: UpdateWorkspace, actor: Actor
+) -> None:
+    """`/split CODE`: undo a merge; the report is handled on its own again."""
+    if not command.args:
+        await message.answer(_("Send /split followed by the code of a merged report."))
+        return
+    with refusing(detail=command.args[:20]):
+        ticket, target = await split(ws, actor, code=command.args)
+    await message.answer(
+        _("✂️ {code} is split off {target} and handled on its own again ({state}).").format(
+            code=ticket.code, target=target.code, state=state_label(ticket.state)
+        )
+    )
 
 
 # -- resolving: the finding, the actions taken, the people concerned ---------------------------

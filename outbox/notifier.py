@@ -79,6 +79,7 @@ LINKED_KINDS = frozenset({"accepted", "rejected", "resolved", "overdue"})
 # What the citizens who joined a ticket with 'me too' hear of it (`tickets.supporters`).
 SUPPORTER_KINDS = frozenset(
     {"accepted", "rejected", "resolved", "overdue", "reopened", "closed", "survey"}
+    | {"merged", "split"}  # the joined case was merged into another, or split off again
 )
 # What the registrar of a report received elsewhere passes on (`_to_registrar`).
 PASS_ON_KINDS = frozenset({"rejected", "resolved", "duplicate"})
@@ -661,10 +662,16 @@ class OutboxNotifier:
         }
 
     async def _to_linked_reporters(self, ticket: TicketView, kind: str, text: str | None) -> None:
-        """The reporters of duplicates follow the original case."""
+        """The reporters of duplicates follow the original case; those of merged ones
+        (`tickets.merging`) hear it as supporters instead, when they can (on Telegram)."""
+        supporters = {
+            reporter.id
+            for reporter in await supporter_reporters(self._session, ticket_id=ticket.id)
+            if reporter.channel == TELEGRAM
+        }
         for duplicate in await duplicate_tickets(self._session, ticket_id=ticket.id):
             chat_id = duplicate.reporter_user_id
-            if chat_id == ticket.reporter_user_id:
+            if chat_id == ticket.reporter_user_id or duplicate.reporter_id in supporters:
                 continue
             with self._speaking(await self.language_of(chat_id)):
                 markup = PLAIN if duplicate.channel == WECHAT else HTML
@@ -821,6 +828,19 @@ def reporter_notice(ticket: TicketView, kind: str, text: str | None, markup: Mar
         "reopened": _("Your report {code} has been reopened and sent back to {department}."),
         "closed": _("Your report {code} is closed. Thank you for speaking up."),
         "survey": _("How was your report {code} handled? Please rate it:"),
+        # A staff merge (`tickets.merging`): never the other report's code or reporter.
+        "merged": _(
+            "Your report {code} was joined with another report of the same case. You will "
+            "hear that case's progress and official reply here, and be asked to rate it."
+        ),
+        "joined": _(
+            "Another report of the same case was joined with your report {code}; "
+            "it is handled together with yours."
+        ),
+        "split": _(
+            "Your report {code} is handled on its own again, by {department}. "
+            "You will hear about it here."
+        ),
     }
     template = templates.get(kind, _("Update on your report {code}: {text}"))
     body = template.format(code=code, department=markup.escape(ticket.department_name), text=extra)
@@ -846,6 +866,11 @@ def supporter_notice(
         ),
         "closed": _("👥 The case you joined ({category}) is closed. Thank you for speaking up."),
         "survey": _("👥 How was the case you joined ({category}) handled? Please rate it:"),
+        "merged": _(
+            "👥 The case you joined ({category}) was joined with another report of the same "
+            "case. You will hear that case's progress from now on."
+        ),
+        "split": _("👥 The case you joined ({category}) is handled on its own again."),
     }
     template = templates.get(kind, _("👥 Update on the case you joined ({category}): {text}"))
     body = template.format(

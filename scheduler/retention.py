@@ -2,10 +2,10 @@
 
 One run, daily in the leader (`scheduler.runner`) or on demand (`snapreport purge`), deletes
 in one transaction: abandoned drafts, inbox ids past redelivery, sent and undelivered outbox
-rows, the record of direct answers too old to delete, and closed tickets' evidence,
-identities and relayed words (`storage.retention`); it writes one audit row per kind. Files
-go after the commit. A dry run does the same work and rolls it back, so the figures it
-prints are exactly what a real run would delete.
+rows, the record of direct answers too old to delete, closed tickets' evidence, identities
+and relayed words, and old praises' words, photos and senders (`storage.retention`); it
+writes one audit row per kind. Files go after the commit. A dry run does the same work and
+rolls it back, so the figures it prints are exactly what a real run would delete.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from storage.retention import (
     expired_tickets,
     purge_inbox,
     purge_outbox,
+    purge_praises,
     purge_sent_messages,
     purge_tickets,
     record_purges,
@@ -45,9 +46,11 @@ KIND_LABELS = {
     "direct_answers": "records of answers too old to delete",
     "tickets": "closed tickets reduced to their figures",
     "evidence": "evidence records of those tickets",
-    "reporters": "reporters' identities (no ticket left)",
+    "reporters": "reporters' identities (no ticket or praise left)",
     "relay_texts": "texts relayed between reporter and department",
     "outbox_rows": "messages about those tickets",
+    "praises": "praises reduced to their figures",
+    "praise_photos": "photos of those praises",
     "files": "media files",
 }
 
@@ -61,6 +64,7 @@ class RetentionPolicy:
     sent_outbox: timedelta = timedelta(days=30)
     dead_outbox: timedelta = timedelta(days=30)
     closed_tickets: timedelta = timedelta(days=365)
+    praises: timedelta = timedelta(days=365)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
@@ -70,6 +74,7 @@ class RetentionPolicy:
             sent_outbox=timedelta(days=settings.sent_outbox_retention_days),
             dead_outbox=timedelta(days=settings.dead_outbox_retention_days),
             closed_tickets=timedelta(days=settings.closed_ticket_retention_days),
+            praises=timedelta(days=settings.praise_retention_days),
         )
 
 
@@ -104,8 +109,9 @@ async def purge(
         ticket_counts, evidence_files = await purge_tickets(
             session, ticket_ids=ticket_ids, now=now
         )
+        praise_counts, praise_files = await purge_praises(session, before=now - policy.praises)
         # Once the evidence rows are gone, a draft photo may be free too, and the reverse.
-        files = await unused_files(session, draft_files | evidence_files)
+        files = await unused_files(session, draft_files | evidence_files | praise_files)
         counts = {
             "drafts": drafts,
             "inbox_updates": await purge_inbox(session, before=now - policy.inbox),
@@ -118,6 +124,9 @@ async def purge(
             ),
             "direct_answers": await purge_sent_messages(session, before=now - DELETE_WINDOW),
             **ticket_counts,
+            "praises": praise_counts["praises"],
+            "praise_photos": praise_counts["praise_photos"],
+            "reporters": ticket_counts["reporters"] + praise_counts["reporters"],
             "files": len(files),
         }
         if dry_run:

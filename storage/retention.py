@@ -27,6 +27,7 @@ from storage.models import (
     InboxUpdate,
     OutboxMessage,
     Praise,
+    PraisePhoto,
     Reporter,
     RetentionPurge,
     SentMessage,
@@ -151,29 +152,83 @@ async def purge_tickets(
         )
     )
     reporters.discard(stand_in)
-    if reporters:
-        still_needed = set(
-            await session.scalars(
-                select(col(Ticket.reporter_id)).where(col(Ticket.reporter_id).in_(reporters))
-            )
-        )
-        # A praise names its sender by the same row (`tickets.praise`).
-        still_needed |= set(
-            await session.scalars(
-                select(col(Praise.reporter_id)).where(col(Praise.reporter_id).in_(reporters))
-            )
-        )
-        still_needed |= set(
-            await session.scalars(
-                select(col(Supporter.reporter_id)).where(col(Supporter.reporter_id).in_(reporters))
-            )
-        )
-        gone = reporters - still_needed
-        if gone:
-            counts["reporters"] = _count(
-                await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone)))
-            )
+    counts["reporters"] = await _delete_unneeded_reporters(session, reporters)
     return counts, await unused_files(session, files)
+
+
+async def purge_praises(
+    session: AsyncSession, *, before: datetime
+) -> tuple[dict[str, int], UnusedFiles]:
+    """Strip praises sent before `before` down to their figures (unit and date, which the
+    ranking counts): their words, photos and sender go; return counts by kind and the files
+    no remaining row uses, for the caller to delete after committing."""
+    counts = dict.fromkeys(("praises", "praise_photos", "reporters"), 0)
+    # A stripped praise points at the stand-in reporter, as a purged ticket does.
+    stripped = select(col(Reporter.id)).where(col(Reporter.channel) == PURGED_CHANNEL)
+    ids = [
+        praise_id
+        for praise_id in await session.scalars(
+            select(col(Praise.id))
+            .where(col(Praise.created_at) < before, col(Praise.reporter_id).not_in(stripped))
+            .order_by(col(Praise.id))
+        )
+        if praise_id is not None
+    ]
+    if not ids:
+        return counts, UnusedFiles()
+    stand_in = await _purged_reporter(session)
+    held = list(
+        await session.execute(
+            select(col(PraisePhoto.sha256), col(PraisePhoto.original_sha256)).where(
+                col(PraisePhoto.praise_id).in_(ids)
+            )
+        )
+    )
+    files = UnusedFiles(
+        frozenset(sha for sha, _ in held),
+        frozenset(original for _, original in held if original),
+    )
+    senders = set(
+        await session.scalars(select(col(Praise.reporter_id)).where(col(Praise.id).in_(ids)))
+    )
+    counts["praise_photos"] = _count(
+        await session.execute(delete(PraisePhoto).where(col(PraisePhoto.praise_id).in_(ids)))
+    )
+    counts["praises"] = _count(
+        await session.execute(
+            update(Praise)
+            .where(col(Praise.id).in_(ids))
+            .values(reporter_id=stand_in, description="")
+        )
+    )
+    counts["reporters"] = await _delete_unneeded_reporters(session, senders - {stand_in})
+    return counts, await unused_files(session, files)
+
+
+async def _delete_unneeded_reporters(session: AsyncSession, reporters: set[int]) -> int:
+    """Delete those reporter rows no ticket, praise or supporter row points at any more."""
+    if not reporters:
+        return 0
+    still_needed = set(
+        await session.scalars(
+            select(col(Ticket.reporter_id)).where(col(Ticket.reporter_id).in_(reporters))
+        )
+    )
+    # A praise names its sender by the same row (`tickets.praise`).
+    still_needed |= set(
+        await session.scalars(
+            select(col(Praise.reporter_id)).where(col(Praise.reporter_id).in_(reporters))
+        )
+    )
+    still_needed |= set(
+        await session.scalars(
+            select(col(Supporter.reporter_id)).where(col(Supporter.reporter_id).in_(reporters))
+        )
+    )
+    gone = reporters - still_needed
+    if not gone:
+        return 0
+    return _count(await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone))))
 
 
 async def purge_inbox(session: AsyncSession, *, before: datetime) -> int:

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.identity import lookup_hash
-from storage.models import Evidence, Reporter, Supporter, Ticket
+from storage.models import Evidence, Reporter, Supporter, Ticket, TicketEvent
 from storage.repositories import SqlTicketRepository
-from tickets.states import TicketState
-from tickets.supporters import Candidate
+from tickets.sources import OFFICE
+from tickets.states import Action, TicketState
+from tickets.supporters import Candidate, MergeRecord
 
 
 class SqlSupporters:
@@ -124,6 +125,81 @@ class SqlSupporters:
 
     async def count(self, *, ticket_id: int) -> int:
         return await supporter_count(self._session, ticket_id=ticket_id)
+
+    async def people(self, *, ticket_id: int) -> list[int]:
+        reporter = await self._session.scalar(
+            select(col(Ticket.reporter_id))
+            .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
+            .where(col(Ticket.id) == ticket_id, col(Reporter.channel) != OFFICE)
+        )
+        supporters = await self._session.scalars(
+            select(col(Supporter.reporter_id))
+            .where(col(Supporter.ticket_id) == ticket_id)
+            .order_by(col(Supporter.id))
+        )
+        return ([reporter] if reporter is not None else []) + list(supporters)
+
+    async def add_people(
+        self, *, ticket_id: int, reporter_ids: Sequence[int], now: datetime
+    ) -> list[int]:
+        rows = [
+            Supporter(ticket_id=ticket_id, reporter_id=reporter_id, created_at=now)
+            for reporter_id in reporter_ids
+        ]
+        self._session.add_all(rows)
+        await self._session.flush()
+        return [row.id or 0 for row in rows]
+
+    async def remove(self, *, ticket_id: int, supporter_ids: Sequence[int]) -> int:
+        if not supporter_ids:
+            return 0
+        result = await self._session.execute(
+            delete(Supporter).where(
+                col(Supporter.ticket_id) == ticket_id, col(Supporter.id).in_(list(supporter_ids))
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def last_merge(self, *, ticket_id: int) -> MergeRecord | None:
+        event = await self._session.scalar(
+            select(TicketEvent)
+            .where(
+                col(TicketEvent.ticket_id) == ticket_id,
+                col(TicketEvent.kind) == str(Action.MERGE),
+            )
+            .order_by(col(TicketEvent.id).desc())
+            .limit(1)
+        )
+        if event is None or event.from_state is None:
+            return None
+        return MergeRecord(
+            from_state=event.from_state,
+            target_id=int(event.payload.get("target_id", 0)),
+            supporter_ids=tuple(int(i) for i in event.payload.get("supporters", ())),
+        )
+
+    async def joined(self, *, reporter_user_id: int, channel: str, limit: int) -> list[int]:
+        me = await self._reporter_id(user_id=reporter_user_id, channel=channel)
+        if me is None:
+            return []
+        rows = await self._session.scalars(
+            select(col(Supporter.ticket_id))
+            .where(col(Supporter.reporter_id) == me)
+            .order_by(col(Supporter.id).desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def is_supporter(self, *, ticket_id: int, reporter_user_id: int, channel: str) -> bool:
+        me = await self._reporter_id(user_id=reporter_user_id, channel=channel)
+        if me is None:
+            return False
+        found = await self._session.scalar(
+            select(col(Supporter.id)).where(
+                col(Supporter.ticket_id) == ticket_id, col(Supporter.reporter_id) == me
+            )
+        )
+        return found is not None
 
     async def unrated(self, *, reporter_user_id: int, channel: str) -> list[int]:
         me = await self._reporter_id(user_id=reporter_user_id, channel=channel)

@@ -35,7 +35,15 @@ ANSWER_MAX = 2000
 RESULT_PHOTOS_MAX = 10
 # Deciding what happens to a report is the supervisor's; a handler asks and resolves.
 SUPERVISOR_ACTIONS = frozenset(
-    {Action.ACCEPT, Action.ASSIGN, Action.REJECT, Action.MARK_DUPLICATE, Action.ROUTE}
+    {
+        Action.ACCEPT,
+        Action.ASSIGN,
+        Action.REJECT,
+        Action.MARK_DUPLICATE,
+        Action.MERGE,
+        Action.SPLIT,
+        Action.ROUTE,
+    }
 )
 DUPLICATE_HOPS = 5
 # The anonymous channel with the reporter: closed to the unit the report is about.

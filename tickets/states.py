@@ -35,6 +35,10 @@ class Action(StrEnum):
     ASK = "ask"  # ask the reporter for details
     REJECT = "reject"
     MARK_DUPLICATE = "mark_duplicate"
+    # 合并: closed as a duplicate whose people follow the target (`tickets.merging`).
+    MERGE = "merge"
+    # Undo a merge: back to the state before it, so it is not in `TRANSITIONS`.
+    SPLIT = "split"
     RESOLVE = "resolve"
     CLOSE = "close"  # the reporter is satisfied or fairly satisfied
     REOPEN = "reopen"  # the reporter is not satisfied
@@ -60,16 +64,19 @@ TRANSITIONS: Final[MappingProxyType[tuple[TicketState, Action], TicketState]] = 
         (_S.NEW, _A.ASK): _S.NEW,
         (_S.NEW, _A.REJECT): _S.REJECTED,
         (_S.NEW, _A.MARK_DUPLICATE): _S.DUPLICATE,
+        (_S.NEW, _A.MERGE): _S.DUPLICATE,
         (_S.ACCEPTED, _A.ASSIGN): _S.IN_PROGRESS,
         (_S.ACCEPTED, _A.START): _S.IN_PROGRESS,
         (_S.ACCEPTED, _A.RESOLVE): _S.RESOLVED,
         (_S.ACCEPTED, _A.ASK): _S.ACCEPTED,
         (_S.ACCEPTED, _A.REJECT): _S.REJECTED,
         (_S.ACCEPTED, _A.MARK_DUPLICATE): _S.DUPLICATE,
+        (_S.ACCEPTED, _A.MERGE): _S.DUPLICATE,
         (_S.IN_PROGRESS, _A.RESOLVE): _S.RESOLVED,
         (_S.IN_PROGRESS, _A.ASSIGN): _S.IN_PROGRESS,
         (_S.IN_PROGRESS, _A.ASK): _S.IN_PROGRESS,
         (_S.IN_PROGRESS, _A.MARK_DUPLICATE): _S.DUPLICATE,
+        (_S.IN_PROGRESS, _A.MERGE): _S.DUPLICATE,
         (_S.RESOLVED, _A.CLOSE): _S.CLOSED,
         (_S.RESOLVED, _A.REOPEN): _S.REOPENED,
         (_S.RESOLVED, _A.AUTO_CLOSE): _S.CLOSED,
@@ -94,6 +101,8 @@ PERFORMERS: Final[MappingProxyType[Action, frozenset[ActorKind]]] = MappingProxy
                 _A.ASK,
                 _A.REJECT,
                 _A.MARK_DUPLICATE,
+                _A.MERGE,
+                _A.SPLIT,
                 _A.RESOLVE,
             )
         },

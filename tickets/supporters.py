@@ -26,6 +26,7 @@ from tickets.states import OPEN_STATES
 
 if TYPE_CHECKING:
     from tickets.ports import UpdateWorkspace
+    from tickets.views import TicketView
 
 PHASH_DISTANCE = 6
 """Hamming distance between perceptual hashes at or below which two photos look alike."""
@@ -77,6 +78,15 @@ class Match:
     by_photo: bool
 
 
+@dataclass(frozen=True)
+class MergeRecord:
+    """A merge as its event recorded it: where from, into what, who was added there."""
+
+    from_state: str
+    target_id: int
+    supporter_ids: tuple[int, ...]
+
+
 class SupporterStore(Protocol):
     """Supporters of tickets and the candidates a draft may join."""
 
@@ -107,6 +117,33 @@ class SupporterStore(Protocol):
         ...
 
     async def count(self, *, ticket_id: int) -> int: ...
+
+    async def people(self, *, ticket_id: int) -> list[int]:
+        """The reporter rows of the citizens a ticket speaks for: its reporter (none for
+        one staff registered) and its supporters, in that order."""
+        ...
+
+    async def add_people(
+        self, *, ticket_id: int, reporter_ids: Sequence[int], now: datetime
+    ) -> list[int]:
+        """Make those reporter rows supporters of the ticket; the new supporter rows' ids."""
+        ...
+
+    async def remove(self, *, ticket_id: int, supporter_ids: Sequence[int]) -> int:
+        """Delete those supporter rows of the ticket; how many there were."""
+        ...
+
+    async def last_merge(self, *, ticket_id: int) -> MergeRecord | None:
+        """What the ticket's latest merge did, from its event; None if never merged."""
+        ...
+
+    async def joined(self, *, reporter_user_id: int, channel: str, limit: int) -> list[int]:
+        """The tickets the person joined as a supporter, newest joined first."""
+        ...
+
+    async def is_supporter(
+        self, *, ticket_id: int, reporter_user_id: int, channel: str
+    ) -> bool: ...
 
     async def unrated(self, *, reporter_user_id: int, channel: str) -> list[int]:
         """The resolved tickets the person supports and has not rated yet, newest first."""
@@ -282,3 +319,26 @@ async def rate_as_supporter(
         kind="supporter_rated",
         payload={"rating": rating},
     )
+
+
+async def joined_tickets(
+    ws: UpdateWorkspace, *, reporter_user_id: int, limit: int, channel: str = "telegram"
+) -> list[TicketView]:
+    """The tickets the citizen joined (with 'me too', or by a staff merge), newest first."""
+    ids = await ws.supporters.joined(
+        reporter_user_id=reporter_user_id, channel=channel, limit=limit
+    )
+    found = [await ws.tickets.get(ticket_id=ticket_id) for ticket_id in ids]
+    return [ticket for ticket in found if ticket is not None]
+
+
+async def joined_ticket(
+    ws: UpdateWorkspace, *, ticket_id: int, reporter_user_id: int, channel: str = "telegram"
+) -> TicketView:
+    """A ticket the citizen joined, for its status; anyone else is refused."""
+    ticket = await ws.tickets.get(ticket_id=ticket_id)
+    if ticket is None or not await ws.supporters.is_supporter(
+        ticket_id=ticket_id, reporter_user_id=reporter_user_id, channel=channel
+    ):
+        raise Forbidden()
+    return ticket

@@ -135,6 +135,21 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "text_required": lambda: _("Please type some text."),
     "text_too_long": lambda: _("That is too long: at most {maximum} characters."),
     "duplicate_target": lambda: _("There is no other report with the code {code}."),
+    "merge_target": lambda: _("There is no report with the code {code} to merge into."),
+    "merge_into_itself": lambda: _("A report cannot be merged into itself."),
+    "merge_target_department": lambda: _(
+        "You may not act on {code}: a merge needs a supervisor of both reports' departments."
+    ),
+    "merge_chain": lambda: _(
+        "{code} is itself merged into (or a duplicate of) another report: merge into that one."
+    ),
+    "merge_target_closed": lambda: _(
+        "{code} is no longer open ({state}): only an open report can take another in."
+    ),
+    "merge_has_linked": lambda: _(
+        "Other reports are merged into (or duplicates of) {code}: split or close them first."
+    ),
+    "not_merged": lambda: _("{code} is not merged into another report: nothing to split."),
     "finding_required": lambda: _("A resolution needs a finding: press Resolve on the card."),
     "finding_unknown": lambda: _("Please choose the finding with the buttons."),
     "sanction_unknown": lambda: _("Please choose the actions taken with the buttons."),
@@ -226,6 +241,7 @@ def retry_time(params: dict[str, object], tz: ZoneInfo) -> dict[str, object]:
 # Codes whose parameters are shown as a person reads them rather than as stored.
 _SHOWN: dict[str, Callable[[dict[str, object], ZoneInfo], dict[str, object]]] = {
     "publish_not_closed": lambda p, tz: {**p, "state": state_label(str(p.get("state", "")))},
+    "merge_target_closed": lambda p, tz: {**p, "state": state_label(str(p.get("state", "")))},
     "template_placeholder": lambda p, tz: {
         **p,
         "allowed": " ".join("{" + name + "}" for name in PLACEHOLDERS),

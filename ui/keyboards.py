@@ -76,6 +76,7 @@ CARD_BUTTONS: tuple[Action, ...] = (
     Action.ASK,
     Action.REJECT,
     Action.MARK_DUPLICATE,
+    Action.MERGE,
     Action.RESOLVE,
 )
 
@@ -92,6 +93,7 @@ def action_label(action: str) -> str:
         "ask": _("❓ Ask reporter"),
         "reject": _("↩️ Reject"),
         "mark_duplicate": _("🔁 Duplicate of…"),
+        "merge": _("🔗 Merge into…"),
         "route": _("🔀 Route"),
         "resolve": _("🏁 Resolve"),
     }

@@ -346,6 +346,23 @@ def status_text(ticket: TicketView, tz: ZoneInfo, markup: Markup = HTML) -> str:
     return "\n".join(lines)
 
 
+def joined_status_text(ticket: TicketView, tz: ZoneInfo) -> str:
+    """A case the citizen joined, as they may see it: never its code, reporter or words."""
+    lines = [
+        _("<b>🤝 A case you joined</b>"),
+        _("Status: {state}").format(state=state_label(ticket.state)),
+        _("Category: {category}").format(category=category_label(ticket.category)),
+        _("Department: {name}").format(name=html.escape(ticket.department_name)),
+        _("Filed: {time}").format(time=local_time(ticket.created_at, tz)),
+    ]
+    if ticket.state in {"new", "accepted", "in_progress", "reopened"}:
+        lines.append(_("Resolve by: {time}").format(time=local_time(ticket.resolve_by, tz)))
+    if ticket.public_reply:
+        reply = html.escape(ticket.public_reply)
+        lines += ["", *finding_lines(ticket), _("Official reply:"), reply]
+    return "\n".join(lines)
+
+
 # -- staff side: card footers, history, queues ----------------------------------------------
 
 
@@ -360,6 +377,10 @@ def event_label(kind: str) -> str:
         "supplement": _("➕ The reporter added material"),
         "reject": _("↩️ Rejected"),
         "mark_duplicate": _("🔁 Marked as duplicate"),
+        "merge": _("🔗 Merged into another report"),
+        "merged_in": _("🔗 Another report merged in"),
+        "split": _("✂️ Split off again"),
+        "split_out": _("✂️ A merged report split off again"),
         "resolve": _("🏁 Resolved"),
         "result_photos": _("🖼 Result photos sent"),
         "rated": _("⭐ Rated by the reporter"),

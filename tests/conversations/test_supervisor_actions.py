@@ -52,6 +52,7 @@ async def test_accept_by_button_updates_the_ticket_and_its_card(
         "❓ Ask reporter",
         "↩️ Reject",
         "🔁 Duplicate of…",
+        "🔗 Merge into…",
         "🏁 Resolve",
     ]
     row = await ticket_row(app, ticket.id)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.inbox import Inbox
+from config.settings import Settings
 from scheduler.retention import RetentionPolicy, purge
 from storage.db import SessionFactory
 from storage.media import ORIGINAL_SUFFIX, MediaStore
@@ -24,6 +25,8 @@ from storage.models import (
     Evidence,
     InboxUpdate,
     OutboxMessage,
+    Praise,
+    PraisePhoto,
     Reporter,
     RetentionPurge,
     SentMessage,
@@ -307,3 +310,80 @@ async def test_a_handled_update_keeps_only_its_id_until_purged(
     assert (await purge(session_factory, clock=clock, media=media, policy=POLICY)).counts[
         "inbox_updates"
     ] == 1
+
+
+async def add_praise(
+    session_factory: SessionFactory,
+    media: MediaStore,
+    clock: ManualClock,
+    *,
+    user_id: int,
+    days_ago: int,
+    color: tuple[int, int, int],
+) -> tuple[int, int, str]:
+    """A praise sent `days_ago` with one photo, by its own sender; (praise, reporter, sha)."""
+    async with session_factory() as session, session.begin():
+        department = department_row(f"表扬单位{user_id}")
+        sender = Reporter(channel_user_id=user_id, real_name=NAME_A)
+        session.add_all([department, sender])
+        await session.flush()
+        praise = Praise(
+            submit_key=f"praise-{user_id}",
+            department_id=department.id or 0,
+            description=RELAYED,
+            reporter_id=sender.id or 0,
+            created_at=clock.now() - timedelta(days=days_ago),
+        )
+        session.add(praise)
+        await session.flush()
+        sha = media.put(jpeg(color))
+        session.add(PraisePhoto(praise_id=praise.id or 0, sha256=sha, telegram_file_id="AgAC"))
+        return praise.id or 0, sender.id or 0, sha
+
+
+async def test_praises_past_retention_keep_only_unit_and_date(
+    session_factory: SessionFactory, clock: ManualClock, media: MediaStore
+) -> None:
+    old, old_sender, old_sha = await add_praise(
+        session_factory, media, clock, user_id=620_000_001, days_ago=366, color=(9, 9, 90)
+    )
+    young, young_sender, young_sha = await add_praise(
+        session_factory, media, clock, user_id=620_000_002, days_ago=300, color=(90, 9, 9)
+    )
+
+    report = await purge(session_factory, clock=clock, media=media, policy=POLICY)
+
+    assert (report.counts["praises"], report.counts["praise_photos"]) == (1, 1)
+    assert report.counts["reporters"] == 1 and report.counts["files"] == 1
+    async with session_factory() as session:
+        praises = {p.id: p for p in await session.scalars(select(Praise))}
+        photos = {p.praise_id for p in await session.scalars(select(PraisePhoto))}
+        reporters = set(await session.scalars(select(col(Reporter.id))))
+        audit = {r.kind: r.count for r in await session.scalars(select(RetentionPurge))}
+    assert praises[old].description == "" and praises[old].reporter_id not in {old_sender}
+    assert old not in photos and old_sender not in reporters and not media.exists(old_sha)
+    assert praises[young].description == RELAYED and young in photos
+    assert young_sender in reporters and media.exists(young_sha)
+    assert audit["praises"] == 1 and audit["praise_photos"] == 1
+    # A stripped praise still counts for its unit, and is not purged again.
+    clock.advance(timedelta(days=1))
+    again = await purge(session_factory, clock=clock, media=media, policy=POLICY)
+    assert again.counts["praises"] == 0
+
+
+async def test_praise_retention_follows_its_own_setting(
+    session_factory: SessionFactory, clock: ManualClock, media: MediaStore
+) -> None:
+    praise, _, _ = await add_praise(
+        session_factory, media, clock, user_id=620_000_003, days_ago=40, color=(9, 90, 9)
+    )
+    settings = Settings(_env_file=None, praise_retention_days=30)
+
+    report = await purge(
+        session_factory, clock=clock, media=media, policy=RetentionPolicy.from_settings(settings)
+    )
+
+    assert report.counts["praises"] == 1
+    async with session_factory() as session:
+        kept = await session.get(Praise, praise)
+    assert kept is not None and kept.description == ""

@@ -89,7 +89,14 @@ def test_open_final_and_resolved_partition_the_states() -> None:
 
 
 def test_member_buttons_in_each_state() -> None:
-    assert available_actions(S.NEW) == (A.ACCEPT, A.ROUTE, A.ASK, A.REJECT, A.MARK_DUPLICATE)
+    assert available_actions(S.NEW) == (
+        A.ACCEPT,
+        A.ROUTE,
+        A.ASK,
+        A.REJECT,
+        A.MARK_DUPLICATE,
+        A.MERGE,
+    )
     assert available_actions(S.RESOLVED) == ()
     assert A.RESOLVE in available_actions(S.IN_PROGRESS)
     assert A.REJECT not in available_actions(S.IN_PROGRESS)
@@ -103,7 +110,15 @@ def test_reporter_and_system_actions() -> None:
 
 def test_every_action_has_performers_and_is_used() -> None:
     assert set(PERFORMERS) == set(Action)
-    assert {action for _, action in TRANSITIONS} == set(Action)
+    # A split returns to the state before its merge, read from the merge's event.
+    assert {action for _, action in TRANSITIONS} == set(Action) - {A.SPLIT}
+
+
+def test_merge_closes_an_open_ticket_as_a_duplicate() -> None:
+    for state in (S.NEW, S.ACCEPTED, S.IN_PROGRESS):
+        assert transition(state, A.MERGE) is S.DUPLICATE
+    for state in set(TicketState) - {S.NEW, S.ACCEPTED, S.IN_PROGRESS}:
+        assert not can(state, A.MERGE)
 
 
 def _reachable(start: TicketState) -> set[TicketState]:
