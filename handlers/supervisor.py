@@ -83,7 +83,7 @@ from tickets.findings import (
     parse_people,
 )
 from tickets.ports import UpdateWorkspace
-from tickets.reply_templates import Purpose, ReplyTemplate, render
+from tickets.reply_templates import Purpose, ReplyTemplate
 from tickets.states import Action, TicketState
 from tickets.template_admin import chosen, offer
 from tickets.views import HistoryEntry, TicketView
@@ -117,7 +117,7 @@ from ui.render import (
     state_label,
     ticket_card,
 )
-from ui.reply_templates import TemplatePick, template_keyboard, template_values
+from ui.reply_templates import TemplatePick, filled, template_keyboard
 
 router = Blueprint(__name__)
 router.message.middleware(AccessMiddleware())
@@ -835,8 +835,7 @@ async def template_text(
             category=ticket.category,
             finding=data.get("finding"),
         )
-    values = template_values(ticket, settings.tz, body=template.body, finding=data.get("finding"))
-    return ticket, render(template.body, values)
+    return ticket, filled(template, ticket, settings.tz, finding=data.get("finding"))
 
 
 def reply_panel(ticket_id: int) -> InlineKeyboardMarkup:
