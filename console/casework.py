@@ -223,15 +223,15 @@ def chosen_offer(query: Mapping[str, str], offers: Offers) -> TemplateOffer | No
 
 def offered_actions(staff: Staff, ticket: TicketView) -> list[Action]:
     """The card's actions this member may take on the ticket in its state now."""
-    offered = []
+    allowed = []
     for action in CONSOLE_ACTIONS:
         try:
             check_performer(staff.actor, ticket, action)
             transition(TicketState(ticket.state), action)
         except DomainError:
             continue
-        offered.append(action)
-    return offered
+        allowed.append(action)
+    return allowed
 
 
 async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
