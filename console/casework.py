@@ -5,11 +5,17 @@ the same checks (department, role, state, the state the page was drawn for); the
 notifications and the chat cards' updates go through the outbox as a button press's do.
 What is shown of a reporter: "anonymous" or "real name", never who (names and phones stay
 behind the chat's audited 🔐 button).
+
+The resolve, reject and ask forms offer the reply templates the chat's prompts offer
+(`tickets.reply_templates.offered`, a resolution's per finding), filled from the ticket by
+the chat's code (`ui.reply_templates.filled`). A template's link (`?form=…&template=…`, and
+`finding=` for a resolution) redraws the page with the form filled in, so it works without
+JavaScript; a few lines of script fill it in place instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +37,7 @@ from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden, ValidationError
 from tickets.findings import Finding, Sanction, outcome
 from tickets.ports import UpdateWorkspace
+from tickets.reply_templates import Purpose, offered
 from tickets.states import Action, TicketState, transition
 from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand
@@ -47,6 +54,7 @@ from ui.render import (
     sanction_label,
     state_label,
 )
+from ui.reply_templates import filled
 
 Page = Callable[[web.Request, UpdateWorkspace, Staff], Awaitable[web.StreamResponse]]
 PageDecorator = Callable[..., Callable[[Page], Callable[[web.Request], Awaitable[Any]]]]
@@ -54,6 +62,12 @@ PageDecorator = Callable[..., Callable[[Page], Callable[[web.Request], Awaitable
 CONSOLE_ACTIONS = (Action.ACCEPT, Action.ASSIGN, Action.ASK, Action.REJECT, Action.RESOLVE)
 RELAY_KINDS = frozenset({"ask", "answer"})
 MAX_PHOTOS = 20
+# The forms a reply template can fill, and what a template is for there.
+TEMPLATE_FORMS = {
+    Action.ASK: Purpose.ASK,
+    Action.REJECT: Purpose.REJECT,
+    Action.RESOLVE: Purpose.RESOLVE,
+}
 
 
 @dataclass(frozen=True)
@@ -155,17 +169,69 @@ async def ticket_list(
 # -- one ticket --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TemplateOffer:
+    """A template offered under a form: its text filled from the ticket, for one finding."""
+
+    id: int
+    title: str
+    text: str
+    finding: str = ""  # a resolution's finding the text was filled for; "" for the others
+
+
+# Per form, the offers grouped by finding: (finding or "", offers).
+Offers = dict[str, list[tuple[str, list[TemplateOffer]]]]
+
+
+async def template_offers(
+    ws: UpdateWorkspace, ticket: TicketView, actions: list[Action], tz: ZoneInfo
+) -> Offers:
+    """The templates each form the member may use offers, as the chat's prompts would: a
+    resolution's once per finding, since the chat offers them after the finding is chosen."""
+    forms = [a for a in TEMPLATE_FORMS if a in actions]
+    if not forms:
+        return {}
+    stored = await ws.templates.list_templates()
+    offers: Offers = {}
+    for action in forms:
+        purpose = TEMPLATE_FORMS[action]
+        findings = [f.value for f in Finding] if purpose is Purpose.RESOLVE else [None]
+        groups = []
+        for finding in findings:
+            fitting = offered(stored, purpose=purpose, category=ticket.category, finding=finding)
+            choices = [
+                TemplateOffer(t.id, t.title, filled(t, ticket, tz, finding=finding), finding or "")
+                for t in fitting
+            ]
+            if choices:
+                groups.append((finding or "", choices))
+        if groups:
+            offers[str(action)] = groups
+    return offers
+
+
+def chosen_offer(query: Mapping[str, str], offers: Offers) -> TemplateOffer | None:
+    """The offer the page was asked to fill its form with, if it is one of `offers`."""
+    form = query.get("form", "")
+    finding = query.get("finding", "") if form == Action.RESOLVE else ""
+    wanted = query.get("template", "").strip()
+    for group, choices in offers.get(form, []):
+        if group == finding:
+            return next((c for c in choices if str(c.id) == wanted), None)
+    return None
+
+
 def offered_actions(staff: Staff, ticket: TicketView) -> list[Action]:
     """The card's actions this member may take on the ticket in its state now."""
-    offered = []
+    allowed = []
     for action in CONSOLE_ACTIONS:
         try:
             check_performer(staff.actor, ticket, action)
             transition(TicketState(ticket.state), action)
         except DomainError:
             continue
-        offered.append(action)
-    return offered
+        allowed.append(action)
+    return allowed
 
 
 async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
@@ -179,6 +245,9 @@ async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -
         else []
     )
     tz = backend_of(request).settings.tz
+    offers = await template_offers(ws, ticket, actions, tz)
+    # An unknown template, or one this form does not offer, leaves the form as it was.
+    prefill = chosen_offer(request.query, offers) if "template" in request.query else None
     context = {
         "ticket": ticket,
         "entries": entries,
@@ -190,6 +259,10 @@ async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -
         "findings": list(Finding),
         "sanctions": list(Sanction),
         "done": request.query.get("done", ""),
+        "offers": offers,
+        "prefill": prefill,
+        "prefill_form": request.query.get("form", "") if prefill else "",
+        "template_refused": "template" in request.query and prefill is None,
         "local_time": lambda moment: local_time(moment, tz),
         "entry_line": entry_line,
         **labels(),

@@ -87,7 +87,7 @@ from tickets.findings import (
 )
 from tickets.merging import merge, split
 from tickets.ports import UpdateWorkspace
-from tickets.reply_templates import Purpose, ReplyTemplate, render
+from tickets.reply_templates import Purpose, ReplyTemplate
 from tickets.states import Action, TicketState
 from tickets.template_admin import chosen, offer
 from tickets.views import HistoryEntry, TicketView
@@ -121,7 +121,7 @@ from ui.render import (
     state_label,
     ticket_card,
 )
-from ui.reply_templates import TemplatePick, template_keyboard, template_values
+from ui.reply_templates import TemplatePick, filled, template_keyboard
 
 router = Blueprint(__name__)
 router.message.middleware(AccessMiddleware())
@@ -887,8 +887,7 @@ async def template_text(
             category=ticket.category,
             finding=data.get("finding"),
         )
-    values = template_values(ticket, settings.tz, body=template.body, finding=data.get("finding"))
-    return ticket, render(template.body, values)
+    return ticket, filled(template, ticket, settings.tz, finding=data.get("finding"))
 
 
 def reply_panel(ticket_id: int) -> InlineKeyboardMarkup:

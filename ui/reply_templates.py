@@ -18,7 +18,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from tickets.categories import N_
-from tickets.reply_templates import PLACEHOLDERS, Purpose, ReplyTemplate
+from tickets.reply_templates import PLACEHOLDERS, Purpose, ReplyTemplate, render
 from tickets.views import TicketView
 from ui.categories import current_categories
 from ui.keyboards import DataInt
@@ -78,6 +78,13 @@ def template_values(
         "date": filing_day(ticket, tz, chinese=chinese),
         "finding": shown_finding,
     }
+
+
+def filled(
+    template: ReplyTemplate, ticket: TicketView, tz: ZoneInfo, *, finding: str | None = None
+) -> str:
+    """The template's text with its placeholders filled from `ticket` (chat and console)."""
+    return render(template.body, template_values(ticket, tz, body=template.body, finding=finding))
 
 
 def template_keyboard(

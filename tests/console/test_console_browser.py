@@ -1,8 +1,8 @@
 """The web console in a real browser (Debian's Chromium driven by Playwright): a supervisor
 signs in by the link the bot sent, filters, opens a ticket, accepts and resolves it with a
-finding, and the reporter reads the reply in the chat; an outsider gets 403; a used link
-is refused. Screenshots go to $CONSOLE_SCREENSHOTS (the `browser` and `screenshots` fixtures
-are in `tests/browser.py`).
+finding (a reply template fills the form in place first), and the reporter reads the reply
+in the chat; an outsider gets 403; a used link is refused. Screenshots go to
+$CONSOLE_SCREENSHOTS (the `browser` and `screenshots` fixtures are in `tests/browser.py`).
 """
 
 from __future__ import annotations
@@ -62,6 +62,13 @@ async def test_a_supervisor_handles_a_report_in_the_console(
 
     await page.get_by_role("button", name="✅ Accept").click()
     await page.get_by_role("status").wait_for()
+    # A reply template fills the finding and the reply in place (no reload), still editable.
+    await page.wait_for_load_state("load")  # the script is in place: a click is no link
+    await page.get_by_role("link", name="📝 问题已核实处理").click()
+    reply = page.get_by_label("Official reply (the reporter receives it)")
+    assert f"（编号 {code}）" in await reply.input_value()
+    assert await page.get_by_label("Substantiated", exact=True).is_checked()
+    assert "template=" not in page.url
     await page.get_by_label("Substantiated", exact=True).check()
     await page.get_by_label("Ordered to rectify").check()
     await page.get_by_label("Number of people concerned (never who)").fill("1")

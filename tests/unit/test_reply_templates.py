@@ -10,6 +10,7 @@ from tickets.errors import ValidationError
 from tickets.findings import Finding
 from tickets.reply_templates import (
     OFFERED_MAX,
+    PLACEHOLDERS,
     Purpose,
     ReplyTemplate,
     draft,
@@ -137,3 +138,9 @@ def test_the_templates_offered_fit_the_step_category_and_finding_specific_first(
     assert [t.id for t in offered(templates, purpose=Purpose.ASK, category="rude")] == []
     many = [template(i) for i in range(1, 20)]
     assert len(offered(many, purpose=Purpose.RESOLVE, category="car")) == OFFERED_MAX
+
+
+def test_no_placeholder_can_name_the_reporter() -> None:
+    # Filled into the chat's prompts and the console's forms for anonymous tickets too:
+    # a new placeholder must be a fact of the case, never of who reported it.
+    assert set(PLACEHOLDERS) == {"code", "category", "place", "department", "date", "finding"}
