@@ -55,6 +55,7 @@ async def test_a_supervisor_handles_a_report_in_the_console(
 
     await page.get_by_role("link", name=code).click()
     await page.get_by_role("heading", name=code, exact=False).wait_for()
+    await page.wait_for_load_state("load")  # the heading shows before the photo has loaded
     photo = page.get_by_role("img", name="Photo 1")
     assert await photo.evaluate("image => image.complete && image.naturalWidth > 0")
     assert not leaks([await page.content()], citizen)
