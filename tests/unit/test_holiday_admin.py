@@ -34,7 +34,7 @@ class MemoryDays:
         self.days.pop(day, None)
 
 
-async def add(store: MemoryDays, actor: Actor = ADMIN, **form: str) -> list[CalendarDay]:
+async def add(store: MemoryDays, *, actor: Actor = ADMIN, **form: str) -> list[CalendarDay]:
     fields = {"first": "2027-10-01", "until": "", "name": "国庆节"} | form
     return await add_calendar_days(store, actor, working=False, added_by="hash", at=AT, **fields)
 
@@ -84,7 +84,7 @@ async def test_a_date_already_set_refuses_the_whole_range() -> None:
 async def test_only_administrators_change_the_calendar() -> None:
     store = MemoryDays()
     with pytest.raises(Forbidden):
-        await add(store, NOBODY)
+        await add(store, actor=NOBODY)
     await add(store)
     with pytest.raises(Forbidden):
         await remove_calendar_day(store, NOBODY, day="2027-10-01")
