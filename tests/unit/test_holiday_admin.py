@@ -64,7 +64,7 @@ async def test_a_range_adds_every_day_with_who_and_when() -> None:
 async def test_bad_input_is_refused_and_nothing_is_stored(form: dict[str, str], code: str) -> None:
     store = MemoryDays()
     with pytest.raises(ValidationError) as refused:
-        await add(store, **form)
+        await add(store, ADMIN, **form)
     assert refused.value.code == code
     assert store.days == {}
 
@@ -84,7 +84,7 @@ async def test_a_date_already_set_refuses_the_whole_range() -> None:
 async def test_only_administrators_change_the_calendar() -> None:
     store = MemoryDays()
     with pytest.raises(Forbidden):
-        await add(store, actor=NOBODY)
+        await add(store, NOBODY)
     await add(store)
     with pytest.raises(Forbidden):
         await remove_calendar_day(store, NOBODY, day="2027-10-01")
