@@ -34,7 +34,7 @@ class MemoryDays:
         self.days.pop(day, None)
 
 
-async def add(store: MemoryDays, *, actor: Actor = ADMIN, **form: str) -> list[CalendarDay]:
+async def add(store: MemoryDays, actor: Actor = ADMIN, **form: str) -> list[CalendarDay]:
     fields = {"first": "2027-10-01", "until": "", "name": "国庆节"} | form
     return await add_calendar_days(store, actor, working=False, added_by="hash", at=AT, **fields)
 
