@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, event, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -40,6 +41,20 @@ async def console_calendar(sessions: SessionFactory, base: WorkingCalendar) -> W
     """`base` with the console's dates as they are now (for jobs outside any update)."""
     async with sessions() as session:
         return base.with_console(await list_days(session))
+
+
+async def days_at(url: str) -> list[CalendarDay]:
+    """The console's dates in the database at `url`; none if it cannot be read (`doctor`)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            query = select(CalendarDayRow).order_by(col(CalendarDayRow.day))
+            rows = (await connection.execute(query)).all()
+    except (SQLAlchemyError, OSError):
+        return []  # not migrated yet, or unreachable: the database check says which
+    finally:
+        await engine.dispose()
+    return [CalendarDay(r.day, r.working, r.name, r.added_by, r.added_at) for r in rows]
 
 
 class ReplicaCalendar:
