@@ -9,6 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.app import SnapreportApp
+from config.logs import user_hash
 from emulator.client import ChatUser
 from storage.calendar_days import SqlCalendarDays
 from tests.console.test_console_config import CSRF, csrf_of, post, urls
@@ -43,6 +44,7 @@ async def test_a_holiday_added_in_the_console_moves_later_deadlines_only(
         assert status == 200 and added in page
         assert "<td>2026-11-24</td>" in page and "set in the console" in page
         assert 'action="/console/config/deadlines/days/2026-11-24/remove"' in page
+        assert f"<code>{user_hash(admin.id)}</code>" in page  # who added it
 
         code = await file_report(citizen)
         after = await ticket_by_code(app, code)
