@@ -53,6 +53,7 @@ from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
 from scheduler.retention import RetentionPolicy
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
+from storage.calendar_days import ReplicaCalendar
 from storage.categories import SqlCategories
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
@@ -65,7 +66,6 @@ from storage.ops import OpsCounts, ops_counts
 from storage.redisstore import open_redis
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
-from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import Workspace
 from ui.categories import remember
@@ -105,7 +105,7 @@ class SnapreportApp:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    calendar: WorkingCalendar = field(init=False)
+    calendars: ReplicaCalendar = field(init=False)
     engine: AsyncEngine = field(init=False)
     session_factory: SessionFactory = field(init=False)
     limiter: RateLimiter = field(init=False)
@@ -117,7 +117,9 @@ class SnapreportApp:
 
     def __post_init__(self) -> None:
         # First: a broken HOLIDAYS_FILE stops start-up before anything is opened.
-        self.calendar = load_calendar(self.settings.holidays_file)
+        self.calendars = ReplicaCalendar(
+            load_calendar(self.settings.holidays_file), clock=self.clock
+        )
         # Without IDENTITY_KEY nothing starts: identities are never stored in the clear.
         self.engine = engine_for(self.settings)
         self.write_watch = WriteTransactionWatch(self.settings.slow_write_seconds)
@@ -141,7 +143,7 @@ class SnapreportApp:
             session_factory=self.session_factory,
             i18n=self.i18n,
             clock=self.clock,
-            calendar=self.calendar,
+            calendars=self.calendars,
             limiter=self.limiter,
             media_store=self.media_store,
             image_limits=ImageLimits(),
@@ -184,7 +186,7 @@ class SnapreportApp:
             i18n=self.i18n,
             sessions=self.session_factory,
             clock=self.clock,
-            calendar=self.calendar,
+            calendars=self.calendars,
             media=self.media_store,
             bot=self.bot,
         )
@@ -198,13 +200,14 @@ class SnapreportApp:
         return RedisRateLimiter(self.redis, limits, chat_name=keys.lookup_hash)
 
     def workspace(self, session: AsyncSession) -> Workspace:
-        """The domain's ports on `session`, with this app's clock, settings and calendar."""
+        """The domain's ports on `session`, with this app's clock, settings and calendar (as
+        last loaded: the scheduler's per-replica job keeps it fresh)."""
         return workspace(
             session,
             clock=self.clock,
             settings=self.settings,
             i18n=self.i18n,
-            calendar=self.calendar,
+            calendar=self.calendars.current,
         )
 
     async def start(self) -> None:
@@ -219,6 +222,7 @@ class SnapreportApp:
         async with self.session_factory() as session:
             # Scheduled digests render outside any update: give them the table as it is now.
             remember(await SqlCategories(session).list_categories())
+            await self.calendars.fresh(session)
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
@@ -236,10 +240,11 @@ class SnapreportApp:
                 draft_ttl_hours=self.settings.draft_ttl_hours,
                 retention=RetentionPolicy.from_settings(self.settings),
                 digests=(
-                    DigestConfig(self.settings, self.calendar)
+                    DigestConfig(self.settings, self.calendars.base)
                     if self.settings.digests_enabled
                     else None
                 ),
+                calendars=self.calendars,
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
             on_outcome=self.metrics.outbox_outcome,

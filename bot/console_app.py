@@ -23,11 +23,11 @@ from bot.api_session import bot_api_session
 from bot.workspace import update_workspace
 from config.settings import Settings
 from console.web import mount_console
+from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
 from tickets.clock import Clock
-from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace
 from ui.categories import use_categories
@@ -43,7 +43,7 @@ class ConsoleBackend:
     i18n: I18n
     sessions: SessionFactory
     clock: Clock
-    calendar: WorkingCalendar
+    calendars: ReplicaCalendar
     media: MediaStore
     # The running bot (`snapreport run`); `snapreport console` alone has none.
     bot: Bot | None = None
@@ -64,13 +64,14 @@ class ConsoleBackend:
             unit = UnitOfWork(session)
             token = CURRENT_UNIT.set(unit)
             try:
+                await self.calendars.fresh(session)
                 ws = update_workspace(
                     session,
                     sessions=self.sessions,
                     clock=self.clock,
                     settings=self.settings,
                     i18n=self.i18n,
-                    calendar=self.calendar,
+                    calendars=self.calendars,
                     media=self.media,
                     image_limits=ImageLimits(),
                 )
@@ -103,14 +104,16 @@ async def serve_console(settings: Settings, *, host: str, port: int) -> None:
     from tickets.clock import SystemClock
     from ui.i18n import create_i18n
 
+    calendar = load_calendar(settings.holidays_file)
     engine = engine_for(settings)
     bot = lookup_bot(settings)
+    clock = SystemClock()
     backend = ConsoleBackend(
         settings=settings,
         i18n=create_i18n(settings.default_language),
         sessions=create_session_factory(engine),
-        clock=SystemClock(),
-        calendar=load_calendar(settings.holidays_file),
+        clock=clock,
+        calendars=ReplicaCalendar(calendar, clock=clock),
         media=open_media_store(settings),
         bot=bot,
     )

@@ -16,6 +16,7 @@ import asyncio
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.api_session import bot_api_session
 from bot.holidays_file import HolidaysFileError, load_calendar
 from config.settings import Settings, webhook_secret_problem, wechat_problem
+from storage.calendar_days import days_at
 from storage.db import identity_keys, is_sqlite
 from storage.identity import IdentityDecryptError, IdentityKeyError, is_encrypted
 from storage.media import MediaUnavailable
@@ -244,23 +246,32 @@ async def check_timezone(doctor: Doctor) -> CheckResult:
 
 
 async def check_holidays(doctor: Doctor) -> CheckResult:
-    """HOLIDAYS_FILE loads, and the calendar covers today and the next 90 days."""
+    """HOLIDAYS_FILE loads, and the calendar (with the console's dates) covers today and the
+    next 90 days."""
     settings = doctor.settings
     try:
         calendar = load_calendar(settings.holidays_file)
     except HolidaysFileError as error:
         fix = "correct the entry (format in holidays.example.yaml)"
         return CheckResult("holidays", Status.FAIL, str(error), fix, fatal=True)
+    console = []
+    # An unreachable or unmigrated database adds nothing here: the database check says so.
+    if not _sqlite_file_missing(settings.database_url):
+        with suppress(TimeoutError):
+            console = await asyncio.wait_for(days_at(settings.database_url), TIMEOUT)
+    calendar = calendar.with_console(console)
     today = doctor.clock.now().astimezone(settings.tz).date()
     last = today + timedelta(days=LOOKAHEAD_DAYS)
     source = f"package + {settings.holidays_file}" if settings.holidays_file else "package"
+    source = f"{source} + console" if console else source
     missing = calendar.uncovered_years(today, LOOKAHEAD_DAYS)
     if missing:
         years = ", ".join(map(str, missing))
         detail = f"no schedule for {years} ({source}); deadlines there count Mon–Fri only"
         fix = (
             f"put the State Council's {years} schedule in HOLIDAYS_FILE "
-            "(see holidays.example.yaml), or upgrade chinesecalendar"
+            "(see holidays.example.yaml) or on the console's deadlines page, "
+            "or upgrade chinesecalendar"
         )
         return CheckResult("holidays", Status.FAIL, detail, fix)
     return ok("holidays", f"{today} – {last} covered ({source})")

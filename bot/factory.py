@@ -27,11 +27,11 @@ from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
 from outbox.ratelimit import RateLimiter
+from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.media import MediaStore, PhotoWorkers
 from tickets.clock import Clock, SystemClock
-from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from ui.i18n import LocaleMiddleware
 
@@ -67,7 +67,7 @@ def create_dispatcher(
     session_factory: SessionFactory,
     i18n: I18n,
     clock: Clock,
-    calendar: WorkingCalendar,
+    calendars: ReplicaCalendar,
     media_store: MediaStore,
     image_limits: ImageLimits,
     photo_workers: PhotoWorkers | None = None,
@@ -82,7 +82,7 @@ def create_dispatcher(
         settings=settings,
         session_factory=session_factory,
         clock=clock,
-        calendar=calendar,
+        calendars=calendars,
         media_store=media_store,
         i18n=i18n,  # the same catalog the locale middleware hands to handlers
         **workflow,
@@ -93,7 +93,7 @@ def create_dispatcher(
         clock=clock,
         settings=settings,
         i18n=i18n,
-        calendar=calendar,
+        calendars=calendars,
         media=media_store,
         image_limits=image_limits,
         photo_workers=photo_workers,
@@ -106,7 +106,7 @@ def create_dispatcher(
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
-    dp.update.outer_middleware(WorkspaceMiddleware(build))
+    dp.update.outer_middleware(WorkspaceMiddleware(build, calendars))
     dp.update.outer_middleware(DomainErrorMiddleware(dp))
     LocaleMiddleware(i18n).setup(dp)
     for observer in (dp.message, dp.callback_query):

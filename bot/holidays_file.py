@@ -8,9 +8,10 @@ workdays:                      # make-up working days (调休), usually a Saturd
   - {date: 2027-02-20, name: 春节调休}
 ```
 
-A date in the file wins over the package; a year with at least one date in the file
-counts as covered. Mistakes stop `snapreport run` and `snapreport doctor` with the file
-name, the line and the reason, because a wrong calendar silently moves every deadline.
+A date in the file wins over the package (a date set in the web console wins over the
+file); a year with at least one date in the file counts as covered. Mistakes stop
+`snapreport run` and `snapreport doctor` with the file name, the line and the reason,
+because a wrong calendar silently moves every deadline.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tickets.holidays import PACKAGED, DayOverride, WorkingCalendar
+from tickets.holidays import MAX_RANGE_DAYS, NAME_MAX, PACKAGED, DayOverride, WorkingCalendar
 
-MAX_RANGE_DAYS = 31
 SECTIONS = ("holidays", "workdays")
 
 
@@ -49,7 +49,7 @@ class DayEntry(BaseModel):
 
     first: date = Field(alias="date")
     until: date | None = None
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
 
     @model_validator(mode="after")
     def _short_forward_range(self) -> DayEntry:

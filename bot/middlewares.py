@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # Re-exported: handlers name users in logs and security events by this keyed hash.
 from config.logs import user_hash as user_hash
+from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
@@ -81,10 +82,15 @@ class ActorMiddleware(BaseMiddleware):
 class WorkspaceMiddleware(BaseMiddleware):
     """Hands every handler `ws`: all its ports, built once on the update's session."""
 
-    def __init__(self, build: Callable[[AsyncSession], UpdateWorkspace]) -> None:
+    def __init__(
+        self, build: Callable[[AsyncSession], UpdateWorkspace], calendars: ReplicaCalendar
+    ) -> None:
         self._build = build
+        self._calendars = calendars
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        # The console's holidays, reloaded when this replica's copy is stale.
+        await self._calendars.fresh(data["session"])
         ws = data["ws"] = self._build(data["session"])
         # Category labels are rows and rendering is synchronous: read the table once here.
         with use_categories(await ws.categories.list_categories()):

@@ -38,6 +38,7 @@ from outbox.dispatcher import DispatchConfig, OutboxDispatcher, release_waiting
 from outbox.notifier import dead_letter_hook
 from outbox.wechat import CHANNEL as WECHAT
 from outbox.wechat import WeChatChannel, chat_key
+from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.directory import SecurityLog
 from storage.mediastores import open_media_store
@@ -92,7 +93,7 @@ class ReportFlow:
         self._clock = clock
         self._api = api
         self._i18n = create_i18n(settings.default_language)
-        self._calendar = load_calendar(settings.holidays_file)
+        self._calendars = ReplicaCalendar(load_calendar(settings.holidays_file), clock=clock)
         self._media = open_media_store(settings)
         self._limits = ImageLimits()
         self._inbox = PushInbox(session_factory)
@@ -114,13 +115,14 @@ class ReportFlow:
                 row = await push_by_key(session, push.dedup_key)
                 if row is not None and row.replies is not None:
                     return list(row.replies), row.id, row.replies_sent
+                await self._calendars.fresh(session)
                 ws = update_workspace(
                     session,
                     sessions=self._sessions,
                     clock=self._clock,
                     settings=self._settings,
                     i18n=self._i18n,
-                    calendar=self._calendar,
+                    calendars=self._calendars,
                     media=self._media,
                     image_limits=self._limits,
                 )

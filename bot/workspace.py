@@ -20,6 +20,7 @@ from outbox.forget import OutboxChatHistory
 from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
 from storage.audit import SqlAuditLog, SqlIdentityViews
+from storage.calendar_days import ReplicaCalendar, SqlCalendarDays
 from storage.categories import SqlCategories
 from storage.console import SqlConsoleAccess
 from storage.custody import SqlEvidenceVault
@@ -81,13 +82,16 @@ def update_workspace(
     clock: Clock,
     settings: Settings,
     i18n: I18n,
-    calendar: WorkingCalendar,
+    calendars: ReplicaCalendar,
     media: MediaStore,
     image_limits: ImageLimits,
     photo_workers: PhotoWorkers | None = None,
 ) -> UpdateWorkspace:
-    """Every port a handler needs, on the update's session (`sessions` for parallel reads)."""
-    ports = workspace(session, clock=clock, settings=settings, i18n=i18n, calendar=calendar)
+    """Every port a handler needs, on the update's session (`sessions` for parallel reads);
+    the calendar is `calendars` as last loaded (the caller freshens it first)."""
+    ports = workspace(
+        session, clock=clock, settings=settings, i18n=i18n, calendar=calendars.current
+    )
     return UpdateWorkspace(
         **vars(ports),
         cases=SqlCaseReads(session),
@@ -114,4 +118,5 @@ def update_workspace(
         templates=SqlReplyTemplates(session),
         praises=SqlPraiseRepository(session),
         supporters=SqlSupporters(session),
+        calendar_days=SqlCalendarDays(session, calendars),
     )

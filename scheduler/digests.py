@@ -28,6 +28,7 @@ from outbox.notifier import OnceNotifier
 from outbox.statistics import ChannelPublisher
 from scheduler.admin_notices import notify_admins_once
 from scheduler.holidays import JOB_HOLIDAYS, warn_uncovered_years
+from storage.calendar_days import console_calendar
 from storage.db import SessionFactory
 from storage.stats import load_carded_tickets, load_ranking, load_stats
 from tickets.clock import Clock
@@ -106,6 +107,7 @@ async def overdue_lists(
     alerts go: its group chat, else its supervisors, else the administrators.
     """
     day = local_today(clock, settings.tz)
+    calendar = await console_calendar(session_factory, calendar)
     if working_days_only and not calendar.is_working_day(day):
         return 0
     written = 0
@@ -151,7 +153,8 @@ async def monthly_public_figures(
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """The settings (and the working-day calendar) the digests read; built in the root."""
+    """The settings and the working-day calendar (package and HOLIDAYS_FILE; each job adds
+    the console's dates as they are when it runs) the digests read; built in the root."""
 
     settings: Settings
     calendar: WorkingCalendar = PACKAGED

@@ -1,7 +1,8 @@
 """The daily notice to administrators while the holiday calendar runs out within 90 days.
 
 Without a schedule for a year, deadlines in it silently count Monday–Friday (see
-`tickets.holidays`). Each day on which a year between today and today + 90 days is not
+`tickets.holidays`); a year counts as covered when the package, HOLIDAYS_FILE or the web
+console has a date in it. Each day on which a year between today and today + 90 days is not
 covered, every administrator gets one message through the outbox saying which year and
 how to fix it. The row's idempotency key holds the local day, so a restart, a second
 runner or a second tick the same day queues nothing new.
@@ -15,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
 from scheduler.admin_notices import notify_admins_once
+from storage.calendar_days import console_calendar
 from storage.db import SessionFactory
 from tickets.clock import Clock
 from tickets.holidays import LOOKAHEAD_DAYS, WorkingCalendar
@@ -30,8 +32,9 @@ def uncovered_notice(years: list[int]) -> str:
     return _(
         "⚠️ <b>Holiday calendar missing for {years}</b>\n"
         "Deadlines in those years count Monday–Friday only, ignoring public holidays and "
-        "make-up working days. Add the official schedule to HOLIDAYS_FILE (see "
-        "holidays.example.yaml) or upgrade the chinesecalendar package, then restart."
+        "make-up working days. Add the official schedule on the console's deadlines page, or to "
+        "HOLIDAYS_FILE (see holidays.example.yaml) and restart, or upgrade the chinesecalendar "
+        "package."
     ).format(years=", ".join(str(year) for year in years))
 
 
@@ -45,6 +48,7 @@ async def warn_uncovered_years(
 ) -> int:
     """Queue today's notice for each administrator if a year ahead is uncovered; count rows."""
     today = clock.now().astimezone(settings.tz).date()
+    calendar = await console_calendar(session_factory, calendar)
     years = calendar.uncovered_years(today, LOOKAHEAD_DAYS)
     if not years:
         return 0

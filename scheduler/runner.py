@@ -4,6 +4,8 @@ The durable truth is in rows (FollowUp, OutboxMessage, FsmRecord); APScheduler o
 "look now", with deterministic job ids and `replace_existing=True`, so a restart or a second
 `start()` never doubles a job. Only the process holding the runner lock (`scheduler.lock`)
 acts: the others tick, find they are not the leader, and try to take over every few seconds.
+Every process, leader or not, reloads its working-day calendar (`storage.calendar_days`)
+once a minute, so the console's holidays reach a quiet replica too.
 `run_due_once` is the same work on demand: tests and the demo move a ManualClock and call it
 instead of waiting.
 """
@@ -35,6 +37,7 @@ from scheduler.jobs import (
 )
 from scheduler.lock import RunnerLock, runner_lock
 from scheduler.retention import RetentionPolicy, purge
+from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from tickets.clock import Clock
@@ -45,6 +48,7 @@ JOB_LEADERSHIP = "snapreport:leadership"
 JOB_FOLLOW_UPS = "snapreport:follow-ups"
 JOB_DRAFTS = "snapreport:draft-expiry"
 JOB_RETENTION = "snapreport:retention"
+JOB_CALENDAR = "snapreport:calendar"
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class SchedulerConfig:
     leadership_interval: float = 5.0
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     digests: DigestConfig | None = None  # cron-triggered digests, when given settings
+    calendars: ReplicaCalendar | None = None  # this process's calendar, reloaded per replica
+    calendar_interval: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,11 @@ async def leader_only(
     finally:
         if task is not None:
             runner.jobs_running.discard(task)
+
+
+async def refresh_calendar(calendars: ReplicaCalendar, session_factory: SessionFactory) -> None:
+    """Reload the console's holidays if this process's copy is stale (every replica)."""
+    await calendars.refresh(session_factory)
 
 
 async def check_leadership(runner: SnapreportScheduler) -> None:
@@ -213,6 +224,16 @@ class SnapreportScheduler:
             policy=config.retention,
             **common,
         )
+        if config.calendars is not None:
+            self._add(
+                aps,
+                JOB_CALENDAR,
+                refresh_calendar,
+                config.calendar_interval,
+                None,
+                calendars=config.calendars,
+                session_factory=self.session_factory,
+            )
         if config.digests is not None and self.i18n is not None:
             for digest in digest_jobs(
                 config.digests,
@@ -323,6 +344,7 @@ async def start_scheduler(
 
 
 __all__ = [
+    "JOB_CALENDAR",
     "JOB_DRAFTS",
     "JOB_FOLLOW_UPS",
     "JOB_LEADERSHIP",

@@ -11,7 +11,7 @@ queries compare, so a lookup by id stays an index lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, Index, Text, event, inspect
@@ -129,6 +129,19 @@ class DeadlinePolicyRow(SQLModel, table=True):
     category: str = Field(primary_key=True, max_length=32)
     accept_days: int
     resolve_days: int
+
+
+class CalendarDayRow(SQLModel, table=True):
+    """A holiday or make-up working day set in the console; it wins over the package and
+    HOLIDAYS_FILE (`tickets.holidays`). `added_by` is the administrator's keyed hash."""
+
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    working: bool
+    name: str = Field(max_length=100)
+    added_by: str = Field(max_length=16)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CategoryRow(SQLModel, table=True):

@@ -40,6 +40,8 @@ class Change(StrEnum):
     TEMPLATE_EDIT = "template_edit"
     TEMPLATE_RETIRE = "template_retire"
     TEMPLATE_RESTORE = "template_restore"
+    CALENDAR_DAY_ADD = "calendar_day_add"
+    CALENDAR_DAY_REMOVE = "calendar_day_remove"
 
 
 async def record_change(

@@ -2,32 +2,57 @@
 
 `chinese_calendar` ships the State Council's holidays and make-up working days (调休)
 only for the years published when the package was built. A `WorkingCalendar` adds
-dates from HOLIDAYS_FILE on top of it (a date in the file wins over the package), so a
-deployment can follow next year's schedule the day it is announced instead of waiting
-for a package release. A year is *covered* when the package knows it or the file lists
-at least one date in it; for any other year days fall back to Monday–Friday, which is
-why an uncovered year ahead is reported (doctor, daily notice to administrators).
+dates from HOLIDAYS_FILE on top of it (a date in the file wins over the package), and the
+days administrators set in the web console on top of both (`with_console`: the console
+wins), so a deployment can follow next year's schedule the day it is announced instead of
+waiting for a package release. A year is *covered* when the package knows it or the file
+or the console lists at least one date in it; for any other year days fall back to
+Monday–Friday, which is why an uncovered year ahead is reported (doctor, daily notice to
+administrators).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
 
 import chinese_calendar
 
 LOOKAHEAD_DAYS = 90
+MAX_RANGE_DAYS = 31  # a longer holiday range (file or console) is surely a typo
+NAME_MAX = 100
+
+
+class DaySource(StrEnum):
+    """Where a special day comes from, weakest first: the package, HOLIDAYS_FILE, the console."""
+
+    PACKAGE = "package"
+    FILE = "file"
+    CONSOLE = "console"
 
 
 @dataclass(frozen=True)
 class DayOverride:
-    """One date from HOLIDAYS_FILE: a holiday (`working=False`) or a make-up working day."""
+    """One date over the package: a holiday (`working=False`) or a make-up working day."""
 
     name: str
     working: bool
+    source: DaySource = DaySource.FILE
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """A date an administrator set in the console, with who (keyed hash) and when."""
+
+    day: date
+    working: bool
+    name: str
+    added_by: str = ""
+    added_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +63,7 @@ class SpecialDay:
     name: str
     chinese_name: str
     working: bool
-    from_file: bool = False
+    source: DaySource = DaySource.PACKAGE
 
 
 # The package names its holidays in English; offices read them in Chinese.
@@ -67,7 +92,8 @@ def packaged_working_day(day: date) -> bool | None:
 
 @dataclass(frozen=True)
 class WorkingCalendar:
-    """Which days are working days: file overrides first, then the package, then Mon–Fri."""
+    """Which days are working days: overrides (console, then file) first, then the package,
+    then Mon–Fri."""
 
     overrides: Mapping[date, DayOverride] = field(default_factory=dict)
 
@@ -78,6 +104,11 @@ class WorkingCalendar:
         # Frozen values holding a calendar (Workspace, Deadlines) stay hashable.
         return hash(frozenset(self.overrides.items()))
 
+    def with_console(self, days: Iterable[CalendarDay]) -> WorkingCalendar:
+        """This calendar with the console's days on top: a console date wins over any other."""
+        console = {d.day: DayOverride(d.name, d.working, DaySource.CONSOLE) for d in days}
+        return WorkingCalendar({**self.overrides, **console}) if console else self
+
     def is_working_day(self, day: date) -> bool:
         """Tell whether `day` is a working day in mainland China."""
         override = self.overrides.get(day)
@@ -87,19 +118,23 @@ class WorkingCalendar:
         return day.weekday() < 5 if packaged is None else packaged
 
     def covers(self, year: int) -> bool:
-        """Tell whether the package or the file describes `year` (no Mon–Fri guessing)."""
+        """Tell whether the package, the file or the console describes `year` (no guessing)."""
         if packaged_working_day(date(year, 1, 1)) is not None:
             return True
         return any(day.year == year for day in self.overrides)
 
     def special_days(self, start: date, days: int = 366) -> list[SpecialDay]:
-        """The holidays and make-up working days in use from `start` on, file dates first."""
+        """The holidays and make-up working days in use from `start` on, overrides first."""
         found = []
         for offset in range(days):
             day = start + timedelta(days=offset)
             override = self.overrides.get(day)
             if override is not None:
-                found.append(SpecialDay(day, override.name, override.name, override.working, True))
+                found.append(
+                    SpecialDay(
+                        day, override.name, override.name, override.working, override.source
+                    )
+                )
             elif (packaged := packaged_special_day(day)) is not None:
                 found.append(packaged)
         return found

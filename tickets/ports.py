@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from tickets.actors import Actor
 from tickets.categories import DEFAULTS, Categories, Category
 from tickets.clock import Clock
+from tickets.holiday_admin import CalendarDayStore
 from tickets.membership import (
     CardAccess,
     DepartmentView,
@@ -561,3 +562,4 @@ class UpdateWorkspace(Workspace):
     templates: TemplateStore
     praises: PraiseRepository
     supporters: SupporterStore
+    calendar_days: CalendarDayStore

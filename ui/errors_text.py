@@ -209,6 +209,17 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "Deadlines are whole working days: accept 1–{accept}, resolve from the accept days "
         "up to {resolve}."
     ),
+    # Holidays set in the console
+    "calendar_date": lambda: _("Not a date: “{value}”. Write it as YYYY-MM-DD, e.g. 2027-10-01."),
+    "calendar_name": lambda: _("A name is one line of 1–{maximum} characters."),
+    "calendar_range_backwards": lambda: _("The range ends before it begins: check “until”."),
+    "calendar_range_too_long": lambda: _(
+        "A range covers at most {maximum} days; a longer one is surely a typo."
+    ),
+    "calendar_day_taken": lambda: _(
+        "{day} is already set in the console: remove it first to change it. Nothing was added."
+    ),
+    "calendar_day_not_found": lambda: _("No date {day} is set in the console."),
     # The transparency channel
     "no_public_channel": lambda: _(
         "No transparency channel is set up: set PUBLIC_CHANNEL_ID first."

@@ -4,11 +4,12 @@ per check with its fix, exit 1 on any ✗, and `run` refusing to start on the fa
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.doctor import (
     CheckResult,
@@ -22,10 +23,12 @@ from bot.doctor import (
 )
 from config.settings import Settings
 from emulator.server import EmulatorServer
+from storage.calendar_days import SqlCalendarDays
 from storage.migrate import upgrade
 from tests.cli.test_run_command import project_env, run_cli
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tickets.clock import ManualClock
+from tickets.holidays import CalendarDay
 from ui.charts import CjkFontNotFound
 
 # A day whose next 90 days the packaged calendar covers (chinesecalendar knows 2026).
@@ -103,6 +106,18 @@ async def test_an_uncovered_year_ahead_fails_until_holidays_file_covers_it(
     covered = settings.model_copy(update={"holidays_file": file})
     holidays = by_name(await run_checks(Doctor(covered, clock)))["holidays"]
     assert holidays.line() == f"✓ holidays: 2026-11-23 – 2027-02-21 covered (package + {file})"
+
+
+async def test_a_year_ahead_set_in_the_console_counts_as_covered(settings: Settings) -> None:
+    migrated_settings = await migrated(settings)
+    engine = create_async_engine(settings.database_url)
+    async with AsyncSession(engine) as session:
+        new_year = CalendarDay(date(2027, 1, 1), working=False, name="元旦", added_by="admin")
+        await SqlCalendarDays(session).add_days([new_year])
+        await session.commit()
+    await engine.dispose()
+    holidays = by_name(await run_checks(Doctor(migrated_settings, ManualClock(LATE))))["holidays"]
+    assert holidays.line() == "✓ holidays: 2026-11-23 – 2027-02-21 covered (package + console)"
 
 
 RANDOM_SECRET = "q7Rk2mXz9P_vLw3NcB8tHy4JdF6sGa-E"

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from config.settings import Settings
 from scheduler.digests import JOB_OVERDUE, DigestConfig, DigestJob, digest_jobs
 from scheduler.holidays import JOB_HOLIDAYS, uncovered_notice
+from storage.calendar_days import SqlCalendarDays
 from storage.db import SessionFactory
 from tests.factories import add_department
 from tests.scheduler.conftest import rows
 from tests.scheduler.test_digests import SUPERVISOR, add_ticket, job
 from tickets.clock import ManualClock
-from tickets.holidays import PACKAGED, DayOverride, WorkingCalendar
+from tickets.holidays import PACKAGED, CalendarDay, DayOverride, WorkingCalendar
 from ui.i18n import create_i18n
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,6 +63,19 @@ async def test_no_notice_when_the_next_90_days_are_covered(
     for clock, calendar in ((late, covered), (early, PACKAGED)):
         job = holiday_job(session_factory, clock, calendar)
         assert await job.func(**job.params) == 0
+    assert await rows(session_factory) == []
+
+
+async def test_a_year_with_a_console_date_counts_as_covered(
+    session_factory: SessionFactory,
+) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))  # 2027 is 39 days away
+    async with session_factory() as session:
+        new_year = CalendarDay(date(2027, 1, 1), working=False, name="元旦", added_by="admin")
+        await SqlCalendarDays(session).add_days([new_year])
+        await session.commit()
+    job = holiday_job(session_factory, clock, PACKAGED)
+    assert await job.func(**job.params) == 0
     assert await rows(session_factory) == []
 
 
