@@ -10,9 +10,10 @@ bot, 1/s per private chat). Prints JSON: messages/s delivered, 429s received, li
 violations the emulator counted, and the ratio of the rate to the 30/s limit. Budget: at
 least 98 % of the limit with zero 429s and no chat above 1 message/s.
 
-`--headroom` is the share of each published rate the limiter uses (`RateLimits.headroom`,
-the production default unless given): the ratio can never exceed it. `--global-burst 1`
-shows what the event loop's timer lateness costs without the burst of 2 that absorbs it.
+`--global-headroom` is the share of the bot-wide rate the limiter uses
+(`RateLimits.global_headroom`, the production default unless given): the ratio can never
+exceed it. `--global-burst 2` (or 1) shows what the event loop's timer lateness costs
+without the burst of 5 that absorbs it.
 The emulator runs in its own process, as Telegram does, so that its HTTP work does not
 delay the bot's timers.
 """
@@ -55,7 +56,7 @@ async def create_chats(client: EmulatorClient, count: int) -> list[int]:
 
 
 async def run(
-    messages: int, chats: int, *, headroom: float, global_burst: int, concurrency: int
+    messages: int, chats: int, *, global_headroom: float, global_burst: int, concurrency: int
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="outbox-bench-") as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.sqlite3'}"
@@ -63,7 +64,8 @@ async def run(
         keys = IdentityKeys.from_text(generate_key())
         engine = create_engine(url, keys=keys)
         sessions = create_session_factory(engine)
-        limiter = TelegramRateLimiter(RateLimits(headroom=headroom, global_burst=global_burst))
+        limits = RateLimits(global_headroom=global_headroom, global_burst=global_burst)
+        limiter = TelegramRateLimiter(limits)
         async with (
             emulator_process(rate_limits=True) as (api_url, control_token),
             EmulatorClient(api_url, token=control_token) as client,
@@ -101,7 +103,7 @@ async def run(
         "ratio_to_limit": round(rate / TELEGRAM_LIMIT, 4),
         "too_many_requests": stats.too_many_requests,
         "limit_violations": stats.limit_violations,
-        "headroom": headroom,
+        "global_headroom": global_headroom,
         "global_burst": global_burst,
         "concurrency": concurrency,
     }
@@ -141,7 +143,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument(
-        "--headroom", type=float, default=RateLimits().headroom, help="share of each rate used"
+        "--global-headroom",
+        type=float,
+        default=RateLimits().global_headroom,
+        help="share of the bot-wide rate used",
     )
     parser.add_argument(
         "--global-burst",
@@ -156,7 +161,7 @@ def main() -> None:
         run(
             args.messages,
             args.chats,
-            headroom=args.headroom,
+            global_headroom=args.global_headroom,
             global_burst=args.global_burst,
             concurrency=args.concurrency,
         )

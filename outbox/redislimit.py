@@ -225,7 +225,7 @@ class RedisRateLimiter:
 
     def _rates(self, key: ChatId) -> tuple[float, int, float, int]:
         limits = self.limits
-        global_rate = limits.global_per_second * limits.headroom
+        global_rate = limits.global_per_second * limits.global_headroom
         if is_group(key):
             chat_rate, chat_burst = limits.group_per_minute / 60, limits.group_burst
         else:

@@ -65,6 +65,7 @@ def clock() -> VirtualTime:
 def limiter_on(clock: VirtualTime, **limits: Any) -> TelegramRateLimiter:
     """A limiter on `clock` at exactly the given rates (no headroom, no global burst)."""
     limits.setdefault("headroom", 1.0)
+    limits.setdefault("global_headroom", 1.0)
     limits.setdefault("global_burst", 1)
     return TelegramRateLimiter(RateLimits(**limits), monotonic=clock, sleep=clock.sleep)
 
@@ -176,10 +177,11 @@ def test_limits_refuse_a_zero_rate() -> None:
 
 def test_default_headroom_paces_below_the_published_rate(clock: VirtualTime) -> None:
     limiter = TelegramRateLimiter(RateLimits(private_burst=1, global_burst=1), monotonic=clock)
-    headroom = RateLimits().headroom
+    defaults = RateLimits()
     assert limiter.reserve(ALICE) == 0.0
-    assert limiter.reserve(ALICE) == pytest.approx(1 / headroom)
-    assert limiter.reserve(GROUP) == pytest.approx(1 / (30 * headroom))  # global 30/s
+    assert limiter.reserve(ALICE) == pytest.approx(1 / defaults.headroom)
+    global_gap = 1 / (30 * defaults.global_headroom)  # global 30/s
+    assert limiter.reserve(GROUP) == pytest.approx(global_gap)
 
 
 def test_channels_and_negative_ids_are_groups_and_usernames_ignore_case() -> None:

@@ -47,6 +47,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 def replica(redis: Redis, clock: Clock, **limits: Any) -> RedisRateLimiter:
     """One replica's limiter at exactly the given rates (no headroom)."""
     limits.setdefault("headroom", 1.0)
+    limits.setdefault("global_headroom", 1.0)
     return RedisRateLimiter(
         redis, RateLimits(**limits), chat_name=str, clock=clock, sleep=clock.sleep
     )
