@@ -28,8 +28,8 @@ from tests.conversations.staff import (
 from tests.conversations.test_accused_unit import filed_about
 from tests.conversations.test_stats_export import exported
 from tests.factories import add_department
-from tickets.casework import answer_question
 from tickets.actors import Actor
+from tickets.casework import answer_question
 from tickets.clock import ManualClock
 from tickets.publishing import redact_passage
 

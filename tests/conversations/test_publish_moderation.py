@@ -7,6 +7,7 @@ supervision office, never why."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -227,7 +228,7 @@ async def test_department_members_read_that_it_was_moderated_never_why(
     assert ["Staff member", "moderation_redact", reason] in await export_events(admin)
 
 
-async def export_events(user: ChatUser) -> list[list[object]]:
+async def export_events(user: ChatUser) -> list[list[Any]]:
     """The event log of the user's /export: actor, event and text of each row."""
     xlsx, _ = await exported(user)
     book = load_workbook(io.BytesIO(await user.download(xlsx)), read_only=True)

@@ -601,14 +601,12 @@ class Praise(Step):
     async def run(self, s: Session) -> None:
         citizen = s.citizens[self.citizen]
         await s.say(citizen, "/praise")
-        moves = (
-            lambda: s.press_nth(citizen, 0),  # the first unit
-            lambda: s.say(citizen, "The clerk at window 3 was patient and quick"),
-            lambda: s.press_nth(citizen, 0),  # No photos
-            lambda: s.press_nth(citizen, 0),  # Confirm
-        )
-        for move in moves[: self.steps]:
-            await move()
+        # The first unit, the words, No photos, Confirm: a press, or (None) the words.
+        for move in ("press", None, "press", "press")[: self.steps]:
+            if move is None:
+                await s.say(citizen, "The clerk at window 3 was patient and quick")
+            else:
+                await s.press_nth(citizen, 0)
 
 
 # The buttons a forged press imitates (`Forge.kind`), beyond the card's and the survey's.
