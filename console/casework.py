@@ -30,6 +30,7 @@ from tickets.casework import (
     assign,
     check_performer,
     local_midnight,
+    readable_history,
     resolve,
     visible_ticket,
 )
@@ -236,7 +237,9 @@ def offered_actions(staff: Staff, ticket: TicketView) -> list[Action]:
 
 async def ticket_page(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
     ticket = await visible_ticket(ws, staff.actor, code=request.match_info["code"])
-    entries = await ws.cases.history(ticket_id=ticket.id)
+    # The chat's rule: the unit reported on never reads the reporter's words, and only
+    # administrators read why a publication was moderated.
+    entries = readable_history(staff.actor, ticket, await ws.cases.history(ticket_id=ticket.id))
     photos = await ws.console.evidence(ticket_id=ticket.id)
     actions = offered_actions(staff, ticket)
     members = (

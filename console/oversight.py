@@ -270,6 +270,7 @@ async def export(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
         tr=requester_language(request),
         department_ids=departments,
         include_identity=identity,
+        moderation_reasons=staff.actor.is_admin,
     )
     if identity:
         log.info("identity_export", user=user_hash(staff.actor.user_id), tickets=made.tickets)

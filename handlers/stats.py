@@ -457,6 +457,7 @@ async def export(
         tr=requester_language(),
         department_ids=scope.export_departments,
         include_identity=identity,
+        moderation_reasons=actor.is_admin,
     )
     if identity:
         log.info("identity_export", user=user_hash(actor.user_id), tickets=made.tickets)

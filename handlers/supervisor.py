@@ -62,7 +62,7 @@ from handlers.access import STAFF, AccessMiddleware, in_private
 from handlers.errors import AfterRefusal, Refusal, refusing
 from handlers.routing import Blueprint
 from handlers.stats import publish_button
-from tickets.accused import REPORTER_TEXT_KINDS, sees_reporter
+from tickets.accused import sees_reporter
 from tickets.actors import Actor
 from tickets.casework import (
     RESULT_PHOTOS_MAX,
@@ -72,6 +72,7 @@ from tickets.casework import (
     mark_duplicate,
     parse_find,
     preflight,
+    readable_history,
     resolve,
     visible_ticket,
 )
@@ -1113,9 +1114,7 @@ async def show_ticket(
     with refusing(detail=code, logged=(Forbidden,)):  # a mistyped code is no attack
         ticket = await visible_ticket(ws, actor, code=code)
     restricted = not sees_reporter(actor, ticket)
-    entries = await ws.cases.history(ticket_id=ticket.id)
-    if restricted:
-        entries = [e for e in entries if e.kind not in REPORTER_TEXT_KINDS]
+    entries = readable_history(actor, ticket, await ws.cases.history(ticket_id=ticket.id))
     await message.answer(history_text(ticket, entries, settings))
     markup = card_keyboard(ticket, restricted=restricted)
     if actor.is_admin and settings.public_channel_id and ticket.state == TicketState.CLOSED:

@@ -27,6 +27,7 @@ from storage.media import MediaStore
 from storage.stats import load_event_records, load_stats, load_ticket_records
 from tickets.clock import Clock, SystemClock
 from tickets.measures import DepartmentMeasures, Period, Ranking, SourceMeasures
+from tickets.moderation import as_members_see
 from tickets.ports import ChartFile
 from tickets.publishing import PublicSummary
 from tickets.records import EventRecord, Stats, TicketRecord
@@ -190,6 +191,7 @@ async def build_export(
     tz: str,
     department_ids: Sequence[int] | None = None,
     include_identity: bool = False,
+    moderation_reasons: bool,
 ) -> Export:
     """Load the tickets received in `period` (all departments, or those listed) as files.
 
@@ -198,6 +200,8 @@ async def build_export(
 
     `include_identity` adds real-name reporters' names and phones; an anonymous reporter's
     identity is never read (`storage.stats`) nor written (`ui.exports`).
+    Without `moderation_reasons` (an export for anyone but an administrator) a moderation
+    step's event is the supervision office's, without its reason (`as_members_see`).
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
@@ -211,6 +215,8 @@ async def build_export(
             include_identity=include_identity,
             with_events=with_events,
         )
+    if not moderation_reasons:
+        events = [as_members_see(event) for event in events]
     departments: list[DepartmentMeasures] = []
     sources: tuple[SourceMeasures, ...] = ()
     if with_events:
@@ -267,6 +273,7 @@ class SessionExports:
         tr: Translate,
         department_ids: Sequence[int] | None,
         include_identity: bool,
+        moderation_reasons: bool,
     ) -> Export:
         return await build_export(
             self._sessions,
@@ -277,6 +284,7 @@ class SessionExports:
             tz=self._tz,
             department_ids=department_ids,
             include_identity=include_identity,
+            moderation_reasons=moderation_reasons,
         )
 
 
@@ -369,6 +377,7 @@ async def export_to_file(
             tr=tr,
             tz=settings.timezone,
             include_identity=include_identity,
+            moderation_reasons=True,  # run by whoever runs the bot: the administrators
         )
     finally:
         await engine.dispose()

@@ -16,19 +16,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from tickets.accused import may_decide, may_handle, sees_reporter
+from tickets.accused import REPORTER_TEXT_KINDS, may_decide, may_handle, sees_reporter
 from tickets.actors import Actor
 from tickets.categories import DEFAULTS, Categories
 from tickets.codes import read_code
 from tickets.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationError
 from tickets.findings import Outcome
 from tickets.membership import MemberView
+from tickets.moderation import as_members_see
 from tickets.ports import Workspace
 from tickets.quotas import check_relay_quota
 from tickets.sources import OFFICE
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_open, transition
 from tickets.text import clean_text
-from tickets.views import TicketView
+from tickets.views import HistoryEntry, TicketView
 from tickets.workflow import StaffCommand, load, perform
 
 ANSWER_MAX = 2000
@@ -107,6 +108,19 @@ async def visible_ticket(
     if not may_handle(actor, ticket):
         raise Forbidden("not_your_department")
     return ticket
+
+
+def readable_history(
+    actor: Actor, ticket: TicketView, entries: Sequence[HistoryEntry]
+) -> list[HistoryEntry]:
+    """The ticket's history as `actor` may read it: the unit reported on without the
+    reporter's words or the questions to them; anyone but an administrator without the
+    reasons of moderation before publishing (and who moderated: the supervision office)."""
+    if not sees_reporter(actor, ticket):
+        entries = [e for e in entries if e.kind not in REPORTER_TEXT_KINDS]
+    if actor.is_admin:
+        return list(entries)
+    return [as_members_see(entry) for entry in entries]
 
 
 async def act(ws: Workspace, actor: Actor, command: StaffCommand) -> TicketView:

@@ -10,6 +10,10 @@ active records applied: every occurrence of a redacted passage becomes `REDACTED
 (overlapping and touching occurrences become one mark), and hidden photos are left out.
 The use cases that write these records are in `tickets.publishing`, beside the checks
 they share with publishing.
+
+Moderation is the administrators' business: a department member reading the ticket's
+history or an export learns that a step was taken, by the supervision office, never its
+reason nor who took it (`as_members_see`); administrators and the audit log keep both.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from tickets.errors import ValidationError
+from tickets.records import EventRecord
+from tickets.views import HistoryEntry
 
 if TYPE_CHECKING:  # `tickets.publishing` imports this module
     from tickets.publishing import PublicSummary
@@ -33,6 +39,8 @@ REDACT_EVENT = "moderation_redact"
 HIDE_EVENT = "moderation_hide"
 REVERT_EVENT = "moderation_revert"
 MODERATION_EVENTS = (REDACT_EVENT, HIDE_EVENT, REVERT_EVENT)
+# Who a moderation step is by, as department members read it (`TicketEvent.actor_kind`).
+OFFICE_ACTOR = "office"
 
 
 class ModerationKind(StrEnum):
@@ -142,3 +150,17 @@ def visible(photos: Sequence[PublicPhoto], moderations: Sequence[Moderation]) ->
     """The file ids of `photos` that no active record hides, in order."""
     hidden = {m.target for m in moderations if m.active and m.kind is ModerationKind.HIDE}
     return [photo.file_id for photo in photos if photo.key not in hidden]
+
+
+@overload
+def as_members_see(entry: HistoryEntry) -> HistoryEntry: ...
+@overload
+def as_members_see(entry: EventRecord) -> EventRecord: ...
+def as_members_see(entry: HistoryEntry | EventRecord) -> HistoryEntry | EventRecord:
+    """A ticket event as a department member may read it: a moderation step is by the
+    supervision office, without its reason (the event's text) or who took it."""
+    if entry.kind not in MODERATION_EVENTS:
+        return entry
+    if isinstance(entry, HistoryEntry):
+        return dataclasses.replace(entry, actor_kind=OFFICE_ACTOR, actor_name=None, text=None)
+    return dataclasses.replace(entry, actor_kind=OFFICE_ACTOR, text=None)

@@ -531,6 +531,7 @@ class Exports(Protocol):
         tr: Callable[[str], str],
         department_ids: Sequence[int] | None,
         include_identity: bool,
+        moderation_reasons: bool,
     ) -> ExportFiles: ...
 
 

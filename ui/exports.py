@@ -52,6 +52,8 @@ ACTOR_NAMES: Final[Mapping[str, str]] = {
     "reporter": N_("Reporter"),
     "member": N_("Staff member"),
     "system": N_("System"),
+    "supporter": N_("Supporter"),
+    "office": N_("Supervision office"),  # a moderation step, as department members read it
 }
 SHEET_NAMES: Final = (N_("Ticket list"), N_("Event log"), N_("Department measures"))
 SOURCES_SHEET: Final = N_("Measures by source")

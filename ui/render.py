@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 
 from tickets.categories import N_
 from tickets.findings import Finding, Sanction, is_substantiated
+from tickets.moderation import MODERATION_EVENTS, OFFICE_ACTOR
 from tickets.privacy import ForgetReport
 from tickets.sources import OFFICE, IntakeSource
 from tickets.views import IdentityViewEntry, PraiseView, ReporterIdentity, TicketView
@@ -407,6 +408,8 @@ def actor_label(actor_kind: str, actor_name: str | None) -> str:
         return _("the reporter")
     if actor_kind == "supporter":
         return _("a supporter")
+    if actor_kind == OFFICE_ACTOR:  # a moderation step, as department members read it
+        return _("moderated by the supervision office")
     return _("the system")
 
 
@@ -430,7 +433,10 @@ def card_footer(
 ) -> str:
     """Below the card: who did the last thing and when, the handler, the linked tickets."""
     lines = []
-    if last is not None:
+    if last is not None and last[0] in MODERATION_EVENTS:
+        # Cards are read in the department's chats: moderation is the office's, unnamed.
+        lines.append(action_line(last[0], OFFICE_ACTOR, None, last[3], tz))
+    elif last is not None:
         lines.append(action_line(*last, tz))
     if text:
         lines.append(html.escape(text))

@@ -1,4 +1,5 @@
-"""The console's oversight pages over HTTP: the chat's figures and files, the chat's scope."""
+"""The console's oversight pages over HTTP: the chat's figures and files, the chat's scope;
+the ticket page's history as the chat's /ticket shows it to each reader."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.publications import SqlPublicationStore
 from tests.console.conftest import login_link
 from tests.console.test_console_http import browser_session, sign_in
 from tests.conversations.staff import (
+    add_member,
     deliver,
     leaks,
     make_department_with_rule,
@@ -20,10 +22,14 @@ from tests.conversations.staff import (
     prefer_language,
     security_events,
     staff_action,
+    staff_user,
     ticket_row,
 )
+from tests.conversations.test_accused_unit import filed_about
 from tests.conversations.test_stats_export import exported
+from tests.factories import add_department
 from tickets.actors import Actor
+from tickets.casework import answer_question
 from tickets.clock import ManualClock
 from tickets.publishing import redact_passage
 
@@ -159,3 +165,65 @@ async def test_the_audit_log_lists_a_publications_moderation_with_its_reason(
         audit = await (await http.get(f"{base}/audit?kind=moderation")).text()
     assert "✂️ Passage redacted for publication" in audit
     assert "«Wang» — names the clerk" in audit and ticket.code in audit
+
+
+async def test_the_ticket_timeline_names_moderation_and_only_administrators_read_why(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    console_port: int,
+) -> None:
+    ticket = await new_ticket(app, citizen)
+    async with app.session_factory() as session, session.begin():  # scene: closed, replied
+        row = await session.get(Ticket, ticket.id)
+        assert row is not None
+        row.state, row.public_reply = "closed", "Clerk Wang was warned."
+    async with app.session_factory() as session, session.begin():
+        await redact_passage(
+            SqlPublicationStore(session),
+            Actor(user_id=admin.id, is_admin=True),
+            ticket_id=ticket.id,
+            passage="Wang",
+            reason="names the clerk",
+            now=app.clock.now(),
+            channel_configured=True,
+        )
+    page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
+    async with await signed_in(supervisor, app) as http:
+        member_sees = await (await http.get(page)).text()
+    async with await signed_in(admin, app) as http:
+        admin_sees = await (await http.get(page)).text()
+    line = "✂️ Passage redacted for publication — moderated by the supervision office"
+    assert line in member_sees and "names the clerk" not in member_sees
+    assert "names the clerk" in admin_sees and line not in admin_sees
+
+
+async def test_the_unit_reported_on_reads_no_relay_on_the_ticket_page(
+    app: SnapreportApp, client: EmulatorClient, citizen: ChatUser, console_port: int
+) -> None:
+    city = await add_department(app.session_factory, "City Office")
+    transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
+    office, unit = await staff_user(client, "Chen"), await staff_user(client, "Li")
+    await add_member(app, office, city)
+    await add_member(app, unit, transport)
+    ticket = await filed_about(app, citizen, transport)
+    await staff_action(app, ticket.id, action="route", target_department_id=transport)
+    await staff_action(app, ticket.id, action="ask", text="Which bus line was it?")
+    async with app.session_factory() as session, session.begin():
+        with app.i18n.context():
+            await answer_question(
+                app.workspace(session),
+                ticket_id=ticket.id,
+                reporter_user_id=citizen.id,
+                text="Line 12, at noon",
+                photo_file_id=None,
+            )
+    page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
+    async with await signed_in(unit, app) as http:
+        unit_sees = await (await http.get(page)).text()
+    async with await signed_in(office, app) as http:
+        office_sees = await (await http.get(page)).text()
+    assert "Line 12, at noon" in office_sees and "Which bus line" in office_sees
+    assert "Line 12" not in unit_sees and "Which bus line" not in unit_sees
+    assert ticket.code in unit_sees

@@ -1,10 +1,16 @@
 """Moderation before publishing: an administrator redacts a passage (it reads `[…]` in the
 preview and on the channel), undoes a redaction, hides a photo of the published album;
-the originals stay, every step is in the audit log with its reason, and nobody else may."""
+the originals stay, every step is in the audit log with its reason, and nobody else may.
+Department members read in the history and exports that a step was taken by the
+supervision office, never why."""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -24,6 +30,7 @@ from tests.conversations.steps import (
     stay_anonymous,
     ticket_by_code,
 )
+from tests.conversations.test_stats_export import exported
 from tests.conversations.test_stats_publish import CHANNEL, REPLY, channel_posts, closed_ticket
 from tests.imagefactory import jpeg_bytes
 from ui.keyboards import Moderate, SurveyAnswer
@@ -191,3 +198,42 @@ async def test_only_an_administrator_in_a_private_chat_may_moderate(
     answer = await in_group.press("Redact text")
     assert answer.text is not None and "in a private chat" in answer.text
     assert await moderation_rows(app) == []
+
+
+async def test_department_members_read_that_it_was_moderated_never_why(
+    app: SnapreportApp,
+    admin: ChatUser,
+    supervisor: ChatUser,
+    citizen: ChatUser,
+    channel: int,
+) -> None:
+    reason = "Names the clerk's post"
+    code = await closed_ticket(app, citizen)
+    await admin.command("publish", code)
+    await admin.expect(f"Preview of {code}")
+    await redact(admin, PASSAGE, reason)
+
+    await supervisor.command("ticket", code)
+    history = await supervisor.expect(f"History of {code}")
+    assert "✂️ Passage redacted for publication — moderated by the supervision office" in (
+        history.content
+    )
+    assert reason not in history.content
+    await admin.command("ticket", code)
+    assert reason in (await admin.expect(f"History of {code}")).content
+
+    member_events = await export_events(supervisor)
+    assert ["Supervision office", "moderation_redact", None] in member_events
+    assert reason not in str(member_events)
+    assert ["Staff member", "moderation_redact", reason] in await export_events(admin)
+
+
+async def export_events(user: ChatUser) -> list[list[Any]]:
+    """The event log of the user's /export: actor, event and text of each row."""
+    xlsx, _ = await exported(user)
+    book = load_workbook(io.BytesIO(await user.download(xlsx)), read_only=True)
+    # Empty cells at a row's end may be left off: padded to the seven columns.
+    padded = [[*row, *[None] * 7][:7] for row in book["Event log"].iter_rows(values_only=True)]
+    rows = [[row[2], row[3], row[6]] for row in padded]
+    book.close()
+    return rows

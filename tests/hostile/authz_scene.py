@@ -18,6 +18,7 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from emulator.views import CallbackAnswer
 from storage.directory import SqlDirectory
+from storage.supporters import SqlSupporters
 from tests.conversations.staff import (
     add_member,
     deliver,
@@ -29,12 +30,14 @@ from tests.conversations.staff import (
 from tests.factories import add_department
 from tests.hostile.conftest import Shared
 from tickets.actors import Actor
+from tickets.findings import Finding, Outcome
 from tickets.membership import create_invite
 from tickets.ports import Workspace
 from tickets.reports import submit_report
 from tickets.states import Action
 from tickets.views import TicketView
 from tickets.workflow import StaffCommand, perform
+from ui.keyboards import TicketAction
 
 ROLES = (
     "citizen",
@@ -222,3 +225,48 @@ async def answer_text(user: ChatUser, answer: CallbackAnswer) -> str | None:
 
 async def press(user: ChatUser, data: Any) -> str | None:
     return await answer_text(user, await press_data(user, data))
+
+
+async def with_merge(scene: Scene, case: Case) -> Case:
+    """The case's ticket merged into its original, as an administrator does it in the chat."""
+    assert case.original is not None
+    admin, ticket = scene.people["admin"], case.ticket
+    await admin.catch_up()
+    await press(admin, TicketAction(ticket_id=ticket.id, action="merge", state=ticket.state))
+    await admin.send(case.original.code)
+    merged = await next_text(admin)
+    assert merged is not None and "is merged into" in merged, merged
+    await deliver(scene.app)
+    await scene.app.lanes.idle()
+    return case
+
+
+async def with_supporter(scene: Scene, case: Case) -> Case:
+    """A resolved ticket another citizen filed, which the scene's citizen joined (me too):
+    the case's ticket is that one, its survey open to the citizen as a supporter."""
+    app, citizen = scene.app, scene.people["citizen"]
+    reporter = await scene.shared.citizen("Reporter")
+    admin = await scene.admin_actor()
+    async with app.session_factory() as session, session.begin():
+        ws = app.workspace(session)
+        with app.i18n.context():
+            ticket = (await submit_report(ws, draft_of(reporter), per_hour=10_000)).ticket
+            await SqlSupporters(session).add(
+                ticket_id=ticket.id,
+                reporter_user_id=citizen.id,
+                channel="telegram",
+                now=scene.shared.clock.now(),
+                language="en",
+            )
+            accept = StaffCommand(ticket_id=ticket.id, action=Action.ACCEPT)
+            await perform(ws, admin, accept)
+            resolve = StaffCommand(
+                ticket_id=ticket.id,
+                action=Action.RESOLVE,
+                text="The clerk was warned.",
+                outcome=Outcome(Finding.UNVERIFIABLE),
+            )
+            ticket = await perform(ws, admin, resolve)
+    await deliver(app)
+    await app.lanes.idle()
+    return Case(ticket)

@@ -36,6 +36,9 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from handlers.praise import PraiseNav
+from handlers.reporter import Nav
+from handlers.status import JoinedStatus
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from tests.conftest import (
     ADMIN_ID,
@@ -46,7 +49,7 @@ from tests.conftest import (
     stop_or_explain,
 )
 from tests.conversations.staff import add_member, deliver, intake_id, prefer_language
-from tests.conversations.steps import file_report
+from tests.conversations.steps import code_of, to_preview
 from tests.factories import add_department
 from tests.hostile.conftest import CrashWatch
 from tests.imagefactory import jpeg_bytes
@@ -54,14 +57,17 @@ from tickets.clock import ManualClock
 from tickets.states import PERFORMERS, Action, ActorKind, TicketState, is_final, transition
 from ui.keyboards import (
     FindingChoice,
+    Moderate,
     PeopleCount,
     ReporterReply,
     SanctionsDone,
     SanctionToggle,
+    SupporterSurveyAnswer,
     SurveyAnswer,
     TicketAction,
     card_actions,
 )
+from ui.reply_templates import TemplatePick
 
 Staff = Literal["intake", "other", "admin"]
 CITIZENS = 3
@@ -78,6 +84,7 @@ STATE_EVENTS: dict[str, Action] = {
     "auto_closed": Action.AUTO_CLOSE,
 }
 SUBMITTED = "submitted"
+MERGE, SPLIT = str(Action.MERGE), str(Action.SPLIT)
 NO_TICKET = 999_999
 RATINGS = ("satisfied", "fair", "unsatisfied")
 # Findings that go on to the actions taken and the people concerned.
@@ -91,6 +98,7 @@ FORWARD = (
     Action.ROUTE,
     Action.REJECT,
     Action.MARK_DUPLICATE,
+    Action.MERGE,
 )
 # Texts too long to read in a falsifying example, by the name it shows instead.
 SPELLED_OUT = {"<4000 x>": "x" * 4000}
@@ -180,6 +188,11 @@ class Session:
 
     # -- reading ------------------------------------------------------------------------------
 
+    async def offered(self, user: ChatUser, label: str) -> bool:
+        """Whether the bot's newest message in the chat has a button saying `label`."""
+        messages = [m for m in await user.messages() if m.from_bot]
+        return bool(messages) and any(label in b.text for b in messages[-1].inline_buttons)
+
     async def tickets(self) -> list[Ticket]:
         async with self.app.session_factory() as session:
             return list(await session.scalars(select(Ticket).order_by(col(Ticket.id))))
@@ -260,12 +273,19 @@ class Session:
 def replay(code: str, events: Sequence[TicketEvent]) -> str | None:
     """Fold a ticket's events through the transition table, checking each recorded move."""
     state: TicketState | None = None
+    before_merge: TicketState | None = None
     for event in events:
         where = f"{code} event #{event.id} {event.kind}"
         if event.kind == SUBMITTED:
             assert state is None, f"{where}: submitted twice"
             state = TicketState.NEW
+        elif event.kind == SPLIT:  # not in the table: back to the state before the merge
+            assert state == TicketState.DUPLICATE and before_merge is not None, where
+            assert event.from_state == state, f"{where}: from {event.from_state}, was {state}"
+            state, before_merge = before_merge, None
         elif event.kind in STATE_EVENTS:
+            if event.kind == MERGE:
+                before_merge = state
             assert state is not None, f"{where}: before the ticket was submitted"
             assert event.from_state == state, f"{where}: from {event.from_state}, was {state}"
             state = transition(state, STATE_EVENTS[event.kind])
@@ -381,13 +401,22 @@ class File(Step):
 
     citizen: int
     seed: int
+    # When open tickets look like the draft: join one (Me too) rather than file.
+    me_too: bool = False
 
     async def run(self, s: Session) -> None:
         citizen = s.citizens[self.citizen]
         await s.say(citizen, "/cancel")
         await citizen.catch_up()
-        s.filers[await file_report(citizen, seed=self.seed)] = self.citizen
+        await to_preview(citizen, seed=self.seed)
+        await citizen.press("Confirm")
         await s.settle()
+        if await s.offered(citizen, "Me too"):  # another citizen's report of the same photo
+            await citizen.press("Me too" if self.me_too else "No, file mine")
+            await s.settle()
+            if self.me_too:
+                return
+        s.filers[code_of(await citizen.expect("Tracking code"))] = self.citizen
 
 
 @dataclass(frozen=True)
@@ -489,7 +518,7 @@ class Card(Step):
     async def _follow_up(self, s: Session, user: ChatUser, ticket_id: int) -> None:
         if self.action in ("ask", "reject"):
             await s.say(user, "Please tell us the exact time")
-        elif self.action == "mark_duplicate":
+        elif self.action in ("mark_duplicate", "merge"):
             await s.say(user, await s.code(0))
         elif self.action in ("route", "assign"):
             await s.press_nth(user, 0)
@@ -549,3 +578,67 @@ class Wait(Step):
 
 def person(s: Session, who: str) -> ChatUser:
     return s.citizens[int(who[1:])] if who.startswith("c") else s.staff[who]
+
+
+@dataclass(frozen=True)
+class Split(Step):
+    """A staff member types /split with a ticket's code (merged or not)."""
+
+    who: Staff
+    ticket: int
+
+    async def run(self, s: Session) -> None:
+        await s.say(s.staff[self.who], f"/split {await s.code(self.ticket)}")
+
+
+@dataclass(frozen=True)
+class Praise(Step):
+    """A citizen praises the first unit listed, all the way to Confirm or `steps` of it."""
+
+    citizen: int
+    steps: int
+
+    async def run(self, s: Session) -> None:
+        citizen = s.citizens[self.citizen]
+        await s.say(citizen, "/praise")
+        # The first unit, the words, No photos, Confirm: a press, or (None) the words.
+        for move in ("press", None, "press", "press")[: self.steps]:
+            if move is None:
+                await s.say(citizen, "The clerk at window 3 was patient and quick")
+            else:
+                await s.press_nth(citizen, 0)
+
+
+# The buttons a forged press imitates (`Forge.kind`), beyond the card's and the survey's.
+FORGEABLE = ("svm", "sjn", "md", "tpk", "pr", "rd")
+MODERATE_ACTIONS = ("redact", "hide", "photo", "undo", "revert")
+FORGED_DRAFT = "forged00"
+
+
+@dataclass(frozen=True)
+class Forge(Step):
+    """Someone presses forged data of a newer button on a ticket: a supporter's rating or
+    🤝 Status, a moderation step, a reply template, a praise or me-too draft button."""
+
+    who: str
+    kind: str
+    ticket: int
+    number: int
+
+    async def run(self, s: Session) -> None:
+        ticket_id, n = await s.ticket_id(self.ticket), self.number
+        data: dict[str, CallbackData] = {
+            "svm": SupporterSurveyAnswer(ticket_id=ticket_id, rating=RATINGS[n % len(RATINGS)]),
+            "sjn": JoinedStatus(ticket_id=ticket_id),
+            "md": Moderate(
+                action=MODERATE_ACTIONS[n % len(MODERATE_ACTIONS)],
+                ticket_id=ticket_id,
+                choice="report",
+                number=n,
+                item=n,
+            ),
+            "tpk": TemplatePick(ticket_id=ticket_id, template_id=n),
+            "pr": PraiseNav(draft=FORGED_DRAFT, action="confirm", value=str(n)),
+            "rd": Nav(draft=FORGED_DRAFT, action="join", value=str(ticket_id)),
+        }
+        await s.press(person(s, self.who), data[self.kind])

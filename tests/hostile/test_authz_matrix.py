@@ -34,7 +34,10 @@ from handlers.admin import (
     RoutePick,
 )
 from handlers.deadlines import DeadlinePick
+from handlers.praise import PraiseNav
+from handlers.reporter import Nav
 from handlers.stats import PublishPreview, RankingPublish, RankingView, StatsView, TicketPublish
+from handlers.status import JoinedStatus
 from handlers.supervisor import AssignTo, OpenCard, QueuePage, ReplyPanel, RouteTo
 from handlers.templates import TemplateEdit
 from tests.conversations.staff import deliver
@@ -49,10 +52,19 @@ from tests.hostile.authz_scene import (
     press,
     snapshot,
     with_invite,
+    with_merge,
     with_spare_member,
+    with_supporter,
 )
 from tests.hostile.conftest import Shared, module_loop
-from ui.keyboards import FindingChoice, RevealIdentity, RevokeInvite, TicketAction
+from ui.keyboards import (
+    FindingChoice,
+    Moderate,
+    RevealIdentity,
+    RevokeInvite,
+    SupporterSurveyAnswer,
+    TicketAction,
+)
 from ui.reply_templates import TemplatePick
 
 pytestmark = module_loop
@@ -66,6 +78,8 @@ REFUSALS = {
     "sup": "Only a supervisor of the department can do this.",
     "private": "Please send this to me in a private chat: everyone here would read the answer.",
     "spent": "This button is no longer active.",
+    "draft": "This draft is no longer active.",
+    "forbidden": "You are not allowed to do this.",
     "silent": None,  # no answer at all: the command is not one in a group
 }
 # What publishing answers an administrator on this bot, which has no channel to publish to.
@@ -128,6 +142,24 @@ TABLE: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "ranking_publish": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "publish_preview": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
     "publish":         ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    # merge and split (supervisors of the ticket's department, administrators)
+    "merge":           ("staff", "sup", OK,      "dept",  OK,      "staff", "staff"),
+    "/split":          ("staff", "sup", OK,      "dept",  OK,      "staff", "staff"),
+    # moderation before publishing: administrators, in a private chat (this bot has no
+    # channel, so an administrator's press reaches the publishing checks and stops there)
+    "moderate_redact": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    "moderate_hide":   ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    "moderate_undo":   ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    "moderate_revert": ("admin", "admin", "admin", "admin", OK,    "admin", "admin"),
+    # a citizen's: praise is anyone's, in a private chat; a forged draft button is nobody's
+    "/praise":         (OK,      OK,    OK,      OK,      OK,      OK,      "silent"),
+    "praise_confirm":  ("draft", "draft", "draft", "draft", "draft", "draft", "draft"),
+    "me_too":          ("draft", "draft", "draft", "draft", "draft", "draft", "draft"),
+    # a case joined with me too: only its supporter (the scene's citizen) rates or reads it
+    "supporter_survey": (OK,     "forbidden", "forbidden", "forbidden", "forbidden",
+                         "forbidden", "forbidden"),
+    "joined_status":   (OK,      "forbidden", "forbidden", "forbidden", "forbidden",
+                        "forbidden", "forbidden"),
     # binding is done in the group (the administrator presses there); pressed in a private
     # chat the button does nothing for anyone
     "bind_pick":       ("spent", "spent", "spent", "spent", OK,    "spent", "admin"),
@@ -200,6 +232,23 @@ def command(name: str, args: Callable[[Scene, Case], str] = lambda s, c: "") -> 
         return await next_text(user, within=0.5 if user.chat_id < 0 else 10.0)
 
     return do
+
+
+async def praise_then_cancel(scene: Scene, user: ChatUser, case: Case) -> str | None:
+    """/praise, whose first step is the answer; then /cancel, so the draft stays no one's."""
+    answer = await command("praise")(scene, user, case)
+    if answer is not None and user.chat_id > 0:
+        await user.command("cancel")
+        await next_text(user)
+    return answer
+
+
+def moderate(action: str, item: int = 0) -> Do:
+    return button(lambda s, c: Moderate(action=action, ticket_id=c.ticket.id, item=item))
+
+
+# No chat's draft has this id: every press of a draft button carrying it is a forgery.
+FORGED_DRAFT = "forged00"
 
 
 def code(scene: Scene, case: Case) -> str:
@@ -343,6 +392,41 @@ ACTS: dict[str, Act] = {
     "publish_preview": Act(button(lambda s, c: PublishPreview(ticket_id=c.ticket.id)), NO_CHANNEL),
     "publish": Act(
         button(lambda s, c: TicketPublish(ticket_id=c.ticket.id, photos="none")), NO_CHANNEL
+    ),
+    "merge": Act(
+        card_then_text("merge", lambda c: c.original.code if c.original else ""),
+        "is merged into",
+        need=Need(original=True),
+        changes=True,
+    ),
+    "/split": Act(
+        command("split", code),
+        "is split off",
+        need=Need(original=True, extra=with_merge),
+        changes=True,
+    ),
+    "moderate_redact": Act(moderate("redact"), NO_CHANNEL),
+    "moderate_hide": Act(moderate("hide"), NO_CHANNEL),
+    "moderate_undo": Act(moderate("undo"), NO_CHANNEL),
+    "moderate_revert": Act(moderate("revert", item=1), NO_CHANNEL),
+    "/praise": Act(praise_then_cancel, "Praise good service"),
+    "praise_confirm": Act(
+        button(lambda s, c: PraiseNav(draft=FORGED_DRAFT, action="confirm")), ""
+    ),
+    "me_too": Act(
+        button(lambda s, c: Nav(draft=FORGED_DRAFT, action="join", value=str(c.ticket.id))),
+        "",
+    ),
+    "supporter_survey": Act(
+        button(lambda s, c: SupporterSurveyAnswer(ticket_id=c.ticket.id, rating="fair")),
+        "Thank you!",
+        need=Need(extra=with_supporter),
+        changes=True,
+    ),
+    "joined_status": Act(
+        button(lambda s, c: JoinedStatus(ticket_id=c.ticket.id)),
+        "A case you joined",
+        need=Need(extra=with_supporter),
     ),
     "bind_pick": Act(
         button(lambda s, c: BindPick(department_id=s.spare)),

@@ -3,16 +3,21 @@ clock do, through the emulator, and the invariants every sequence must keep.
 
 Hypothesis draws 11–25 steps (`tests/hostile/fuzzing.py`), the first one to three of them
 reports filed through the chat: citizens file reports, type, send photos, press whatever
-button is on screen (stale ones too), answer surveys and questions, ask /status; the intake
-department's supervisor, another department's and the administrator move tickets along by
-legal actions (most steps), press card buttons that may be refused or forged with a stale
-state, finish what the button asks for, type, and use /queue, /ticket, /find, /stats; the
-scheduler ticks and the clock jumps hours or days, past deadlines and the survey window.
+button is on screen (stale ones too), answer surveys and questions, ask /status, join a
+report like theirs with Me too (photos come from a few seeds, so drafts look alike), praise
+a unit; the intake department's supervisor, another department's and the administrator
+move tickets along by legal actions (most steps, merging among them), press card buttons
+that may be refused or forged with a stale state, finish what the button asks for, type,
+/split, and use /queue, /ticket, /find, /stats; anyone presses forged data of the newer
+buttons (a supporter's rating and 🤝 Status, moderation, reply templates, praise and
+me-too draft buttons) on any ticket; the scheduler ticks and the clock jumps hours or days,
+past deadlines and the survey window.
 After every step:
 - no handler raised and nothing was logged at error level,
 - every button press was answered,
 - every ticket's event log, folded through `tickets.states.TRANSITIONS` from its
-  submission, gives the ticket's current state, each recorded move agreeing with the table;
+  submission (a split back to the state before its merge), gives the ticket's current
+  state, each recorded move agreeing with the table;
 and at the end, once the outbox is drained, every outbox row is sent or dead with its
 error, and every tracking code a citizen was given names a stored ticket.
 
@@ -34,15 +39,19 @@ from hypothesis import strategies as st
 
 from tests.hostile.fuzzing import (
     CITIZENS,
+    FORGEABLE,
     RATINGS,
     STEP_LIMIT,
     AboutTicket,
     Card,
     File,
+    Forge,
     Move,
     Photo,
+    Praise,
     Relay,
     Says,
+    Split,
     Step,
     Survey,
     Tap,
@@ -65,7 +74,8 @@ citizen = st.integers(0, CITIZENS - 1)
 citizen_name = citizen.map(lambda n: f"c{n}")
 staff = st.sampled_from(["intake", "other", "admin"])
 ticket = st.integers(0, 5)
-seed = st.integers(1, 50)
+# Few photos, so that a draft often looks like another citizen's open report (Me too).
+seed = st.integers(1, 12)
 STATES = [str(state) for state in TicketState]
 CITIZEN_TEXTS = (
     "The clerk asked me for a red envelope",
@@ -109,6 +119,19 @@ WEIGHTED: list[tuple[int, st.SearchStrategy[Step]]] = [
     ),
     (1, st.builds(Photo, citizen=citizen, seed=seed)),
     (1, st.builds(Tick)),
+    (1, st.builds(File, citizen=citizen, seed=seed, me_too=st.just(True))),
+    (1, st.builds(Split, who=staff, ticket=ticket)),
+    (1, st.builds(Praise, citizen=citizen, steps=st.integers(1, 4))),
+    (
+        2,
+        st.builds(
+            Forge,
+            who=st.one_of(citizen_name, staff),
+            kind=st.sampled_from(FORGEABLE),
+            ticket=ticket,
+            number=st.integers(0, 9),
+        ),
+    ),
 ]
 steps: st.SearchStrategy[Step] = st.sampled_from(
     [strategy for weight, strategy in WEIGHTED for _ in range(weight)]
