@@ -35,7 +35,6 @@ import contextlib
 import html
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -61,19 +60,28 @@ from aiogram.utils.i18n import gettext as _
 from config.settings import Settings
 from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
+from handlers.draft_flow import (
+    discard_draft,
+    receive_photo,
+    replace_panel,
+    show_panel,
+    stale_draft,
+)
 from handlers.errors import refusing
-from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
+from handlers.photos import (
+    ACCEPTED_DOCUMENT_TYPES,
+    photo_ref,
+)
 from handlers.routing import Blueprint
 from tickets.actors import Actor
 from tickets.categories import require_offered
 from tickets.errors import ValidationError
-from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.supporters import Match, find_matches, join
 from tickets.text import one_line
-from tickets.views import NewReport, PhotoRef
+from tickets.views import NewReport
 from ui.categories import current_categories, offered
 from ui.render import category_label, state_label, submitted_text
 
@@ -128,43 +136,6 @@ def back_cancel_row(draft: str, back_to: str | None) -> list[InlineKeyboardButto
         row.append(nav_button(_("⬅️ Back"), draft, "goto", back_to))
     row.append(nav_button(_("✖️ Cancel"), draft, "cancel"))
     return row
-
-
-async def show_panel(
-    target: Message | CallbackQuery,
-    state: FSMContext,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-) -> None:
-    """Edit the panel for button presses; send a fresh one (and drop the old) otherwise."""
-    if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
-        try:
-            await target.message.edit_text(text, reply_markup=markup)
-            await state.update_data(panel_id=target.message.message_id)
-            return
-        except TelegramBadRequest as error:
-            if "not modified" in error.message:
-                return  # a double tap: the panel already shows this
-            # the panel is gone (deleted, too old to edit): fall through to a new one
-    message = target if isinstance(target, Message) else target.message
-    if not isinstance(message, Message) or message.bot is None:
-        return
-    await replace_panel(message.bot, message.chat.id, state, text, markup)
-
-
-async def replace_panel(
-    bot: Bot, chat_id: int, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Drop the old panel, then send the new one, so there are never two live panels."""
-    old_panel = (await state.get_data()).get("panel_id")
-    if old_panel:
-        # Forgotten before it is deleted: whoever refreshes next has nothing to delete
-        # again, which Telegram would refuse with "message to delete not found".
-        await state.update_data(panel_id=None)
-        with contextlib.suppress(TelegramBadRequest):
-            await bot.delete_message(chat_id, old_panel)
-    sent = await bot.send_message(chat_id, text, reply_markup=markup)
-    await state.update_data(panel_id=sent.message_id)
 
 
 # -- the steps ------------------------------------------------------------------------------
@@ -513,15 +484,10 @@ async def add_photo(
     album_panels: AlbumPanels,
     i18n: I18n,
 ) -> None:
-    if len((await state.get_data()).get("photos", [])) >= PHOTOS_MAX:
-        await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
-        return
-    photo = incoming_photo(message)
-    assert photo is not None
-    try:
-        entry = await ingest_photo(bot, ws.photos, photo)
-    except ImageRejected as error:
-        await message.answer(rejection_text(error))
+    held = len((await state.get_data()).get("photos", []))
+    too_many = _("At most {maximum} photos per report.")
+    entry = await receive_photo(message, bot, ws, held=held, too_many=too_many)
+    if entry is None:
         return
     if await state.get_state() is None:
         await begin_draft(state)  # only now: a refused file must not leave an empty draft
@@ -740,12 +706,6 @@ async def on_confirm(
     await confirm(query, callback_data, state, ws, settings, i18n)
 
 
-async def stale_draft(query: CallbackQuery, callback_data: Nav, state: FSMContext) -> bool:
-    """Filter: the button belongs to another draft than the chat's, or to none."""
-    data = await state.get_data()
-    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
-
-
 @router.callback_query(Nav.filter(), stale_draft)
 async def on_stale_draft(query: CallbackQuery) -> None:
     await query.answer(_("This draft is no longer active."), show_alert=True)
@@ -956,35 +916,12 @@ async def on_dead_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer active."))
 
 
-async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:
-    """Forget the draft and delete its photos, unless a ticket or another draft uses them."""
-    data = await state.get_data()
-    await state.clear()
-    await ws.drafts.release_photos(data)
-
-
 # -- submission -------------------------------------------------------------------------------
 
 
 def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> NewReport:
     keep_meta = bool(data.get("keep_meta"))
-    photos = tuple(
-        PhotoRef(
-            sha256=p["sha256"],
-            phash=p.get("phash"),
-            size_bytes=p["size_bytes"],
-            width=p["width"],
-            height=p["height"],
-            telegram_file_id=p.get("file_id"),
-            captured_at=datetime.fromisoformat(p["captured_at"])
-            if keep_meta and p.get("captured_at")
-            else None,
-            gps_lat=p.get("gps_lat") if keep_meta else None,
-            gps_lon=p.get("gps_lon") if keep_meta else None,
-            original_sha256=p.get("original_sha256"),
-        )
-        for p in data.get("photos", [])
-    )
+    photos = tuple(photo_ref(p, keep_meta=keep_meta) for p in data.get("photos", []))
     return NewReport(
         submit_key=f"{user_id}:{data['draft_id']}",
         reporter_user_id=user_id,
