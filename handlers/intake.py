@@ -26,7 +26,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -48,7 +47,7 @@ from tickets.sources import STAFF_SOURCES, clean_reply_contact, parse_staff_sour
 from tickets.text import one_line
 from tickets.views import NewReport
 from ui.categories import current_categories, offered
-from ui.draft_panels import DraftPanels
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.render import category_label, registered_text, source_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -70,12 +69,8 @@ class IntakeDraft(StatesGroup):
     confirming = State()
 
 
-class IntakeNav(CallbackData, prefix="in"):
-    """A `/new` button; `draft` ties it to one draft so old panels cannot act on a new one."""
-
-    draft: str
-    action: str
-    value: str = ""
+class IntakeNav(DraftNav, prefix="in"):
+    """A `/new` button."""
 
 
 panels = DraftPanels(IntakeNav, TOTAL_STEPS)

@@ -24,7 +24,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -35,14 +34,14 @@ from config.settings import Settings
 from handlers.draft_flow import discard_draft, go, stale_draft, take_photo
 from handlers.errors import refusing
 from handlers.photos import photo_ref
-from handlers.reporter import UNITS_PER_PAGE, matching_units, photo_filter
+from handlers.reporter import matching_units, photo_filter
 from handlers.routing import Blueprint
 from tickets.ports import UpdateWorkspace
 from tickets.praise import submit_praise
 from tickets.reports import PHOTOS_MAX, validate_description
 from tickets.text import one_line
 from tickets.views import NewPraise
-from ui.draft_panels import DraftPanels
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.keyboards import PraiseStart
 from ui.render import praise_thanks_text
 
@@ -59,12 +58,8 @@ class PraiseDraft(StatesGroup):
     confirming = State()
 
 
-class PraiseNav(CallbackData, prefix="pr"):
-    """A praise draft's button; `draft` ties it to one draft so old panels cannot act."""
-
-    draft: str
-    action: str
-    value: str = ""
+class PraiseNav(DraftNav, prefix="pr"):
+    """A praise draft's button."""
 
 
 panels = DraftPanels(PraiseNav, TOTAL_STEPS)
@@ -76,26 +71,13 @@ button, panel, step = panels.button, panels.panel, panels.step
 
 def unit_prompt(data: dict[str, Any]) -> tuple[str, Any]:
     draft = data["draft_id"]
-    units = matching_units(data)
-    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-    page = min(max(int(data.get("unit_page") or 0), 0), pages - 1)
-    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+    page = int(data.get("unit_page") or 0)
+    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
     lines = [
         _("<b>🌸 Praise good service</b>"),
         step(1, _("Which unit do you want to praise?")),
-        _("Pick it below, or type part of its name to search."),
+        *hint,
     ]
-    if data.get("unit_filter"):
-        lines.append(_("Units matching “{text}”:").format(text=html.escape(data["unit_filter"])))
-    buttons = [button(str(name)[:40], draft, "unit", str(unit_id)) for unit_id, name in shown]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    paging = []
-    if page > 0:
-        paging.append(button(_("◀️ Previous"), draft, "unit_page", str(page - 1)))
-    if page < pages - 1:
-        paging.append(button(_("Next ▶️"), draft, "unit_page", str(page + 1)))
-    if paging:
-        rows.append(paging)
     return panel(draft, "\n".join(lines), rows)
 
 

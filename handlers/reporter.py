@@ -42,7 +42,6 @@ import structlog
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -83,6 +82,7 @@ from tickets.supporters import Match, find_matches, join
 from tickets.text import one_line
 from tickets.views import NewReport
 from ui.categories import current_categories, offered
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.render import category_label, state_label, submitted_text
 
 log = structlog.get_logger(__name__)
@@ -103,12 +103,8 @@ class ReportDraft(StatesGroup):
     confirming = State()
 
 
-class Nav(CallbackData, prefix="rd"):
-    """A draft button; `draft` ties it to one draft so old panels cannot act on a new one."""
-
-    draft: str
-    action: str
-    value: str = ""
+class Nav(DraftNav, prefix="rd"):
+    """A report draft's button."""
 
 
 is_image_document = F.document.mime_type.in_(
@@ -120,14 +116,8 @@ photo_filter = F.photo | is_image_document
 # -- panel helpers ------------------------------------------------------------------------
 
 
-def step_line(step: int) -> str:
-    return _("Step {step}/{total}").format(step=step, total=TOTAL_STEPS)
-
-
-def nav_button(text: str, draft: str, action: str, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=Nav(draft=draft, action=action, value=value).pack()
-    )
+panels = DraftPanels(Nav, TOTAL_STEPS)
+nav_button, step = panels.button, panels.step
 
 
 def back_cancel_row(draft: str, back_to: str | None) -> list[InlineKeyboardButton]:
@@ -162,7 +152,7 @@ async def begin_draft(
 def photos_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     count = len(data.get("photos", []))
     lines = [
-        step_line(1) + " · " + _("Photos"),
+        step(1, _("Photos")),
         _("Send 1–{maximum} photos of what you saw (an album is fine).").format(
             maximum=PHOTOS_MAX
         ),
@@ -180,7 +170,7 @@ def photos_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
 def describe_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join(
         [
-            step_line(2) + " · " + _("What happened?"),
+            step(2, _("What happened?")),
             _("Describe it in a few sentences: who, what, when (5–2000 characters)."),
         ]
     )
@@ -194,11 +184,8 @@ def category_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     buttons = [nav_button(name, draft, "category", slug) for slug, name in offered()]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(back_cancel_row(draft, "describe"))
-    text = step_line(3) + " · " + _("Which kind of misconduct is it?")
+    text = step(3, _("Which kind of misconduct is it?"))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-UNITS_PER_PAGE = 8
 
 
 def matching_units(data: dict[str, Any]) -> list[list[Any]]:
@@ -210,25 +197,9 @@ def matching_units(data: dict[str, Any]) -> list[list[Any]]:
 
 def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
-    units = matching_units(data)
-    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-    page = min(max(int(data.get("unit_page") or 0), 0), pages - 1)
-    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
-    lines = [
-        step_line(3) + " · " + _("Which unit is the report about?"),
-        _("Pick it below, or type part of its name to search."),
-    ]
-    if data.get("unit_filter"):
-        lines.append(_("Units matching “{text}”:").format(text=html.escape(data["unit_filter"])))
-    buttons = [nav_button(str(name)[:40], draft, "unit", str(unit_id)) for unit_id, name in shown]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    paging = []
-    if page > 0:
-        paging.append(nav_button(_("◀️ Previous"), draft, "unit_page", str(page - 1)))
-    if page < pages - 1:
-        paging.append(nav_button(_("Next ▶️"), draft, "unit_page", str(page + 1)))
-    if paging:
-        rows.append(paging)
+    page = int(data.get("unit_page") or 0)
+    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
+    lines = [step(3, _("Which unit is the report about?")), *hint]
     rows.append([nav_button(_("🤷 Not sure"), draft, "unit", "none")])
     rows.append(back_cancel_row(draft, "category"))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -237,7 +208,7 @@ def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
 def place_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     lines = [
-        step_line(4) + " · " + _("Where did it happen?"),
+        step(4, _("Where did it happen?")),
         _("Share your location with the button below, type an address, or skip."),
     ]
     rows = []
@@ -253,7 +224,7 @@ def identity_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     text = "\n".join(
         [
-            step_line(5) + " · " + _("Anonymous or real name?"),
+            step(5, _("Anonymous or real name?")),
             _(
                 "Anonymous is the default: the department never sees who you are. With your real "
                 "name, only the handling department sees your name and phone."
@@ -758,17 +729,17 @@ def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
     Back and Cancel work anywhere; any other press falls through to `on_dead_button`.
     """
 
-    def register(step: NavStep) -> NavStep:
+    def register(handler: NavStep) -> NavStep:
         async def pressed(
             query: CallbackQuery, callback_data: Nav, state: FSMContext, settings: Settings
         ) -> None:
             await query.answer()
-            await step(query, callback_data, state, settings)
+            await handler(query, callback_data, state, settings)
 
-        pressed.__qualname__ = step.__qualname__
+        pressed.__qualname__ = handler.__qualname__
         in_states = (StateFilter(*states),) if states else ()
         router.callback_query(Nav.filter(F.action == action), *in_states)(pressed)
-        return step
+        return handler
 
     return register
 
