@@ -14,7 +14,7 @@ from aiohttp import web
 
 from console.backend import Staff, render
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, require_admin, shown
+from console.changes import audited, done, flash_of, shown
 from tickets.categories import LABEL_MAX
 from tickets.category_admin import add_category, rename_category, set_retired
 from tickets.changes import Change
@@ -25,7 +25,6 @@ SLUG = r"{slug:[a-z0-9_]{1,40}}"
 
 
 async def categories(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     context = {
         "categories": await ws.categories.list_categories(),
         "label_max": LABEL_MAX,
@@ -35,7 +34,6 @@ async def categories(request: web.Request, ws: UpdateWorkspace, staff: Staff) ->
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     category = await add_category(
         ws.categories,
@@ -49,7 +47,6 @@ async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Re
 
 
 async def rename(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     category = await rename_category(
         ws.categories,
@@ -73,7 +70,6 @@ async def restore(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> we
 async def set_offered(
     request: web.Request, ws: UpdateWorkspace, staff: Staff, *, retired: bool
 ) -> web.Response:
-    require_admin(staff)
     category = await set_retired(
         ws.categories, staff.actor, slug=request.match_info["slug"], retired=retired
     )
@@ -88,8 +84,9 @@ async def set_offered(
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
-    app.router.add_get("/config/categories", page()(categories))
-    app.router.add_post("/config/categories", page(post=True)(add))
-    app.router.add_post(f"/config/categories/{SLUG}", page(post=True)(rename))
-    app.router.add_post(f"/config/categories/{SLUG}/retire", page(post=True)(retire))
-    app.router.add_post(f"/config/categories/{SLUG}/restore", page(post=True)(restore))
+    view, form = page(admin=True), page(post=True, admin=True)  # settings: admins only
+    app.router.add_get("/config/categories", view(categories))
+    app.router.add_post("/config/categories", form(add))
+    app.router.add_post(f"/config/categories/{SLUG}", form(rename))
+    app.router.add_post(f"/config/categories/{SLUG}/retire", form(retire))
+    app.router.add_post(f"/config/categories/{SLUG}/restore", form(restore))

@@ -17,17 +17,10 @@ from config.logs import user_hash
 from console.backend import Staff, backend_of, see_other
 from console.web import secure_cookies
 from tickets.changes import Change, record_change
-from tickets.errors import Forbidden
 from tickets.ports import UpdateWorkspace
 
 FLASH = "snapreport_flash"
 FLASH_PATH = "/console/config"
-
-
-def require_admin(staff: Staff) -> None:
-    """Configuration is for administrators (`ADMIN_IDS`); the use cases check it again."""
-    if not staff.actor.is_admin:
-        raise Forbidden("not_admin")
 
 
 async def audited(ws: UpdateWorkspace, staff: Staff, change: Change, detail: str) -> None:

@@ -11,7 +11,7 @@ from aiohttp import web
 from config.logs import user_hash
 from console.backend import Staff, backend_of, render
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, require_admin, shown
+from console.changes import audited, done, flash_of, shown
 from tickets.changes import Change
 from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DeadlineDays, DeadlinePolicy
 from tickets.errors import ValidationError
@@ -27,7 +27,6 @@ DAY = r"{day:\d{4}-\d{2}-\d{2}}"
 
 
 async def deadlines(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     overrides = await ws.directory.list_deadline_days()
     default = DeadlinePolicy()
     rows = [
@@ -56,7 +55,6 @@ def whole(text: str) -> int:
 
 
 async def change(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     typed = str(form.get("category", "")).strip().lower()
     category = typed if typed in offered_slugs() else None
@@ -81,7 +79,6 @@ async def change(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 async def add_days(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     working = str(form.get("kind", "")) == "workday"
     added = await add_calendar_days(
@@ -108,7 +105,6 @@ async def add_days(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> w
 
 
 async def remove_day(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     day = request.match_info["day"]
     removed = await remove_calendar_day(ws.calendar_days, staff.actor, day=day)
     day = removed.day.isoformat()
@@ -118,10 +114,11 @@ async def remove_day(request: web.Request, ws: UpdateWorkspace, staff: Staff) ->
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
-    app.router.add_get("/config/deadlines", page()(deadlines))
-    app.router.add_post("/config/deadlines", page(post=True)(change))
-    app.router.add_post("/config/deadlines/days", page(post=True)(add_days))
-    app.router.add_post(f"/config/deadlines/days/{DAY}/remove", page(post=True)(remove_day))
+    view, form = page(admin=True), page(post=True, admin=True)  # settings: admins only
+    app.router.add_get("/config/deadlines", view(deadlines))
+    app.router.add_post("/config/deadlines", form(change))
+    app.router.add_post("/config/deadlines/days", form(add_days))
+    app.router.add_post(f"/config/deadlines/days/{DAY}/remove", form(remove_day))
 
 
 def offered_slugs() -> list[str]:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from console.backend import Staff, backend_of, render
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, require_admin, shown
+from console.changes import audited, done, flash_of, shown
 from tickets.actors import Role
 from tickets.changes import Change
 from tickets.membership import (
@@ -50,7 +50,6 @@ async def invite_link(request: web.Request, invite: InviteView) -> str:
 
 
 async def departments(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     listed = await ws.directory.list_departments()
     context = {
         "departments": listed,
@@ -61,7 +60,6 @@ async def departments(request: web.Request, ws: UpdateWorkspace, staff: Staff) -
 
 
 async def department(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     unit = await department_ref(ws.directory, str(number(request, "id")))
     invites = [
         i
@@ -89,7 +87,6 @@ def described(unit: DepartmentView) -> str:
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     made = await add_department(
         ws.directory, staff.actor, name=str(form.get("name", "")), now=ws.clock.now()
@@ -104,7 +101,6 @@ async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Re
 
 
 async def parent(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     chosen = str(form.get("parent", "")) or "-"
     unit, office = await set_parent(
@@ -118,7 +114,6 @@ async def parent(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 async def archive(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     unit = await archive_department(ws.directory, staff.actor, ref=str(number(request, "id")))
     await audited(ws, staff, Change.DEPARTMENT_ARCHIVE, described(unit))
     message = _("{name} is archived: no new reports are routed there.").format(name=unit.name)
@@ -126,7 +121,6 @@ async def archive(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> we
 
 
 async def invite(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     made, unit = await create_invite(
         ws.directory,
@@ -146,7 +140,6 @@ async def invite(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 async def revoke(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     invite_id = number(request, "id")
     now = ws.clock.now()
     revoked = await revoke_invite(ws.directory, staff.actor, invite_id=invite_id, now=now)
@@ -156,7 +149,6 @@ async def revoke(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 async def remove(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     member_id = number(request, "id")
     member = await remove_member(
         ws.directory, ws.notifier, staff.actor, member_id=member_id, now=ws.clock.now()
@@ -167,11 +159,12 @@ async def remove(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
-    app.router.add_get("/config/departments", page()(departments))
-    app.router.add_post("/config/departments", page(post=True)(add))
-    app.router.add_get(r"/config/departments/{id:\d+}", page()(department))
-    app.router.add_post(r"/config/departments/{id:\d+}/parent", page(post=True)(parent))
-    app.router.add_post(r"/config/departments/{id:\d+}/archive", page(post=True)(archive))
-    app.router.add_post(r"/config/departments/{id:\d+}/invite", page(post=True)(invite))
-    app.router.add_post(r"/config/invites/{id:\d+}/revoke", page(post=True)(revoke))
-    app.router.add_post(r"/config/members/{id:\d+}/remove", page(post=True)(remove))
+    view, form = page(admin=True), page(post=True, admin=True)  # settings: admins only
+    app.router.add_get("/config/departments", view(departments))
+    app.router.add_post("/config/departments", form(add))
+    app.router.add_get(r"/config/departments/{id:\d+}", view(department))
+    app.router.add_post(r"/config/departments/{id:\d+}/parent", form(parent))
+    app.router.add_post(r"/config/departments/{id:\d+}/archive", form(archive))
+    app.router.add_post(r"/config/departments/{id:\d+}/invite", form(invite))
+    app.router.add_post(r"/config/invites/{id:\d+}/revoke", form(revoke))
+    app.router.add_post(r"/config/members/{id:\d+}/remove", form(remove))

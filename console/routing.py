@@ -14,7 +14,7 @@ from aiohttp import web
 
 from console.backend import Staff, backend_of, render
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, require_admin, shown
+from console.changes import audited, done, flash_of, shown
 from console.directory import number
 from console.oversight import requester_language
 from tickets.changes import Change
@@ -28,7 +28,6 @@ HOME = "/console/config/routing"
 
 
 async def routing(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     username = await backend_of(request).bot_username()
     tags = await ws.directory.list_tags()
     context = {
@@ -43,7 +42,6 @@ async def routing(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> we
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     terms = [
         f"{key}={value}"
@@ -64,7 +62,6 @@ async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Re
 
 
 async def delete(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     rule_id = number(request, "id")
     await delete_rule(ws.directory, staff.actor, rule_id=rule_id)
     await audited(ws, staff, Change.RULE_DELETE, f"#{rule_id}")
@@ -72,7 +69,6 @@ async def delete(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 async def tag(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     place = str(form.get("place", ""))
     registered = await register_tag(
@@ -84,7 +80,6 @@ async def tag(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Re
 
 
 async def poster(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     found = await ws.directory.get_tag(tag=request.match_info["tag"])
     username = await backend_of(request).bot_username()
     if found is None or not username:
@@ -102,9 +97,10 @@ async def poster(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
-    app.router.add_get("/config/routing", page()(routing))
-    app.router.add_post("/config/routing/rules", page(post=True)(add))
-    app.router.add_post(r"/config/routing/rules/{id:\d+}/delete", page(post=True)(delete))
-    app.router.add_post("/config/routing/tags", page(post=True)(tag))
+    view, form = page(admin=True), page(post=True, admin=True)  # settings: admins only
+    app.router.add_get("/config/routing", view(routing))
+    app.router.add_post("/config/routing/rules", form(add))
+    app.router.add_post(r"/config/routing/rules/{id:\d+}/delete", form(delete))
+    app.router.add_post("/config/routing/tags", form(tag))
     poster_path = r"/config/routing/tags/{tag:[A-Za-z0-9_-]{1,64}}/poster.png"
-    app.router.add_get(poster_path, page()(poster))
+    app.router.add_get(poster_path, view(poster))

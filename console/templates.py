@@ -12,7 +12,7 @@ from aiohttp import web
 
 from console.backend import Staff, render
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, require_admin, shown
+from console.changes import audited, done, flash_of, shown
 from console.directory import number
 from tickets.changes import Change
 from tickets.findings import Finding
@@ -27,7 +27,6 @@ HOME = "/console/config/templates"
 
 
 async def templates(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     context = {
         "templates": await ws.templates.list_templates(),
         "purposes": [(p.value, purpose_label(p)) for p in Purpose],
@@ -44,7 +43,6 @@ async def templates(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     template = await add_template(
         ws.templates,
@@ -61,7 +59,6 @@ async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Re
 
 
 async def edit(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    require_admin(staff)
     form = await request.post()
     template = await edit_template(
         ws.templates,
@@ -85,7 +82,6 @@ async def restore(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> we
 async def activate(
     request: web.Request, ws: UpdateWorkspace, staff: Staff, *, active: bool
 ) -> web.Response:
-    require_admin(staff)
     template = await set_active(
         ws.templates, staff.actor, template_id=number(request, "id"), active=active
     )
@@ -96,8 +92,9 @@ async def activate(
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
-    app.router.add_get("/config/templates", page()(templates))
-    app.router.add_post("/config/templates", page(post=True)(add))
-    app.router.add_post(r"/config/templates/{id:\d+}", page(post=True)(edit))
-    app.router.add_post(r"/config/templates/{id:\d+}/retire", page(post=True)(retire))
-    app.router.add_post(r"/config/templates/{id:\d+}/restore", page(post=True)(restore))
+    view, form = page(admin=True), page(post=True, admin=True)  # settings: admins only
+    app.router.add_get("/config/templates", view(templates))
+    app.router.add_post("/config/templates", form(add))
+    app.router.add_post(r"/config/templates/{id:\d+}", form(edit))
+    app.router.add_post(r"/config/templates/{id:\d+}/retire", form(retire))
+    app.router.add_post(r"/config/templates/{id:\d+}/restore", form(restore))

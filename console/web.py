@@ -77,8 +77,14 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-def page(*, post: bool = False) -> Callable[[Page], Callable[[web.Request], Awaitable[Any]]]:
-    """Wrap a page: unit of work, the signed-in member, CSRF on POST, language, refusals."""
+def page(
+    *, post: bool = False, admin: bool = False
+) -> Callable[[Page], Callable[[web.Request], Awaitable[Any]]]:
+    """Wrap a page: unit of work, the signed-in member, CSRF on POST, language, refusals.
+
+    `admin`: a settings page, for administrators (`ADMIN_IDS`) only; the use cases check
+    it again.
+    """
 
     def wrap(view: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -97,6 +103,8 @@ def page(*, post: bool = False) -> Callable[[Page], Callable[[web.Request], Awai
                         sent = str(form.get("csrf", ""))
                         if not hmac.compare_digest(sent, who.session.csrf):
                             raise Forbidden("csrf")
+                    if admin and not who.actor.is_admin:
+                        raise Forbidden("not_admin")
                     with in_language(backend, language):
                         request[STAFF] = who
                         return await view(request, ws, who)

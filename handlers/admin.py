@@ -26,7 +26,13 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -168,6 +174,13 @@ class AdminContext:
     @property
     def clock(self) -> Clock:
         return self.ws.clock
+
+
+def admin_context(
+    event: TelegramObject, ws: UpdateWorkspace, actor: Actor, settings: Settings, bot: Bot
+) -> dict[str, AdminContext]:
+    """Filter that always passes: hands the handler `ctx`, this update's `AdminContext`."""
+    return {"ctx": AdminContext(ws, actor, settings, bot)}
 
 
 def split_args(text: str | None) -> list[str]:
@@ -570,32 +583,24 @@ async def on_panel(query: CallbackQuery, callback_data: DeptPanel, ws: UpdateWor
         )
 
 
-@router.callback_query(DeptInvite.filter(), flags=ADMIN)
+@router.callback_query(DeptInvite.filter(), admin_context, flags=ADMIN)
 async def on_invite(
     query: CallbackQuery,
     callback_data: DeptInvite,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
-    ctx = AdminContext(ws, actor, settings, bot)
     text = await invite_text(ctx, ref=str(callback_data.department_id), role=callback_data.role)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text)
 
 
-@router.callback_query(DeptMembers.filter(), flags=ADMIN)
+@router.callback_query(DeptMembers.filter(), admin_context, flags=ADMIN)
 async def on_members(
     query: CallbackQuery,
     callback_data: DeptMembers,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
-    ctx = AdminContext(ws, actor, settings, bot)
     department = await ctx.directory.get_department(department_id=callback_data.department_id)
     await query.answer()
     if department is not None and isinstance(query.message, Message):
@@ -603,20 +608,20 @@ async def on_members(
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(RemoveMember.filter(), flags=ADMIN)
+@router.callback_query(RemoveMember.filter(), admin_context, flags=ADMIN)
 async def on_remove_member(
     query: CallbackQuery,
     callback_data: RemoveMember,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
-    ctx = AdminContext(ws, actor, settings, bot)
     member = await remove_member(
-        ctx.directory, ws.notifier, actor, member_id=callback_data.member_id, now=ws.clock.now()
+        ctx.directory,
+        ctx.ws.notifier,
+        ctx.actor,
+        member_id=callback_data.member_id,
+        now=ctx.clock.now(),
     )
-    await member_audited(ws, actor, member)
+    await member_audited(ctx.ws, ctx.actor, member)
     await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
     department = await ctx.directory.get_department(department_id=member.department_id)
     if department is not None and isinstance(query.message, Message):
@@ -625,22 +630,18 @@ async def on_remove_member(
             await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(RevokeInvite.filter(), flags=ADMIN)
+@router.callback_query(RevokeInvite.filter(), admin_context, flags=ADMIN)
 async def on_revoke_invite(
     query: CallbackQuery,
     callback_data: RevokeInvite,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
-    ctx = AdminContext(ws, actor, settings, bot)
     with refusing(logged=()):  # already used or expired: an administrator's race, not a threat
         revoked = await revoke_invite(
-            ctx.directory, actor, invite_id=callback_data.invite_id, now=ctx.clock.now()
+            ctx.directory, ctx.actor, invite_id=callback_data.invite_id, now=ctx.clock.now()
         )
     detail = f"#{callback_data.invite_id} #{revoked.department_id}"
-    await audited(ws, actor, Change.INVITE_REVOKE, detail)
+    await audited(ctx.ws, ctx.actor, Change.INVITE_REVOKE, detail)
     await query.answer(
         _("Invite #{id} revoked: its link no longer works.").format(id=callback_data.invite_id)
     )
@@ -784,20 +785,16 @@ async def add_rule_text(ctx: AdminContext, *, ref: str, terms: Sequence[str]) ->
     )
 
 
-@router.callback_query(RoutePick.filter(), flags=ADMIN)
+@router.callback_query(RoutePick.filter(), admin_context, flags=ADMIN)
 async def on_route_pick(
     query: CallbackQuery,
     callback_data: RoutePick,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
     category = callback_data.category
     if current_categories().get(category) is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
-    ctx = AdminContext(ws, actor, settings, bot)
     if not callback_data.department_id:
         markup = await department_choices(
             ctx.directory, lambda d: RoutePick(category=category, department_id=d)
@@ -856,17 +853,13 @@ ROUTE_VERBS: dict[str, Callable[[AdminContext, Sequence[str]], Awaitable[Reply]]
 VERBS_OF_COMMAND = {"dept": DEPT_VERBS, "route": ROUTE_VERBS}
 
 
-@router.message(Command(*VERBS_OF_COMMAND), flags=ADMIN)
+@router.message(Command(*VERBS_OF_COMMAND), admin_context, flags=ADMIN)
 async def dept_or_route(
     message: Message,
     command: CommandObject,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    settings: Settings,
-    bot: Bot,
+    ctx: AdminContext,
 ) -> None:
     """/dept and /route: a verb (list when none) and its arguments."""
-    ctx = AdminContext(ws, actor, settings, bot)
     verbs = VERBS_OF_COMMAND[command.command.lower()]
     await run_verb(message, ctx, verbs, split_args(command.args), "list")
 

@@ -26,7 +26,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -34,21 +33,21 @@ from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware
+from handlers.draft_flow import discard_draft, go, stale_draft, take_photo
 from handlers.errors import refusing
-from handlers.photos import incoming_photo, ingest_photo, rejection_text
-from handlers.reporter import photo_filter, show_panel
+from handlers.photos import photo_ref
+from handlers.reporter import photo_filter
 from handlers.routing import Blueprint
 from tickets.actors import Actor
 from tickets.categories import require_offered
 from tickets.intake import register_report
-from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, validate_description
 from tickets.sources import STAFF_SOURCES, clean_reply_contact, parse_staff_source
 from tickets.text import one_line
-from tickets.views import NewReport, PhotoRef
+from tickets.views import NewReport
 from ui.categories import current_categories, offered
-from ui.draft_panels import DraftPanels
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.render import category_label, registered_text, source_label
 
 router = Blueprint(__name__)  # built per Dispatcher by handlers.get_routers()
@@ -70,12 +69,8 @@ class IntakeDraft(StatesGroup):
     confirming = State()
 
 
-class IntakeNav(CallbackData, prefix="in"):
-    """A `/new` button; `draft` ties it to one draft so old panels cannot act on a new one."""
-
-    draft: str
-    action: str
-    value: str = ""
+class IntakeNav(DraftNav, prefix="in"):
+    """A `/new` button."""
 
 
 panels = DraftPanels(IntakeNav, TOTAL_STEPS)
@@ -159,13 +154,6 @@ def preview_prompt(data: dict[str, Any]) -> tuple[str, Any]:
     return panel(draft, "\n".join(lines), [[button(_("✅ Confirm"), draft, "confirm")]])
 
 
-async def go(
-    target: Message | CallbackQuery, state: FSMContext, to: State, prompt: tuple[str, Any]
-) -> None:
-    await state.set_state(to)
-    await show_panel(target, state, *prompt)
-
-
 # -- typed steps --------------------------------------------------------------------------------
 
 
@@ -200,19 +188,8 @@ async def take_place(message: Message, state: FSMContext) -> None:
 
 @router.message(IntakeDraft.adding_photos, photo_filter)
 async def add_photo(message: Message, state: FSMContext, bot: Bot, ws: UpdateWorkspace) -> None:
-    data = await state.get_data()
-    if len(data["photos"]) >= PHOTOS_MAX:
-        await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
+    if not await take_photo(message, state, bot, ws, _("At most {maximum} photos per report.")):
         return
-    photo = incoming_photo(message)
-    assert photo is not None
-    try:
-        entry = await ingest_photo(bot, ws.photos, photo)
-    except ImageRejected as error:
-        await message.answer(rejection_text(error))
-        return
-    if all(p["sha256"] != entry["sha256"] for p in data["photos"]):
-        await state.update_data(photos=[*data["photos"], entry])
     await go(message, state, IntakeDraft.adding_photos, photos_prompt(await state.get_data()))
 
 
@@ -240,22 +217,14 @@ async def use_the_buttons(message: Message) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-async def stale(query: CallbackQuery, callback_data: IntakeNav, state: FSMContext) -> bool:
-    """Filter: the button belongs to another draft than the chat's, or to none."""
-    data = await state.get_data()
-    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
-
-
-@router.callback_query(IntakeNav.filter(), stale)
+@router.callback_query(IntakeNav.filter(), stale_draft)
 async def on_stale(query: CallbackQuery) -> None:
     await query.answer(_("This draft is no longer active."), show_alert=True)
 
 
 @router.callback_query(IntakeNav.filter(F.action == "cancel"), flags=STAFF)
 async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
-    data = await state.get_data()
-    await state.clear()
-    await ws.drafts.release_photos(data)
+    await discard_draft(state, ws)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Cancelled. Nothing was registered."))
@@ -340,18 +309,7 @@ async def on_dead_button(query: CallbackQuery) -> None:
 
 
 def draft_value(data: dict[str, Any], user_id: int) -> NewReport:
-    photos = tuple(
-        PhotoRef(
-            sha256=p["sha256"],
-            phash=p.get("phash"),
-            size_bytes=p["size_bytes"],
-            width=p["width"],
-            height=p["height"],
-            telegram_file_id=p.get("file_id"),
-            original_sha256=p.get("original_sha256"),
-        )
-        for p in data.get("photos", [])
-    )
+    photos = tuple(photo_ref(p) for p in data.get("photos", []))
     return NewReport(
         submit_key=f"{user_id}:new:{data['draft_id']}",
         reporter_user_id=user_id,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 import structlog
@@ -91,6 +93,23 @@ def draft_photo(ref: PhotoRef) -> dict[str, object]:
         "gps_lon": ref.gps_lon,
         "original_sha256": ref.original_sha256,
     }
+
+
+def photo_ref(entry: dict[str, Any], *, keep_meta: bool = False) -> PhotoRef:
+    """A draft's photo back as a value; its capture time and GPS only when `keep_meta`."""
+    captured_at = entry.get("captured_at") if keep_meta else None
+    return PhotoRef(
+        sha256=entry["sha256"],
+        phash=entry.get("phash"),
+        size_bytes=entry["size_bytes"],
+        width=entry["width"],
+        height=entry["height"],
+        telegram_file_id=entry.get("file_id"),
+        captured_at=datetime.fromisoformat(captured_at) if captured_at else None,
+        gps_lat=entry.get("gps_lat") if keep_meta else None,
+        gps_lon=entry.get("gps_lon") if keep_meta else None,
+        original_sha256=entry.get("original_sha256"),
+    )
 
 
 def rejection_text(error: ImageRejected) -> str:

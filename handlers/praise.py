@@ -24,7 +24,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -32,17 +31,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
+from handlers.draft_flow import discard_draft, go, stale_draft, take_photo
 from handlers.errors import refusing
-from handlers.photos import incoming_photo, ingest_photo, rejection_text
-from handlers.reporter import UNITS_PER_PAGE, matching_units, photo_filter, show_panel
+from handlers.photos import photo_ref
+from handlers.reporter import matching_units, photo_filter
 from handlers.routing import Blueprint
-from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.praise import submit_praise
 from tickets.reports import PHOTOS_MAX, validate_description
 from tickets.text import one_line
-from tickets.views import NewPraise, PhotoRef
-from ui.draft_panels import DraftPanels
+from tickets.views import NewPraise
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.keyboards import PraiseStart
 from ui.render import praise_thanks_text
 
@@ -59,12 +58,8 @@ class PraiseDraft(StatesGroup):
     confirming = State()
 
 
-class PraiseNav(CallbackData, prefix="pr"):
-    """A praise draft's button; `draft` ties it to one draft so old panels cannot act."""
-
-    draft: str
-    action: str
-    value: str = ""
+class PraiseNav(DraftNav, prefix="pr"):
+    """A praise draft's button."""
 
 
 panels = DraftPanels(PraiseNav, TOTAL_STEPS)
@@ -76,26 +71,13 @@ button, panel, step = panels.button, panels.panel, panels.step
 
 def unit_prompt(data: dict[str, Any]) -> tuple[str, Any]:
     draft = data["draft_id"]
-    units = matching_units(data)
-    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-    page = min(max(int(data.get("unit_page") or 0), 0), pages - 1)
-    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+    page = int(data.get("unit_page") or 0)
+    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
     lines = [
         _("<b>🌸 Praise good service</b>"),
         step(1, _("Which unit do you want to praise?")),
-        _("Pick it below, or type part of its name to search."),
+        *hint,
     ]
-    if data.get("unit_filter"):
-        lines.append(_("Units matching “{text}”:").format(text=html.escape(data["unit_filter"])))
-    buttons = [button(str(name)[:40], draft, "unit", str(unit_id)) for unit_id, name in shown]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    paging = []
-    if page > 0:
-        paging.append(button(_("◀️ Previous"), draft, "unit_page", str(page - 1)))
-    if page < pages - 1:
-        paging.append(button(_("Next ▶️"), draft, "unit_page", str(page + 1)))
-    if paging:
-        rows.append(paging)
     return panel(draft, "\n".join(lines), rows)
 
 
@@ -134,13 +116,6 @@ def preview_prompt(data: dict[str, Any]) -> tuple[str, Any]:
     ]
     draft = data["draft_id"]
     return panel(draft, "\n".join(lines), [[button(_("✅ Confirm"), draft, "confirm")]])
-
-
-async def go(
-    target: Message | CallbackQuery, state: FSMContext, to: State, prompt: tuple[str, Any]
-) -> None:
-    await state.set_state(to)
-    await show_panel(target, state, *prompt)
 
 
 # -- entry points ---------------------------------------------------------------------------
@@ -207,19 +182,8 @@ async def description_not_text(message: Message) -> None:
 
 @router.message(PraiseDraft.adding_photos, photo_filter)
 async def add_photo(message: Message, state: FSMContext, bot: Bot, ws: UpdateWorkspace) -> None:
-    data = await state.get_data()
-    if len(data["photos"]) >= PHOTOS_MAX:
-        await message.answer(_("At most {maximum} photos per praise.").format(maximum=PHOTOS_MAX))
+    if not await take_photo(message, state, bot, ws, _("At most {maximum} photos per praise.")):
         return
-    photo = incoming_photo(message)
-    assert photo is not None
-    try:
-        entry = await ingest_photo(bot, ws.photos, photo)
-    except ImageRejected as error:
-        await message.answer(rejection_text(error))
-        return
-    if all(p["sha256"] != entry["sha256"] for p in data["photos"]):
-        await state.update_data(photos=[*data["photos"], entry])
     await go(message, state, PraiseDraft.adding_photos, photos_prompt(await state.get_data()))
 
 
@@ -234,22 +198,14 @@ async def use_the_buttons(message: Message) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-async def stale(query: CallbackQuery, callback_data: PraiseNav, state: FSMContext) -> bool:
-    """Filter: the button belongs to another draft than the chat's, or to none."""
-    data = await state.get_data()
-    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
-
-
-@router.callback_query(PraiseNav.filter(), stale)
+@router.callback_query(PraiseNav.filter(), stale_draft)
 async def on_stale(query: CallbackQuery) -> None:
     await query.answer(_("This draft is no longer active."), show_alert=True)
 
 
 @router.callback_query(PraiseNav.filter(F.action == "cancel"))
 async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:
-    data = await state.get_data()
-    await state.clear()
-    await ws.drafts.release_photos(data)
+    await discard_draft(state, ws)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Praise cancelled. Nothing was sent."))
@@ -310,18 +266,7 @@ async def on_dead_button(query: CallbackQuery) -> None:
 
 
 def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> NewPraise:
-    photos = tuple(
-        PhotoRef(
-            sha256=p["sha256"],
-            phash=p.get("phash"),
-            size_bytes=p["size_bytes"],
-            width=p["width"],
-            height=p["height"],
-            telegram_file_id=p.get("file_id"),
-            original_sha256=p.get("original_sha256"),
-        )
-        for p in data.get("photos", [])
-    )
+    photos = tuple(photo_ref(p) for p in data.get("photos", []))
     return NewPraise(
         submit_key=f"{user_id}:praise:{data['draft_id']}",
         reporter_user_id=user_id,

@@ -35,7 +35,6 @@ import contextlib
 import html
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -43,7 +42,6 @@ import structlog
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -61,20 +59,30 @@ from aiogram.utils.i18n import gettext as _
 from config.settings import Settings
 from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
+from handlers.draft_flow import (
+    discard_draft,
+    receive_photo,
+    replace_panel,
+    show_panel,
+    stale_draft,
+)
 from handlers.errors import refusing
-from handlers.photos import ACCEPTED_DOCUMENT_TYPES, incoming_photo, ingest_photo, rejection_text
+from handlers.photos import (
+    ACCEPTED_DOCUMENT_TYPES,
+    photo_ref,
+)
 from handlers.routing import Blueprint
 from tickets.actors import Actor
 from tickets.categories import require_offered
 from tickets.errors import ValidationError
-from tickets.photos import ImageRejected
 from tickets.ports import UpdateWorkspace
 from tickets.reports import PHOTOS_MAX, submit_report, validate_description
 from tickets.routing import SOURCE_TAG_RE
 from tickets.supporters import Match, find_matches, join
 from tickets.text import one_line
-from tickets.views import NewReport, PhotoRef
+from tickets.views import NewReport
 from ui.categories import current_categories, offered
+from ui.draft_panels import DraftNav, DraftPanels
 from ui.render import category_label, state_label, submitted_text
 
 log = structlog.get_logger(__name__)
@@ -95,12 +103,8 @@ class ReportDraft(StatesGroup):
     confirming = State()
 
 
-class Nav(CallbackData, prefix="rd"):
-    """A draft button; `draft` ties it to one draft so old panels cannot act on a new one."""
-
-    draft: str
-    action: str
-    value: str = ""
+class Nav(DraftNav, prefix="rd"):
+    """A report draft's button."""
 
 
 is_image_document = F.document.mime_type.in_(
@@ -112,14 +116,8 @@ photo_filter = F.photo | is_image_document
 # -- panel helpers ------------------------------------------------------------------------
 
 
-def step_line(step: int) -> str:
-    return _("Step {step}/{total}").format(step=step, total=TOTAL_STEPS)
-
-
-def nav_button(text: str, draft: str, action: str, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=Nav(draft=draft, action=action, value=value).pack()
-    )
+panels = DraftPanels(Nav, TOTAL_STEPS)
+nav_button, step = panels.button, panels.step
 
 
 def back_cancel_row(draft: str, back_to: str | None) -> list[InlineKeyboardButton]:
@@ -128,43 +126,6 @@ def back_cancel_row(draft: str, back_to: str | None) -> list[InlineKeyboardButto
         row.append(nav_button(_("⬅️ Back"), draft, "goto", back_to))
     row.append(nav_button(_("✖️ Cancel"), draft, "cancel"))
     return row
-
-
-async def show_panel(
-    target: Message | CallbackQuery,
-    state: FSMContext,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-) -> None:
-    """Edit the panel for button presses; send a fresh one (and drop the old) otherwise."""
-    if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
-        try:
-            await target.message.edit_text(text, reply_markup=markup)
-            await state.update_data(panel_id=target.message.message_id)
-            return
-        except TelegramBadRequest as error:
-            if "not modified" in error.message:
-                return  # a double tap: the panel already shows this
-            # the panel is gone (deleted, too old to edit): fall through to a new one
-    message = target if isinstance(target, Message) else target.message
-    if not isinstance(message, Message) or message.bot is None:
-        return
-    await replace_panel(message.bot, message.chat.id, state, text, markup)
-
-
-async def replace_panel(
-    bot: Bot, chat_id: int, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Drop the old panel, then send the new one, so there are never two live panels."""
-    old_panel = (await state.get_data()).get("panel_id")
-    if old_panel:
-        # Forgotten before it is deleted: whoever refreshes next has nothing to delete
-        # again, which Telegram would refuse with "message to delete not found".
-        await state.update_data(panel_id=None)
-        with contextlib.suppress(TelegramBadRequest):
-            await bot.delete_message(chat_id, old_panel)
-    sent = await bot.send_message(chat_id, text, reply_markup=markup)
-    await state.update_data(panel_id=sent.message_id)
 
 
 # -- the steps ------------------------------------------------------------------------------
@@ -191,7 +152,7 @@ async def begin_draft(
 def photos_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     count = len(data.get("photos", []))
     lines = [
-        step_line(1) + " · " + _("Photos"),
+        step(1, _("Photos")),
         _("Send 1–{maximum} photos of what you saw (an album is fine).").format(
             maximum=PHOTOS_MAX
         ),
@@ -209,7 +170,7 @@ def photos_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
 def describe_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join(
         [
-            step_line(2) + " · " + _("What happened?"),
+            step(2, _("What happened?")),
             _("Describe it in a few sentences: who, what, when (5–2000 characters)."),
         ]
     )
@@ -223,11 +184,8 @@ def category_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     buttons = [nav_button(name, draft, "category", slug) for slug, name in offered()]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(back_cancel_row(draft, "describe"))
-    text = step_line(3) + " · " + _("Which kind of misconduct is it?")
+    text = step(3, _("Which kind of misconduct is it?"))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-UNITS_PER_PAGE = 8
 
 
 def matching_units(data: dict[str, Any]) -> list[list[Any]]:
@@ -239,25 +197,9 @@ def matching_units(data: dict[str, Any]) -> list[list[Any]]:
 
 def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
-    units = matching_units(data)
-    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-    page = min(max(int(data.get("unit_page") or 0), 0), pages - 1)
-    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
-    lines = [
-        step_line(3) + " · " + _("Which unit is the report about?"),
-        _("Pick it below, or type part of its name to search."),
-    ]
-    if data.get("unit_filter"):
-        lines.append(_("Units matching “{text}”:").format(text=html.escape(data["unit_filter"])))
-    buttons = [nav_button(str(name)[:40], draft, "unit", str(unit_id)) for unit_id, name in shown]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    paging = []
-    if page > 0:
-        paging.append(nav_button(_("◀️ Previous"), draft, "unit_page", str(page - 1)))
-    if page < pages - 1:
-        paging.append(nav_button(_("Next ▶️"), draft, "unit_page", str(page + 1)))
-    if paging:
-        rows.append(paging)
+    page = int(data.get("unit_page") or 0)
+    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
+    lines = [step(3, _("Which unit is the report about?")), *hint]
     rows.append([nav_button(_("🤷 Not sure"), draft, "unit", "none")])
     rows.append(back_cancel_row(draft, "category"))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -266,7 +208,7 @@ def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
 def place_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     lines = [
-        step_line(4) + " · " + _("Where did it happen?"),
+        step(4, _("Where did it happen?")),
         _("Share your location with the button below, type an address, or skip."),
     ]
     rows = []
@@ -282,7 +224,7 @@ def identity_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     text = "\n".join(
         [
-            step_line(5) + " · " + _("Anonymous or real name?"),
+            step(5, _("Anonymous or real name?")),
             _(
                 "Anonymous is the default: the department never sees who you are. With your real "
                 "name, only the handling department sees your name and phone."
@@ -513,15 +455,10 @@ async def add_photo(
     album_panels: AlbumPanels,
     i18n: I18n,
 ) -> None:
-    if len((await state.get_data()).get("photos", [])) >= PHOTOS_MAX:
-        await message.answer(_("At most {maximum} photos per report.").format(maximum=PHOTOS_MAX))
-        return
-    photo = incoming_photo(message)
-    assert photo is not None
-    try:
-        entry = await ingest_photo(bot, ws.photos, photo)
-    except ImageRejected as error:
-        await message.answer(rejection_text(error))
+    held = len((await state.get_data()).get("photos", []))
+    too_many = _("At most {maximum} photos per report.")
+    entry = await receive_photo(message, bot, ws, held=held, too_many=too_many)
+    if entry is None:
         return
     if await state.get_state() is None:
         await begin_draft(state)  # only now: a refused file must not leave an empty draft
@@ -740,12 +677,6 @@ async def on_confirm(
     await confirm(query, callback_data, state, ws, settings, i18n)
 
 
-async def stale_draft(query: CallbackQuery, callback_data: Nav, state: FSMContext) -> bool:
-    """Filter: the button belongs to another draft than the chat's, or to none."""
-    data = await state.get_data()
-    return data.get("draft_id") != callback_data.draft or await state.get_state() is None
-
-
 @router.callback_query(Nav.filter(), stale_draft)
 async def on_stale_draft(query: CallbackQuery) -> None:
     await query.answer(_("This draft is no longer active."), show_alert=True)
@@ -798,17 +729,17 @@ def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
     Back and Cancel work anywhere; any other press falls through to `on_dead_button`.
     """
 
-    def register(step: NavStep) -> NavStep:
+    def register(handler: NavStep) -> NavStep:
         async def pressed(
             query: CallbackQuery, callback_data: Nav, state: FSMContext, settings: Settings
         ) -> None:
             await query.answer()
-            await step(query, callback_data, state, settings)
+            await handler(query, callback_data, state, settings)
 
-        pressed.__qualname__ = step.__qualname__
+        pressed.__qualname__ = handler.__qualname__
         in_states = (StateFilter(*states),) if states else ()
         router.callback_query(Nav.filter(F.action == action), *in_states)(pressed)
-        return step
+        return handler
 
     return register
 
@@ -956,35 +887,12 @@ async def on_dead_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer active."))
 
 
-async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:
-    """Forget the draft and delete its photos, unless a ticket or another draft uses them."""
-    data = await state.get_data()
-    await state.clear()
-    await ws.drafts.release_photos(data)
-
-
 # -- submission -------------------------------------------------------------------------------
 
 
 def draft_value(data: dict[str, Any], user_id: int, language: str | None) -> NewReport:
     keep_meta = bool(data.get("keep_meta"))
-    photos = tuple(
-        PhotoRef(
-            sha256=p["sha256"],
-            phash=p.get("phash"),
-            size_bytes=p["size_bytes"],
-            width=p["width"],
-            height=p["height"],
-            telegram_file_id=p.get("file_id"),
-            captured_at=datetime.fromisoformat(p["captured_at"])
-            if keep_meta and p.get("captured_at")
-            else None,
-            gps_lat=p.get("gps_lat") if keep_meta else None,
-            gps_lon=p.get("gps_lon") if keep_meta else None,
-            original_sha256=p.get("original_sha256"),
-        )
-        for p in data.get("photos", [])
-    )
+    photos = tuple(photo_ref(p, keep_meta=keep_meta) for p in data.get("photos", []))
     return NewReport(
         submit_key=f"{user_id}:{data['draft_id']}",
         reporter_user_id=user_id,

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -558,28 +558,18 @@ def step_refusal() -> Refusal:
     return refusing(retry_hint="\n" + _("Try again, or /cancel."), ends_step=True)
 
 
-@router.message(
-    StateFilter(Casework.writing_question, Casework.writing_reason), typed_text, flags=STAFF
-)
-async def take_text(
-    message: Message,
-    state: FSMContext,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    bot: Bot,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
+async def ask_or_reject(
+    ws: UpdateWorkspace, actor: Actor, data: dict[str, Any], text: str
+) -> tuple[TicketView, str]:
+    """Relay the question to the reporter, or reject with the reason."""
     command = StaffCommand(
         ticket_id=data["ticket_id"],
         action=Action(data["action"]),
         expected_state=data["state"],
-        text=message.text,
+        text=text,
     )
-    with step_refusal():
-        ticket = await act(ws, actor, command)
-    text = step_done(command.action).format(code=ticket.code)
-    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+    ticket = await act(ws, actor, command)
+    return ticket, step_done(command.action).format(code=ticket.code)
 
 
 def step_done(action: Action) -> str:
@@ -590,53 +580,59 @@ def step_done(action: Action) -> str:
     return done[action]
 
 
-@router.message(Casework.naming_original, typed_text, flags=STAFF)
-async def take_original(
-    message: Message,
-    state: FSMContext,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    bot: Bot,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    with step_refusal():
-        ticket, original = await mark_duplicate(
-            ws,
-            actor,
-            ticket_id=data["ticket_id"],
-            original_code=message.text or "",
-            expected_state=data["state"],
-        )
-    text = _("🔁 {code} is linked to {original}; its reporter will follow that case.").format(
-        code=ticket.code, original=original.code
+async def link_to_original(
+    ws: UpdateWorkspace, actor: Actor, data: dict[str, Any], code: str
+) -> tuple[TicketView, str]:
+    """Mark the ticket a duplicate of the one with this code."""
+    ticket, original = await mark_duplicate(
+        ws, actor, ticket_id=data["ticket_id"], original_code=code, expected_state=data["state"]
     )
-    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+    text = _("🔁 {code} is linked to {original}; its reporter will follow that case.")
+    return ticket, text.format(code=ticket.code, original=original.code)
 
 
-@router.message(Casework.naming_target, typed_text, flags=STAFF)
-async def take_target(
-    message: Message,
-    state: FSMContext,
-    ws: UpdateWorkspace,
-    actor: Actor,
-    bot: Bot,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    with step_refusal():
-        ticket, target = await merge(
-            ws,
-            actor,
-            ticket_id=data["ticket_id"],
-            into_code=message.text or "",
-            expected_state=data["state"],
-        )
+async def merge_into_target(
+    ws: UpdateWorkspace, actor: Actor, data: dict[str, Any], code: str
+) -> tuple[TicketView, str]:
+    """Merge the ticket into the one with this code."""
+    ticket, target = await merge(
+        ws, actor, ticket_id=data["ticket_id"], into_code=code, expected_state=data["state"]
+    )
     text = _(
         "🔗 {code} is merged into {target}; its reporter now follows that case. "
         "/split {code} undoes it."
-    ).format(code=ticket.code, target=target.code)
-    await finish_step(message, state, ws, bot, settings, ticket, data, text)
+    )
+    return ticket, text.format(code=ticket.code, target=target.code)
+
+
+TypedStep = Callable[
+    [UpdateWorkspace, Actor, dict[str, Any], str], Awaitable[tuple[TicketView, str]]
+]
+# The steps a typed text completes: what it does, and the line that says it is done.
+TYPED_STEPS: dict[State, TypedStep] = {
+    Casework.writing_question: ask_or_reject,
+    Casework.writing_reason: ask_or_reject,
+    Casework.naming_original: link_to_original,
+    Casework.naming_target: merge_into_target,
+}
+
+
+@router.message(StateFilter(*TYPED_STEPS), typed_text, flags=STAFF)
+async def take_text(
+    message: Message,
+    state: FSMContext,
+    ws: UpdateWorkspace,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    """A question, a reason or a code typed for the step: act on it, then close the step."""
+    data = await state.get_data()
+    current = await state.get_state()
+    complete = next(f for step, f in TYPED_STEPS.items() if step.state == current)
+    with step_refusal():
+        ticket, done = await complete(ws, actor, data, message.text or "")
+    await finish_step(message, state, ws, bot, settings, ticket, data, done)
 
 
 @router.message(Command("split"), flags=STAFF)
@@ -854,15 +850,8 @@ async def on_template(
     if purpose is Purpose.RESOLVE:
         await note_reply(message, state, text, quoted=True)
         return
-    command = StaffCommand(
-        ticket_id=ticket.id,
-        action=Action.ASK if purpose is Purpose.ASK else Action.REJECT,
-        expected_state=data["state"],
-        text=text,
-    )
     with refusing(detail=f"ticket {ticket.id}", ends_step=True):
-        ticket = await act(ws, actor, command)
-    done = step_done(command.action).format(code=ticket.code)
+        ticket, done = await ask_or_reject(ws, actor, data, text)
     await finish_step(
         message, state, ws, bot, settings, ticket, data, done + "\n\n" + html.escape(text)
     )

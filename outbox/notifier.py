@@ -323,44 +323,24 @@ class OutboxNotifier:
             if not await self.sees_ticket(card.chat_id, ticket):
                 revoked.add(card.chat_id)
                 continue
-            restricted = await self.restricted(card.chat_id, ticket)
-            shown = None if restricted and kind in REPORTER_TEXT_KINDS else text
-            with self._speaking(await self.language_of(card.chat_id)):
-                self.enqueue(
-                    card.chat_id,
-                    "editMessageText",
-                    {
-                        "message_id": card.message_id,
-                        "parse_mode": "HTML",
-                        "text": ticket_card(
-                            ticket,
-                            self._settings.tz,
-                            footer=self._footer(context, shown),
-                            restricted=restricted,
-                        ),
-                        "reply_markup": markup_json(card_keyboard(ticket, restricted=restricted)),
-                    },
-                    key=f"t{ticket.id}:edit:{kind}",
-                    ticket_id=ticket.id,
-                    purpose="card_edit",
-                )
+            self.enqueue(
+                card.chat_id,
+                "editMessageText",
+                {
+                    "message_id": card.message_id,
+                    "parse_mode": "HTML",
+                    **await self._card_as_seen(card.chat_id, ticket, context, kind, text),
+                },
+                key=f"t{ticket.id}:edit:{kind}",
+                ticket_id=ticket.id,
+                purpose="card_edit",
+            )
         for row in await self._queued(ticket_id=ticket.id, purposes=("card",)):
             if row.chat_id in revoked or not await self.sees_ticket(row.chat_id, ticket):
                 revoked.add(row.chat_id)
                 continue
-            restricted = await self.restricted(row.chat_id, ticket)
-            shown = None if restricted and kind in REPORTER_TEXT_KINDS else text
-            with self._speaking(await self.language_of(row.chat_id)):
-                row.payload = {
-                    **row.payload,
-                    "text": ticket_card(
-                        ticket,
-                        self._settings.tz,
-                        footer=self._footer(context, shown),
-                        restricted=restricted,
-                    ),
-                    "reply_markup": markup_json(card_keyboard(ticket, restricted=restricted)),
-                }
+            seen = await self._card_as_seen(row.chat_id, ticket, context, kind, text)
+            row.payload = {**row.payload, **seen}
         for chat_id in sorted(revoked):
             await self._take_back(chat_id, ticket_id=ticket.id, code=ticket.code)
 
@@ -491,6 +471,23 @@ class OutboxNotifier:
                 # Already on its way: what arrives is edited to this (the dispatcher
                 # re-edits a card rewritten in flight), and taken back once more later.
                 row.payload = {"chat_id": row.payload["chat_id"], "text": notice}
+
+    async def _card_as_seen(
+        self, chat_id: int, ticket: TicketView, context: CardContext, kind: str, text: str | None
+    ) -> dict[str, Any]:
+        """The card's text and buttons as `chat_id` may see them after `kind`, in its language."""
+        restricted = await self.restricted(chat_id, ticket)
+        shown = None if restricted and kind in REPORTER_TEXT_KINDS else text
+        with self._speaking(await self.language_of(chat_id)):
+            return {
+                "text": ticket_card(
+                    ticket,
+                    self._settings.tz,
+                    footer=self._footer(context, shown),
+                    restricted=restricted,
+                ),
+                "reply_markup": markup_json(card_keyboard(ticket, restricted=restricted)),
+            }
 
     def _footer(self, context: CardContext, text: str | None) -> str:
         """Who acted last and when, the handler, linked tickets; rendered in the locale."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -129,15 +129,18 @@ def card_keyboard(ticket: TicketView, *, restricted: bool = False) -> InlineKeyb
 
 
 def survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    return ratings_keyboard(lambda rating: SurveyAnswer(ticket_id=ticket_id, rating=rating))
+
+
+def ratings_keyboard(answer: Callable[[str], CallbackData]) -> InlineKeyboardMarkup:
+    """The three ratings in one row; `answer(rating)` is what a button sends."""
     ratings = (
         ("satisfied", _("😊 Satisfied")),
         ("fair", _("🙂 Fairly satisfied")),
         ("unsatisfied", _("🙁 Unsatisfied")),
     )
     buttons = [
-        InlineKeyboardButton(
-            text=label, callback_data=SurveyAnswer(ticket_id=ticket_id, rating=rating).pack()
-        )
+        InlineKeyboardButton(text=label, callback_data=answer(rating).pack())
         for rating, label in ratings
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
@@ -151,19 +154,9 @@ class SupporterSurveyAnswer(CallbackData, prefix="svm"):
 
 
 def supporter_survey_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
-    ratings = (
-        ("satisfied", _("😊 Satisfied")),
-        ("fair", _("🙂 Fairly satisfied")),
-        ("unsatisfied", _("🙁 Unsatisfied")),
+    return ratings_keyboard(
+        lambda rating: SupporterSurveyAnswer(ticket_id=ticket_id, rating=rating)
     )
-    buttons = [
-        InlineKeyboardButton(
-            text=label,
-            callback_data=SupporterSurveyAnswer(ticket_id=ticket_id, rating=rating).pack(),
-        )
-        for rating, label in ratings
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[buttons])
 
 
 class ReporterReply(CallbackData, prefix="rr"):
