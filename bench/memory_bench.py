@@ -10,7 +10,8 @@ of work of `--batch` drafts, as the update middleware commits them. Then it load
 draft at once through `DatabaseStorage.keys_with`, the path a restart resumes album panels
 by, and prints JSON: the database's bytes per draft (its growth ÷ rows, and the stored
 row's own bytes), the Python objects per draft loaded (tracemalloc), and the process's
-RSS before the drafts, with them stored, and with them all loaded.
+RSS before the drafts, with them stored, and with them all loaded (each backend in a
+process of its own, so that its RSS is its own).
 
     uv run python -m bench.memory_bench --drafts 10000
     uv run python -m bench.memory_bench --drafts 10000 --postgres-temp
@@ -26,6 +27,7 @@ import os
 import random
 import resource
 import string
+import sys
 import tempfile
 import tracemalloc
 from contextlib import ExitStack
@@ -227,7 +229,22 @@ async def _main(args: argparse.Namespace, stack: ExitStack) -> list[dict[str, An
         server.start()
         stack.callback(server.stop)
         urls.append(server.create_database("memory_bench"))
-    return [await run_backend(url, scratch, args) for url in urls]
+    return [await _in_own_process(url, scratch, args) for url in urls]
+
+
+async def _in_own_process(url: str, scratch: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one backend in a fresh process, so that its RSS is its own."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.memory_bench", "--url", url, "--scratch", str(scratch),
+        "--drafts", str(args.drafts), "--departments", str(args.departments),
+        "--batch", str(args.batch), "--seed", str(args.seed),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"measuring {url.split(':', 1)[0]} failed (exit {process.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
 def budgets(results: list[dict[str, Any]], drafts: int) -> list[Budget]:
@@ -271,6 +288,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=200, help="drafts per unit of work")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--postgres-temp",
         action="store_true",
@@ -282,6 +301,10 @@ def _arguments() -> argparse.Namespace:
 def main() -> None:
     args = _arguments()
     configure_logging("WARNING")
+    if args.url:  # one backend, in the process `_in_own_process` started
+        result = asyncio.run(run_backend(args.url, args.scratch, args))
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
     with ExitStack() as stack:
         results = asyncio.run(_main(args, stack))
     finish(
