@@ -33,7 +33,7 @@ from tickets.quotas import check_supplement_quota
 from tickets.states import TicketState, is_open
 from tickets.supplements import add_supplement
 from tickets.supporters import joined_ticket, joined_tickets
-from tickets.views import TicketView
+from tickets.views import TicketStatus, TicketView
 from ui.errors_text import code_problem_text
 from ui.keyboards import DataInt
 from ui.render import (
@@ -86,13 +86,13 @@ async def show_status(
         await message.answer(code_problem_text(reading))
         own = await own_ticket_by_body(ws, reading, message.from_user)
         if own is not None:
-            await message.answer(status_text(own, settings.tz))
+            await message.answer(status_text(TicketStatus.of(own), settings.tz))
         return
-    ticket = await ws.tickets.get_by_code(code=reading.code)
-    if ticket is None:
+    status = await ws.cases.ticket_status(code=reading.code)
+    if status is None:
         await message.answer(_("No report with this code."))
         return
-    await message.answer(status_text(ticket, settings.tz))
+    await message.answer(status_text(status, settings.tz))
 
 
 async def status_choices(
@@ -144,7 +144,7 @@ async def on_status_pick(
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(status_text(ticket, settings.tz))
+        await query.message.answer(status_text(TicketStatus.of(ticket), settings.tz))
 
 
 async def own_ticket_by_body(

@@ -636,7 +636,7 @@ async def status(turn: Turn, argument: str) -> list[str]:
     reading = read_code(argument)
     if reading.code is None:
         return [code_problem_text(reading)]
-    ticket = await turn.ws.tickets.get_by_code(code=reading.code)
+    ticket = await turn.ws.cases.ticket_status(code=reading.code)
     if ticket is None:
         return [texts.no_such_code()]
     return [status_text(ticket, turn.settings.tz, PLAIN)]

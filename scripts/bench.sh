@@ -5,7 +5,8 @@
 #   BENCH_TICKETS=50000 bash scripts/bench.sh     # the same, quickly
 #   BENCH_ONLY="photo_pipeline outbox_bench" bash scripts/bench.sh
 #
-# BENCH_TICKETS: tickets generated for /status and /stats (4 events each on average);
+# BENCH_TICKETS: tickets generated for /status and /stats (4 events each on average; plus one
+# department of 10,000 open tickets for /queue);
 # BENCH_POSTGRES=0 skips PostgreSQL; BENCH_OUT keeps each benchmark's JSON and log there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,7 @@ run intake_bench --citizens 10 --reports 2
 run latency_bench --citizens 20 --album 3
 run outbox_bench --messages 3000 --chats 600
 run stats_bench --tickets "$TICKETS" "${PG_FLAG[@]}"
+run memory_bench --drafts 10000 "${PG_FLAG[@]}"
 if [[ "$POSTGRES" == 1 ]]; then run replicas_bench --messages 600 --users 60; fi
 
 uv run --frozen python -m bench.report "$OUT" --seconds $((SECONDS - started)) \

@@ -173,6 +173,12 @@ class ReplyTemplateRow(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """One report (工单) and where it stands."""
 
+    # `/queue` filters on state and department and orders by the current deadline: this
+    # index alone answers its count and chooses its page (`storage.reads.open_queue`).
+    __table_args__ = (
+        Index("ix_ticket_open_queue", "state", "department_id", "accept_by", "resolve_by", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
     # The channel it was filed on (its reporter's): "telegram", "wechat", or "office" for a

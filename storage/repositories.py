@@ -9,8 +9,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.identity import keys_of, lookup_hash
@@ -32,7 +33,46 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
     """Join a ticket row with its department and reporter into a domain value."""
     department = await session.get(Department, ticket.department_id)
     reporter = await session.get(Reporter, ticket.reporter_id)
-    assert ticket.id is not None and department is not None and reporter is not None
+    assert department is not None and reporter is not None
+    return _view(ticket, department.name, reporter, await accused_fields(session, ticket))
+
+
+ACCUSED = aliased(Department, name="accused")
+
+
+async def ticket_views(
+    session: AsyncSession, *where: ColumnElement[bool], order_by: Sequence[Any]
+) -> list[TicketView]:
+    """The tickets `where` selects as domain values, in one query with their department,
+    reporter and the unit reported (not one query per ticket, as `ticket_view`)."""
+    rows = (
+        await session.execute(
+            select(
+                Ticket, col(Department.name), Reporter, col(ACCUSED.name), col(ACCUSED.parent_id)
+            )
+            .join(Department, col(Department.id) == col(Ticket.department_id))
+            .join(Reporter, col(Reporter.id) == col(Ticket.reporter_id))
+            .outerjoin(ACCUSED, col(ACCUSED.id) == col(Ticket.accused_department_id))
+            .where(*where)
+            .order_by(*order_by)
+        )
+    ).all()
+    intake: int | None = None
+    if any(row[3] is not None for row in rows):
+        intake = await session.scalar(select(col(Department.id)).where(col(Department.is_intake)))
+    views = []
+    for ticket, department_name, reporter, unit_name, unit_parent in rows:
+        accused: dict[str, Any] = {}
+        if unit_name is not None:
+            accused = _accused(ticket.accused_department_id, unit_name, unit_parent, intake)
+        views.append(_view(ticket, department_name, reporter, accused))
+    return views
+
+
+def _view(
+    ticket: Ticket, department_name: str, reporter: Reporter, accused: dict[str, Any]
+) -> TicketView:
+    assert ticket.id is not None
     return TicketView(
         id=ticket.id,
         code=ticket.code,
@@ -40,7 +80,7 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
         description=ticket.description,
         state=ticket.state,
         department_id=ticket.department_id,
-        department_name=department.name,
+        department_name=department_name,
         anonymous=ticket.anonymous,
         reporter_id=reporter.id or 0,
         reporter_user_id=reporter.channel_user_id,
@@ -68,7 +108,7 @@ async def ticket_view(session: AsyncSession, ticket: Ticket) -> TicketView:
         people_concerned=ticket.people_concerned,
         intake_source=ticket.intake_source,
         reply_contact=ticket.reply_contact,
-        **await accused_fields(session, ticket),
+        **accused,
     )
 
 
@@ -80,14 +120,17 @@ async def accused_fields(session: AsyncSession, ticket: Ticket) -> dict[str, Any
     if unit is None:
         return {}
     intake = await session.scalar(select(col(Department.id)).where(col(Department.is_intake)))
-    office = supervising_office(
-        ticket.accused_department_id,
-        parents={ticket.accused_department_id: unit.parent_id},
-        intake_id=intake or 0,
-    )
+    return _accused(ticket.accused_department_id, unit.name, unit.parent_id, intake)
+
+
+def _accused(
+    unit_id: int | None, name: str, parent_id: int | None, intake_id: int | None
+) -> dict[str, Any]:
+    assert unit_id is not None
+    office = supervising_office(unit_id, parents={unit_id: parent_id}, intake_id=intake_id or 0)
     return {
-        "accused_department_id": ticket.accused_department_id,
-        "accused_department_name": unit.name,
+        "accused_department_id": unit_id,
+        "accused_department_name": name,
         "overseer_department_id": office,
     }
 

@@ -47,6 +47,7 @@ from tickets.views import (
     NewReport,
     PhotoRef,
     PraiseView,
+    TicketStatus,
     TicketView,
 )
 
@@ -299,7 +300,8 @@ class PraiseRepository(Protocol):
 
 
 class CaseReads(Protocol):
-    """The staff's read side: queues, search, history, a card's footer, delivered messages."""
+    """The read side: staff queues, search, history, a card's footer, delivered messages;
+    a reporter's own tickets and `/status` by code."""
 
     async def open_queue(
         self, *, department_ids: Collection[int] | None, offset: int, limit: int
@@ -325,6 +327,10 @@ class CaseReads(Protocol):
         self, *, reporter_user_id: int, offset: int, limit: int
     ) -> list[TicketView]:
         """A reporter's own tickets, newest first."""
+        ...
+
+    async def ticket_status(self, *, code: str) -> TicketStatus | None:
+        """What `/status` shows of the ticket with this code (one query, no identity)."""
         ...
 
 

@@ -134,6 +134,40 @@ class TicketView:
 
 
 @dataclass(frozen=True)
+class TicketStatus:
+    """What `/status` shows whoever holds the code: never identity, evidence or words."""
+
+    code: str
+    state: str
+    category: str
+    department_name: str
+    created_at: datetime
+    accept_by: datetime | None = None
+    resolve_by: datetime | None = None
+    public_reply: str | None = None
+    reject_reason: str | None = None
+    finding: str | None = None
+    finding_actions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, ticket: TicketView) -> TicketStatus:
+        """The status part of a ticket already loaded whole."""
+        return cls(
+            code=ticket.code,
+            state=ticket.state,
+            category=ticket.category,
+            department_name=ticket.department_name,
+            created_at=ticket.created_at,
+            accept_by=ticket.accept_by,
+            resolve_by=ticket.resolve_by,
+            public_reply=ticket.public_reply,
+            reject_reason=ticket.reject_reason,
+            finding=ticket.finding,
+            finding_actions=ticket.finding_actions,
+        )
+
+
+@dataclass(frozen=True)
 class Submission:
     """The outcome of submitting a draft (the same ticket if it was submitted before)."""
 

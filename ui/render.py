@@ -21,7 +21,13 @@ from tickets.findings import Finding, Sanction, is_substantiated
 from tickets.moderation import MODERATION_EVENTS, OFFICE_ACTOR
 from tickets.privacy import ForgetReport
 from tickets.sources import OFFICE, IntakeSource
-from tickets.views import IdentityViewEntry, PraiseView, ReporterIdentity, TicketView
+from tickets.views import (
+    IdentityViewEntry,
+    PraiseView,
+    ReporterIdentity,
+    TicketStatus,
+    TicketView,
+)
 from ui import categories
 
 IDENTITY_ALERT_MAX = 200  # Telegram's limit for a callback answer's text
@@ -86,7 +92,7 @@ def sanction_label(slug: str) -> str:
     return _(SANCTION_NAMES[slug]) if slug in SANCTION_NAMES else html.escape(slug)
 
 
-def finding_lines(ticket: TicketView) -> list[str]:
+def finding_lines(ticket: TicketView | TicketStatus) -> list[str]:
     """What the reporter and /status learn of the finding: never who was concerned."""
     if ticket.finding is None:
         return []
@@ -326,7 +332,7 @@ def pass_on_notice(ticket: TicketView, kind: str, text: str | None) -> str:
     return "\n".join(lines)
 
 
-def status_text(ticket: TicketView, tz: ZoneInfo, markup: Markup = HTML) -> str:
+def status_text(ticket: TicketStatus, tz: ZoneInfo, markup: Markup = HTML) -> str:
     """What anyone holding the code may see: never identity or evidence."""
     escape = markup.escape
     lines = [
