@@ -219,8 +219,7 @@ def emulated_settings(
         rate_global_per_second=30.0 * RATE_SCALE,
         rate_private_per_second=1.0 * RATE_SCALE,
         rate_group_per_minute=20.0 * RATE_SCALE,
-        # Threads: a process pool spawns its workers (Pillow imported anew) for every app.
-        **{"photo_pool": "thread", **more},
+        **more,
     )
 
 

@@ -1,6 +1,6 @@
-"""Photos processed in worker processes (PHOTO_POOL=process, production's default).
+"""Photos processed in worker processes (PHOTO_POOL=process).
 
-The other conversation tests use the thread pool, which starts at once; these show that a
+The other conversation tests use the default thread pool; this one shows that a
 photo handled in a child process reaches the draft the same way, that a refusal raised
 there still reaches the citizen with its reason, and that stopping the app ends the
 worker processes.
