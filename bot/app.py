@@ -131,7 +131,9 @@ class SnapreportApp:
         self.lane_locks = LaneLocks(self.redis) if self.redis is not None else None
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
-        self.photo_workers = PhotoWorkers()
+        self.photo_workers = PhotoWorkers(
+            self.settings.photo_workers, pool=self.settings.photo_pool
+        )
         # Settled means handled: a refresh waits while the chat's lane still has updates.
         self.album_panels = AlbumPanels(
             settle_seconds=self.settings.album_settle_seconds,
@@ -455,7 +457,8 @@ class SnapreportApp:
             await self.scheduler.stop()  # lets sends in flight finish and be recorded
             self.scheduler = None
         await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
-        self.photo_workers.close()
+        # Nothing is in flight after the lanes: this only ends the workers, off the loop.
+        await asyncio.to_thread(self.photo_workers.close, wait=True)
         await self.bot.session.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -9,14 +9,13 @@ control API's caller rather than to the bot.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from dataclasses import dataclass
 
 from emulator import shapes
 from emulator.formatting import Entity, utf16_len
-from emulator.images import ImageError, photo_renditions
+from emulator.images import ImageError, renditions_off_loop
 from emulator.state import CallbackRec, ChatRec, ChatType, Json, MessageRec, UserRec, World
 
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![^\s])")
@@ -130,7 +129,7 @@ def command_entities(text: str) -> list[Entity]:
 async def photo_content(world: World, data: bytes, caption: str | None) -> Json:
     """A photo as Telegram delivers it: re-encoded sizes without metadata."""
     try:
-        renditions = await asyncio.to_thread(photo_renditions, data)
+        renditions = await renditions_off_loop(data)
     except ImageError as error:
         raise ControlError(f"not a photo Telegram would accept: {error}") from None
     sizes = [size.photo_size() for size in world.files.add_photo(renditions)]

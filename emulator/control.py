@@ -35,6 +35,7 @@ from emulator.views import (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_WAIT = 60.0
+LARGE_BODY = 256 * 1024  # bytes of a control request parsed off the event loop
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -433,8 +434,12 @@ class ControlApi:
 
 
 async def _body(request: web.Request, model: type[ModelT]) -> ModelT:
+    raw = await request.read() or b"{}"
     try:
-        return model.model_validate_json(await request.read() or b"{}")
+        if len(raw) > LARGE_BODY:
+            # Photos in base64: tens of ms to decode, which would stall every other request.
+            return await asyncio.to_thread(model.model_validate_json, raw)
+        return model.model_validate_json(raw)
     except ValidationError as error:
         raise ControlError(f"invalid request: {error.errors(include_url=False)}") from None
 

@@ -3,13 +3,23 @@
 A photo sent as a photo reaches the bot as several JPEG renditions (longest side at most 90,
 320, 800 and 1280 pixels, never upscaled) with the metadata, EXIF GPS included, gone. Tests of
 metadata stripping and of "send it as a file to keep EXIF" rely on this. Pure functions on
-bytes; callers run them in a worker thread.
+bytes; `renditions_off_loop` runs them in the emulator's image threads.
+
+Telegram re-encodes photos on its own servers; the emulator does it on the machine that
+runs the bot. Its image threads therefore run at the lowest CPU priority (on Linux a thread
+has its own nice value): the bot and the emulator's API are served first, and figures
+measured against the emulator are not the emulator's image work.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import io
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -31,6 +41,24 @@ class Rendition:
     data: bytes
     width: int
     height: int
+
+
+async def renditions_off_loop(data: bytes) -> list[Rendition]:
+    """`photo_renditions` in one of the emulator's low-priority image threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_image_threads(), photo_renditions, data)
+
+
+@functools.cache
+def _image_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(
+        len(os.sched_getaffinity(0)), thread_name_prefix="emulator-image", initializer=_lowest
+    )
+
+
+def _lowest() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(19)
 
 
 def photo_renditions(data: bytes) -> list[Rendition]:

@@ -8,11 +8,9 @@ decode, with Telegram's error names.
 
 from __future__ import annotations
 
-import asyncio
-
 from emulator.errors import bad_request
 from emulator.files import FileKind, StoredFile
-from emulator.images import ImageError, photo_renditions
+from emulator.images import ImageError, renditions_off_loop
 from emulator.params import Upload
 from emulator.state import Json, World
 
@@ -30,7 +28,7 @@ async def photo_sizes(world: World, value: Upload | str | None) -> list[Json]:
     if len(value.data) > MAX_PHOTO_BYTES:
         raise bad_request("PHOTO_SAVE_FILE_INVALID")
     try:
-        renditions = await asyncio.to_thread(photo_renditions, value.data)
+        renditions = await renditions_off_loop(value.data)
     except ImageError as error:
         raise bad_request(str(error)) from None
     return [size.photo_size() for size in world.files.add_photo(renditions)]

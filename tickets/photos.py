@@ -28,6 +28,10 @@ class ImageRejected(Exception):
         super().__init__(reason.value)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ImageRejected], tuple[RejectReason]]:
+        # Raised in a photo worker process and pickled back: keep the enum, not its text.
+        return (type(self), (self.reason,))
+
 
 @dataclass(frozen=True)
 class ImageLimits:

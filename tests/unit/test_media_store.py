@@ -8,13 +8,21 @@ import io
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from storage.images import ImageLimits, ImageRejected, RejectReason, normalize_photo
-from storage.media import LocalMediaStore, PhotoWorkers, StoredPhoto, process_and_store
+from storage.media import (
+    PHOTO_NICENESS,
+    LocalMediaStore,
+    PhotoWorkers,
+    StoredPhoto,
+    process_and_store,
+    worker_niceness,
+)
 from tests import imagefactory as factory
 
 DATA = b"evidence bytes"
@@ -161,40 +169,82 @@ async def test_process_and_store_works_off_the_event_loop_thread(tmp_path: Path)
     assert threading.get_ident() not in store.threads
 
 
-class ConcurrencyRecordingStore(LocalMediaStore):
-    """Counts how many photos are being stored at the same moment."""
+class ConcurrencyRecorder:
+    """Work that records how many copies of it run at once, and in which threads."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.active = 0
         self.most = 0
         self.names: set[str] = set()
 
-    def put(self, data: bytes, *, suffix: str = ".jpg") -> str:
+    def __call__(self) -> None:
         with self.lock:
             self.active += 1
             self.most = max(self.most, self.active)
             self.names.add(threading.current_thread().name)
-        try:
-            return super().put(data, suffix=suffix)
-        finally:
-            with self.lock:
-                self.active -= 1
+        time.sleep(0.02)  # long enough for a third copy to start if the pool allowed it
+        with self.lock:
+            self.active -= 1
 
 
-async def test_photo_workers_process_no_more_photos_at_once_than_they_have_threads(
-    tmp_path: Path,
-) -> None:
-    store = ConcurrencyRecordingStore(tmp_path)
-    workers = PhotoWorkers(2)
+async def test_photo_workers_run_no_more_photos_at_once_than_they_have_workers() -> None:
+    work = ConcurrencyRecorder()
+    workers = PhotoWorkers(2, pool="thread")
     try:
-        uploads = [factory.jpeg_bytes(seed=seed) for seed in range(6)]
-        await asyncio.gather(
-            *(process_and_store(store, u, keep_metadata=False, workers=workers) for u in uploads)
-        )
+        await asyncio.gather(*(workers.run(work) for _ in range(6)))
     finally:
         workers.close()
 
-    assert 1 <= store.most <= 2
-    assert store.names and all(name.startswith("photo") for name in store.names)
+    assert work.most == 2
+    assert work.names and all(name.startswith("photo") for name in work.names)
+
+
+async def test_photo_worker_threads_run_at_a_lower_priority_than_the_event_loop() -> None:
+    workers = PhotoWorkers(1, pool="thread", niceness=5)
+    try:
+        niceness = await workers.run(worker_niceness)
+    finally:
+        workers.close()
+
+    assert niceness == min(19, worker_niceness() + 5)
+    assert worker_niceness() < niceness  # the loop's own thread kept its priority
+
+
+async def test_a_worker_process_runs_niced_stores_the_same_photo_and_keeps_refusals(
+    tmp_path: Path,
+) -> None:
+    upload = factory.jpeg_bytes(seed=3, exif=factory.make_exif(gps=(31.23, 121.47)))
+    workers = PhotoWorkers(1, pool="process")
+    try:
+        niceness = await workers.run(worker_niceness)
+        in_process = await process_and_store(
+            LocalMediaStore(tmp_path / "a"), upload, keep_metadata=True, workers=workers
+        )
+        with pytest.raises(ImageRejected) as refused:
+            await process_and_store(
+                LocalMediaStore(tmp_path / "a"),
+                factory.truncated_jpeg(),
+                keep_metadata=True,
+                workers=workers,
+            )
+    finally:
+        workers.close(wait=True)
+    in_thread = await process_and_store(
+        LocalMediaStore(tmp_path / "b"), upload, keep_metadata=True
+    )
+
+    assert niceness == min(19, worker_niceness() + PHOTO_NICENESS)
+    assert in_process == in_thread
+    assert in_process.metadata is not None and in_process.metadata.latitude is not None
+    assert refused.value.reason is RejectReason.TRUNCATED
+    # The photo and its thumbnail; the refused file left nothing behind.
+    assert len(stored_files(tmp_path / "a")) == 2
+
+
+async def test_closed_photo_workers_take_no_more_photos() -> None:
+    workers = PhotoWorkers(1, pool="thread")
+    workers.close(wait=True)
+
+    with pytest.raises(RuntimeError):
+        await workers.run(worker_niceness)
