@@ -22,6 +22,7 @@ from config.logs import user_hash
 from console.backend import Staff, backend_of, render
 from console.casework import PageDecorator, labels
 from outbox.statistics import CHART_OUTAGE, STATS_CHARTS, stats_chart
+from tickets.accused import units_kept_from_reporter
 from tickets.errors import Forbidden
 from tickets.measures import Period
 from tickets.periods import PERIODS, named_period, parse_days, quarter_of, today
@@ -271,6 +272,7 @@ async def export(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
         department_ids=departments,
         include_identity=identity,
         moderation_reasons=staff.actor.is_admin,
+        without_reporter_words_in=units_kept_from_reporter(staff.actor),
     )
     if identity:
         log.info("identity_export", user=user_hash(staff.actor.user_id), tickets=made.tickets)

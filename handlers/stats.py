@@ -59,6 +59,7 @@ from handlers.access import ADMIN, AccessMiddleware, in_private
 from handlers.errors import refusing
 from handlers.routing import Blueprint
 from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
+from tickets.accused import units_kept_from_reporter
 from tickets.actors import Actor
 from tickets.codes import read_code
 from tickets.errors import DomainError, Forbidden
@@ -458,6 +459,7 @@ async def export(
         department_ids=scope.export_departments,
         include_identity=identity,
         moderation_reasons=actor.is_admin,
+        without_reporter_words_in=units_kept_from_reporter(actor),
     )
     if identity:
         log.info("identity_export", user=user_hash(actor.user_id), tickets=made.tickets)

@@ -138,6 +138,7 @@ async def _records(
     *,
     include_identity: bool,
     with_events: bool,
+    without_reporter_words_in: Collection[int] = (),
 ) -> tuple[list[TicketRecord], list[EventRecord]]:
     tickets: list[TicketRecord] = []
     events: list[EventRecord] = []
@@ -146,7 +147,12 @@ async def _records(
             session, period, department_id=department_id, include_identity=include_identity
         )
         if with_events:
-            events += await load_event_records(session, period, department_id=department_id)
+            events += await load_event_records(
+                session,
+                period,
+                department_id=department_id,
+                without_reporter_words_in=without_reporter_words_in,
+            )
     if department_ids is not None and len(department_ids) > 1:
         tickets.sort(key=lambda record: record.created_at)
         order = {record.code: index for index, record in enumerate(tickets)}
@@ -192,6 +198,7 @@ async def build_export(
     department_ids: Sequence[int] | None = None,
     include_identity: bool = False,
     moderation_reasons: bool,
+    without_reporter_words_in: Collection[int] = (),
 ) -> Export:
     """Load the tickets received in `period` (all departments, or those listed) as files.
 
@@ -202,6 +209,8 @@ async def build_export(
     identity is never read (`storage.stats`) nor written (`ui.exports`).
     Without `moderation_reasons` (an export for anyone but an administrator) a moderation
     step's event is the supervision office's, without its reason (`as_members_see`).
+    Tickets about a unit in `without_reporter_words_in` (the requester's own, see
+    `tickets.accused.units_kept_from_reporter`) leave out the reporter's words.
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
@@ -214,6 +223,7 @@ async def build_export(
             department_ids,
             include_identity=include_identity,
             with_events=with_events,
+            without_reporter_words_in=without_reporter_words_in,
         )
     if not moderation_reasons:
         events = [as_members_see(event) for event in events]
@@ -274,6 +284,7 @@ class SessionExports:
         department_ids: Sequence[int] | None,
         include_identity: bool,
         moderation_reasons: bool,
+        without_reporter_words_in: Collection[int] = (),
     ) -> Export:
         return await build_export(
             self._sessions,
@@ -285,6 +296,7 @@ class SessionExports:
             department_ids=department_ids,
             include_identity=include_identity,
             moderation_reasons=moderation_reasons,
+            without_reporter_words_in=without_reporter_words_in,
         )
 
 

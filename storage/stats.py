@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -44,6 +44,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import SessionFactory
 from storage.identity import EncryptedStr
+from tickets.accused import REPORTER_TEXT_KINDS
 from tickets.calendar import DEFAULT_TZ
 from tickets.findings import SUBSTANTIATED
 from tickets.measures import (
@@ -619,8 +620,14 @@ async def load_event_records(
     *,
     department_id: int | None = None,
     category: str | None = None,
+    without_reporter_words_in: Collection[int] = (),
 ) -> list[EventRecord]:
-    """Return the events of the tickets received in `period`, in ticket then time order."""
+    """Return the events of the tickets received in `period`, in ticket then time order.
+
+    Tickets about a unit in `without_reporter_words_in` lose the events carrying the
+    reporter's words or the questions to them (`tickets.accused.REPORTER_TEXT_KINDS`):
+    the unit reported on never reads them, in an export as in `/ticket`.
+    """
     scope = Scope(period, department_id, category)
     e = EVENT.c
     statement = (
@@ -629,6 +636,14 @@ async def load_event_records(
         .where(*scope.where())
         .order_by(TICKET.c.created_at, TICKET.c.id, e.at, e.id)
     )
+    if without_reporter_words_in:
+        statement = statement.where(
+            ~(  # is_not(None) first: NOT over a NULL would drop every ticket's events
+                TICKET.c.accused_department_id.is_not(None)
+                & TICKET.c.accused_department_id.in_(sorted(without_reporter_words_in))
+                & e.kind.in_(sorted(REPORTER_TEXT_KINDS))
+            )
+        )
     result = await session.execute(statement)
     return [EventRecord(*row) for row in result]
 

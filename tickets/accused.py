@@ -120,6 +120,12 @@ def may_decide(actor: Actor, ticket: AccusedTicket) -> bool:
     )
 
 
+def units_kept_from_reporter(actor: Actor) -> frozenset[int]:
+    """The units whose reports `actor` reads without the reporter's words (an export):
+    their own departments, unless they are an administrator."""
+    return frozenset() if actor.is_admin else actor.department_ids()
+
+
 def sees_reporter(actor: Actor, ticket: AccusedTicket) -> bool:
     """Whether the actor may see the reporter's identity and the relay with them."""
     return may_handle(actor, ticket) and not in_accused_unit(actor, ticket)

@@ -538,6 +538,7 @@ class Exports(Protocol):
         department_ids: Sequence[int] | None,
         include_identity: bool,
         moderation_reasons: bool,
+        without_reporter_words_in: Collection[int] = (),
     ) -> ExportFiles: ...
 
 

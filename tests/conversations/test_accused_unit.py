@@ -4,6 +4,10 @@ reported nor the exchanges with them."""
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
+
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.directory import SqlDirectory
@@ -24,10 +28,21 @@ from tests.conversations.steps import (
     skip_place,
     ticket_by_code,
 )
+from tests.conversations.test_stats_export import exported
 from tests.factories import add_department, report_draft
 from tickets.casework import answer_question
 from tickets.reports import submit_report
 from tickets.views import TicketView
+
+
+def every_cell(xlsx: bytes) -> str:
+    """Every cell of every sheet of a workbook, as one text."""
+    book = load_workbook(io.BytesIO(xlsx), read_only=True)
+    text = "\n".join(
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    )
+    book.close()
+    return text
 
 
 async def filed_about(app: SnapreportApp, reporter: ChatUser, unit_id: int) -> TicketView:
@@ -80,7 +95,7 @@ async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
 
 
 async def test_delegated_to_the_unit_its_members_see_no_reporter_and_no_relay(
-    app: SnapreportApp, client: EmulatorClient, citizen: ChatUser
+    app: SnapreportApp, client: EmulatorClient, admin: ChatUser, citizen: ChatUser
 ) -> None:
     city = await add_department(app.session_factory, "City Office")
     transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
@@ -122,6 +137,15 @@ async def test_delegated_to_the_unit_its_members_see_no_reporter_and_no_relay(
     await deliver(app)
     edited = await office.expect("Accepted")
     assert "withdrawn" not in edited.content.lower()
+
+    # Nor in an export: the unit's event log has no answer, no question to the reporter.
+    unit_xlsx, _ = await exported(unit)
+    unit_text = every_cell(await unit.download(unit_xlsx))
+    assert ticket.code in unit_text
+    assert "Line 12" not in unit_text and "bus line" not in unit_text
+    admin_xlsx, _ = await exported(admin)  # the administrators' export keeps them
+    admin_text = every_cell(await admin.download(admin_xlsx))
+    assert "Line 12" in admin_text and "bus line" in admin_text
 
 
 async def test_a_report_about_the_intake_itself_goes_to_its_supervising_office(
