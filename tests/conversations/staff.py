@@ -216,6 +216,17 @@ async def staff_user(client: EmulatorClient, name: str, **user: Any) -> ChatUser
     return await client.chat_user(first_name=name, language_code="en", **user)
 
 
+async def card_in_state(user: ChatUser, ticket: TicketView, state: str) -> ChatMessage:
+    """Wait until the ticket's card in the chat is drawn for `state` (its buttons name the
+    state they act on): a card sent as new may be edited to its current state later."""
+    prefix = f"t:{ticket.id}:"
+    while True:
+        card = await user.expect(ticket.code)
+        data = [b.callback_data or "" for b in card.inline_buttons]
+        if any(d.startswith(prefix) and d.endswith(f":{state}") for d in data):
+            return card
+
+
 async def press_card_button(user: ChatUser, ticket_id: int, action: str) -> CallbackAnswer:
     """Press a card's button by what it does, whatever language it is labelled in."""
     prefix = f"t:{ticket_id}:{action}:"

@@ -12,6 +12,7 @@ from emulator.client import ChatUser, EmulatorClient
 from storage.reply_templates import SqlReplyTemplates
 from tests.conversations.staff import (
     begin_resolving,
+    card_in_state,
     config_changes,
     deliver,
     draft_of,
@@ -179,7 +180,7 @@ async def test_in_a_department_group_the_templates_come_below_the_reply_prompt(
     staff_view = await supervisor.in_chat(group.id)
     ticket = await filed(app, citizen)
     await deliver(app)
-    await staff_view.expect(ticket.code)
+    await card_in_state(staff_view, ticket, "accepted")
     await press_card_button(staff_view, ticket.id, "reject")
     prompt = await staff_view.expect(f"Why is {ticket.code} rejected?")
     assert prompt.reply_markup == {"force_reply": True, "selective": True}
