@@ -2,9 +2,10 @@
 reachability, one log line per update.
 
 Outer update middlewares, outermost first (`bot.factory` registers them in this order):
-`UpdateLogMiddleware` → `DbSessionMiddleware` (the unit of work) → `ActorMiddleware` (`actor`,
-`user_language`) → `WorkspaceMiddleware` (`ws`) → `DomainErrorMiddleware`. They all share one
-`data` dict, so the errors router sees `ws`, `actor`, `state` and the user's language.
+`UpdateLogMiddleware` → `DbSessionMiddleware` (the unit of work) → aiogram's FSM middleware
+(`state`, read on the update's session) → `ActorMiddleware` (`actor`, `user_language`) →
+`WorkspaceMiddleware` (`ws`) → `DomainErrorMiddleware`. They all share one `data` dict, so
+the errors router sees `ws`, `actor`, `state` and the user's language.
 """
 
 from __future__ import annotations

@@ -14,13 +14,14 @@ import pytest
 import structlog
 from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import SnapreportApp
 from bot.inbox import ReceiveHealth, ReceiveStalled
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
+from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from tests.conversations.staff import deliver
@@ -123,6 +124,24 @@ async def test_an_update_is_marked_handled_in_the_commit_of_its_effects(
     async with app.session_factory() as session:
         rows = list(await session.scalars(select(InboxUpdate)))
     assert len(rows) == 3 and all(row.handled_at and row.payload == {} for row in rows)
+
+
+async def test_an_update_reads_its_fsm_state_on_its_own_session(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    assert isinstance(app.dp.storage, DatabaseStorage) and app.dp.storage.owned_engine
+    checkouts: list[object] = []
+    own_pool = app.dp.storage.owned_engine.sync_engine.pool
+    event.listen(own_pool, "checkout", lambda *_: checkouts.append(1))
+
+    await citizen.send("/lang")
+    await citizen.expect("Choose your language")
+    await citizen.press("English")
+    await citizen.send("/help")
+    await citizen.expect("/status")
+    await app.lanes.idle()
+
+    assert checkouts == []  # the storage's own pool is for work outside an update
 
 
 class FailingHandler:
