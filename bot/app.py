@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.console_app import ConsoleBackend, console_server
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
-from bot.inbox import Inbox, LaneScheduler, ReceiveHealth, ReceiveStalled, lane_key
+from bot.inbox import Inbox, InboxReceipt, LaneScheduler, ReceiveHealth, ReceiveStalled, lane_key
 from bot.lanelock import LaneLocks
 from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
 from bot.ops_http import Ops, add_ops_routes, ops_app
@@ -547,12 +547,13 @@ class SnapreportApp:
         """
         token = DIRECT_ANSWER.set(True)
         trace = HandlerTrace()
+        receipt = InboxReceipt(update.update_id)
         started = time.perf_counter()
         try:
             if update.update_id in self._replaying:
                 self._replaying.discard(update.update_id)
                 await self.inbox.begin_replay(update.update_id)
-            await self.dp.feed_update(self.bot, update, metrics_trace=trace)
+            await self.dp.feed_update(self.bot, update, metrics_trace=trace, inbox_receipt=receipt)
         except STORAGE_ERRORS as error:
             log.warning("update_left_pending", update_id=update.update_id, error=repr(error))
             return False
@@ -561,7 +562,8 @@ class SnapreportApp:
         finally:
             DIRECT_ANSWER.reset(token)
             self.metrics.observe_update(update, trace, time.perf_counter() - started)
-        await self._mark_handled(update.update_id)
+        if not receipt.marked:  # its unit of work rolled back, or it had none
+            await self._mark_handled(update.update_id)
         return True
 
     async def _mark_handled(self, update_id: int) -> None:

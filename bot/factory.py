@@ -79,6 +79,9 @@ def create_dispatcher(
         storage=DatabaseStorage.with_own_pool(
             settings.database_url, keys=identity_keys(settings), clock=clock
         ),
+        # Registered below, inside the unit of work: the state it reads for routing comes
+        # from the update's own session, not from a connection of its own.
+        disable_fsm=True,
         settings=settings,
         session_factory=session_factory,
         clock=clock,
@@ -98,13 +101,14 @@ def create_dispatcher(
         image_limits=image_limits,
         photo_workers=photo_workers,
     )
-    # Order matters: the log line wraps everything, the session exists before the actor
-    # is looked up and the workspace built on it, a refusal is answered inside the unit of
-    # work, and the locale needs the actor's stored language. The locale middleware sits
-    # on every observer but `update`, the errors observer included: a refusal or an apology
-    # is in the user's language too.
+    # Order matters: the log line wraps everything; the session exists before the FSM
+    # state is read, the actor looked up and the workspace built on it; a refusal is
+    # answered inside the unit of work; and the locale needs the actor's stored language.
+    # The locale middleware sits on every observer but `update`, the errors observer
+    # included: a refusal or an apology is in the user's language too.
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
     dp.update.outer_middleware(WorkspaceMiddleware(build, calendars))
     dp.update.outer_middleware(DomainErrorMiddleware(dp))

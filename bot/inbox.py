@@ -4,7 +4,10 @@ Each user's updates are handled in order (a lane per user), different users in p
 up to a concurrency bound, so one slow photo upload never stalls other citizens and two
 presses of the same button are never interleaved. Each stored update records its lane's
 keyed hash, so that with several replicas the one holding a lane's lock (`bot.lanelock`)
-finds the lane's older unhandled updates, whichever replica stored them.
+finds the lane's older unhandled updates, whichever replica stored them. An update is marked
+handled in the last commit of its own unit of work (`InboxReceipt`): its effects and the mark
+are durable together or not at all, and a handled update costs no write transaction of its
+own.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from dataclasses import dataclass
 import structlog
 from aiogram.types import Update
 from sqlalchemy import or_, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from config.tasks import end_tasks
@@ -127,16 +132,35 @@ class Inbox:
                 row.attempts += 1
 
     async def mark_handled(self, update_id: int) -> None:
-        """Record the update as handled and delete its content at once.
-
-        The raw update holds names, usernames and shared phones; only its id is kept (until
-        the retention purge) so that a redelivery is recognised and handled once.
-        """
+        """Record the update as handled on a transaction of its own (see `mark_handled_on`)."""
         async with self._sessions() as session, session.begin():
-            row = await session.get(InboxUpdate, update_id)
-            if row is not None:
-                row.handled_at = utcnow()
-                row.payload = {}
+            await mark_handled_on(session, update_id)
+
+
+async def mark_handled_on(session: AsyncSession, update_id: int) -> None:
+    """Record the update as handled and delete its content at once, on `session`.
+
+    The raw update holds names, usernames and shared phones; only its id is kept (until
+    the retention purge) so that a redelivery is recognised and handled once.
+    """
+    await session.execute(
+        update_rows(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id)
+        .values(handled_at=utcnow(), payload={})
+    )
+
+
+@dataclass
+class InboxReceipt:
+    """Hands the update's unit of work its inbox row, to mark handled in its last commit.
+
+    `DbSessionMiddleware` writes the mark with the handler's effects, one transaction for
+    both; `marked` says it committed. A handler that raised rolled the mark back with the rest
+    (`marked` stays False), and the caller marks the update handled on its own.
+    """
+
+    update_id: int
+    marked: bool = False
 
 
 def lane_key(update: Update) -> int:

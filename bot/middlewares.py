@@ -2,9 +2,10 @@
 reachability, one log line per update.
 
 Outer update middlewares, outermost first (`bot.factory` registers them in this order):
-`UpdateLogMiddleware` → `DbSessionMiddleware` (the unit of work) → `ActorMiddleware` (`actor`,
-`user_language`) → `WorkspaceMiddleware` (`ws`) → `DomainErrorMiddleware`. They all share one
-`data` dict, so the errors router sees `ws`, `actor`, `state` and the user's language.
+`UpdateLogMiddleware` → `DbSessionMiddleware` (the unit of work) → aiogram's FSM middleware
+(`state`, read on the update's session) → `ActorMiddleware` (`actor`, `user_language`) →
+`WorkspaceMiddleware` (`ws`) → `DomainErrorMiddleware`. They all share one `data` dict, so
+the errors router sees `ws`, `actor`, `state` and the user's language.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, ErrorEvent, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.inbox import InboxReceipt, mark_handled_on
 
 # Re-exported: handlers name users in logs and security events by this keyed hash.
 from config.logs import user_hash as user_hash
@@ -40,7 +43,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
     The session is also the current `UnitOfWork`: the FSM storage writes through it, and the
     Bot commits it before each API call (see `bot.unit_of_work`), so no write transaction
-    waits on Telegram.
+    waits on Telegram. An update from the inbox (`inbox_receipt`) is marked handled in the
+    last commit, with the handler's effects.
     """
 
     def __init__(self, session_factory: SessionFactory) -> None:
@@ -53,7 +57,12 @@ class DbSessionMiddleware(BaseMiddleware):
             try:
                 data["session"] = session
                 result = await handler(event, data)
+                receipt = data.get("inbox_receipt")
+                if isinstance(receipt, InboxReceipt):
+                    await mark_handled_on(session, receipt.update_id)
                 await session.commit()
+                if isinstance(receipt, InboxReceipt):
+                    receipt.marked = True
                 return result
             except BaseException:
                 await session.rollback()

@@ -14,13 +14,16 @@ import pytest
 import structlog
 from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import SnapreportApp
 from bot.inbox import ReceiveHealth, ReceiveStalled
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
+from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
+from storage.models import InboxUpdate
 from tests.conversations.staff import deliver
 from tests.conversations.steps import count_tickets, to_preview
 from tests.factories import text_update
@@ -89,6 +92,79 @@ async def test_pending_updates_replay_in_order_a_few_at_a_time_before_new_ones(
         assert await app.inbox.store(backlog) == []  # a redelivery is not handled again
     finally:
         await app.stop()
+
+
+def separate_marks(app: SnapreportApp) -> list[int]:
+    """The update ids `app` marks handled on a transaction of their own (not with effects)."""
+    marked: list[int] = []
+    real = app.inbox.mark_handled
+
+    async def mark_handled(update_id: int) -> None:
+        marked.append(update_id)
+        await real(update_id)
+
+    app.inbox.mark_handled = mark_handled  # type: ignore[method-assign]
+    return marked
+
+
+async def test_an_update_is_marked_handled_in_the_commit_of_its_effects(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    marked = separate_marks(app)
+
+    await citizen.send("/lang")
+    await citizen.expect("Choose your language")
+    await citizen.press("English")
+    await citizen.send("/help")
+    await citizen.expect("/status")
+    await app.lanes.idle()
+
+    assert marked == []  # no write transaction of its own
+    assert await app.inbox.pending() == []
+    async with app.session_factory() as session:
+        rows = list(await session.scalars(select(InboxUpdate)))
+    assert len(rows) == 3 and all(row.handled_at and row.payload == {} for row in rows)
+
+
+async def test_an_update_reads_its_fsm_state_on_its_own_session(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    assert isinstance(app.dp.storage, DatabaseStorage) and app.dp.storage.owned_engine
+    checkouts: list[object] = []
+    own_pool = app.dp.storage.owned_engine.sync_engine.pool
+    event.listen(own_pool, "checkout", lambda *_: checkouts.append(1))
+
+    await citizen.send("/lang")
+    await citizen.expect("Choose your language")
+    await citizen.press("English")
+    await citizen.send("/help")
+    await citizen.expect("/status")
+    await app.lanes.idle()
+
+    assert checkouts == []  # the storage's own pool is for work outside an update
+
+
+class FailingHandler:
+    """Outer update middleware inside the unit of work: a handler that raises a bug."""
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        await handler(event, data)  # its writes and answers happen, then it fails
+        raise RuntimeError("a bug after the answer")
+
+
+async def test_a_handler_that_raises_is_rolled_back_and_still_marked_handled(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    marked = separate_marks(app)
+    app.dp.update.outer_middleware(FailingHandler())
+
+    await citizen.send("/help")
+    await citizen.expect("/status")
+    await app.lanes.idle()
+
+    assert len(marked) == 1  # the mark rolled back with the update: written on its own
+    assert await app.inbox.pending() == []
+    assert await app.inbox.store([text_update(marked[0], citizen, "/help")]) == []
 
 
 def flaky_store(app: SnapreportApp, failures: int | None) -> Callable[..., Any]:
