@@ -596,7 +596,11 @@ class OutboxDispatcher:
     async def _mark_sent(self, sent: OutboxMessage, ids: list[int]) -> None:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            row = await session.get(OutboxMessage, sent.id, populate_existing=True)
+            # Locked: a card rewritten by a transaction still open (`ticket_changed`) is
+            # read once that commits, so the comparison below sees the new payload.
+            row = await session.get(
+                OutboxMessage, sent.id, populate_existing=True, with_for_update=True
+            )
             if row is None:
                 return
             row.state = OutboxState.SENT

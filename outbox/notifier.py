@@ -315,6 +315,11 @@ class OutboxNotifier:
         removed member, an unbound group) gets its card replaced once and then forgotten.
         """
         context = await card_context(self._session, ticket)
+        # The queued copies first, locked: a card the dispatcher is sending now is then
+        # either still queued here (its mark as sent waits for this commit and sees the new
+        # payload, so it edits what went out) or already sent and found among the cards
+        # below. Read the other way round, a card sent in between was in neither.
+        queued = await self._queued(ticket_id=ticket.id, purposes=("card",), lock=True)
         cards = await self._session.scalars(
             select(CardMessage).where(col(CardMessage.ticket_id) == ticket.id)
         )
@@ -335,7 +340,7 @@ class OutboxNotifier:
                 ticket_id=ticket.id,
                 purpose="card_edit",
             )
-        for row in await self._queued(ticket_id=ticket.id, purposes=("card",)):
+        for row in queued:
             if row.chat_id in revoked or not await self.sees_ticket(row.chat_id, ticket):
                 revoked.add(row.chat_id)
                 continue
@@ -426,7 +431,12 @@ class OutboxNotifier:
         return member is not None
 
     async def _queued(
-        self, *, ticket_id: int, purposes: Sequence[str], chat_id: int | None = None
+        self,
+        *,
+        ticket_id: int,
+        purposes: Sequence[str],
+        chat_id: int | None = None,
+        lock: bool = False,
     ) -> list[OutboxMessage]:
         statement = select(OutboxMessage).where(
             col(OutboxMessage.ticket_id) == ticket_id,
@@ -438,7 +448,10 @@ class OutboxNotifier:
             statement = statement.where(
                 col(OutboxMessage.chat_hash) == lookup_hash(self._session, chat_id)
             )
-        return list(await self._session.scalars(statement.order_by(col(OutboxMessage.id))))
+        statement = statement.order_by(col(OutboxMessage.id))
+        if lock:
+            statement = statement.with_for_update()
+        return list(await self._session.scalars(statement))
 
     async def _take_back(self, chat_id: int, *, ticket_id: int, code: str) -> None:
         """Replace the chat's card by a neutral line, forget it, and drop what is queued."""

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from emulator.client import EmulatorClient
 from scheduler.jobs import sweep_follow_ups
@@ -19,8 +20,12 @@ from storage.migrate import upgrade
 from storage.models import FollowUp, OutboxMessage
 from tests.pgserver import PostgresServer
 from tests.scheduler.conftest import MakeDispatcher, Texts, add_rows, deliver_all
-from tests.scheduler.test_jobs import I18N, file_report, make_workspace
+from tests.scheduler.test_jobs import ADMIN, I18N, file_report, make_workspace
+from tickets.actors import Actor
+from tickets.casework import act
 from tickets.clock import ManualClock
+from tickets.states import Action
+from tickets.workflow import StaffCommand
 
 pytestmark = pytest.mark.postgres
 _names = itertools.count()  # databases on the session's server (tests/conftest.py)
@@ -86,3 +91,38 @@ async def test_dispatcher_keeps_order_on_postgres(
 
     for chat in chats:
         assert await bot_texts(chat) == [f"{chat}/{n}" for n in range(4)]
+
+
+async def test_a_card_changed_while_it_is_sent_is_edited_once_it_lands(
+    session_factory: SessionFactory, clock: ManualClock, make_dispatcher: MakeDispatcher
+) -> None:
+    """The accept commits while the new ticket's card is in flight: the card that lands
+    still says "new", so the dispatcher must edit it, whichever commits first."""
+    make = make_workspace(clock)
+    ticket_id = await file_report(session_factory, make)
+    dispatcher = make_dispatcher()
+    async with session_factory() as session:
+        card = await session.scalar(
+            select(OutboxMessage).where(col(OutboxMessage.purpose) == "card")
+        )
+    assert card is not None
+    in_flight = await dispatcher._claim(card)  # the dispatcher has sent it: no answer yet
+    assert in_flight is not None
+
+    with I18N.context():
+        async with session_factory() as session, session.begin():
+            command = StaffCommand(ticket_id=ticket_id, action=Action.ACCEPT)
+            await act(make(session), Actor(user_id=ADMIN, is_admin=True), command)
+            # Telegram answers while the accept is still open.
+            landed = asyncio.create_task(dispatcher._mark_sent(in_flight, [77]))
+            await asyncio.wait({landed}, timeout=0.5)
+        await landed
+
+    async with session_factory() as session:
+        edits = list(
+            await session.scalars(
+                select(OutboxMessage).where(col(OutboxMessage.purpose) == "card_edit")
+            )
+        )
+    assert [edit.payload["message_id"] for edit in edits] == [77]
+    assert "Accepted" in edits[0].payload["text"]
