@@ -139,16 +139,11 @@ async def begin_draft(
 ) -> str:
     draft_id = secrets.token_urlsafe(8)
     await state.set_state(ReportDraft.adding_photos)
-    await state.set_data(
-        {
-            "draft_id": draft_id,
-            "photos": [],
-            "anonymous": True,
-            "keep_meta": False,
-            "source_tag": source_tag,
-            "place_text": place_text,
-        }
-    )
+    # Defaults are left out (anonymous, no photo metadata, no place): the readers supply them.
+    data: dict[str, Any] = {"draft_id": draft_id, "photos": []}
+    if source_tag is not None:
+        data |= {"source_tag": source_tag, "place_text": place_text}
+    await state.set_data(data)
     return draft_id
 
 
@@ -549,10 +544,13 @@ async def description_not_text(message: Message) -> None:
 
 
 async def open_unit_step(state: FSMContext) -> None:
-    """Show the whole list from its first page; the units are read when the panel is drawn."""
+    """Show the whole list from its first page; the units are read when the panel is drawn.
+
+    `units` is the directory a draft stored by an earlier version still holds.
+    """
     data = await state.get_data()
-    data.pop("units", None)  # the directory a draft stored by an earlier version still holds
-    await state.set_data({**data, "unit_filter": None, "unit_page": 0})
+    dropped = ("units", "unit_filter", "unit_page")
+    await state.set_data({key: value for key, value in data.items() if key not in dropped})
 
 
 @router.message(ReportDraft.choosing_unit, F.text, ~F.text.startswith("/"))
