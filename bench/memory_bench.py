@@ -4,9 +4,10 @@ Builds the bot as production does (`bot.app.SnapreportApp`, not started: no Bot 
 needed) on a scratch database, then stores `--drafts` report drafts through its own FSM
 storage (`storage.fsm.DatabaseStorage`, the Dispatcher's) as the draft flow leaves them at
 the preview: the fields `handlers.reporter` writes — three stored photos as
-`handlers.photos.draft_photo` keeps them, a category, a description of about 200
-characters, the directory's units (`load_units`), the unit chosen, a typed place — in units
-of work of `--batch` drafts, as the update middleware commits them. Then it loads every
+`handlers.photos.draft_photo` keeps them (sent as files, so with capture time and
+position: the largest case), a category, a description of about 200 characters, the unit
+chosen from the directory (which the draft no longer copies), a typed place — in units of
+work of `--batch` drafts, as the update middleware commits them. Then it loads every
 draft at once through `DatabaseStorage.keys_with`, the path a restart resumes album panels
 by, and prints JSON: the database's bytes per draft (its growth ÷ rows, and the stored
 row's own bytes), the Python objects per draft loaded (tracemalloc), and the process's
@@ -67,7 +68,7 @@ def _peak_rss_mb() -> float:
 
 
 def units(departments: int) -> list[list[Any]]:
-    """The directory as `handlers.reporter.load_units` keeps it in a draft."""
+    """The directory's units ([id, name]), one of which the draft names."""
     return [[n + 1, f"{UNIT_WORDS[n % len(UNIT_WORDS)]}第{n + 1}分局"] for n in range(departments)]
 
 
@@ -91,21 +92,14 @@ def draft_data(rng: random.Random, directory: list[list[Any]]) -> dict[str, Any]
         return draft_photo(ref)
 
     chosen = rng.choice(directory)
-    data: dict[str, Any] = {  # begin_draft
-        "draft_id": rng.randbytes(6).hex(),
-        "photos": [],
-        "anonymous": True,
-        "keep_meta": False,
-        "source_tag": None,
-        "place_text": None,
-    }
+    data: dict[str, Any] = {"draft_id": rng.randbytes(6).hex(), "photos": []}  # begin_draft
     for step in (
         {"photos": [photo() for _ in range(3)], "panel_id": rng.randrange(10**6)},
         {"description": "".join(rng.choices("窗口工作人员上班时间玩手机不理群众办事", k=200))},
-        {"category": "idle"},
-        {"units": directory, "unit_filter": None, "unit_page": 0},  # load_units
+        {"category": "idle"},  # open_unit_step stores nothing: the panel reads the directory
         {"accused_id": chosen[0], "accused_name": chosen[1], "unit_filter": None},
         {"place_text": rng.choice(PLACES)},
+        {"anonymous": True, "real_name": None, "phone": None},  # nav_anonymous
         {"keyboard_id": rng.randrange(10**6)},
     ):
         data.update(step)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -35,7 +36,6 @@ from bot.console_app import ConsoleBackend, console_server
 from bot.factory import create_bot, create_dispatcher
 from bot.holidays_file import load_calendar
 from bot.inbox import Inbox, InboxReceipt, LaneScheduler, ReceiveHealth, ReceiveStalled, lane_key
-from bot.lanelock import LaneLocks
 from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
 from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
@@ -48,7 +48,6 @@ from handlers.reporter import PANEL_OWED, ReportDraft, resume_album_panel
 from outbox.notifier import dead_letter_hook
 from outbox.pacing import DIRECT_ANSWER
 from outbox.ratelimit import RateLimiter, RateLimits, TelegramRateLimiter
-from outbox.redislimit import RedisRateLimiter
 from scheduler.admin_notices import notify_admins_once
 from scheduler.digests import DigestConfig
 from scheduler.retention import RetentionPolicy
@@ -63,11 +62,15 @@ from storage.mediastores import open_media_store
 from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from storage.ops import OpsCounts, ops_counts
-from storage.redisstore import open_redis
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
 from tickets.photos import ImageLimits
 from tickets.ports import Workspace
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.lanelock import LaneLocks
 from ui.categories import remember
 from ui.commands import set_commands
 from ui.i18n import create_i18n
@@ -126,9 +129,8 @@ class SnapreportApp:
         self.write_watch.install(self.engine)
         self.session_factory = create_session_factory(self.engine)
         # REDIS_URL: replicas share the rate limits and take a lock per user's lane.
-        self.redis = open_redis(self.settings.redis_url) if self.settings.redis_url else None
+        self.redis, self.lane_locks = self._connect_redis()
         self.limiter = self._make_limiter()
-        self.lane_locks = LaneLocks(self.redis) if self.redis is not None else None
         self.i18n = create_i18n(self.settings.default_language)
         self.media_store = open_media_store(self.settings)
         self.photo_workers = PhotoWorkers(
@@ -194,10 +196,25 @@ class SnapreportApp:
         )
         self.scheduler: SnapreportScheduler | None = None
 
+    def _connect_redis(self) -> tuple[Redis | None, LaneLocks | None]:
+        """A Redis client and the lane locks on it, when REDIS_URL names a server.
+
+        Imported here, not at the top: a bot without Redis does not hold the client in memory.
+        """
+        if not self.settings.redis_url:
+            return None, None
+        from bot.lanelock import LaneLocks
+        from storage.redisstore import open_redis
+
+        redis = open_redis(self.settings.redis_url)
+        return redis, LaneLocks(redis)
+
     def _make_limiter(self) -> RateLimiter:
         limits = rate_limits(self.settings)
         if self.redis is None:
             return TelegramRateLimiter(limits)
+        from outbox.redislimit import RedisRateLimiter
+
         keys = keys_of(self.engine)
         return RedisRateLimiter(self.redis, limits, chat_name=keys.lookup_hash)
 

@@ -10,6 +10,7 @@ keep their own states, prompts and texts.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aiogram import Bot
@@ -79,6 +80,25 @@ async def stale_draft(query: CallbackQuery, callback_data: DraftButton, state: F
     """Filter: the button belongs to another draft than the chat's, or to none."""
     data = await state.get_data()
     return data.get("draft_id") != callback_data.draft or await state.get_state() is None
+
+
+Unit = tuple[int, str]  # a unit a draft may name: its department id and name
+
+
+async def active_units(ws: UpdateWorkspace) -> list[Unit]:
+    """The units a draft may name, as the directory has them now (intake first).
+
+    Read each time a unit step is drawn or answered, never kept in the draft: the whole
+    directory in every stored draft was a third of its bytes.
+    """
+    departments = await ws.directory.list_departments()
+    return [(d.id, d.name) for d in departments if not d.archived]
+
+
+def matching_units(units: Sequence[Unit], typed: str | None) -> list[Unit]:
+    """The units whose name holds the typed text (all of them when nothing was typed)."""
+    needle = (typed or "").casefold()
+    return [unit for unit in units if needle in unit[1].casefold()]
 
 
 async def discard_draft(state: FSMContext, ws: UpdateWorkspace) -> None:

@@ -80,8 +80,13 @@ async def ingest_photo(bot: Bot, photos: PhotoIntake, photo: IncomingPhoto) -> d
 
 
 def draft_photo(ref: PhotoRef) -> dict[str, object]:
-    """A stored photo as the draft's FSM data keeps it (JSON-safe)."""
-    return {
+    """A stored photo as the draft's FSM data keeps it (JSON-safe).
+
+    Fields without a value are left out, not stored as null: a photo sent as a photo has
+    no capture time or position (Telegram strips them), one sent as a file no file id, and
+    every draft is stored and loaded whole. `photo_ref` reads a missing field as None.
+    """
+    entry: dict[str, object | None] = {
         "sha256": ref.sha256,
         "phash": ref.phash,
         "size_bytes": ref.size_bytes,
@@ -93,6 +98,7 @@ def draft_photo(ref: PhotoRef) -> dict[str, object]:
         "gps_lon": ref.gps_lon,
         "original_sha256": ref.original_sha256,
     }
+    return {name: value for name, value in entry.items() if value is not None}
 
 
 def photo_ref(entry: dict[str, Any], *, keep_meta: bool = False) -> PhotoRef:

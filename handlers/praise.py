@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -31,10 +32,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
-from handlers.draft_flow import discard_draft, go, stale_draft, take_photo
+from handlers.draft_flow import (
+    Unit,
+    active_units,
+    discard_draft,
+    go,
+    matching_units,
+    stale_draft,
+    take_photo,
+)
 from handlers.errors import refusing
 from handlers.photos import photo_ref
-from handlers.reporter import matching_units, photo_filter
+from handlers.reporter import photo_filter
 from handlers.routing import Blueprint
 from tickets.ports import UpdateWorkspace
 from tickets.praise import submit_praise
@@ -69,10 +78,11 @@ button, panel, step = panels.button, panels.panel, panels.step
 # -- prompts, one per step ----------------------------------------------------------------------
 
 
-def unit_prompt(data: dict[str, Any]) -> tuple[str, Any]:
+def unit_prompt(data: dict[str, Any], units: Sequence[Unit]) -> tuple[str, Any]:
     draft = data["draft_id"]
     page = int(data.get("unit_page") or 0)
-    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
+    typed = data.get("unit_filter")
+    hint, rows = panels.unit_choices(draft, matching_units(units, typed), page, typed)
     lines = [
         _("<b>🌸 Praise good service</b>"),
         step(1, _("Which unit do you want to praise?")),
@@ -131,10 +141,9 @@ async def begin(target: Message | CallbackQuery, state: FSMContext, ws: UpdateWo
             await message.answer(text)
         return
     await ws.drafts.release_photos(await state.get_data())  # an unfinished praise's photos
-    units = [[d.id, d.name] for d in await ws.directory.list_departments() if not d.archived]
-    data = {"draft_id": secrets.token_urlsafe(8), "photos": [], "units": units}
+    data = {"draft_id": secrets.token_urlsafe(8), "photos": []}
     await state.set_data(data)
-    await go(target, state, PraiseDraft.choosing_unit, unit_prompt(data))
+    await go(target, state, PraiseDraft.choosing_unit, unit_prompt(data, await active_units(ws)))
 
 
 @router.message(Command("praise"))
@@ -154,17 +163,18 @@ async def start_praise_button(
 
 
 @router.message(PraiseDraft.choosing_unit, F.text, ~F.text.startswith("/"))
-async def search_units(message: Message, state: FSMContext) -> None:
+async def search_units(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     """Typing narrows the list to the units whose name holds the text."""
     typed = one_line(message.text)[:40]
-    data = await state.get_data()
-    if not matching_units({**data, "unit_filter": typed}):
+    units = await active_units(ws)
+    if not matching_units(units, typed):
         await message.answer(
             _("No unit matches “{text}”. Pick one below.").format(text=html.escape(typed))
         )
         typed = ""
     await state.update_data(unit_filter=typed or None, unit_page=0)
-    await go(message, state, PraiseDraft.choosing_unit, unit_prompt(await state.get_data()))
+    prompt = unit_prompt(await state.get_data(), units)
+    await go(message, state, PraiseDraft.choosing_unit, prompt)
 
 
 @router.message(PraiseDraft.describing, F.text, ~F.text.startswith("/"))
@@ -212,9 +222,11 @@ async def on_cancel(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace
 
 
 @router.callback_query(PraiseNav.filter(F.action == "unit"), PraiseDraft.choosing_unit)
-async def on_unit(query: CallbackQuery, callback_data: PraiseNav, state: FSMContext) -> None:
-    data = await state.get_data()
-    chosen = next((u for u in data.get("units") or [] if str(u[0]) == callback_data.value), None)
+async def on_unit(
+    query: CallbackQuery, callback_data: PraiseNav, state: FSMContext, ws: UpdateWorkspace
+) -> None:
+    units = await active_units(ws)
+    chosen = next((u for u in units if str(u[0]) == callback_data.value), None)
     if chosen is None:
         await query.answer(_("This button is no longer active."))
         return
@@ -224,11 +236,14 @@ async def on_unit(query: CallbackQuery, callback_data: PraiseNav, state: FSMCont
 
 
 @router.callback_query(PraiseNav.filter(F.action == "unit_page"), PraiseDraft.choosing_unit)
-async def on_unit_page(query: CallbackQuery, callback_data: PraiseNav, state: FSMContext) -> None:
+async def on_unit_page(
+    query: CallbackQuery, callback_data: PraiseNav, state: FSMContext, ws: UpdateWorkspace
+) -> None:
     await query.answer()
     if callback_data.value.isdigit():
         await state.update_data(unit_page=int(callback_data.value))
-        await go(query, state, PraiseDraft.choosing_unit, unit_prompt(await state.get_data()))
+        prompt = unit_prompt(await state.get_data(), await active_units(ws))
+        await go(query, state, PraiseDraft.choosing_unit, prompt)
 
 
 @router.callback_query(PraiseNav.filter(F.action == "photos"), PraiseDraft.adding_photos)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import html
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -60,7 +60,10 @@ from config.settings import Settings
 from handlers.album_panels import AlbumPanels
 from handlers.common import greeting_text
 from handlers.draft_flow import (
+    Unit,
+    active_units,
     discard_draft,
+    matching_units,
     receive_photo,
     replace_panel,
     show_panel,
@@ -136,16 +139,11 @@ async def begin_draft(
 ) -> str:
     draft_id = secrets.token_urlsafe(8)
     await state.set_state(ReportDraft.adding_photos)
-    await state.set_data(
-        {
-            "draft_id": draft_id,
-            "photos": [],
-            "anonymous": True,
-            "keep_meta": False,
-            "source_tag": source_tag,
-            "place_text": place_text,
-        }
-    )
+    # Defaults are left out (anonymous, no photo metadata, no place): the readers supply them.
+    data: dict[str, Any] = {"draft_id": draft_id, "photos": []}
+    if source_tag is not None:
+        data |= {"source_tag": source_tag, "place_text": place_text}
+    await state.set_data(data)
     return draft_id
 
 
@@ -188,17 +186,11 @@ def category_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def matching_units(data: dict[str, Any]) -> list[list[Any]]:
-    """The draft's units ([id, name]) whose name holds the typed filter, if any."""
-    units: list[list[Any]] = data.get("units") or []
-    needle = (data.get("unit_filter") or "").casefold()
-    return [unit for unit in units if needle in str(unit[1]).casefold()]
-
-
-def unit_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+def unit_prompt(data: dict[str, Any], units: Sequence[Unit]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     page = int(data.get("unit_page") or 0)
-    hint, rows = panels.unit_choices(draft, matching_units(data), page, data.get("unit_filter"))
+    typed = data.get("unit_filter")
+    hint, rows = panels.unit_choices(draft, matching_units(units, typed), page, typed)
     lines = [step(3, _("Which unit is the report about?")), *hint]
     rows.append([nav_button(_("🤷 Not sure"), draft, "unit", "none")])
     rows.append(back_cancel_row(draft, "category"))
@@ -241,7 +233,7 @@ def identity_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def preview_prompt(data: dict[str, Any], settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
+def preview_prompt(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = data["draft_id"]
     place = data.get("place_text") or (
         _("shared location") if data.get("latitude") is not None else _("not given")
@@ -307,7 +299,7 @@ async def go_to(
     step: str,
     target: Message | CallbackQuery,
     state: FSMContext,
-    settings: Settings,
+    ws: UpdateWorkspace,
     *,
     note: str | None = None,
 ) -> None:
@@ -323,12 +315,13 @@ async def go_to(
         "photos": photos_prompt,
         "describe": describe_prompt,
         "category": category_prompt,
-        "unit": unit_prompt,
         "place": place_prompt,
         "identity": identity_prompt,
     }
     if step == "preview":
-        text, markup = preview_prompt(data, settings)
+        text, markup = preview_prompt(data)
+    elif step == "unit":
+        text, markup = unit_prompt(data, await active_units(ws))
     else:
         text, markup = prompts[step](data)
     await show_panel(target, state, text, markup)
@@ -370,7 +363,7 @@ async def advance(
     after: str,
     target: Message | CallbackQuery,
     state: FSMContext,
-    settings: Settings,
+    ws: UpdateWorkspace,
     *,
     note: str | None = None,
 ) -> None:
@@ -382,7 +375,7 @@ async def advance(
         following = "preview"
     if following == "describe" and data.get("description"):
         following = "category"  # the photo caption already said what happened
-    await go_to(following, target, state, settings, note=note)
+    await go_to(following, target, state, ws, note=note)
 
 
 # -- entry points -----------------------------------------------------------------------------
@@ -395,7 +388,6 @@ async def start_from_link(
     state: FSMContext,
     ws: UpdateWorkspace,
     actor: Actor,
-    settings: Settings,
 ) -> None:
     """QR/deep link: a known place tag pre-fills the place; anything else is a plain hello."""
     payload = command.args or ""
@@ -403,7 +395,7 @@ async def start_from_link(
     if tag is None:
         await message.answer(greeting_text(actor))
         return
-    if await resume_draft(message, state, settings, source_tag=tag.tag, place_text=tag.place_text):
+    if await resume_draft(message, state, ws, source_tag=tag.tag, place_text=tag.place_text):
         return
     await begin_draft(state, source_tag=tag.tag, place_text=tag.place_text)
     await message.answer(
@@ -416,8 +408,8 @@ async def start_from_link(
 
 
 @router.message(Command("report"))
-async def start_report(message: Message, state: FSMContext, settings: Settings) -> None:
-    if await resume_draft(message, state, settings):
+async def start_report(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
+    if await resume_draft(message, state, ws):
         return
     await begin_draft(state)
     text, markup = photos_prompt(await state.get_data())
@@ -425,7 +417,7 @@ async def start_report(message: Message, state: FSMContext, settings: Settings) 
 
 
 async def resume_draft(
-    message: Message, state: FSMContext, settings: Settings, **changes: Any
+    message: Message, state: FSMContext, ws: UpdateWorkspace, **changes: Any
 ) -> bool:
     """Carry on with a draft in progress rather than silently throwing its photos away."""
     step = STATE_STEPS.get(await state.get_state() or "")
@@ -434,7 +426,7 @@ async def resume_draft(
     if changes:
         await state.update_data(changes)
     await message.answer(_("You have a report in progress: here it is again. /cancel drops it."))
-    await go_to(step, message, state, settings)
+    await go_to(step, message, state, ws)
     return True
 
 
@@ -517,14 +509,14 @@ def resume_album_panel(
 
 @router.message(ReportDraft.adding_photos, F.text, ~F.text.startswith("/"))
 async def text_while_adding_photos(
-    message: Message, state: FSMContext, settings: Settings
+    message: Message, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     """Typing after the photos is the description: take it and move on."""
     data = await state.get_data()
     if not data["photos"]:
         await message.answer(_("Please send a photo first (at least one)."))
         return
-    await take_description(message, state, settings)
+    await take_description(message, state, ws)
 
 
 @router.message(ReportDraft.adding_photos)
@@ -536,11 +528,11 @@ async def not_a_photo(message: Message) -> None:
 
 
 @router.message(ReportDraft.describing, F.text, ~F.text.startswith("/"))
-async def take_description(message: Message, state: FSMContext, settings: Settings) -> None:
+async def take_description(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     with refusing(logged=()):  # too short or too long: say so; the step stays
         description = validate_description(message.text or "")
     await state.update_data(description=description)
-    await advance("describe", message, state, settings)
+    await advance("describe", message, state, ws)
 
 
 @router.message(ReportDraft.describing)
@@ -551,18 +543,21 @@ async def description_not_text(message: Message) -> None:
 # -- step 3, second half: the unit reported ---------------------------------------------------
 
 
-async def load_units(state: FSMContext, ws: UpdateWorkspace) -> None:
-    """Keep the directory's active units in the draft, so its panels need no query."""
-    units = [[d.id, d.name] for d in await ws.directory.list_departments() if not d.archived]
-    await state.update_data(units=units, unit_filter=None, unit_page=0)
+async def open_unit_step(state: FSMContext) -> None:
+    """Show the whole list from its first page; the units are read when the panel is drawn.
+
+    `units` is the directory a draft stored by an earlier version still holds.
+    """
+    data = await state.get_data()
+    dropped = ("units", "unit_filter", "unit_page")
+    await state.set_data({key: value for key, value in data.items() if key not in dropped})
 
 
 @router.message(ReportDraft.choosing_unit, F.text, ~F.text.startswith("/"))
-async def search_units(message: Message, state: FSMContext, settings: Settings) -> None:
+async def search_units(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     """Typing narrows the list to the units whose name holds the text."""
     typed = one_line(message.text)[:40]
-    data = await state.get_data()
-    if not matching_units({**data, "unit_filter": typed}):
+    if not matching_units(await active_units(ws), typed):
         await message.answer(
             _("No unit matches “{text}”. Pick one below, or 🤷 Not sure.").format(
                 text=html.escape(typed)
@@ -570,35 +565,35 @@ async def search_units(message: Message, state: FSMContext, settings: Settings) 
         )
         typed = ""
     await state.update_data(unit_filter=typed or None, unit_page=0)
-    await go_to("unit", message, state, settings)
+    await go_to("unit", message, state, ws)
 
 
 @router.message(ReportDraft.choosing_unit)
-async def unit_not_text(message: Message, state: FSMContext, settings: Settings) -> None:
+async def unit_not_text(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     await message.answer(_("Type part of the unit's name, or use the buttons."))
-    await go_to("unit", message, state, settings)
+    await go_to("unit", message, state, ws)
 
 
 # -- step 4: place ----------------------------------------------------------------------------
 
 
 @router.message(ReportDraft.locating, F.location)
-async def take_location(message: Message, state: FSMContext, settings: Settings) -> None:
+async def take_location(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     location = message.location
     assert location is not None
     await state.update_data(latitude=location.latitude, longitude=location.longitude)
-    await advance("place", message, state, settings, note=_("📍 Location received."))
+    await advance("place", message, state, ws, note=_("📍 Location received."))
 
 
 @router.message(ReportDraft.locating, F.text, ~F.text.startswith("/"))
-async def take_address(message: Message, state: FSMContext, settings: Settings) -> None:
+async def take_address(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     # Cleaned as the ticket will store it: what is checked and previewed is what is filed.
     address = one_line(message.text)
     if not 2 <= len(address) <= 256:
         await message.answer(_("Please type an address of 2–256 characters, or skip."))
         return
     await state.update_data(place_text=address)
-    await advance("place", message, state, settings, note=_("Address noted."))
+    await advance("place", message, state, ws, note=_("Address noted."))
 
 
 @router.message(ReportDraft.locating)
@@ -618,7 +613,7 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 @router.message(ReportDraft.sharing_contact, F.contact)
-async def take_contact(message: Message, state: FSMContext, settings: Settings) -> None:
+async def take_contact(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     contact = message.contact
     assert contact is not None and message.from_user is not None
     if contact.user_id != message.from_user.id:
@@ -627,7 +622,7 @@ async def take_contact(message: Message, state: FSMContext, settings: Settings) 
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
     await state.update_data(anonymous=False, real_name=name[:128], phone=contact.phone_number[:32])
     note = _("Thank you, {name}.").format(name=html.escape(name))
-    await go_to("preview", message, state, settings, note=note)
+    await go_to("preview", message, state, ws, note=note)
 
 
 @router.message(ReportDraft.sharing_contact)
@@ -655,11 +650,11 @@ STATE_STEPS = {state.state: step for step, state in STEP_STATES.items()} | {
         ReportDraft.choosing_category, ReportDraft.choosing_identity, ReportDraft.confirming
     )
 )
-async def use_the_buttons(message: Message, state: FSMContext, settings: Settings) -> None:
+async def use_the_buttons(message: Message, state: FSMContext, ws: UpdateWorkspace) -> None:
     """Anything typed or sent where a button is expected: say so, and bring the panel back."""
     await message.answer(_("Please use the buttons below, or /cancel."))
     step = STATE_STEPS.get(await state.get_state() or "", "preview")
-    await go_to(step, message, state, settings)
+    await go_to(step, message, state, ws)
 
 
 # -- buttons ----------------------------------------------------------------------------------
@@ -720,7 +715,7 @@ async def on_join(
 
 
 IDENTITY_STEPS = (ReportDraft.choosing_identity, ReportDraft.sharing_contact)
-NavStep = Callable[[CallbackQuery, Nav, FSMContext, Settings], Awaitable[None]]
+NavStep = Callable[[CallbackQuery, Nav, FSMContext, UpdateWorkspace], Awaitable[None]]
 
 
 def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
@@ -731,10 +726,10 @@ def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
 
     def register(handler: NavStep) -> NavStep:
         async def pressed(
-            query: CallbackQuery, callback_data: Nav, state: FSMContext, settings: Settings
+            query: CallbackQuery, callback_data: Nav, state: FSMContext, ws: UpdateWorkspace
         ) -> None:
             await query.answer()
-            await handler(query, callback_data, state, settings)
+            await handler(query, callback_data, state, ws)
 
         pressed.__qualname__ = handler.__qualname__
         in_states = (StateFilter(*states),) if states else ()
@@ -745,16 +740,16 @@ def nav_step(action: str, *states: State) -> Callable[[NavStep], NavStep]:
 
 
 @nav_step("next", ReportDraft.adding_photos)
-async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
+async def nav_next(query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace) -> None:
     if not (await state.get_data())["photos"]:
         return  # the panel shows Next only once there is a photo
-    await advance("photos", query, state, settings)
+    await advance("photos", query, state, ws)
 
 
 @nav_step("goto")
-async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
+async def nav_goto(query: CallbackQuery, cb: Nav, state: FSMContext, ws: UpdateWorkspace) -> None:
     if cb.value in STEP_STATES:
-        await go_to(cb.value, query, state, settings)
+        await go_to(cb.value, query, state, ws)
 
 
 @router.callback_query(Nav.filter(F.action == "category"), ReportDraft.choosing_category)
@@ -763,21 +758,19 @@ async def nav_category(
     callback_data: Nav,
     state: FSMContext,
     ws: UpdateWorkspace,
-    settings: Settings,
 ) -> None:
     # A keyboard sent before the category was retired: refused, the errors router answers.
     require_offered(current_categories(), callback_data.value)
     await query.answer()
     await state.update_data(category=callback_data.value)
     if not (await state.get_data()).get("editing"):
-        await load_units(state, ws)
-    await advance("category", query, state, settings)
+        await open_unit_step(state)
+    await advance("category", query, state, ws)
 
 
 @nav_step("unit", ReportDraft.choosing_unit)
-async def nav_unit(query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings) -> None:
-    data = await state.get_data()
-    chosen = next((u for u in data.get("units") or [] if str(u[0]) == cb.value), None)
+async def nav_unit(query: CallbackQuery, cb: Nav, state: FSMContext, ws: UpdateWorkspace) -> None:
+    chosen = next((u for u in await active_units(ws) if str(u[0]) == cb.value), None)
     if chosen is None and cb.value != "none":
         return
     await state.update_data(
@@ -785,46 +778,46 @@ async def nav_unit(query: CallbackQuery, cb: Nav, state: FSMContext, settings: S
         accused_name=chosen[1] if chosen else None,
         unit_filter=None,
     )
-    await advance("unit", query, state, settings)
+    await advance("unit", query, state, ws)
 
 
 @nav_step("unit_page", ReportDraft.choosing_unit)
 async def nav_unit_page(
-    query: CallbackQuery, cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     if cb.value.isdigit():
         await state.update_data(unit_page=int(cb.value))
-        await go_to("unit", query, state, settings)
+        await go_to("unit", query, state, ws)
 
 
 @nav_step("place_keep", ReportDraft.locating)
 async def nav_place_keep(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     place = (await state.get_data()).get("place_text") or ""
     note = _("📍 Place: {place}").format(place=html.escape(place))
-    await advance("place", query, state, settings, note=note)
+    await advance("place", query, state, ws, note=note)
 
 
 @nav_step("place_skip", ReportDraft.locating)
 async def nav_place_skip(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     await state.update_data(place_text=None, latitude=None, longitude=None)
-    await advance("place", query, state, settings, note=_("⏭ No place given."))
+    await advance("place", query, state, ws, note=_("⏭ No place given."))
 
 
 @nav_step("anonymous", *IDENTITY_STEPS)
 async def nav_anonymous(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     await state.update_data(anonymous=True, real_name=None, phone=None)
-    await go_to("preview", query, state, settings, note=_("🕶 You stay anonymous."))
+    await go_to("preview", query, state, ws, note=_("🕶 You stay anonymous."))
 
 
 @nav_step("real_name", *IDENTITY_STEPS)
 async def nav_real_name(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     await state.set_state(ReportDraft.sharing_contact)
     if isinstance(query.message, Message):
@@ -833,7 +826,7 @@ async def nav_real_name(
 
 
 @nav_step("edit", ReportDraft.confirming)
-async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings) -> None:
+async def nav_edit(query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace) -> None:
     text, markup = edit_prompt(await state.get_data())
     await show_panel(query, state, text, markup)
 
@@ -844,24 +837,23 @@ async def nav_edit_field(
     callback_data: Nav,
     state: FSMContext,
     ws: UpdateWorkspace,
-    settings: Settings,
 ) -> None:
     await query.answer()
     if callback_data.value not in STEP_STATES:
         return
     await state.update_data(editing=True)
     if callback_data.value == "unit":
-        await load_units(state, ws)
-    await go_to(callback_data.value, query, state, settings)
+        await open_unit_step(state)
+    await go_to(callback_data.value, query, state, ws)
 
 
 @nav_step("toggle_meta", ReportDraft.confirming)
 async def nav_toggle_meta(
-    query: CallbackQuery, _cb: Nav, state: FSMContext, settings: Settings
+    query: CallbackQuery, _cb: Nav, state: FSMContext, ws: UpdateWorkspace
 ) -> None:
     data = await state.get_data()
     await state.update_data(keep_meta=not data.get("keep_meta", False))
-    await go_to("preview", query, state, settings)
+    await go_to("preview", query, state, ws)
 
 
 async def cancel_draft(query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace) -> None:

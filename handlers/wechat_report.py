@@ -60,6 +60,7 @@ import aiohttp
 import structlog
 
 from config.settings import Settings
+from handlers.draft_flow import Unit, active_units
 from handlers.photos import draft_photo, rejection_text
 from handlers.praise import draft_value as telegram_praise
 from handlers.reporter import draft_value as telegram_draft
@@ -337,12 +338,11 @@ async def scanned(turn: Turn, scene: str | None) -> list[str]:
 async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
     """Store the draft at `step` and show that step's prompt."""
     await turn.drafts.set(turn.user_key, PREFIX + step, data)
+    units = await active_units(turn.ws) if step in (UNIT, PRAISE_UNIT) else []
+    shown = listed_units(units, data)
     prompts: dict[str, Callable[[], str]] = {
         CATEGORY: texts.category_prompt,
-        UNIT: lambda: texts.unit_prompt(
-            [str(u[1]) for u in data.get("unit_shown") or []],
-            total=len(data.get("units") or []),
-        ),
+        UNIT: lambda: texts.unit_prompt([name for _, name in shown], total=len(units)),
         DESCRIBING: texts.describe_prompt,
         PHOTOS: lambda: texts.photos_prompt(len(data["photos"])),
         PLACE: lambda: texts.place_prompt(scanned_place(data)),
@@ -352,8 +352,7 @@ async def go(turn: Turn, step: str, data: dict[str, Any]) -> list[str]:
         CONFIRM: lambda: texts.preview_text(data),
         MATCHING: lambda: texts.matches_prompt(shown_matches(data)),
         PRAISE_UNIT: lambda: texts.praise_unit_prompt(
-            [str(u[1]) for u in data.get("unit_shown") or []],
-            total=len(data.get("units") or []),
+            [name for _, name in shown], total=len(units)
         ),
         PRAISE_DESCRIBING: lambda: texts.praise_describe_prompt(data.get("unit_name") or ""),
         PRAISE_PHOTOS: lambda: texts.praise_photos_prompt(len(data["photos"])),
@@ -372,13 +371,8 @@ async def choose_category(turn: Turn, data: dict[str, Any], text: str) -> list[s
     index = pick(text, [category_words(c) for c in categories])
     if index is None:
         return [texts.unknown_choice(len(categories)) + "\n\n" + texts.category_prompt()]
-    units = [[d.id, d.name] for d in await turn.ws.directory.list_departments() if not d.archived]
-    chosen = {
-        "category": categories[index].slug,
-        "units": units,
-        "unit_shown": units[:UNITS_LISTED],
-    }
-    return await go(turn, UNIT, data | chosen)
+    chosen = {"category": categories[index].slug, "unit_filter": None}
+    return await go(turn, UNIT, without_unit_lists(data) | chosen)
 
 
 async def choose_unit(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
@@ -394,26 +388,48 @@ async def choose_unit(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
 
 async def find_unit(
     turn: Turn, data: dict[str, Any], text: str, step: str
-) -> tuple[list[Any] | None, list[str]]:
-    """The unit `text` names (`[id, name]`, no answers), or None and the answers that keep
+) -> tuple[Unit | None, list[str]]:
+    """The unit `text` names (`(id, name)`, no answers), or None and the answers that keep
     the follower at `step`: a number off the list, a name matching none, or several (the
     list narrows to them)."""
-    shown: list[list[Any]] = data.get("unit_shown") or []
+    units = await active_units(turn.ws)
+    shown = listed_units(units, data)
     answer = normalized(text)
     if answer.isdigit():
         if not 1 <= int(answer) <= len(shown):
             prompt = (await go(turn, step, data))[0]
             return None, [texts.unknown_choice(len(shown)) + "\n\n" + prompt]
         return shown[int(answer) - 1], []
-    units: list[list[Any]] = data.get("units") or []
-    exact = [u for u in units if normalized(str(u[1])) == answer]
-    matching = exact or [u for u in units if answer in normalized(str(u[1]))]
+    matching = named(units, answer)
     if len(matching) == 1:
         return matching[0], []
     if not matching:
         prompt = (await go(turn, step, data))[0]
         return None, [texts.no_unit_matches(text[:40]) + "\n\n" + prompt]
-    return None, await go(turn, step, data | {"unit_shown": matching[:UNITS_LISTED]})
+    return None, await go(turn, step, without_unit_lists(data) | {"unit_filter": answer})
+
+
+def named(units: Sequence[Unit], answer: str) -> list[Unit]:
+    """The units named exactly `answer` (normalized), else those whose name holds it."""
+    exact = [u for u in units if normalized(u[1]) == answer]
+    return exact or [u for u in units if answer in normalized(u[1])]
+
+
+def listed_units(units: Sequence[Unit], data: Mapping[str, Any]) -> list[Unit]:
+    """The units the follower was shown, numbered: the words typed narrow the directory.
+
+    A draft stored by an earlier version keeps the list itself (`unit_shown`, [id, name]
+    pairs) rather than the words: it is read as it was, so a number keeps its meaning.
+    """
+    if "unit_shown" in data:
+        return [(int(u[0]), str(u[1])) for u in data.get("unit_shown") or []]
+    typed = data.get("unit_filter")
+    return (named(units, typed) if typed else list(units))[:UNITS_LISTED]
+
+
+def without_unit_lists(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft without the unit lists an earlier version stored in it."""
+    return {key: value for key, value in data.items() if key not in ("units", "unit_shown")}
 
 
 async def describe(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
@@ -571,13 +587,7 @@ async def begin_praise(turn: Turn) -> list[str]:
     if step is not None and not praising(step):
         return [texts.praise_not_now()]
     await turn.ws.drafts.release_photos(data)  # an unfinished praise's photos
-    units = [[d.id, d.name] for d in await turn.ws.directory.list_departments() if not d.archived]
-    fresh = {
-        "draft_id": secrets.token_urlsafe(8),
-        "photos": [],
-        "units": units,
-        "unit_shown": units[:UNITS_LISTED],
-    }
+    fresh = {"draft_id": secrets.token_urlsafe(8), "photos": []}
     return await go(turn, PRAISE_UNIT, fresh)
 
 

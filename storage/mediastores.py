@@ -1,10 +1,13 @@
-"""Pick the media store a deployment configured: a bucket when MEDIA_URL names one."""
+"""Pick the media store a deployment configured: a bucket when MEDIA_URL names one.
+
+`storage.s3media` (and with it boto3, about 10 MB) is imported only when a bucket is
+configured, so a deployment on one machine does not hold it in memory.
+"""
 
 from __future__ import annotations
 
 from config.settings import Settings
 from storage.media import LocalMediaStore, MediaStore
-from storage.s3media import S3MediaStore
 
 
 def open_media_store(settings: Settings) -> MediaStore:
@@ -12,6 +15,8 @@ def open_media_store(settings: Settings) -> MediaStore:
     bucket = settings.media_bucket
     if bucket is None:
         return LocalMediaStore(settings.media_dir)
+    from storage.s3media import S3MediaStore
+
     name, prefix = bucket
     secret = settings.s3_secret_access_key
     return S3MediaStore(

@@ -7,7 +7,8 @@ matplotlib by path, so charts look the same on every machine and need no system 
 If the file is missing or cannot draw Chinese, `CjkFontNotFound` says so rather than
 sending unreadable pictures. Figures are built with the object API on the Agg canvas,
 never through `pyplot`, so rendering keeps no global figure state and is safe in a worker
-thread.
+thread. matplotlib is imported by the first chart drawn, not with this module: it costs
+about 45 MB of memory, and a bot that never draws a chart should not pay for it.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pylopdf_fonts_zh_cn
-from matplotlib import font_manager, rc_context
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from tickets.measures import DepartmentMeasures, Ranking, WeekCounts
 from ui.categories import label_for
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
 Translate = Callable[[str], str]  # a message id to the requester's language (bot.i18n)
 
@@ -64,6 +65,8 @@ class CjkFontNotFound(RuntimeError):
 
 
 def _covers_chinese(path: Path) -> bool:
+    from matplotlib import font_manager
+
     font = font_manager.get_font(str(path))
     return all(font.get_char_index(ord(char)) for char in PROBE_TEXT)
 
@@ -71,6 +74,8 @@ def _covers_chinese(path: Path) -> bool:
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
     """Register the bundled CJK font with matplotlib and return its family name, or raise."""
+    from matplotlib import font_manager
+
     path = BUNDLED_FONT
     if not path.is_file():
         raise CjkFontNotFound(
@@ -86,6 +91,10 @@ def cjk_font() -> str:
 
 @contextmanager
 def _chinese_figure(size: tuple[float, float] = SIZE) -> Iterator[tuple[Figure, Axes]]:
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     with rc_context(
         {
             "font.family": "sans-serif",
@@ -97,6 +106,12 @@ def _chinese_figure(size: tuple[float, float] = SIZE) -> Iterator[tuple[Figure, 
         figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         yield figure, figure.add_subplot()
+
+
+def _integer_ticks() -> MaxNLocator:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _png(figure: Figure) -> bytes:
@@ -128,7 +143,7 @@ def weekly_states_chart(weeks: Sequence[WeekCounts], tr: Translate) -> bytes:
                 bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         axes.set_xlabel(tr("Week (first day)"))
         axes.set_ylabel(tr("Tickets"))
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(_integer_ticks())
         figure.legend(loc="outside right upper", fontsize="small")
         return _png(figure)
 
@@ -231,7 +246,7 @@ def category_chart(counts: Sequence[tuple[str, int]], tr: Translate) -> bytes:
         axes.bar_label(bars, padding=3)
         axes.invert_yaxis()
         axes.set_xlabel(tr("Tickets"))
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_locator(_integer_ticks())
         return _png(figure)
 
 

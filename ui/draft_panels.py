@@ -8,7 +8,7 @@ with its own prefix, which keeps the flows apart, and shares how its panels are 
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -46,9 +46,9 @@ class DraftPanels:
         return _("Step {step}/{total}").format(step=number, total=self.total_steps) + " · " + title
 
     def unit_choices(
-        self, draft: str, units: list[list[Any]], page: int, typed: str | None
+        self, draft: str, units: Sequence[tuple[int, str]], page: int, typed: str | None
     ) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
-        """The unit step's hint lines and rows: `units` ([id, name]) a page at a time."""
+        """The unit step's hint lines and rows: `units` (id, name) a page at a time."""
         pages = max(1, -(-len(units) // UNITS_PER_PAGE))
         page = min(max(page, 0), pages - 1)
         shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]

@@ -13,7 +13,9 @@ translated by the `tr` the caller passes, in the requester's language: the files
 made in a worker thread, outside the update's locale context, as charts are.
 
 Spreadsheet timestamps are local wall time in `tz` (Excel has no time zones); JSON ones
-are ISO 8601 with their UTC offset, as Open311 GeoReport v2 expects.
+are ISO 8601 with their UTC offset, as Open311 GeoReport v2 expects. openpyxl is imported
+by the first workbook written, not with this module, so a bot that never exports XLSX does
+not hold it in memory.
 """
 
 from __future__ import annotations
@@ -23,13 +25,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any, Final
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from typing import TYPE_CHECKING, Any, Final
 
 from tickets.calendar import DEFAULT_TZ, zone
 from tickets.categories import N_
@@ -38,6 +34,11 @@ from tickets.records import EventRecord, TicketRecord
 from ui.categories import label_for
 from ui.charts import STATE_NAMES, Translate
 from ui.render import FINDING_NAMES, SANCTION_NAMES, SOURCE_NAMES
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FINAL_OPEN311_STATES: Final = frozenset({"closed", "rejected", "duplicate"})
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -198,6 +199,9 @@ def _local(value: datetime, tz: tzinfo) -> datetime:
 
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, tz: tzinfo, rate: bool) -> Cell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, _local(value, tz))
         cell.number_format = "yyyy-mm-dd hh:mm"
@@ -222,6 +226,8 @@ def _write_sheet(
     tz: tzinfo,
     rate_columns: frozenset[int] = frozenset(),
 ) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     sheet.append([_xlsx_cell(sheet, name, tz, False) for name in header])
@@ -248,6 +254,8 @@ def export_xlsx(
     Sheet names, headers and labels are in `tr`'s language (the requester's), since the
     file is read by whoever asked for it; what people typed stays as they typed it.
     """
+    from openpyxl import Workbook
+
     tz = zone(tz)
     tickets_sheet, events_sheet, measures_sheet = (tr(name) for name in SHEET_NAMES)
     workbook = Workbook(write_only=True)

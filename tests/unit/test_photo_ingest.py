@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -14,8 +15,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import GetFile
 from aiogram.types import File
 
-from handlers.photos import IncomingPhoto, ingest_photo
+from handlers.photos import IncomingPhoto, draft_photo, ingest_photo, photo_ref
 from storage.media import LocalMediaStore, MediaPhotoIntake
+from tests import factories
 from tests.imagefactory import jpeg_bytes, phone_jpeg, truncated_jpeg
 from tests.keys import TEST_KEYS
 from tickets.photos import MB, ImageLimits, ImageRejected, RejectReason
@@ -54,7 +56,7 @@ async def test_a_photo_is_downloaded_and_stored(tmp_path: Path) -> None:
     entry = await ingest(bot, tmp_path)
 
     assert LocalMediaStore(tmp_path).exists(str(entry["sha256"]))
-    assert entry["file_id"] is None  # a document's file id would resend the EXIF original
+    assert entry.get("file_id") is None  # a document's file id would resend the EXIF original
 
 
 async def test_the_original_upload_is_kept_sealed_under_its_own_sha256(tmp_path: Path) -> None:
@@ -101,3 +103,31 @@ async def test_other_telegram_errors_are_not_disguised(tmp_path: Path) -> None:
 
     with pytest.raises(TelegramBadRequest):
         await ingest(bot, tmp_path)
+
+
+def test_a_draft_photo_keeps_no_empty_fields_and_reads_back_whole() -> None:
+    plain = factories.photo_ref(phash="ab" * 8, telegram_file_id="AgAC", original_sha256="1" * 64)
+    entry = draft_photo(plain)
+    assert None not in entry.values()
+    assert not {"captured_at", "gps_lat", "gps_lon"} & entry.keys()
+    assert photo_ref(entry) == plain
+    located = factories.photo_ref(
+        captured_at=datetime(2026, 5, 1, 9, 30, tzinfo=TZ), gps_lat=30.25, gps_lon=120.125
+    )
+    assert photo_ref(draft_photo(located), keep_meta=True) == located
+
+
+def test_a_draft_photo_stored_with_empty_fields_by_an_earlier_version_still_reads() -> None:
+    earlier = {
+        "sha256": "0" * 64,
+        "phash": None,
+        "size_bytes": 1,
+        "width": 1,
+        "height": 1,
+        "file_id": None,
+        "captured_at": None,
+        "gps_lat": None,
+        "gps_lon": None,
+        "original_sha256": None,
+    }
+    assert photo_ref(earlier, keep_meta=True) == factories.photo_ref()

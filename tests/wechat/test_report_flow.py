@@ -132,3 +132,30 @@ async def test_the_unit_reported_is_picked_by_typed_name_or_number(
 
     [ticket] = await tickets(wx_app)
     assert ticket.accused_department_id == transport
+
+
+async def test_a_draft_narrowed_by_an_earlier_version_keeps_its_numbers(
+    wx_app: WeChatApp, follower: WeChatUser
+) -> None:
+    await add_department(wx_app.session_factory, "市交通运输局")
+    tax = await add_department(wx_app.session_factory, "市税务局")
+    await say(follower, "我要举报", "第 1/6 步")
+    await say(follower, "1", "反映的是哪个单位")
+    [record] = await drafts(wx_app)
+    assert not {"units", "unit_shown"} & record.data.keys()  # read when asked, not stored
+
+    # An earlier version kept the directory and the list shown, narrowed to one unit.
+    async with wx_app.session_factory() as session, session.begin():
+        row = await session.get(FsmRecord, record.key)
+        assert row is not None
+        row.data = {**row.data, "units": [[tax, "市税务局"]], "unit_shown": [[tax, "市税务局"]]}
+    await say(follower, "1", "第 2/6 步")  # number 1 of the list that follower saw
+    await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
+    await say(follower, "1", "第 4/6 步")
+    await say(follower, "跳过", "第 5/6 步")
+    preview = await say(follower, "1", "第 6/6 步")
+    assert "被反映单位：市税务局" in preview
+    await say(follower, "确认", "您的举报已提交")
+
+    [ticket] = await tickets(wx_app)
+    assert ticket.accused_department_id == tax
