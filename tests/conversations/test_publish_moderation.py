@@ -186,6 +186,8 @@ async def test_only_an_administrator_in_a_private_chat_may_moderate(
     code = await closed_ticket(app, citizen)
     ticket = await ticket_by_code(app, code)
     assert ticket.id is not None
+    await supervisor.command("start")  # a message of the bot's to press the forged data on,
+    await supervisor.expect("")  # not waiting for the outbox to deliver the card
     for action in ("redact", "hide", "undo"):
         answer = await press_data(supervisor, Moderate(action=action, ticket_id=ticket.id))
         assert answer.text == "Only administrators can do this."
