@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -91,6 +91,23 @@ async def emulator_process(*, rate_limits: bool = False) -> AsyncIterator[tuple[
     finally:
         process.terminate()
         await process.wait()
+
+
+@contextlib.contextmanager
+def databases(scratch: Path, *, postgres: bool) -> Iterator[list[tuple[str, str]]]:
+    """The databases to measure on, as (backend, URL): a scratch SQLite file, the embedded
+    default; and, with `postgres`, an empty database on a throwaway PostgreSQL server, the
+    production backend (its server stops when the block ends)."""
+    found = [("sqlite", f"sqlite+aiosqlite:///{scratch / 'bench.sqlite3'}")]
+    with contextlib.ExitStack() as stack:
+        if postgres:
+            from tests.pgserver import PostgresServer  # dev-only helper
+
+            server = PostgresServer()
+            server.start()
+            stack.callback(server.stop)
+            found.append(("postgresql", server.create_database("bench")))
+        yield found
 
 
 def bench_settings(api_url: str, scratch: Path, **overrides: Any) -> Settings:

@@ -13,13 +13,22 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
+from sqlalchemy import Column, Integer, MetaData, Table, Text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine
 
 
-def create_echo_dispatcher() -> Dispatcher:
+def create_echo_dispatcher(journal: AsyncEngine | None = None) -> Dispatcher:
+    """The echo; with `journal`, each update's text is first committed to it in a
+    transaction of its own: the least any bot that keeps its updates durably does."""
     router = Router(name="echo")
 
     @router.message(F.text)
     async def echo(message: Message) -> None:
+        if journal is not None:
+            async with journal.begin() as connection:
+                await connection.execute(JOURNAL.insert().values(body=message.text))
         await message.answer(message.text or "")
 
     dispatcher = Dispatcher()
@@ -27,23 +36,36 @@ def create_echo_dispatcher() -> Dispatcher:
     return dispatcher
 
 
+JOURNAL = Table(
+    "journal", MetaData(), Column("id", Integer, primary_key=True), Column("body", Text)
+)
+
+
 @dataclass
 class EchoBot:
     bot: Bot
     dispatcher: Dispatcher
     task: asyncio.Task[None]
+    journal: AsyncEngine | None = None
 
 
-async def start_echo_bot(api_url: str, token: str) -> EchoBot:
-    """Start polling in the background; `stop_echo_bot` ends it cleanly."""
+async def start_echo_bot(api_url: str, token: str, *, journal_url: str | None = None) -> EchoBot:
+    """Start polling in the background; `stop_echo_bot` ends it cleanly.
+
+    `journal_url` (a scratch database) makes it commit each update before answering, with
+    the bot's own SQLite settings (WAL, the default synchronous level of WAL: FULL)."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
-    dispatcher = create_echo_dispatcher()
+    journal = create_engine(journal_url) if journal_url else None
+    if journal is not None:
+        async with journal.begin() as connection:
+            await connection.run_sync(JOURNAL.metadata.create_all)
+    dispatcher = create_echo_dispatcher(journal)
     task = asyncio.create_task(
         dispatcher.start_polling(
             bot, polling_timeout=1, handle_signals=False, close_bot_session=False
         )
     )
-    return EchoBot(bot, dispatcher, task)
+    return EchoBot(bot, dispatcher, task, journal)
 
 
 async def stop_echo_bot(echo: EchoBot) -> None:
@@ -52,3 +74,5 @@ async def stop_echo_bot(echo: EchoBot) -> None:
     await echo.dispatcher.stop_polling()
     await echo.task
     await echo.bot.session.close()
+    if echo.journal is not None:
+        await echo.journal.dispose()
