@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+WHY = Path(__file__).with_name("MISSED.md")
 
 
 def machine() -> dict[str, str]:
@@ -113,6 +114,7 @@ def render(out: Path, *, seconds: float | None, size: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     failures: list[str] = []
+    missed = False
     for path in sorted(out.glob("*.json")):
         bench = path.stem
         rc_path = path.with_suffix(".rc")
@@ -124,10 +126,17 @@ def render(out: Path, *, seconds: float | None, size: str) -> str:
             continue
         for budget in result.get("budgets", []):
             lines.append(budget_row(bench, budget))
+            missed = missed or not budget.get("met", False)
         for note in result.get("notes", []):
             failures.append(f"- `{bench}`: {note}")
     if failures:
         lines += ["", "Notes:", "", *failures]
+    if missed:
+        lines += [
+            "",
+            "Why each ✗ is missed, as measured, and what would close it: "
+            f"[{WHY.name}]({WHY.name}).",
+        ]
     lines += ["", "The raw JSON of each benchmark is in the run's output folder.", ""]
     return "\n".join(lines)
 

@@ -38,7 +38,7 @@ started=$SECONDS
 run throughput --messages 1000 --users 50
 run photo_pipeline --repeat 7
 run intake_bench --citizens 10 --reports 2
-run latency_bench --citizens 20 --album 3
+run latency_bench --citizens 20 --album 3 "${PG_FLAG[@]}"
 run outbox_bench --messages 3000 --chats 600
 run stats_bench --tickets "$TICKETS" "${PG_FLAG[@]}"
 run memory_bench --drafts 10000 "${PG_FLAG[@]}"

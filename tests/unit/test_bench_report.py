@@ -41,3 +41,11 @@ def test_the_results_page_marks_each_budget_and_names_a_benchmark_that_printed_n
     )
     assert "| `stats_bench` | /status p95 | 3 ms | — | — | ≤ 1 ms | ✗ |" in page
     assert "`throughput` printed no result (exit status 1)" in page
+    assert "[MISSED.md](MISSED.md)" in page
+
+
+def test_a_page_with_every_budget_met_sends_nobody_to_the_misses(tmp_path: Path) -> None:
+    met = Budget("photo pipeline", 120, "ms", 1.3, "at_most", baseline=100).as_json()
+    (tmp_path / "photo_pipeline.json").write_text(json.dumps({"budgets": [met]}))
+
+    assert "MISSED.md" not in render(tmp_path, seconds=60, size="default sizes")
