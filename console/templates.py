@@ -7,6 +7,8 @@ placeholder or a lone brace is refused there and nothing is stored.
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
@@ -71,14 +73,6 @@ async def edit(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.R
     return done(request, HOME, _("Template #{id} saved.").format(id=template.id))
 
 
-async def retire(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await activate(request, ws, staff, active=False)
-
-
-async def restore(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await activate(request, ws, staff, active=True)
-
-
 async def activate(
     request: web.Request, ws: UpdateWorkspace, staff: Staff, *, active: bool
 ) -> web.Response:
@@ -96,5 +90,6 @@ def add_routes(app: web.Application, page: PageDecorator) -> None:
     app.router.add_get("/config/templates", view(templates))
     app.router.add_post("/config/templates", form(add))
     app.router.add_post(r"/config/templates/{id:\d+}", form(edit))
-    app.router.add_post(r"/config/templates/{id:\d+}/retire", form(retire))
-    app.router.add_post(r"/config/templates/{id:\d+}/restore", form(restore))
+    for verb, active in (("retire", False), ("restore", True)):
+        path = r"/config/templates/{id:\d+}/" + verb
+        app.router.add_post(path, form(partial(activate, active=active)))
