@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from emulator.client import EmulatorClient
 
 Direction = Literal["at_least", "at_most"]
 
@@ -91,6 +93,24 @@ async def emulator_process(*, rate_limits: bool = False) -> AsyncIterator[tuple[
     finally:
         process.terminate()
         await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def bot_on_emulator() -> AsyncIterator[tuple[EmulatorClient, str, str]]:
+    """The bot running on scratch storage against an emulator process; yields a client of
+    the emulator's control API, its URL and its control token."""
+    from bot.app import SnapreportApp
+    from emulator.client import EmulatorClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        async with emulator_process() as (url, control):
+            app = SnapreportApp(bench_settings(url, Path(tmp)))
+            await app.start()
+            try:
+                async with EmulatorClient(url, token=control) as client:
+                    yield client, url, control
+            finally:
+                await app.stop()
 
 
 def bench_settings(api_url: str, scratch: Path, **overrides: Any) -> Settings:
