@@ -113,6 +113,16 @@ async def bot_on_emulator() -> AsyncIterator[tuple[EmulatorClient, str, str]]:
                 await app.stop()
 
 
+def throwaway_postgres(stack: contextlib.ExitStack, name: str) -> str:
+    """The URL of database `name` on a PostgreSQL server of its own, stopped with `stack`."""
+    from tests.pgserver import PostgresServer  # dev-only helper
+
+    server = PostgresServer()
+    server.start()
+    stack.callback(server.stop)
+    return server.create_database(name)
+
+
 def bench_settings(api_url: str, scratch: Path, **overrides: Any) -> Settings:
     """The bot's settings for a benchmark: a scratch SQLite database and media folder, and
     Telegram's limits lifted (the emulator's are off too), so the figure measures the bot."""

@@ -39,7 +39,7 @@ from typing import Any
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select, text
 
-from bench.common import Budget, bench_settings, finish
+from bench.common import Budget, bench_settings, finish, throwaway_postgres
 from config.logs import configure_logging
 from storage.db import is_sqlite
 from storage.fsm import DatabaseStorage
@@ -209,12 +209,7 @@ async def _main(args: argparse.Namespace, stack: ExitStack) -> list[dict[str, An
     if not args.no_sqlite:
         urls.append(f"sqlite+aiosqlite:///{scratch / 'drafts.sqlite3'}")
     if args.postgres_temp:
-        from tests.pgserver import PostgresServer  # dev-only helper
-
-        server = PostgresServer()
-        server.start()
-        stack.callback(server.stop)
-        urls.append(server.create_database("memory_bench"))
+        urls.append(throwaway_postgres(stack, "memory_bench"))
     return [await _in_own_process(url, scratch, args) for url in urls]
 
 
