@@ -14,9 +14,9 @@ from functools import partial
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, render
+from console.backend import Staff
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from tickets.categories import LABEL_MAX
 from tickets.category_admin import add_category, rename_category, set_retired
 from tickets.changes import Change
@@ -30,9 +30,8 @@ async def categories(request: web.Request, ws: UpdateWorkspace, staff: Staff) ->
     context = {
         "categories": await ws.categories.list_categories(),
         "label_max": LABEL_MAX,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_categories.html", context))
+    return settings_page(request, "config_categories.html", context)
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:

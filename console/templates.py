@@ -12,9 +12,9 @@ from functools import partial
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, render
+from console.backend import Staff
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from console.directory import number
 from tickets.changes import Change
 from tickets.findings import Finding
@@ -39,9 +39,8 @@ async def templates(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
         "placeholder_help": placeholder_help(),
         "title_max": TITLE_MAX,
         "body_max": BODY_MAX,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_templates.html", context))
+    return settings_page(request, "config_templates.html", context)
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
