@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from emulator.client import EmulatorClient
 
 Direction = Literal["at_least", "at_most"]
 
@@ -93,6 +95,37 @@ async def emulator_process(*, rate_limits: bool = False) -> AsyncIterator[tuple[
         await process.wait()
 
 
+@contextlib.asynccontextmanager
+async def bot_on_emulator(
+    database_url: str | None = None,
+) -> AsyncIterator[tuple[EmulatorClient, str, str]]:
+    """The bot running on scratch storage (or `database_url`) against an emulator process;
+    yields a client of the emulator's control API, its URL and its control token."""
+    from bot.app import SnapreportApp
+    from emulator.client import EmulatorClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        async with emulator_process() as (url, control):
+            overrides = {"database_url": database_url} if database_url else {}
+            app = SnapreportApp(bench_settings(url, Path(tmp), **overrides))
+            await app.start()
+            try:
+                async with EmulatorClient(url, token=control) as client:
+                    yield client, url, control
+            finally:
+                await app.stop()
+
+
+def throwaway_postgres(stack: contextlib.ExitStack, name: str) -> str:
+    """The URL of database `name` on a PostgreSQL server of its own, stopped with `stack`."""
+    from tests.pgserver import PostgresServer  # dev-only helper
+
+    server = PostgresServer()
+    server.start()
+    stack.callback(server.stop)
+    return server.create_database(name)
+
+
 @contextlib.contextmanager
 def databases(scratch: Path, *, postgres: bool) -> Iterator[list[tuple[str, str]]]:
     """The databases to measure on, as (backend, URL): a scratch SQLite file, the embedded
@@ -101,12 +134,7 @@ def databases(scratch: Path, *, postgres: bool) -> Iterator[list[tuple[str, str]
     found = [("sqlite", f"sqlite+aiosqlite:///{scratch / 'bench.sqlite3'}")]
     with contextlib.ExitStack() as stack:
         if postgres:
-            from tests.pgserver import PostgresServer  # dev-only helper
-
-            server = PostgresServer()
-            server.start()
-            stack.callback(server.stop)
-            found.append(("postgresql", server.create_database("bench")))
+            found.append(("postgresql", throwaway_postgres(stack, "bench")))
         yield found
 
 

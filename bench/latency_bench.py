@@ -27,9 +27,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from bench.common import Budget, bench_settings, databases, emulator_process, finish
+from bench.common import Budget, bot_on_emulator, databases, finish
 from bench.photo_pipeline import phone_photo_jpeg
-from bot.app import SnapreportApp
 from config.logs import configure_logging
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import BotAction
@@ -96,42 +95,32 @@ async def run(
     photos = variants(citizens * album_size + 1)
     photo = photos[-1]
     albums = [photos[i * album_size : (i + 1) * album_size] for i in range(citizens)]
-    with tempfile.TemporaryDirectory() as tmp:
-        async with emulator_process() as (url, control):
-            overrides = {"database_url": database_url} if database_url else {}
-            app = SnapreportApp(bench_settings(url, Path(tmp), **overrides))
-            await app.start()
-            try:
-                async with EmulatorClient(url, token=control) as client:
-                    people = [
-                        await client.chat_user(first_name=f"c{i}", language_code="en")
-                        for i in range(citizens)
-                    ]
-                    probers = [
-                        await client.chat_user(first_name=f"p{i}", language_code="en")
-                        for i in range(probes)
-                    ]
-                    # Warm up: imports, SQL caches, Pillow's first decode.
-                    warm = await client.chat_user(first_name="warm", language_code="en")
-                    await warm.send_photo(photo)
-                    await warm.expect("Received: 1", timeout=120)
-                    idle: list[float] = []
-                    done = asyncio.Event()
-                    for prober in probers:
-                        await prober.command("help")
-                        await answered(prober)
-                    quiet = asyncio.create_task(probe(probers[0], done, idle))
-                    await asyncio.sleep(2)
-                    done.set()
-                    await quiet
-                    busy: list[float] = []
-                    albums_done = asyncio.Event()
-                    tasks = [asyncio.create_task(probe(p, albums_done, busy)) for p in probers]
-                    albums_s = await send_albums(url, control, people, albums)
-                    albums_done.set()
-                    await asyncio.gather(*tasks)
-            finally:
-                await app.stop()
+    async with bot_on_emulator(database_url) as (client, url, control):
+        people = [
+            await client.chat_user(first_name=f"c{i}", language_code="en") for i in range(citizens)
+        ]
+        probers = [
+            await client.chat_user(first_name=f"p{i}", language_code="en") for i in range(probes)
+        ]
+        # Warm up: imports, SQL caches, Pillow's first decode.
+        warm = await client.chat_user(first_name="warm", language_code="en")
+        await warm.send_photo(photo)
+        await warm.expect("Received: 1", timeout=120)
+        idle: list[float] = []
+        done = asyncio.Event()
+        for prober in probers:
+            await prober.command("help")
+            await answered(prober)
+        quiet = asyncio.create_task(probe(probers[0], done, idle))
+        await asyncio.sleep(2)
+        done.set()
+        await quiet
+        busy: list[float] = []
+        albums_done = asyncio.Event()
+        tasks = [asyncio.create_task(probe(p, albums_done, busy)) for p in probers]
+        albums_s = await send_albums(url, control, people, albums)
+        albums_done.set()
+        await asyncio.gather(*tasks)
     return {
         "benchmark": "text reply latency while citizens send albums",
         "citizens": citizens,

@@ -39,13 +39,13 @@ from typing import Any
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select, text
 
-from bench.common import Budget, bench_settings, finish
+from bench.common import Budget, bench_settings, finish, throwaway_postgres
 from config.logs import configure_logging
 from storage.db import is_sqlite
 from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
 from storage.models import FsmRecord
-from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from storage.unit_of_work import unit_of_work
 from tickets.views import PhotoRef
 
 DRAFT_STATE = "ReportDraft:confirming"
@@ -130,19 +130,11 @@ async def _store(storage: DatabaseStorage, app: Any, args: argparse.Namespace) -
     rng = random.Random(args.seed)
     directory = units(args.departments)
     for first in range(0, args.drafts, args.batch):
-        async with app.session_factory() as session:
-            unit = UnitOfWork(session)
-            token = CURRENT_UNIT.set(unit)
-            try:
-                for number in range(first, min(first + args.batch, args.drafts)):
-                    key = _key(number)
-                    await storage.set_state(key, ReportDraft.confirming)
-                    await storage.set_data(key, draft_data(rng, directory))
-                await session.commit()
-            finally:
-                CURRENT_UNIT.reset(token)
-                unit.open = False
-                unit.release()
+        async with unit_of_work(app.session_factory):
+            for number in range(first, min(first + args.batch, args.drafts)):
+                key = _key(number)
+                await storage.set_state(key, ReportDraft.confirming)
+                await storage.set_data(key, draft_data(rng, directory))
 
 
 async def _database_bytes(app: Any, url: str, path: Path | None) -> dict[str, Any]:
@@ -217,12 +209,7 @@ async def _main(args: argparse.Namespace, stack: ExitStack) -> list[dict[str, An
     if not args.no_sqlite:
         urls.append(f"sqlite+aiosqlite:///{scratch / 'drafts.sqlite3'}")
     if args.postgres_temp:
-        from tests.pgserver import PostgresServer  # dev-only helper
-
-        server = PostgresServer()
-        server.start()
-        stack.callback(server.stop)
-        urls.append(server.create_database("memory_bench"))
+        urls.append(throwaway_postgres(stack, "memory_bench"))
     return [await _in_own_process(url, scratch, args) for url in urls]
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from bench.common import Budget, finish
+from bench.common import Budget, finish, throwaway_postgres
 from storage.db import create_engine, create_session_factory, is_sqlite
 from storage.identity import IdentityKeys
 from storage.migrate import upgrade
@@ -497,12 +497,7 @@ async def _main(args: argparse.Namespace, stack: ExitStack) -> list[dict[str, An
         )
         urls.append(f"sqlite+aiosqlite:///{path}")
     if args.postgres_temp:
-        from tests.pgserver import PostgresServer  # dev-only helper
-
-        server = PostgresServer()
-        server.start()
-        stack.callback(server.stop)
-        urls.append(server.create_database("stats_bench"))
+        urls.append(throwaway_postgres(stack, "stats_bench"))
     if args.postgres_url:
         urls.append(args.postgres_url)
     return [await run_backend(url, args) for url in urls]

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import Budget, bench_settings, emulator_process, finish
+from bench.common import Budget, bot_on_emulator, emulator_process, finish
 from bench.echo_bot import start_echo_bot, stop_echo_bot
 from config.logs import configure_logging
 from emulator.client import EmulatorClient
@@ -87,19 +87,8 @@ async def _measure_echo(users: int, messages: int, *, journal_url: str | None) -
 
 
 async def measure_snapreport(users: int, messages: int) -> float:
-    from bot.app import SnapreportApp
-
-    with tempfile.TemporaryDirectory() as tmp:
-        async with emulator_process() as (url, control):
-            app = SnapreportApp(bench_settings(url, Path(tmp)))
-            await app.start()
-            try:
-                async with EmulatorClient(url, token=control) as client:
-                    seconds = await inject_and_wait(
-                        client, users=users, messages=messages, send=send_help
-                    )
-            finally:
-                await app.stop()
+    async with bot_on_emulator() as (client, _url, _control):
+        seconds = await inject_and_wait(client, users=users, messages=messages, send=send_help)
     return messages / seconds
 
 

@@ -26,7 +26,7 @@ from console.web import mount_console
 from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.media import MediaStore
-from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from storage.unit_of_work import unit_of_work
 from tickets.clock import Clock
 from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace
@@ -60,31 +60,20 @@ class ConsoleBackend:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UpdateWorkspace]:
-        async with self.sessions() as session:
-            unit = UnitOfWork(session)
-            token = CURRENT_UNIT.set(unit)
-            try:
-                await self.calendars.fresh(session)
-                ws = update_workspace(
-                    session,
-                    sessions=self.sessions,
-                    clock=self.clock,
-                    settings=self.settings,
-                    i18n=self.i18n,
-                    calendars=self.calendars,
-                    media=self.media,
-                    image_limits=ImageLimits(),
-                )
-                with use_categories(await ws.categories.list_categories()):
-                    yield ws
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                unit.open = False
-                CURRENT_UNIT.reset(token)
-                unit.release()
+        async with unit_of_work(self.sessions) as session:
+            await self.calendars.fresh(session)
+            ws = update_workspace(
+                session,
+                sessions=self.sessions,
+                clock=self.clock,
+                settings=self.settings,
+                i18n=self.i18n,
+                calendars=self.calendars,
+                media=self.media,
+                image_limits=ImageLimits(),
+            )
+            with use_categories(await ws.categories.list_categories()):
+                yield ws
 
 
 def console_server(backend: ConsoleBackend) -> web.Application:

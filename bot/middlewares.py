@@ -29,7 +29,7 @@ from config.logs import user_hash as user_hash
 from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
-from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from storage.unit_of_work import unit_of_work
 from tickets.errors import DomainError
 from tickets.ports import UpdateWorkspace
 from ui.categories import use_categories
@@ -51,26 +51,15 @@ class DbSessionMiddleware(BaseMiddleware):
         self._sessions = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self._sessions() as session:
-            unit = UnitOfWork(session)
-            token = CURRENT_UNIT.set(unit)
-            try:
-                data["session"] = session
-                result = await handler(event, data)
-                receipt = data.get("inbox_receipt")
-                if isinstance(receipt, InboxReceipt):
-                    await mark_handled_on(session, receipt.update_id)
-                await session.commit()
-                if isinstance(receipt, InboxReceipt):
-                    receipt.marked = True
-                return result
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                unit.open = False
-                CURRENT_UNIT.reset(token)
-                unit.release()  # after the commit or rollback: see `storage.fsm`
+        async with unit_of_work(self._sessions) as session:
+            data["session"] = session
+            result = await handler(event, data)
+            receipt = data.get("inbox_receipt")
+            if isinstance(receipt, InboxReceipt):
+                await mark_handled_on(session, receipt.update_id)
+        if isinstance(receipt, InboxReceipt):
+            receipt.marked = True
+        return result
 
 
 class ActorMiddleware(BaseMiddleware):

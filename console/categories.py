@@ -9,12 +9,14 @@ deleted.
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, render
+from console.backend import Staff
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from tickets.categories import LABEL_MAX
 from tickets.category_admin import add_category, rename_category, set_retired
 from tickets.changes import Change
@@ -28,9 +30,8 @@ async def categories(request: web.Request, ws: UpdateWorkspace, staff: Staff) ->
     context = {
         "categories": await ws.categories.list_categories(),
         "label_max": LABEL_MAX,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_categories.html", context))
+    return settings_page(request, "config_categories.html", context)
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
@@ -59,14 +60,6 @@ async def rename(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
     return done(request, HOME, _("Category {slug} saved.").format(slug=category.slug))
 
 
-async def retire(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await set_offered(request, ws, staff, retired=True)
-
-
-async def restore(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await set_offered(request, ws, staff, retired=False)
-
-
 async def set_offered(
     request: web.Request, ws: UpdateWorkspace, staff: Staff, *, retired: bool
 ) -> web.Response:
@@ -88,5 +81,6 @@ def add_routes(app: web.Application, page: PageDecorator) -> None:
     app.router.add_get("/config/categories", view(categories))
     app.router.add_post("/config/categories", form(add))
     app.router.add_post(f"/config/categories/{SLUG}", form(rename))
-    app.router.add_post(f"/config/categories/{SLUG}/retire", form(retire))
-    app.router.add_post(f"/config/categories/{SLUG}/restore", form(restore))
+    for verb, retired in (("retire", True), ("restore", False)):
+        path = f"/config/categories/{SLUG}/{verb}"
+        app.router.add_post(path, form(partial(set_offered, retired=retired)))

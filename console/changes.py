@@ -9,12 +9,13 @@ next page of the settings.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import web
 
 from config.logs import user_hash
-from console.backend import Staff, backend_of, see_other
+from console.backend import Staff, backend_of, render, see_other
 from console.web import secure_cookies
 from tickets.changes import Change, record_change
 from tickets.ports import UpdateWorkspace
@@ -49,12 +50,10 @@ def done(request: web.Request, location: str, message: str) -> web.Response:
     return response
 
 
-def flash_of(request: web.Request) -> str:
-    return unquote(request.cookies.get(FLASH, ""))
-
-
-def shown(request: web.Request, response: web.Response) -> web.Response:
-    """The page response, with a flash it has shown spent."""
+def settings_page(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
+    """A settings page, showing the flash a change brought back; the flash is then spent."""
+    flash = unquote(request.cookies.get(FLASH, ""))
+    response = render(request, template, {**context, "flash": flash})
     if FLASH in request.cookies:
         response.del_cookie(FLASH, path=FLASH_PATH)
     return response

@@ -9,9 +9,9 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from config.logs import user_hash
-from console.backend import Staff, backend_of, render
+from console.backend import Staff, backend_of
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from tickets.changes import Change
 from tickets.deadlines import ACCEPT_DAYS_MAX, RESOLVE_DAYS_MAX, DeadlineDays, DeadlinePolicy
 from tickets.errors import ValidationError
@@ -45,9 +45,8 @@ async def deadlines(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
         "console_days": await ws.calendar_days.list_days(),
         "range_max": MAX_RANGE_DAYS,
         "name_max": NAME_MAX,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_deadlines.html", context))
+    return settings_page(request, "config_deadlines.html", context)
 
 
 def whole(text: str) -> int:

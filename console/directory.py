@@ -10,9 +10,9 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, backend_of, render
+from console.backend import Staff, backend_of
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from tickets.actors import Role
 from tickets.changes import Change
 from tickets.membership import (
@@ -54,9 +54,8 @@ async def departments(request: web.Request, ws: UpdateWorkspace, staff: Staff) -
     context = {
         "departments": listed,
         "names": {d.id: d.name for d in listed},
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_departments.html", context))
+    return settings_page(request, "config_departments.html", context)
 
 
 async def department(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
@@ -77,9 +76,8 @@ async def department(request: web.Request, ws: UpdateWorkspace, staff: Staff) ->
         "roles": [Role.SUPERVISOR, Role.HANDLER],
         "role_label": role_label,
         "local_time": lambda moment: local_time(moment, tz),
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_department.html", context))
+    return settings_page(request, "config_department.html", context)
 
 
 def described(unit: DepartmentView) -> str:

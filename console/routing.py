@@ -12,9 +12,9 @@ import asyncio
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, backend_of, render
+from console.backend import Staff, backend_of
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from console.directory import number
 from console.oversight import requester_language
 from tickets.changes import Change
@@ -36,9 +36,8 @@ async def routing(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> we
         "departments": [d for d in await ws.directory.list_departments() if not d.archived],
         "categories": [c.slug for c in current_categories().offered()],
         "category_label": category_label,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_routing.html", context))
+    return settings_page(request, "config_routing.html", context)
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:

@@ -7,12 +7,14 @@ placeholder or a lone brace is refused there and nothing is stored.
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
-from console.backend import Staff, render
+from console.backend import Staff
 from console.casework import PageDecorator
-from console.changes import audited, done, flash_of, shown
+from console.changes import audited, done, settings_page
 from console.directory import number
 from tickets.changes import Change
 from tickets.findings import Finding
@@ -37,9 +39,8 @@ async def templates(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
         "placeholder_help": placeholder_help(),
         "title_max": TITLE_MAX,
         "body_max": BODY_MAX,
-        "flash": flash_of(request),
     }
-    return shown(request, render(request, "config_templates.html", context))
+    return settings_page(request, "config_templates.html", context)
 
 
 async def add(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
@@ -71,14 +72,6 @@ async def edit(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.R
     return done(request, HOME, _("Template #{id} saved.").format(id=template.id))
 
 
-async def retire(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await activate(request, ws, staff, active=False)
-
-
-async def restore(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
-    return await activate(request, ws, staff, active=True)
-
-
 async def activate(
     request: web.Request, ws: UpdateWorkspace, staff: Staff, *, active: bool
 ) -> web.Response:
@@ -96,5 +89,6 @@ def add_routes(app: web.Application, page: PageDecorator) -> None:
     app.router.add_get("/config/templates", view(templates))
     app.router.add_post("/config/templates", form(add))
     app.router.add_post(r"/config/templates/{id:\d+}", form(edit))
-    app.router.add_post(r"/config/templates/{id:\d+}/retire", form(retire))
-    app.router.add_post(r"/config/templates/{id:\d+}/restore", form(restore))
+    for verb, active in (("retire", False), ("restore", True)):
+        path = r"/config/templates/{id:\d+}/" + verb
+        app.router.add_post(path, form(partial(activate, active=active)))

@@ -16,14 +16,12 @@ or the exact name.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -41,6 +39,7 @@ from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware
 from handlers.changes import audited
 from handlers.errors import refusing
+from handlers.redraw import edit_pressed
 from handlers.routing import Blueprint
 from tickets.actors import Actor
 from tickets.changes import Change
@@ -625,9 +624,7 @@ async def on_remove_member(
     await query.answer(_("{name} is no longer a member.").format(name=member.display_name))
     department = await ctx.directory.get_department(department_id=member.department_id)
     if department is not None and isinstance(query.message, Message):
-        text, markup = await members_text(ctx, department)
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_text(text, reply_markup=markup)
+        await edit_pressed(query, *await members_text(ctx, department))
 
 
 @router.callback_query(RevokeInvite.filter(), admin_context, flags=ADMIN)
@@ -646,9 +643,7 @@ async def on_revoke_invite(
         _("Invite #{id} revoked: its link no longer works.").format(id=callback_data.invite_id)
     )
     if isinstance(query.message, Message):
-        text, markup = await invites_text(ctx)
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_text(text, reply_markup=markup)
+        await edit_pressed(query, *await invites_text(ctx))
 
 
 # -- /bind ------------------------------------------------------------------------------------

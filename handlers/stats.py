@@ -57,6 +57,7 @@ from config.logs import user_hash
 from config.settings import Settings
 from handlers.access import ADMIN, AccessMiddleware, in_private
 from handlers.errors import refusing
+from handlers.redraw import edit_pressed, edit_pressed_markup
 from handlers.routing import Blueprint
 from outbox.statistics import CHART_OUTAGE, Chart, ranking_chart_png, stats_charts
 from tickets.accused import units_kept_from_reporter
@@ -758,9 +759,7 @@ CHOICES = {str(choice) for choice in PhotoChoice}
 @router.callback_query(TicketPublish.filter(F.photos == "cancel"), flags=ADMIN)
 async def on_publish_cancel(query: CallbackQuery) -> None:
     await query.answer(_("Cancelled."))
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(reply_markup=None)
+    await edit_pressed_markup(query, None)
 
 
 @router.callback_query(TicketPublish.filter(F.photos.in_(CHOICES)), flags=ADMIN)
@@ -783,11 +782,9 @@ async def on_publish(
         )
     code = publication.ticket.code
     await query.answer(_("📢 Published."))
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_text(
-                _("📢 {code} is published on the transparency channel.").format(code=code)
-            )
+    await edit_pressed(
+        query, _("📢 {code} is published on the transparency channel.").format(code=code)
+    )
 
 
 def create_router() -> Router:

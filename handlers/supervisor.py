@@ -60,6 +60,7 @@ from aiogram.utils.i18n import gettext as _
 from config.settings import Settings
 from handlers.access import STAFF, AccessMiddleware, in_private
 from handlers.errors import AfterRefusal, Refusal, refusing
+from handlers.redraw import edit_pressed, edit_pressed_markup
 from handlers.routing import Blueprint
 from handlers.stats import publish_button
 from tickets.accused import sees_reporter
@@ -385,11 +386,7 @@ async def show_choices(
     back = OpenCard(ticket_id=ticket.id, edit=True).pack()
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back)])
     await query.answer(prompt)
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
-            )
+    await edit_pressed_markup(query, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 async def start_step(
@@ -497,8 +494,7 @@ async def on_route(
         return
     # The chat pressed in stays with the old department: it keeps the code, not the ticket
     # (an alert there gets the same edit from the outbox, which then forgets it).
-    with contextlib.suppress(TelegramBadRequest):
-        await query.message.edit_text(card_withdrawn(ticket.code))
+    await edit_pressed(query, card_withdrawn(ticket.code))
 
 
 @router.callback_query(AssignTo.filter(), flags=STAFF)
@@ -542,8 +538,7 @@ async def on_open_card(
     text = await card_text(ws, ticket, settings, restricted=restricted)
     markup = card_keyboard(ticket, restricted=restricted)
     if callback_data.edit:
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_text(text, reply_markup=markup)
+        await edit_pressed(query, text, markup)
     else:
         await query.message.answer(text, reply_markup=markup)
 
@@ -692,21 +687,13 @@ def finding_summary(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def edit_panel(
-    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):  # unchanged
-            await query.message.edit_text(text, reply_markup=markup)
-
-
 async def ask_for_reply(
     query: CallbackQuery, state: FSMContext, ws: UpdateWorkspace, data: dict[str, Any]
 ) -> None:
     """The finding is complete: on to the official reply."""
     await state.set_state(Casework.writing_reply)
     await query.answer()
-    await edit_panel(query, finding_summary(data))
+    await edit_pressed(query, finding_summary(data))
     if isinstance(query.message, Message):
         await prompt_reply(query.message, ws, data)
 
@@ -736,7 +723,7 @@ async def on_finding(
     await state.set_state(Casework.choosing_actions)
     await query.answer()
     prompt = _("Which actions were taken? Press each that applies, then Done.")
-    await edit_panel(
+    await edit_pressed(
         query, finding_summary(data) + "\n\n" + prompt, sanctions_keyboard(cb.ticket_id, ())
     )
 
@@ -753,11 +740,7 @@ async def on_sanction(
     actions = [str(s) for s in check_sanctions(data["finding"], chosen)] if chosen else []
     await state.update_data(actions=actions)
     await query.answer()
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(
-                reply_markup=sanctions_keyboard(cb.ticket_id, actions)
-            )
+    await edit_pressed_markup(query, sanctions_keyboard(cb.ticket_id, actions))
 
 
 @router.callback_query(SanctionsDone.filter(), flags=STAFF)
@@ -772,7 +755,9 @@ async def on_sanctions_done(
     await state.set_state(Casework.counting_people)
     await query.answer()
     prompt = _("How many people are concerned? Their names are never asked for.")
-    await edit_panel(query, finding_summary(data) + "\n\n" + prompt, people_keyboard(cb.ticket_id))
+    await edit_pressed(
+        query, finding_summary(data) + "\n\n" + prompt, people_keyboard(cb.ticket_id)
+    )
 
 
 @router.callback_query(PeopleCount.filter(), flags=STAFF)
@@ -1077,9 +1062,7 @@ async def turn_queue_page(
 ) -> None:
     text, markup = await queue_page(ws, actor, settings, page=callback_data.page)
     await query.answer()
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_text(text, reply_markup=markup)
+    await edit_pressed(query, text, markup)
 
 
 @router.message(Command("ticket"), in_private, flags=STAFF)

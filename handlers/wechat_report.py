@@ -51,9 +51,10 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 import aiohttp
@@ -432,15 +433,26 @@ def without_unit_lists(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in ("units", "unit_shown")}
 
 
-async def describe(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+async def describe(
+    turn: Turn, data: dict[str, Any], text: str, *, then: str = PHOTOS
+) -> list[str]:
+    """Keep the description and go on to the photos (a praise's with `then`)."""
     description = validate_description(text)  # too short or long: refused, the step stays
-    return await go(turn, PHOTOS, data | {"description": description})
+    return await go(turn, then, data | {"description": description})
 
 
-async def photos_done(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
+async def photos_done(
+    turn: Turn,
+    data: dict[str, Any],
+    text: str,
+    *,
+    prompt: Callable[[int], str] = texts.photos_prompt,
+    then: str = PLACE,
+) -> list[str]:
+    """On "next", leave the photos for `then`; else ask again with `prompt`."""
     if not said(text, NEXT):
-        return [texts.not_understood(texts.photos_prompt(len(data["photos"])))]
-    return await go(turn, PLACE, data)
+        return [texts.not_understood(prompt(len(data["photos"])))]
+    return await go(turn, then, data)
 
 
 async def take_photo(turn: Turn, step: str, data: dict[str, Any], push: ImageMessage) -> list[str]:
@@ -598,17 +610,6 @@ async def choose_praised(turn: Turn, data: dict[str, Any], text: str) -> list[st
     return await go(turn, PRAISE_DESCRIBING, data | {"unit_id": unit[0], "unit_name": unit[1]})
 
 
-async def describe_praise(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
-    description = validate_description(text)  # too short or long: refused, the step stays
-    return await go(turn, PRAISE_PHOTOS, data | {"description": description})
-
-
-async def praise_photos_done(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
-    if not said(text, NEXT):
-        return [texts.not_understood(texts.praise_photos_prompt(len(data["photos"])))]
-    return await go(turn, PRAISE_CONFIRM, data)
-
-
 async def confirm_praise(turn: Turn, data: dict[str, Any], text: str) -> list[str]:
     """Store it; the praise, its notice and the end of the draft commit together, or none."""
     index = pick(text, [CONFIRM_WORDS, ["cancel"]])
@@ -660,7 +661,8 @@ async def my_tickets(turn: Turn) -> list[str]:
     return [texts.own_tickets_text(own, turn.settings.tz)]
 
 
-STEPS = {
+# What a typed answer does at each step of a draft.
+STEPS: dict[str, Callable[[Turn, dict[str, Any], str], Awaitable[list[str]]]] = {
     CATEGORY: choose_category,
     UNIT: choose_unit,
     DESCRIBING: describe,
@@ -672,7 +674,7 @@ STEPS = {
     CONFIRM: confirm,
     MATCHING: choose_match,
     PRAISE_UNIT: choose_praised,
-    PRAISE_DESCRIBING: describe_praise,
-    PRAISE_PHOTOS: praise_photos_done,
+    PRAISE_DESCRIBING: partial(describe, then=PRAISE_PHOTOS),
+    PRAISE_PHOTOS: partial(photos_done, prompt=texts.praise_photos_prompt, then=PRAISE_CONFIRM),
     PRAISE_CONFIRM: confirm_praise,
 }

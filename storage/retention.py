@@ -19,6 +19,7 @@ from sqlalchemy import String, delete, literal, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage.fsm import UnusedFiles, unused_files
@@ -92,17 +93,7 @@ async def purge_tickets(
     if not ticket_ids:
         return counts, UnusedFiles()
     ids = list(ticket_ids)
-    held = list(
-        await session.execute(
-            select(col(Evidence.sha256), col(Evidence.original_sha256)).where(
-                col(Evidence.ticket_id).in_(ids)
-            )
-        )
-    )
-    files = UnusedFiles(
-        frozenset(sha for sha, _ in held),
-        frozenset(original for _, original in held if original),
-    )
+    files = await _held_files(session, Evidence, col(Evidence.ticket_id).in_(ids))
     counts["evidence"] = _count(
         await session.execute(delete(Evidence).where(col(Evidence.ticket_id).in_(ids)))
     )
@@ -177,17 +168,7 @@ async def purge_praises(
     if not ids:
         return counts, UnusedFiles()
     stand_in = await _purged_reporter(session)
-    held = list(
-        await session.execute(
-            select(col(PraisePhoto.sha256), col(PraisePhoto.original_sha256)).where(
-                col(PraisePhoto.praise_id).in_(ids)
-            )
-        )
-    )
-    files = UnusedFiles(
-        frozenset(sha for sha, _ in held),
-        frozenset(original for _, original in held if original),
-    )
+    files = await _held_files(session, PraisePhoto, col(PraisePhoto.praise_id).in_(ids))
     senders = set(
         await session.scalars(select(col(Praise.reporter_id)).where(col(Praise.id).in_(ids)))
     )
@@ -203,6 +184,19 @@ async def purge_praises(
     )
     counts["reporters"] = await _delete_unneeded_reporters(session, senders - {stand_in})
     return counts, await unused_files(session, files)
+
+
+async def _held_files(
+    session: AsyncSession, photos: type[Evidence | PraisePhoto], which: ColumnElement[bool]
+) -> UnusedFiles:
+    """The files (stripped copies, sealed originals) the `photos` rows `which` selects use."""
+    held = list(
+        await session.execute(select(col(photos.sha256), col(photos.original_sha256)).where(which))
+    )
+    return UnusedFiles(
+        frozenset(sha for sha, _ in held),
+        frozenset(original for _, original in held if original),
+    )
 
 
 async def _delete_unneeded_reporters(session: AsyncSession, reporters: set[int]) -> int:

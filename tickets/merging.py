@@ -18,6 +18,7 @@ the outbox, never of each other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tickets.accused import may_decide
@@ -86,16 +87,7 @@ async def merge(
         text=None,
         payload={"into": target.code, "target_id": target.id, "supporters": added},
     )
-    await ws.tickets.add_event(
-        ticket_id=target.id,
-        at=now,
-        actor_kind=str(ActorKind.MEMBER),
-        actor_id=actor.user_id,
-        kind=MERGED_IN,
-        text=ticket.code,
-        payload={"code": ticket.code, "people": len(added)},
-    )
-    await ws.notifier.ticket_changed(target, kind=MERGED_IN)
+    await tell_target(ws, actor, ticket, target, MERGED_IN, len(added), now)
     await ws.notifier.to_reporter(merged, kind="merged")
     await ws.notifier.to_reporter(target, kind="joined")
     return merged, target
@@ -132,15 +124,28 @@ async def split(ws: UpdateWorkspace, actor: Actor, *, code: str) -> tuple[Ticket
         text=None,
         payload={"from": target.code, "people": removed},
     )
+    await tell_target(ws, actor, ticket, target, SPLIT_OUT, removed, now)
+    await ws.notifier.to_reporter(restored, kind="split")
+    return restored, target
+
+
+async def tell_target(
+    ws: UpdateWorkspace,
+    actor: Actor,
+    ticket: TicketView,
+    target: TicketView,
+    kind: str,
+    people: int,
+    now: datetime,
+) -> None:
+    """Note on the target what the merge or split of `ticket` did to it, and redraw its cards."""
     await ws.tickets.add_event(
         ticket_id=target.id,
         at=now,
         actor_kind=str(ActorKind.MEMBER),
         actor_id=actor.user_id,
-        kind=SPLIT_OUT,
+        kind=kind,
         text=ticket.code,
-        payload={"code": ticket.code, "people": removed},
+        payload={"code": ticket.code, "people": people},
     )
-    await ws.notifier.ticket_changed(target, kind=SPLIT_OUT)
-    await ws.notifier.to_reporter(restored, kind="split")
-    return restored, target
+    await ws.notifier.ticket_changed(target, kind=kind)

@@ -261,18 +261,8 @@ async def redact_passage(
     await check_passage(
         store, actor, ticket_id=ticket_id, passage=passage, channel_configured=channel_configured
     )
-    record = await store.add_moderation(
-        ticket_id=ticket_id,
-        kind=ModerationKind.REDACT,
-        target=passage,
-        reason=clean_reason(reason),
-        actor_id=actor.user_id,
-        at=now,
-    )
-    await _audit(store, record, REDACT_EVENT, actor_id=actor.user_id, at=now, shown=passage)
-    return await prepare_publication(
-        store, actor, ticket_id=ticket_id, channel_configured=channel_configured
-    )
+    step = ModerationStep(ModerationKind.REDACT, target=passage, shown=passage, reason=reason)
+    return await _moderate(store, actor, ticket_id, step, now, channel_configured)
 
 
 async def hide_photo(
@@ -296,19 +286,10 @@ async def hide_photo(
     key = photos[number - 1].key
     if any(m.kind is ModerationKind.HIDE and m.target == key for m in publication.moderations):
         raise Conflict("photo_already_hidden", number=number)
-    record = await store.add_moderation(
-        ticket_id=ticket_id,
-        kind=ModerationKind.HIDE,
-        target=key,
-        reason=clean_reason(reason),
-        actor_id=actor.user_id,
-        at=now,
+    step = ModerationStep(
+        ModerationKind.HIDE, target=key, shown=f"{choice} {number}", reason=reason
     )
-    shown = f"{choice} {number}"
-    await _audit(store, record, HIDE_EVENT, actor_id=actor.user_id, at=now, shown=shown)
-    return await prepare_publication(
-        store, actor, ticket_id=ticket_id, channel_configured=channel_configured
-    )
+    return await _moderate(store, actor, ticket_id, step, now, channel_configured)
 
 
 async def revert_moderation(
@@ -333,6 +314,40 @@ async def revert_moderation(
         store, actor, ticket_id=ticket_id, channel_configured=channel_configured
     )
     return record, after
+
+
+@dataclass(frozen=True)
+class ModerationStep:
+    """One moderation step to record: what it hides, how the audit log names it, and why."""
+
+    kind: ModerationKind
+    target: str
+    shown: str
+    reason: str
+
+
+async def _moderate(
+    store: PublicationStore,
+    actor: Actor,
+    ticket_id: int,
+    step: ModerationStep,
+    now: datetime,
+    channel_configured: bool,
+) -> Publication:
+    """Store `step`, put it in the audit log, and return the publication as it now stands."""
+    record = await store.add_moderation(
+        ticket_id=ticket_id,
+        kind=step.kind,
+        target=step.target,
+        reason=clean_reason(step.reason),
+        actor_id=actor.user_id,
+        at=now,
+    )
+    event = REDACT_EVENT if step.kind is ModerationKind.REDACT else HIDE_EVENT
+    await _audit(store, record, event, actor_id=actor.user_id, at=now, shown=step.shown)
+    return await prepare_publication(
+        store, actor, ticket_id=ticket_id, channel_configured=channel_configured
+    )
 
 
 async def _audit(

@@ -113,11 +113,13 @@ def describe_prompt() -> str:
 
 
 def photos_prompt(count: int) -> str:
-    lines = [
-        step_line(3, _("Photos")),
-        _("Send photos of what you saw, one or more (optional)."),
-        _("When done, reply 1 or 下一步 to go on."),
-    ]
+    heading = step_line(3, _("Photos"))
+    return photos_step(heading, _("Send photos of what you saw, one or more (optional)."), count)
+
+
+def photos_step(heading: str, invitation: str, count: int) -> str:
+    """A draft's photo step: what to send, how many came, and how to go on."""
+    lines = [heading, invitation, _("When done, reply 1 or 下一步 to go on.")]
     if count:
         lines.insert(1, _("Received: {count} photo(s).").format(count=count))
     return "\n".join(lines)
@@ -442,14 +444,8 @@ def praise_cancel_hint() -> str:
 
 
 def praise_photos_prompt(count: int) -> str:
-    lines = [
-        praise_step(3, _("Photos (optional)")),
-        _("Send photos if you like."),
-        _("When done, reply 1 or 下一步 to go on."),
-    ]
-    if count:
-        lines.insert(1, _("Received: {count} photo(s).").format(count=count))
-    return "\n".join(lines)
+    heading = praise_step(3, _("Photos (optional)"))
+    return photos_step(heading, _("Send photos if you like."), count)
 
 
 def praise_preview(data: dict[str, Any]) -> str:

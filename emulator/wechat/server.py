@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -20,6 +21,8 @@ from aiohttp import web
 from wechat.crypto import MessageCipher
 from wechat.signature import message_signature, url_signature
 from wechat.xml import build_xml
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 Mode = Literal["plain", "compatible", "safe"]
 TOKEN_SECONDS = 7200
@@ -77,13 +80,14 @@ class WeChatEmulator:
 
     async def start(self) -> None:
         app = web.Application()
+        api = self._with_token
         app.router.add_get("/cgi-bin/token", self._token)
-        app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
-        app.router.add_post("/cgi-bin/message/template/send", self._template_send)
-        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
-        app.router.add_get("/cgi-bin/media/get", self._media_get)
-        app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
-        app.router.add_post("/cgi-bin/menu/create", self._menu)
+        app.router.add_post("/cgi-bin/message/custom/send", api(self._custom_send))
+        app.router.add_post("/cgi-bin/message/template/send", api(self._template_send))
+        app.router.add_post("/cgi-bin/media/upload", api(self._media_upload))
+        app.router.add_get("/cgi-bin/media/get", api(self._media_get))
+        app.router.add_post("/cgi-bin/qrcode/create", api(self._qrcode))
+        app.router.add_post("/cgi-bin/menu/create", api(self._menu))
         app.router.add_post("/control/push", self._control_push)
         app.router.add_post("/control/redeliver", self._control_redeliver)
         app.router.add_post("/control/clock", self._control_clock)
@@ -190,6 +194,16 @@ class WeChatEmulator:
         """Make the next calls to an API path fail with `errcode` (quota, rate, busy)."""
         self.faults.setdefault(path, []).extend([errcode] * times)
 
+    def _with_token(self, handler: Handler) -> Handler:
+        """An API call: refused, as WeChat does, without a valid access token."""
+
+        async def checked(request: web.Request) -> web.Response:
+            if refused := self._check_token(request):
+                return web.json_response(refused)
+            return await handler(request)
+
+        return checked
+
     def _check_token(self, request: web.Request) -> dict[str, Any] | None:
         if pending := self.faults.get(request.path):
             return _error(pending.pop(0), "injected by the emulator")
@@ -217,8 +231,6 @@ class WeChatEmulator:
         return web.json_response({"access_token": token, "expires_in": TOKEN_SECONDS})
 
     async def _custom_send(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         body = await request.json()
         open_id = body.get("touser", "")
         if open_id not in self.last_seen:
@@ -229,8 +241,6 @@ class WeChatEmulator:
         return web.json_response(_error(0, "ok"))
 
     async def _template_send(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         body = await request.json()
         open_id = body.get("touser", "")
         if open_id not in self.last_seen:
@@ -239,8 +249,6 @@ class WeChatEmulator:
         return web.json_response({**_error(0, "ok"), "msgid": next(self._ids)})
 
     async def _media_upload(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         form = await request.post()
         upload = form.get("media")
         if not isinstance(upload, web.FileField):
@@ -251,16 +259,12 @@ class WeChatEmulator:
         return web.json_response({"type": kind, "media_id": media_id, "created_at": self.now})
 
     async def _media_get(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         data = self.media.get(request.query.get("media_id", ""))
         if data is None:
             return web.json_response(_error(40007, "invalid media_id"))
         return web.Response(body=data, content_type="image/jpeg")
 
     async def _qrcode(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         body = await request.json()
         scene = str(body.get("action_info", {}).get("scene", {}).get("scene_str", ""))
         ticket = secrets.token_urlsafe(24)
@@ -271,8 +275,6 @@ class WeChatEmulator:
         return web.json_response(answer)
 
     async def _menu(self, request: web.Request) -> web.Response:
-        if refused := self._check_token(request):
-            return web.json_response(refused)
         self.menu = await request.json()
         return web.json_response(_error(0, "ok"))
 
