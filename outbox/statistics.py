@@ -143,16 +143,23 @@ async def _records(
     tickets: list[TicketRecord] = []
     events: list[EventRecord] = []
     for department_id in department_ids if department_ids is not None else [None]:
-        tickets += await load_ticket_records(
+        # A ticket handled by one listed department and overseen by another is read twice.
+        seen = {record.code for record in tickets}
+        found = await load_ticket_records(
             session, period, department_id=department_id, include_identity=include_identity
         )
+        tickets += [record for record in found if record.code not in seen]
         if with_events:
-            events += await load_event_records(
-                session,
-                period,
-                department_id=department_id,
-                without_reporter_words_in=without_reporter_words_in,
-            )
+            events += [
+                event
+                for event in await load_event_records(
+                    session,
+                    period,
+                    department_id=department_id,
+                    without_reporter_words_in=without_reporter_words_in,
+                )
+                if event.code not in seen
+            ]
     if department_ids is not None and len(department_ids) > 1:
         tickets.sort(key=lambda record: record.created_at)
         order = {record.code: index for index, record in enumerate(tickets)}

@@ -583,6 +583,22 @@ def _identity_columns(include_identity: bool) -> list[ColumnElement[Any]]:
     ]
 
 
+def _handled_or_overseen_by(department_id: int | None) -> list[ColumnElement[bool]]:
+    """Tickets handled by the department, or about a unit it supervises: the SQL form of
+    `tickets.accused.supervising_office` (the unit's parent, else the intake office).
+    Needs `ACCUSED` joined on the ticket's unit reported on."""
+    if department_id is None:
+        return []
+    intake = select(DEPARTMENT.c.id).where(DEPARTMENT.c.is_intake).scalar_subquery()
+    parent = ACCUSED.c.parent_id
+    office = case(
+        (and_(parent.is_not(None), parent != ACCUSED.c.id), parent),
+        (ACCUSED.c.id != intake, intake),
+        else_=None,
+    )
+    return [or_(TICKET.c.department_id == department_id, office == department_id)]
+
+
 async def load_ticket_records(
     session: AsyncSession,
     period: Period,
@@ -591,8 +607,12 @@ async def load_ticket_records(
     category: str | None = None,
     include_identity: bool = False,
 ) -> list[TicketRecord]:
-    """Return the tickets received in `period`, oldest first, ready to export."""
-    scope = Scope(period, department_id, category)
+    """Return the tickets received in `period`, oldest first, ready to export.
+
+    A department's export also holds the tickets about a unit it supervises that it handed
+    down (`tickets.accused`): delegating handling keeps the office's view of them.
+    """
+    scope = Scope(period, category=category)
     statement = (
         select(
             *(TICKET.c[name] for name in TICKET_RECORD_COLUMNS),
@@ -602,7 +622,7 @@ async def load_ticket_records(
         )
         .join(DEPARTMENT, DEPARTMENT.c.id == TICKET.c.department_id)
         .outerjoin(ACCUSED, ACCUSED.c.id == TICKET.c.accused_department_id)
-        .where(*scope.where())
+        .where(*scope.where(), *_handled_or_overseen_by(department_id))
         .order_by(TICKET.c.created_at, TICKET.c.id)
     )
     if include_identity:
@@ -628,12 +648,13 @@ async def load_event_records(
     reporter's words or the questions to them (`tickets.accused.REPORTER_TEXT_KINDS`):
     the unit reported on never reads them, in an export as in `/ticket`.
     """
-    scope = Scope(period, department_id, category)
+    scope = Scope(period, category=category)
     e = EVENT.c
     statement = (
         select(TICKET.c.code, e.at, e.actor_kind, e.kind, e.from_state, e.to_state, e.text)
         .join(TICKET, TICKET.c.id == e.ticket_id)
-        .where(*scope.where())
+        .outerjoin(ACCUSED, ACCUSED.c.id == TICKET.c.accused_department_id)
+        .where(*scope.where(), *_handled_or_overseen_by(department_id))
         .order_by(TICKET.c.created_at, TICKET.c.id, e.at, e.id)
     )
     if without_reporter_words_in:

@@ -146,6 +146,11 @@ async def test_delegated_to_the_unit_its_members_see_no_reporter_and_no_relay(
     admin_xlsx, _ = await exported(admin)  # the administrators' export keeps them
     admin_text = every_cell(await admin.download(admin_xlsx))
     assert "Line 12" in admin_text and "bus line" in admin_text
+    # The office that handed the case down keeps it in its own export, words included.
+    office_xlsx, _ = await exported(office)
+    office_text = every_cell(await office.download(office_xlsx))
+    assert ticket.code in office_text
+    assert "Line 12" in office_text and "bus line" in office_text
 
 
 async def test_a_report_about_the_intake_itself_goes_to_its_supervising_office(
