@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.categories import SqlCategories
-from tests.console.test_console_config import CSRF, csrf_of, post, urls
+from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import config_changes, prefer_language, security_events
 from tests.conversations.steps import begin_with_photo
@@ -96,14 +96,11 @@ async def test_a_supervisor_gets_403_on_the_categories_page_and_forms(
         "/car/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        page = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
-        assert 'href="/console/config/categories"' not in page
-        csrf = CSRF.search(page)
-        assert csrf
-        assert (await http.get(base)).status == 403
-        for path, form in forms.items():
-            status, _text = await post(http, f"{base}{path}", csrf.group(1), **form)
-            assert status == 403, path
+        page, shown, posted = await tried_by(http, console_port, base, forms)
+    assert 'href="/console/config/categories"' not in page
+    assert shown == 403
+    for path, status in posted.items():
+        assert status == 403, path
     assert await table(app) == DEFAULTS
     assert await config_changes(app) == []
     assert {e.kind for e in await security_events(app)} == {"console_not_admin"}

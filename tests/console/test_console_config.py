@@ -34,6 +34,22 @@ async def post(http: aiohttp.ClientSession, url: str, csrf: str, **form: str) ->
     return response.status, await response.text()
 
 
+async def tried_by(
+    http: aiohttp.ClientSession, console_port: int, base: str, forms: dict[str, dict[str, str]]
+) -> tuple[str, int, dict[str, int]]:
+    """As the signed-in reader: the console's home page, the status of `base`, and the status
+    of each form posted to `base` + its path with the home page's CSRF token."""
+    home = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
+    csrf = CSRF.search(home)
+    assert csrf
+    shown = (await http.get(base)).status
+    posted = {
+        path: (await post(http, f"{base}{path}", csrf.group(1), **form))[0]
+        for path, form in forms.items()
+    }
+    return home, shown, posted
+
+
 async def rules(app: SnapreportApp) -> list[str]:
     async with app.session_factory() as session:
         return [r.department_name for r in await SqlDirectory(session).list_rules()]

@@ -11,7 +11,7 @@ import re
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.reply_templates import SqlReplyTemplates
-from tests.console.test_console_config import CSRF, csrf_of, post, urls
+from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import (
     add_member,
@@ -90,13 +90,10 @@ async def test_a_supervisor_gets_403_on_the_templates_page_and_forms(
         "/1/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        page = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
-        csrf = CSRF.search(page)
-        assert csrf
-        assert (await http.get(base)).status == 403
-        for path, form in forms.items():
-            status, _text = await post(http, f"{base}{path}", csrf.group(1), **form)
-            assert status == 403, path
+        _page, shown, posted = await tried_by(http, console_port, base, forms)
+    assert shown == 403
+    for path, status in posted.items():
+        assert status == 403, path
     templates = await stored(app)
     assert len(templates) == SEEDED and all(t.active for t in templates)
     assert templates[0].title == "问题已核实处理"
