@@ -9,17 +9,21 @@ them in one transaction of a session factory and return the new id.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 from aiogram.types import Chat, Message, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from emulator.client import ChatUser
+from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.models import Department, Member, Reporter, Ticket
+from tests.keys import TEST_KEYS
 from tickets.actors import Actor, Membership, Role
 from tickets.findings import Finding, Outcome
 from tickets.membership import DepartmentView, MemberView
@@ -140,6 +144,16 @@ def ticket_row(code: str, department_id: int, reporter_id: int, **fields: Any) -
     return Ticket(
         code=code, department_id=department_id, reporter_id=reporter_id, **(defaults | fields)
     )
+
+
+@contextlib.asynccontextmanager
+async def tables_at(url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the database at `url`, every model's table created in it first."""
+    engine = create_engine(url, keys=TEST_KEYS)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
 async def add_department(

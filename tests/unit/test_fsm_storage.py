@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlmodel import SQLModel
 
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage, fsm_row_key
 from storage.models import FsmRecord
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from tests.factories import tables_at
 from tests.keys import TEST_KEYS
 from tickets.clock import ManualClock
 
@@ -23,11 +23,8 @@ KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}", keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with tables_at(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}") as sessions:
+        yield sessions
 
 
 async def test_state_and_data_survive_a_new_storage(sessions: SessionFactory) -> None:
