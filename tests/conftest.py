@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 import structlog
+from pydantic import SecretStr
 
 import tests.keys  # noqa: F401  (IDENTITY_KEY for every Settings, before any is built)
 from bot.app import SnapreportApp
@@ -282,6 +283,17 @@ async def intake_supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatU
 async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
     """A supervisor of the intake department (where unrouted reports land)."""
     return await intake_supervisor(client, app)
+
+
+def webhook_settings(
+    settings: Settings, port: int, *, front_port: int | None = None, **more: Any
+) -> Settings:
+    """`settings` in webhook mode on `port` with the test secret, Telegram calling
+    `front_port` (the same port by default); `more` settings besides."""
+    url = f"http://127.0.0.1:{front_port or port}"
+    secret = SecretStr(WEBHOOK_SECRET)
+    update = {"webhook_url": url, "webhook_secret": secret, "webhook_port": port, **more}
+    return settings.model_copy(update=update)
 
 
 async def make_department(app: SnapreportApp, name: str) -> int:

@@ -14,9 +14,10 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.types import Chat, Message, Update, User
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -44,6 +45,7 @@ _codes = count(1)
 
 # Anything that opens a session as an async context manager: `app.session_factory` too.
 Sessions = Callable[[], AsyncSession]
+Row = TypeVar("Row", bound=SQLModel)
 
 
 # -- domain values ----------------------------------------------------------------------------
@@ -144,6 +146,12 @@ def ticket_row(code: str, department_id: int, reporter_id: int, **fields: Any) -
     return Ticket(
         code=code, department_id=department_id, reporter_id=reporter_id, **(defaults | fields)
     )
+
+
+async def rows_of(sessions: Sessions, model: type[Row], *order: Any) -> list[Row]:
+    """Every row of `model`'s table, in `order` when given."""
+    async with sessions() as session:
+        return list(await session.scalars(select(model).order_by(*order)))
 
 
 @contextlib.asynccontextmanager

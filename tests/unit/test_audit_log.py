@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from storage.audit import SqlAuditLog
 from storage.db import SessionFactory
 from storage.models import IdentityView, RetentionPurge, SecurityEvent, TicketEvent
-from tests.factories import add_department, add_ticket, tables_at
+from tests.factories import add_department, add_ticket
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    async with tables_at(database_url) as sessions:
-        yield sessions
 
 
 async def test_records_of_every_kind_come_newest_first_and_by_kind(
