@@ -14,7 +14,6 @@ from storage.reply_templates import SqlReplyTemplates
 from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import (
-    add_member,
     config_changes,
     intake_id,
     leaks,
@@ -22,7 +21,7 @@ from tests.conversations.staff import (
     new_ticket,
     security_events,
     staff_action,
-    staff_user,
+    staff_member,
 )
 from tickets.findings import Finding
 from tickets.reply_templates import Purpose, ReplyTemplate, TemplateDraft
@@ -181,8 +180,7 @@ async def test_a_template_the_form_does_not_offer_is_ignored_with_a_notice(
     (car,) = await add_templates(
         app, TemplateDraft("Whose car", "{code}: whose car?", Purpose.ASK, category="car")
     )
-    handler = await staff_user(client, "Handler")
-    await add_member(app, handler, await intake_id(app), role="handler")
+    handler = await staff_member(app, client, "Handler", await intake_id(app), role="handler")
     page_url = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     refused = [
         f"form=ask&template={car}",  # another category's
@@ -217,8 +215,7 @@ async def test_another_departments_supervisor_gets_403_and_no_templates(
 ) -> None:
     ticket = await new_ticket(app, citizen)
     roads = await make_department_with_rule(app, "Roads")
-    outsider = await staff_user(client, "Outsider")
-    await add_member(app, outsider, roads)
+    outsider = await staff_member(app, client, "Outsider", roads)
     page_url = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     async with await signed_in(outsider, app) as http:
         answer = await http.get(f"{page_url}?form=reject&template=5")

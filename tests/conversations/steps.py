@@ -56,6 +56,36 @@ async def stay_anonymous(citizen: ChatUser) -> None:
     await citizen.expect("Please check your report")
 
 
+async def confirm_anonymously(citizen: ChatUser) -> str:
+    """At step 5: stay anonymous and confirm the preview; returns the tracking code."""
+    await stay_anonymous(citizen)
+    return await confirm(citizen)
+
+
+async def finish_anonymously(citizen: ChatUser) -> str:
+    """At step 4: skip the place, stay anonymous and confirm; returns the tracking code."""
+    await skip_place(citizen)
+    return await confirm_anonymously(citizen)
+
+
+async def file_from_photos(
+    citizen: ChatUser, *, description: str = DESCRIPTION, category: str = CATEGORY
+) -> str:
+    """From the photos panel: describe, categorize and finish anonymously; returns the code."""
+    await describe(citizen, description)
+    await categorize(citizen, category)
+    return await finish_anonymously(citizen)
+
+
+async def file_with_a_phone_file(
+    citizen: ChatUser, upload: bytes, name: str = "IMG_0001.jpg"
+) -> str:
+    """An anonymous report whose photo is sent as a file, so it arrives with its EXIF."""
+    await citizen.send_document(upload, name, "image/jpeg")
+    await citizen.expect("Received: 1 photo")
+    return await file_from_photos(citizen)
+
+
 async def to_place(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
     """From nothing to step 4 (the place) of a report with one photo."""
     await begin_with_photo(citizen, seed=seed)
@@ -149,6 +179,18 @@ async def all_at_once(
         await actions_since(citizen, seq, within=0.1)
         for citizen, seq in zip(citizens, seqs, strict=True)
     ]
+
+
+async def photo_then_albums(citizen: ChatUser, seed: int, *, albums: int, size: int) -> int:
+    """A photo (so there is a panel to replace), then `albums` albums of `size` photos back
+    to back (seeds counting on from `seed`); returns the chat's seq before the albums."""
+    await begin_with_photo(citizen, seed=seed)
+    seq = citizen.seq
+    for album in range(albums):
+        first = seed + 1 + size * album
+        await citizen.send_album([jpeg_bytes(seed=n) for n in range(first, first + size)])
+    await citizen.expect(f"Received: {1 + albums * size} photo")
+    return seq
 
 
 async def live_panels(citizen: ChatUser, panel: str) -> list[Any]:

@@ -12,13 +12,12 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.directory import SqlDirectory
 from tests.conversations.staff import (
-    add_member,
     deliver,
     intake_id,
     outbox,
     prefer_language,
     staff_action,
-    staff_user,
+    staff_member,
     ticket_row,
 )
 from tests.conversations.steps import (
@@ -67,10 +66,8 @@ async def office_over_unit(
     unit: (city, transport, office, unit)."""
     city = await add_department(app.session_factory, "City Office")
     transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
-    office, unit = await staff_user(client, "Chen"), await staff_user(client, "Li")
-    await add_member(app, office, city)
-    await add_member(app, unit, transport)
-    return city, transport, office, unit
+    office = await staff_member(app, client, "Chen", city)
+    return city, transport, office, await staff_member(app, client, "Li", transport)
 
 
 async def hand_down_and_hear_back(
@@ -96,8 +93,7 @@ async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
     city = await add_department(app.session_factory, "City Office")
     await add_department(app.session_factory, "Transport Bureau")
     await add_department(app.session_factory, "Tax Bureau")
-    office = await staff_user(client, "Chen")
-    await add_member(app, office, city)
+    office = await staff_member(app, client, "Chen", city)
     await prefer_language(app, office, admin)
     await admin.command("dept", 'parent "Transport Bureau" "City Office"')
     await admin.expect("Reports about Transport Bureau now go to City Office")

@@ -15,18 +15,13 @@ from storage.models import Department, Invite, Member, OutboxMessage, RoutingRul
 from storage.routes_file import load_routes_file
 from tests.conversations.staff import (
     config_changes,
-    department_id_in,
+    create_department,
     invite_payload_in,
     security_events,
     staff_user,
 )
 from tickets.clock import ManualClock
 from tickets.errors import Conflict
-
-
-async def create_department(admin: ChatUser, name: str) -> int:
-    await admin.command("dept", f"add {name}")
-    return department_id_in(await admin.expect("created"))
 
 
 async def invite(admin: ChatUser, department_id: int, role: str = "supervisor") -> str:

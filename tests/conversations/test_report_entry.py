@@ -11,11 +11,10 @@ from tests.conftest import make_department
 from tests.conversations.steps import (
     begin_with_photo,
     categorize,
-    confirm,
+    confirm_anonymously,
     describe,
     draft_data,
     fsm_records,
-    stay_anonymous,
     ticket_by_code,
 )
 from tests.imagefactory import jpeg_bytes
@@ -46,8 +45,7 @@ async def test_qr_payload_prefills_the_place_and_tags_the_ticket(
     await categorize(citizen)
     await citizen.press("Use: " + PLACE[:20])
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert ticket.source_tag == "hp-tax_03"
@@ -66,8 +64,7 @@ async def test_qr_tag_stays_when_the_place_is_skipped(
     await categorize(citizen)
     await citizen.press("Skip")
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert (ticket.source_tag, ticket.place_text) == ("gate7", None)

@@ -16,6 +16,7 @@ from tests.conversations.steps import (
     categorize,
     code_of,
     confirm,
+    confirm_anonymously,
     count_tickets,
     describe,
     draft_data,
@@ -23,11 +24,11 @@ from tests.conversations.steps import (
     events_of,
     evidence_of,
     file_report,
+    finish_anonymously,
     fsm_records,
     next_past_caption,
     reporter_of,
     skip_place,
-    stay_anonymous,
     the_one_panel,
     ticket_by_code,
     to_identity,
@@ -91,9 +92,7 @@ async def test_caption_becomes_the_description_and_skips_step_two(
 
     await next_past_caption(citizen)
     await categorize(citizen, "red envelopes")
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await finish_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert ticket.description == caption and ticket.category == "gifts"
@@ -189,8 +188,7 @@ async def test_shared_location_is_kept_on_the_ticket(
 
     await citizen.tap("Share my location", location=(31.2304, 121.4737))
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert (ticket.latitude, ticket.longitude) == (31.2304, 121.4737)
@@ -201,8 +199,7 @@ async def test_typed_address_is_the_place(citizen: ChatUser, app: SnapreportApp)
 
     await citizen.send("No. 1 Renmin Road, service hall")
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     assert (await ticket_by_code(app, code)).place_text == "No. 1 Renmin Road, service hall"
 
@@ -292,9 +289,7 @@ async def test_album_caption_becomes_the_description(
 
     await next_past_caption(citizen)
     await categorize(citizen, "Improper dining")
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await finish_anonymously(citizen)
 
     assert (await ticket_by_code(app, code)).description == caption
 

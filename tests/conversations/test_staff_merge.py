@@ -13,14 +13,13 @@ from emulator.client import ChatUser, EmulatorClient
 from handlers.status import JoinedStatus
 from storage.models import FollowUp, Supporter
 from tests.conversations.staff import (
-    add_member,
     deliver,
     new_ticket,
     open_card,
     prefer_language,
     press_data,
     staff_action,
-    staff_user,
+    staff_member,
     ticket_row,
 )
 from tests.conversations.steps import events_of
@@ -162,8 +161,7 @@ async def test_merges_and_splits_that_would_mislead_are_refused_with_a_reason(
     foreign = await new_ticket(app, citizen, description="A report of another department")
     await staff_action(app, foreign.id, action="route", target_department_id=elsewhere)
 
-    handler = await staff_user(client, "Han")
-    await add_member(app, handler, target.department_id, "handler")
+    handler = await staff_member(app, client, "Han", target.department_id, "handler")
     await open_card(handler, merged.code)
     refused = await press_data(handler, f"t:{merged.id}:merge:new")
     assert refused.show_alert and "supervisor" in (refused.text or "")

@@ -20,9 +20,9 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from tests.conversations.staff import (
+    bound_intake_group,
     deliver,
     identity_of,
-    intake_id,
     prefer_language,
     press_data,
     staff_action,
@@ -72,11 +72,8 @@ async def test_nothing_anyone_else_receives_names_the_anonymous_reporter(
         first_name="Xiuying", last_name="Wangmeihua", username="wxy_1975", language_code="en"
     )
     channel = (await client.create_channel("Snap transparency", username=CHANNEL[1:])).id
-    group = await client.create_group("Intake staff", [admin.id, supervisor.id])
     await prefer_language(app, hidden, named, supervisor, admin)
-    admin_in_group = await admin.in_chat(group.id)
-    await admin_in_group.command("bind", str(await intake_id(app)))
-    await admin_in_group.expect("This group now receives the alerts")
+    group, _ = await bound_intake_group(app, client, admin, supervisor)
 
     # The anonymous reporter files, is asked a question, answers; the report is resolved,
     # rated and published. The real-name reporter files beside them.

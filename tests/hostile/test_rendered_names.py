@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.staff import staff_user
-from tests.conversations.test_admin_directory import create_department, invite
+from tests.conversations.staff import create_department, staff_user
+from tests.conversations.test_admin_directory import invite
 
 
 async def test_a_staff_member_named_like_markup_is_listed_literally(
