@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 
 from aiogram.types import Chat, Message, Update, User
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
 from emulator.client import ChatUser
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.identity import IdentityKeys
 from storage.models import Department, Member, Reporter, Ticket
 from tests.keys import TEST_KEYS
 from tickets.actors import Actor, Membership, Role
@@ -148,20 +149,38 @@ def ticket_row(code: str, department_id: int, reporter_id: int, **fields: Any) -
     )
 
 
-async def rows_of(sessions: Sessions, model: type[Row], *order: Any) -> list[Row]:
-    """Every row of `model`'s table, in `order` when given."""
+async def rows_of(
+    sessions: Sessions, model: type[Row], *order: Any, where: Any = None
+) -> list[Row]:
+    """The rows of `model`'s table that match `where` (all by default), in `order` if given."""
+    statement = select(model).order_by(*order)
+    if where is not None:
+        statement = statement.where(where)
     async with sessions() as session:
-        return list(await session.scalars(select(model).order_by(*order)))
+        return list(await session.scalars(statement))
+
+
+@contextlib.asynccontextmanager
+async def engine_at(
+    url: str, *, keys: IdentityKeys | None = TEST_KEYS, tables: bool = False
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on `url` sealing identities with `keys` (every model's table created first
+    when `tables`), disposed when the block ends."""
+    engine = create_engine(url, keys=keys)
+    try:
+        if tables:
+            async with engine.begin() as connection:
+                await connection.run_sync(SQLModel.metadata.create_all)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @contextlib.asynccontextmanager
 async def tables_at(url: str) -> AsyncIterator[SessionFactory]:
     """Sessions on the database at `url`, every model's table created in it first."""
-    engine = create_engine(url, keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with engine_at(url, tables=True) as engine:
+        yield create_session_factory(engine)
 
 
 async def add_department(
