@@ -144,9 +144,7 @@ async def config_changes(app: SnapreportApp) -> list[tuple[str, str]]:
 
 
 async def _security_log(app: SnapreportApp) -> list[SecurityEvent]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(select(SecurityEvent).order_by(col(SecurityEvent.id)))
-        return list(rows)
+    return await rows_of(app.session_factory, SecurityEvent, col(SecurityEvent.id))
 
 
 async def outbox(app: SnapreportApp, *, ticket_id: int | None = None) -> list[OutboxMessage]:

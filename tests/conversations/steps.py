@@ -17,6 +17,7 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.views import BotAction
 from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
+from tests.factories import rows_of
 from tests.imagefactory import jpeg_bytes
 
 DESCRIPTION = "Clerk at window 3 is playing games on his phone for an hour"
@@ -75,6 +76,16 @@ async def file_from_photos(
     await describe(citizen, description)
     await categorize(citizen, category)
     return await finish_anonymously(citizen)
+
+
+async def file_at_the_offered_place(citizen: ChatUser, place: str) -> str:
+    """From the photos panel: describe, categorize, take the place a QR code offered (its
+    button reads "Use: " and the place's start) and confirm anonymously; returns the code."""
+    await describe(citizen)
+    await categorize(citizen)
+    await citizen.press(f"Use: {place}")
+    await citizen.expect("Step 5/5")
+    return await confirm_anonymously(citizen)
 
 
 async def file_with_a_phone_file(
@@ -213,21 +224,13 @@ async def count_tickets(app: SnapreportApp) -> int:
 
 
 async def evidence_of(app: SnapreportApp, ticket_id: int | None) -> list[Evidence]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Evidence).where(col(Evidence.ticket_id) == ticket_id).order_by(col(Evidence.id))
-        )
-        return list(rows)
+    where = col(Evidence.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, Evidence, col(Evidence.id), where=where)
 
 
 async def events_of(app: SnapreportApp, ticket_id: int | None) -> list[TicketEvent]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(TicketEvent)
-            .where(col(TicketEvent.ticket_id) == ticket_id)
-            .order_by(col(TicketEvent.id))
-        )
-        return list(rows)
+    where = col(TicketEvent.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, TicketEvent, col(TicketEvent.id), where=where)
 
 
 async def reporter_of(app: SnapreportApp, user_id: int) -> Reporter | None:

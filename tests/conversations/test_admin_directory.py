@@ -20,6 +20,7 @@ from tests.conversations.staff import (
     security_events,
     staff_user,
 )
+from tests.factories import rows_of
 from tickets.clock import ManualClock
 from tickets.errors import Conflict
 
@@ -30,11 +31,8 @@ async def invite(admin: ChatUser, department_id: int, role: str = "supervisor") 
 
 
 async def members_of(app: SnapreportApp, department_id: int) -> list[Member]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Member).where(col(Member.department_id) == department_id)
-        )
-        return list(rows)
+    where = col(Member.department_id) == department_id
+    return await rows_of(app.session_factory, Member, where=where)
 
 
 async def test_invite_makes_its_opener_a_supervisor_once(

@@ -13,9 +13,7 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import (
     begin_with_photo,
-    categorize,
-    confirm_anonymously,
-    describe,
+    file_at_the_offered_place,
     file_from_photos,
     ticket_by_code,
 )
@@ -34,11 +32,7 @@ async def test_routing_by_place_tag(
     await citizen.start("hall_01")
     await citizen.expect("City service hall, ground floor")
     await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await citizen.press("Use: City service hall")
-    await citizen.expect("Step 5/5")
-    code = await confirm_anonymously(citizen)
+    code = await file_at_the_offered_place(citizen, "City service hall")
     ticket = await ticket_by_code(app, code)
     assert (ticket.source_tag, ticket.department_id) == ("hall_01", hall)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
@@ -23,6 +22,7 @@ from emulator.client import ChatUser, EmulatorClient
 from storage.identity import keys_of
 from storage.models import InboxUpdate
 from tests.conftest import stop_or_explain, webhook_settings
+from tests.factories import rows_of
 from tests.front import Front, serve
 from tests.s3server import free_port
 from tickets.clock import ManualClock
@@ -94,9 +94,7 @@ async def handled_counts(app: SnapreportApp) -> float:
 
 
 async def stored(app: SnapreportApp) -> list[InboxUpdate]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(select(InboxUpdate).order_by(col(InboxUpdate.update_id)))
-        return list(rows)
+    return await rows_of(app.session_factory, InboxUpdate, col(InboxUpdate.update_id))
 
 
 async def all_handled(app: SnapreportApp, count: int) -> None:

@@ -23,18 +23,15 @@ from tests.conversations.staff import (
     ticket_row,
 )
 from tests.conversations.steps import events_of
-from tests.factories import add_department
+from tests.factories import add_department, rows_of
 from tickets.views import TicketView
 
 SECOND_WORDS = "Window 3 again: the clerk was watching videos while we queued"
 
 
 async def supporter_rows(app: SnapreportApp, ticket_id: int) -> list[Supporter]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Supporter).where(col(Supporter.ticket_id) == ticket_id)
-        )
-        return list(rows)
+    where = col(Supporter.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, Supporter, where=where)
 
 
 async def open_follow_ups(app: SnapreportApp, ticket_id: int) -> list[str]:

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
@@ -18,6 +17,7 @@ from emulator.client import ChatUser
 from storage.models import FollowUp
 from tests.conversations.staff import deliver, prefer_language, resolve_with_reply
 from tests.conversations.steps import events_of, file_report, ticket_by_code
+from tests.factories import rows_of
 from tickets.clock import ManualClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,13 +35,9 @@ async def tick_at(app: SnapreportApp, clock: ManualClock, moment: datetime) -> N
 
 
 async def follow_ups(app: SnapreportApp, ticket_id: int | None) -> list[FollowUp]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(FollowUp)
-            .where(col(FollowUp.ticket_id) == ticket_id)
-            .order_by(col(FollowUp.due_at), col(FollowUp.id))
-        )
-        return list(rows)
+    order = (col(FollowUp.due_at), col(FollowUp.id))
+    where = col(FollowUp.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, FollowUp, *order, where=where)
 
 
 async def test_a_ticket_lives_reminded_carded_escalated_reopened_and_auto_closed(
