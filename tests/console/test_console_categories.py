@@ -96,8 +96,9 @@ async def test_a_supervisor_gets_403_on_the_categories_page_and_forms(
         "/car/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        page, shown, posted = await tried_by(http, console_port, base, forms)
+        page, csrf, shown, posted = await tried_by(http, console_port, base, forms)
     assert 'href="/console/config/categories"' not in page
+    assert csrf
     assert shown == 403
     for path, status in posted.items():
         assert status == 403, path

@@ -89,7 +89,8 @@ async def test_a_supervisor_gets_403_on_the_templates_page_and_forms(
         "/1/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        _page, shown, posted = await tried_by(http, console_port, base, forms)
+        _page, csrf, shown, posted = await tried_by(http, console_port, base, forms)
+    assert csrf
     assert shown == 403
     for path, status in posted.items():
         assert status == 403, path
