@@ -10,7 +10,7 @@ from storage.categories import SqlCategories
 from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import config_changes, prefer_language, security_events
-from tests.conversations.steps import begin_with_photo
+from tests.conversations.steps import begin_with_photo, go_to_description
 from tickets.categories import DEFAULTS, Categories
 
 
@@ -53,8 +53,7 @@ async def test_an_administrator_adds_renames_retires_and_restores_a_category(
 
         await prefer_language(app, citizen)
         await begin_with_photo(citizen)
-        await citizen.press("Next")
-        await citizen.expect("Step 2/5")
+        await go_to_description(citizen)
         await citizen.send("The office asked for a fee to stamp a form, twice")
         step = await citizen.expect("Step 3/5")
         assert "Irregular permits" in str(step.inline_buttons)  # the chat offers it at once

@@ -31,6 +31,7 @@ from tickets.reports import submit_report
 from tickets.states import Action
 from tickets.views import CONFIG_CHANGE_PREFIX, NewReport, TicketView
 from tickets.workflow import StaffCommand, perform
+from ui.keyboards import ReporterReply
 
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
 _drafts = iter(range(1, 1_000_000))
@@ -255,6 +256,24 @@ async def accept_on_card(app: SnapreportApp, staff: ChatUser, ticket_id: int) ->
     await staff.expect(f"✅ Accepted — {staff.user.first_name}")
 
 
+async def ask_reporter(staff: ChatUser, question: str) -> None:
+    """Press Ask reporter on the card and type `question` until it is passed on."""
+    await staff.press("Ask reporter")
+    await staff.expect("Type your question")
+    await staff.send(question)
+    await staff.expect("was passed on to the reporter")
+
+
+async def answer_in_chat(
+    reporter: ChatUser, ticket_id: int, answer: str, *, passed: str = "was passed on"
+) -> None:
+    """Press Reply under the question on the ticket and type `answer` until it is passed on."""
+    await press_data(reporter, ReporterReply(ticket_id=ticket_id))
+    await reporter.expect("Send your answer on")
+    await reporter.send(answer)
+    await reporter.expect(passed)
+
+
 async def begin_resolving(
     staff: ChatUser,
     *,
@@ -284,12 +303,17 @@ async def resolve_with_reply(
     finding: str = "Cannot be verified",
     actions: Iterable[str] = (),
     people: str | None = None,
+    photos: Iterable[bytes] = (),
     sent: str = "is resolved",
 ) -> None:
-    """Resolve from the card: record the finding, type the official reply and send it."""
+    """Resolve from the card: record the finding, type the official reply, add the result
+    `photos` and send it."""
     await begin_resolving(staff, finding=finding, actions=actions, people=people)
     await staff.send(reply)
     await staff.expect("Reply noted")
+    for number, photo in enumerate(photos, start=1):
+        await staff.send_photo(photo)
+        await staff.expect(f"Photo {number} added")
     await staff.press("Send reply")
     await staff.expect(sent)
 

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from emulator.views import BotAction
+from emulator.views import BotAction, ChatMessage
 from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
 from tests.factories import rows_of
@@ -32,9 +32,14 @@ async def begin_with_photo(
     await citizen.expect("Received: 1 photo")
 
 
-async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
+async def go_to_description(citizen: ChatUser) -> None:
+    """Press Next on the photos panel and wait for step 2 (the description)."""
     await citizen.press("Next")
     await citizen.expect("Step 2/5")
+
+
+async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
+    await go_to_description(citizen)
     await citizen.send(description)
     await citizen.expect("Step 3/5")
 
@@ -52,9 +57,10 @@ async def skip_place(citizen: ChatUser) -> None:
     await citizen.expect("Step 5/5")
 
 
-async def stay_anonymous(citizen: ChatUser) -> None:
+async def stay_anonymous(citizen: ChatUser) -> ChatMessage:
+    """Press Anonymous at step 5; the preview it leads to."""
     await citizen.press("Anonymous")
-    await citizen.expect("Please check your report")
+    return await citizen.expect("Please check your report")
 
 
 async def confirm_anonymously(citizen: ChatUser) -> str:

@@ -25,6 +25,7 @@ from tests.conversations.steps import (
     confirm,
     describe,
     skip_place,
+    stay_anonymous,
     ticket_by_code,
 )
 from tests.conversations.test_stats_export import exported
@@ -108,8 +109,7 @@ async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
     await citizen.press("Transport Bureau")
     await citizen.expect("Step 4/5")
     await skip_place(citizen)
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert "Unit reported: Transport Bureau" in preview.content
     code = await confirm(citizen)
 

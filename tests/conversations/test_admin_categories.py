@@ -18,6 +18,7 @@ from tests.conversations.steps import (
     begin_with_photo,
     describe,
     file_from_photos,
+    go_to_description,
     ticket_by_code,
 )
 from tickets.categories import Categories
@@ -72,8 +73,7 @@ async def test_an_added_category_is_offered_and_once_retired_only_labels_old_tic
 
     await citizen.command("cancel")
     await begin_with_photo(citizen, seed=3)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
     await citizen.send("The same office again asked for a fee to stamp a form")
     step = await citizen.expect("Step 3/5")
     offered = str(step.inline_buttons)

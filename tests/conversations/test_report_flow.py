@@ -26,9 +26,11 @@ from tests.conversations.steps import (
     file_report,
     finish_anonymously,
     fsm_records,
+    go_to_description,
     next_past_caption,
     reporter_of,
     skip_place,
+    stay_anonymous,
     the_one_panel,
     ticket_by_code,
     to_identity,
@@ -73,8 +75,7 @@ async def test_album_of_five_gives_one_panel_and_five_evidence_rows(
     await describe(citizen)
     await categorize(citizen)
     await skip_place(citizen)
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert "Photos: 5" in preview.content
     code = await confirm(citizen)
 
@@ -101,8 +102,7 @@ async def test_caption_becomes_the_description_and_skips_step_two(
 async def test_short_caption_is_not_a_description(citizen: ChatUser) -> None:
     await begin_with_photo(citizen, caption="看!")
 
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
 
 async def test_typing_after_the_photos_is_taken_as_the_description(
@@ -170,8 +170,7 @@ async def test_changing_the_mind_back_to_anonymous_drops_the_phone(
     await citizen.tap("Share my phone number")
     await citizen.expect("Please check your report")
     await edit_from_preview(citizen, "Identity", "Step 5/5")
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert citizen.phone_number not in preview.content
 
     code = await confirm(citizen)

@@ -28,7 +28,11 @@ from tests.conversations.staff import (
     staff_action,
 )
 from tests.conversations.steps import file_report, ticket_by_code
-from tests.conversations.test_identity_at_rest import question_answered, real_name_report
+from tests.conversations.test_identity_at_rest import (
+    anonymous_reporter,
+    question_answered,
+    real_name_report,
+)
 from tests.conversations.test_stats_export import exported, workbook_text
 from tests.s3server import free_port
 from ui.keyboards import SurveyAnswer
@@ -62,12 +66,7 @@ async def test_nothing_anyone_else_receives_names_the_anonymous_reporter(
     restore_logging: None,
 ) -> None:
     configure_logging("DEBUG", json=True)  # every line, as production writes them
-    hidden = await client.chat_user(
-        first_name="Jianguoqiang",
-        last_name="Lichangsheng",
-        username="ljg_watcher_2026",
-        language_code="en",
-    )
+    hidden = await anonymous_reporter(client)
     named = await client.chat_user(
         first_name="Xiuying", last_name="Wangmeihua", username="wxy_1975", language_code="en"
     )
