@@ -18,10 +18,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import structlog
+from pydantic import SecretStr
 
 import tests.keys  # noqa: F401  (IDENTITY_KEY for every Settings, before any is built)
 from bot.app import SnapreportApp
@@ -89,30 +90,29 @@ async def hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await watchdog
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
+Server = TypeVar("Server", PostgresServer, RedisServer)
+
+
+def _serving(server: Server, unavailable: type[Exception], name: str) -> Iterator[Server]:
+    """Start `server` for the session, stop it after; skip (fail in CI) where it cannot run."""
     try:
         server.start()
-    except PostgresUnavailable as error:
+    except unavailable as error:
         if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must run in CI: {error}")
-        pytest.skip(f"PostgreSQL unavailable here: {error}")
+            pytest.fail(f"{name} must run in CI: {error}")
+        pytest.skip(f"{name} unavailable here: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    yield from _serving(PostgresServer(), PostgresUnavailable, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        server.start()
-    except RedisUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis must run in CI: {error}")
-        pytest.skip(f"Redis unavailable here: {error}")
-    yield server
-    server.stop()
+    yield from _serving(RedisServer(), RedisUnavailable, "Redis")
 
 
 @pytest.fixture
@@ -268,9 +268,8 @@ async def admin(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
     return await client.chat_user(user_id=ADMIN_ID, first_name="Admin", language_code="en")
 
 
-@pytest.fixture
-async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
-    """A supervisor of the intake department (where unrouted reports land)."""
+async def intake_supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    """Sup, on Telegram, a supervisor of the intake department (where unrouted reports land)."""
     user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
     async with app.session_factory() as session, session.begin():
         from storage.directory import SqlDirectory
@@ -278,6 +277,23 @@ async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
         intake = await SqlDirectory(session).intake_department_id()
         session.add(member_row(user.id, intake))
     return user
+
+
+@pytest.fixture
+async def supervisor(client: EmulatorClient, app: SnapreportApp) -> ChatUser:
+    """A supervisor of the intake department (where unrouted reports land)."""
+    return await intake_supervisor(client, app)
+
+
+def webhook_settings(
+    settings: Settings, port: int, *, front_port: int | None = None, **more: Any
+) -> Settings:
+    """`settings` in webhook mode on `port` with the test secret, Telegram calling
+    `front_port` (the same port by default); `more` settings besides."""
+    url = f"http://127.0.0.1:{front_port or port}"
+    secret = SecretStr(WEBHOOK_SECRET)
+    update = {"webhook_url": url, "webhook_secret": secret, "webhook_port": port, **more}
+    return settings.model_copy(update=update)
 
 
 async def make_department(app: SnapreportApp, name: str) -> int:

@@ -9,17 +9,23 @@ them in one transaction of a session factory and return the new id.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.types import Chat, Message, Update, User
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
 
 from emulator.client import ChatUser
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.identity import IdentityKeys
 from storage.models import Department, Member, Reporter, Ticket
+from tests.keys import TEST_KEYS
 from tickets.actors import Actor, Membership, Role
 from tickets.findings import Finding, Outcome
 from tickets.membership import DepartmentView, MemberView
@@ -40,6 +46,7 @@ _codes = count(1)
 
 # Anything that opens a session as an async context manager: `app.session_factory` too.
 Sessions = Callable[[], AsyncSession]
+Row = TypeVar("Row", bound=SQLModel)
 
 
 # -- domain values ----------------------------------------------------------------------------
@@ -140,6 +147,40 @@ def ticket_row(code: str, department_id: int, reporter_id: int, **fields: Any) -
     return Ticket(
         code=code, department_id=department_id, reporter_id=reporter_id, **(defaults | fields)
     )
+
+
+async def rows_of(
+    sessions: Sessions, model: type[Row], *order: Any, where: Any = None
+) -> list[Row]:
+    """The rows of `model`'s table that match `where` (all by default), in `order` if given."""
+    statement = select(model).order_by(*order)
+    if where is not None:
+        statement = statement.where(where)
+    async with sessions() as session:
+        return list(await session.scalars(statement))
+
+
+@contextlib.asynccontextmanager
+async def engine_at(
+    url: str, *, keys: IdentityKeys | None = TEST_KEYS, tables: bool = False
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on `url` sealing identities with `keys` (every model's table created first
+    when `tables`), disposed when the block ends."""
+    engine = create_engine(url, keys=keys)
+    try:
+        if tables:
+            async with engine.begin() as connection:
+                await connection.run_sync(SQLModel.metadata.create_all)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def tables_at(url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the database at `url`, every model's table created in it first."""
+    async with engine_at(url, tables=True) as engine:
+        yield create_session_factory(engine)
 
 
 async def add_department(

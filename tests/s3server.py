@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from pydantic import SecretStr
 
 REGION = "us-east-1"
 ACCESS_KEY = "test-access-key"
@@ -48,6 +49,17 @@ class S3Server:
         client = self.client()
         listed = client.list_objects_v2(Bucket=bucket)
         return sorted(item["Key"] for item in listed.get("Contents", []) if "Key" in item)
+
+
+def bucket_media(s3: S3Server, bucket: str, prefix: str) -> dict[str, Any]:
+    """The settings that keep media under `prefix` in `bucket` on `s3`."""
+    return {
+        "media_url": f"s3://{bucket}/{prefix}",
+        "s3_endpoint_url": s3.url,
+        "s3_access_key_id": ACCESS_KEY,
+        "s3_secret_access_key": SecretStr(SECRET_KEY),
+        "s3_region": REGION,
+    }
 
 
 @contextmanager

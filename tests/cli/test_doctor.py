@@ -26,7 +26,7 @@ from emulator.server import EmulatorServer
 from storage.calendar_days import SqlCalendarDays
 from storage.migrate import upgrade
 from tests.cli.test_run_command import project_env, run_cli
-from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.s3server import SECRET_KEY, S3Server, bucket_media
 from tickets.clock import ManualClock
 from tickets.holidays import CalendarDay
 from ui.charts import CjkFontNotFound
@@ -206,15 +206,7 @@ async def test_a_corrupt_holidays_file_stops_doctor_and_run_naming_file_and_line
 
 
 def bucket_settings(settings: Settings, s3: S3Server, bucket: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "media_url": f"s3://{bucket}/media",
-            "s3_endpoint_url": s3.url,
-            "s3_access_key_id": ACCESS_KEY,
-            "s3_secret_access_key": SecretStr(SECRET_KEY),
-            "s3_region": REGION,
-        }
-    )
+    return settings.model_copy(update=bucket_media(s3, bucket, "media"))
 
 
 async def test_a_reachable_media_bucket_passes(

@@ -12,12 +12,11 @@ from emulator.server import EmulatorServer
 SNAPREPORT = [sys.executable, "-m", "bot.cli"]
 
 
-async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
+async def run_process(*argv: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run `argv` in `cwd` with exactly `env`; its exit code and output (stderr folded in)."""
     process = await asyncio.create_subprocess_exec(
-        *SNAPREPORT,
-        *args,
-        env={**clean, **env},
+        *argv,
+        env=env,
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -25,6 +24,11 @@ async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
+    return await run_process(*SNAPREPORT, *args, env={**clean, **env}, cwd=cwd)
 
 
 def project_env(tmp_path: Path) -> dict[str, str]:

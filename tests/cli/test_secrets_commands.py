@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from pathlib import Path
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from config.settings import Settings, webhook_secret_problem
 from storage.identity import parse_key
-from tests.cli.test_run_command import SNAPREPORT, project_env
+from tests.cli.test_run_command import SNAPREPORT, project_env, run_process
 from tests.conftest import WEBHOOK_SECRET
 
 TOKEN = "123456789:AAHk3vT0pQz_x9LmNc2RbW7sYd4Ge-5fUjI"
@@ -140,16 +139,5 @@ async def test_a_crashing_command_prints_no_locals_and_no_token(tmp_path: Path) 
 
 
 async def run_cli_script(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        SNAPREPORT[0],
-        "-c",
-        CRASHING_COMMAND,
-        *args,
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    argv = (SNAPREPORT[0], "-c", CRASHING_COMMAND, *args)
+    return await run_process(*argv, env={**os.environ, **env}, cwd=cwd)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.categories import SqlCategories
-from tests.console.test_console_config import CSRF, csrf_of, post, urls
+from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import config_changes, prefer_language, security_events
-from tests.conversations.steps import begin_with_photo
+from tests.conversations.steps import begin_with_photo, go_to_description
 from tickets.categories import DEFAULTS, Categories
 
 
@@ -53,8 +53,7 @@ async def test_an_administrator_adds_renames_retires_and_restores_a_category(
 
         await prefer_language(app, citizen)
         await begin_with_photo(citizen)
-        await citizen.press("Next")
-        await citizen.expect("Step 2/5")
+        await go_to_description(citizen)
         await citizen.send("The office asked for a fee to stamp a form, twice")
         step = await citizen.expect("Step 3/5")
         assert "Irregular permits" in str(step.inline_buttons)  # the chat offers it at once
@@ -96,14 +95,12 @@ async def test_a_supervisor_gets_403_on_the_categories_page_and_forms(
         "/car/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        page = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
-        assert 'href="/console/config/categories"' not in page
-        csrf = CSRF.search(page)
-        assert csrf
-        assert (await http.get(base)).status == 403
-        for path, form in forms.items():
-            status, _text = await post(http, f"{base}{path}", csrf.group(1), **form)
-            assert status == 403, path
+        page, csrf, shown, posted = await tried_by(http, console_port, base, forms)
+    assert 'href="/console/config/categories"' not in page
+    assert csrf
+    assert shown == 403
+    for path, status in posted.items():
+        assert status == 403, path
     assert await table(app) == DEFAULTS
     assert await config_changes(app) == []
     assert {e.kind for e in await security_events(app)} == {"console_not_admin"}

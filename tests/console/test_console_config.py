@@ -34,6 +34,22 @@ async def post(http: aiohttp.ClientSession, url: str, csrf: str, **form: str) ->
     return response.status, await response.text()
 
 
+async def tried_by(
+    http: aiohttp.ClientSession, console_port: int, base: str, forms: dict[str, dict[str, str]]
+) -> tuple[str, str | None, int, dict[str, int]]:
+    """As the signed-in reader: the console's home page and its CSRF token (None if it has
+    none), the status of `base`, and of each form posted to `base` + its path with it."""
+    home = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
+    found = CSRF.search(home)
+    csrf = found.group(1) if found else None
+    shown = (await http.get(base)).status
+    posted = {
+        path: (await post(http, f"{base}{path}", csrf or "", **form))[0]
+        for path, form in forms.items()
+    }
+    return home, csrf, shown, posted
+
+
 async def rules(app: SnapreportApp) -> list[str]:
     async with app.session_factory() as session:
         return [r.department_name for r in await SqlDirectory(session).list_rules()]

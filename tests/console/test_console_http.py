@@ -15,15 +15,14 @@ from storage.models import Member
 from storage.supporters import SqlSupporters
 from tests.console.conftest import login_link
 from tests.conversations.staff import (
+    answer_in_chat,
     deliver,
     leaks,
     new_ticket,
-    press_data,
     security_events,
     staff_action,
     ticket_row,
 )
-from ui.keyboards import ReporterReply
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -122,10 +121,7 @@ async def test_a_question_asked_in_the_console_is_relayed_and_its_answer_shown(
         assert asked.status == 200
         await deliver(app)
         await citizen.expect("Which window was it?")
-        await press_data(citizen, ReporterReply(ticket_id=ticket.id))
-        await citizen.expect("Send your answer on")
-        await citizen.send("Window 3, around 10 in the morning")
-        await citizen.expect("was passed on")
+        await answer_in_chat(citizen, ticket.id, "Window 3, around 10 in the morning")
         shown = await (await http.get(page)).text()
     thread = shown.split("<h2>", 6)[-2]  # the messages with the reporter, before the history
     assert "Which window was it?" in thread and "Window 3, around 10 in the morning" in thread

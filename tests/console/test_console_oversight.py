@@ -14,7 +14,6 @@ from storage.publications import SqlPublicationStore
 from tests.console.conftest import login_link
 from tests.console.test_console_http import browser_session, sign_in
 from tests.conversations.staff import (
-    add_member,
     deliver,
     leaks,
     make_department_with_rule,
@@ -22,14 +21,15 @@ from tests.conversations.staff import (
     prefer_language,
     security_events,
     staff_action,
-    staff_user,
     ticket_row,
 )
-from tests.conversations.test_accused_unit import filed_about
+from tests.conversations.test_accused_unit import (
+    filed_about,
+    hand_down_and_hear_back,
+    office_over_unit,
+)
 from tests.conversations.test_stats_export import exported
-from tests.factories import add_department
 from tickets.actors import Actor
-from tickets.casework import answer_question
 from tickets.clock import ManualClock
 from tickets.publishing import redact_passage
 
@@ -202,23 +202,9 @@ async def test_the_ticket_timeline_names_moderation_and_only_administrators_read
 async def test_the_unit_reported_on_reads_no_relay_on_the_ticket_page(
     app: SnapreportApp, client: EmulatorClient, citizen: ChatUser, console_port: int
 ) -> None:
-    city = await add_department(app.session_factory, "City Office")
-    transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
-    office, unit = await staff_user(client, "Chen"), await staff_user(client, "Li")
-    await add_member(app, office, city)
-    await add_member(app, unit, transport)
+    _, transport, office, unit = await office_over_unit(app, client)
     ticket = await filed_about(app, citizen, transport)
-    await staff_action(app, ticket.id, action="route", target_department_id=transport)
-    await staff_action(app, ticket.id, action="ask", text="Which bus line was it?")
-    async with app.session_factory() as session, session.begin():
-        with app.i18n.context():
-            await answer_question(
-                app.workspace(session),
-                ticket_id=ticket.id,
-                reporter_user_id=citizen.id,
-                text="Line 12, at noon",
-                photo_file_id=None,
-            )
+    await hand_down_and_hear_back(app, ticket.id, transport, citizen)
     page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     async with await signed_in(unit, app) as http:
         unit_sees = await (await http.get(page)).text()

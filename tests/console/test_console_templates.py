@@ -11,10 +11,9 @@ import re
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.reply_templates import SqlReplyTemplates
-from tests.console.test_console_config import CSRF, csrf_of, post, urls
+from tests.console.test_console_config import csrf_of, post, tried_by, urls
 from tests.console.test_console_oversight import signed_in
 from tests.conversations.staff import (
-    add_member,
     config_changes,
     intake_id,
     leaks,
@@ -22,7 +21,7 @@ from tests.conversations.staff import (
     new_ticket,
     security_events,
     staff_action,
-    staff_user,
+    staff_member,
 )
 from tickets.findings import Finding
 from tickets.reply_templates import Purpose, ReplyTemplate, TemplateDraft
@@ -90,13 +89,11 @@ async def test_a_supervisor_gets_403_on_the_templates_page_and_forms(
         "/1/restore": {},
     }
     async with await signed_in(supervisor, app) as http:
-        page = await (await http.get(f"http://127.0.0.1:{console_port}/console/")).text()
-        csrf = CSRF.search(page)
-        assert csrf
-        assert (await http.get(base)).status == 403
-        for path, form in forms.items():
-            status, _text = await post(http, f"{base}{path}", csrf.group(1), **form)
-            assert status == 403, path
+        _page, csrf, shown, posted = await tried_by(http, console_port, base, forms)
+    assert csrf
+    assert shown == 403
+    for path, status in posted.items():
+        assert status == 403, path
     templates = await stored(app)
     assert len(templates) == SEEDED and all(t.active for t in templates)
     assert templates[0].title == "问题已核实处理"
@@ -184,8 +181,7 @@ async def test_a_template_the_form_does_not_offer_is_ignored_with_a_notice(
     (car,) = await add_templates(
         app, TemplateDraft("Whose car", "{code}: whose car?", Purpose.ASK, category="car")
     )
-    handler = await staff_user(client, "Handler")
-    await add_member(app, handler, await intake_id(app), role="handler")
+    handler = await staff_member(app, client, "Handler", await intake_id(app), role="handler")
     page_url = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     refused = [
         f"form=ask&template={car}",  # another category's
@@ -220,8 +216,7 @@ async def test_another_departments_supervisor_gets_403_and_no_templates(
 ) -> None:
     ticket = await new_ticket(app, citizen)
     roads = await make_department_with_rule(app, "Roads")
-    outsider = await staff_user(client, "Outsider")
-    await add_member(app, outsider, roads)
+    outsider = await staff_member(app, client, "Outsider", roads)
     page_url = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     async with await signed_in(outsider, app) as http:
         answer = await http.get(f"{page_url}?form=reject&template=5")

@@ -18,22 +18,29 @@ from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from emulator.views import CallbackAnswer, ChatMessage
+from emulator.views import CallbackAnswer, ChatInfo, ChatMessage
 from storage.directory import SqlDirectory
-from storage.models import OutboxMessage, RoutingRule, SecurityEvent, Ticket
+from storage.models import IdentityView, OutboxMessage, RoutingRule, SecurityEvent, Ticket
 from storage.people import PeopleRepo
 from tests import factories
 from tests.conversations.steps import file_report
-from tests.factories import add_department, report_draft
+from tests.factories import add_department, report_draft, rows_of
 from tickets.actors import Actor
 from tickets.findings import Finding, Outcome
 from tickets.reports import submit_report
 from tickets.states import Action
 from tickets.views import CONFIG_CHANGE_PREFIX, NewReport, TicketView
 from tickets.workflow import StaffCommand, perform
+from ui.keyboards import ReporterReply
 
 DESCRIPTION = "The clerk at window 3 played games on his phone for an hour"
 _drafts = iter(range(1, 1_000_000))
+
+
+async def create_department(admin: ChatUser, name: str) -> int:
+    """`/dept add NAME` as `admin`; the new department's id."""
+    await admin.command("dept", f"add {name}")
+    return department_id_in(await admin.expect("created"))
 
 
 async def intake_id(app: SnapreportApp) -> int:
@@ -118,6 +125,11 @@ async def ticket_row(app: SnapreportApp, ticket_id: int) -> Ticket:
     return ticket
 
 
+async def identity_views(app: SnapreportApp) -> list[IdentityView]:
+    """Who looked at a reporter's identity, oldest first."""
+    return await rows_of(app.session_factory, IdentityView, col(IdentityView.id))
+
+
 async def security_events(app: SnapreportApp) -> list[SecurityEvent]:
     """The refusals logged, oldest first (not the configuration changes kept beside them)."""
     return [e for e in await _security_log(app) if not e.kind.startswith(CONFIG_CHANGE_PREFIX)]
@@ -133,9 +145,7 @@ async def config_changes(app: SnapreportApp) -> list[tuple[str, str]]:
 
 
 async def _security_log(app: SnapreportApp) -> list[SecurityEvent]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(select(SecurityEvent).order_by(col(SecurityEvent.id)))
-        return list(rows)
+    return await rows_of(app.session_factory, SecurityEvent, col(SecurityEvent.id))
 
 
 async def outbox(app: SnapreportApp, *, ticket_id: int | None = None) -> list[OutboxMessage]:
@@ -239,6 +249,31 @@ async def press_card_button(user: ChatUser, ticket_id: int, action: str) -> Call
     raise AssertionError(f"no card button {action!r} for ticket {ticket_id} in {user.chat_id}")
 
 
+async def accept_on_card(app: SnapreportApp, staff: ChatUser, ticket_id: int) -> None:
+    """Press Accept on the ticket's card and wait for the card to say who accepted it."""
+    await press_card_button(staff, ticket_id, "accept")
+    await deliver(app)
+    await staff.expect(f"✅ Accepted — {staff.user.first_name}")
+
+
+async def ask_reporter(staff: ChatUser, question: str) -> None:
+    """Press Ask reporter on the card and type `question` until it is passed on."""
+    await staff.press("Ask reporter")
+    await staff.expect("Type your question")
+    await staff.send(question)
+    await staff.expect("was passed on to the reporter")
+
+
+async def answer_in_chat(
+    reporter: ChatUser, ticket_id: int, answer: str, *, passed: str = "was passed on"
+) -> None:
+    """Press Reply under the question on the ticket and type `answer` until it is passed on."""
+    await press_data(reporter, ReporterReply(ticket_id=ticket_id))
+    await reporter.expect("Send your answer on")
+    await reporter.send(answer)
+    await reporter.expect(passed)
+
+
 async def begin_resolving(
     staff: ChatUser,
     *,
@@ -259,6 +294,66 @@ async def begin_resolving(
         await staff.expect("How many people are concerned?")
         await staff.press(people or "1")
     await staff.expect("Type the official reply")
+
+
+async def resolve_with_reply(
+    staff: ChatUser,
+    reply: str,
+    *,
+    finding: str = "Cannot be verified",
+    actions: Iterable[str] = (),
+    people: str | None = None,
+    photos: Iterable[bytes] = (),
+    sent: str = "is resolved",
+) -> None:
+    """Resolve from the card: record the finding, type the official reply, add the result
+    `photos` and send it."""
+    await begin_resolving(staff, finding=finding, actions=actions, people=people)
+    await staff.send(reply)
+    await staff.expect("Reply noted")
+    for number, photo in enumerate(photos, start=1):
+        await staff.send_photo(photo)
+        await staff.expect(f"Photo {number} added")
+    await staff.press("Send reply")
+    await staff.expect(sent)
+
+
+async def staff_member(
+    app: SnapreportApp,
+    client: EmulatorClient,
+    name: str,
+    department_id: int,
+    role: str = "supervisor",
+) -> ChatUser:
+    """A new English-speaking staff user called `name`, a member of the department."""
+    user = await staff_user(client, name)
+    await add_member(app, user, department_id, role)
+    return user
+
+
+async def bound_intake_group(
+    app: SnapreportApp, client: EmulatorClient, binder: ChatUser, *members: ChatUser
+) -> tuple[ChatInfo, ChatUser]:
+    """A group "Intake staff" of `binder` and `members`, bound by `binder` (an administrator)
+    to the intake department: the group, and the binder's view of it."""
+    group = await client.create_group("Intake staff", [binder.id, *(m.id for m in members)])
+    in_group = await binder.in_chat(group.id)
+    await in_group.command("bind", str(await intake_id(app)))
+    await in_group.expect("This group now receives the alerts")
+    return group, in_group
+
+
+async def car_report_beside_vehicle_office(
+    app: SnapreportApp, client: EmulatorClient, supervisor: ChatUser, citizen: ChatUser
+) -> tuple[int, ChatUser, TicketView]:
+    """A car report filed at the intake and its card sent, with Fang supervising a Vehicle
+    Office it may be routed to, everyone in English: (the office, Fang, the ticket)."""
+    vehicle = await add_department(app.session_factory, "Vehicle Office")
+    fang = await staff_member(app, client, "Fang", vehicle)
+    await prefer_language(app, supervisor, citizen, fang)
+    ticket = await new_ticket(app, citizen, category="car")
+    await deliver(app)
+    return vehicle, fang, ticket
 
 
 async def make_department_with_rule(

@@ -14,9 +14,10 @@ from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from emulator.views import BotAction
+from emulator.views import BotAction, ChatMessage
 from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
+from tests.factories import rows_of
 from tests.imagefactory import jpeg_bytes
 
 DESCRIPTION = "Clerk at window 3 is playing games on his phone for an hour"
@@ -31,9 +32,14 @@ async def begin_with_photo(
     await citizen.expect("Received: 1 photo")
 
 
-async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
+async def go_to_description(citizen: ChatUser) -> None:
+    """Press Next on the photos panel and wait for step 2 (the description)."""
     await citizen.press("Next")
     await citizen.expect("Step 2/5")
+
+
+async def describe(citizen: ChatUser, description: str = DESCRIPTION) -> None:
+    await go_to_description(citizen)
     await citizen.send(description)
     await citizen.expect("Step 3/5")
 
@@ -51,9 +57,50 @@ async def skip_place(citizen: ChatUser) -> None:
     await citizen.expect("Step 5/5")
 
 
-async def stay_anonymous(citizen: ChatUser) -> None:
+async def stay_anonymous(citizen: ChatUser) -> ChatMessage:
+    """Press Anonymous at step 5; the preview it leads to."""
     await citizen.press("Anonymous")
-    await citizen.expect("Please check your report")
+    return await citizen.expect("Please check your report")
+
+
+async def confirm_anonymously(citizen: ChatUser) -> str:
+    """At step 5: stay anonymous and confirm the preview; returns the tracking code."""
+    await stay_anonymous(citizen)
+    return await confirm(citizen)
+
+
+async def finish_anonymously(citizen: ChatUser) -> str:
+    """At step 4: skip the place, stay anonymous and confirm; returns the tracking code."""
+    await skip_place(citizen)
+    return await confirm_anonymously(citizen)
+
+
+async def file_from_photos(
+    citizen: ChatUser, *, description: str = DESCRIPTION, category: str = CATEGORY
+) -> str:
+    """From the photos panel: describe, categorize and finish anonymously; returns the code."""
+    await describe(citizen, description)
+    await categorize(citizen, category)
+    return await finish_anonymously(citizen)
+
+
+async def file_at_the_offered_place(citizen: ChatUser, place: str) -> str:
+    """From the photos panel: describe, categorize, take the place a QR code offered (its
+    button reads "Use: " and the place's start) and confirm anonymously; returns the code."""
+    await describe(citizen)
+    await categorize(citizen)
+    await citizen.press(f"Use: {place}")
+    await citizen.expect("Step 5/5")
+    return await confirm_anonymously(citizen)
+
+
+async def file_with_a_phone_file(
+    citizen: ChatUser, upload: bytes, name: str = "IMG_0001.jpg"
+) -> str:
+    """An anonymous report whose photo is sent as a file, so it arrives with its EXIF."""
+    await citizen.send_document(upload, name, "image/jpeg")
+    await citizen.expect("Received: 1 photo")
+    return await file_from_photos(citizen)
 
 
 async def to_place(citizen: ChatUser, *, seed: int = 1, description: str = DESCRIPTION) -> None:
@@ -151,6 +198,18 @@ async def all_at_once(
     ]
 
 
+async def photo_then_albums(citizen: ChatUser, seed: int, *, albums: int, size: int) -> int:
+    """A photo (so there is a panel to replace), then `albums` albums of `size` photos back
+    to back (seeds counting on from `seed`); returns the chat's seq before the albums."""
+    await begin_with_photo(citizen, seed=seed)
+    seq = citizen.seq
+    for album in range(albums):
+        first = seed + 1 + size * album
+        await citizen.send_album([jpeg_bytes(seed=n) for n in range(first, first + size)])
+    await citizen.expect(f"Received: {1 + albums * size} photo")
+    return seq
+
+
 async def live_panels(citizen: ChatUser, panel: str) -> list[Any]:
     return [m for m in await citizen.messages() if m.from_bot and panel in m.content]
 
@@ -171,21 +230,13 @@ async def count_tickets(app: SnapreportApp) -> int:
 
 
 async def evidence_of(app: SnapreportApp, ticket_id: int | None) -> list[Evidence]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Evidence).where(col(Evidence.ticket_id) == ticket_id).order_by(col(Evidence.id))
-        )
-        return list(rows)
+    where = col(Evidence.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, Evidence, col(Evidence.id), where=where)
 
 
 async def events_of(app: SnapreportApp, ticket_id: int | None) -> list[TicketEvent]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(TicketEvent)
-            .where(col(TicketEvent.ticket_id) == ticket_id)
-            .order_by(col(TicketEvent.id))
-        )
-        return list(rows)
+    where = col(TicketEvent.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, TicketEvent, col(TicketEvent.id), where=where)
 
 
 async def reporter_of(app: SnapreportApp, user_id: int) -> Reporter | None:

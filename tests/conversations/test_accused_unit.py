@@ -12,13 +12,12 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.directory import SqlDirectory
 from tests.conversations.staff import (
-    add_member,
     deliver,
     intake_id,
     outbox,
     prefer_language,
     staff_action,
-    staff_user,
+    staff_member,
     ticket_row,
 )
 from tests.conversations.steps import (
@@ -26,6 +25,7 @@ from tests.conversations.steps import (
     confirm,
     describe,
     skip_place,
+    stay_anonymous,
     ticket_by_code,
 )
 from tests.conversations.test_stats_export import exported
@@ -60,14 +60,41 @@ async def filed_about(app: SnapreportApp, reporter: ChatUser, unit_id: int) -> T
             return (await submit_report(app.workspace(session), draft, per_hour=100)).ticket
 
 
+async def office_over_unit(
+    app: SnapreportApp, client: EmulatorClient
+) -> tuple[int, int, ChatUser, ChatUser]:
+    """City Office over Transport Bureau, with Chen a member of the office and Li of the
+    unit: (city, transport, office, unit)."""
+    city = await add_department(app.session_factory, "City Office")
+    transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
+    office = await staff_member(app, client, "Chen", city)
+    return city, transport, office, await staff_member(app, client, "Li", transport)
+
+
+async def hand_down_and_hear_back(
+    app: SnapreportApp, ticket_id: int, unit_id: int, reporter: ChatUser
+) -> None:
+    """Route the ticket to the unit, ask its reporter a question and let them answer it."""
+    await staff_action(app, ticket_id, action="route", target_department_id=unit_id)
+    await staff_action(app, ticket_id, action="ask", text="Which bus line was it?")
+    async with app.session_factory() as session, session.begin():
+        with app.i18n.context():
+            await answer_question(
+                app.workspace(session),
+                ticket_id=ticket_id,
+                reporter_user_id=reporter.id,
+                text="Line 12, at noon",
+                photo_file_id=None,
+            )
+
+
 async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
     app: SnapreportApp, client: EmulatorClient, admin: ChatUser, citizen: ChatUser
 ) -> None:
     city = await add_department(app.session_factory, "City Office")
     await add_department(app.session_factory, "Transport Bureau")
     await add_department(app.session_factory, "Tax Bureau")
-    office = await staff_user(client, "Chen")
-    await add_member(app, office, city)
+    office = await staff_member(app, client, "Chen", city)
     await prefer_language(app, office, admin)
     await admin.command("dept", 'parent "Transport Bureau" "City Office"')
     await admin.expect("Reports about Transport Bureau now go to City Office")
@@ -82,8 +109,7 @@ async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
     await citizen.press("Transport Bureau")
     await citizen.expect("Step 4/5")
     await skip_place(citizen)
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert "Unit reported: Transport Bureau" in preview.content
     code = await confirm(citizen)
 
@@ -97,28 +123,14 @@ async def test_a_report_about_a_unit_found_by_typing_goes_to_its_parent(
 async def test_delegated_to_the_unit_its_members_see_no_reporter_and_no_relay(
     app: SnapreportApp, client: EmulatorClient, admin: ChatUser, citizen: ChatUser
 ) -> None:
-    city = await add_department(app.session_factory, "City Office")
-    transport = await add_department(app.session_factory, "Transport Bureau", parent_id=city)
-    office, unit = await staff_user(client, "Chen"), await staff_user(client, "Li")
-    await add_member(app, office, city)
-    await add_member(app, unit, transport)
+    city, transport, office, unit = await office_over_unit(app, client)
     await prefer_language(app, office, unit, citizen)
     ticket = await filed_about(app, citizen, transport)
     assert ticket.department_id == city
     await deliver(app)
     await office.expect("View real-name info")
 
-    await staff_action(app, ticket.id, action="route", target_department_id=transport)
-    await staff_action(app, ticket.id, action="ask", text="Which bus line was it?")
-    async with app.session_factory() as session, session.begin():
-        with app.i18n.context():
-            await answer_question(
-                app.workspace(session),
-                ticket_id=ticket.id,
-                reporter_user_id=citizen.id,
-                text="Line 12, at noon",
-                photo_file_id=None,
-            )
+    await hand_down_and_hear_back(app, ticket.id, transport, citizen)
     await deliver(app)
 
     card = await unit.expect("Unit reported: Transport Bureau")

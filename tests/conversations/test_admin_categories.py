@@ -16,11 +16,9 @@ from storage.routes_file import load_routes_file
 from tests.conversations.staff import config_changes, prefer_language
 from tests.conversations.steps import (
     begin_with_photo,
-    categorize,
-    confirm,
     describe,
-    skip_place,
-    stay_anonymous,
+    file_from_photos,
+    go_to_description,
     ticket_by_code,
 )
 from tickets.categories import Categories
@@ -58,11 +56,7 @@ async def test_an_added_category_is_offered_and_once_retired_only_labels_old_tic
     await add_permits(admin)
 
     await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen, "Irregular approvals")
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_from_photos(citizen, category="Irregular approvals")
     assert (await ticket_by_code(app, code)).category == "permits"
 
     await begin_with_photo(citizen, seed=2)
@@ -79,8 +73,7 @@ async def test_an_added_category_is_offered_and_once_retired_only_labels_old_tic
 
     await citizen.command("cancel")
     await begin_with_photo(citizen, seed=3)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
     await citizen.send("The same office again asked for a fee to stamp a form")
     step = await citizen.expect("Step 3/5")
     offered = str(step.inline_buttons)

@@ -15,18 +15,14 @@ from storage.models import Department, Invite, Member, OutboxMessage, RoutingRul
 from storage.routes_file import load_routes_file
 from tests.conversations.staff import (
     config_changes,
-    department_id_in,
+    create_department,
     invite_payload_in,
     security_events,
     staff_user,
 )
+from tests.factories import rows_of
 from tickets.clock import ManualClock
 from tickets.errors import Conflict
-
-
-async def create_department(admin: ChatUser, name: str) -> int:
-    await admin.command("dept", f"add {name}")
-    return department_id_in(await admin.expect("created"))
 
 
 async def invite(admin: ChatUser, department_id: int, role: str = "supervisor") -> str:
@@ -34,12 +30,21 @@ async def invite(admin: ChatUser, department_id: int, role: str = "supervisor") 
     return invite_payload_in(await admin.expect("Invite to"))
 
 
+async def joined_by_invite(
+    admin: ChatUser, client: EmulatorClient, department_id: int, name: str, welcome: str
+) -> ChatUser:
+    """A new staff user called `name` opens a handler invite of the department and is
+    welcomed with `welcome`."""
+    payload = await invite(admin, department_id, "handler")
+    handler = await staff_user(client, name)
+    await handler.start(payload)
+    await handler.expect(welcome)
+    return handler
+
+
 async def members_of(app: SnapreportApp, department_id: int) -> list[Member]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Member).where(col(Member.department_id) == department_id)
-        )
-        return list(rows)
+    where = col(Member.department_id) == department_id
+    return await rows_of(app.session_factory, Member, where=where)
 
 
 async def test_invite_makes_its_opener_a_supervisor_once(
@@ -143,10 +148,7 @@ async def test_members_are_listed_and_removed_with_a_button(
     app: SnapreportApp, admin: ChatUser, client: EmulatorClient
 ) -> None:
     department_id = await create_department(admin, "Housing Office")
-    payload = await invite(admin, department_id, "handler")
-    handler = await staff_user(client, "Chen")
-    await handler.start(payload)
-    await handler.expect("You are now a handler")
+    handler = await joined_by_invite(admin, client, department_id, "Chen", "You are now a handler")
     await admin.command("dept", f"members {department_id}")
     await admin.expect("Chen · handler")
     answer = await admin.press("Remove Chen")

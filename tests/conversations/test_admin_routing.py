@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.staff import department_id_in, intake_id, new_ticket, outbox
+from tests.conversations.staff import (
+    create_department,
+    intake_id,
+    new_ticket,
+    outbox,
+)
 from tests.conversations.steps import (
     begin_with_photo,
-    categorize,
-    confirm,
-    describe,
-    skip_place,
-    stay_anonymous,
+    file_at_the_offered_place,
+    file_from_photos,
     ticket_by_code,
 )
-
-
-async def create_department(admin: ChatUser, name: str) -> int:
-    await admin.command("dept", f"add {name}")
-    return department_id_in(await admin.expect("created"))
 
 
 async def test_routing_by_place_tag(
@@ -35,12 +32,7 @@ async def test_routing_by_place_tag(
     await citizen.start("hall_01")
     await citizen.expect("City service hall, ground floor")
     await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await citizen.press("Use: City service hall")
-    await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_at_the_offered_place(citizen, "City service hall")
     ticket = await ticket_by_code(app, code)
     assert (ticket.source_tag, ticket.department_id) == ("hall_01", hall)
 
@@ -59,11 +51,7 @@ async def test_routing_by_category_and_rule_management(
     await admin.expect("No place tag nowhere")
 
     await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)  # "Phone or private business at work"
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_from_photos(citizen)  # "Phone or private business at work"
     assert (await ticket_by_code(app, code)).department_id == office
 
     await admin.command("route", "list")

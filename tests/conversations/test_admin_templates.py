@@ -12,11 +12,11 @@ from emulator.client import ChatUser, EmulatorClient
 from storage.reply_templates import SqlReplyTemplates
 from tests.conversations.staff import (
     begin_resolving,
+    bound_intake_group,
     card_in_state,
     config_changes,
     deliver,
     draft_of,
-    intake_id,
     open_card,
     prefer_language,
     press_card_button,
@@ -173,10 +173,7 @@ async def test_in_a_department_group_the_templates_come_below_the_reply_prompt(
     client: EmulatorClient,
 ) -> None:
     await prefer_language(app, supervisor, citizen)
-    group = await client.create_group("Intake staff", [admin.id, supervisor.id])
-    in_group = await admin.in_chat(group.id)
-    await in_group.command("bind", str(await intake_id(app)))
-    await in_group.expect("This group now receives the alerts")
+    group, _ = await bound_intake_group(app, client, admin, supervisor)
     staff_view = await supervisor.in_chat(group.id)
     ticket = await filed(app, citizen)
     await deliver(app)

@@ -8,7 +8,10 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from tests.conftest import ADMIN_ID, make_department
 from tests.conversations.staff import (
+    accept_on_card,
     add_member,
+    bound_intake_group,
+    car_report_beside_vehicle_office,
     deliver,
     intake_id,
     new_ticket,
@@ -16,6 +19,7 @@ from tests.conversations.staff import (
     prefer_language,
     press_card_button,
     staff_action,
+    staff_member,
     staff_user,
 )
 from tests.factories import report_draft
@@ -44,12 +48,7 @@ async def edits_to(app: SnapreportApp, ticket_id: int, chat_id: int) -> list[str
 async def test_routing_takes_the_card_back_from_the_old_department(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
 ) -> None:
-    vehicle = await make_department(app, "Vehicle Office")
-    fang = await staff_user(client, "Fang")
-    await add_member(app, fang, vehicle)
-    await prefer_language(app, supervisor, citizen, fang)
-    ticket = await new_ticket(app, citizen, category="car")
-    await deliver(app)
+    _, fang, ticket = await car_report_beside_vehicle_office(app, client, supervisor, citizen)
     card = await supervisor.expect(f"{ticket.code} · New")
     await press_card_button(supervisor, ticket.id, "route")
     await supervisor.press("Vehicle Office")
@@ -57,9 +56,7 @@ async def test_routing_takes_the_card_back_from_the_old_department(
     gone = await supervisor.expect(GONE_EN)
     assert_taken_back(gone, card, f"🔒 {ticket.code}: {GONE_EN}")
     await fang.expect(f"{ticket.code} · New")
-    await press_card_button(fang, ticket.id, "accept")
-    await deliver(app)
-    await fang.expect("✅ Accepted — Fang")
+    await accept_on_card(app, fang, ticket.id)
     await supervisor.expect_nothing()
     assert await edits_to(app, ticket.id, supervisor.id) == ["card_revoked"]
 
@@ -68,8 +65,7 @@ async def test_a_card_still_queued_for_the_old_department_is_never_sent(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
 ) -> None:
     vehicle = await make_department(app, "Vehicle Office")
-    fang = await staff_user(client, "Fang")
-    await add_member(app, fang, vehicle)
+    fang = await staff_member(app, client, "Fang", vehicle)
     await prefer_language(app, supervisor, fang)
     draft = report_draft(reporter_user_id=citizen.id, latitude=31.23, longitude=121.47)
     # Filed and routed before the outbox sent anything (say, it was held up).
@@ -104,9 +100,7 @@ async def test_a_removed_member_keeps_no_card(
     await deliver(app)
     gone = await li.expect(GONE_ZH)
     assert_taken_back(gone, card, f"🔒 {ticket.code}：{GONE_ZH}")
-    await press_card_button(supervisor, ticket.id, "accept")
-    await deliver(app)
-    await supervisor.expect("✅ Accepted — Sup")
+    await accept_on_card(app, supervisor, ticket.id)
     await li.expect_nothing()
     assert await edits_to(app, ticket.id, li.id) == ["card_revoked"]
 
@@ -118,10 +112,7 @@ async def test_an_unbound_group_keeps_no_card(
     citizen: ChatUser,
     client: EmulatorClient,
 ) -> None:
-    group = await client.create_group("Intake staff", [admin.id, supervisor.id])
-    in_group = await admin.in_chat(group.id)
-    await in_group.command("bind", str(await intake_id(app)))
-    await in_group.expect("This group now receives the alerts")
+    group, in_group = await bound_intake_group(app, client, admin, supervisor)
     ticket = await new_ticket(app, citizen)
     await deliver(app)
     card = await in_group.expect(ticket.code)

@@ -7,36 +7,18 @@ import hashlib
 import io
 
 from PIL import ExifTags, Image
-from sqlalchemy import select
-from sqlmodel import col
 
 from bot.app import SnapreportApp
 from config.logs import user_hash
 from emulator.client import ChatUser
 from storage.media import ORIGINAL_SUFFIX, LocalMediaStore
-from storage.models import IdentityView
-from tests.conversations.staff import deliver, prefer_language, security_events
+from tests.conversations.staff import deliver, identity_views, prefer_language, security_events
 from tests.conversations.steps import (
-    categorize,
-    confirm,
-    describe,
     evidence_of,
-    skip_place,
+    file_with_a_phone_file,
     ticket_by_code,
 )
 from tests.imagefactory import phone_jpeg
-
-
-async def file_with_a_phone_file(citizen: ChatUser, upload: bytes) -> str:
-    """An anonymous report whose photo is sent as a file, so it arrives with its EXIF."""
-    await citizen.send_document(upload, "IMG_0001.jpg", "image/jpeg")
-    await citizen.expect("Received: 1 photo")
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Anonymous")
-    await citizen.expect("Please check your report")
-    return await confirm(citizen)
 
 
 def gps_of(data: bytes) -> dict[int, object]:
@@ -44,9 +26,7 @@ def gps_of(data: bytes) -> dict[int, object]:
         return dict(image.getexif().get_ifd(ExifTags.IFD.GPSInfo))
 
 
-async def audit_rows(app: SnapreportApp) -> list[IdentityView]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(IdentityView).order_by(col(IdentityView.id))))
+audit_rows = identity_views
 
 
 async def test_the_administrator_alone_gets_the_exact_original_and_it_is_audited(

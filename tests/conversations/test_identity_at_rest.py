@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
+    answer_in_chat,
+    ask_reporter,
     deliver,
     identity_of,
     open_card,
@@ -24,47 +26,47 @@ from tests.conversations.staff import (
 )
 from tests.conversations.steps import (
     DESCRIPTION,
-    begin_with_photo,
-    categorize,
+    ask_for_real_name,
     confirm,
-    describe,
     file_report,
     reporter_of,
-    skip_place,
     ticket_by_code,
+    to_identity,
 )
-from ui.keyboards import ReporterReply, SurveyAnswer
+from ui.keyboards import SurveyAnswer
 
 ANSWER = "Window 3, around ten in the morning"
 COMMENT = "He was back on his phone the next day"
 
 
 async def real_name_report(citizen: ChatUser, *, seed: int = 1) -> str:
-    await begin_with_photo(citizen, seed=seed)
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await to_identity(citizen, seed=seed)
+    await ask_for_real_name(citizen)
     await citizen.tap("Share my phone number")
     await citizen.expect("Thank you, Xiuying Wangmeihua")
     await citizen.expect("Please check your report")
     return await confirm(citizen)
 
 
+async def anonymous_reporter(client: EmulatorClient) -> ChatUser:
+    """A citizen whose names and username must never be seen by anyone: Jianguoqiang."""
+    return await client.chat_user(
+        first_name="Jianguoqiang",
+        last_name="Lichangsheng",
+        username="ljg_watcher_2026",
+        language_code="en",
+    )
+
+
 async def question_answered(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, code: str
 ) -> None:
     await open_card(supervisor, code)
-    await supervisor.press("Ask reporter")
-    await supervisor.expect("Type your question")
-    await supervisor.send("Which window was it, and when?")
-    await supervisor.expect("was passed on to the reporter")
+    await ask_reporter(supervisor, "Which window was it, and when?")
     ticket = await ticket_by_code(app, code)
-    await press_data(citizen, ReporterReply(ticket_id=ticket.id or 0))
-    await citizen.expect("Send your answer on")
-    await citizen.send(ANSWER)
-    await citizen.expect("was passed on. You stay anonymous")
+    await answer_in_chat(
+        citizen, ticket.id or 0, ANSWER, passed="was passed on. You stay anonymous"
+    )
 
 
 def sqlite_dump(database: Path) -> bytes:
@@ -112,12 +114,7 @@ async def test_a_database_dump_identifies_no_reporter(
         username="wxy_reports_1975",
         language_code="en",
     )
-    hidden = await client.chat_user(
-        first_name="Jianguoqiang",
-        last_name="Lichangsheng",
-        username="ljg_watcher_2026",
-        language_code="en",
-    )
+    hidden = await anonymous_reporter(client)
     await prefer_language(app, named, hidden)
     named_code = await real_name_report(named)
     hidden_code = await file_report(hidden, seed=2)

@@ -3,34 +3,26 @@ chat, the ticket's own department or an administrator, each look audited (`/audi
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from bot.app import SnapreportApp
 from config.logs import user_hash
 from emulator.client import ChatUser, EmulatorClient
-from storage.models import Department, IdentityView
+from storage.models import Department
 from tests.conftest import make_department
 from tests.conversations.staff import (
-    add_member,
     deliver,
     dump,
+    identity_views,
     intake_id,
     leaks,
     new_ticket,
     open_card,
     press_data,
     security_events,
-    staff_user,
+    staff_member,
 )
 from ui.keyboards import RevealIdentity
 
 VIEW = "View real-name info"
-
-
-async def identity_views(app: SnapreportApp) -> list[IdentityView]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(IdentityView).order_by(col(IdentityView.id))))
 
 
 async def test_group_card_says_real_name_only_and_its_button_refuses_there(
@@ -84,8 +76,7 @@ async def test_the_departments_supervisor_sees_it_in_private_and_admin_audits_it
 async def test_another_departments_supervisor_is_refused_and_logged(
     app: SnapreportApp, citizen: ChatUser, client: EmulatorClient
 ) -> None:
-    parks = await staff_user(client, "Parker")
-    await add_member(app, parks, await make_department(app, "Parks Office"))
+    parks = await staff_member(app, client, "Parker", await make_department(app, "Parks Office"))
     ticket = await new_ticket(app, citizen, real_name=True)  # the intake department's
 
     await parks.command("help")

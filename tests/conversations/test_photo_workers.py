@@ -21,12 +21,8 @@ from storage.images import normalize_photo
 from storage.media import worker_niceness
 from tests.conftest import emulated_settings
 from tests.conversations.steps import (
-    categorize,
-    confirm,
-    describe,
     evidence_of,
-    skip_place,
-    stay_anonymous,
+    file_with_a_phone_file,
     ticket_by_code,
 )
 from tests.imagefactory import phone_jpeg, truncated_jpeg
@@ -45,13 +41,7 @@ async def test_photos_handled_in_worker_processes_land_and_the_processes_end_wit
     await citizen.send_document(truncated_jpeg(), "cut.jpg", "image/jpeg")
     await citizen.expect("incomplete")  # refused in the child, answered with its reason
     original = phone_jpeg(seed=6)
-    await citizen.send_document(original, "IMG_0002.jpg", "image/jpeg")
-    await citizen.expect("Received: 1 photo")
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_with_a_phone_file(citizen, original, "IMG_0002.jpg")
     [evidence] = await evidence_of(app, (await ticket_by_code(app, code)).id)
     expected = normalize_photo(original, keep_metadata=True)
     assert (evidence.sha256, evidence.phash) == (expected.sha256, expected.phash)

@@ -13,30 +13,27 @@ from emulator.client import ChatUser, EmulatorClient
 from handlers.praise import PraiseNav
 from storage.models import Department, Praise, PraisePhoto
 from tests.conversations.staff import (
-    add_member,
     deliver,
     leaks,
     prefer_language,
     press_data,
-    staff_user,
+    staff_member,
 )
 from tests.conversations.steps import count_tickets, draft_data, fsm_records, reporter_of
-from tests.factories import add_department
+from tests.factories import add_department, rows_of
 from tests.imagefactory import jpeg_bytes
 
 PRAISE = "The clerk at window 2 explained every form patiently and stayed late for me"
 
 
 async def praises(app: SnapreportApp) -> list[Praise]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(Praise)))
+    return await rows_of(app.session_factory, Praise)
 
 
 async def tax_office(app: SnapreportApp, client: EmulatorClient) -> tuple[int, ChatUser]:
     tax = await add_department(app.session_factory, "Tax Office")
     await add_department(app.session_factory, "Traffic Police")
-    chief = await staff_user(client, "Chief")
-    await add_member(app, chief, tax)
+    chief = await staff_member(app, client, "Chief", tax)
     return tax, chief
 
 

@@ -22,12 +22,8 @@ from storage.models import ModerationRecord
 from tests.conversations.staff import deliver, outbox, press_data, staff_action, ticket_row
 from tests.conversations.steps import (
     begin_with_photo,
-    categorize,
-    confirm,
-    describe,
     evidence_of,
-    skip_place,
-    stay_anonymous,
+    file_from_photos,
     ticket_by_code,
 )
 from tests.conversations.test_stats_export import exported
@@ -128,11 +124,7 @@ async def three_photo_ticket(app: SnapreportApp, citizen: ChatUser) -> str:
     await begin_with_photo(citizen, seed=1)
     await citizen.send_album([jpeg_bytes(seed=2), jpeg_bytes(seed=3)])
     await citizen.expect("Received: 3 photo")
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_from_photos(citizen)
     ticket = await ticket_by_code(app, code)
     assert ticket.id is not None
     await staff_action(app, ticket.id, action="accept")

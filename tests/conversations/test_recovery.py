@@ -107,17 +107,22 @@ def separate_marks(app: SnapreportApp) -> list[int]:
     return marked
 
 
-async def test_an_update_is_marked_handled_in_the_commit_of_its_effects(
-    citizen: ChatUser, app: SnapreportApp
-) -> None:
-    marked = separate_marks(app)
-
+async def three_updates(citizen: ChatUser, app: SnapreportApp) -> None:
+    """/lang, a press on English, /help: three updates, all handled."""
     await citizen.send("/lang")
     await citizen.expect("Choose your language")
     await citizen.press("English")
     await citizen.send("/help")
     await citizen.expect("/status")
     await app.lanes.idle()
+
+
+async def test_an_update_is_marked_handled_in_the_commit_of_its_effects(
+    citizen: ChatUser, app: SnapreportApp
+) -> None:
+    marked = separate_marks(app)
+
+    await three_updates(citizen, app)
 
     assert marked == []  # no write transaction of its own
     assert await app.inbox.pending() == []
@@ -134,12 +139,7 @@ async def test_an_update_reads_its_fsm_state_on_its_own_session(
     own_pool = app.dp.storage.owned_engine.sync_engine.pool
     event.listen(own_pool, "checkout", lambda *_: checkouts.append(1))
 
-    await citizen.send("/lang")
-    await citizen.expect("Choose your language")
-    await citizen.press("English")
-    await citizen.send("/help")
-    await citizen.expect("/status")
-    await app.lanes.idle()
+    await three_updates(citizen, app)
 
     assert checkouts == []  # the storage's own pool is for work outside an update
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
+    ask_reporter,
     deliver,
     dump,
     leaks,
@@ -32,10 +33,7 @@ async def reporter(client: EmulatorClient) -> ChatUser:
 
 async def ask(supervisor: ChatUser, code: str, question: str) -> None:
     await open_card(supervisor, code)
-    await supervisor.press("Ask reporter")
-    await supervisor.expect("Type your question")
-    await supervisor.send(question)
-    await supervisor.expect("was passed on to the reporter")
+    await ask_reporter(supervisor, question)
 
 
 async def test_reporter_answers_with_text_and_photo_without_being_identified(

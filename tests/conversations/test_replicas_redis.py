@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from pydantic import SecretStr
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
@@ -23,9 +21,10 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from storage.identity import keys_of
 from storage.models import InboxUpdate
-from tests.conftest import WEBHOOK_SECRET, stop_or_explain
-from tests.conversations.test_webhook_mode import free_port
+from tests.conftest import stop_or_explain, webhook_settings
+from tests.factories import rows_of
 from tests.front import Front, serve
+from tests.s3server import free_port
 from tickets.clock import ManualClock
 from tickets.codes import check_symbol
 
@@ -59,14 +58,7 @@ async def replicas(
     apps = []
     for _ in range(2):
         port = free_port()
-        configured = settings.model_copy(
-            update={
-                "webhook_url": f"http://127.0.0.1:{front_port}",
-                "webhook_secret": SecretStr(WEBHOOK_SECRET),
-                "webhook_port": port,
-                "redis_url": redis_url,
-            }
-        )
+        configured = webhook_settings(settings, port, front_port=front_port, redis_url=redis_url)
         apps.append(SnapreportApp(configured, clock=clock))
     group = Replicas(apps, front)
     try:
@@ -102,9 +94,7 @@ async def handled_counts(app: SnapreportApp) -> float:
 
 
 async def stored(app: SnapreportApp) -> list[InboxUpdate]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(select(InboxUpdate).order_by(col(InboxUpdate.update_id)))
-        return list(rows)
+    return await rows_of(app.session_factory, InboxUpdate, col(InboxUpdate.update_id))
 
 
 async def all_handled(app: SnapreportApp, count: int) -> None:

@@ -12,8 +12,12 @@ import pytest
 from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.steps import all_at_once, begin_with_photo, live_panels, many_citizens
-from tests.imagefactory import jpeg_bytes
+from tests.conversations.steps import (
+    all_at_once,
+    live_panels,
+    many_citizens,
+    photo_then_albums,
+)
 
 PANEL = "Step 1/5"
 
@@ -26,13 +30,7 @@ def settings(settings: Settings) -> Settings:
 
 async def albums_after_a_photo(citizen: ChatUser, seed: int) -> int:
     """A photo (so there is a panel to replace), then three albums back to back."""
-    await begin_with_photo(citizen, seed=seed)
-    seq = citizen.seq
-    for album in range(3):
-        first = seed + 1 + 3 * album
-        await citizen.send_album([jpeg_bytes(seed=n) for n in range(first, first + 3)])
-    await citizen.expect("Received: 10 photo")
-    return seq
+    return await photo_then_albums(citizen, seed, albums=3, size=3)
 
 
 async def test_overlapping_refreshes_never_delete_a_panel_twice(

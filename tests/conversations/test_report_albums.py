@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.steps import all_at_once, begin_with_photo, live_panels, many_citizens
-from tests.imagefactory import jpeg_bytes
+from tests.conversations.steps import (
+    all_at_once,
+    live_panels,
+    many_citizens,
+    photo_then_albums,
+)
 
 PANEL = "Step 1/5"
 
 
 async def album_after_a_photo(citizen: ChatUser, seed: int) -> int:
     """A photo (so there is a panel to replace), then an album of four."""
-    await begin_with_photo(citizen, seed=seed)
-    seq = citizen.seq
-    await citizen.send_album([jpeg_bytes(seed=seed + n) for n in range(1, 5)])
-    await citizen.expect("Received: 5 photo")
-    return seq
+    return await photo_then_albums(citizen, seed, albums=1, size=4)
 
 
 async def test_concurrent_albums_each_get_exactly_one_panel(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import pytest
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.media import LocalMediaStore
 from tests.conversations.steps import (
+    ask_for_real_name,
     begin_with_photo,
     categorize,
     count_tickets,
@@ -16,6 +20,7 @@ from tests.conversations.steps import (
     evidence_of,
     file_report,
     fsm_records,
+    go_to_description,
     skip_place,
     stay_anonymous,
     ticket_by_code,
@@ -34,38 +39,47 @@ STEPS = [
 ]
 
 
-async def reach(citizen: ChatUser, step: str) -> None:
-    """Walk a fresh draft up to `step` and wait until its panel is shown."""
-    if step == "no_photo_yet":
-        await citizen.command("report")
-        await citizen.expect("Step 1/5")
-        return
-    await begin_with_photo(citizen)
-    if step == "photos":
-        return
-    if step == "describing":
-        await citizen.press("Next")
-        await citizen.expect("Step 2/5")
-        return
-    await describe(citizen)
-    if step == "category":
-        return
+async def start_by_command(citizen: ChatUser) -> None:
+    await citizen.command("report")
+    await citizen.expect("Step 1/5")
+
+
+async def categorize_to_place(citizen: ChatUser) -> None:
     await categorize(citizen)
     await citizen.expect("Or use the button")
-    if step == "place":
-        return
-    await skip_place(citizen)
-    if step == "identity":
-        return
-    if step == "contact":
-        await citizen.press("Real name")
-        await citizen.expect("share your phone number")
-        return
-    await stay_anonymous(citizen)
-    if step == "preview":
-        return
+
+
+async def open_edit_menu(citizen: ChatUser) -> None:
     await citizen.press("Edit")
     await citizen.expect("What would you like to change?")
+
+
+# The main path: each step's panel and the move that shows it, from a fresh chat.
+WALK: list[tuple[str, Callable[[ChatUser], Awaitable[Any]]]] = [
+    ("photos", begin_with_photo),
+    ("category", describe),
+    ("place", categorize_to_place),
+    ("identity", skip_place),
+    ("preview", stay_anonymous),
+    ("edit_menu", open_edit_menu),
+]
+# Steps off the main path: the step of it they branch from, and the move that shows them.
+BRANCHES: dict[str, tuple[str | None, Callable[[ChatUser], Awaitable[Any]]]] = {
+    "no_photo_yet": (None, start_by_command),
+    "describing": ("photos", go_to_description),
+    "contact": ("identity", ask_for_real_name),
+}
+
+
+async def reach(citizen: ChatUser, step: str) -> None:
+    """Walk a fresh draft up to `step` and wait until its panel is shown."""
+    along, branch = BRANCHES.get(step, (step, None))
+    for name, move in WALK if along else []:
+        await move(citizen)
+        if name == along:
+            break
+    if branch is not None:
+        await branch(citizen)
 
 
 async def reply_keyboard(citizen: ChatUser) -> list[str]:

@@ -10,12 +10,10 @@ from storage.models import RoutingRule, SourceTag
 from tests.conftest import make_department
 from tests.conversations.steps import (
     begin_with_photo,
-    categorize,
-    confirm,
-    describe,
     draft_data,
+    file_at_the_offered_place,
+    file_from_photos,
     fsm_records,
-    stay_anonymous,
     ticket_by_code,
 )
 from tests.imagefactory import jpeg_bytes
@@ -42,12 +40,7 @@ async def test_qr_payload_prefills_the_place_and_tags_the_ticket(
     assert PLACE in panel.content
     await citizen.send_photo(jpeg_bytes(seed=1))
     await citizen.expect("Received: 1 photo")
-    await describe(citizen)
-    await categorize(citizen)
-    await citizen.press("Use: " + PLACE[:20])
-    await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_at_the_offered_place(citizen, PLACE[:20])
 
     ticket = await ticket_by_code(app, code)
     assert ticket.source_tag == "hp-tax_03"
@@ -62,12 +55,7 @@ async def test_qr_tag_stays_when_the_place_is_skipped(
     await citizen.start("gate7")
     await citizen.expect("Step 1/5")
     await begin_with_photo(citizen)
-    await describe(citizen)
-    await categorize(citizen)
-    await citizen.press("Skip")
-    await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await file_from_photos(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert (ticket.source_tag, ticket.place_text) == ("gate7", None)

@@ -8,7 +8,13 @@ from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from scheduler.jobs import expire_drafts
-from tests.conversations.steps import begin_with_photo, draft_data, file_report, fsm_records
+from tests.conversations.steps import (
+    begin_with_photo,
+    draft_data,
+    file_report,
+    fsm_records,
+    go_to_description,
+)
 from tickets.clock import ManualClock
 
 
@@ -66,8 +72,7 @@ async def test_a_step_answered_keeps_the_draft_alive(
 ) -> None:
     await begin_with_photo(citizen, seed=33)
     clock.advance(timedelta(hours=settings.draft_ttl_hours - 1))
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
     clock.advance(timedelta(hours=2))
     await expire(app, settings, clock)

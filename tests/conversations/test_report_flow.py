@@ -16,6 +16,7 @@ from tests.conversations.steps import (
     categorize,
     code_of,
     confirm,
+    confirm_anonymously,
     count_tickets,
     describe,
     draft_data,
@@ -23,7 +24,9 @@ from tests.conversations.steps import (
     events_of,
     evidence_of,
     file_report,
+    finish_anonymously,
     fsm_records,
+    go_to_description,
     next_past_caption,
     reporter_of,
     skip_place,
@@ -72,8 +75,7 @@ async def test_album_of_five_gives_one_panel_and_five_evidence_rows(
     await describe(citizen)
     await categorize(citizen)
     await skip_place(citizen)
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert "Photos: 5" in preview.content
     code = await confirm(citizen)
 
@@ -91,9 +93,7 @@ async def test_caption_becomes_the_description_and_skips_step_two(
 
     await next_past_caption(citizen)
     await categorize(citizen, "red envelopes")
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await finish_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert ticket.description == caption and ticket.category == "gifts"
@@ -102,8 +102,7 @@ async def test_caption_becomes_the_description_and_skips_step_two(
 async def test_short_caption_is_not_a_description(citizen: ChatUser) -> None:
     await begin_with_photo(citizen, caption="看!")
 
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
 
 async def test_typing_after_the_photos_is_taken_as_the_description(
@@ -171,8 +170,7 @@ async def test_changing_the_mind_back_to_anonymous_drops_the_phone(
     await citizen.tap("Share my phone number")
     await citizen.expect("Please check your report")
     await edit_from_preview(citizen, "Identity", "Step 5/5")
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert citizen.phone_number not in preview.content
 
     code = await confirm(citizen)
@@ -189,8 +187,7 @@ async def test_shared_location_is_kept_on_the_ticket(
 
     await citizen.tap("Share my location", location=(31.2304, 121.4737))
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     ticket = await ticket_by_code(app, code)
     assert (ticket.latitude, ticket.longitude) == (31.2304, 121.4737)
@@ -201,8 +198,7 @@ async def test_typed_address_is_the_place(citizen: ChatUser, app: SnapreportApp)
 
     await citizen.send("No. 1 Renmin Road, service hall")
     await citizen.expect("Step 5/5")
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await confirm_anonymously(citizen)
 
     assert (await ticket_by_code(app, code)).place_text == "No. 1 Renmin Road, service hall"
 
@@ -292,9 +288,7 @@ async def test_album_caption_becomes_the_description(
 
     await next_past_caption(citizen)
     await categorize(citizen, "Improper dining")
-    await skip_place(citizen)
-    await stay_anonymous(citizen)
-    code = await confirm(citizen)
+    code = await finish_anonymously(citizen)
 
     assert (await ticket_by_code(app, code)).description == caption
 

@@ -19,6 +19,7 @@ from tests.conversations.steps import (
     describe,
     draft_data,
     evidence_of,
+    file_with_a_phone_file,
     fsm_records,
     skip_place,
     ticket_by_code,
@@ -93,14 +94,7 @@ async def test_stored_jpegs_carry_no_exif(citizen: ChatUser, app: SnapreportApp)
     original = phone_jpeg(seed=5)
     with Image.open(io.BytesIO(original)) as image:
         assert image.getexif()  # the upload really does carry EXIF and GPS
-    await citizen.send_document(original, "IMG_0001.jpg", "image/jpeg")
-    await citizen.expect("Received: 1 photo")
-    await describe(citizen)
-    await categorize(citizen)
-    await skip_place(citizen)
-    await citizen.press("Anonymous")
-    await citizen.expect("Please check your report")
-    code = await confirm(citizen)
+    code = await file_with_a_phone_file(citizen, original)
 
     [evidence] = await evidence_of(app, (await ticket_by_code(app, code)).id)
     stored = app.media_store.get(evidence.sha256)

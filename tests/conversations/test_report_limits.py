@@ -14,6 +14,7 @@ from tests.conversations.steps import (
     count_tickets,
     draft_data,
     file_report,
+    go_to_description,
     to_preview,
 )
 from tickets.clock import ManualClock
@@ -23,8 +24,7 @@ async def test_description_over_2000_characters_is_refused_and_stays_in_the_step
     citizen: ChatUser, app: SnapreportApp
 ) -> None:
     await begin_with_photo(citizen)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
     await citizen.send("x" * 2001)
 
@@ -38,8 +38,7 @@ async def test_description_over_2000_characters_is_refused_and_stays_in_the_step
 
 async def test_description_too_short_is_refused(citizen: ChatUser) -> None:
     await begin_with_photo(citizen)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
     await citizen.send("bad")
 
@@ -49,8 +48,7 @@ async def test_description_too_short_is_refused(citizen: ChatUser) -> None:
 
 async def test_photo_while_describing_is_not_a_description(citizen: ChatUser) -> None:
     await begin_with_photo(citizen)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
     await citizen.send_location(31.2, 121.4)
 

@@ -3,8 +3,6 @@ filing; a supporter hears the reply and gets a survey of their own, never the tr
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from handlers.reporter import Nav
@@ -23,6 +21,7 @@ from tests.conversations.steps import (
     stay_anonymous,
     ticket_by_code,
 )
+from tests.factories import rows_of
 from tests.imagefactory import encode, photo
 from ui.keyboards import SupporterSurveyAnswer, SurveyAnswer
 
@@ -30,8 +29,7 @@ OTHER_WORDS = "The same clerk at window 3 was on his phone again today"
 
 
 async def supporters(app: SnapreportApp) -> list[Supporter]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(Supporter)))
+    return await rows_of(app.session_factory, Supporter)
 
 
 async def offered_a_match(citizen: ChatUser, image: bytes) -> str:

@@ -16,6 +16,7 @@ from tests.conversations.steps import (
     draft_data,
     evidence_of,
     fsm_records,
+    go_to_description,
     skip_place,
     stay_anonymous,
     ticket_by_code,
@@ -32,8 +33,7 @@ async def test_restart_mid_draft_continues_to_a_filed_ticket(
     await citizen.expect("Received: 1 photo")
     await citizen.send_photo(jpeg_bytes(seed=22))
     await citizen.expect("Received: 2 photo")
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
     await citizen.send("The duty officer left the window at 10 and never came back")
     await citizen.expect("Step 3/5")
     photos_before = [p["sha256"] for p in (await draft_data(app, citizen.id))["photos"]]

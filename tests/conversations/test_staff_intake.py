@@ -9,18 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
-from storage.models import IdentityView
 from tests.conversations.staff import (
-    add_member,
-    begin_resolving,
+    accept_on_card,
     deliver,
+    identity_views,
     prefer_language,
-    press_card_button,
-    staff_user,
+    resolve_with_reply,
+    staff_member,
 )
 from tests.conversations.steps import CATEGORY, count_tickets, events_of, ticket_by_code
 from tests.factories import add_department
@@ -35,16 +34,10 @@ CONTACT = "Ms Li 13800001234"
 ACCOUNT = "Caller says the clerk at window 3 asked for a red envelope"
 
 
-async def identity_views(app: SnapreportApp) -> list[IdentityView]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(IdentityView)))
-
-
 async def clerk_of_hotline_desk(app: SnapreportApp, client: EmulatorClient) -> ChatUser:
     """A handler of a department of its own: staff, but not where the ticket is handled."""
-    clerk = await staff_user(client, "Clerk")
-    await add_member(app, clerk, await add_department(app.session_factory, "热线室"), "handler")
-    return clerk
+    hotline = await add_department(app.session_factory, "热线室")
+    return await staff_member(app, client, "Clerk", hotline, "handler")
 
 
 def staff_actor(user: ChatUser) -> Actor:
@@ -109,14 +102,13 @@ async def test_a_hotline_ticket_from_new_through_resolution(
     shown = await supervisor.press("View reply contact")  # like a real name: recorded
     assert shown.show_alert and CONTACT in (shown.text or "")
     assert [v.ticket_id for v in await identity_views(app)] == [row.id]
-    await press_card_button(supervisor, row.id, "accept")
-    await deliver(app)
-    await supervisor.expect("✅ Accepted — Sup")
-    await begin_resolving(supervisor, finding="Substantiated", actions=["Ordered to rectify"])
-    await supervisor.send("The clerk returned the money and was warned.")
-    await supervisor.expect("Reply noted")
-    await supervisor.press("Send reply")
-    await supervisor.expect("is resolved")
+    await accept_on_card(app, supervisor, row.id)
+    await resolve_with_reply(
+        supervisor,
+        "The clerk returned the money and was warned.",
+        finding="Substantiated",
+        actions=["Ordered to rectify"],
+    )
 
     await deliver(app)
     notice = await clerk.expect(f"Report {code} (12345 hotline) is resolved")

@@ -13,29 +13,25 @@ from emulator.client import ChatUser, EmulatorClient
 from handlers.status import JoinedStatus
 from storage.models import FollowUp, Supporter
 from tests.conversations.staff import (
-    add_member,
     deliver,
     new_ticket,
     open_card,
     prefer_language,
     press_data,
     staff_action,
-    staff_user,
+    staff_member,
     ticket_row,
 )
 from tests.conversations.steps import events_of
-from tests.factories import add_department
+from tests.factories import add_department, rows_of
 from tickets.views import TicketView
 
 SECOND_WORDS = "Window 3 again: the clerk was watching videos while we queued"
 
 
 async def supporter_rows(app: SnapreportApp, ticket_id: int) -> list[Supporter]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(Supporter).where(col(Supporter.ticket_id) == ticket_id)
-        )
-        return list(rows)
+    where = col(Supporter.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, Supporter, where=where)
 
 
 async def open_follow_ups(app: SnapreportApp, ticket_id: int) -> list[str]:
@@ -162,8 +158,7 @@ async def test_merges_and_splits_that_would_mislead_are_refused_with_a_reason(
     foreign = await new_ticket(app, citizen, description="A report of another department")
     await staff_action(app, foreign.id, action="route", target_department_id=elsewhere)
 
-    handler = await staff_user(client, "Han")
-    await add_member(app, handler, target.department_id, "handler")
+    handler = await staff_member(app, client, "Han", target.department_id, "handler")
     await open_card(handler, merged.code)
     refused = await press_data(handler, f"t:{merged.id}:merge:new")
     assert refused.show_alert and "supervisor" in (refused.text or "")

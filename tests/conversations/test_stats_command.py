@@ -19,13 +19,12 @@ from emulator.views import ChatMessage
 from handlers.stats import RankingView, StatsView
 from outbox.statistics import ChartOutage
 from tests.conversations.staff import (
-    add_member,
     intake_id,
     make_department_with_rule,
     new_ticket,
     press_data,
     security_events,
-    staff_user,
+    staff_member,
 )
 from tests.conversations.steps import file_report, fsm_records
 
@@ -147,8 +146,7 @@ async def test_supervisor_sees_only_their_department(
 async def test_citizens_and_handlers_are_refused_politely(
     app: SnapreportApp, citizen: ChatUser, client: EmulatorClient
 ) -> None:
-    handler = await staff_user(client, "Hana")
-    await add_member(app, handler, await intake_id(app), role="handler")
+    handler = await staff_member(app, client, "Hana", await intake_id(app), role="handler")
 
     await citizen.command("stats")
     await citizen.expect("This is for department staff only")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.steps import (
+    ask_for_real_name,
     begin_with_photo,
     categorize,
     confirm,
@@ -20,8 +21,7 @@ async def file_real_name_report(citizen: ChatUser) -> str:
     await describe(citizen, "The inspector took 500 yuan to skip the check")
     await categorize(citizen, "Asking for favours")
     await skip_place(citizen)
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await ask_for_real_name(citizen)
     await citizen.tap("Share my phone number")
     await citizen.expect("Please check your report")
     return await confirm(citizen)

@@ -9,7 +9,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.identity import lookup_hash
-from storage.models import OutboxMessage, TicketEvent
+from storage.models import OutboxMessage
 from tests.conftest import make_department
 from tests.conversations.staff import (
     add_member,
@@ -22,21 +22,13 @@ from tests.conversations.staff import (
     press_data,
     security_events,
     staff_action,
+    staff_member,
     staff_user,
     ticket_row,
 )
+from tests.conversations.steps import events_of as events
 from tests.imagefactory import jpeg_bytes
 from ui.keyboards import TicketAction
-
-
-async def events(app: SnapreportApp, ticket_id: int) -> list[TicketEvent]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(TicketEvent)
-            .where(col(TicketEvent.ticket_id) == ticket_id)
-            .order_by(col(TicketEvent.id))
-        )
-        return list(rows)
 
 
 async def test_accept_by_button_updates_the_ticket_and_its_card(
@@ -88,8 +80,7 @@ async def test_assign_offers_the_department_members_and_hands_over(
 async def test_handler_may_resolve_but_not_reject(
     app: SnapreportApp, citizen: ChatUser, client: EmulatorClient
 ) -> None:
-    handler = await staff_user(client, "Han")
-    await add_member(app, handler, await intake_id(app), "handler")
+    handler = await staff_member(app, client, "Han", await intake_id(app), "handler")
     ticket = await new_ticket(app, citizen)
     await staff_action(app, ticket.id, action="accept")
     await open_card(handler, ticket.code)

@@ -8,7 +8,7 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
     add_member,
-    begin_resolving,
+    ask_reporter,
     deliver,
     dump,
     filed_and_alerted,
@@ -17,6 +17,7 @@ from tests.conversations.staff import (
     new_ticket,
     prefer_language,
     press_card_button,
+    resolve_with_reply,
     security_events,
     staff_action,
     staff_user,
@@ -51,10 +52,7 @@ async def test_anonymous_relay_both_ways_shows_staff_nothing_of_the_reporter(
         first_name="Wei", last_name="Zhang", username="wei_zhang_88", language_code="en"
     )
     code = await filed_and_alerted(app, supervisor, citizen)
-    await supervisor.press("Ask reporter")
-    await supervisor.expect("Type your question")
-    await supervisor.send("Which window was it, and at what time?")
-    await supervisor.expect("was passed on to the reporter")
+    await ask_reporter(supervisor, "Which window was it, and at what time?")
     await deliver(app)
 
     question = await citizen.expect("Which window was it")
@@ -84,13 +82,11 @@ async def test_resolution_reaches_the_reporter_then_the_survey_reopens_it(
     await supervisor.press("Accept")
     await deliver(app)
     await supervisor.expect("Accepted — Sup")
-    await begin_resolving(supervisor)
-    await supervisor.send("The clerk was warned; the window is staffed again.")
-    await supervisor.expect("Reply noted")
-    await supervisor.send_photo(jpeg_bytes(seed=11))
-    await supervisor.expect("Photo 1 added")
-    await supervisor.press("Send reply")
-    await supervisor.expect("is resolved")
+    await resolve_with_reply(
+        supervisor,
+        "The clerk was warned; the window is staffed again.",
+        photos=[jpeg_bytes(seed=11)],
+    )
     await deliver(app)
 
     reply = await citizen.expect(f"Your report {code} has been resolved")

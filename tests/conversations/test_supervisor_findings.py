@@ -8,12 +8,12 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from tests.conversations.staff import (
     add_member,
-    begin_resolving,
     deliver,
     intake_id,
     new_ticket,
     open_card,
     outbox,
+    resolve_with_reply,
     staff_action,
     ticket_row,
 )
@@ -26,13 +26,14 @@ async def test_substantiated_resolution_reaches_the_reporter_and_the_stats(
     ticket = await new_ticket(app, citizen_zh)
     await staff_action(app, ticket.id, action="accept")
     await open_card(supervisor, ticket.code)
-    await begin_resolving(
-        supervisor, finding="Substantiated", actions=["Ordered to rectify"], people="2"
+    await resolve_with_reply(
+        supervisor,
+        "The clerk was warned and the window is staffed again.",
+        finding="Substantiated",
+        actions=["Ordered to rectify"],
+        people="2",
+        sent="is resolved; the reply was sent",
     )
-    await supervisor.send("The clerk was warned and the window is staffed again.")
-    await supervisor.expect("Reply noted")
-    await supervisor.press("Send reply")
-    await supervisor.expect("is resolved; the reply was sent")
 
     row = await ticket_row(app, ticket.id)
     assert (row.state, row.finding, row.finding_actions, row.people_concerned) == (

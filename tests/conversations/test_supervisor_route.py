@@ -8,14 +8,14 @@ from handlers.supervisor import RouteTo
 from storage.models import Department
 from tests.conftest import make_department
 from tests.conversations.staff import (
-    add_member,
+    car_report_beside_vehicle_office,
     deliver,
     new_ticket,
     prefer_language,
     press_card_button,
     press_data,
     security_events,
-    staff_user,
+    staff_member,
     ticket_row,
 )
 from ui.keyboards import TicketAction
@@ -24,12 +24,9 @@ from ui.keyboards import TicketAction
 async def test_intake_supervisor_routes_a_ticket_and_the_new_department_is_alerted(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
 ) -> None:
-    vehicle = await make_department(app, "Vehicle Office")
-    fang = await staff_user(client, "Fang")
-    await add_member(app, fang, vehicle)
-    await prefer_language(app, supervisor, citizen, fang)
-    ticket = await new_ticket(app, citizen, category="car")
-    await deliver(app)
+    vehicle, fang, ticket = await car_report_beside_vehicle_office(
+        app, client, supervisor, citizen
+    )
     await supervisor.expect(f"{ticket.code} · New")
     await press_card_button(supervisor, ticket.id, "route")
     answer = await supervisor.press("Vehicle Office")
@@ -44,8 +41,7 @@ async def test_a_supervisor_of_another_department_cannot_route(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser, client: EmulatorClient
 ) -> None:
     vehicle = await make_department(app, "Vehicle Office")
-    nosy = await staff_user(client, "Nosy")
-    await add_member(app, nosy, vehicle)
+    nosy = await staff_member(app, client, "Nosy", vehicle)
     ticket = await new_ticket(app, citizen)
     await nosy.command("help")
     await nosy.expect("/queue")

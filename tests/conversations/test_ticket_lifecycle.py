@@ -10,14 +10,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.models import FollowUp
-from tests.conversations.staff import begin_resolving, deliver, prefer_language
+from tests.conversations.staff import deliver, prefer_language, resolve_with_reply
 from tests.conversations.steps import events_of, file_report, ticket_by_code
+from tests.factories import rows_of
 from tickets.clock import ManualClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,21 +35,9 @@ async def tick_at(app: SnapreportApp, clock: ManualClock, moment: datetime) -> N
 
 
 async def follow_ups(app: SnapreportApp, ticket_id: int | None) -> list[FollowUp]:
-    async with app.session_factory() as session:
-        rows = await session.scalars(
-            select(FollowUp)
-            .where(col(FollowUp.ticket_id) == ticket_id)
-            .order_by(col(FollowUp.due_at), col(FollowUp.id))
-        )
-        return list(rows)
-
-
-async def resolve_by_button(supervisor: ChatUser, reply: str) -> None:
-    await begin_resolving(supervisor)
-    await supervisor.send(reply)
-    await supervisor.expect("Reply noted")
-    await supervisor.press("Send reply")
-    await supervisor.expect("is resolved")
+    order = (col(FollowUp.due_at), col(FollowUp.id))
+    where = col(FollowUp.ticket_id) == ticket_id
+    return await rows_of(app.session_factory, FollowUp, *order, where=where)
 
 
 async def test_a_ticket_lives_reminded_carded_escalated_reopened_and_auto_closed(
@@ -94,7 +82,7 @@ async def test_a_ticket_lives_reminded_carded_escalated_reopened_and_auto_closed
     await deliver(app)  # the card shows the change through the outbox
     await supervisor.expect("✅ Accepted — Sup")
     await citizen.expect(f"Your report {code} has been accepted")
-    await resolve_by_button(supervisor, "The clerk was warned; the window is staffed again.")
+    await resolve_with_reply(supervisor, "The clerk was warned; the window is staffed again.")
     await deliver(app)
     reply = await citizen.expect(f"Your report {code} has been resolved")
     assert "The clerk was warned" in reply.content
@@ -112,7 +100,7 @@ async def test_a_ticket_lives_reminded_carded_escalated_reopened_and_auto_closed
     assert reopened.state == "reopened"
     assert reopened.resolve_by == local(2026, 12, 3, 18)  # five working days from Thursday
 
-    await resolve_by_button(supervisor, "The clerk was moved to the back office.")
+    await resolve_with_reply(supervisor, "The clerk was moved to the back office.")
     await deliver(app)
     await citizen.expect("moved to the back office")
     await citizen.expect("Please rate it")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,27 +11,14 @@ from bot.app import InsecureWebhookError, SnapreportApp
 from bot.webhook import webhook_app as make_webhook_app
 from config.settings import Settings
 from emulator.client import EmulatorClient
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET, webhook_settings
+from tests.s3server import free_port
 from tickets.clock import ManualClock
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 async def webhook_app(settings: Settings, clock: ManualClock) -> AsyncIterator[SnapreportApp]:
-    port = free_port()
-    configured = settings.model_copy(
-        update={
-            "webhook_url": f"http://127.0.0.1:{port}",
-            "webhook_secret": SecretStr(WEBHOOK_SECRET),
-            "webhook_port": port,
-        }
-    )
-    application = SnapreportApp(configured, clock=clock)
+    application = SnapreportApp(webhook_settings(settings, free_port()), clock=clock)
     await application.start()
     yield application
     await application.stop()

@@ -38,18 +38,21 @@ class Receiver:
         return await asyncio.wait_for(self.received.get(), 5)
 
 
-async def serve(handler: Handler | web.Application) -> tuple[web.AppRunner, str]:
+async def serve(
+    handler: Handler | web.Application, path: str = "/hook"
+) -> tuple[web.AppRunner, str]:
+    """Serve `handler` (posted to at `path`) on a free loopback port: the runner, the URL."""
     if isinstance(handler, web.Application):
         app = handler
     else:
         app = web.Application()
-        app.router.add_post("/hook", handler)
+        app.router.add_post(path, handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}/hook"
+    return runner, f"http://{host}:{port}{path}"
 
 
 @pytest.fixture

@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 from emulator.client import ChatUser, ControlApiError
-from tests.conversations.steps import begin_with_photo, draft_data, fsm_records
+from tests.conversations.steps import (
+    begin_with_photo,
+    categorize,
+    describe,
+    draft_data,
+    fsm_records,
+    skip_place,
+    stay_anonymous,
+)
 from tests.hostile.checks import footprint
 from tests.hostile.conftest import Shared, module_loop
 from tests.imagefactory import (
@@ -170,18 +178,10 @@ async def test_a_photo_with_broken_exif_still_files(
 
 
 async def describe_and_preview(citizen: ChatUser) -> None:
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
-    await citizen.send("The clerk at window 3 asked for a red envelope")
-    await citizen.expect("Step 3/5")
-    await citizen.press("Phone or private business")
-    await citizen.expect("Which unit is the report about?")
-    await citizen.press("Not sure")
-    await citizen.expect("Step 4/5")
-    await citizen.press("Skip")
-    await citizen.expect("Step 5/5")
-    await citizen.press("Anonymous")
-    await citizen.expect("Please check your report")
+    await describe(citizen, "The clerk at window 3 asked for a red envelope")
+    await categorize(citizen)
+    await skip_place(citizen)
+    await stay_anonymous(citizen)
 
 
 def assert_clean_jpeg(data: bytes) -> None:

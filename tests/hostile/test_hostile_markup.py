@@ -12,19 +12,27 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from tests.conversations.staff import (
     add_member,
+    answer_in_chat,
+    ask_reporter,
     deliver,
     department_id_in,
     new_ticket,
     open_card,
     press_card_button,
-    press_data,
     staff_action,
     staff_user,
 )
-from tests.conversations.steps import begin_with_photo, categorize, confirm, describe
+from tests.conversations.steps import (
+    ask_for_real_name,
+    begin_with_photo,
+    categorize,
+    confirm,
+    describe,
+    stay_anonymous,
+    to_identity,
+)
 from tests.hostile.checks import outbox_states
 from tests.hostile.conftest import Shared, module_loop
-from ui.keyboards import ReporterReply
 
 pytestmark = module_loop
 
@@ -52,8 +60,7 @@ async def test_markup_in_the_description_and_place_reaches_the_supervisor_as_typ
     await citizen.send(f"Place {MARKUP}")
     await citizen.expect("Address noted")
     await citizen.expect("Step 5/5")
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
     assert f"Place: Place {MARKUP}" in preview.content
     assert f"Description {MARKUP}" in preview.content
 
@@ -70,13 +77,8 @@ async def test_markup_in_the_description_and_place_reaches_the_supervisor_as_typ
 async def test_markup_in_a_real_name_and_phone_is_shown_as_typed(shared: Shared) -> None:
     supervisor = await shared.supervisor()
     citizen = await shared.citizen(first_name="<b>Li</b>", last_name="&amp; <i")
-    await begin_with_photo(citizen, seed=61)
-    await describe(citizen)
-    await categorize(citizen)
-    await citizen.press("Skip")
-    await citizen.expect("Step 5/5")
-    await citizen.press("Real name")
-    await citizen.expect("share your phone number")
+    await to_identity(citizen, seed=61)
+    await ask_for_real_name(citizen)
     await citizen.share_contact("+86 <i>139</i> & 0013")
     await citizen.expect("Thank you, <b>Li</b> &amp; <i.")
     preview = await citizen.expect("Please check your report")
@@ -98,17 +100,11 @@ async def test_markup_in_a_question_and_its_answer_is_relayed_as_typed(shared: S
     citizen = await shared.citizen()
     ticket = await new_ticket(shared.app, citizen)
     await open_card(supervisor, ticket.code)
-    await supervisor.press("Ask reporter")
-    await supervisor.expect("Type your question")
-    await supervisor.send(f"Question {MARKUP}")
-    await supervisor.expect("was passed on to the reporter")
+    await ask_reporter(supervisor, f"Question {MARKUP}")
     await deliver(shared.app)
     await citizen.expect(f"Question {MARKUP}")
 
-    await press_data(citizen, ReporterReply(ticket_id=ticket.id))
-    await citizen.expect("Send your answer on")
-    await citizen.send(f"Answer {MARKUP}")
-    await citizen.expect("was passed on")
+    await answer_in_chat(citizen, ticket.id, f"Answer {MARKUP}")
 
     await all_sent(shared.app, ticket.id)
     await supervisor.expect(f"Answer {MARKUP}")

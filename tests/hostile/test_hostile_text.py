@@ -15,6 +15,8 @@ from tests.conversations.steps import (
     confirm,
     describe,
     draft_data,
+    go_to_description,
+    skip_place,
     stay_anonymous,
     ticket_by_code,
     to_place,
@@ -29,8 +31,7 @@ HUGE = "贪" * 100_000
 
 async def to_description(citizen: ChatUser) -> None:
     await begin_with_photo(citizen, seed=50)
-    await citizen.press("Next")
-    await citizen.expect("Step 2/5")
+    await go_to_description(citizen)
 
 
 @pytest.mark.parametrize("length", [4096, 100_000])
@@ -97,8 +98,7 @@ async def test_bidi_zero_width_and_control_characters_are_gone_from_what_is_show
     await citizen.send("Hall\u202e 1\u200b, floor\x1b 2")
     await citizen.expect("Address noted")
     await citizen.expect("Step 5/5")
-    await citizen.press("Anonymous")
-    preview = await citizen.expect("Please check your report")
+    preview = await stay_anonymous(citizen)
 
     assert "Place: Hall 1, floor 2" in preview.content
     assert "The clerk took a gift at window 3" in preview.content
@@ -126,8 +126,7 @@ async def test_an_anonymous_report_with_hostile_text_files_once(shared: Shared) 
     await begin_with_photo(citizen, seed=55)
     await describe(citizen, "\u202e" + "&<>" * 600)
     await categorize(citizen)
-    await citizen.press("Skip")
-    await citizen.expect("Step 5/5")
+    await skip_place(citizen)
     await stay_anonymous(citizen)
 
     ticket = await ticket_by_code(shared.app, await confirm(citizen))

@@ -20,15 +20,19 @@ from config.settings import Settings
 from emulator.client import ChatUser, EmulatorClient
 from emulator.views import ChatMessage
 from tests.conversations.staff import (
+    bound_intake_group,
     deliver,
     identity_of,
-    intake_id,
     prefer_language,
     press_data,
     staff_action,
 )
 from tests.conversations.steps import file_report, ticket_by_code
-from tests.conversations.test_identity_at_rest import question_answered, real_name_report
+from tests.conversations.test_identity_at_rest import (
+    anonymous_reporter,
+    question_answered,
+    real_name_report,
+)
 from tests.conversations.test_stats_export import exported, workbook_text
 from tests.s3server import free_port
 from ui.keyboards import SurveyAnswer
@@ -62,21 +66,13 @@ async def test_nothing_anyone_else_receives_names_the_anonymous_reporter(
     restore_logging: None,
 ) -> None:
     configure_logging("DEBUG", json=True)  # every line, as production writes them
-    hidden = await client.chat_user(
-        first_name="Jianguoqiang",
-        last_name="Lichangsheng",
-        username="ljg_watcher_2026",
-        language_code="en",
-    )
+    hidden = await anonymous_reporter(client)
     named = await client.chat_user(
         first_name="Xiuying", last_name="Wangmeihua", username="wxy_1975", language_code="en"
     )
     channel = (await client.create_channel("Snap transparency", username=CHANNEL[1:])).id
-    group = await client.create_group("Intake staff", [admin.id, supervisor.id])
     await prefer_language(app, hidden, named, supervisor, admin)
-    admin_in_group = await admin.in_chat(group.id)
-    await admin_in_group.command("bind", str(await intake_id(app)))
-    await admin_in_group.expect("This group now receives the alerts")
+    group, _ = await bound_intake_group(app, client, admin, supervisor)
 
     # The anonymous reporter files, is asked a question, answers; the report is resolved,
     # rated and published. The real-name reporter files beside them.

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from emulator.client import ChatUser, EmulatorClient
-from tests.conversations.staff import staff_user
-from tests.conversations.test_admin_directory import create_department, invite
+from tests.conversations.staff import create_department
+from tests.conversations.test_admin_directory import joined_by_invite
 
 
 async def test_a_staff_member_named_like_markup_is_listed_literally(
     admin: ChatUser, client: EmulatorClient
 ) -> None:
     department_id = await create_department(admin, "Bureau <b>&amp;</b> Co")
-    payload = await invite(admin, department_id, "handler")
-    handler = await staff_user(client, "<x> & </i>")
-    await handler.start(payload)
-    await handler.expect("You are now a handler of Bureau <b>&amp;</b> Co")
+    welcome = "You are now a handler of Bureau <b>&amp;</b> Co"
+    await joined_by_invite(admin, client, department_id, "<x> & </i>", welcome)
 
     await admin.command("dept", f"members {department_id}")
 

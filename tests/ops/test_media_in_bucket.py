@@ -7,27 +7,18 @@ import asyncio
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 
 from bot.app import SnapreportApp
 from config.settings import Settings
 from emulator.client import ChatUser
 from storage.s3media import S3MediaStore
 from tests.conversations.steps import evidence_of, file_report, ticket_by_code
-from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.s3server import S3Server, bucket_media
 
 
 @pytest.fixture
 def settings(settings: Settings, s3: S3Server, bucket: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "media_url": f"s3://{bucket}/evidence",
-            "s3_endpoint_url": s3.url,
-            "s3_access_key_id": ACCESS_KEY,
-            "s3_secret_access_key": SecretStr(SECRET_KEY),
-            "s3_region": REGION,
-        }
-    )
+    return settings.model_copy(update=bucket_media(s3, bucket, "evidence"))
 
 
 async def test_a_report_filed_on_a_bucket_replica_keeps_its_photo_in_the_bucket(

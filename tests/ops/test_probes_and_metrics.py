@@ -14,7 +14,6 @@ import pytest
 from aiogram.types import Message, Update
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col
@@ -31,7 +30,7 @@ from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from storage.ops import OpsCounts
 from storage.s3media import S3MediaStore
-from tests.conftest import ADMIN_ID, SUPERVISOR_ID, WEBHOOK_SECRET
+from tests.conftest import ADMIN_ID, SUPERVISOR_ID, webhook_settings
 from tests.conversations.steps import file_report
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, free_port
 from tickets.clock import ManualClock
@@ -79,15 +78,7 @@ async def test_webhook_mode_serves_the_probes_on_the_webhook_port(
     settings: Settings, clock: ManualClock
 ) -> None:
     port = free_port()
-    configured = settings.model_copy(
-        update={
-            "webhook_url": f"http://127.0.0.1:{port}",
-            "webhook_secret": SecretStr(WEBHOOK_SECRET),
-            "webhook_port": port,
-            "metrics_port": None,
-        }
-    )
-    application = SnapreportApp(configured, clock=clock)
+    application = SnapreportApp(webhook_settings(settings, port, metrics_port=None), clock=clock)
     await application.start()
     try:
         assert (await get(f"http://127.0.0.1:{port}/healthz"))[0] == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,50 @@ def bot_texts(client: EmulatorClient) -> Texts:
         ]
 
     return texts
+
+
+@dataclass
+class Outbox:
+    """The outbox over the emulator: its users, queued rows, deliveries and what chats show."""
+
+    client: EmulatorClient
+    session_factory: SessionFactory
+    clock: ManualClock
+    make_dispatcher: MakeDispatcher
+    texts: Texts
+
+    async def users(self, count: int) -> list[int]:
+        """`count` new emulator users; their ids are their private chats."""
+        return [(await self.client.create_user(first_name=f"U{n}")).id for n in range(count)]
+
+    async def queue(self, chat_id: int, texts: Sequence[str], **fields: Any) -> list[int]:
+        """Queue one text message per item of `texts` (see `add_rows`)."""
+        return await add_rows(self.session_factory, self.clock, chat_id, texts, **fields)
+
+    async def add(self, chat_id: int, method: str, params: dict[str, Any], **fields: Any) -> int:
+        """Queue one call of `method` (see `add_row`)."""
+        return await add_row(self.session_factory, self.clock, chat_id, method, params, **fields)
+
+    async def deliver(self, dispatcher: OutboxDispatcher | None = None) -> int:
+        """Send everything due with `dispatcher` (a new one by default), moving the clock."""
+        return await deliver_all(
+            dispatcher or self.make_dispatcher(), self.session_factory, self.clock
+        )
+
+    async def rows(self) -> list[OutboxMessage]:
+        return await rows(self.session_factory)
+
+    async def states(self) -> dict[str, int]:
+        async with self.session_factory() as session:
+            return await count_by_state(session)
+
+
+@pytest.fixture
+def outbox(
+    client: EmulatorClient,
+    session_factory: SessionFactory,
+    clock: ManualClock,
+    make_dispatcher: MakeDispatcher,
+    bot_texts: Texts,
+) -> Outbox:
+    return Outbox(client, session_factory, clock, make_dispatcher, bot_texts)

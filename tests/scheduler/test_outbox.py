@@ -16,12 +16,10 @@ from aiogram.methods.base import Response, TelegramType
 from sqlalchemy import select
 from sqlmodel import col
 
-from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
 from outbox.dispatcher import (
     DispatchConfig,
     Outcome,
-    count_by_state,
     list_dead,
     requeue_dead,
 )
@@ -31,21 +29,8 @@ from storage.models import CardMessage, Reporter
 from storage.s3media import S3MediaStore
 from tests.factories import add_department, add_ticket
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server, free_port
-from tests.scheduler.conftest import (
-    MakeDispatcher,
-    Texts,
-    add_row,
-    add_rows,
-    deliver_all,
-    deliver_in_background,
-    jpeg,
-    rows,
-)
+from tests.scheduler.conftest import Outbox, deliver_in_background, jpeg
 from tickets.clock import ManualClock
-
-
-async def users(client: EmulatorClient, count: int) -> list[int]:
-    return [(await client.create_user(first_name=f"U{n}")).id for n in range(count)]
 
 
 async def make_ticket(session_factory: SessionFactory, clock: ManualClock, user_id: int) -> int:
@@ -63,51 +48,41 @@ async def make_ticket(session_factory: SessionFactory, clock: ManualClock, user_
     return ticket.id or 0
 
 
-async def test_each_chat_gets_its_messages_in_order(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
-) -> None:
-    chats = await users(client, 3)
+async def test_each_chat_gets_its_messages_in_order(outbox: Outbox) -> None:
+    chats = await outbox.users(3)
     for chat in chats:
-        await add_rows(session_factory, clock, chat, [f"{chat}-{n}" for n in range(6)])
+        await outbox.queue(chat, [f"{chat}-{n}" for n in range(6)])
 
-    sent = await deliver_all(make_dispatcher(), session_factory, clock)
+    sent = await outbox.deliver()
 
     assert sent == 18
     for chat in chats:
-        assert await bot_texts(chat) == [f"{chat}-{n}" for n in range(6)]
-    stored = await rows(session_factory)
+        assert await outbox.texts(chat) == [f"{chat}-{n}" for n in range(6)]
+    stored = await outbox.rows()
     assert {row.state for row in stored} == {"sent"}
-    assert all(row.sent_at == clock.now() and len(row.result_message_ids) == 1 for row in stored)
+    now = outbox.clock.now()
+    assert all(row.sent_at == now and len(row.result_message_ids) == 1 for row in stored)
 
 
 async def test_flaky_telegram_loses_nothing_and_breaks_no_limit(
-    emulator: EmulatorServer,
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
+    emulator: EmulatorServer, outbox: Outbox
 ) -> None:
-    chats = await users(client, 10)
+    chats = await outbox.users(10)
     for chat in chats:
-        await add_rows(session_factory, clock, chat, [f"{chat}:{n}" for n in range(5)])
+        await outbox.queue(chat, [f"{chat}:{n}" for n in range(5)])
     # One call in five fails: 429, 500, or no answer at all (the request is dropped).
-    await client.set_faults(
+    await outbox.client.set_faults(
         share_429=0.07, share_500=0.07, share_timeout=0.06, timeout_delay=1.5, seed=11
     )
 
     outcomes: list[Outcome] = []
-    dispatcher = make_dispatcher(on_outcome=outcomes.append)
-    await deliver_in_background(dispatcher, session_factory, clock)
+    dispatcher = outbox.make_dispatcher(on_outcome=outcomes.append)
+    await deliver_in_background(dispatcher, outbox.session_factory, outbox.clock)
 
     for chat in chats:
-        assert await bot_texts(chat) == [f"{chat}:{n}" for n in range(5)]
-    assert await _states(session_factory) == {"sent": 50}
-    stats = await client.stats()
+        assert await outbox.texts(chat) == [f"{chat}:{n}" for n in range(5)]
+    assert await outbox.states() == {"sent": 50}
+    stats = await outbox.client.stats()
     assert sum(stats.faults.values()) > 0
     # What the metrics count: every 429 answer, and each row sent once.
     assert outcomes.count(Outcome.SENT) == 50
@@ -115,32 +90,26 @@ async def test_flaky_telegram_loses_nothing_and_breaks_no_limit(
     assert stats.limit_violations == 0
 
 
-async def test_blocked_user_is_marked_unreachable(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
-) -> None:
-    blocked, other = await users(client, 2)
-    async with session_factory() as session, session.begin():
+async def test_blocked_user_is_marked_unreachable(outbox: Outbox) -> None:
+    blocked, other = await outbox.users(2)
+    async with outbox.session_factory() as session, session.begin():
         session.add_all([Reporter(channel_user_id=blocked), Reporter(channel_user_id=other)])
-    await client.set_blocked(blocked)
-    await add_rows(session_factory, clock, blocked, ["your ticket was accepted"])
-    await add_rows(session_factory, clock, other, ["hello"])
+    await outbox.client.set_blocked(blocked)
+    await outbox.queue(blocked, ["your ticket was accepted"])
+    await outbox.queue(other, ["hello"])
 
-    await deliver_all(make_dispatcher(), session_factory, clock)
+    await outbox.deliver()
 
-    dead, sent = await rows(session_factory)
+    dead, sent = await outbox.rows()
     assert dead.state == "dead" and "blocked" in (dead.last_error or "")
     assert sent.state == "sent"
-    async with session_factory() as session:
+    async with outbox.session_factory() as session:
         found = await session.execute(
             select(col(Reporter.channel_user_id), col(Reporter.reachable))
         )
         reachable = {row[0]: row[1] for row in found}
     assert reachable == {blocked: False, other: True}
-    assert await bot_texts(other) == ["hello"]
+    assert await outbox.texts(other) == ["hello"]
 
 
 class CrashAfterSend(BaseRequestMiddleware):
@@ -166,25 +135,20 @@ class CrashAfterSend(BaseRequestMiddleware):
 
 
 async def test_crash_between_send_and_commit_resends_only_that_message(
-    bot: Bot,
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
+    bot: Bot, outbox: Outbox
 ) -> None:
-    (chat,) = await users(client, 1)
+    (chat,) = await outbox.users(1)
     texts = [f"m{n}" for n in range(8)]
-    await add_rows(session_factory, clock, chat, texts)
+    await outbox.queue(chat, texts)
     crash = CrashAfterSend(nth=4)
     bot.session.middleware(crash)
-    first = make_dispatcher()
+    first = outbox.make_dispatcher()
     crash.victim = asyncio.create_task(first.run())
     with contextlib.suppress(asyncio.CancelledError):
         await crash.victim
     bot.session.middleware.unregister(crash)
-    assert await bot_texts(chat) == texts[:4]
-    assert [row.state for row in await rows(session_factory)][:5] == [
+    assert await outbox.texts(chat) == texts[:4]
+    assert [row.state for row in await outbox.rows()][:5] == [
         "sent",
         "sent",
         "sent",
@@ -192,40 +156,32 @@ async def test_crash_between_send_and_commit_resends_only_that_message(
         "pending",
     ]
 
-    restarted = make_dispatcher()
+    restarted = outbox.make_dispatcher()
     assert await restarted.recover() == 1
-    await deliver_all(restarted, session_factory, clock)
+    await outbox.deliver(restarted)
 
-    assert await bot_texts(chat) == [*texts[:4], "m3", *texts[4:]]
-    assert await _states(session_factory) == {"sent": 8}
+    assert await outbox.texts(chat) == [*texts[:4], "m3", *texts[4:]]
+    assert await outbox.states() == {"sent": 8}
 
 
-async def test_media_from_the_store_is_uploaded(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    media: MediaStore,
-    make_dispatcher: MakeDispatcher,
-) -> None:
-    (chat,) = await users(client, 1)
+async def test_media_from_the_store_is_uploaded(media: MediaStore, outbox: Outbox) -> None:
+    (chat,) = await outbox.users(1)
     red, blue = media.put(jpeg((200, 0, 0))), media.put(jpeg((0, 0, 200)))
-    await add_row(
-        session_factory, clock, chat, "sendPhoto", {"photo": f"media:{red}", "caption": "one"}
-    )
+    await outbox.add(chat, "sendPhoto", {"photo": f"media:{red}", "caption": "one"})
     album = [
         {"type": "photo", "media": f"media:{red}", "caption": "two"},
         {"type": "photo", "media": f"media:{blue}"},
     ]
-    await add_row(session_factory, clock, chat, "sendMediaGroup", {"media": album})
-    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{'0' * 64}"})
+    await outbox.add(chat, "sendMediaGroup", {"media": album})
+    await outbox.add(chat, "sendPhoto", {"photo": f"media:{'0' * 64}"})
 
-    await deliver_all(make_dispatcher(), session_factory, clock)
+    await outbox.deliver()
 
-    single, grouped, missing = await rows(session_factory)
+    single, grouped, missing = await outbox.rows()
     assert single.state == grouped.state == "sent"
     assert len(grouped.result_message_ids) == 2
     assert missing.state == "dead" and "media not in the store" in (missing.last_error or "")
-    photos = [m for m in await client.transcript(chat) if m.from_bot]
+    photos = [m for m in await outbox.client.transcript(chat) if m.from_bot]
     assert [m.caption for m in photos] == ["one", "two", None]
     assert all(m.photo for m in photos)
     assert photos[1].media_group_id is not None
@@ -233,12 +189,7 @@ async def test_media_from_the_store_is_uploaded(
 
 
 async def test_photos_in_a_bucket_are_uploaded_and_an_outage_is_retried(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    s3: S3Server,
-    bucket: str,
+    outbox: Outbox, s3: S3Server, bucket: str
 ) -> None:
     def store(name: str, url: str) -> S3MediaStore:
         return S3MediaStore(
@@ -246,92 +197,77 @@ async def test_photos_in_a_bucket_are_uploaded_and_an_outage_is_retried(
             secret_access_key=SECRET_KEY, region=REGION,
         )  # fmt: skip
 
-    (chat,) = await users(client, 1)
+    (chat,) = await outbox.users(1)
     sha = await asyncio.to_thread(store(bucket, s3.url).put, jpeg((0, 150, 0)))
-    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
-    await deliver_all(make_dispatcher(media=store(bucket, s3.url)), session_factory, clock)
-    (sent,) = await rows(session_factory)
+    await outbox.add(chat, "sendPhoto", {"photo": f"media:{sha}"})
+    await outbox.deliver(outbox.make_dispatcher(media=store(bucket, s3.url)))
+    (sent,) = await outbox.rows()
     assert sent.state == "sent"
 
-    await add_row(session_factory, clock, chat, "sendPhoto", {"photo": f"media:{sha}"})
+    await outbox.add(chat, "sendPhoto", {"photo": f"media:{sha}"})
     down = store(bucket, f"http://127.0.0.1:{free_port()}")  # nothing listens there
-    await make_dispatcher(media=down).send_due()
+    await outbox.make_dispatcher(media=down).send_due()
 
-    _, waiting = await rows(session_factory)
+    _, waiting = await outbox.rows()
     # An unreachable bucket is an outage to wait out, not a message to give up on.
     assert waiting.state == "pending" and waiting.attempts == 1
 
 
-async def test_card_is_recorded_and_an_unchanged_edit_counts_as_sent(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-) -> None:
-    (chat,) = await users(client, 1)
-    ticket_id = await make_ticket(session_factory, clock, chat)
-    await add_rows(session_factory, clock, chat, ["card v1"], purpose="card", ticket_id=ticket_id)
-    dispatcher = make_dispatcher()
-    await deliver_all(dispatcher, session_factory, clock)
-    async with session_factory() as session:
+async def test_card_is_recorded_and_an_unchanged_edit_counts_as_sent(outbox: Outbox) -> None:
+    (chat,) = await outbox.users(1)
+    ticket_id = await make_ticket(outbox.session_factory, outbox.clock, chat)
+    await outbox.queue(chat, ["card v1"], purpose="card", ticket_id=ticket_id)
+    dispatcher = outbox.make_dispatcher()
+    await outbox.deliver(dispatcher)
+    async with outbox.session_factory() as session:
         card = await session.scalar(select(CardMessage))
     assert card is not None and card.ticket_id == ticket_id and card.chat_id == chat
 
     edit = {"message_id": card.message_id, "text": "card v1"}
-    await add_row(session_factory, clock, chat, "editMessageText", edit, purpose="card_edit")
-    await add_row(session_factory, clock, chat, "editMessageText", {**edit, "text": "card v2"})
-    await deliver_all(dispatcher, session_factory, clock)
+    await outbox.add(chat, "editMessageText", edit, purpose="card_edit")
+    await outbox.add(chat, "editMessageText", {**edit, "text": "card v2"})
+    await outbox.deliver(dispatcher)
 
-    assert await _states(session_factory) == {"sent": 3}
-    (shown,) = [m for m in await client.transcript(chat) if m.from_bot]
+    assert await outbox.states() == {"sent": 3}
+    (shown,) = [m for m in await outbox.client.transcript(chat) if m.from_bot]
     assert shown.text == "card v2" and shown.edits == 1
 
 
-async def test_refused_message_is_dead_and_listed_for_administrators(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
-) -> None:
-    (chat,) = await users(client, 1)
-    await add_rows(session_factory, clock, chat, ["", "after the bad one"])
-    dispatcher = make_dispatcher()
+async def test_refused_message_is_dead_and_listed_for_administrators(outbox: Outbox) -> None:
+    (chat,) = await outbox.users(1)
+    await outbox.queue(chat, ["", "after the bad one"])
 
-    await deliver_all(dispatcher, session_factory, clock)
+    await outbox.deliver()
 
-    async with session_factory() as session:
+    async with outbox.session_factory() as session:
         (dead,) = await list_dead(session)
     assert "message text is empty" in (dead.last_error or "")
-    assert await bot_texts(chat) == ["after the bad one"]  # a dead row holds nobody back
-    async with session_factory() as session, session.begin():
-        assert await requeue_dead(session, ids=[dead.id or 0], now=clock.now()) == 1
-    assert (await rows(session_factory))[0].state == "pending"
+    assert await outbox.texts(chat) == ["after the bad one"]  # a dead row holds nobody back
+    async with outbox.session_factory() as session, session.begin():
+        assert await requeue_dead(session, ids=[dead.id or 0], now=outbox.clock.now()) == 1
+    assert (await outbox.rows())[0].state == "pending"
 
 
 async def test_server_errors_back_off_exponentially_then_give_up(
-    emulator: EmulatorServer,
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
+    emulator: EmulatorServer, outbox: Outbox
 ) -> None:
-    (chat,) = await users(client, 1)
-    (row_id,) = await add_rows(session_factory, clock, chat, ["never arrives"])
-    await client.set_faults(share_500=1.0)
+    clock = outbox.clock
+    (chat,) = await outbox.users(1)
+    (row_id,) = await outbox.queue(chat, ["never arrives"])
+    await outbox.client.set_faults(share_500=1.0)
     config = DispatchConfig(max_attempts=4, backoff_base=10.0, backoff_max=1000.0)
     outcomes: list[Outcome] = []
-    dispatcher = make_dispatcher(config=config, on_outcome=outcomes.append)
+    dispatcher = outbox.make_dispatcher(config=config, on_outcome=outcomes.append)
     started = clock.now()
     delays = []
     for _ in range(3):
         await dispatcher.send_due()
-        (row,) = await rows(session_factory)
+        (row,) = await outbox.rows()
         delays.append((row.not_before - clock.now()).total_seconds())
         clock.set(row.not_before)
     await dispatcher.send_due()
 
-    (row,) = await rows(session_factory)
+    (row,) = await outbox.rows()
     assert row.id == row_id and row.state == "dead" and row.attempts == 4
     assert "Internal Server Error" in (row.last_error or "")
     assert outcomes == [Outcome.RETRY] * 3 + [Outcome.DEAD]  # what the metrics count
@@ -341,24 +277,14 @@ async def test_server_errors_back_off_exponentially_then_give_up(
     assert clock.now() - started >= timedelta(seconds=sum(delays))
 
 
-async def test_new_rows_are_sent_on_commit_without_waiting_for_the_poll(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-) -> None:
-    (chat,) = await users(client, 1)
-    dispatcher = make_dispatcher(config=DispatchConfig(poll_interval=60.0))
+async def test_new_rows_are_sent_on_commit_without_waiting_for_the_poll(outbox: Outbox) -> None:
+    (chat,) = await outbox.users(1)
+    dispatcher = outbox.make_dispatcher(config=DispatchConfig(poll_interval=60.0))
     await dispatcher.start()
     await asyncio.sleep(0.05)  # the first poll has found nothing
-    seq = (await client.chat(chat)).last_seq
+    seq = (await outbox.client.chat(chat)).last_seq
 
-    await add_rows(session_factory, clock, chat, ["right away"])
+    await outbox.queue(chat, ["right away"])
 
-    actions = await client.wait_for_bot_message(chat, seq, timeout=2.0)
+    actions = await outbox.client.wait_for_bot_message(chat, seq, timeout=2.0)
     assert [action.message.text for action in actions] == ["right away"]
-
-
-async def _states(session_factory: SessionFactory) -> dict[str, int]:
-    async with session_factory() as session:
-        return await count_by_state(session)

@@ -12,14 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from emulator.client import EmulatorClient
 from scheduler.jobs import sweep_follow_ups
 from scheduler.lock import AdvisoryLock, lock_key, runner_lock
 from storage.db import SessionFactory
 from storage.migrate import upgrade
 from storage.models import FollowUp, OutboxMessage
 from tests.pgserver import PostgresServer
-from tests.scheduler.conftest import MakeDispatcher, Texts, add_rows, deliver_all
+from tests.scheduler.conftest import MakeDispatcher, Outbox
 from tests.scheduler.test_jobs import ADMIN, I18N, file_report, make_workspace
 from tickets.actors import Actor
 from tickets.casework import act
@@ -76,21 +75,15 @@ async def test_racing_sweeps_fire_each_follow_up_once(
     assert purposes["admin:red_card"] == 2
 
 
-async def test_dispatcher_keeps_order_on_postgres(
-    client: EmulatorClient,
-    session_factory: SessionFactory,
-    clock: ManualClock,
-    make_dispatcher: MakeDispatcher,
-    bot_texts: Texts,
-) -> None:
-    chats = [(await client.create_user()).id for _ in range(3)]
+async def test_dispatcher_keeps_order_on_postgres(outbox: Outbox) -> None:
+    chats = await outbox.users(3)
     for chat in chats:
-        await add_rows(session_factory, clock, chat, [f"{chat}/{n}" for n in range(4)])
+        await outbox.queue(chat, [f"{chat}/{n}" for n in range(4)])
 
-    assert await deliver_all(make_dispatcher(), session_factory, clock) == 12
+    assert await outbox.deliver() == 12
 
     for chat in chats:
-        assert await bot_texts(chat) == [f"{chat}/{n}" for n in range(4)]
+        assert await outbox.texts(chat) == [f"{chat}/{n}" for n in range(4)]
 
 
 async def test_a_card_changed_while_it_is_sent_is_edited_once_it_lands(

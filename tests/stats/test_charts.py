@@ -35,7 +35,7 @@ from ui.charts import (
     satisfaction_chart,
     weekly_states_chart,
 )
-from ui.i18n import create_i18n, translator
+from ui.i18n import Translator, create_i18n, translator
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 I18N = create_i18n("zh_CN")
@@ -75,13 +75,18 @@ def _ranking() -> Ranking:
     return rank_departments(DEPARTMENTS)
 
 
-CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart(WEEKS, ZH),
-    "on_time": lambda: on_time_chart(DEPARTMENTS, ZH),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, ZH),
-    "categories": lambda: category_chart(CATEGORIES, ZH),
-    "ranking": lambda: ranking_chart(_ranking(), ZH),
-}
+def full_charts(language: Translator) -> dict[str, Callable[[], bytes]]:
+    """Each chart of the sample figures, drawn in `language`."""
+    return {
+        "weekly": lambda: weekly_states_chart(WEEKS, language),
+        "on_time": lambda: on_time_chart(DEPARTMENTS, language),
+        "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, language),
+        "categories": lambda: category_chart(CATEGORIES, language),
+        "ranking": lambda: ranking_chart(_ranking(), language),
+    }
+
+
+CHARTS = full_charts(ZH)
 EMPTY_CHARTS: dict[str, Callable[[], bytes]] = {
     "weekly": lambda: weekly_states_chart([WeekCounts(date(2025, 3, 3), {})], ZH),
     "on_time": lambda: on_time_chart([], ZH),
@@ -179,14 +184,7 @@ def _figure_texts(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], bytes]) ->
     return texts
 
 
-ENGLISH_CHARTS: dict[str, Callable[[], bytes]] = {
-    "weekly": lambda: weekly_states_chart(WEEKS, EN),
-    "on_time": lambda: on_time_chart(DEPARTMENTS, EN),
-    "satisfaction": lambda: satisfaction_chart(DEPARTMENTS, EN),
-    "categories": lambda: category_chart(CATEGORIES, EN),
-    "ranking": lambda: ranking_chart(_ranking(), EN),
-    "empty": lambda: category_chart([], EN),
-}
+ENGLISH_CHARTS = {**full_charts(EN), "empty": lambda: category_chart([], EN)}
 
 
 @pytest.mark.parametrize("name", sorted(ENGLISH_CHARTS))

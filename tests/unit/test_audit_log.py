@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlmodel import SQLModel
-
 from storage.audit import SqlAuditLog
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory
 from storage.models import IdentityView, RetentionPurge, SecurityEvent, TicketEvent
 from tests.factories import add_department, add_ticket
-from tests.keys import TEST_KEYS
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(database_url, keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_records_of_every_kind_come_newest_first_and_by_kind(

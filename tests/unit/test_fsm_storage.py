@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlmodel import SQLModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory
 from storage.fsm import DatabaseStorage, fsm_row_key
 from storage.models import FsmRecord
 from storage.unit_of_work import CURRENT_UNIT, UnitOfWork
+from tests.factories import tables_at
 from tests.keys import TEST_KEYS
 from tickets.clock import ManualClock
 
@@ -23,11 +25,20 @@ KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}", keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with tables_at(f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}") as sessions:
+        yield sessions
+
+
+@contextlib.asynccontextmanager
+async def inside_update(session: AsyncSession) -> AsyncIterator[None]:
+    """Run the block as an update's handler: `session` is the current unit of work."""
+    unit = UnitOfWork(session)
+    token = CURRENT_UNIT.set(unit)
+    try:
+        yield
+    finally:
+        CURRENT_UNIT.reset(token)
+        unit.release()
 
 
 async def test_state_and_data_survive_a_new_storage(sessions: SessionFactory) -> None:
@@ -75,66 +86,42 @@ async def test_concurrent_updates_of_one_key_lose_nothing(sessions: SessionFacto
 
 async def test_inside_an_update_state_commits_with_the_update(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
-    async with sessions() as session:
-        unit = UnitOfWork(session)
-        token = CURRENT_UNIT.set(unit)
-        try:
-            await storage.set_state(KEY, "Casework:writing_reply")
-            assert await storage.get_state(KEY) == "Casework:writing_reply"  # its own write
-            async with sessions() as other:  # not committed yet
-                assert await other.get(FsmRecord, fsm_row_key(TEST_KEYS, KEY)) is None
-            await session.commit()
-        finally:
-            CURRENT_UNIT.reset(token)
-            unit.release()
+    async with sessions() as session, inside_update(session):
+        await storage.set_state(KEY, "Casework:writing_reply")
+        assert await storage.get_state(KEY) == "Casework:writing_reply"  # its own write
+        async with sessions() as other:  # not committed yet
+            assert await other.get(FsmRecord, fsm_row_key(TEST_KEYS, KEY)) is None
+        await session.commit()
     assert await DatabaseStorage(sessions).get_state(KEY) == "Casework:writing_reply"
 
 
 async def test_inside_an_update_state_rolls_back_with_the_update(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
     await storage.set_state(KEY, "Casework:writing_reply")
-    async with sessions() as session:
-        unit = UnitOfWork(session)
-        token = CURRENT_UNIT.set(unit)
-        try:
-            await storage.set_state(KEY, None)  # the step ends, then the effect fails
-            await session.rollback()
-        finally:
-            CURRENT_UNIT.reset(token)
-            unit.release()
+    async with sessions() as session, inside_update(session):
+        await storage.set_state(KEY, None)  # the step ends, then the effect fails
+        await session.rollback()
     assert await storage.get_state(KEY) == "Casework:writing_reply"
 
 
 async def test_a_task_spawned_by_the_update_writes_on_its_own(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
-    async with sessions() as session:
-        unit = UnitOfWork(session)
-        token = CURRENT_UNIT.set(unit)
-        try:
-            # The task inherits the context but must not use the update's session.
-            await asyncio.create_task(storage.set_data(KEY, {"panel": 1}))
-            await session.rollback()
-        finally:
-            CURRENT_UNIT.reset(token)
-            unit.release()
+    async with sessions() as session, inside_update(session):
+        # The task inherits the context but must not use the update's session.
+        await asyncio.create_task(storage.set_data(KEY, {"panel": 1}))
+        await session.rollback()
     assert await storage.get_data(KEY) == {"panel": 1}
 
 
 async def test_a_task_waits_for_the_update_holding_the_key(sessions: SessionFactory) -> None:
     storage = DatabaseStorage(sessions)
     await storage.set_data(KEY, {"photos": ["a"]})
-    async with sessions() as session:
-        unit = UnitOfWork(session)
-        token = CURRENT_UNIT.set(unit)
-        try:
-            await storage.update_data(KEY, {"photos": ["a", "b"]})
-            # A panel refresh merging now would read the old list and lose "b".
-            panel = asyncio.create_task(storage.update_data(KEY, {"panel_id": 7}))
-            await asyncio.sleep(0.05)
-            assert not panel.done()
-            await session.commit()
-        finally:
-            CURRENT_UNIT.reset(token)
-            unit.release()
+    async with sessions() as session, inside_update(session):
+        await storage.update_data(KEY, {"photos": ["a", "b"]})
+        # A panel refresh merging now would read the old list and lose "b".
+        panel = asyncio.create_task(storage.update_data(KEY, {"panel_id": 7}))
+        await asyncio.sleep(0.05)
+        assert not panel.done()
+        await session.commit()
     await panel
     assert await storage.get_data(KEY) == {"photos": ["a", "b"], "panel_id": 7}

@@ -23,7 +23,7 @@ from storage.migrate import downgrade, upgrade
 from storage.models import CardMessage, Evidence, OutboxMessage, Reporter, Ticket
 from storage.people import PeopleRepo
 from storage.rotation import rotate_identity_keys
-from tests.factories import add_department
+from tests.factories import add_department, engine_at
 
 USER_ID = 6_660_001_234
 NAME = "Ouyangxiaoming"
@@ -33,9 +33,8 @@ DRAFT = StorageKey(bot_id=1, chat_id=USER_ID, user_id=USER_ID)
 
 async def fill(url: str, keys: IdentityKeys) -> None:
     """A reporter with a ticket, an outbox row and card, a draft and a language."""
-    engine = create_engine(url, keys=keys)
-    sessions = create_session_factory(engine)
-    try:
+    async with engine_at(url, keys=keys) as engine:
+        sessions = create_session_factory(engine)
         department_id = await add_department(sessions, "Intake")
         async with sessions() as session, session.begin():
             reporter = Reporter(channel_user_id=USER_ID, real_name=NAME, phone=PHONE)
@@ -66,15 +65,12 @@ async def fill(url: str, keys: IdentityKeys) -> None:
         storage = DatabaseStorage(sessions)
         await storage.set_state(DRAFT, "ReportDraft:describing")
         await storage.set_data(DRAFT, {"phone": PHONE, "panel_pending": True})
-    finally:
-        await engine.dispose()
 
 
 async def read_back(url: str, keys: IdentityKeys) -> None:
     """Everything `fill` wrote, read and looked up by id with `keys`."""
-    engine = create_engine(url, keys=keys)
-    sessions = create_session_factory(engine)
-    try:
+    async with engine_at(url, keys=keys) as engine:
+        sessions = create_session_factory(engine)
         async with sessions() as session:
             reporter = await session.scalar(
                 select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
@@ -103,18 +99,15 @@ async def read_back(url: str, keys: IdentityKeys) -> None:
         assert await storage.get_data(DRAFT) == {"phone": PHONE, "panel_pending": True}
         resumable = await storage.keys_with(state="ReportDraft:describing", field="panel_pending")
         assert [key for key, _data in resumable] == [DRAFT]
-    finally:
-        await engine.dispose()
 
 
 async def unreadable(url: str, keys: IdentityKeys) -> None:
-    engine = create_engine(url, keys=keys)
-    try:
-        async with create_session_factory(engine)() as session:
-            with pytest.raises(IdentityKeyError, match="wrong key"):
-                await session.scalar(select(Reporter))
-    finally:
-        await engine.dispose()
+    async with (
+        engine_at(url, keys=keys) as engine,
+        create_session_factory(engine)() as session,
+    ):
+        with pytest.raises(IdentityKeyError, match="wrong key"):
+            await session.scalar(select(Reporter))
 
 
 @pytest.fixture
@@ -211,43 +204,35 @@ async def test_rotation_reseals_the_original_uploads_and_can_run_again(
 
 async def plain_rows(url: str) -> list[tuple[object, ...]]:
     """The reporter rows as stored, read with no key at all."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text("SELECT channel_user_id, real_name, phone FROM reporter")
-            )
-            return [tuple(row) for row in rows]
-    finally:
-        await engine.dispose()
+    async with engine_at(url, keys=None) as engine, engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT channel_user_id, real_name, phone FROM reporter")
+        )
+        return [tuple(row) for row in rows]
 
 
 async def old_rows(url: str) -> None:
     """Rows as revision 0002 stored them: in the clear."""
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO reporter (id, channel, channel_user_id, real_name, phone,"
-                    " reachable, created_at) VALUES (1, 'telegram', :id, :name, :phone, true,"
-                    " '2026-01-01 00:00:00+00:00')"
-                ),
-                {"id": USER_ID, "name": NAME, "phone": PHONE},
-            )
-            await connection.execute(
-                text("INSERT INTO user_pref (channel_user_id, language) VALUES (:id, 'en')"),
-                {"id": USER_ID},
-            )
-            await connection.execute(
-                text(
-                    "INSERT INTO fsm_record (key, state, data, updated_at) VALUES (:key, 'S',"
-                    " :data, '2026-01-01 00:00:00+00:00')"
-                ),
-                {"key": f"1:{USER_ID}:{USER_ID}:::default", "data": f'{{"phone": "{PHONE}"}}'},
-            )
-    finally:
-        await engine.dispose()
+    async with engine_at(url, keys=None) as engine, engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO reporter (id, channel, channel_user_id, real_name, phone,"
+                " reachable, created_at) VALUES (1, 'telegram', :id, :name, :phone, true,"
+                " '2026-01-01 00:00:00+00:00')"
+            ),
+            {"id": USER_ID, "name": NAME, "phone": PHONE},
+        )
+        await connection.execute(
+            text("INSERT INTO user_pref (channel_user_id, language) VALUES (:id, 'en')"),
+            {"id": USER_ID},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO fsm_record (key, state, data, updated_at) VALUES (:key, 'S',"
+                " :data, '2026-01-01 00:00:00+00:00')"
+            ),
+            {"key": f"1:{USER_ID}:{USER_ID}:::default", "data": f'{{"phone": "{PHONE}"}}'},
+        )
 
 
 @pytest.mark.empty_database

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 
-from storage.db import create_engine, create_session_factory
+from storage.db import create_session_factory
 from storage.identity import (
     IdentityDecryptError,
     IdentityKeyError,
@@ -21,6 +21,7 @@ from storage.identity import (
     parse_key,
 )
 from storage.models import OutboxMessage, Reporter
+from tests.factories import engine_at
 
 USER_ID = 5_551_234_567
 NAME = "Zhangsanfeng"
@@ -32,19 +33,15 @@ def url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'identity.sqlite3'}"
 
 
-async def engine_with(url: str, keys: IdentityKeys | None) -> AsyncEngine:
-    engine = create_engine(url, keys=keys)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    return engine
-
-
 @pytest.fixture
 async def written(url: str) -> AsyncIterator[tuple[str, IdentityKeys]]:
     """A database holding one real-name reporter and one outbox row, and its key ring."""
     keys = IdentityKeys.from_text(generate_key())
-    engine = await engine_with(url, keys)
-    async with create_session_factory(engine)() as session, session.begin():
+    async with (
+        engine_at(url, keys=keys, tables=True) as engine,
+        create_session_factory(engine)() as session,
+        session.begin(),
+    ):
         session.add(Reporter(channel_user_id=USER_ID, real_name=NAME, phone=PHONE))
         session.add(
             OutboxMessage(
@@ -54,7 +51,6 @@ async def written(url: str) -> AsyncIterator[tuple[str, IdentityKeys]]:
                 payload={"chat_id": USER_ID, "text": f"Thank you, {NAME}"},
             )
         )
-    await engine.dispose()
     yield url, keys
 
 
@@ -68,8 +64,7 @@ async def test_values_round_trip_and_are_found_by_keyed_hash(
     written: tuple[str, IdentityKeys],
 ) -> None:
     url, keys = written
-    engine = create_engine(url, keys=keys)
-    try:
+    async with engine_at(url, keys=keys) as engine:
         async with create_session_factory(engine)() as session:
             reporter = await session.scalar(
                 select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
@@ -88,8 +83,6 @@ async def test_values_round_trip_and_are_found_by_keyed_hash(
         )
         for secret in (str(USER_ID), NAME, PHONE):
             assert secret not in stored
-    finally:
-        await engine.dispose()
 
 
 async def test_equal_values_are_stored_as_different_ciphertexts(url: str) -> None:
@@ -104,8 +97,7 @@ async def test_tampered_ciphertext_is_refused_with_a_clear_error(
     written: tuple[str, IdentityKeys],
 ) -> None:
     url, keys = written
-    engine = create_engine(url, keys=keys)
-    try:
+    async with engine_at(url, keys=keys) as engine:
         async with engine.begin() as connection:
             stored = await connection.scalar(text("SELECT phone FROM reporter"))
             flipped = stored[:-3] + ("A" if stored[-3] != "A" else "B") + stored[-2:]
@@ -113,8 +105,6 @@ async def test_tampered_ciphertext_is_refused_with_a_clear_error(
         async with create_session_factory(engine)() as session:
             with pytest.raises(IdentityDecryptError, match="failed authentication"):
                 await session.scalar(select(Reporter))
-    finally:
-        await engine.dispose()
 
 
 async def test_a_ciphertext_moved_to_another_kind_of_column_is_refused() -> None:
@@ -126,24 +116,22 @@ async def test_a_ciphertext_moved_to_another_kind_of_column_is_refused() -> None
 
 async def test_the_wrong_key_is_named_as_such(written: tuple[str, IdentityKeys]) -> None:
     url, _keys = written
-    engine = create_engine(url, keys=IdentityKeys.from_text(generate_key()))
-    try:
-        async with create_session_factory(engine)() as session:
-            with pytest.raises(IdentityKeyError, match="wrong key"):
-                await session.scalar(select(Reporter))
-    finally:
-        await engine.dispose()
+    async with (
+        engine_at(url, keys=IdentityKeys.from_text(generate_key())) as engine,
+        create_session_factory(engine)() as session,
+    ):
+        with pytest.raises(IdentityKeyError, match="wrong key"):
+            await session.scalar(select(Reporter))
 
 
 async def test_an_engine_without_keys_refuses_identity_columns(url: str) -> None:
-    engine = await engine_with(url, None)
-    try:
-        async with create_session_factory(engine)() as session:
-            session.add(Reporter(channel_user_id=USER_ID))
-            with pytest.raises(IdentityKeyError, match="IDENTITY_KEY"):
-                await session.flush()
-    finally:
-        await engine.dispose()
+    async with (
+        engine_at(url, keys=None, tables=True) as engine,
+        create_session_factory(engine)() as session,
+    ):
+        session.add(Reporter(channel_user_id=USER_ID))
+        with pytest.raises(IdentityKeyError, match="IDENTITY_KEY"):
+            await session.flush()
 
 
 def test_comparing_an_encrypted_column_with_a_value_is_an_error() -> None:
@@ -192,8 +180,7 @@ async def test_lookups_by_id_are_index_probes_not_scans(
     url: str, model: type[SQLModel], column: str
 ) -> None:
     # A scan would have to decrypt every row to find one: the hash column is indexed.
-    engine = await engine_with(url, IdentityKeys.from_text(generate_key()))
-    try:
+    async with engine_at(url, keys=IdentityKeys.from_text(generate_key()), tables=True) as engine:
         statement = select(model).where(col(getattr(model, column)) == "0" * 32)
         compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
         async with engine.connect() as connection:
@@ -202,5 +189,3 @@ async def test_lookups_by_id_are_index_probes_not_scans(
                 for row in await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
             )
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
-    finally:
-        await engine.dispose()

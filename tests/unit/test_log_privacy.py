@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -63,15 +64,23 @@ def assert_private(output: str) -> None:
     assert TEXT not in output
 
 
-@pytest.mark.parametrize("json", [False, True], ids=["console", "json"])
-def test_a_structlog_exception_shows_no_locals_and_no_token(
-    json: bool, capsys: pytest.CaptureFixture[str]
-) -> None:
+def log_a_failed_call(json: bool, log: Callable[[], None]) -> None:
+    """Configure logging, then `log` while handling the failure of a call with a token."""
     configure_logging("INFO", json=json, hash_key="k" * 32, secrets=[ODD_TOKEN])
     try:
         call_the_bot_api()
     except RuntimeError:
-        structlog.get_logger("test").exception("handler_error", url=f"/bot{TOKEN}/getMe")
+        log()
+
+
+@pytest.mark.parametrize("json", [False, True], ids=["console", "json"])
+def test_a_structlog_exception_shows_no_locals_and_no_token(
+    json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log_a_failed_call(
+        json,
+        lambda: structlog.get_logger("test").exception("handler_error", url=f"/bot{TOKEN}/getMe"),
+    )
     assert_private(capsys.readouterr().err)
 
 
@@ -79,12 +88,11 @@ def test_a_structlog_exception_shows_no_locals_and_no_token(
 def test_a_stdlib_exception_record_shows_no_locals_and_no_token(
     json: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    configure_logging("INFO", json=json, hash_key="k" * 32, secrets=[ODD_TOKEN])
-    try:
-        call_the_bot_api()
-    except RuntimeError:
-        # What aiogram and aiohttp do: their own loggers, %-arguments, exc_info.
-        logging.getLogger("aiogram.event").exception("Cause exception %s", f"bot{TOKEN}")
+    # What aiogram and aiohttp do: their own loggers, %-arguments, exc_info.
+    log_a_failed_call(
+        json,
+        lambda: logging.getLogger("aiogram.event").exception("Cause exception %s", f"bot{TOKEN}"),
+    )
     assert_private(capsys.readouterr().err)
 
 

@@ -7,13 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
 
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory
 from storage.reads import SqlCaseReads
 from storage.repositories import SqlTicketRepository
-from tests.factories import add_department, add_ticket
-from tests.keys import TEST_KEYS
+from tests.factories import add_department, add_ticket, tables_at
 from tickets.views import TicketStatus
 
 T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)
@@ -21,11 +19,8 @@ T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reads.sqlite3'}", keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with tables_at(f"sqlite+aiosqlite:///{tmp_path / 'reads.sqlite3'}") as sessions:
+        yield sessions
 
 
 async def test_status_by_code_is_what_the_whole_ticket_shows(sessions: SessionFactory) -> None:

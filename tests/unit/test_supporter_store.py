@@ -3,30 +3,18 @@ a supporter has yet to rate (what a typed 1/2/3 on WeChat answers)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory
 from storage.models import Reporter
 from storage.supporters import SqlSupporters
 from tests.factories import add_department, add_ticket
-from tests.keys import TEST_KEYS
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 OPEN_ID_KEY = 7_000_000_001
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(database_url, keys=TEST_KEYS)
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_unrated_lists_resolved_cases_joined_and_not_yet_rated_newest_first(

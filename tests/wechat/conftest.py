@@ -21,9 +21,7 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.server import EmulatorServer
 from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatConfig, WeChatEmulator
-from storage.directory import SqlDirectory
-from tests.conftest import RATE_SCALE, SUPERVISOR_ID, stop_or_explain
-from tests.factories import member_row
+from tests.conftest import RATE_SCALE, intake_supervisor, stop_or_explain
 from tickets.clock import ManualClock
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -126,8 +124,4 @@ async def tg_app(
 @pytest.fixture
 async def supervisor(client: EmulatorClient, tg_app: SnapreportApp) -> ChatUser:
     """A supervisor of the intake department, on Telegram."""
-    user = await client.chat_user(user_id=SUPERVISOR_ID, first_name="Sup", language_code="en")
-    async with tg_app.session_factory() as session, session.begin():
-        intake = await SqlDirectory(session).intake_department_id()
-        session.add(member_row(user.id, intake))
-    return user
+    return await intake_supervisor(client, tg_app)

@@ -13,18 +13,18 @@ from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatEmulator
 from storage.models import SecurityEvent
 from storage.wechat import WeChatPush
+from tests.emulator.test_webhook import serve
+from tests.factories import rows_of
 from wechat.messages import Push, TextMessage
 from wechat.signature import url_signature
 
 
 async def security_events(app: WeChatApp) -> list[SecurityEvent]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(SecurityEvent)))
+    return await rows_of(app.session_factory, SecurityEvent)
 
 
 async def push_rows(app: WeChatApp) -> list[WeChatPush]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(WeChatPush)))
+    return await rows_of(app.session_factory, WeChatPush)
 
 
 async def test_url_verification_echoes_echostr_exactly(
@@ -211,14 +211,8 @@ async def test_a_push_without_an_answer_in_time_is_retried_three_times(
         await never.wait()
         return web.Response(text="success")
 
-    app = web.Application()
-    app.router.add_post("/wechat", hang)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, wx.bot_url = await serve(hang, "/wechat")
     try:
-        wx.bot_url = f"http://127.0.0.1:{runner.addresses[0][1]}/wechat"
         wx.config.answer_timeout = 0.05  # WeChat's 5 s, shrunk: no real waiting in tests
         delivery = await wx.push("oNobody", {"MsgType": "text", "Content": "x", "MsgId": 5})
         assert delivery.attempts == ["timeout"] * 4 and not delivery.answered

@@ -8,7 +8,6 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.wechat_app import WeChatApp
@@ -17,6 +16,7 @@ from emulator.wechat.server import WeChatEmulator
 from scheduler.retention import RetentionPolicy, purge
 from storage.wechat import WeChatPush
 from tests.conversations.test_identity_at_rest import sqlite_dump
+from tests.factories import rows_of
 from tests.imagefactory import jpeg_bytes
 from tickets.clock import ManualClock
 
@@ -24,8 +24,7 @@ NAME, PHONE = "Wangmeihua Xiuying", "13912345678"
 
 
 async def pushes(app: WeChatApp) -> list[WeChatPush]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(WeChatPush)))
+    return await rows_of(app.session_factory, WeChatPush)
 
 
 async def test_a_handled_push_keeps_only_its_hashed_key(

@@ -11,7 +11,7 @@ from bot.wechat_app import WeChatApp
 from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WeChatEmulator
 from storage.models import Evidence, FsmRecord, OutboxMessage, Reporter, Ticket
-from tests.factories import add_department
+from tests.factories import add_department, rows_of
 from tests.imagefactory import jpeg_bytes, text_file
 from tests.wechat.conftest import ADMIN_ID
 
@@ -22,13 +22,11 @@ async def say(user: WeChatUser, text: str, expected: str) -> str:
 
 
 async def drafts(app: WeChatApp) -> list[FsmRecord]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(FsmRecord)))
+    return await rows_of(app.session_factory, FsmRecord)
 
 
 async def tickets(app: WeChatApp) -> list[Ticket]:
-    async with app.session_factory() as session:
-        return list(await session.scalars(select(Ticket)))
+    return await rows_of(app.session_factory, Ticket)
 
 
 async def test_anonymous_report_with_two_images_and_a_place_gets_a_code(
@@ -112,6 +110,16 @@ async def test_status_command_answers_in_plain_text(
     await say(follower, "状态", "请发送「状态」加查询码")
 
 
+async def unit_answered_to_preview(follower: WeChatUser, unit_answer: str) -> str:
+    """Answer the unit step with `unit_answer`, then describe, pick category 1, skip the
+    place and stay anonymous: the preview."""
+    await say(follower, unit_answer, "第 2/6 步")
+    await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
+    await say(follower, "1", "第 4/6 步")
+    await say(follower, "跳过", "第 5/6 步")
+    return await say(follower, "1", "第 6/6 步")
+
+
 async def test_the_unit_reported_is_picked_by_typed_name_or_number(
     wx_app: WeChatApp, follower: WeChatUser
 ) -> None:
@@ -122,11 +130,7 @@ async def test_the_unit_reported_is_picked_by_typed_name_or_number(
     assert "市交通运输局" in prompt and "0 不清楚" in prompt
     await say(follower, "局", "市税务局")  # two match: the list narrows, the step stays
     await say(follower, "9", "请回复 1 到 2 之间的数字")
-    await say(follower, "交通", "第 2/6 步")
-    await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
-    await say(follower, "1", "第 4/6 步")
-    await say(follower, "跳过", "第 5/6 步")
-    preview = await say(follower, "1", "第 6/6 步")
+    preview = await unit_answered_to_preview(follower, "交通")
     assert "被反映单位：市交通运输局" in preview
     await say(follower, "确认", "您的举报已提交")
 
@@ -149,11 +153,8 @@ async def test_a_draft_narrowed_by_an_earlier_version_keeps_its_numbers(
         row = await session.get(FsmRecord, record.key)
         assert row is not None
         row.data = {**row.data, "units": [[tax, "市税务局"]], "unit_shown": [[tax, "市税务局"]]}
-    await say(follower, "1", "第 2/6 步")  # number 1 of the list that follower saw
-    await say(follower, "办事大厅三号窗口长时间无人", "第 3/6 步")
-    await say(follower, "1", "第 4/6 步")
-    await say(follower, "跳过", "第 5/6 步")
-    preview = await say(follower, "1", "第 6/6 步")
+    # Number 1 of the list that follower saw.
+    preview = await unit_answered_to_preview(follower, "1")
     assert "被反映单位：市税务局" in preview
     await say(follower, "确认", "您的举报已提交")
 

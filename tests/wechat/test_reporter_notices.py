@@ -16,6 +16,7 @@ from emulator.wechat.client import WeChatUser
 from emulator.wechat.server import WINDOW_SECONDS, WeChatEmulator
 from storage.models import OutboxMessage, Ticket
 from tests.conversations.staff import (
+    ask_reporter,
     begin_resolving,
     deliver,
     prefer_language,
@@ -58,10 +59,7 @@ async def test_question_reply_and_survey_reach_the_wechat_reporter_and_3_reopens
     await supervisor.press("Accept")
     await supervisor.expect("✅ Accepted — Sup")
     await follower.expect(f"您的举报 {code} 已由")
-    await supervisor.press("Ask reporter")
-    await supervisor.expect("Type your question")
-    await supervisor.send("是哪一天？<大约几点>")
-    await supervisor.expect("was passed on to the reporter")
+    await ask_reporter(supervisor, "是哪一天？<大约几点>")
     question = await follower.expect("是哪一天？<大约几点>")  # plain text: nothing escaped
     assert "&lt;" not in question and "<b>" not in question
 
