@@ -218,7 +218,7 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     accepted_at: datetime | None = _ts()
-    resolved_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts(index=True)  # findings of a period (`storage.stats`)
     closed_at: datetime | None = _ts()
     accept_by: datetime | None = _ts()
     resolve_by: datetime | None = _ts()
