@@ -1,8 +1,7 @@
 """Async engine and session factory, the one way code reaches the database.
 
 SQLite gets WAL, foreign keys and a busy timeout so that the bot, the scheduler and the
-outbox dispatcher can share one file, and its writers in one process queue fairly for its
-one write lock (`storage.sqlite_writer`); PostgreSQL needs nothing special. An engine carries
+outbox dispatcher can share one file; PostgreSQL needs nothing special. An engine carries
 the identity key ring its column types encrypt and hash with (`storage.identity`).
 """
 
@@ -22,13 +21,8 @@ from sqlalchemy.ext.asyncio import (
 
 from config.settings import Settings
 from storage.identity import IdentityKeyError, IdentityKeys, attach_keys
-from storage.sqlite_writer import serialize_writers
 
 SessionFactory = async_sessionmaker[AsyncSession]
-# How long a writer queues in this process before it goes on to SQLite's busy handler
-# (`storage.sqlite_writer`); well under the busy timeout, so a writer waiting for its own
-# task still fails rather than hangs.
-WRITER_PATIENCE = 5.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -79,11 +73,6 @@ def create_engine(
         attach_keys(engine, keys)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        database = make_url(url).database
-        if database and database != ":memory:":
-            serialize_writers(
-                engine, database=str(Path(database).resolve()), patience=WRITER_PATIENCE
-            )
     return engine
 
 
