@@ -52,8 +52,9 @@ class EchoBot:
 async def start_echo_bot(api_url: str, token: str, *, journal_url: str | None = None) -> EchoBot:
     """Start polling in the background; `stop_echo_bot` ends it cleanly.
 
-    `journal_url` (a scratch database) makes it commit each update before answering, with
-    the bot's own SQLite settings (WAL, the default synchronous level of WAL: FULL)."""
+    `journal_url` (a scratch database) makes it commit each update before answering, on an
+    engine from `storage.db.create_engine`: the bot's own SQLite settings (WAL,
+    synchronous=FULL)."""
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
     journal = create_engine(journal_url) if journal_url else None
     if journal is not None:
