@@ -167,10 +167,25 @@ async def press_data(user: ChatUser, data: CallbackData | str) -> CallbackAnswer
 
 
 async def open_card(staff: ChatUser, code: str) -> ChatMessage:
-    """`/ticket CODE`: the history, then the card with its buttons."""
+    """`/ticket CODE`: the history, then the card with its buttons. Cards of other tickets
+    that the outbox sends or edits meanwhile are passed over, not taken for this one."""
     await staff.command("ticket", code)
     await staff.expect("History of")
-    return await staff.expect("Resolve by")
+    for _ in range(10):
+        card = await staff.expect("Resolve by")
+        if card.content.startswith(code):
+            return card
+    raise AssertionError(f"no card of {code} in chat {staff.chat_id}")
+
+
+async def press_on(user: ChatUser, message: ChatMessage, text: str) -> CallbackAnswer:
+    """Press the button containing `text` on that very message, not the newest one."""
+    for button in message.inline_buttons:
+        if text in button.text and button.callback_data is not None:
+            return await user.client.press(
+                user.id, user.chat_id, message.message_id, button.callback_data
+            )
+    raise AssertionError(f"no button {text!r} on {message.describe()}")
 
 
 def identity_of(user: ChatUser) -> list[str]:
