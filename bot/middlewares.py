@@ -63,7 +63,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class ActorMiddleware(BaseMiddleware):
-    """Injects `actor` (roles) and `user_language` (the `/lang` choice) for the sender."""
+    """Injects `actor` (roles), `user_language` (the `/lang` choice) and
+    `sender_unreachable` (for `ReachableMiddleware`) for the sender, in one read."""
 
     def __init__(self, admin_ids: frozenset[int]) -> None:
         self._admin_ids = admin_ids
@@ -71,9 +72,12 @@ class ActorMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
         if isinstance(user, User):
-            people = PeopleRepo(data["session"])
-            data["actor"] = await people.actor(user_id=user.id, admin_ids=self._admin_ids)
-            data["user_language"] = await people.get_language(user_id=user.id)
+            sender = await PeopleRepo(data["session"]).sender(
+                user_id=user.id, admin_ids=self._admin_ids
+            )
+            data["actor"] = sender.actor
+            data["user_language"] = sender.language
+            data["sender_unreachable"] = sender.unreachable
         return await handler(event, data)
 
 
@@ -127,7 +131,8 @@ class ReachableMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user, chat = data.get("event_from_user"), data.get("event_chat")
-        if isinstance(user, User) and isinstance(chat, Chat) and chat.type == "private":
+        private = isinstance(chat, Chat) and chat.type == "private"
+        if isinstance(user, User) and private and data.get("sender_unreachable"):
             session = data["session"]
             if await PeopleRepo(session).mark_reachable(user_id=user.id):
                 # On its own: a handler that refuses the update rolls its writes back.
