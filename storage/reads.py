@@ -109,13 +109,11 @@ async def find_tickets(
     if query.card is not None:
         where.append(col(Ticket.card) == query.card)
     total = await session.scalar(select(func.count(col(Ticket.id))).where(*where))
-    rows = await session.scalars(
-        select(Ticket)
-        .where(*where)
-        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .limit(limit)
-    )
-    return [await ticket_view(session, row) for row in rows], int(total or 0)
+    order = (col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    # One query for the page with its departments, reporters and units, not one per ticket.
+    page = select(col(Ticket.id)).where(*where).order_by(*order).limit(limit)
+    views = await ticket_views(session, col(Ticket.id).in_(page.scalar_subquery()), order_by=order)
+    return views, int(total or 0)
 
 
 async def history(session: AsyncSession, *, ticket_id: int) -> list[HistoryEntry]:
