@@ -368,7 +368,7 @@ class EncryptedJSON(_Encrypted):
 
 class EncryptedCompressedJSON(_EncryptedBinary):
     """A JSON document (FSM data: a report draft) zlib-compressed, then stored encrypted
-    as raw bytes: a draft at the preview is ~1,290 B so, not 3,120 B of base64 text.
+    as raw bytes: a draft at the preview is ~1,290 B so, not ~2,940 B of base64 text.
 
     Compressing before encrypting lets the stored length tell how repetitive the document
     is. That leaks nothing here: only the reporter writes their draft and only someone

@@ -400,7 +400,7 @@ class FsmRecord(SQLModel, table=True):
     storage_key: str | None = Field(default=None, sa_type=EncryptedStr)
     state: str | None = Field(default=None, max_length=128)
     # A draft holds the reporter's name and phone until it is filed. Compressed, a draft at
-    # the preview is ~1,290 B stored (the memory budget is 2 KB).
+    # the preview is ~1,290 B stored, not ~2,940 B of base64 (bench/MISSED.md, Memory).
     data: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedCompressedJSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
