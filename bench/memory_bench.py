@@ -108,7 +108,7 @@ def draft_data(rng: random.Random, directory: list[list[Any]]) -> dict[str, Any]
 
 def _field_bytes(data: dict[str, Any]) -> dict[str, int]:
     """Each field's share of a draft's JSON (UTF-8, as the FSM storage encodes it before
-    encrypting), largest first, and the whole."""
+    compressing and encrypting), largest first, and the whole."""
 
     def size(value: Any) -> int:
         return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
@@ -255,7 +255,7 @@ def notes(results: list[dict[str, Any]]) -> list[str]:
         largest = ", ".join(f"{name} {size:,} B" for name, size in list(fields.items())[1:4])
         found.append(
             f"{result['backend']}: a draft's JSON is {fields['whole']:,} B ({largest}); "
-            f"stored encrypted and base64 it is {result['row_bytes_per_draft']:,} B a row. "
+            f"compressed and encrypted it is {result['row_bytes_per_draft']:,} B a row. "
             f"RSS {result['rss_mb_app_built']} MB with the bot built and no draft, "
             f"{result['rss_mb_drafts_loaded']} MB with every draft loaded"
         )

@@ -3,8 +3,11 @@ readable is stored, and a tampered value or the wrong key fails loudly."""
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -13,6 +16,8 @@ from sqlmodel import SQLModel, col
 
 from storage.db import create_session_factory
 from storage.identity import (
+    MAX_INFLATED_JSON_BYTES,
+    EncryptedCompressedJSON,
     IdentityDecryptError,
     IdentityKeyError,
     IdentityKeys,
@@ -20,10 +25,11 @@ from storage.identity import (
     lookup_hash,
     parse_key,
 )
-from storage.models import OutboxMessage, Reporter
+from storage.models import FsmRecord, OutboxMessage, Reporter
 from tests.factories import engine_at
 
 USER_ID = 5_551_234_567
+DRAFT_KEY = "1:owner-hash:owner-hash:::default"
 NAME = "Zhangsanfeng"
 PHONE = "+8613912345678"
 
@@ -189,3 +195,93 @@ async def test_lookups_by_id_are_index_probes_not_scans(
                 for row in await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
             )
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
+# -- FSM data: compressed, then sealed as raw bytes ---------------------------------------
+
+
+def realistic_draft() -> dict[str, Any]:
+    """A draft at the preview, as the memory benchmark builds it (three photos and all)."""
+    from bench.memory_bench import draft_data, units
+
+    return draft_data(random.Random(7), units(30))
+
+
+async def store_draft(url: str, keys: IdentityKeys, data: dict[str, Any]) -> None:
+    async with (
+        engine_at(url, keys=keys, tables=True) as engine,
+        create_session_factory(engine)() as session,
+        session.begin(),
+    ):
+        session.add(FsmRecord(key=DRAFT_KEY, state="ReportDraft:confirming", data=data))
+
+
+async def stored_draft_bytes(engine: AsyncEngine) -> bytes:
+    async with engine.connect() as connection:
+        raw = await connection.scalar(text("SELECT data FROM fsm_record"))
+    assert isinstance(raw, bytes)
+    return raw
+
+
+async def replace_stored_draft(engine: AsyncEngine, raw: bytes) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE fsm_record SET data = :raw"), {"raw": raw})
+
+
+async def test_a_draft_round_trips_and_is_stored_unreadable_under_2_kb(url: str) -> None:
+    keys, draft = IdentityKeys.from_text(generate_key()), realistic_draft()
+    await store_draft(url, keys, draft)
+
+    async with engine_at(url, keys=keys) as engine:
+        async with create_session_factory(engine)() as session:
+            record = await session.get(FsmRecord, DRAFT_KEY)
+            assert record is not None and record.data == draft
+        raw = await stored_draft_bytes(engine)
+    assert len(raw) < 2048, len(raw)  # the memory budget of a stored draft
+    assert draft["description"].encode() not in raw and b"AgACAgIA" not in raw
+
+
+def test_comparing_the_draft_column_with_a_value_is_an_error() -> None:
+    with pytest.raises(TypeError, match="keyed-hash column"):
+        _ = col(FsmRecord.data) == {"photos": []}
+
+
+async def test_a_tampered_draft_is_refused_with_a_clear_error(url: str) -> None:
+    keys = IdentityKeys.from_text(generate_key())
+    await store_draft(url, keys, {"phone": PHONE})
+    async with engine_at(url, keys=keys) as engine:
+        raw = bytearray(await stored_draft_bytes(engine))
+        raw[-20] ^= 0x01
+        await replace_stored_draft(engine, bytes(raw))
+        async with create_session_factory(engine)() as session:
+            with pytest.raises(IdentityDecryptError, match="failed authentication"):
+                await session.get(FsmRecord, DRAFT_KEY)
+
+
+async def test_a_draft_sealed_as_another_kind_of_value_is_refused(url: str) -> None:
+    keys = IdentityKeys.from_text(generate_key())
+    await store_draft(url, keys, {"phone": PHONE})
+    async with engine_at(url, keys=keys) as engine:
+        # Right key, wrong context: an EncryptedJSON plaintext sealed into this column.
+        moved = keys.encrypt_bytes(b'{"phone":"x"}', context=b"json")
+        await replace_stored_draft(engine, moved)
+        async with create_session_factory(engine)() as session:
+            with pytest.raises(IdentityDecryptError, match="failed authentication"):
+                await session.get(FsmRecord, DRAFT_KEY)
+
+
+async def test_a_draft_inflating_beyond_the_cap_is_refused(url: str) -> None:
+    keys = IdentityKeys.from_text(generate_key())
+    await store_draft(url, keys, {})
+    bomb = zlib.compress(b'"' + b" " * MAX_INFLATED_JSON_BYTES + b'"', 9)  # ~1 KB of deflate
+    async with engine_at(url, keys=keys) as engine:
+        sealed = keys.encrypt_bytes(bomb, context=EncryptedCompressedJSON.context)
+        await replace_stored_draft(engine, sealed)
+        async with create_session_factory(engine)() as session:
+            with pytest.raises(IdentityDecryptError, match="inflates beyond"):
+                await session.get(FsmRecord, DRAFT_KEY)
+
+
+def test_a_document_too_large_to_read_back_is_refused_when_written() -> None:
+    with pytest.raises(ValueError, match="exceeds"):
+        EncryptedCompressedJSON().encode({"description": "x" * MAX_INFLATED_JSON_BYTES})
