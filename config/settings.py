@@ -141,12 +141,6 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("wechat_app_id", mode="before")
-    @classmethod
-    def _no_app_id(cls, value: object) -> object:
-        """`WECHAT_APP_ID=` (empty, as in .env.example) means no WeChat channel."""
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("wechat_aes_key", mode="before")
     @classmethod
     def _aes_key(cls, value: object) -> object:
@@ -186,6 +180,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "wechat_app_id",
+        "holidays_file",
         "s3_endpoint_url",
         "s3_access_key_id",
         "s3_secret_access_key",
@@ -195,7 +191,11 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default."""
+        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default.
+
+        So `WECHAT_APP_ID=` means no WeChat channel, `HOLIDAYS_FILE=` the packaged calendar
+        alone.
+        """
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("console_url", mode="before")
@@ -209,12 +209,6 @@ class Settings(BaseSettings):
             if urlsplit(value).scheme not in ("http", "https"):
                 raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
         return value
-
-    @field_validator("holidays_file", mode="before")
-    @classmethod
-    def _no_file(cls, value: object) -> object:
-        """`HOLIDAYS_FILE=` (empty, as in .env.example) means the packaged calendar alone."""
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_channel_id", mode="before")
     @classmethod
