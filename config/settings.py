@@ -31,6 +31,15 @@ MAKE_WECHAT_TOKEN_HINT = (
 )
 
 
+def _trimmed(value: object, *, trailing: str = "") -> object:
+    """A string from the environment without surrounding blanks (and `trailing` characters),
+    None if nothing is left: `X=` as in .env.example means unset. Other values pass as they are.
+    """
+    if isinstance(value, str):
+        return value.strip().rstrip(trailing) or None
+    return value
+
+
 class Settings(BaseSettings):
     """All of snapreport's configuration; defaults give a working embedded deployment."""
 
@@ -145,14 +154,9 @@ class Settings(BaseSettings):
     @classmethod
     def _aes_key(cls, value: object) -> object:
         """An EncodingAESKey is 43 base64 characters; a typo must fail at start-up."""
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            if not _WECHAT_AES_KEY_CHARS.fullmatch(value):
-                raise ValueError(
-                    "WECHAT_AES_KEY is the 43-character EncodingAESKey (A-Z a-z 0-9 + /)"
-                )
+        value = _trimmed(value)
+        if isinstance(value, str) and not _WECHAT_AES_KEY_CHARS.fullmatch(value):
+            raise ValueError("WECHAT_AES_KEY is the 43-character EncodingAESKey (A-Z a-z 0-9 + /)")
         return value
 
     @field_validator("wechat_template_ids", mode="before")
@@ -170,10 +174,8 @@ class Settings(BaseSettings):
     @classmethod
     def _media_url(cls, value: object) -> object:
         """Empty means MEDIA_DIR; anything else must name a bucket, so a typo fails at start."""
+        value = _trimmed(value)
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
             split = urlsplit(value)
             if split.scheme != "s3" or not split.netloc or split.query or split.fragment:
                 raise ValueError("MEDIA_URL is s3://bucket or s3://bucket/prefix (or empty)")
@@ -202,22 +204,17 @@ class Settings(BaseSettings):
     @classmethod
     def _console_url(cls, value: object) -> object:
         """Empty means no console; else an http(s) base URL, kept without its trailing slash."""
-        if isinstance(value, str):
-            value = value.strip().rstrip("/")
-            if not value:
-                return None
-            if urlsplit(value).scheme not in ("http", "https"):
-                raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
+        value = _trimmed(value, trailing="/")
+        if isinstance(value, str) and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
         return value
 
     @field_validator("public_channel_id", mode="before")
     @classmethod
     def _channel_id(cls, value: object) -> object:
         """`-100123` (from the environment, a string) is a chat id; `@name` stays a name."""
+        value = _trimmed(value)
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
             if value.lstrip("-").isdigit():
                 return int(value)
             if not value.startswith("@"):
