@@ -31,6 +31,15 @@ MAKE_WECHAT_TOKEN_HINT = (
 )
 
 
+def _trimmed(value: object, *, trailing: str = "") -> object:
+    """A string from the environment without surrounding blanks (and `trailing` characters),
+    None if nothing is left: `X=` as in .env.example means unset. Other values pass as they are.
+    """
+    if isinstance(value, str):
+        return value.strip().rstrip(trailing) or None
+    return value
+
+
 class Settings(BaseSettings):
     """All of snapreport's configuration; defaults give a working embedded deployment."""
 
@@ -141,24 +150,13 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("wechat_app_id", mode="before")
-    @classmethod
-    def _no_app_id(cls, value: object) -> object:
-        """`WECHAT_APP_ID=` (empty, as in .env.example) means no WeChat channel."""
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("wechat_aes_key", mode="before")
     @classmethod
     def _aes_key(cls, value: object) -> object:
         """An EncodingAESKey is 43 base64 characters; a typo must fail at start-up."""
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            if not _WECHAT_AES_KEY_CHARS.fullmatch(value):
-                raise ValueError(
-                    "WECHAT_AES_KEY is the 43-character EncodingAESKey (A-Z a-z 0-9 + /)"
-                )
+        value = _trimmed(value)
+        if isinstance(value, str) and not _WECHAT_AES_KEY_CHARS.fullmatch(value):
+            raise ValueError("WECHAT_AES_KEY is the 43-character EncodingAESKey (A-Z a-z 0-9 + /)")
         return value
 
     @field_validator("wechat_template_ids", mode="before")
@@ -176,16 +174,16 @@ class Settings(BaseSettings):
     @classmethod
     def _media_url(cls, value: object) -> object:
         """Empty means MEDIA_DIR; anything else must name a bucket, so a typo fails at start."""
+        value = _trimmed(value)
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
             split = urlsplit(value)
             if split.scheme != "s3" or not split.netloc or split.query or split.fragment:
                 raise ValueError("MEDIA_URL is s3://bucket or s3://bucket/prefix (or empty)")
         return value
 
     @field_validator(
+        "wechat_app_id",
+        "holidays_file",
         "s3_endpoint_url",
         "s3_access_key_id",
         "s3_secret_access_key",
@@ -195,35 +193,28 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default."""
+        """`S3_REGION=` (empty, as in .env.example) means unset: the client's default.
+
+        So `WECHAT_APP_ID=` means no WeChat channel, `HOLIDAYS_FILE=` the packaged calendar
+        alone.
+        """
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("console_url", mode="before")
     @classmethod
     def _console_url(cls, value: object) -> object:
         """Empty means no console; else an http(s) base URL, kept without its trailing slash."""
-        if isinstance(value, str):
-            value = value.strip().rstrip("/")
-            if not value:
-                return None
-            if urlsplit(value).scheme not in ("http", "https"):
-                raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
+        value = _trimmed(value, trailing="/")
+        if isinstance(value, str) and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("CONSOLE_URL is an http:// or https:// base URL (or empty)")
         return value
-
-    @field_validator("holidays_file", mode="before")
-    @classmethod
-    def _no_file(cls, value: object) -> object:
-        """`HOLIDAYS_FILE=` (empty, as in .env.example) means the packaged calendar alone."""
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_channel_id", mode="before")
     @classmethod
     def _channel_id(cls, value: object) -> object:
         """`-100123` (from the environment, a string) is a chat id; `@name` stays a name."""
+        value = _trimmed(value)
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
             if value.lstrip("-").isdigit():
                 return int(value)
             if not value.startswith("@"):

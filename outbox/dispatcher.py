@@ -40,7 +40,6 @@ from typing import Any, cast
 import structlog
 from aiogram import Bot
 from sqlalchemy import delete, event, func, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
@@ -54,6 +53,7 @@ from storage.db import SessionFactory
 from storage.identity import lookup_hash
 from storage.media import MediaStore
 from storage.models import CardMessage, OutboxMessage, Reporter
+from storage.rows import rows_changed
 from tickets.clock import Clock
 from tickets.ports import DeadMessage
 
@@ -227,7 +227,7 @@ async def release_waiting(
         )
         .values(not_before=now)
     )
-    released = int(cast(CursorResult[Any], result).rowcount)
+    released = rows_changed(result)
     if released:
         session.info[_OUTBOX_WRITTEN] = True
     return released
@@ -268,7 +268,7 @@ async def requeue_dead(session: AsyncSession, *, ids: Iterable[int], now: dateti
         .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.state) == OutboxState.DEAD)
         .values(state=OutboxState.PENDING, attempts=0, not_before=now)
     )
-    return int(cast(CursorResult[Any], result).rowcount)
+    return rows_changed(result)
 
 
 class OutboxDeadLetters:
@@ -303,7 +303,7 @@ async def purge_sent(session: AsyncSession, *, older_than: datetime) -> int:
             col(OutboxMessage.sent_at) < older_than,
         )
     )
-    return int(cast(CursorResult[Any], result).rowcount)
+    return rows_changed(result)
 
 
 DeadHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
@@ -576,7 +576,7 @@ class OutboxDispatcher:
                 )
                 .values(state=OutboxState.SENDING)
             )
-            if cast(CursorResult[Any], result).rowcount != 1:
+            if rows_changed(result) != 1:
                 return None  # taken or changed meanwhile
             # Re-read: the payload may have been rewritten since the row was listed.
             return await session.get(OutboxMessage, row.id, populate_existing=True)

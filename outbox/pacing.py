@@ -25,7 +25,9 @@ blocking a worker they may look at `limiter.wait_time(chat_id)` first.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
@@ -114,6 +116,9 @@ def target_chat(method: TelegramMethod[Any]) -> ChatId | None:
 DIRECT_ANSWER: ContextVar[bool] = ContextVar("direct_answer", default=False)
 DIRECT_RETRY_MAX_SECONDS = 10
 
+# One call, bound to its bot and method, that may be made more than once (after a 429).
+Request = Callable[[], Awaitable[Response[TelegramType]]]
+
 
 class PacingMiddleware(BaseRequestMiddleware):
     """Waits for the limiter before each message-sending call; feeds 429s back into it."""
@@ -133,37 +138,27 @@ class PacingMiddleware(BaseRequestMiddleware):
         if chat_id is None or not cost:
             return await make_request(bot, method)
         async with self._in_flight.hold(chat_key(chat_id)):
-            return await self._paced(make_request, bot, method, chat_id, cost)
+            return await self._paced(partial(make_request, bot, method), chat_id, cost)
 
     async def _paced(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        chat_id: ChatId,
-        cost: int,
+        self, request: Request[TelegramType], chat_id: ChatId, cost: int
     ) -> Response[TelegramType]:
         try:
-            return await self._send(make_request, bot, method, chat_id, cost)
+            return await self._send(request, chat_id, cost)
         except TelegramRetryAfter as error:
             await self._limiter.flooded(chat_id, error.retry_after)
             if not DIRECT_ANSWER.get() or error.retry_after > DIRECT_RETRY_MAX_SECONDS:
                 raise  # the outbox reschedules its rows itself
         # A person is waiting for this answer: wait out the flood once rather than
         # replacing the answer with an apology.
-        return await self._send(make_request, bot, method, chat_id, cost)
+        return await self._send(request, chat_id, cost)
 
     async def _send(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        chat_id: ChatId,
-        cost: int,
+        self, request: Request[TelegramType], chat_id: ChatId, cost: int
     ) -> Response[TelegramType]:
         """Acquire, send, and charge the chat again once answered: Telegram counted the
         message when it arrived, which may be long after the grant (a slow upload)."""
         await self._limiter.acquire(chat_id, cost)
-        response = await make_request(bot, method)
+        response = await request()
         await self._limiter.settled(chat_id, cost)
         return response

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CategoryRow
+from storage.rows import update_row
 from tickets.categories import Categories, Category
 
 
@@ -44,14 +45,7 @@ class SqlCategories:
         en: str | None = None,
         retired: bool | None = None,
     ) -> None:
-        row = await self._session.get(CategoryRow, slug)
-        if row is None:
-            return
-        row.zh = row.zh if zh is None else zh
-        row.en = row.en if en is None else en
-        row.retired = row.retired if retired is None else retired
-        self._session.add(row)
-        await self._session.flush()
+        await update_row(self._session, CategoryRow, slug, zh=zh, en=en, retired=retired)
 
     async def upsert(self, *, slug: str, zh: str, en: str) -> None:
         """Add a category named in the routes file, or give an existing one these labels."""

@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from storage.media import MediaStore
 from storage.models import ConsoleLogin, ConsoleSession, Evidence
+from storage.rows import rows_changed
 from tickets.ports import ConsoleSessionView
 
 
@@ -46,7 +47,7 @@ class SqlConsoleAccess:
             )
             .values(used_at=now)
         )
-        if getattr(spent, "rowcount", 0) != 1:
+        if rows_changed(spent) != 1:
             return None
         row = await self._session.scalar(
             select(ConsoleLogin).where(col(ConsoleLogin.token_hash) == token_hash)

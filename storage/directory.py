@@ -23,6 +23,7 @@ from storage.models import (
     SecurityEvent,
     SourceTag,
 )
+from storage.rows import rows_changed
 from tickets.actors import Role
 from tickets.membership import DepartmentView, InviteView, MemberView, RuleView, TagView
 
@@ -191,7 +192,7 @@ class SqlDirectory:
             )
             .values(expires_at=at)
         )
-        if getattr(result, "rowcount", 0) != 1:
+        if rows_changed(result) != 1:
             return None
         row = await self._session.get(Invite, invite_id, populate_existing=True)
         return invite_view(row) if row else None
@@ -202,7 +203,7 @@ class SqlDirectory:
             .where(col(Invite.token) == token, col(Invite.used_at).is_(None))
             .values(used_at=at, used_by=user_id)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return rows_changed(result) == 1
 
     # -- members ----------------------------------------------------------------------------
 
@@ -294,7 +295,7 @@ class SqlDirectory:
         result = await self._session.execute(
             delete(RoutingRule).where(col(RoutingRule.id) == rule_id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rows_changed(result))
 
     async def list_rules(self) -> list[RuleView]:
         rows = await self._session.execute(

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import ReplyTemplateRow
+from storage.rows import update_row
 from tickets.findings import Finding
 from tickets.reply_templates import Purpose, ReplyTemplate, TemplateDraft
 
@@ -59,11 +60,6 @@ class SqlReplyTemplates:
         body: str | None = None,
         active: bool | None = None,
     ) -> None:
-        row = await self._session.get(ReplyTemplateRow, template_id)
-        if row is None:
-            return
-        row.title = row.title if title is None else title
-        row.body = row.body if body is None else body
-        row.active = row.active if active is None else active
-        self._session.add(row)
-        await self._session.flush()
+        await update_row(
+            self._session, ReplyTemplateRow, template_id, title=title, body=body, active=active
+        )

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import String, delete, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
@@ -36,16 +35,13 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
+from storage.rows import rows_changed
 from tickets.states import FINAL_STATES
 
 # The reporter every purged ticket points at instead of the person who filed it.
 PURGED_CHANNEL = "purged"
 # Event payload keys that hold Telegram file ids (a count under the same key is kept).
 _PHOTO_KEYS = ("photo", "photos")
-
-
-def _count(result: object) -> int:
-    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def expired_tickets(session: AsyncSession, *, closed_before: datetime) -> list[int]:
@@ -94,7 +90,7 @@ async def purge_tickets(
         return counts, UnusedFiles()
     ids = list(ticket_ids)
     files = await _held_files(session, Evidence, col(Evidence.ticket_id).in_(ids))
-    counts["evidence"] = _count(
+    counts["evidence"] = rows_changed(
         await session.execute(delete(Evidence).where(col(Evidence.ticket_id).in_(ids)))
     )
     events = list(
@@ -109,7 +105,7 @@ async def purge_tickets(
         if any(key in event.payload for key in _PHOTO_KEYS):
             event.payload = _without_file_ids(event.payload)
     # Sent and undelivered copies quote the relayed words, the card, the reporter's chat.
-    counts["outbox_rows"] = _count(
+    counts["outbox_rows"] = rows_changed(
         await session.execute(
             delete(OutboxMessage).where(
                 col(OutboxMessage.ticket_id).in_(ids),
@@ -128,7 +124,7 @@ async def purge_tickets(
     )
     await session.execute(delete(Supporter).where(col(Supporter.ticket_id).in_(ids)))
     stand_in = await _purged_reporter(session)
-    counts["tickets"] = _count(
+    counts["tickets"] = rows_changed(
         await session.execute(
             update(Ticket)
             .where(col(Ticket.id).in_(ids))
@@ -172,10 +168,10 @@ async def purge_praises(
     senders = set(
         await session.scalars(select(col(Praise.reporter_id)).where(col(Praise.id).in_(ids)))
     )
-    counts["praise_photos"] = _count(
+    counts["praise_photos"] = rows_changed(
         await session.execute(delete(PraisePhoto).where(col(PraisePhoto.praise_id).in_(ids)))
     )
-    counts["praises"] = _count(
+    counts["praises"] = rows_changed(
         await session.execute(
             update(Praise)
             .where(col(Praise.id).in_(ids))
@@ -222,7 +218,7 @@ async def _delete_unneeded_reporters(session: AsyncSession, reporters: set[int])
     gone = reporters - still_needed
     if not gone:
         return 0
-    return _count(await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone))))
+    return rows_changed(await session.execute(delete(Reporter).where(col(Reporter.id).in_(gone))))
 
 
 async def purge_inbox(session: AsyncSession, *, before: datetime) -> int:
@@ -233,14 +229,14 @@ async def purge_inbox(session: AsyncSession, *, before: datetime) -> int:
     set_aside = await session.execute(
         delete(InboxUpdate).where(col(InboxUpdate.quarantined_at) < before)
     )
-    return _count(handled) + _count(set_aside)
+    return rows_changed(handled) + rows_changed(set_aside)
 
 
 async def purge_outbox(session: AsyncSession, *, state: str, before: datetime) -> int:
     """Delete outbox rows in `state` ("sent" or "dead") last touched before `before`."""
     # A dead row has no sent_at: it died after its last attempt, not later than not_before.
     stamp = col(OutboxMessage.sent_at) if state == "sent" else col(OutboxMessage.not_before)
-    return _count(
+    return rows_changed(
         await session.execute(
             delete(OutboxMessage).where(col(OutboxMessage.state) == state, stamp < before)
         )
@@ -249,7 +245,7 @@ async def purge_outbox(session: AsyncSession, *, state: str, before: datetime) -
 
 async def purge_sent_messages(session: AsyncSession, *, before: datetime) -> int:
     """Forget direct answers sent before `before` (too old for Telegram to delete)."""
-    return _count(
+    return rows_changed(
         await session.execute(delete(SentMessage).where(col(SentMessage.sent_at) < before))
     )
 

@@ -17,6 +17,8 @@ concurrent double PUT of the same sha harmless.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import boto3
@@ -94,12 +96,8 @@ class S3MediaStore:
     def get(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> bytes:
         """Read a stored object; FileNotFoundError if it is not there."""
         key = self.key(sha, suffix=suffix)
-        try:
+        with _missing_as_not_found(key):
             response = self._client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _code(error) in _MISSING:
-                raise FileNotFoundError(key) from None
-            raise
         return response["Body"].read()
 
     def get_thumb(self, sha: str) -> bytes:
@@ -117,12 +115,8 @@ class S3MediaStore:
     def size(self, sha: str, *, suffix: str = PHOTO_SUFFIX) -> int:
         """The object's length from a HEAD request; FileNotFoundError if it is not there."""
         key = self.key(sha, suffix=suffix)
-        try:
+        with _missing_as_not_found(key):
             head = self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _code(error) in _MISSING:
-                raise FileNotFoundError(key) from None
-            raise
         return head["ContentLength"]
 
     def delete(self, sha: str) -> None:
@@ -165,3 +159,14 @@ class S3MediaStore:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _missing_as_not_found(key: str) -> Iterator[None]:
+    """Raise S3's "no such key" as FileNotFoundError, what the `MediaStore` port promises."""
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) in _MISSING:
+            raise FileNotFoundError(key) from None
+        raise

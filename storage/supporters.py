@@ -17,6 +17,7 @@ from sqlmodel import col
 from storage.identity import lookup_hash
 from storage.models import Evidence, Reporter, Supporter, Ticket, TicketEvent
 from storage.repositories import SqlTicketRepository
+from storage.rows import rows_changed
 from tickets.sources import OFFICE
 from tickets.states import Action, TicketState
 from tickets.supporters import Candidate, MergeRecord
@@ -158,7 +159,7 @@ class SqlSupporters:
                 col(Supporter.ticket_id) == ticket_id, col(Supporter.id).in_(list(supporter_ids))
             )
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rows_changed(result)
 
     async def last_merge(self, *, ticket_id: int) -> MergeRecord | None:
         event = await self._session.scalar(

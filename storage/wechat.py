@@ -24,6 +24,7 @@ from sqlmodel import Field, SQLModel, col
 from storage.db import SessionFactory
 from storage.identity import EncryptedJSON, EncryptedStr, keys_of, lookup_hash
 from storage.models import FsmRecord, utcnow
+from storage.rows import rows_changed
 from storage.types import UTCDateTime
 from wechat.api import AccessToken
 
@@ -139,7 +140,7 @@ async def push_by_key(session: AsyncSession, dedup_key: str) -> WeChatPush | Non
 async def purge_pushes(session: AsyncSession, *, before: datetime) -> int:
     """Delete pushes handled before `before` (long past WeChat's retries)."""
     result = await session.execute(delete(WeChatPush).where(col(WeChatPush.handled_at) < before))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)
 
 
 class SqlTokenStore:

@@ -224,11 +224,29 @@ async def resolve(
     return ticket
 
 
-def clean_message(text: str | None, photo_file_id: str | None, *, maximum: int) -> str | None:
+def clean_message(
+    text: str | None, photo_file_id: str | None, *, maximum: int, code: str = "answer_length"
+) -> str | None:
     cleaned = clean_text(text)
     if len(cleaned) > maximum or not (cleaned or photo_file_id):
-        raise ValidationError("answer_length", maximum=maximum)
+        raise ValidationError(code, maximum=maximum)
     return cleaned or None
+
+
+async def relay_to_department(
+    ws: Workspace, ticket: TicketView, *, kind: str, text: str | None, photo_file_id: str | None
+) -> None:
+    """Record what the reporter sent as an event and pass it on; who they are never travels."""
+    await ws.tickets.add_event(
+        ticket_id=ticket.id,
+        at=ws.clock.now(),
+        actor_kind=str(ActorKind.REPORTER),
+        actor_id=None,
+        kind=kind,
+        text=text,
+        payload={"photo": photo_file_id} if photo_file_id else {},
+    )
+    await ws.notifier.to_department(ticket, kind=kind, text=text, photo_file_id=photo_file_id)
 
 
 async def reporters_ticket(ws: Workspace, *, ticket_id: int, reporter_user_id: int) -> TicketView:
@@ -261,18 +279,7 @@ async def answer_question(
     """Relay the reporter's answer to the department; who they are never travels with it."""
     ticket = await check_answerable(ws, ticket_id=ticket_id, reporter_user_id=reporter_user_id)
     cleaned = clean_message(text, photo_file_id, maximum=ANSWER_MAX)
-    await ws.tickets.add_event(
-        ticket_id=ticket.id,
-        at=ws.clock.now(),
-        actor_kind=str(ActorKind.REPORTER),
-        actor_id=None,
-        kind="answer",
-        text=cleaned,
-        payload={"photo": photo_file_id} if photo_file_id else {},
-    )
-    await ws.notifier.to_department(
-        ticket, kind="answer", text=cleaned, photo_file_id=photo_file_id
-    )
+    await relay_to_department(ws, ticket, kind="answer", text=cleaned, photo_file_id=photo_file_id)
     return ticket
 
 

@@ -115,7 +115,7 @@ def compute_deadlines(
     """Return the accept and resolve deadlines of a report filed at `start`."""
     return Deadlines(
         accept_by=add_working_days(start, policy.accept_days, tz, calendar=calendar),
-        resolve_by=add_working_days(start, policy.resolve_days, tz, calendar=calendar),
+        resolve_by=resolve_deadline(policy, start, tz, calendar),
         grace_days=policy.grace_days,
         tz=tz,
         calendar=calendar,

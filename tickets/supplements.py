@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tickets.errors import Forbidden, IllegalTransition, NotFound, ValidationError
+from tickets.casework import clean_message, relay_to_department
+from tickets.errors import Forbidden, IllegalTransition, NotFound
 from tickets.ports import Workspace
 from tickets.quotas import check_supplement_quota
 from tickets.states import TicketState, is_open
-from tickets.text import clean_text
 from tickets.views import TicketView
 
 SUPPLEMENT_MAX = 2000
@@ -28,20 +28,9 @@ async def add_supplement(
         raise Forbidden()
     if not is_open(TicketState(ticket.state)):
         raise IllegalTransition(ticket.state, "supplement")
-    cleaned = clean_text(text)
-    if len(cleaned) > SUPPLEMENT_MAX or not (cleaned or photo_file_id):
-        raise ValidationError("supplement_length", maximum=SUPPLEMENT_MAX)
+    cleaned = clean_message(text, photo_file_id, maximum=SUPPLEMENT_MAX, code="supplement_length")
     await check_supplement_quota(ws, ticket)
-    await ws.tickets.add_event(
-        ticket_id=ticket.id,
-        at=ws.clock.now(),
-        actor_kind="reporter",
-        actor_id=None,
-        kind="supplement",
-        text=cleaned or None,
-        payload={"photo": photo_file_id} if photo_file_id else {},
-    )
-    await ws.notifier.to_department(
-        ticket, kind="supplement", text=cleaned or None, photo_file_id=photo_file_id
+    await relay_to_department(
+        ws, ticket, kind="supplement", text=cleaned, photo_file_id=photo_file_id
     )
     return ticket
