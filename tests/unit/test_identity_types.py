@@ -17,11 +17,10 @@ from storage.identity import (
     IdentityKeyError,
     IdentityKeys,
     generate_key,
-    lookup_hash,
     parse_key,
 )
 from storage.models import OutboxMessage, Reporter
-from tests.factories import engine_at
+from tests.factories import engine_at, reporter_by_hash
 
 USER_ID = 5_551_234_567
 NAME = "Zhangsanfeng"
@@ -66,9 +65,7 @@ async def test_values_round_trip_and_are_found_by_keyed_hash(
     url, keys = written
     async with engine_at(url, keys=keys) as engine:
         async with create_session_factory(engine)() as session:
-            reporter = await session.scalar(
-                select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
-            )
+            reporter = await reporter_by_hash(session, USER_ID)
             assert reporter is not None
             assert (reporter.channel_user_id, reporter.real_name, reporter.phone) == (
                 USER_ID,
