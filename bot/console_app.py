@@ -20,7 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from bot.api_session import bot_api_session
-from bot.workspace import update_workspace
+from bot.workspace import Workspaces
 from config.settings import Settings
 from console.web import mount_console
 from storage.calendar_days import ReplicaCalendar
@@ -28,9 +28,7 @@ from storage.db import SessionFactory
 from storage.media import MediaStore
 from storage.unit_of_work import unit_of_work
 from tickets.clock import Clock
-from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace
-from ui.categories import use_categories
 
 log = structlog.get_logger(__name__)
 
@@ -60,20 +58,16 @@ class ConsoleBackend:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UpdateWorkspace]:
-        async with unit_of_work(self.sessions) as session:
-            await self.calendars.fresh(session)
-            ws = update_workspace(
-                session,
-                sessions=self.sessions,
-                clock=self.clock,
-                settings=self.settings,
-                i18n=self.i18n,
-                calendars=self.calendars,
-                media=self.media,
-                image_limits=ImageLimits(),
-            )
-            with use_categories(await ws.categories.list_categories()):
-                yield ws
+        workspaces = Workspaces(
+            sessions=self.sessions,
+            clock=self.clock,
+            settings=self.settings,
+            i18n=self.i18n,
+            calendars=self.calendars,
+            media=self.media,
+        )
+        async with unit_of_work(self.sessions) as session, workspaces.open(session) as ws:
+            yield ws
 
 
 def console_server(backend: ConsoleBackend) -> web.Application:

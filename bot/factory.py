@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -22,7 +21,7 @@ from bot.middlewares import (
     WorkspaceMiddleware,
 )
 from bot.unit_of_work import CommitBeforeRequest, RecordDirectAnswers
-from bot.workspace import update_workspace
+from bot.workspace import Workspaces
 from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
@@ -90,8 +89,7 @@ def create_dispatcher(
         i18n=i18n,  # the same catalog the locale middleware hands to handlers
         **workflow,
     )
-    build = partial(
-        update_workspace,
+    workspaces = Workspaces(
         sessions=session_factory,
         clock=clock,
         settings=settings,
@@ -110,7 +108,7 @@ def create_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
-    dp.update.outer_middleware(WorkspaceMiddleware(build, calendars))
+    dp.update.outer_middleware(WorkspaceMiddleware(workspaces))
     dp.update.outer_middleware(DomainErrorMiddleware(dp))
     LocaleMiddleware(i18n).setup(dp)
     for observer in (dp.message, dp.callback_query):
