@@ -16,7 +16,6 @@ import aiohttp
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from bot.api_session import bot_api_session
@@ -24,25 +23,17 @@ from bot.workspace import Workspaces
 from config.settings import Settings
 from console.web import mount_console
 from storage.calendar_days import ReplicaCalendar
-from storage.db import SessionFactory
-from storage.media import MediaStore
 from storage.unit_of_work import unit_of_work
-from tickets.clock import Clock
 from tickets.ports import UpdateWorkspace
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class ConsoleBackend:
-    """`console.backend.Backend` on the app's session factory, clock and catalogs."""
+class ConsoleBackend(Workspaces):
+    """`console.backend.Backend`: the chat's workspaces, opened once per request, and the bot
+    for its @username."""
 
-    settings: Settings
-    i18n: I18n
-    sessions: SessionFactory
-    clock: Clock
-    calendars: ReplicaCalendar
-    media: MediaStore
     # The running bot (`snapreport run`); `snapreport console` alone has none.
     bot: Bot | None = None
 
@@ -58,15 +49,7 @@ class ConsoleBackend:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UpdateWorkspace]:
-        workspaces = Workspaces(
-            sessions=self.sessions,
-            clock=self.clock,
-            settings=self.settings,
-            i18n=self.i18n,
-            calendars=self.calendars,
-            media=self.media,
-        )
-        async with unit_of_work(self.sessions) as session, workspaces.open(session) as ws:
+        async with unit_of_work(self.sessions) as session, self.open(session) as ws:
             yield ws
 
 
@@ -92,10 +75,10 @@ async def serve_console(settings: Settings, *, host: str, port: int) -> None:
     bot = lookup_bot(settings)
     clock = SystemClock()
     backend = ConsoleBackend(
-        settings=settings,
-        i18n=create_i18n(settings.default_language),
         sessions=create_session_factory(engine),
         clock=clock,
+        settings=settings,
+        i18n=create_i18n(settings.default_language),
         calendars=ReplicaCalendar(calendar, clock=clock),
         media=open_media_store(settings),
         bot=bot,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram.utils.i18n import I18n
@@ -47,6 +47,9 @@ from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace, Workspace
 from tickets.quotas import Quotas
 from ui.categories import use_categories
+
+# What every channel accepts and stores of a photo.
+IMAGE_LIMITS = ImageLimits()
 
 
 def workspace(
@@ -89,7 +92,6 @@ class Workspaces:
     i18n: I18n
     calendars: ReplicaCalendar
     media: MediaStore
-    image_limits: ImageLimits = field(default_factory=ImageLimits)
     photo_workers: PhotoWorkers | None = None
 
     @asynccontextmanager
@@ -120,7 +122,7 @@ class Workspaces:
             drafts=DraftPhotos(session, media),
             photos=MediaPhotoIntake(
                 media,
-                limits=self.image_limits,
+                limits=IMAGE_LIMITS,
                 tz=settings.tz,
                 keys=keys_of(session),
                 workers=self.photo_workers,
