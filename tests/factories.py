@@ -167,6 +167,17 @@ async def reporter_by_hash(session: AsyncSession, user_id: int) -> Reporter | No
     )
 
 
+async def identity_by_hash(
+    session: AsyncSession, user_id: int
+) -> tuple[int, str | None, str | None] | None:
+    """What the reporter of `user_id` (found as `reporter_by_hash` finds it) reads back as:
+    their chat id, real name and phone."""
+    reporter = await reporter_by_hash(session, user_id)
+    if reporter is None:
+        return None
+    return reporter.channel_user_id, reporter.real_name, reporter.phone
+
+
 @contextlib.asynccontextmanager
 async def engine_at(
     url: str, *, keys: IdentityKeys | None = TEST_KEYS, tables: bool = False

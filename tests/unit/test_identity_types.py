@@ -20,7 +20,7 @@ from storage.identity import (
     parse_key,
 )
 from storage.models import OutboxMessage, Reporter
-from tests.factories import engine_at, reporter_by_hash
+from tests.factories import engine_at, identity_by_hash
 
 USER_ID = 5_551_234_567
 NAME = "Zhangsanfeng"
@@ -65,13 +65,7 @@ async def test_values_round_trip_and_are_found_by_keyed_hash(
     url, keys = written
     async with engine_at(url, keys=keys) as engine:
         async with create_session_factory(engine)() as session:
-            reporter = await reporter_by_hash(session, USER_ID)
-            assert reporter is not None
-            assert (reporter.channel_user_id, reporter.real_name, reporter.phone) == (
-                USER_ID,
-                NAME,
-                PHONE,
-            )
+            assert await identity_by_hash(session, USER_ID) == (USER_ID, NAME, PHONE)
             row = await session.scalar(select(OutboxMessage))
             assert row is not None and row.chat_id == USER_ID
             assert row.payload == {"chat_id": USER_ID, "text": f"Thank you, {NAME}"}
