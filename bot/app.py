@@ -39,7 +39,7 @@ from bot.inbox import Inbox, InboxReceipt, LaneScheduler, ReceiveHealth, Receive
 from bot.metrics import AppMetrics, HandlerTrace, HandlerTraceMiddleware
 from bot.ops_http import Ops, add_ops_routes, ops_app
 from bot.webhook import WEBHOOK_PATH, webhook_app
-from bot.workspace import workspace
+from bot.workspace import Workspaces, workspace
 from config.settings import Settings, webhook_secret_problem
 from config.tasks import end_task
 from console.web import mount_console
@@ -64,7 +64,6 @@ from storage.models import InboxUpdate
 from storage.ops import OpsCounts, ops_counts
 from storage.txwatch import WriteTransactionWatch
 from tickets.clock import Clock, SystemClock
-from tickets.photos import ImageLimits
 from tickets.ports import Workspace
 
 if TYPE_CHECKING:
@@ -114,6 +113,7 @@ class SnapreportApp:
     limiter: RateLimiter = field(init=False)
     i18n: I18n = field(init=False)
     media_store: MediaStore = field(init=False)
+    workspaces: Workspaces = field(init=False)
     bot: Bot = field(init=False)
     dp: Dispatcher = field(init=False)
     me: User | None = field(init=False, default=None)
@@ -142,17 +142,18 @@ class SnapreportApp:
             busy=lambda chat_id: self.lanes.busy(chat_id),
         )
         self.bot = create_bot(self.settings, self.limiter, clock=self.clock)
-        self.dp = create_dispatcher(
-            settings=self.settings,
-            session_factory=self.session_factory,
-            i18n=self.i18n,
+        # The chat's updates and the console's requests alike (the console takes no photos).
+        self.workspaces = Workspaces(
+            sessions=self.session_factory,
             clock=self.clock,
+            settings=self.settings,
+            i18n=self.i18n,
             calendars=self.calendars,
-            limiter=self.limiter,
-            media_store=self.media_store,
-            image_limits=ImageLimits(),
+            media=self.media_store,
             photo_workers=self.photo_workers,
-            album_panels=self.album_panels,
+        )
+        self.dp = create_dispatcher(
+            workspaces=self.workspaces, limiter=self.limiter, album_panels=self.album_panels
         )
         if isinstance(self.dp.storage, DatabaseStorage) and self.dp.storage.owned_engine:
             self.write_watch.install(self.dp.storage.owned_engine)
@@ -185,15 +186,7 @@ class SnapreportApp:
         self._fatal: asyncio.Future[None] | None = None
         self._web_runner: web.AppRunner | None = None
         self._console_runner: web.AppRunner | None = None
-        self.console = ConsoleBackend(
-            settings=self.settings,
-            i18n=self.i18n,
-            sessions=self.session_factory,
-            clock=self.clock,
-            calendars=self.calendars,
-            media=self.media_store,
-            bot=self.bot,
-        )
+        self.console = ConsoleBackend(**vars(self.workspaces), bot=self.bot)
         self.scheduler: SnapreportScheduler | None = None
 
     def _connect_redis(self) -> tuple[Redis | None, LaneLocks | None]:

@@ -16,35 +16,24 @@ import aiohttp
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from bot.api_session import bot_api_session
-from bot.workspace import update_workspace
+from bot.workspace import Workspaces
 from config.settings import Settings
 from console.web import mount_console
 from storage.calendar_days import ReplicaCalendar
-from storage.db import SessionFactory
-from storage.media import MediaStore
 from storage.unit_of_work import unit_of_work
-from tickets.clock import Clock
-from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace
-from ui.categories import use_categories
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class ConsoleBackend:
-    """`console.backend.Backend` on the app's session factory, clock and catalogs."""
+class ConsoleBackend(Workspaces):
+    """`console.backend.Backend`: the chat's workspaces, opened once per request, and the bot
+    for its @username."""
 
-    settings: Settings
-    i18n: I18n
-    sessions: SessionFactory
-    clock: Clock
-    calendars: ReplicaCalendar
-    media: MediaStore
     # The running bot (`snapreport run`); `snapreport console` alone has none.
     bot: Bot | None = None
 
@@ -60,20 +49,8 @@ class ConsoleBackend:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UpdateWorkspace]:
-        async with unit_of_work(self.sessions) as session:
-            await self.calendars.fresh(session)
-            ws = update_workspace(
-                session,
-                sessions=self.sessions,
-                clock=self.clock,
-                settings=self.settings,
-                i18n=self.i18n,
-                calendars=self.calendars,
-                media=self.media,
-                image_limits=ImageLimits(),
-            )
-            with use_categories(await ws.categories.list_categories()):
-                yield ws
+        async with unit_of_work(self.sessions) as session, self.open(session) as ws:
+            yield ws
 
 
 def console_server(backend: ConsoleBackend) -> web.Application:
@@ -98,10 +75,10 @@ async def serve_console(settings: Settings, *, host: str, port: int) -> None:
     bot = lookup_bot(settings)
     clock = SystemClock()
     backend = ConsoleBackend(
-        settings=settings,
-        i18n=create_i18n(settings.default_language),
         sessions=create_session_factory(engine),
         clock=clock,
+        settings=settings,
+        i18n=create_i18n(settings.default_language),
         calendars=ReplicaCalendar(calendar, clock=clock),
         media=open_media_store(settings),
         bot=bot,

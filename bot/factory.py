@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.utils.i18n import I18n
 
 from bot.api_session import bot_api_session
 from bot.callback_answers import LenientCallbackAnswers
@@ -22,17 +20,14 @@ from bot.middlewares import (
     WorkspaceMiddleware,
 )
 from bot.unit_of_work import CommitBeforeRequest, RecordDirectAnswers
-from bot.workspace import update_workspace
+from bot.workspace import Workspaces
 from config.settings import Settings
 from handlers import get_routers
 from outbox.pacing import PacingMiddleware
 from outbox.ratelimit import RateLimiter
-from storage.calendar_days import ReplicaCalendar
-from storage.db import SessionFactory, identity_keys
+from storage.db import identity_keys
 from storage.fsm import DatabaseStorage
-from storage.media import MediaStore, PhotoWorkers
 from tickets.clock import Clock, SystemClock
-from tickets.photos import ImageLimits
 from ui.i18n import LocaleMiddleware
 
 
@@ -61,19 +56,10 @@ def create_bot(settings: Settings, limiter: RateLimiter, *, clock: Clock | None 
     )
 
 
-def create_dispatcher(
-    *,
-    settings: Settings,
-    session_factory: SessionFactory,
-    i18n: I18n,
-    clock: Clock,
-    calendars: ReplicaCalendar,
-    media_store: MediaStore,
-    image_limits: ImageLimits,
-    photo_workers: PhotoWorkers | None = None,
-    **workflow: Any,
-) -> Dispatcher:
-    """The Dispatcher with its storage, middlewares and routers; `workflow` is injected."""
+def create_dispatcher(*, workspaces: Workspaces, **workflow: Any) -> Dispatcher:
+    """The Dispatcher with its storage, middlewares and routers, each update's `ws` opened by
+    `workspaces`; their parts and `workflow` are injected."""
+    settings, session_factory, clock = workspaces.settings, workspaces.sessions, workspaces.clock
     dp = Dispatcher(
         # Drafts are stamped with the same clock the draft-expiry job measures age by.
         storage=DatabaseStorage.with_own_pool(
@@ -85,21 +71,10 @@ def create_dispatcher(
         settings=settings,
         session_factory=session_factory,
         clock=clock,
-        calendars=calendars,
-        media_store=media_store,
-        i18n=i18n,  # the same catalog the locale middleware hands to handlers
+        calendars=workspaces.calendars,
+        media_store=workspaces.media,
+        i18n=workspaces.i18n,  # the same catalog the locale middleware hands to handlers
         **workflow,
-    )
-    build = partial(
-        update_workspace,
-        sessions=session_factory,
-        clock=clock,
-        settings=settings,
-        i18n=i18n,
-        calendars=calendars,
-        media=media_store,
-        image_limits=image_limits,
-        photo_workers=photo_workers,
     )
     # Order matters: the log line wraps everything; the session exists before the FSM
     # state is read, the actor looked up and the workspace built on it; a refusal is
@@ -110,9 +85,9 @@ def create_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(ActorMiddleware(settings.admin_ids))
-    dp.update.outer_middleware(WorkspaceMiddleware(build, calendars))
+    dp.update.outer_middleware(WorkspaceMiddleware(workspaces))
     dp.update.outer_middleware(DomainErrorMiddleware(dp))
-    LocaleMiddleware(i18n).setup(dp)
+    LocaleMiddleware(workspaces.i18n).setup(dp)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(ReachableMiddleware())
     for observer in (dp.message, dp.callback_query, dp.edited_message, dp.my_chat_member):

@@ -20,19 +20,16 @@ from aiogram import BaseMiddleware, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import Chat, ErrorEvent, TelegramObject, Update, User
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox import InboxReceipt, mark_handled_on
+from bot.workspace import Workspaces
 
 # Re-exported: handlers name users in logs and security events by this keyed hash.
 from config.logs import user_hash as user_hash
-from storage.calendar_days import ReplicaCalendar
 from storage.db import SessionFactory
 from storage.people import PeopleRepo
 from storage.unit_of_work import unit_of_work
 from tickets.errors import DomainError
-from tickets.ports import UpdateWorkspace
-from ui.categories import use_categories
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = structlog.get_logger(__name__)
@@ -84,18 +81,12 @@ class ActorMiddleware(BaseMiddleware):
 class WorkspaceMiddleware(BaseMiddleware):
     """Hands every handler `ws`: all its ports, built once on the update's session."""
 
-    def __init__(
-        self, build: Callable[[AsyncSession], UpdateWorkspace], calendars: ReplicaCalendar
-    ) -> None:
-        self._build = build
-        self._calendars = calendars
+    def __init__(self, workspaces: Workspaces) -> None:
+        self._workspaces = workspaces
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        # The console's holidays, reloaded when this replica's copy is stale.
-        await self._calendars.fresh(data["session"])
-        ws = data["ws"] = self._build(data["session"])
-        # Category labels are rows and rendering is synchronous: read the table once here.
-        with use_categories(await ws.categories.list_categories()):
+        async with self._workspaces.open(data["session"]) as ws:
+            data["ws"] = ws
             return await handler(event, data)
 
 

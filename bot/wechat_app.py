@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.holidays_file import load_calendar
 from bot.wechat_endpoint import EndpointConfig, wechat_app
-from bot.workspace import update_workspace
+from bot.workspace import Workspaces
 from config.logs import user_hash
 from config.settings import Settings, wechat_problem
 from config.tasks import end_task
@@ -47,9 +47,7 @@ from storage.redisstore import RedisTokenStore, open_redis
 from storage.wechat import PushInbox, SqlTokenStore, WeChatDrafts, push_by_key
 from tickets.clock import Clock, SystemClock
 from tickets.errors import DomainError
-from tickets.photos import ImageLimits
 from ui import wechat_text as texts
-from ui.categories import use_categories
 from ui.errors_text import error_text
 from ui.i18n import create_i18n
 from wechat.api import TokenStore, WeChatApi
@@ -93,9 +91,14 @@ class ReportFlow:
         self._clock = clock
         self._api = api
         self._i18n = create_i18n(settings.default_language)
-        self._calendars = ReplicaCalendar(load_calendar(settings.holidays_file), clock=clock)
-        self._media = open_media_store(settings)
-        self._limits = ImageLimits()
+        self._workspaces = Workspaces(
+            sessions=session_factory,
+            clock=clock,
+            settings=settings,
+            i18n=self._i18n,
+            calendars=ReplicaCalendar(load_calendar(settings.holidays_file), clock=clock),
+            media=open_media_store(settings),
+        )
         self._inbox = PushInbox(session_factory)
 
     async def __call__(self, push: Push, replies: WeChatReplies) -> None:
@@ -115,21 +118,12 @@ class ReportFlow:
                 row = await push_by_key(session, push.dedup_key)
                 if row is not None and row.replies is not None:
                     return list(row.replies), row.id, row.replies_sent
-                await self._calendars.fresh(session)
-                ws = update_workspace(
-                    session,
-                    sessions=self._sessions,
-                    clock=self._clock,
-                    settings=self._settings,
-                    i18n=self._i18n,
-                    calendars=self._calendars,
-                    media=self._media,
-                    image_limits=self._limits,
-                )
                 drafts = WeChatDrafts(session, now=self._clock.now)
-                turn = Turn(ws, drafts, self._api, self._settings, push.from_user, language)
                 try:
-                    with use_categories(await ws.categories.list_categories()):
+                    async with self._workspaces.open(session) as ws:
+                        turn = Turn(
+                            ws, drafts, self._api, self._settings, push.from_user, language
+                        )
                         texts = await answer(push, turn)
                 except DomainError as error:
                     # Nothing of a refused step is kept; the step stays where it was.

@@ -1,6 +1,6 @@
 """Binds the ports to one unit of work (the update's or a job's session).
 
-`update_workspace` is what `bot.middlewares.WorkspaceMiddleware` hands every handler as
+`Workspaces` builds what `bot.middlewares.WorkspaceMiddleware` hands every handler as
 `ws` (`tickets.ports.UpdateWorkspace`): the use cases' ports plus every read and delivery a
 handler needs. To give handlers something new, add a Protocol to `tickets.ports`, implement
 it in `storage/` (or `outbox/` for a delivery), and bind it here; handlers never import
@@ -9,6 +9,9 @@ it in `storage/` (or `outbox/` for a delivery), and bind it here; handlers never
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram.utils.i18n import I18n
@@ -43,6 +46,10 @@ from tickets.holidays import WorkingCalendar
 from tickets.photos import ImageLimits
 from tickets.ports import UpdateWorkspace, Workspace
 from tickets.quotas import Quotas
+from ui.categories import use_categories
+
+# What every channel accepts and stores of a photo.
+IMAGE_LIMITS = ImageLimits()
 
 
 def workspace(
@@ -75,48 +82,60 @@ def workspace(
     )
 
 
-def update_workspace(
-    session: AsyncSession,
-    *,
-    sessions: SessionFactory,
-    clock: Clock,
-    settings: Settings,
-    i18n: I18n,
-    calendars: ReplicaCalendar,
-    media: MediaStore,
-    image_limits: ImageLimits,
-    photo_workers: PhotoWorkers | None = None,
-) -> UpdateWorkspace:
-    """Every port a handler needs, on the update's session (`sessions` for parallel reads);
-    the calendar is `calendars` as last loaded (the caller freshens it first)."""
-    ports = workspace(
-        session, clock=clock, settings=settings, i18n=i18n, calendar=calendars.current
-    )
-    return UpdateWorkspace(
-        **vars(ports),
-        cases=SqlCaseReads(session),
-        security=SecurityLog(session),
-        audit=SqlAuditLog(session),
-        identity_views=SqlIdentityViews(session),
-        vault=SqlEvidenceVault(session, media),
-        people=PeopleRepo(session),
-        drafts=DraftPhotos(session, media),
-        photos=MediaPhotoIntake(
-            media,
-            limits=image_limits,
-            tz=settings.tz,
-            keys=keys_of(session),
-            workers=photo_workers,
-        ),
-        stats=SqlStatsReads(sessions, session, tz=settings.timezone),
-        publications=SqlPublicationStore(session),
-        channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
-        exports=SessionExports(sessions, tz=settings.timezone),
-        dead_letters=OutboxDeadLetters(session),
-        chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
-        console=SqlConsoleAccess(session, media),
-        templates=SqlReplyTemplates(session),
-        praises=SqlPraiseRepository(session),
-        supporters=SqlSupporters(session),
-        calendar_days=SqlCalendarDays(session, calendars),
-    )
+@dataclass(frozen=True)
+class Workspaces:
+    """What every unit of work's `ws` is built from: the app's long-lived parts."""
+
+    sessions: SessionFactory
+    clock: Clock
+    settings: Settings
+    i18n: I18n
+    calendars: ReplicaCalendar
+    media: MediaStore
+    photo_workers: PhotoWorkers | None = None
+
+    @asynccontextmanager
+    async def open(self, session: AsyncSession) -> AsyncIterator[UpdateWorkspace]:
+        """`ws` on `session`, for the length of the block. The console's holidays are reloaded
+        first when this replica's copy is stale; category labels are rows and rendering is
+        synchronous, so the table is read once here."""
+        await self.calendars.fresh(session)
+        ws = self.build(session)
+        with use_categories(await ws.categories.list_categories()):
+            yield ws
+
+    def build(self, session: AsyncSession) -> UpdateWorkspace:
+        """Every port a handler needs, on the update's session (`sessions` for parallel
+        reads); the calendar is `calendars` as last loaded (`open` freshens it first)."""
+        settings, i18n, clock, media = self.settings, self.i18n, self.clock, self.media
+        ports = workspace(
+            session, clock=clock, settings=settings, i18n=i18n, calendar=self.calendars.current
+        )
+        return UpdateWorkspace(
+            **vars(ports),
+            cases=SqlCaseReads(session),
+            security=SecurityLog(session),
+            audit=SqlAuditLog(session),
+            identity_views=SqlIdentityViews(session),
+            vault=SqlEvidenceVault(session, media),
+            people=PeopleRepo(session),
+            drafts=DraftPhotos(session, media),
+            photos=MediaPhotoIntake(
+                media,
+                limits=IMAGE_LIMITS,
+                tz=settings.tz,
+                keys=keys_of(session),
+                workers=self.photo_workers,
+            ),
+            stats=SqlStatsReads(self.sessions, session, tz=settings.timezone),
+            publications=SqlPublicationStore(session),
+            channel=ChannelPublisher(session, i18n, settings, clock=clock, media=media),
+            exports=SessionExports(self.sessions, tz=settings.timezone),
+            dead_letters=OutboxDeadLetters(session),
+            chat_history=OutboxChatHistory(session, i18n, settings, clock=clock),
+            console=SqlConsoleAccess(session, media),
+            templates=SqlReplyTemplates(session),
+            praises=SqlPraiseRepository(session),
+            supporters=SqlSupporters(session),
+            calendar_days=SqlCalendarDays(session, self.calendars),
+        )

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 from aiogram.types import Chat, Message, Update, User
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from emulator.client import ChatUser
 from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.identity import IdentityKeys
+from storage.identity import IdentityKeys, lookup_hash
 from storage.models import Department, Member, Reporter, Ticket
 from tests.keys import TEST_KEYS
 from tickets.actors import Actor, Membership, Role
@@ -158,6 +158,24 @@ async def rows_of(
         statement = statement.where(where)
     async with sessions() as session:
         return list(await session.scalars(statement))
+
+
+async def reporter_by_hash(session: AsyncSession, user_id: int) -> Reporter | None:
+    """The reporter of `user_id`, found by the keyed lookup hash, as the bot finds it."""
+    return await session.scalar(
+        select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, user_id))
+    )
+
+
+async def identity_by_hash(
+    session: AsyncSession, user_id: int
+) -> tuple[int, str | None, str | None] | None:
+    """What the reporter of `user_id` (found as `reporter_by_hash` finds it) reads back as:
+    their chat id, real name and phone."""
+    reporter = await reporter_by_hash(session, user_id)
+    if reporter is None:
+        return None
+    return reporter.channel_user_id, reporter.real_name, reporter.phone
 
 
 @contextlib.asynccontextmanager

@@ -32,6 +32,7 @@ from tests.conversations.test_stats_export import exported
 from tickets.actors import Actor
 from tickets.clock import ManualClock
 from tickets.publishing import redact_passage
+from tickets.views import TicketView
 
 
 async def signed_in(user: ChatUser, app: SnapreportApp) -> aiohttp.ClientSession:
@@ -40,6 +41,28 @@ async def signed_in(user: ChatUser, app: SnapreportApp) -> aiohttp.ClientSession
     http = browser_session()
     assert (await sign_in(http, await login_link(user))).status == 200
     return http
+
+
+async def closed_ticket_with_a_redacted_passage(
+    app: SnapreportApp, admin: ChatUser, citizen: ChatUser
+) -> TicketView:
+    """A ticket closed with a public reply naming a clerk, whose name `admin` redacted."""
+    ticket = await new_ticket(app, citizen)
+    async with app.session_factory() as session, session.begin():
+        row = await session.get(Ticket, ticket.id)
+        assert row is not None
+        row.state, row.public_reply = "closed", "Clerk Wang was warned."
+    async with app.session_factory() as session, session.begin():
+        await redact_passage(
+            SqlPublicationStore(session),
+            Actor(user_id=admin.id, is_admin=True),
+            ticket_id=ticket.id,
+            passage="Wang",
+            reason="names the clerk",
+            now=app.clock.now(),
+            channel_configured=True,
+        )
+    return ticket
 
 
 async def test_the_dashboard_shows_the_chats_figures_in_the_chosen_scope(
@@ -145,21 +168,7 @@ async def test_a_ticket_past_its_deadline_is_on_the_overdue_list(
 async def test_the_audit_log_lists_a_publications_moderation_with_its_reason(
     app: SnapreportApp, admin: ChatUser, citizen: ChatUser, console_port: int
 ) -> None:
-    ticket = await new_ticket(app, citizen)
-    async with app.session_factory() as session, session.begin():  # scene: closed, replied
-        row = await session.get(Ticket, ticket.id)
-        assert row is not None
-        row.state, row.public_reply = "closed", "Clerk Wang was warned."
-    async with app.session_factory() as session, session.begin():
-        await redact_passage(
-            SqlPublicationStore(session),
-            Actor(user_id=admin.id, is_admin=True),
-            ticket_id=ticket.id,
-            passage="Wang",
-            reason="names the clerk",
-            now=app.clock.now(),
-            channel_configured=True,
-        )
+    ticket = await closed_ticket_with_a_redacted_passage(app, admin, citizen)
     base = f"http://127.0.0.1:{console_port}/console"
     async with await signed_in(admin, app) as http:
         audit = await (await http.get(f"{base}/audit?kind=moderation")).text()
@@ -174,21 +183,7 @@ async def test_the_ticket_timeline_names_moderation_and_only_administrators_read
     citizen: ChatUser,
     console_port: int,
 ) -> None:
-    ticket = await new_ticket(app, citizen)
-    async with app.session_factory() as session, session.begin():  # scene: closed, replied
-        row = await session.get(Ticket, ticket.id)
-        assert row is not None
-        row.state, row.public_reply = "closed", "Clerk Wang was warned."
-    async with app.session_factory() as session, session.begin():
-        await redact_passage(
-            SqlPublicationStore(session),
-            Actor(user_id=admin.id, is_admin=True),
-            ticket_id=ticket.id,
-            passage="Wang",
-            reason="names the clerk",
-            now=app.clock.now(),
-            channel_configured=True,
-        )
+    ticket = await closed_ticket_with_a_redacted_passage(app, admin, citizen)
     page = f"http://127.0.0.1:{console_port}/console/t/{ticket.code}"
     async with await signed_in(supervisor, app) as http:
         member_sees = await (await http.get(page)).text()

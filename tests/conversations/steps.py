@@ -17,7 +17,7 @@ from emulator.client import ChatUser, EmulatorClient
 from emulator.views import BotAction, ChatMessage
 from storage.identity import lookup_hash
 from storage.models import Evidence, FsmRecord, Reporter, Ticket, TicketEvent
-from tests.factories import rows_of
+from tests.factories import reporter_by_hash, rows_of
 from tests.imagefactory import jpeg_bytes
 
 DESCRIPTION = "Clerk at window 3 is playing games on his phone for an hour"
@@ -241,9 +241,7 @@ async def events_of(app: SnapreportApp, ticket_id: int | None) -> list[TicketEve
 
 async def reporter_of(app: SnapreportApp, user_id: int) -> Reporter | None:
     async with app.session_factory() as session:
-        return await session.scalar(
-            select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, user_id))
-        )
+        return await reporter_by_hash(session, user_id)
 
 
 async def fsm_records(app: SnapreportApp, user_id: int) -> list[FsmRecord]:

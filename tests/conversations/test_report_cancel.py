@@ -10,6 +10,7 @@ import pytest
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.media import LocalMediaStore
+from tests.conversations.staff import press_on
 from tests.conversations.steps import (
     ask_for_real_name,
     begin_with_photo,
@@ -130,14 +131,10 @@ async def test_confirm_on_a_cancelled_preview_files_nothing(
 ) -> None:
     await reach(citizen, "preview")
     preview = next(m for m in await citizen.messages() if "Please check" in m.content)
-    confirm = next(b for b in preview.inline_buttons if "Confirm" in b.text)
-    assert confirm.callback_data is not None
     await citizen.command("cancel")
     await citizen.expect("Cancelled.")
 
-    answer = await citizen.client.press(
-        citizen.id, citizen.chat_id, preview.message_id, confirm.callback_data
-    )
+    answer = await press_on(citizen, preview, "Confirm")
 
     assert answer.text is not None and "no longer active" in answer.text
     assert await count_tickets(app) == 0

@@ -8,6 +8,7 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.models import OutboxMessage
+from tests.conversations.staff import press_on
 from tests.conversations.steps import (
     DESCRIPTION,
     actions_since,
@@ -263,15 +264,9 @@ async def test_confirm_pressed_twice_files_one_ticket(
 ) -> None:
     await to_preview(citizen)
     preview = next(m for m in await citizen.messages() if "Please check" in m.content)
-    button = next(b for b in preview.inline_buttons if "Confirm" in b.text)
-    assert button.callback_data is not None
 
-    first = await citizen.client.press(
-        citizen.id, citizen.chat_id, preview.message_id, button.callback_data
-    )
-    second = await citizen.client.press(
-        citizen.id, citizen.chat_id, preview.message_id, button.callback_data
-    )
+    first = await press_on(citizen, preview, "Confirm")
+    second = await press_on(citizen, preview, "Confirm")
 
     code = code_of(await citizen.expect("Tracking code"))
     assert first.answered and second.answered
@@ -320,14 +315,10 @@ async def test_a_double_tap_on_a_category_does_not_skip_a_step(citizen: ChatUser
     await begin_with_photo(citizen)
     await describe(citizen)
     panel = next(m for m in await citizen.messages() if "Step 3/5" in m.content)
-    button = next(b for b in panel.inline_buttons if "Improper dining" in b.text)
-    assert button.callback_data is not None
     await citizen.press("Improper dining")
     await citizen.expect("Which unit is the report about?")
 
-    again = await citizen.client.press(
-        citizen.id, citizen.chat_id, panel.message_id, button.callback_data
-    )
+    again = await press_on(citizen, panel, "Improper dining")
 
     assert again.text is not None and "no longer active" in again.text
     await citizen.expect_nothing()

@@ -23,7 +23,7 @@ from storage.migrate import downgrade, upgrade
 from storage.models import CardMessage, Evidence, OutboxMessage, Reporter, Ticket
 from storage.people import PeopleRepo
 from storage.rotation import rotate_identity_keys
-from tests.factories import add_department, engine_at
+from tests.factories import add_department, engine_at, identity_by_hash, reporter_by_hash
 
 USER_ID = 6_660_001_234
 NAME = "Ouyangxiaoming"
@@ -72,15 +72,7 @@ async def read_back(url: str, keys: IdentityKeys) -> None:
     async with engine_at(url, keys=keys) as engine:
         sessions = create_session_factory(engine)
         async with sessions() as session:
-            reporter = await session.scalar(
-                select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
-            )
-            assert reporter is not None
-            assert (reporter.channel_user_id, reporter.real_name, reporter.phone) == (
-                USER_ID,
-                NAME,
-                PHONE,
-            )
+            assert await identity_by_hash(session, USER_ID) == (USER_ID, NAME, PHONE)
             row = await session.scalar(
                 select(OutboxMessage).where(
                     col(OutboxMessage.chat_hash) == lookup_hash(session, USER_ID)
@@ -256,9 +248,7 @@ async def test_migration_encrypts_existing_rows_and_downgrade_decrypts_them(
     engine = create_engine(url, keys=keys)
     sessions = create_session_factory(engine)
     async with sessions() as session:
-        reporter = await session.scalar(
-            select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
-        )
+        reporter = await reporter_by_hash(session, USER_ID)
         assert reporter is not None and (reporter.real_name, reporter.phone) == (NAME, PHONE)
         assert await PeopleRepo(session).get_language(user_id=USER_ID) == "en"
     assert await DatabaseStorage(sessions).get_data(

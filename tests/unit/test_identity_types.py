@@ -22,11 +22,10 @@ from storage.identity import (
     IdentityKeyError,
     IdentityKeys,
     generate_key,
-    lookup_hash,
     parse_key,
 )
 from storage.models import FsmRecord, OutboxMessage, Reporter
-from tests.factories import engine_at
+from tests.factories import engine_at, identity_by_hash
 
 USER_ID = 5_551_234_567
 DRAFT_KEY = "1:owner-hash:owner-hash:::default"
@@ -72,15 +71,7 @@ async def test_values_round_trip_and_are_found_by_keyed_hash(
     url, keys = written
     async with engine_at(url, keys=keys) as engine:
         async with create_session_factory(engine)() as session:
-            reporter = await session.scalar(
-                select(Reporter).where(col(Reporter.user_hash) == lookup_hash(session, USER_ID))
-            )
-            assert reporter is not None
-            assert (reporter.channel_user_id, reporter.real_name, reporter.phone) == (
-                USER_ID,
-                NAME,
-                PHONE,
-            )
+            assert await identity_by_hash(session, USER_ID) == (USER_ID, NAME, PHONE)
             row = await session.scalar(select(OutboxMessage))
             assert row is not None and row.chat_id == USER_ID
             assert row.payload == {"chat_id": USER_ID, "text": f"Thank you, {NAME}"}
