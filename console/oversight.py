@@ -21,12 +21,14 @@ from aiohttp import web
 from config.logs import user_hash
 from console.backend import Staff, backend_of, render
 from console.casework import PageDecorator, labels
+from console.recent_stats import RECENT_STATS, RecentStats
 from outbox.statistics import CHART_OUTAGE, STATS_CHARTS, stats_chart
 from tickets.accused import units_kept_from_reporter
 from tickets.errors import Forbidden
 from tickets.measures import Period
 from tickets.periods import PERIODS, named_period, parse_days, quarter_of, today
 from tickets.ports import UpdateWorkspace
+from tickets.records import Stats
 from tickets.stats_scope import StatsScope, stats_scope
 from tickets.views import AUDIT_KINDS
 from ui.charts import Translate
@@ -102,6 +104,26 @@ def requester_language(request: web.Request) -> Translate:
 # -- the dashboard -----------------------------------------------------------------------------
 
 
+async def figures(
+    request: web.Request,
+    ws: UpdateWorkspace,
+    period: Period,
+    department_id: int | None,
+    *,
+    reuse: bool,
+) -> Stats:
+    """The period's figures: the page computes them, its chart images reuse them
+    (`RecentStats`)."""
+    now = ws.clock.now()
+    return await request.app[RECENT_STATS].get(
+        period,
+        department_id,
+        now=now,
+        compute=lambda: ws.stats.stats(period, as_of=now, department_id=department_id),
+        reuse=reuse,
+    )
+
+
 async def dashboard(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.Response:
     scope = scope_of(staff)
     choice = Choice.of(request)
@@ -129,7 +151,7 @@ async def dashboard(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
     if period is None:
         context["problem"] = True
         return render(request, "stats.html", context)
-    stats = await ws.stats.stats(period, as_of=ws.clock.now(), department_id=department_id)
+    stats = await figures(request, ws, period, department_id, reuse=False)
     if department_id is None:
         scope_name = _("all departments")
     else:
@@ -156,7 +178,7 @@ async def chart(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web.
     period = chosen_period(request, ws, choice)
     if period is None:
         raise web.HTTPNotFound()
-    stats = await ws.stats.stats(period, as_of=ws.clock.now(), department_id=department_id)
+    stats = await figures(request, ws, period, department_id, reuse=True)
     try:
         drawn = await stats_chart(stats, name, requester_language(request))
     except Exception as error:  # the page's figures stand; the image says it is missing
@@ -285,6 +307,7 @@ async def export(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> web
 
 
 def add_routes(app: web.Application, page: PageDecorator) -> None:
+    app[RECENT_STATS] = RecentStats()
     app.router.add_get("/stats", page()(dashboard))
     app.router.add_get("/stats/chart/{name}.png", page()(chart))
     app.router.add_get("/overdue", page()(overdue))
