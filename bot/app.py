@@ -53,7 +53,7 @@ from scheduler.digests import DigestConfig
 from scheduler.retention import RetentionPolicy
 from scheduler.runner import SchedulerConfig, SnapreportScheduler, start_scheduler
 from storage.calendar_days import ReplicaCalendar
-from storage.categories import SqlCategories
+from storage.categories import ReplicaCategories
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.fsm import DatabaseStorage
 from storage.identity import keys_of
@@ -149,6 +149,7 @@ class SnapreportApp:
             settings=self.settings,
             i18n=self.i18n,
             calendars=self.calendars,
+            categories=ReplicaCategories(clock=self.clock),
             media=self.media_store,
             photo_workers=self.photo_workers,
         )
@@ -233,7 +234,7 @@ class SnapreportApp:
         self.me = await self._check_token()
         async with self.session_factory() as session:
             # Scheduled digests render outside any update: give them the table as it is now.
-            remember(await SqlCategories(session).list_categories())
+            remember(await self.workspaces.categories.fresh(session))
             await self.calendars.fresh(session)
         with self.i18n.context():
             await set_commands(self.bot, self.i18n, admin_ids=self.settings.admin_ids)

@@ -23,6 +23,7 @@ from bot.workspace import Workspaces
 from config.settings import Settings
 from console.web import mount_console
 from storage.calendar_days import ReplicaCalendar
+from storage.categories import ReplicaCategories
 from storage.unit_of_work import unit_of_work
 from tickets.ports import UpdateWorkspace
 
@@ -80,6 +81,7 @@ async def serve_console(settings: Settings, *, host: str, port: int) -> None:
         settings=settings,
         i18n=create_i18n(settings.default_language),
         calendars=ReplicaCalendar(calendar, clock=clock),
+        categories=ReplicaCategories(clock=clock),
         media=open_media_store(settings),
         bot=bot,
     )

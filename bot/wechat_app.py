@@ -39,6 +39,7 @@ from outbox.notifier import dead_letter_hook
 from outbox.wechat import CHANNEL as WECHAT
 from outbox.wechat import WeChatChannel, chat_key
 from storage.calendar_days import ReplicaCalendar
+from storage.categories import ReplicaCategories
 from storage.db import SessionFactory, create_session_factory, engine_for, identity_keys
 from storage.directory import SecurityLog
 from storage.mediastores import open_media_store
@@ -97,6 +98,7 @@ class ReportFlow:
             settings=settings,
             i18n=self._i18n,
             calendars=ReplicaCalendar(load_calendar(settings.holidays_file), clock=clock),
+            categories=ReplicaCategories(clock=clock),
             media=open_media_store(settings),
         )
         self._inbox = PushInbox(session_factory)

@@ -24,7 +24,7 @@ from outbox.notifier import OutboxNotifier
 from outbox.statistics import ChannelPublisher, SessionExports
 from storage.audit import SqlAuditLog, SqlIdentityViews
 from storage.calendar_days import ReplicaCalendar, SqlCalendarDays
-from storage.categories import SqlCategories
+from storage.categories import ReplicaCategories, SqlCategories
 from storage.console import SqlConsoleAccess
 from storage.custody import SqlEvidenceVault
 from storage.db import SessionFactory
@@ -59,8 +59,10 @@ def workspace(
     settings: Settings,
     i18n: I18n,
     calendar: WorkingCalendar,
+    categories: ReplicaCategories | None = None,
 ) -> Workspace:
-    """Bind the domain's ports to `session`; `calendar` is the one the composition root loaded."""
+    """Bind the domain's ports to `session`; `calendar` is the one the composition root
+    loaded, and a change to the categories refreshes `categories`, this process's copy."""
     return Workspace(
         tickets=SqlTicketRepository(session),
         directory=SqlDirectory(session),
@@ -78,7 +80,7 @@ def workspace(
             relay_per_hour=settings.relay_per_ticket_per_hour,
             supplements_per_hour=settings.supplements_per_ticket_per_hour,
         ),
-        categories=SqlCategories(session),
+        categories=SqlCategories(session, categories),
     )
 
 
@@ -91,25 +93,30 @@ class Workspaces:
     settings: Settings
     i18n: I18n
     calendars: ReplicaCalendar
+    categories: ReplicaCategories
     media: MediaStore
     photo_workers: PhotoWorkers | None = None
 
     @asynccontextmanager
     async def open(self, session: AsyncSession) -> AsyncIterator[UpdateWorkspace]:
-        """`ws` on `session`, for the length of the block. The console's holidays are reloaded
-        first when this replica's copy is stale; category labels are rows and rendering is
-        synchronous, so the table is read once here."""
+        """`ws` on `session`, for the length of the block. The console's holidays and the
+        categories are read again first when this replica's copies are stale; rendering is
+        synchronous, so it is handed the category table here."""
         await self.calendars.fresh(session)
-        ws = self.build(session)
-        with use_categories(await ws.categories.list_categories()):
-            yield ws
+        with use_categories(await self.categories.fresh(session)):
+            yield self.build(session)
 
     def build(self, session: AsyncSession) -> UpdateWorkspace:
         """Every port a handler needs, on the update's session (`sessions` for parallel
         reads); the calendar is `calendars` as last loaded (`open` freshens it first)."""
         settings, i18n, clock, media = self.settings, self.i18n, self.clock, self.media
         ports = workspace(
-            session, clock=clock, settings=settings, i18n=i18n, calendar=self.calendars.current
+            session,
+            clock=clock,
+            settings=settings,
+            i18n=i18n,
+            calendar=self.calendars.current,
+            categories=self.categories,
         )
         return UpdateWorkspace(
             **vars(ports),

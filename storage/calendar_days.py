@@ -4,27 +4,24 @@
 `ReplicaCalendar` is the working-day calendar one process counts deadlines with: the package
 and HOLIDAYS_FILE (loaded once at start) with the console's dates on top, reloaded when a
 unit of work starts and the copy is older than `MAX_AGE`, and right after this process
-commits a console change. Another replica sees a change within `MAX_AGE` (its per-replica
-scheduler job reloads too, so a quiet replica converges as well).
+commits a console change (`storage.replica_copy`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import CalendarDayRow
+from storage.replica_copy import MAX_AGE, ReplicaCopy
 from tickets.clock import Clock
 from tickets.holidays import CalendarDay, WorkingCalendar
-
-MAX_AGE = timedelta(minutes=1)
 
 
 def day_of(row: CalendarDayRow) -> CalendarDay:
@@ -57,44 +54,15 @@ async def days_at(url: str) -> list[CalendarDay]:
     return [CalendarDay(r.day, r.working, r.name, r.added_by, r.added_at) for r in rows]
 
 
-class ReplicaCalendar:
+class ReplicaCalendar(ReplicaCopy[WorkingCalendar]):
     """This process's calendar: `base` (package and file) plus the console's dates."""
 
     def __init__(self, base: WorkingCalendar, *, clock: Clock, max_age: timedelta = MAX_AGE):
+        super().__init__(base, clock=clock, max_age=max_age)
         self.base = base
-        self.current = base
-        self._clock = clock
-        self._max_age = max_age
-        self._loaded_at: datetime | None = None
-        self._changes = 0  # commits of console changes seen by this process
 
-    async def fresh(self, session: AsyncSession) -> WorkingCalendar:
-        """The calendar, reloaded on `session` first if this copy is stale."""
-        now = self._clock.now()
-        loaded = self._loaded_at
-        if loaded is None or not loaded <= now < loaded + self._max_age:
-            changes = self._changes
-            self.current = self.base.with_console(await list_days(session))
-            # A change committed while this read ran may be missing from it: read again next.
-            self._loaded_at = now if changes == self._changes else None
-        return self.current
-
-    async def refresh(self, sessions: SessionFactory) -> WorkingCalendar:
-        """Reload if stale, on a session of its own (the per-replica scheduler job)."""
-        async with sessions() as session:
-            return await self.fresh(session)
-
-    def forget(self) -> None:
-        """Reload at the next unit of work."""
-        self._changes += 1
-        self._loaded_at = None
-
-    def forget_after_commit(self, session: AsyncSession) -> None:
-        """Reload once `session` commits: reloading earlier could keep the old dates."""
-        event.listen(session.sync_session, "after_commit", self._committed, once=True)
-
-    def _committed(self, _session: Session) -> None:
-        self.forget()
+    async def load(self, session: AsyncSession) -> WorkingCalendar:
+        return self.base.with_console(await list_days(session))
 
 
 class SqlCalendarDays:

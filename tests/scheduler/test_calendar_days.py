@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from scheduler.runner import refresh_calendar
-from storage.calendar_days import MAX_AGE, ReplicaCalendar, SqlCalendarDays
+from storage.calendar_days import ReplicaCalendar, SqlCalendarDays
 from storage.db import SessionFactory
+from storage.replica_copy import MAX_AGE
 from tickets.clock import ManualClock
 from tickets.holidays import PACKAGED, CalendarDay
 
