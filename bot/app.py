@@ -258,6 +258,7 @@ class SnapreportApp:
                     else None
                 ),
                 calendars=self.calendars,
+                categories=self.workspaces.categories,
             ),
             on_dead=dead_letter_hook(self.i18n, self.settings, self.clock),
             on_outcome=self.metrics.outbox_outcome,

@@ -5,7 +5,8 @@ The durable truth is in rows (FollowUp, OutboxMessage, FsmRecord); APScheduler o
 `start()` never doubles a job. Only the process holding the runner lock (`scheduler.lock`)
 acts: the others tick, find they are not the leader, and try to take over every few seconds.
 Every process, leader or not, reloads its working-day calendar (`storage.calendar_days`)
-once a minute, so the console's holidays reach a quiet replica too.
+and its category table (`storage.categories`) once a minute, so the console's holidays and
+an edited category reach a quiet replica too (and what it renders outside updates).
 `run_due_once` is the same work on demand: tests and the demo move a ManualClock and call it
 instead of waiting.
 """
@@ -38,9 +39,11 @@ from scheduler.jobs import (
 from scheduler.lock import RunnerLock, runner_lock
 from scheduler.retention import RetentionPolicy, purge
 from storage.calendar_days import ReplicaCalendar
+from storage.categories import ReplicaCategories
 from storage.db import SessionFactory
 from storage.media import MediaStore
 from tickets.clock import Clock
+from ui.categories import remember
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +68,7 @@ class SchedulerConfig:
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     digests: DigestConfig | None = None  # cron-triggered digests, when given settings
     calendars: ReplicaCalendar | None = None  # this process's calendar, reloaded per replica
+    categories: ReplicaCategories | None = None  # and its category table
     calendar_interval: float = 60.0
 
 
@@ -115,9 +119,16 @@ async def leader_only(
             runner.jobs_running.discard(task)
 
 
-async def refresh_calendar(calendars: ReplicaCalendar, session_factory: SessionFactory) -> None:
-    """Reload the console's holidays if this process's copy is stale (every replica)."""
+async def refresh_calendar(
+    calendars: ReplicaCalendar,
+    session_factory: SessionFactory,
+    categories: ReplicaCategories | None = None,
+) -> None:
+    """Reload the console's holidays and the category table if this process's copies are
+    stale (every replica); digests and cards rendered outside updates use that table."""
     await calendars.refresh(session_factory)
+    if categories is not None:
+        remember(await categories.refresh(session_factory))
 
 
 async def check_leadership(runner: SnapreportScheduler) -> None:
@@ -232,6 +243,7 @@ class SnapreportScheduler:
                 config.calendar_interval,
                 None,
                 calendars=config.calendars,
+                categories=config.categories,
                 session_factory=self.session_factory,
             )
         if config.digests is not None and self.i18n is not None:
