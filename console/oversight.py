@@ -25,7 +25,7 @@ from console.recent_stats import RECENT_STATS, RecentStats
 from outbox.statistics import CHART_OUTAGE, STATS_CHARTS, stats_chart
 from tickets.accused import units_kept_from_reporter
 from tickets.errors import Forbidden
-from tickets.measures import Period
+from tickets.measures import Period, rank_departments
 from tickets.periods import PERIODS, named_period, parse_days, quarter_of, today
 from tickets.ports import UpdateWorkspace
 from tickets.records import Stats
@@ -161,9 +161,9 @@ async def dashboard(request: web.Request, ws: UpdateWorkspace, staff: Staff) -> 
     context["period_text"] = period_text(period, tz)
     if staff.actor.is_admin:  # `/ranking` is for administrators: the quarter the period starts in
         year, quarter = quarter_of(period.start.astimezone(tz).date())
-        context["ranking"] = await ws.stats.ranking(
-            Period.quarter(year, quarter, tz), as_of=ws.clock.now()
-        )
+        # The quarter's figures, shared with its charts: one computation when it is the page's.
+        whole = await figures(request, ws, Period.quarter(year, quarter, tz), None, reuse=True)
+        context["ranking"] = rank_departments(whole.departments)
         context["ranking_title"] = quarter_title(year, quarter)
         context["percent"] = percent
     return render(request, "stats.html", context)

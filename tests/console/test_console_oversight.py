@@ -3,6 +3,7 @@ the ticket page's history as the chat's /ticket shows it to each reader."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import aiohttp
@@ -11,6 +12,7 @@ from bot.app import SnapreportApp
 from emulator.client import ChatUser, EmulatorClient
 from storage.models import Ticket
 from storage.publications import SqlPublicationStore
+from storage.stats import load_ranking
 from tests.console.conftest import login_link
 from tests.console.test_console_http import browser_session, sign_in
 from tests.conversations.staff import (
@@ -31,6 +33,8 @@ from tests.conversations.test_accused_unit import (
 from tests.conversations.test_stats_export import exported
 from tickets.actors import Actor
 from tickets.clock import ManualClock
+from tickets.measures import Period
+from tickets.periods import quarter_of
 from tickets.publishing import redact_passage
 from tickets.views import TicketView
 
@@ -41,6 +45,19 @@ async def signed_in(user: ChatUser, app: SnapreportApp) -> aiohttp.ClientSession
     http = browser_session()
     assert (await sign_in(http, await login_link(user))).status == 200
     return http
+
+
+async def chat_ranking(app: SnapreportApp) -> list[tuple[str, str]]:
+    """(rank, department) of this quarter, as the chat's `/ranking` computes them."""
+    tz = app.settings.tz
+    year, number = quarter_of(app.clock.now().astimezone(tz).date())
+    ranking = await load_ranking(
+        app.session_factory,
+        Period.quarter(year, number, tz),
+        as_of=app.clock.now(),
+        tz=app.settings.timezone,
+    )
+    return [(str(entry.rank), entry.name) for entry in ranking.entries]
 
 
 async def closed_ticket_with_a_redacted_passage(
@@ -71,6 +88,7 @@ async def test_the_dashboard_shows_the_chats_figures_in_the_chosen_scope(
     supervisor: ChatUser,
     citizen: ChatUser,
     console_port: int,
+    clock: ManualClock,
 ) -> None:
     traffic = await make_department_with_rule(app, "Traffic Police", category="car")
     for _ in range(3):
@@ -104,6 +122,12 @@ async def test_the_dashboard_shows_the_chats_figures_in_the_chosen_scope(
     async with await signed_in(admin, app) as http:
         audit = await (await http.get(f"{base}/audit?kind=security&kind=moderation")).text()
     assert "console_supervisor_only" in audit and rejected.code in audit
+
+    clock.advance(timedelta(days=10))  # past the intake's deadlines: it can be ranked
+    async with await signed_in(admin, app) as http:
+        quarterly = await (await http.get(f"{base}/stats?period=quarter")).text()
+    ranked = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td>", quarterly)
+    assert ranked and ranked == await chat_ranking(app)  # from the page's own figures
 
 
 async def test_the_console_export_is_the_chats_export(
