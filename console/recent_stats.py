@@ -5,8 +5,9 @@ million tickets a quarter's figures take a second or more to compute, so computi
 per request made one view cost five. The page computes them once and each chart request
 that follows within `MAX_AGE` reuses them: the charts then show the page's figures, not
 a second later's. An administrator's ranking is computed from the quarter's figures the
-same way, so a quarter's page computes them once for both. The page itself always computes afresh (a reload after a change shows
-it). Concurrent requests for the same figures wait for one computation.
+same way, so a quarter's page computes them once for both. The page itself always
+computes afresh (a reload after a change shows it). Concurrent requests for the same
+figures wait for one computation.
 Kept per console application (one per replica), bounded, keyed by exactly what decides
 the figures (period and department), after the request's scope has been checked.
 """
