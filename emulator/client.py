@@ -505,19 +505,22 @@ class ChatUser:
     async def press(self, text: str, *, wait: float = 5.0) -> CallbackAnswer:
         """Press the inline button containing `text` on the newest bot message that has one."""
         for message in reversed(await self.messages()):
-            for button in message.inline_buttons if message.from_bot else []:
-                if text in button.text and button.callback_data is not None:
-                    return await self.client.press(
-                        self.id,
-                        self.chat_id,
-                        message.message_id,
-                        button.callback_data,
-                        wait=wait,
-                    )
+            if message.from_bot and _button_data(message, text) is not None:
+                return await self.press_on(message, text, wait=wait)
         raise AssertionError(
             f"no bot message in chat {self.chat_id} has an inline button containing {text!r}; "
             f"buttons: {await self._all_buttons('inline')}"
         )
+
+    async def press_on(
+        self, message: ChatMessage, text: str, *, wait: float = 5.0
+    ) -> CallbackAnswer:
+        """Press the inline button containing `text` on that very message (one a step has
+        just received), not on the newest message that has one."""
+        data = _button_data(message, text)
+        if data is None:
+            raise AssertionError(f"no button {text!r} on {message.describe()}")
+        return await self.client.press(self.id, self.chat_id, message.message_id, data, wait=wait)
 
     async def tap(self, text: str, *, location: tuple[float, float] | None = None) -> ChatMessage:
         """Tap a reply-keyboard button: send its text, or the contact/location it asks for."""
@@ -626,3 +629,11 @@ def _nothing_matched(substring: str, chat_id: int, timeout: float, seen: list[Bo
         return f"{head}; nothing arrived"
     listed = "\n".join(f"  {action.kind} {action.message.describe()}" for action in seen)
     return f"{head}; what arrived:\n{listed}"
+
+
+def _button_data(message: ChatMessage, text: str) -> str | None:
+    """The callback data of `message`'s first inline button containing `text`, if any."""
+    for button in message.inline_buttons:
+        if text in button.text and button.callback_data is not None:
+            return button.callback_data
+    return None

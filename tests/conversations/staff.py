@@ -178,16 +178,6 @@ async def open_card(staff: ChatUser, code: str) -> ChatMessage:
     raise AssertionError(f"no card of {code} in chat {staff.chat_id}")
 
 
-async def press_on(user: ChatUser, message: ChatMessage, text: str) -> CallbackAnswer:
-    """Press the button containing `text` on that very message, not the newest one."""
-    for button in message.inline_buttons:
-        if text in button.text and button.callback_data is not None:
-            return await user.client.press(
-                user.id, user.chat_id, message.message_id, button.callback_data
-            )
-    raise AssertionError(f"no button {text!r} on {message.describe()}")
-
-
 def identity_of(user: ChatUser) -> list[str]:
     """Everything that would identify a reporter: id, username, names, phone."""
     found = [str(user.id), user.phone_number, user.user.first_name]

@@ -21,7 +21,6 @@ from tests.conversations.staff import (
     prefer_language,
     press_card_button,
     press_data,
-    press_on,
     security_events,
     staff_action,
     ticket_row,
@@ -145,7 +144,7 @@ async def test_templates_are_for_admins_in_private_and_a_retired_one_is_not_offe
     assert await config_changes(app) == [("template_retire", f"#{retired.id} {retired.title}")]
 
     ticket = await filed(app, citizen)
-    await press_on(supervisor, await open_card(supervisor, ticket.code), "Ask reporter")
+    await supervisor.press_on(await open_card(supervisor, ticket.code), "Ask reporter")
     prompt = await supervisor.expect("Type your question")
     assert [b.text for b in prompt.inline_buttons] == [f"📝 {kept.title}"]
     # A template pressed after it was retired (a forged or old button) is refused; the

@@ -10,7 +10,6 @@ import pytest
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.media import LocalMediaStore
-from tests.conversations.staff import press_on
 from tests.conversations.steps import (
     ask_for_real_name,
     begin_with_photo,
@@ -134,7 +133,7 @@ async def test_confirm_on_a_cancelled_preview_files_nothing(
     await citizen.command("cancel")
     await citizen.expect("Cancelled.")
 
-    answer = await press_on(citizen, preview, "Confirm")
+    answer = await citizen.press_on(preview, "Confirm")
 
     assert answer.text is not None and "no longer active" in answer.text
     assert await count_tickets(app) == 0

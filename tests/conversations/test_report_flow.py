@@ -8,7 +8,6 @@ from sqlmodel import col
 from bot.app import SnapreportApp
 from emulator.client import ChatUser
 from storage.models import OutboxMessage
-from tests.conversations.staff import press_on
 from tests.conversations.steps import (
     DESCRIPTION,
     actions_since,
@@ -265,8 +264,8 @@ async def test_confirm_pressed_twice_files_one_ticket(
     await to_preview(citizen)
     preview = next(m for m in await citizen.messages() if "Please check" in m.content)
 
-    first = await press_on(citizen, preview, "Confirm")
-    second = await press_on(citizen, preview, "Confirm")
+    first = await citizen.press_on(preview, "Confirm")
+    second = await citizen.press_on(preview, "Confirm")
 
     code = code_of(await citizen.expect("Tracking code"))
     assert first.answered and second.answered
@@ -318,7 +317,7 @@ async def test_a_double_tap_on_a_category_does_not_skip_a_step(citizen: ChatUser
     await citizen.press("Improper dining")
     await citizen.expect("Which unit is the report about?")
 
-    again = await press_on(citizen, panel, "Improper dining")
+    again = await citizen.press_on(panel, "Improper dining")
 
     assert again.text is not None and "no longer active" in again.text
     await citizen.expect_nothing()

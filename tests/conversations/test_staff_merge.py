@@ -18,7 +18,6 @@ from tests.conversations.staff import (
     open_card,
     prefer_language,
     press_data,
-    press_on,
     staff_action,
     staff_member,
     ticket_row,
@@ -46,7 +45,7 @@ async def open_follow_ups(app: SnapreportApp, ticket_id: int) -> list[str]:
 
 
 async def begin_merge(supervisor: ChatUser, code: str) -> None:
-    await press_on(supervisor, await open_card(supervisor, code), "Merge into")
+    await supervisor.press_on(await open_card(supervisor, code), "Merge into")
     await supervisor.expect(f"Merge {code} into which open report?")
 
 

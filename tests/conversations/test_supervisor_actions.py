@@ -20,7 +20,6 @@ from tests.conversations.staff import (
     open_card,
     outbox,
     press_data,
-    press_on,
     security_events,
     staff_action,
     staff_member,
@@ -36,7 +35,7 @@ async def test_accept_by_button_updates_the_ticket_and_its_card(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser
 ) -> None:
     ticket = await new_ticket(app, citizen)
-    answer = await press_on(supervisor, await open_card(supervisor, ticket.code), "Accept")
+    answer = await supervisor.press_on(await open_card(supervisor, ticket.code), "Accept")
     assert answer.text == "✅ Accepted." and not answer.show_alert
     card = await supervisor.expect("✅ Accepted — Sup")
     assert [b.text for b in card.inline_buttons] == [
@@ -63,7 +62,7 @@ async def test_assign_offers_the_department_members_and_hands_over(
     handler_member = await add_member(app, handler, await intake_id(app), "handler")
     ticket = await new_ticket(app, citizen)
     await staff_action(app, ticket.id, action="accept")
-    await press_on(supervisor, await open_card(supervisor, ticket.code), "Assign")
+    await supervisor.press_on(await open_card(supervisor, ticket.code), "Assign")
     picker = await supervisor.expect(ticket.code)  # the card, its buttons now the members
     assert "👤 Han · handler" in [b.text for b in picker.inline_buttons]
     answer = await supervisor.press("Han · handler")
@@ -82,7 +81,7 @@ async def test_handler_may_resolve_but_not_reject(
     handler = await staff_member(app, client, "Han", await intake_id(app), "handler")
     ticket = await new_ticket(app, citizen)
     await staff_action(app, ticket.id, action="accept")
-    answer = await press_on(handler, await open_card(handler, ticket.code), "Reject")
+    answer = await handler.press_on(await open_card(handler, ticket.code), "Reject")
     assert answer.show_alert and answer.text == "Only a supervisor of the department can do this."
     await begin_resolving(handler)
 
@@ -91,7 +90,7 @@ async def test_ask_reject_and_their_texts(
     app: SnapreportApp, supervisor: ChatUser, citizen: ChatUser
 ) -> None:
     ticket = await new_ticket(app, citizen)
-    await press_on(supervisor, await open_card(supervisor, ticket.code), "Ask reporter")
+    await supervisor.press_on(await open_card(supervisor, ticket.code), "Ask reporter")
     await supervisor.expect("Type your question for the reporter")
     await supervisor.send_photo(jpeg_bytes(seed=3))
     await supervisor.expect("Please type it as text")
@@ -148,7 +147,7 @@ async def test_duplicate_links_to_the_original(
     other = await client.chat_user(first_name="Mei", language_code="en")
     original = await new_ticket(app, citizen)
     copy = await new_ticket(app, other)
-    await press_on(supervisor, await open_card(supervisor, copy.code), "Duplicate")
+    await supervisor.press_on(await open_card(supervisor, copy.code), "Duplicate")
     await supervisor.expect("duplicates which report")
     await supervisor.send(copy.code)
     await supervisor.expect("no other report")

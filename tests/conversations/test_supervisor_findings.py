@@ -13,7 +13,6 @@ from tests.conversations.staff import (
     new_ticket,
     open_card,
     outbox,
-    press_on,
     resolve_with_reply,
     staff_action,
     ticket_row,
@@ -66,7 +65,7 @@ async def test_a_substantiated_finding_without_an_action_is_refused(
 ) -> None:
     ticket = await new_ticket(app, citizen)
     await staff_action(app, ticket.id, action="accept")
-    await press_on(supervisor, await open_card(supervisor, ticket.code), "Resolve")
+    await supervisor.press_on(await open_card(supervisor, ticket.code), "Resolve")
     await supervisor.expect("What did the check find?")
     await supervisor.press("Partly substantiated")
     await supervisor.expect("Which actions were taken?")

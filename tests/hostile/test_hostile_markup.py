@@ -19,7 +19,6 @@ from tests.conversations.staff import (
     new_ticket,
     open_card,
     press_card_button,
-    press_on,
     staff_action,
     staff_user,
 )
@@ -88,7 +87,7 @@ async def test_markup_in_a_real_name_and_phone_is_shown_as_typed(shared: Shared)
     await deliver(shared.app)
     await supervisor.expect("Reporter: real name")
 
-    answer = await press_on(supervisor, await open_card(supervisor, code), "View real-name info")
+    answer = await supervisor.press_on(await open_card(supervisor, code), "View real-name info")
 
     assert answer.text is not None
     assert "Real name: <b>Li</b> &amp; <i" in answer.text
@@ -199,7 +198,7 @@ async def test_markup_in_a_member_name_is_shown_as_typed_when_assigned(shared: S
     department_id = await add_member_to_intake(shared, member)
     ticket = await new_ticket(shared.app, await shared.citizen())
     await staff_action(shared.app, ticket.id, action="accept")
-    await press_on(supervisor, await open_card(supervisor, ticket.code), "Assign")
+    await supervisor.press_on(await open_card(supervisor, ticket.code), "Assign")
 
     answer = await supervisor.press(f"{NAME} member")
 
