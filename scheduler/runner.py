@@ -119,7 +119,7 @@ async def leader_only(
             runner.jobs_running.discard(task)
 
 
-async def refresh_calendar(
+async def refresh_replica_copies(
     calendars: ReplicaCalendar,
     session_factory: SessionFactory,
     categories: ReplicaCategories | None = None,
@@ -239,7 +239,7 @@ class SnapreportScheduler:
             self._add(
                 aps,
                 JOB_CALENDAR,
-                refresh_calendar,
+                refresh_replica_copies,
                 config.calendar_interval,
                 None,
                 calendars=config.calendars,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from scheduler.runner import refresh_calendar
+from scheduler.runner import refresh_replica_copies
 from storage.calendar_days import ReplicaCalendar, SqlCalendarDays
 from storage.db import SessionFactory
 from storage.replica_copy import MAX_AGE
@@ -62,8 +62,8 @@ async def test_the_changing_replica_sees_a_commit_at_once_others_within_max_age(
     await here.refresh(session_factory)
     assert here.current.is_working_day(SATURDAY)
 
-    await refresh_calendar(there, session_factory)  # the per-replica job, within MAX_AGE
+    await refresh_replica_copies(there, session_factory)  # the per-replica job, within MAX_AGE
     assert not there.current.is_working_day(SATURDAY)
     clock.advance(MAX_AGE)
-    await refresh_calendar(there, session_factory)
+    await refresh_replica_copies(there, session_factory)
     assert there.current.is_working_day(SATURDAY)

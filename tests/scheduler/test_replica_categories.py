@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from scheduler.runner import refresh_calendar
+from scheduler.runner import refresh_replica_copies
 from storage.calendar_days import ReplicaCalendar
 from storage.categories import ReplicaCategories, SqlCategories
 from storage.db import SessionFactory
@@ -61,7 +61,9 @@ async def test_the_per_replica_job_hands_renderers_outside_updates_the_fresh_tab
     before = current_categories()
     try:
         clock.advance(MAX_AGE)
-        await refresh_calendar(ReplicaCalendar(PACKAGED, clock=clock), session_factory, quiet)
+        await refresh_replica_copies(
+            ReplicaCalendar(PACKAGED, clock=clock), session_factory, quiet
+        )
         assert current_categories().label("permits", "en") == "Irregular approvals"
     finally:
         remember(before)
